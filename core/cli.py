@@ -1,0 +1,136 @@
+"""`python -m core ...`: analyse, list and show from a shell. Only calls the public library.
+
+Exit codes: 0 done; 2 bad input (one line on stderr); 3 analysis failed (one line naming the cause).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core import repository
+from core.config import Settings, get_settings
+from core.db import get_engine, session_scope
+from core.errors import AnalysisFailed, InvalidInput
+from core.jobs import run_analysis
+from core.schema import DOMAINS, AnalysisParams
+from core.service import register_video
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Sigma: dangerous moments in video.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    analyze = commands.add_parser("analyze", help="analyse a video synchronously")
+    analyze.add_argument("video")
+    analyze.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    analyze.add_argument("--engine", choices=["auto", "local", "vlm"])
+    analyze.add_argument("--domain", choices=["auto", *DOMAINS], default="auto")
+    analyze.add_argument("--window-sec", type=float)
+    analyze.add_argument("--target-fps", type=float)
+    analyze.add_argument("--frames-per-window", type=int)
+    analyze.add_argument("--max-highlights", type=int)
+    analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    listing = commands.add_parser("list", help="list incidents")
+    listing.add_argument("--json", action="store_true")
+
+    show = commands.add_parser("show", help="show one incident")
+    show.add_argument("incident_id", type=int)
+    show.add_argument("--json", action="store_true")
+    return parser
+
+
+def _progress_to_stderr(fraction: float, stage: str) -> None:
+    print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
+
+
+def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    params = AnalysisParams.from_settings(
+        settings,
+        engine=args.engine,
+        domain=args.domain,
+        window_sec=args.window_sec,
+        target_fps=args.target_fps,
+        frames_per_window=args.frames_per_window,
+        max_highlights=args.max_highlights,
+    )
+    incident_id = register_video(args.video, settings, params)
+    result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"incident {incident_id}: {len(result['events'])} event(s)")
+        for event in result["events"]:
+            print(f"  {event['highlight']:>15}  {event['event_type']:<18} {event['description']}")
+    return EXIT_OK
+
+
+def _incident_summary(incident, event_count: int) -> dict:
+    return {
+        "incident_id": incident.id,
+        "run_of_id": incident.run_of_id,
+        "original_name": incident.original_name,
+        "status": incident.status,
+        "progress": round(incident.progress, 3),
+        "stage": incident.stage,
+        "error": incident.error,
+        "duration": round(incident.duration, 2),
+        "engine": incident.engine or incident.requested_engine,
+        "domain": incident.inferred_domain or incident.requested_domain,
+        "events": event_count,
+        "created_at": incident.created_at.isoformat(),
+    }
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        incidents = repository.list_incidents(session)
+        counts = repository.event_counts(session, [i.id for i in incidents])
+        rows = [_incident_summary(i, counts.get(i.id, 0)) for i in incidents]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(
+                f"{row['incident_id']:>5}  {row['status']:<10} {row['events']:>3} event(s)  {row['original_name']}"
+            )
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        incident = repository.get_incident(session, args.incident_id)
+        if incident is None:
+            raise InvalidInput(f"no incident {args.incident_id}")
+        result = repository.result_json(incident)
+        summary = _incident_summary(incident, len(incident.events))
+    if args.json:
+        print(json.dumps(result if result is not None else summary, ensure_ascii=False, indent=2))
+    else:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if incident.status == "FAILED":
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+_COMMANDS = {"analyze": _analyze, "list": _list, "show": _show}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        return _COMMANDS[args.command](args, settings)
+    except InvalidInput as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except AnalysisFailed as error:
+        print(f"analysis failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,99 @@
+"""Settings: the one place configuration is read (environment and `.env`).
+
+Names are the seed's (`LLM_*`), so existing `.env` files keep working. `DB_URL`, the seed's old
+name, is accepted for `DATABASE_URL`, and its async driver names are mapped to sync ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EngineChoice = Literal["auto", "local", "vlm"]
+JobBackend = Literal["thread", "queue"]
+
+_ASYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "DB_URL"))
+    storage_dir: Path = Path("./data")
+    engine: EngineChoice = "auto"
+
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_window_sec: float = Field(1.5, gt=0)
+    llm_target_fps: float = Field(10.0, gt=0)
+    llm_frames_per_window: int = Field(5, ge=1)
+    llm_max_highlights: int = Field(10, ge=1)
+    llm_image_max_side: int = Field(448, ge=28)
+    llm_pass3_max_frames: int = Field(16, ge=1)
+    llm_max_concurrency: int = Field(8, ge=1)
+    llm_timeout_sec: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(4, ge=0)
+    llm_max_failed_windows_pct: float = Field(20.0, ge=0, le=100)
+
+    max_upload_mb: int = Field(2048, ge=1)
+    max_concurrent_jobs: int = Field(2, ge=1)
+    max_queued_jobs: int = Field(20, ge=0)
+    job_backend: JobBackend = "thread"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    heartbeat_stale_sec: float = Field(60.0, gt=0)
+    retention_days: int | None = Field(None, ge=1)
+    app_password: str | None = None
+
+    @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _retention_off(cls, value: object) -> object:
+        return None if value in ("", "0", 0, "off", None) else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL with sync drivers, or a SQLite file inside the storage dir."""
+        if not self.database_url:
+            return f"sqlite:///{(self.storage_dir / 'sigma.db').resolve()}"
+        scheme, sep, rest = self.database_url.partition("://")
+        return f"{_ASYNC_DRIVERS.get(scheme, scheme)}{sep}{rest}"
+
+    @property
+    def resolved_engine(self) -> Literal["local", "vlm"]:
+        """`auto` means the VLM engine when a model server is configured, else the local one."""
+        if self.engine == "auto":
+            return "vlm" if self.llm_base_url else "local"
+        return self.engine
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.storage_dir / "videos"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings(...)` instead."""
+    return Settings()

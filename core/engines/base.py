@@ -1,0 +1,85 @@
+"""The engine interface: a small abstract class, one required method, found by name in a registry.
+
+An engine turns a stored video into an `EngineOutcome` (windows for the timeline, events with
+times from the pipeline). It reports progress and log lines through the `RunContext` the job gives
+it and never touches the database itself.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar, Protocol
+
+from core.config import Settings
+from core.schema import AnalysisParams, EngineOutcome
+from core.video import VideoInfo
+
+
+class ProgressSink(Protocol):
+    def __call__(
+        self,
+        fraction: float,
+        stage: str,
+        *,
+        pass_no: int | None = None,
+        windows_done: int | None = None,
+        windows_total: int | None = None,
+    ) -> None: ...
+
+
+class LogSink(Protocol):
+    def __call__(self, step: str, message: str, level: str = "INFO") -> None: ...
+
+
+@dataclass
+class RunContext:
+    """Everything one analysis run needs, and the two ways it talks back to the job."""
+
+    video_path: Path
+    video: VideoInfo
+    params: AnalysisParams
+    settings: Settings
+    progress: ProgressSink
+    log: LogSink
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def set_versions(self, model_version: str, prompt_version: str) -> None:
+        """Tell the job which model and prompts are in use: every later log row carries them."""
+        self.versions.update(model_version=model_version, prompt_version=prompt_version)
+
+
+class AnalysisEngine(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check(self) -> None:
+        """Raise `EngineUnavailable` when the engine cannot run at all (e.g. no model server)."""
+
+    @abstractmethod
+    def analyze(self, ctx: RunContext) -> EngineOutcome:
+        """Analyse the video in `ctx`; raise `AnalysisFailed` with a reason a person can act on."""
+
+
+_REGISTRY: dict[str, Callable[[Settings], AnalysisEngine]] = {}
+
+
+def register(cls: type[AnalysisEngine]) -> type[AnalysisEngine]:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def create_engine_by_name(name: str, settings: Settings) -> AnalysisEngine:
+    import core.engines.local  # noqa: F401  (registers)
+
+    try:
+        import core.engines.vlm  # noqa: F401  (registers, once it exists)
+    except ModuleNotFoundError:
+        pass
+    try:
+        return _REGISTRY[name](settings)
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None

@@ -1,0 +1,21 @@
+"""Typed errors. Each carries a message a person can act on; the CLI and UI show it as is."""
+
+
+class SigmaError(Exception):
+    """Base of the errors Sigma raises on purpose."""
+
+
+class InvalidInput(SigmaError):
+    """The user's file or request is unusable (CLI exit 2)."""
+
+
+class AnalysisFailed(SigmaError):
+    """The analysis could not finish (CLI exit 3)."""
+
+
+class EngineUnavailable(AnalysisFailed):
+    """The model server cannot be reached at all (under ENGINE=auto the local engine takes over)."""
+
+
+class QueueFull(SigmaError):
+    """Too many analyses are already waiting."""

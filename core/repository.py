@@ -1,0 +1,271 @@
+"""Storage functions over the ORM: each takes the session explicitly; callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from core.models import EventRow, Incident, LogRow, Timeline, utcnow
+from core.schema import (
+    ACTIVE_STATUSES,
+    AnalysisParams,
+    AnalysisResult,
+    EngineOutcome,
+    Event,
+    ReviewStatus,
+    Status,
+    WindowRecord,
+)
+from core.storage import StoredVideo
+
+
+def create_incident(
+    *, session: Session, video: StoredVideo, params: AnalysisParams, run_of_id: int | None = None
+) -> Incident:
+    info = video.info
+    incident = Incident(
+        run_of_id=run_of_id,
+        original_name=video.original_name,
+        stored_name=video.stored_name,
+        sha256=video.sha256,
+        size_bytes=video.size_bytes,
+        duration=info.duration,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        frame_count=info.frame_count,
+        codec=info.codec,
+        status=Status.SAVED,
+        progress=0.0,
+        stage="saved",
+        requested_domain=params.domain,
+        requested_engine=params.engine,
+        params=params.model_dump(),
+    )
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def create_rerun(*, session: Session, incident: Incident, params: AnalysisParams) -> Incident:
+    """A new run of the same stored video with other parameters."""
+    root_id = incident.run_of_id or incident.id
+    clone = Incident(
+        **{
+            column: getattr(incident, column)
+            for column in (
+                "original_name",
+                "stored_name",
+                "sha256",
+                "size_bytes",
+                "duration",
+                "width",
+                "height",
+                "fps",
+                "frame_count",
+                "codec",
+            )
+        },
+        run_of_id=root_id,
+        status=Status.SAVED,
+        progress=0.0,
+        stage="saved",
+        requested_domain=params.domain,
+        requested_engine=params.engine,
+        params=params.model_dump(),
+    )
+    session.add(clone)
+    session.flush()
+    return clone
+
+
+def get_incident(session: Session, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)
+
+
+def list_incidents(session: Session, *, status: str | None = None) -> list[Incident]:
+    query = select(Incident).order_by(Incident.id.desc())
+    if status:
+        query = query.where(Incident.status == status)
+    return list(session.scalars(query))
+
+
+def runs_of(session: Session, incident: Incident) -> list[Incident]:
+    """All runs of this incident's video, oldest first (the first run included)."""
+    root_id = incident.run_of_id or incident.id
+    query = select(Incident).where((Incident.id == root_id) | (Incident.run_of_id == root_id))
+    return list(session.scalars(query.order_by(Incident.id)))
+
+
+def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
+    if not incident_ids:
+        return {}
+    query = (
+        select(EventRow.incident_id, func.count())
+        .where(EventRow.incident_id.in_(incident_ids))
+        .group_by(EventRow.incident_id)
+    )
+    return {incident_id: count for incident_id, count in session.execute(query)}
+
+
+def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:
+    incident.status = status
+    incident.stage = stage
+    incident.heartbeat_at = utcnow()
+    if status == Status.PROCESSING and incident.started_at is None:
+        incident.started_at = utcnow()
+
+
+def update_progress(
+    session: Session,
+    incident_id: int,
+    *,
+    fraction: float,
+    stage: str,
+    pass_no: int | None = None,
+    windows_done: int | None = None,
+    windows_total: int | None = None,
+) -> None:
+    values: dict[str, object] = {
+        "progress": max(0.0, min(1.0, fraction)),
+        "stage": stage[:200],
+        "heartbeat_at": utcnow(),
+    }
+    if pass_no is not None:
+        values["pass_no"] = pass_no
+    if windows_done is not None:
+        values["windows_done"] = windows_done
+    if windows_total is not None:
+        values["windows_total"] = windows_total
+
+    session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+
+
+def add_log(
+    session: Session,
+    incident_id: int,
+    step: str,
+    message: str,
+    *,
+    level: str = "INFO",
+    model_version: str | None = None,
+    prompt_version: str | None = None,
+    started_at: datetime | None = None,
+) -> None:
+    session.add(
+        LogRow(
+            incident_id=incident_id,
+            step=step[:64],
+            message=message,
+            level=level,
+            model_version=model_version,
+            prompt_version=prompt_version,
+            started_at=started_at or utcnow(),
+            finished_at=utcnow(),
+        )
+    )
+
+
+def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, events: list[Event]) -> dict:
+    """Write windows, events and the seed's JSON, and mark the incident DONE (one transaction)."""
+    session.execute(delete(Timeline).where(Timeline.incident_id == incident.id))
+    session.execute(delete(EventRow).where(EventRow.incident_id == incident.id))
+    session.add_all(Timeline(incident_id=incident.id, **window.model_dump()) for window in outcome.windows)
+    session.add_all(
+        EventRow(
+            incident_id=incident.id,
+            event_type=event.event_type,
+            start_time=event.start_time,
+            end_time=event.end_time,
+            confidence=event.confidence,
+            description=event.description,
+            highlight=event.highlight,
+            pass_no=event.pass_no,
+        )
+        for event in events
+    )
+    result = AnalysisResult.from_events(events, outcome.inferred_domain).model_dump()
+    incident.analysis_json = result
+    incident.engine = outcome.engine
+    incident.model_version = outcome.model_version
+    incident.prompt_version = outcome.prompt_version
+    incident.inferred_domain = outcome.inferred_domain
+    incident.domain_reason = outcome.domain_reason
+    incident.passes_run = outcome.passes_run
+    incident.status = Status.DONE
+    incident.progress = 1.0
+    incident.stage = "done"
+    incident.error = None
+    incident.finished_at = utcnow()
+    incident.heartbeat_at = utcnow()
+    return result
+
+
+def mark_failed(session: Session, incident_id: int, reason: str) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return
+    incident.status = Status.FAILED
+    incident.error = reason
+    incident.stage = "failed"
+    incident.finished_at = utcnow()
+    incident.heartbeat_at = utcnow()
+
+
+def result_json(incident: Incident) -> dict | None:
+    """The seed's JSON for a finished incident, with `incident_id` added."""
+    if incident.analysis_json is None:
+        return None
+    return {**incident.analysis_json, "incident_id": incident.id}
+
+
+def events_of(session: Session, incident_id: int) -> list[Event]:
+    rows = session.scalars(
+        select(EventRow).where(EventRow.incident_id == incident_id).order_by(EventRow.start_time)
+    )
+    return [Event.model_validate(row) for row in rows]
+
+
+def windows_of(session: Session, incident_id: int) -> list[WindowRecord]:
+    rows = session.scalars(
+        select(Timeline)
+        .where(Timeline.incident_id == incident_id)
+        .order_by(Timeline.start_time, Timeline.pass_no)
+    )
+    return [WindowRecord.model_validate(row) for row in rows]
+
+
+def logs_of(session: Session, incident_id: int) -> list[LogRow]:
+    return list(session.scalars(select(LogRow).where(LogRow.incident_id == incident_id).order_by(LogRow.id)))
+
+
+def set_review(session: Session, event_id: int, status: ReviewStatus | None, note: str | None) -> None:
+    row = session.get(EventRow, event_id)
+    if row is None:
+        raise LookupError(f"no event {event_id}")
+    row.review_status = status.value if status else None
+    row.review_note = (note or "").strip() or None
+    row.reviewed_at = utcnow()
+
+
+def delete_incident(session: Session, incident: Incident) -> list[str]:
+    """Delete a run; returns the stored file names no longer used by any run (to remove from disk)."""
+    stored_name = incident.stored_name
+    session.delete(incident)
+    session.flush()
+    still_used = session.scalar(
+        select(func.count()).select_from(Incident).where(Incident.stored_name == stored_name)
+    )
+    return [] if still_used else [stored_name]
+
+
+def stale_active(session: Session, *, older_than: timedelta) -> list[Incident]:
+    """Incidents that claim to be running but whose heartbeat stopped (crashed process)."""
+    cutoff = utcnow() - older_than
+    query = select(Incident).where(
+        Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
+        func.coalesce(Incident.heartbeat_at, Incident.created_at) < cutoff,
+    )
+    return list(session.scalars(query))

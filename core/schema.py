@@ -1,0 +1,147 @@
+"""The analysis as pydantic models: one `Event` flows from engine to database to UI to report.
+
+`AnalysisResult` is the seed's JSON contract (`has_event`, `inferred_domain`, `events[]` with
+exactly `event_type`, `start_time`, `end_time`, `description`, `highlight`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from core.config import Settings
+
+DOMAINS = ("traffic", "industrial", "violence")
+Domain = Literal["traffic", "industrial", "violence"]
+RequestedDomain = Literal["auto", "traffic", "industrial", "violence"]
+
+
+class Status(StrEnum):
+    SAVED = "SAVED"
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+ACTIVE_STATUSES = (Status.SAVED, Status.QUEUED, Status.PROCESSING)
+
+
+class ReviewStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+def format_highlight(start: float, end: float) -> str:
+    """The seed's highlight string: "12.40-13.90"."""
+    return f"{start:.2f}-{end:.2f}"
+
+
+class Event(BaseModel):
+    """A detected event with times in seconds from the pipeline (never from a model's guess)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    event_type: str
+    start_time: float = Field(ge=0)
+    end_time: float = Field(ge=0)
+    confidence: float = Field(ge=0, le=1)
+    description: str = ""
+    pass_no: int = 1
+    id: int | None = None
+    review_status: ReviewStatus | None = None
+    review_note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Event:
+        if self.end_time < self.start_time:
+            raise ValueError("end_time before start_time")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def highlight(self) -> str:
+        return format_highlight(self.start_time, self.end_time)
+
+    @property
+    def duration(self) -> float:
+        return self.end_time - self.start_time
+
+    def seed_dict(self) -> dict:
+        """This event in the seed's JSON, with its exact keys."""
+        return {
+            "event_type": self.event_type,
+            "start_time": round(self.start_time, 2),
+            "end_time": round(self.end_time, 2),
+            "description": self.description,
+            "highlight": self.highlight,
+        }
+
+
+class WindowRecord(BaseModel):
+    """One analysed window: a row of the timeline (the storyboard)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    window_index: int
+    start_time: float
+    end_time: float
+    description: str = ""
+    score: float = 0.0
+    pass_no: int = 1
+    failed: bool = False
+
+
+class AnalysisParams(BaseModel):
+    """What is computed: recorded with every run; changing it means re-analysis."""
+
+    window_sec: float = Field(gt=0, le=60)
+    target_fps: float = Field(gt=0, le=60)
+    frames_per_window: int = Field(ge=1, le=64)
+    max_highlights: int = Field(ge=1, le=1000)
+    engine: Literal["auto", "local", "vlm"] = "auto"
+    domain: RequestedDomain = "auto"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> AnalysisParams:
+        values: dict[str, object] = {
+            "window_sec": settings.llm_window_sec,
+            "target_fps": settings.llm_target_fps,
+            "frames_per_window": settings.llm_frames_per_window,
+            "max_highlights": settings.llm_max_highlights,
+            "engine": settings.engine,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+
+class EngineOutcome(BaseModel):
+    """What an engine hands back to the job: stored as rows and as the seed's JSON."""
+
+    engine: Literal["local", "vlm"]
+    model_version: str
+    prompt_version: str
+    inferred_domain: Domain | None = None
+    domain_reason: str | None = None
+    passes_run: list[int] = Field(default_factory=lambda: [1])
+    windows: list[WindowRecord] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+
+class AnalysisResult(BaseModel):
+    """The seed's result JSON."""
+
+    has_event: bool
+    inferred_domain: str | None
+    events: list[dict]
+
+    @classmethod
+    def from_events(cls, events: list[Event], inferred_domain: str | None) -> AnalysisResult:
+        ordered = sorted(events, key=lambda e: (e.start_time, e.end_time))
+        return cls(
+            has_event=bool(ordered),
+            inferred_domain=inferred_domain,
+            events=[e.seed_dict() for e in ordered],
+        )
