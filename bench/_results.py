@@ -1,0 +1,35 @@
+"""bench/RESULTS.md is shared by all benchmark scripts: each rewrites only its own section."""
+
+from __future__ import annotations
+
+import fcntl
+import platform
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+_HEADER = "# Benchmark results\n\nEach section is rewritten by the script named in it (`make bench` runs them all).\n"
+
+
+def write_section(name: str, markdown: str) -> None:
+    """Replace (or append) the section `name` of RESULTS.md with `markdown`, under a file lock."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = (
+        f"<!-- bench:{name} -->\n{markdown.strip()}\n\n"
+        f"_Measured {stamp} on {platform.machine()}, {platform.python_version()}, "
+        f"{_cpu_count()} CPU(s)._\n<!-- /bench:{name} -->"
+    )
+    lock_path = RESULTS.with_suffix(".lock")
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = RESULTS.read_text() if RESULTS.exists() else _HEADER
+        pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+        text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body
+        RESULTS.write_text(text.rstrip() + "\n")
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
