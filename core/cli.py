@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from pydantic import ValidationError
+
 from core import repository
 from core.config import Settings, get_settings
 from core.db import get_engine, session_scope
@@ -124,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"error: invalid configuration: {problems}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
         return _COMMANDS[args.command](args, settings)
     except InvalidInput as error:
         print(f"error: {error}", file=sys.stderr)
