@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     llm_timeout_sec: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(4, ge=0)
     llm_max_failed_windows_pct: float = Field(20.0, ge=0, le=100)
+    llm_retry_backoff_sec: float = Field(1.0, ge=0)
 
     max_upload_mb: int = Field(2048, ge=1)
     max_concurrent_jobs: int = Field(2, ge=1)

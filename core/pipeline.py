@@ -46,3 +46,40 @@ def clamp_to_video(events: list[Event], duration: float) -> list[Event]:
         end = min(max(event.end_time, start), duration)
         clamped.append(event.model_copy(update={"start_time": start, "end_time": end}))
     return clamped
+
+
+def repair_frame_range(first: int, last: int, count: int) -> tuple[int, int, str | None] | None:
+    """A model's frame numbers made valid for a request of `count` frames (numbered 1..count).
+
+    Reversed numbers are swapped, numbers partly outside are clamped; returns the numbers and a
+    note saying what was repaired (None when nothing was), or None when the range lies wholly
+    outside the request and the detection must be dropped.
+    """
+    notes = []
+    if first > last:
+        first, last = last, first
+        notes.append("first and last frame swapped")
+    if last < 1 or first > count:
+        return None
+    if first < 1 or last > count:
+        notes.append(f"frames {first}..{last} clamped to 1..{count}")
+        first, last = max(first, 1), min(last, count)
+    return first, last, "; ".join(notes) or None
+
+
+def frame_span(times: list[float], first: int, last: int, *, fallback_step: float) -> tuple[float, float]:
+    """Seconds covered by frames `first`..`last` (1-based) of a request whose frames were taken at
+    `times`: from the first frame's time to the last's, widened by half the local sampling step on
+    each side (an incident seen at frame k and not at k-1 began somewhere between them).
+    `fallback_step` is the step to assume when the request holds a single frame."""
+
+    def half_gap(position: int, toward: int) -> float:
+        neighbour = position + toward
+        if not 0 <= neighbour < len(times):
+            neighbour = position - toward
+        if not 0 <= neighbour < len(times):
+            return fallback_step / 2
+        return abs(times[position] - times[neighbour]) / 2
+
+    start_at, end_at = first - 1, last - 1
+    return times[start_at] - half_gap(start_at, -1), times[end_at] + half_gap(end_at, +1)

@@ -74,11 +74,8 @@ def register(cls: type[AnalysisEngine]) -> type[AnalysisEngine]:
 
 def create_engine_by_name(name: str, settings: Settings) -> AnalysisEngine:
     import core.engines.local  # noqa: F401  (registers)
+    import core.engines.vlm  # noqa: F401  (registers)
 
-    try:
-        import core.engines.vlm  # noqa: F401  (registers, once it exists)
-    except ModuleNotFoundError:
-        pass
     try:
         return _REGISTRY[name](settings)
     except KeyError:
