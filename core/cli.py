@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from pydantic import ValidationError
 
 from core import repository
-from core.config import Settings, get_settings
+from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
-from core.errors import AnalysisFailed, InvalidInput
-from core.jobs import run_analysis
+from core.errors import AnalysisFailed, InvalidInput, QueueFull
+from core.jobs import check_capacity, run_analysis, submit
 from core.schema import DOMAINS, AnalysisParams
 from core.service import register_video
 
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--frames-per-window", type=int)
     analyze.add_argument("--max-highlights", type=int)
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    analyze.add_argument(
+        "--detach",
+        action="store_true",
+        help="hand the analysis to the queue's workers (JOB_BACKEND=queue), print its incident id, do not wait",
+    )
 
     listing = commands.add_parser("list", help="list incidents")
     listing.add_argument("--json", action="store_true")
@@ -43,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show one incident")
     show.add_argument("incident_id", type=int)
     show.add_argument("--json", action="store_true")
+
+    commands.add_parser("migrate", help="bring the database schema to the newest revision")
+    commands.add_parser(
+        "worker", help="run a queue worker: MAX_CONCURRENT_JOBS analyses at once from JOB_QUEUE on REDIS_URL"
+    )
     return parser
 
 
@@ -60,7 +71,15 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         frames_per_window=args.frames_per_window,
         max_highlights=args.max_highlights,
     )
+    if args.detach and settings.job_backend != "queue":
+        raise InvalidInput("--detach needs JOB_BACKEND=queue (a worker must run the analysis)")
+    if args.detach:
+        check_capacity(settings)
     incident_id = register_video(args.video, settings, params)
+    if args.detach:
+        submit(incident_id, settings)
+        print(json.dumps({"incident_id": incident_id, "status": "QUEUED"}) if args.json else incident_id)
+        return EXIT_OK
     result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -119,7 +138,27 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"analyze": _analyze, "list": _list, "show": _show}
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    get_engine(settings.resolved_database_url)  # migrates to the newest revision on first use
+    print(f"database at {mask_url(settings.resolved_database_url)} is up to date", file=sys.stderr)
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from core.worker import worker_command
+
+    get_engine(settings.resolved_database_url)
+    argv, env = worker_command(settings)
+    os.execvpe(argv[0], argv, env)  # dramatiq's own CLI from here on (signals, restarts, logging)
+
+
+_COMMANDS = {
+    "analyze": _analyze,
+    "list": _list,
+    "show": _show,
+    "migrate": _migrate,
+    "worker": _worker,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return _COMMANDS[args.command](args, settings)
-    except InvalidInput as error:
+    except (InvalidInput, QueueFull) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except AnalysisFailed as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     heartbeat_stale_sec: float = Field(60.0, gt=0)
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
+    ui_language: Literal["ru", "en"] = "ru"
+    job_queue: str = Field("sigma-analyses", min_length=1)
 
     @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "database_url")
     @classmethod
@@ -92,6 +95,37 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.storage_dir / "videos"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs or the UI: the API key, passwords inside URLs."""
+        values = [self.llm_api_key, self.app_password]
+        for url in (self.database_url, self.redis_url, self.llm_base_url):
+            password = _url_password(url)
+            values += [password, unquote(password)] if password else []
+        return [value for value in set(values) if value and len(value) >= 3]
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret of these settings replaced by `***`."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def _url_password(url: str | None) -> str | None:
+    try:
+        return urlsplit(url).password if url else None
+    except ValueError:
+        return None
+
+
+def mask_url(url: str | None) -> str:
+    """A URL fit to show or log: its password (if any) replaced by `***`."""
+    if not url or not _url_password(url):
+        return url or ""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
@@ -267,5 +267,96 @@ def stale_active(session: Session, *, older_than: timedelta) -> list[Incident]:
     query = select(Incident).where(
         Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
         func.coalesce(Incident.heartbeat_at, Incident.created_at) < cutoff,
+    )
+    return list(session.scalars(query))
+
+
+# --- job queue, heartbeats, recovery and retention -------------------------------------------------
+
+
+def mark_queued(session: Session, incident_id: int) -> bool:
+    """SAVED → QUEUED; False when the incident is not waiting to be submitted."""
+    result = session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.status == Status.SAVED.value)
+        .values(status=Status.QUEUED.value, stage="queued", heartbeat_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def claim_for_run(session: Session, incident_id: int) -> bool:
+    """SAVED or QUEUED → PROCESSING in one conditional UPDATE, so a run starts at most once even when
+    a queue delivers its message twice; False when the incident is not waiting to run."""
+    now = utcnow()
+    result = session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.status.in_([Status.SAVED.value, Status.QUEUED.value]))
+        .values(
+            status=Status.PROCESSING.value,
+            stage="starting",
+            heartbeat_at=now,
+            started_at=func.coalesce(Incident.started_at, now),
+        )
+    )
+    return result.rowcount == 1
+
+
+def touch_heartbeats(session: Session, incident_ids: list[int], *, status: Status) -> int:
+    """Mark these incidents alive (only those still in `status`); returns how many were touched."""
+    if not incident_ids:
+        return 0
+    result = session.execute(
+        update(Incident)
+        .where(Incident.id.in_(incident_ids), Incident.status == status.value)
+        .values(heartbeat_at=utcnow())
+    )
+    return result.rowcount
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    query = select(Incident.status, func.count()).group_by(Incident.status)
+    return {status: count for status, count in session.execute(query)}
+
+
+def queue_position(session: Session, incident_id: int) -> int | None:
+    """1 for the next QUEUED incident to start, 2 for the one after...; None when not QUEUED.
+    Queues are first in, first out, and incidents are numbered in the order they were created."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status != Status.QUEUED.value:
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Incident)
+        .where(Incident.status == Status.QUEUED.value, Incident.id < incident_id)
+    )
+    return int(ahead or 0) + 1
+
+
+def fail_if_stale(session: Session, incident_id: int, *, cutoff: datetime, reason: str) -> bool:
+    """FAILED with `reason` only if the incident is still active with a heartbeat older than `cutoff`
+    (one conditional UPDATE: a run that just beat is left alone)."""
+    now = utcnow()
+    result = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident_id,
+            Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < cutoff,
+        )
+        .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
+    )
+    return result.rowcount == 1
+
+
+def expired_videos(session: Session, *, cutoff: datetime) -> list[int]:
+    """First runs of videos whose every run was created before `cutoff` and none is active.
+    Deleting such a first run deletes its re-runs with it (`run_of_id` cascades)."""
+    root = func.coalesce(Incident.run_of_id, Incident.id)
+    active = func.sum(case((Incident.status.in_([s.value for s in ACTIVE_STATUSES]), 1), else_=0))
+    query = (
+        select(root)
+        .group_by(root)
+        .having(func.max(Incident.created_at) < cutoff, active == 0)
+        .order_by(root)
     )
     return list(session.scalars(query))

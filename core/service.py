@@ -50,3 +50,9 @@ def delete(incident_id: int, settings: Settings) -> None:
         orphaned = repository.delete_incident(session, incident)
     for stored_name in orphaned:
         remove_video(settings, stored_name)
+
+
+def queue_position(incident_id: int, settings: Settings) -> int | None:
+    """1 for the next waiting analysis to start, 2 for the one after...; None when it is not QUEUED."""
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return repository.queue_position(session, incident_id)

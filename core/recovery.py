@@ -1,0 +1,116 @@
+"""Crash recovery: no incident stays SAVED, QUEUED or PROCESSING after the process that owned it died.
+
+Every owner of an active incident keeps its heartbeat fresh: a running analysis beats from its own
+thread (core.jobs), and whoever holds waiting incidents (the thread backend's pool, or the queue's
+Redis messages, seen by every worker) touches them from a `Maintenance` thread. An active incident
+whose heartbeat is older than HEARTBEAT_STALE_SEC has no owner any more: it becomes FAILED with an
+"interrupted: ..." reason and a log row, and the analyst re-analyses it with one click.
+
+Why FAILED and not re-queued: an analysis that took its process down (out of memory on a huge video,
+a decoder crash) would take the next one down too, in a loop, and re-running silently spends model
+time nobody asked for. A visible reason and a deliberate re-run are safer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+
+from core import repository
+from core.config import Settings
+from core.db import get_engine, session_scope
+from core.models import Incident, utcnow
+from core.schema import Status
+
+logger = logging.getLogger(__name__)
+
+_RETENTION_INTERVAL_SEC = 3600.0
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def _interruption_reason(incident: Incident, now: datetime) -> str:
+    last = _as_utc(incident.heartbeat_at or incident.created_at)
+    silent = f"no heartbeat for {(now - last).total_seconds():.0f} s" if last else "no heartbeat"
+    if incident.status == Status.PROCESSING:
+        where = f"while {incident.stage or 'running'} ({incident.progress * 100:.0f}% done)"
+        what = "the process running this analysis stopped"
+    elif incident.status == Status.QUEUED:
+        where, what = "while waiting in the queue", "the server holding this analysis stopped"
+    else:
+        where, what = "before it was started", "this upload was saved but its analysis never began"
+    return f"interrupted: {what} {where}; {silent}. Re-analyse to run it again."
+
+
+def recover_stale(settings: Settings) -> list[int]:
+    """Mark every active incident whose heartbeat is stale as FAILED "interrupted: ..."; returns their ids."""
+    db = get_engine(settings.resolved_database_url)
+    older_than = timedelta(seconds=settings.heartbeat_stale_sec)
+    recovered: list[int] = []
+    with session_scope(db) as session:
+        candidates = [
+            (incident.id, _interruption_reason(incident, utcnow()))
+            for incident in repository.stale_active(session, older_than=older_than)
+        ]
+    for incident_id, reason in candidates:
+        with session_scope(db) as session:
+            # the cutoff is taken again here: a run that beat since the query above is left alone
+            if repository.fail_if_stale(session, incident_id, cutoff=utcnow() - older_than, reason=reason):
+                repository.add_log(session, incident_id, "recovered", reason, level="ERROR")
+                recovered.append(incident_id)
+    if recovered:
+        logger.warning("marked %d interrupted analysis(es) FAILED: %s", len(recovered), recovered)
+    return recovered
+
+
+class Maintenance:
+    """A daemon thread that, every quarter of HEARTBEAT_STALE_SEC, touches the waiting incidents this
+    process holds, recovers stale ones, and (hourly) applies RETENTION_DAYS. `start` runs one round
+    synchronously first, so recovery happens at start, before anything new is submitted."""
+
+    def __init__(self, settings: Settings, held: Callable[[], Iterable[int]] = tuple) -> None:
+        self.settings = settings
+        self.held = held
+        self.interval = max(0.2, settings.heartbeat_stale_sec / 4)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_retention = 0.0
+
+    def start(self) -> Maintenance:
+        self.run_once()
+        self._thread = threading.Thread(target=self._loop, name="sigma-maintenance", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def run_once(self) -> None:
+        from core.retention import purge_expired
+
+        db = get_engine(self.settings.resolved_database_url)
+        held = list(self.held())
+        if held:
+            with session_scope(db) as session:
+                repository.touch_heartbeats(session, held, status=Status.QUEUED)
+        recover_stale(self.settings)
+        now = utcnow().timestamp()
+        if self.settings.retention_days and now >= self._next_retention:
+            self._next_retention = now + _RETENTION_INTERVAL_SEC
+            purge_expired(self.settings)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # the database may be briefly away; the next round tries again
+                logger.exception("maintenance round failed")
