@@ -54,6 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "worker", help="run a queue worker: MAX_CONCURRENT_JOBS analyses at once from JOB_QUEUE on REDIS_URL"
     )
+
+    search = commands.add_parser("search", help="search stored windows and events (Russian or English)")
+    search.add_argument("query")
+    search.add_argument("--incident", type=int, help="only this incident")
+    search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--json", action="store_true")
+
+    report = commands.add_parser("report", help="write the DOCX report of an incident (no re-analysis)")
+    report.add_argument("incident_id", type=int)
+    report.add_argument("-o", "--output", help="the .docx to write (default: sigma-ID-NAME.docx here)")
+    report.add_argument("--lang", choices=["ru", "en"], default="en")
+
+    export = commands.add_parser("export", help="export an incident's stored results")
+    export.add_argument("incident_id", type=int)
+    export.add_argument("--format", choices=["json", "csv", "vtt"], default="json")
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
     return parser
 
 
@@ -152,12 +168,73 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     os.execvpe(argv[0], argv, env)  # dramatiq's own CLI from here on (signals, restarts, logging)
 
 
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from core.search import search
+
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        found = search(session, args.query, incident_id=args.incident, limit=args.limit)
+    if args.json:
+        print(json.dumps([hit.model_dump() for hit in found.hits], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if found.types:
+        print(f"event types named: {', '.join(found.types)}", file=sys.stderr)
+    if not found.matched_all:
+        print("no result has every word; showing results with some of them", file=sys.stderr)
+    if not found.hits:
+        print("no matches", file=sys.stderr)
+    mark = ("\033[1;33m", "\033[0m") if sys.stdout.isatty() else ("[", "]")
+    for hit in found.hits:
+        what = f"{hit.event_type}: " if hit.kind == "event" else ""
+        print(
+            f"{hit.score:.3f}  #{hit.incident_id:<5} {hit.original_name[:28]:<28} {hit.kind:<6} "
+            f"{hit.start_time:8.2f}-{hit.end_time:<8.2f} {what}{hit.marked(*mark)}"
+        )
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from core.report import write_report
+
+    output = args.output
+    if not output:
+        from core.export import file_name, finished_incident
+
+        with session_scope(get_engine(settings.resolved_database_url)) as session:
+            output = file_name(finished_incident(session, args.incident_id), "docx")
+    print(write_report(args.incident_id, Path(output), settings, lang=args.lang))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from core.export import export
+
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        content = export(session, args.incident_id, args.format)
+    content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
+    if args.output:
+        target = Path(args.output)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(content, encoding="utf-8", newline="")
+        partial.replace(target)
+        print(target)
+    else:
+        sys.stdout.write(content)
+    return EXIT_OK
+
+
 _COMMANDS = {
     "analyze": _analyze,
     "list": _list,
     "show": _show,
     "migrate": _migrate,
     "worker": _worker,
+    "search": _search,
+    "report": _report,
+    "export": _export,
 }
 
 

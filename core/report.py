@@ -1,0 +1,463 @@
+"""The DOCX report of one incident, built from stored results alone (regenerating it never re-runs
+the analysis): summary, video and analysis facts, events table, a keyframe per event, the timeline
+picture, the storyboard and the processing log. Russian or English labels.
+
+Model text can hold anything: every string passes through `xml_safe` (characters XML 1.0 forbids
+are dropped, so the file always opens in Word and LibreOffice) and very long unbroken words get
+break opportunities, so descriptions wrap inside their table cells.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from core import repository
+from core.config import Settings
+from core.db import get_engine, session_scope
+from core.errors import InvalidInput
+from core.models import Incident, LogRow
+from core.schema import ACTIVE_STATUSES, Event, WindowRecord
+from core.storage import video_path
+from core.taxonomy_i18n import Lang, review_label, type_label
+from core.timeline_image import render_timeline
+from core.video import read_frame_at
+
+# Characters XML 1.0 allows; everything else (control characters, lone surrogates, U+FFFE/FFFF) is dropped.
+_XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LONG_WORD = re.compile(r"\S{40,}")
+_ZERO_WIDTH_SPACE = "\u200b"
+STORYBOARD_MAX_ROWS = 500
+_KEYFRAME_MAX_WIDTH = 960
+
+TEXT: dict[str, dict[str, str]] = {
+    "title": {"en": "Sigma — incident report No. {id}", "ru": "Sigma — отчёт по инциденту № {id}"},
+    "generated": {"en": "Generated {when} from stored results", "ru": "Сформирован {when} по сохранённым результатам"},
+    "summary": {"en": "Summary", "ru": "Итог"},
+    "events_found": {"en": "{n} event(s) found in {duration} of video: {types}.", "ru": "Найдено событий: {n} за {duration} видео: {types}."},
+    "no_events": {"en": "No events were found in {duration} of video.", "ru": "За {duration} видео событий не найдено."},
+    "reviewed": {
+        "en": "Review: {confirmed} confirmed, {dismissed} dismissed, {open} not reviewed.",
+        "ru": "Проверка: подтверждено {confirmed}, отклонено {dismissed}, не проверено {open}.",
+    },
+    "failed": {"en": "The analysis failed: {reason}", "ru": "Анализ завершился ошибкой: {reason}"},
+    "domain_line": {"en": "Domain: {domain}.", "ru": "Область: {domain}."},
+    "video": {"en": "Video", "ru": "Видео"},
+    "file": {"en": "Original file name", "ru": "Исходное имя файла"},
+    "duration": {"en": "Duration", "ru": "Длительность"},
+    "resolution": {"en": "Resolution", "ru": "Разрешение"},
+    "fps": {"en": "Frame rate", "ru": "Частота кадров"},
+    "frames": {"en": "Frames", "ru": "Кадров"},
+    "codec": {"en": "Codec", "ru": "Кодек"},
+    "size": {"en": "Size", "ru": "Размер"},
+    "sha256": {"en": "SHA-256", "ru": "SHA-256"},
+    "uploaded": {"en": "Uploaded", "ru": "Загружено"},
+    "analysis": {"en": "Analysis", "ru": "Анализ"},
+    "status": {"en": "Status", "ru": "Статус"},
+    "engine": {"en": "Engine", "ru": "Движок"},
+    "model_version": {"en": "Model version", "ru": "Версия модели"},
+    "prompt_version": {"en": "Prompt version", "ru": "Версия промптов"},
+    "parameters": {"en": "Parameters", "ru": "Параметры"},
+    "domain": {"en": "Domain (requested → used)", "ru": "Область (запрошена → использована)"},
+    "domain_reason": {"en": "Why this domain", "ru": "Почему эта область"},
+    "passes": {"en": "Passes run", "ru": "Выполненные проходы"},
+    "windows": {"en": "Windows analysed", "ru": "Проанализировано окон"},
+    "windows_failed": {"en": "{n} failed", "ru": "с ошибкой: {n}"},
+    "started": {"en": "Started", "ru": "Начат"},
+    "finished": {"en": "Finished", "ru": "Завершён"},
+    "run_of": {"en": "Re-analysis of incident", "ru": "Повторный анализ инцидента"},
+    "events": {"en": "Events", "ru": "События"},
+    "col_no": {"en": "#", "ru": "№"},
+    "col_type": {"en": "Type", "ru": "Тип"},
+    "col_time": {"en": "Start – end", "ru": "Начало – конец"},
+    "col_highlight": {"en": "Highlight", "ru": "Фрагмент"},
+    "col_confidence": {"en": "Conf.", "ru": "Увер."},
+    "col_description": {"en": "Description", "ru": "Описание"},
+    "col_review": {"en": "Review", "ru": "Проверка"},
+    "keyframes": {"en": "Keyframes", "ru": "Ключевые кадры"},
+    "event_heading": {"en": "Event {n}: {label} ({start} – {end})", "ru": "Событие {n}: {label} ({start} – {end})"},
+    "frame_caption": {"en": "Frame at {time} (middle of the event)", "ru": "Кадр на {time} (середина события)"},
+    "no_frame": {
+        "en": "No frame: the video file is no longer stored or could not be read at {time}.",
+        "ru": "Кадра нет: видеофайл больше не хранится или не читается на {time}.",
+    },
+    "note": {"en": "Note", "ru": "Примечание"},
+    "timeline": {"en": "Timeline", "ru": "Шкала времени"},
+    "timeline_caption": {
+        "en": "Bars above: score of each analysed window, coloured by pass (grey: window failed). Lanes below: "
+        "events by type; outlined in black: confirmed; hollow: dismissed.",
+        "ru": "Столбцы сверху: оценка каждого окна, цвет — проход (серый: окно с ошибкой). Ниже — события по "
+        "типам; с чёрной рамкой: подтверждены; пустые: отклонены.",
+    },
+    "storyboard": {"en": "Appendix A. Storyboard", "ru": "Приложение А. Раскадровка"},
+    "storyboard_omitted": {
+        "en": "The storyboard has {n} windows; the first {shown} are listed, the rest are in the application.",
+        "ru": "В раскадровке {n} окон; показаны первые {shown}, остальные — в приложении.",
+    },
+    "col_window": {"en": "Window", "ru": "Окно"},
+    "col_score": {"en": "Score", "ru": "Оценка"},
+    "col_pass": {"en": "Pass", "ru": "Проход"},
+    "failed_window": {"en": "(window failed)", "ru": "(окно не обработано)"},
+    "log": {"en": "Appendix B. Processing log", "ru": "Приложение Б. Журнал обработки"},
+    "col_when": {"en": "Time (UTC)", "ru": "Время (UTC)"},
+    "col_step": {"en": "Step", "ru": "Шаг"},
+    "col_level": {"en": "Level", "ru": "Уровень"},
+    "col_message": {"en": "Message", "ru": "Сообщение"},
+    "col_versions": {"en": "Model / prompt", "ru": "Модель / промпт"},
+    "none": {"en": "—", "ru": "—"},
+}
+_PARAM_NAMES = {
+    "window_sec": {"en": "window {v} s", "ru": "окно {v} с"},
+    "target_fps": {"en": "{v} fps sampled", "ru": "выборка {v} кадр/с"},
+    "frames_per_window": {"en": "{v} frames per window", "ru": "{v} кадров на окно"},
+    "max_highlights": {"en": "at most {v} events", "ru": "не более {v} событий"},
+    "engine": {"en": "engine {v}", "ru": "движок {v}"},
+    "domain": {"en": "domain {v}", "ru": "область {v}"},
+}
+
+
+def xml_safe(value: object) -> str:
+    """Text that python-docx accepts and Word opens: forbidden characters dropped, long words breakable."""
+    cleaned = _XML_FORBIDDEN.sub("", str(value))
+    return _LONG_WORD.sub(lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), cleaned)
+
+
+def clock(seconds: float) -> str:
+    """00:01.50, or 1:02:03.40 past an hour."""
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:05.2f}" if hours else f"{minutes:02d}:{secs:05.2f}"
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _size(size_bytes: int) -> str:
+    return f"{size_bytes / 1024 / 1024:.1f} MB ({size_bytes:,} bytes)".replace(",", " ")
+
+
+class _Report:
+    """One document being written; `t(key)` is the label in the report's language."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.doc = Document()
+        section = self.doc.sections[0]
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(1.6))
+        section.top_margin = section.bottom_margin = Cm(1.5)
+        normal = self.doc.styles["Normal"]
+        normal.font.name = "Liberation Sans"
+        normal.font.size = Pt(10)
+        normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Liberation Sans")
+
+    def t(self, key: str, **values: object) -> str:
+        return TEXT[key][self.lang].format(**values)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self.doc.add_heading(xml_safe(text), level)
+
+    def paragraph(self, text: str, *, italic: bool = False, size: float | None = None):
+        paragraph = self.doc.add_paragraph()
+        run = paragraph.add_run(xml_safe(text))
+        run.italic = italic
+        if size:
+            run.font.size = Pt(size)
+        return paragraph
+
+    def table(self, header: list[str] | None, rows: list[list[str]], widths_cm: list[float], font_pt: float = 9):
+        table = self.doc.add_table(rows=0, cols=len(widths_cm))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        _fixed_layout(table)
+        for column, width in zip(table.columns, widths_cm):
+            column.width = Cm(width)  # the grid LibreOffice lays out by; cell widths are Word's
+        for index, cells in enumerate(([header] if header else []) + rows):
+            row = table.add_row()
+            is_header = header is not None and index == 0
+            if is_header:
+                _repeat_as_header(row)
+            for cell, value, width in zip(row.cells, cells, widths_cm):
+                cell.width = Cm(width)
+                run = cell.paragraphs[0].add_run(xml_safe(value))
+                run.font.size = Pt(font_pt)
+                run.bold = is_header
+                if is_header:
+                    _shade(cell, "D9E2F3")
+        return table
+
+    def facts(self, pairs: list[tuple[str, str]]) -> None:
+        table = self.table(None, [[k, v] for k, v in pairs], [5.0, 12.8], font_pt=9.5)
+        for row in table.rows:
+            row.cells[0].paragraphs[0].runs[0].bold = True
+
+    def picture(self, png_or_jpeg: bytes, width_cm: float, caption: str) -> None:
+        self.doc.add_picture(io.BytesIO(png_or_jpeg), width=Cm(width_cm))
+        self.doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph = self.paragraph(caption, italic=True, size=8.5)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def save(self) -> bytes:
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        return buffer.getvalue()
+
+
+def _fixed_layout(table) -> None:
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+
+
+def _repeat_as_header(row) -> None:
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
+
+
+def _shade(cell, colour_hex: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), colour_hex)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def keyframe_jpeg(path: Path, time: float) -> tuple[bytes, float] | None:
+    """The frame shown at `time` as JPEG (at most 960 px wide) and its exact time, or None."""
+    if not path.is_file():
+        return None
+    frame = read_frame_at(path, time)
+    if frame is None:
+        return None
+    image = frame.image
+    if image.shape[1] > _KEYFRAME_MAX_WIDTH:
+        scale = _KEYFRAME_MAX_WIDTH / image.shape[1]
+        image = cv2.resize(image, (_KEYFRAME_MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return (encoded.tobytes(), frame.time) if ok else None
+
+
+def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
+    t = report.t
+    report.heading(t("summary"), 1)
+    duration = clock(incident.duration)
+    if incident.status == "FAILED":
+        report.paragraph(t("failed", reason=incident.error or "?"))
+    if events:
+        counts = Counter(e.event_type for e in events)
+        types = ", ".join(f"{type_label(code, report.lang)} ({code}) × {n}" for code, n in counts.most_common())
+        report.paragraph(t("events_found", n=len(events), duration=duration, types=types))
+        reviews = Counter(e.review_status.value if e.review_status else None for e in events)
+        report.paragraph(
+            t("reviewed", confirmed=reviews["confirmed"], dismissed=reviews["dismissed"], open=reviews[None])
+        )
+    elif incident.status != "FAILED":
+        report.paragraph(t("no_events", duration=duration))
+    domain = incident.inferred_domain or incident.requested_domain
+    if domain and domain != "auto":
+        report.paragraph(t("domain_line", domain=domain))
+
+
+def _video_facts(report: _Report, incident: Incident) -> None:
+    t = report.t
+    report.heading(t("video"), 1)
+    report.facts(
+        [
+            (t("file"), incident.original_name),
+            (t("duration"), f"{clock(incident.duration)} ({incident.duration:.2f} s)"),
+            (t("resolution"), f"{incident.width} × {incident.height}"),
+            (t("fps"), f"{incident.fps:.3f}".rstrip("0").rstrip(".")),
+            (t("frames"), str(incident.frame_count)),
+            (t("codec"), incident.codec or "—"),
+            (t("size"), _size(incident.size_bytes)),
+            (t("sha256"), incident.sha256),
+            (t("uploaded"), _when(incident.created_at)),
+        ]
+    )
+
+
+def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRecord]) -> None:
+    t, lang = report.t, report.lang
+    report.heading(t("analysis"), 1)
+    params = incident.params or {}
+    described = [_PARAM_NAMES[k][lang].format(v=v) for k, v in params.items() if k in _PARAM_NAMES]
+    failed = sum(w.failed for w in windows)
+    window_text = str(len(windows)) + (f" ({t('windows_failed', n=failed)})" if failed else "")
+    pairs = [
+        (t("status"), incident.status),
+        (t("engine"), incident.engine or incident.requested_engine),
+        (t("model_version"), incident.model_version or "—"),
+        (t("prompt_version"), incident.prompt_version or "—"),
+        (t("parameters"), "; ".join(described) or "—"),
+        (t("domain"), f"{incident.requested_domain} → {incident.inferred_domain or '—'}"),
+    ]
+    if incident.domain_reason:
+        pairs.append((t("domain_reason"), incident.domain_reason))
+    pairs += [
+        (t("passes"), ", ".join(str(p) for p in incident.passes_run or []) or "—"),
+        (t("windows"), window_text),
+        (t("started"), _when(incident.started_at)),
+        (t("finished"), _when(incident.finished_at)),
+    ]
+    if incident.run_of_id:
+        pairs.append((t("run_of"), str(incident.run_of_id)))
+    report.facts(pairs)
+
+
+def _events_table(report: _Report, events: list[Event]) -> None:
+    t, lang = report.t, report.lang
+    report.heading(t("events"), 1)
+    if not events:
+        report.paragraph(t("none"))
+        return
+    header = [t(k) for k in ("col_no", "col_type", "col_time", "col_highlight", "col_confidence", "col_description", "col_review")]
+    rows = []
+    for number, event in enumerate(events, start=1):
+        review = review_label(event.review_status.value if event.review_status else None, lang)
+        if event.review_note:
+            review += f": {event.review_note}"
+        rows.append(
+            [
+                str(number),
+                f"{type_label(event.event_type, lang)}\n{event.event_type}",
+                f"{clock(event.start_time)} – {clock(event.end_time)}",
+                event.highlight,
+                f"{event.confidence:.2f}",
+                event.description,
+                review,
+            ]
+        )
+    report.table(header, rows, [0.8, 2.9, 2.6, 2.2, 1.2, 5.4, 2.7], font_pt=8.5)
+
+
+def _keyframes(report: _Report, incident: Incident, events: list[Event], settings: Settings) -> None:
+    t, lang = report.t, report.lang
+    if not events:
+        return
+    report.heading(t("keyframes"), 1)
+    path = video_path(settings, incident.stored_name)
+    for number, event in enumerate(events, start=1):
+        start, end = clock(event.start_time), clock(event.end_time)
+        label = f"{type_label(event.event_type, lang)} ({event.event_type})"
+        report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
+        middle = (event.start_time + event.end_time) / 2
+        frame = keyframe_jpeg(path, middle)
+        if frame is None:
+            report.paragraph(t("no_frame", time=clock(middle)), italic=True)
+        else:
+            jpeg, shown_at = frame
+            report.picture(jpeg, 11.0, t("frame_caption", time=f"{clock(shown_at)} ({shown_at:.2f} s)"))
+        if event.description:
+            report.paragraph(event.description)
+        review = review_label(event.review_status.value if event.review_status else None, lang)
+        report.paragraph(f"{t('col_review')}: {review}" + (f" — {event.review_note}" if event.review_note else ""))
+
+
+def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
+    report.heading(report.t("timeline"), 1)
+    png = render_timeline(incident.duration, windows, events, lang=report.lang)
+    report.picture(png, 17.8, report.t("timeline_caption"))
+
+
+def _storyboard(report: _Report, windows: list[WindowRecord]) -> None:
+    t = report.t
+    report.heading(t("storyboard"), 1)
+    if len(windows) > STORYBOARD_MAX_ROWS:
+        report.paragraph(t("storyboard_omitted", n=len(windows), shown=STORYBOARD_MAX_ROWS), italic=True)
+    header = [t("col_window"), t("col_time"), t("col_pass"), t("col_score"), t("col_description")]
+    rows = [
+        [
+            str(w.window_index + 1),
+            f"{clock(w.start_time)} – {clock(w.end_time)}",
+            str(w.pass_no),
+            f"{w.score:.2f}",
+            t("failed_window") if w.failed else w.description,
+        ]
+        for w in windows[:STORYBOARD_MAX_ROWS]
+    ]
+    report.table(header, rows, [1.4, 3.4, 1.7, 1.5, 9.8], font_pt=8)
+
+
+def _log(report: _Report, logs: list[LogRow]) -> None:
+    t = report.t
+    report.heading(t("log"), 1)
+    header = [t("col_when"), t("col_step"), t("col_level"), t("col_message"), t("col_versions")]
+    rows = [
+        [
+            _when(row.started_at).removesuffix(" UTC"),
+            row.step,
+            row.level,
+            row.message,
+            f"{row.model_version or '—'} / {row.prompt_version or '—'}",
+        ]
+        for row in logs
+    ]
+    table = report.table(header, rows, [3.2, 2.0, 1.5, 7.9, 3.2], font_pt=7.5)
+    for row, log in zip(table.rows[1:], logs):
+        if log.level in ("ERROR", "WARNING"):
+            for run in row.cells[2].paragraphs[0].runs:
+                run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+
+
+def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> bytes:
+    """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
+    if lang not in ("ru", "en"):
+        raise InvalidInput(f"unknown report language {lang!r}: use ru or en")
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        incident = repository.get_incident(session, incident_id)
+        if incident is None:
+            raise InvalidInput(f"no incident {incident_id}")
+        if incident.status in {s.value for s in ACTIVE_STATUSES}:
+            raise InvalidInput(f"incident {incident_id} is still {incident.status}: the report comes when it is done")
+        events = repository.events_of(session, incident_id)
+        windows = repository.windows_of(session, incident_id)
+        logs = repository.logs_of(session, incident_id)
+
+    report = _Report(lang)
+    report.doc.core_properties.title = xml_safe(report.t("title", id=incident.id))
+    report.doc.core_properties.subject = xml_safe(incident.original_name)
+    report.heading(report.t("title", id=incident.id), 0)
+    generated = report.t("generated", when=_when(datetime.now(timezone.utc)))
+    report.paragraph(f"{incident.original_name} · {generated}", italic=True)
+    _summary(report, incident, events)
+    _video_facts(report, incident)
+    _analysis_facts(report, incident, windows)
+    _events_table(report, events)
+    _keyframes(report, incident, events, settings)
+    if windows or events:
+        _timeline(report, incident, windows, events)
+    _storyboard(report, windows)
+    _log(report, logs)
+    return report.save()
+
+
+def write_report(incident_id: int, path: str | Path, settings: Settings, *, lang: Lang = "en") -> Path:
+    """Build the report and write it atomically to `path` (a temporary file, then rename)."""
+    data = build_report(incident_id, settings, lang=lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+    return path

@@ -1,0 +1,402 @@
+"""Search over stored results: window descriptions (the storyboard), event types and descriptions,
+review notes, in one incident or across all of them, in Russian and English.
+
+How a query is read:
+- words naming an event type in either language ("ДТП", "авария", "драка", "crash") become a group
+  that matches the type's code, labels and synonyms in both languages (core.taxonomy_i18n), so a
+  Russian question finds an English description and the other way round;
+- other words are matched by a light stem as a prefix ("аварии" → `авари*`... → "авария", "аварию"),
+  because neither database stems both languages the same way; `"quoted words"` match as a phrase;
+- every group must match; when no row matches them all, rows matching any group are shown instead
+  (`SearchResults.matched_all` says which).
+
+The database does the matching: SQLite FTS5 (unicode61 tokenizer) or PostgreSQL `to_tsvector('simple')`
+with GIN indexes, both kept current by the database itself (migration 0002). The same query builder
+serves both, so both databases find the same rows. Snippets and marks are computed here, the same way
+for both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.taxonomy_i18n import TYPES
+
+Kind = Literal["window", "event"]
+KINDS: tuple[Kind, ...] = ("window", "event")
+
+_WORD = re.compile(r"[^\W_]+")
+_QUOTED = re.compile(r'"([^"]*)"')
+_CYRILLIC = re.compile(r"[а-я]")
+
+_STOPWORDS = frozenset(
+    "a an the of on in at to and or is are was were be by with for from this that it its as into "
+    "и в во на с со по к ко у о об из за не что как а но или это то же ли от до при под над для".split()
+)
+_RU_ENDINGS = sorted(
+    set(
+        "иями ями ами ыми ими его ого ему ому ией ием ии ия ию ях ах ов ев ей ий ый ой ая яя ое ее ые ие "
+        "ую юю ом ем ам ям ья ье ью ьи ется ются утся ятся тся ешь ет ют ут ит ат ят ись ась ось ся сь "
+        "ала ила ыла ала али или ало ило ал ил ыл ла ли ло ть а я о е ы и у ю ь й".split()
+    ),
+    key=len,
+    reverse=True,
+)
+_EN_ENDINGS = ("ings", "ing", "ies", "ed", "es", "ly", "s")
+_SNIPPET_CHARS = 220
+
+
+def fold(word: str) -> str:
+    """Lower case, ё as е, accents off Latin letters: how words are compared here."""
+    word = word.casefold().replace("ё", "е")
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    kept = []
+    for char in decomposed:
+        if unicodedata.combining(char) and kept and kept[-1].isascii():
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def words(text_: str) -> list[str]:
+    """The words of a text, split the way both databases' tokenizers split it (letters and digits)."""
+    return _WORD.findall(text_)
+
+
+def stem(word: str) -> str:
+    """A light stem, matched as a prefix: enough to join the forms of a Russian or English word."""
+    word = fold(word)
+    if _CYRILLIC.search(word):
+        for ending in _RU_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                return word[: -len(ending)]
+        return word
+    for ending in _EN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3 and not word.endswith("ss"):
+            base = word[: -len(ending)]
+            if ending in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
+                base = base[:-1]  # "stopped" → "stop", "running" → "run"
+            return base
+    return word
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words that must all appear: each as a prefix (stems), or together in order (a quoted phrase)."""
+
+    words: tuple[str, ...]
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: groups of alternatives (a row matches a group if it matches any term of it)."""
+
+    text: str
+    groups: tuple[tuple[Term, ...], ...]
+    types: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+
+@lru_cache(maxsize=1)
+def _synonym_index() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
+    """Stemmed phrase → the event types it names; and the longest phrase, in words."""
+    index: dict[tuple[str, ...], set[str]] = {}
+    for code, type_words in TYPES.items():
+        for phrase in type_words.phrases:
+            key = tuple(stem(w) for w in words(phrase))
+            if key:
+                index.setdefault(key, set()).add(code)
+    return {k: frozenset(v) for k, v in index.items()}, max(len(k) for k in index)
+
+
+def _type_terms(codes: Iterable[str]) -> tuple[Term, ...]:
+    terms: dict[Term, None] = {}
+    for code in sorted(codes):
+        for phrase in TYPES[code].phrases:
+            stems = tuple(stem(w) for w in words(phrase))
+            if stems:
+                terms[Term(stems)] = None
+    return tuple(terms)
+
+
+def parse_query(query_text: str) -> Query:
+    """Read a query as the module docstring describes."""
+    groups: list[tuple[Term, ...]] = []
+    for phrase in _QUOTED.findall(query_text):
+        phrase_words = tuple(fold(w) for w in words(phrase))
+        if phrase_words:
+            groups.append((Term(phrase_words, phrase=True),))
+    loose = [fold(w) for w in words(_QUOTED.sub(" ", query_text))]
+    stems = [stem(w) for w in loose]
+    index, longest = _synonym_index()
+    types: set[str] = set()
+    plain: list[str] = []
+    position = 0
+    while position < len(stems):
+        for length in range(min(longest, len(stems) - position), 0, -1):
+            codes = index.get(tuple(stems[position : position + length]))
+            if codes:
+                types |= codes
+                own = Term(tuple(stems[position : position + length]))
+                groups.append(tuple(dict.fromkeys((own, *_type_terms(codes)))))
+                position += length
+                break
+        else:
+            plain.append(loose[position])
+            position += 1
+    meaningful = [w for w in plain if w not in _STOPWORDS] or ([] if groups else plain)
+    groups.extend((Term((stem(w),)),) for w in dict.fromkeys(meaningful))
+    return Query(query_text, tuple(groups), frozenset(types))
+
+
+def _yo_variants(word: str) -> list[str]:
+    """`word` and its spellings with ё in place of one е (documents may use either)."""
+    return [word] + [word[:i] + "ё" + word[i + 1 :] for i, char in enumerate(word) if char == "е"][:3]
+
+
+def fts5_expression(query: Query, *, any_group: bool = False) -> str:
+    """The query as an SQLite FTS5 MATCH expression (every word quoted: no operator injection)."""
+
+    def word(w: str, prefix: bool) -> str:
+        variants = [f'"{v}"' + ("*" if prefix else "") for v in _yo_variants(w)]
+        return variants[0] if len(variants) == 1 else "(" + " OR ".join(variants) + ")"
+
+    def term(t: Term) -> str:
+        if t.phrase:
+            return '"' + " ".join(t.words) + '"'
+        return "(" + " AND ".join(word(w, True) for w in t.words) + ")"
+
+    joiner = " OR " if any_group else " AND "
+    return joiner.join("(" + " OR ".join(term(t) for t in group) + ")" for group in query.groups)
+
+
+def tsquery_expression(query: Query, *, any_group: bool = False) -> str:
+    """The query as PostgreSQL `to_tsquery('simple', ...)` text (every lexeme quoted)."""
+
+    def word(w: str, prefix: bool) -> str:
+        variants = [f"'{v}'" + (":*" if prefix else "") for v in _yo_variants(w)]
+        return variants[0] if len(variants) == 1 else "(" + " | ".join(variants) + ")"
+
+    def term(t: Term) -> str:
+        if t.phrase:
+            return "(" + " <-> ".join(f"'{w}'" for w in t.words) + ")"
+        return "(" + " & ".join(word(w, True) for w in t.words) + ")"
+
+    joiner = " | " if any_group else " & "
+    return joiner.join("(" + " | ".join(term(t) for t in group) + ")" for group in query.groups)
+
+
+class Hit(BaseModel):
+    """One place that matched: a window of the storyboard or an event, with where and how well."""
+
+    incident_id: int
+    original_name: str
+    kind: Kind
+    start_time: float
+    end_time: float
+    score: float
+    snippet: str
+    marks: list[tuple[int, int]] = []
+    event_type: str | None = None
+    event_id: int | None = None
+    window_index: int | None = None
+    pass_no: int = 1
+    confidence: float | None = None
+    review_status: str | None = None
+
+    def marked(self, open_: str = "[", close: str = "]", escape=lambda s: s) -> str:
+        """The snippet with each matched word wrapped in `open_`/`close`, the rest passed through `escape`."""
+        out, cursor = [], 0
+        for start, end in self.marks:
+            out += [escape(self.snippet[cursor:start]), open_, escape(self.snippet[start:end]), close]
+            cursor = end
+        out.append(escape(self.snippet[cursor:]))
+        return "".join(out)
+
+
+@dataclass
+class SearchResults:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    matched_all: bool = True  # False: no row matched every word; these rows match some
+
+    @property
+    def types(self) -> list[str]:
+        """Event types the query named (for "also searched for ..." in the UI)."""
+        return sorted(self.query.types)
+
+
+def _marks(source: str, query: Query) -> list[tuple[int, int]]:
+    """Spans of the words of `source` that satisfy a term of the query (all of a term's words present;
+    a phrase's words in order), so a word is never marked for a term the text does not match."""
+    tokens = [(fold(m.group()), m.span()) for m in _WORD.finditer(source)]
+    marked: set[tuple[int, int]] = set()
+    for group in query.groups:
+        for term in group:
+            if term.phrase:
+                size = len(term.words)
+                for i in range(len(tokens) - size + 1):
+                    if tuple(t for t, _ in tokens[i : i + size]) == term.words:
+                        marked.update(span for _, span in tokens[i : i + size])
+                continue
+            found = [[span for token, span in tokens if token.startswith(word)] for word in term.words]
+            if all(found):
+                marked.update(span for spans in found for span in spans)
+    return sorted(marked)
+
+
+def make_snippet(source: str, query: Query, width: int = _SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """A piece of `source` around its first matched word, and the (start, end) of each matched word."""
+    marks = _marks(source, query)
+    if len(source) <= width:
+        return source, marks
+    first = marks[0][0] if marks else 0
+    start = max(0, first - width // 3)
+    if start:
+        space = source.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(source), start + width)
+    if end < len(source):
+        space = source.rfind(" ", start + width // 2, end)
+        end = space if space != -1 else end
+    lead, tail = ("…" if start else ""), ("…" if end < len(source) else "")
+    shift = len(lead) - start
+    inside = [(a + shift, b + shift) for a, b in marks if a >= start and b <= end]
+    return lead + source[start:end] + tail, inside
+
+
+def _text_score(raw: float, dialect: str) -> float:
+    """0..1, larger is better: FTS5's bm25 is negative and unbounded; ts_rank_cd(…, 32) is 0..1 already."""
+    if dialect == "sqlite":
+        relevance = max(0.0, -raw)
+        return relevance / (relevance + 1.0)
+    return max(0.0, min(1.0, raw))
+
+
+_SQLITE_WINDOWS = """
+SELECT t.incident_id, i.original_name, t.window_index, t.start_time, t.end_time, t.description,
+       t.pass_no, bm25(timelines_fts) AS rank
+FROM timelines_fts JOIN timelines t ON t.id = timelines_fts.rowid JOIN incidents i ON i.id = t.incident_id
+WHERE timelines_fts MATCH :q AND t.failed = 0 {incident}
+ORDER BY rank LIMIT :limit
+"""
+_SQLITE_EVENTS = """
+SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
+       e.pass_no, e.confidence, e.review_status, e.review_note, bm25(events_fts, 2.0, 1.0, 1.0) AS rank
+FROM events_fts JOIN events e ON e.id = events_fts.rowid JOIN incidents i ON i.id = e.incident_id
+WHERE events_fts MATCH :q {incident}
+ORDER BY rank LIMIT :limit
+"""
+# The to_tsvector expressions must stay identical to the indexed ones in migration 0002.
+_PG_WINDOWS = """
+SELECT t.incident_id, i.original_name, t.window_index, t.start_time, t.end_time, t.description,
+       t.pass_no, ts_rank_cd(to_tsvector('simple', t.description), q, 32) AS rank
+FROM timelines t JOIN incidents i ON i.id = t.incident_id, to_tsquery('simple', :q) AS q
+WHERE to_tsvector('simple', t.description) @@ q AND NOT t.failed {incident}
+ORDER BY rank DESC LIMIT :limit
+"""
+_PG_EVENTS_VECTOR = "to_tsvector('simple', e.event_type || ' ' || e.description || ' ' || coalesce(e.review_note, ''))"
+_PG_EVENTS = f"""
+SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
+       e.pass_no, e.confidence, e.review_status, e.review_note, ts_rank_cd({_PG_EVENTS_VECTOR}, q, 32) AS rank
+FROM events e JOIN incidents i ON i.id = e.incident_id, to_tsquery('simple', :q) AS q
+WHERE {_PG_EVENTS_VECTOR} @@ q {{incident}}
+ORDER BY rank DESC LIMIT :limit
+"""
+
+
+def _run(
+    session: Session, query: Query, *, incident_id: int | None, kinds: Iterable[Kind], limit: int, any_group: bool
+) -> list[Hit]:
+    dialect = session.get_bind().dialect.name
+    sqlite = dialect == "sqlite"
+    expression = fts5_expression(query, any_group=any_group) if sqlite else tsquery_expression(query, any_group=any_group)
+    params: dict[str, object] = {"q": expression, "limit": limit}
+    for_incident = ""
+    if incident_id is not None:
+        params["incident_id"] = incident_id
+        for_incident = "AND {alias}.incident_id = :incident_id"
+    hits: list[Hit] = []
+    if "window" in kinds:
+        sql = (_SQLITE_WINDOWS if sqlite else _PG_WINDOWS).format(incident=for_incident.format(alias="t"))
+        for row in session.execute(text(sql), params):
+            snippet, marks = make_snippet(row.description, query)
+            hits.append(
+                Hit(
+                    incident_id=row.incident_id,
+                    original_name=row.original_name,
+                    kind="window",
+                    start_time=row.start_time,
+                    end_time=row.end_time,
+                    score=round(_text_score(row.rank, dialect), 4),
+                    snippet=snippet,
+                    marks=marks,
+                    window_index=row.window_index,
+                    pass_no=row.pass_no,
+                )
+            )
+    if "event" in kinds:
+        sql = (_SQLITE_EVENTS if sqlite else _PG_EVENTS).format(incident=for_incident.format(alias="e"))
+        for row in session.execute(text(sql), params):
+            snippet, marks = make_snippet(row.description, query)
+            if not marks and row.review_note:
+                note_snippet, note_marks = make_snippet(row.review_note, query)
+                if note_marks:
+                    snippet, marks = note_snippet, note_marks
+            relevance = _text_score(row.rank, dialect)
+            if row.event_type in query.types:  # the query named this event's type: the strongest evidence
+                relevance = 0.9 + 0.1 * relevance
+            hits.append(
+                Hit(
+                    incident_id=row.incident_id,
+                    original_name=row.original_name,
+                    kind="event",
+                    start_time=row.start_time,
+                    end_time=row.end_time,
+                    score=round(relevance, 4),
+                    snippet=snippet,
+                    marks=marks,
+                    event_type=row.event_type,
+                    event_id=row.id,
+                    pass_no=row.pass_no,
+                    confidence=row.confidence,
+                    review_status=row.review_status,
+                )
+            )
+    hits.sort(key=lambda h: (-h.score, -h.incident_id, h.start_time, h.kind != "event"))
+    return hits[:limit]
+
+
+def search(
+    session: Session,
+    query_text: str,
+    *,
+    incident_id: int | None = None,
+    kinds: Iterable[Kind] = KINDS,
+    limit: int = 50,
+) -> SearchResults:
+    """Hits for `query_text`, best first: in one incident or (incident_id None) across all of them."""
+    query = parse_query(query_text)
+    if query.empty:
+        return SearchResults(query)
+    kinds = tuple(kinds)
+    hits = _run(session, query, incident_id=incident_id, kinds=kinds, limit=limit, any_group=False)
+    if hits or len(query.groups) == 1:
+        return SearchResults(query, hits)
+    hits = _run(session, query, incident_id=incident_id, kinds=kinds, limit=limit, any_group=True)
+    return SearchResults(query, hits, matched_all=False)

@@ -1,0 +1,247 @@
+"""Event types in words people use: a label in Russian and English, and synonyms in both languages.
+
+Labels name a type in the report, the exports and the dashboard; synonyms let a search for "ДТП",
+"авария" or "crash" find `COLLISION`, and "драка" find `FIGHT`, whatever language the model wrote its
+descriptions in. Covers the VLM taxonomies of every domain and what the local engine measures; an
+unknown type still gets a readable label made from its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["ru", "en"]
+LANGS: tuple[Lang, ...] = ("ru", "en")
+
+
+@dataclass(frozen=True)
+class TypeWords:
+    code: str
+    en: str
+    ru: str
+    synonyms_en: tuple[str, ...] = ()
+    synonyms_ru: tuple[str, ...] = ()
+
+    def label(self, lang: Lang) -> str:
+        return self.ru if lang == "ru" else self.en
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """Every way to say this type: code words, labels and synonyms, both languages."""
+        return (self.code.replace("_", " ").lower(), self.en, self.ru, *self.synonyms_en, *self.synonyms_ru)
+
+
+_TYPES = (
+    # traffic (core.prompts.TAXONOMY, and the seed's NEAR_CRASH)
+    TypeWords(
+        "COLLISION",
+        "Collision",
+        "Столкновение",
+        ("crash", "accident", "car crash", "collide", "rear-end", "impact", "wreck", "smash"),
+        ("ДТП", "авария", "столкнулись", "врезался", "удар автомобилей", "аварийная ситуация"),
+    ),
+    TypeWords(
+        "NEAR_MISS",
+        "Near miss",
+        "Опасное сближение",
+        ("near collision", "close call", "almost hit", "narrowly avoided"),
+        ("чуть не столкнулись", "едва не столкнулись", "почти столкновение", "предаварийная ситуация"),
+    ),
+    TypeWords(
+        "NEAR_CRASH",
+        "Near crash",
+        "Предаварийная ситуация",
+        ("near collision", "close call", "almost crashed", "narrowly avoided"),
+        ("опасное сближение", "чуть не столкнулись", "едва не столкнулись", "почти авария"),
+    ),
+    TypeWords(
+        "PEDESTRIAN_HIT",
+        "Pedestrian or cyclist hit",
+        "Наезд на пешехода или велосипедиста",
+        ("pedestrian struck", "hit a pedestrian", "run over", "knocked down", "cyclist hit", "bicycle crash"),
+        ("наезд", "сбил пешехода", "сбила пешехода", "ДТП с пешеходом", "сбил велосипедиста"),
+    ),
+    TypeWords(
+        "WRONG_WAY",
+        "Wrong-way driving",
+        "Движение по встречной",
+        ("wrong way", "oncoming lane", "against traffic", "ghost driver"),
+        ("встречка", "выезд на встречную", "против движения"),
+    ),
+    TypeWords(
+        "RED_LIGHT",
+        "Running a red light",
+        "Проезд на красный",
+        ("red light", "ran the light", "traffic signal violation"),
+        ("красный свет", "проезд на запрещающий сигнал", "светофор"),
+    ),
+    TypeWords(
+        "DANGEROUS_MANEUVER",
+        "Dangerous manoeuvre",
+        "Опасный манёвр",
+        ("dangerous maneuver", "swerve", "cutting in", "cut off", "reckless overtaking", "u-turn", "speeding"),
+        ("опасный маневр", "подрезал", "резкое перестроение", "обгон", "разворот", "превышение скорости"),
+    ),
+    TypeWords(
+        "VEHICLE_FIRE",
+        "Vehicle fire",
+        "Возгорание автомобиля",
+        ("car fire", "burning car", "burning vehicle"),
+        ("горит машина", "пожар автомобиля", "возгорание"),
+    ),
+    TypeWords(
+        "ROAD_OBSTRUCTION",
+        "Road obstruction",
+        "Препятствие на дороге",
+        ("debris", "fallen load", "stopped vehicle", "blocked lane", "obstacle", "stalled vehicle"),
+        ("препятствие", "предмет на дороге", "обломки", "перекрыта полоса", "заглохший автомобиль"),
+    ),
+    # industrial
+    TypeWords(
+        "NO_HELMET",
+        "No hard hat",
+        "Без каски",
+        ("no helmet", "missing helmet", "no hard hat", "without helmet", "bare head"),
+        ("нет каски", "без шлема", "без защитной каски", "отсутствие каски", "каска"),
+    ),
+    TypeWords(
+        "NO_VEST",
+        "No hi-vis vest",
+        "Без сигнального жилета",
+        ("no vest", "missing vest", "no high visibility", "without vest"),
+        ("нет жилета", "без жилета", "отсутствие жилета", "жилет"),
+    ),
+    TypeWords(
+        "FALL",
+        "Fall",
+        "Падение",
+        ("fell", "falling", "person down", "slipped", "tripped", "collapsed", "fall from height"),
+        ("упал", "упала", "поскользнулся", "споткнулся", "падение с высоты", "лежит на полу"),
+    ),
+    TypeWords(
+        "FORKLIFT_NEAR_MISS",
+        "Forklift near miss",
+        "Опасное сближение с погрузчиком",
+        ("forklift", "forklift close call", "loader near miss"),
+        ("погрузчик", "автопогрузчик", "чуть не сбил погрузчик"),
+    ),
+    TypeWords(
+        "FIRE_SMOKE",
+        "Fire or smoke",
+        "Огонь или дым",
+        ("fire", "smoke", "flames", "burning", "blaze", "sparks"),
+        ("пожар", "огонь", "дым", "возгорание", "задымление", "пламя", "искры"),
+    ),
+    TypeWords(
+        "RESTRICTED_ZONE",
+        "Entry into a restricted zone",
+        "Проход в опасную зону",
+        ("restricted area", "danger zone", "hazardous area", "unauthorized entry", "intrusion"),
+        ("запретная зона", "опасная зона", "посторонний", "проникновение"),
+    ),
+    TypeWords(
+        "FALLING_OBJECT",
+        "Falling object",
+        "Падение предмета",
+        ("dropped load", "object fell", "falling load", "dropped object"),
+        ("упал груз", "падение груза", "уронил", "сорвался груз"),
+    ),
+    TypeWords(
+        "UNSAFE_LIFTING",
+        "Unsafe lifting",
+        "Опасный подъём груза",
+        ("suspended load", "load over people", "crane load", "lifting"),
+        ("груз над людьми", "под грузом", "кран", "подъём тяжести"),
+    ),
+    # violence
+    TypeWords(
+        "FIGHT",
+        "Fight",
+        "Драка",
+        ("fighting", "brawl", "scuffle", "punching", "fistfight", "altercation", "wrestling"),
+        ("драка", "дерутся", "потасовка", "избиение", "мордобой", "стычка"),
+    ),
+    TypeWords(
+        "ASSAULT",
+        "Assault",
+        "Нападение",
+        ("attack", "beating", "kick", "punch", "attacked", "aggression"),
+        ("напал", "нападение", "избил", "удар", "пинок", "агрессия"),
+    ),
+    TypeWords(
+        "WEAPON",
+        "Weapon",
+        "Оружие",
+        ("gun", "knife", "firearm", "pistol", "baseball bat", "armed"),
+        ("нож", "пистолет", "бита", "вооружён", "огнестрельное оружие"),
+    ),
+    TypeWords(
+        "ROBBERY",
+        "Robbery",
+        "Грабёж",
+        ("theft", "mugging", "stealing", "snatching"),
+        ("ограбление", "кража", "разбой", "вырвал сумку"),
+    ),
+    TypeWords(
+        "VANDALISM",
+        "Vandalism",
+        "Вандализм",
+        ("property damage", "smashing", "breaking windows", "graffiti"),
+        ("порча имущества", "разбил", "погром", "граффити"),
+    ),
+    TypeWords(
+        "CROWD_PANIC",
+        "Crowd panic",
+        "Паника в толпе",
+        ("stampede", "crowd running", "crowd crush", "scatter"),
+        ("давка", "паника", "толпа бежит"),
+    ),
+    TypeWords(
+        "OTHER",
+        "Other",
+        "Другое",
+        ("other incident", "unclassified", "anomaly", "unusual"),
+        ("прочее", "другое событие", "аномалия", "необычное"),
+    ),
+    # what the local engine measures (motion, not meaning)
+    TypeWords(
+        "SUDDEN_MOTION",
+        "Sudden motion",
+        "Резкое движение",
+        ("abrupt motion", "sudden movement", "motion spike", "jolt"),
+        ("всплеск движения", "внезапное движение", "рывок"),
+    ),
+    TypeWords(
+        "MOTION_BURST",
+        "Burst of motion",
+        "Всплеск активности",
+        ("burst of activity", "flurry of movement", "agitation"),
+        ("вспышка движения", "суматоха", "активность"),
+    ),
+)
+
+TYPES: dict[str, TypeWords] = {t.code: t for t in _TYPES}
+
+
+def words_for(code: str) -> TypeWords:
+    """The words for a type; a type nobody described yet gets its code made readable."""
+    known = TYPES.get(code)
+    if known is not None:
+        return known
+    readable = code.replace("_", " ").strip().capitalize() or "?"
+    return TypeWords(code, readable, readable)
+
+
+def type_label(code: str, lang: Lang = "en") -> str:
+    return words_for(code).label(lang)
+
+
+def review_label(status: str | None, lang: Lang = "en") -> str:
+    """Review state in words: confirmed, dismissed, or not reviewed yet."""
+    labels = {
+        "confirmed": {"en": "confirmed", "ru": "подтверждено"},
+        "dismissed": {"en": "dismissed", "ru": "отклонено"},
+        None: {"en": "not reviewed", "ru": "не проверено"},
+    }
+    return labels.get(status, labels[None])[lang]

@@ -1,0 +1,271 @@
+"""Search over stored windows and events (SQLite FTS5 and PostgreSQL tsvector), and "Ask the model"."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from core import repository, search as search_module
+from core.ask import AskUnavailable, ask_model, unavailable_reason
+from core.cli import main as cli_main
+from core.config import get_settings
+from core.db import _MIGRATIONS_DIR, create_db_engine, get_engine, migrate, session_scope
+from core.jobs import run_analysis
+from core.schema import AnalysisParams, EngineOutcome, Event, ReviewStatus, WindowRecord
+from core.search import parse_query, search
+from core.service import delete, register_video
+from core.taxonomy_i18n import TYPES, type_label
+from tests.conftest import make_settings
+from tests.stored_results import store_incident
+
+JUNCTION_WINDOWS = [
+    (0.0, 1.5, "Cars wait at a red light, a cyclist on the right"),
+    (1.5, 3.0, "Two cars collide at the junction; debris on the road"),
+    (3.0, 4.5, "Машины стоят после столкновения, водитель выходит"),
+]
+YARD_WINDOWS = [
+    (0.0, 1.5, "Двое мужчин дерутся у входа в магазин"),
+    (1.5, 3.0, "People walking past the entrance"),
+]
+
+
+def _store_two(settings, clip) -> tuple[int, int]:
+    junction = store_incident(
+        settings,
+        clip,
+        name="junction.mp4",
+        windows=JUNCTION_WINDOWS,
+        events=[Event(event_type="COLLISION", start_time=1.5, end_time=3.0, confidence=0.9,
+                      description="two cars collide at the junction")],
+    )
+    yard = store_incident(
+        settings,
+        clip,
+        name="yard.mp4",
+        domain="violence",
+        windows=YARD_WINDOWS,
+        events=[Event(event_type="FIGHT", start_time=0.0, end_time=1.5, confidence=0.8,
+                      description="Драка у входа")],
+    )
+    return junction, yard
+
+
+def _search(settings, query, **kwargs):
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return search(session, query, **kwargs)
+
+
+def _marked_words(hit) -> list[str]:
+    return [hit.snippet[a:b] for a, b in hit.marks]
+
+
+def test_search_across_languages_incidents_and_kinds(db_settings, clips):
+    junction, yard = _store_two(db_settings, clips["calm"])
+
+    # "авария" names COLLISION: the event, the English window and the Russian one are found
+    found = _search(db_settings, "авария")
+    assert found.types == ["COLLISION"] and found.matched_all
+    assert {h.incident_id for h in found.hits} == {junction}
+    top = found.hits[0]
+    assert (top.kind, top.event_type, top.start_time, top.end_time) == ("event", "COLLISION", 1.5, 3.0)
+    assert top.original_name == "junction.mp4" and top.score >= 0.5
+    windows = {h.window_index: h for h in found.hits if h.kind == "window"}
+    assert set(windows) == {1, 2}
+    assert _marked_words(windows[1]) == ["collide"]
+    assert _marked_words(windows[2]) == ["столкновения"]
+    scores = [h.score for h in found.hits]
+    assert scores == sorted(scores, reverse=True)
+
+    # "ДТП" too, and "драка" finds the fight in the other incident, Russian window marked
+    assert {h.incident_id for h in _search(db_settings, "ДТП").hits} == {junction}
+    fight = _search(db_settings, "драка")
+    assert fight.hits[0].kind == "event" and fight.hits[0].event_type == "FIGHT"
+    assert fight.hits[0].incident_id == yard
+    fight_window = next(h for h in fight.hits if h.kind == "window")
+    assert (fight_window.start_time, _marked_words(fight_window)) == (0.0, ["дерутся"])
+    assert _search(db_settings, "fight", incident_id=junction).hits == []
+    assert len(_search(db_settings, "драка", incident_id=yard, kinds=("window",)).hits) == 1
+
+    # plain words by stem, several words all required, phrases in order
+    assert [h.window_index for h in _search(db_settings, "cyclists").hits] == [0]
+    assert [h.window_index for h in _search(db_settings, "водители выходят").hits] == [2]
+    assert [h.window_index for h in _search(db_settings, '"red light"', kinds=("window",)).hits] == [0]
+    assert _search(db_settings, '"light red"').hits == []
+
+    # no row has every word: the rows with some are shown, and the result says so
+    partial = _search(db_settings, "junction zebra")
+    assert not partial.matched_all and partial.hits
+    assert all("junction" in h.snippet for h in partial.hits)
+    assert _search(db_settings, "  !!! ").hits == []
+
+
+def test_search_index_follows_every_write(db_settings, clips):
+    junction, _yard = _store_two(db_settings, clips["calm"])
+    url = db_settings.resolved_database_url
+    with session_scope(get_engine(url)) as session:
+        event_id = repository.events_of(session, junction)[0].id
+        repository.set_review(session, event_id, ReviewStatus.CONFIRMED, "Подтверждено инспектором ГИБДД")
+    hits = _search(db_settings, "инспектор").hits
+    assert [(h.kind, h.event_id, h.review_status) for h in hits] == [("event", event_id, "confirmed")]
+    assert _marked_words(hits[0]) == ["инспектором"]
+
+    # a new outcome replaces the old rows: old words are gone from the index, new ones are in
+    with session_scope(get_engine(url)) as session:
+        incident = repository.get_incident(session, junction)
+        outcome = EngineOutcome(engine="vlm", model_version="m", prompt_version="p", windows=[
+            WindowRecord(window_index=0, start_time=0, end_time=2, description="a tram passes slowly")])
+        repository.save_outcome(session, incident, outcome, [])
+    assert _search(db_settings, "junction").hits == []
+    assert [h.incident_id for h in _search(db_settings, "tram").hits] == [junction]
+
+    delete(junction, db_settings)
+    assert _search(db_settings, "tram").hits == []
+    assert _search(db_settings, "драка").hits  # the other incident is untouched
+
+
+def test_search_finds_what_the_local_engine_stored(settings, clips):
+    params = AnalysisParams.from_settings(settings, engine="local")
+    incident_id = register_video(clips["collision"], settings, params)
+    run_analysis(incident_id, settings)
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        events = repository.events_of(session, incident_id)
+    assert events, "the collision clip should raise an event"
+    assert all(e.event_type in TYPES for e in events), "every local engine type needs RU/EN words"
+    event = events[0]
+    hits = _search(settings, type_label(event.event_type, "ru")).hits
+    assert any(h.kind == "event" and h.event_id == event.id for h in hits)
+
+
+def test_every_model_event_type_has_words_in_both_languages():
+    from core.prompts import OTHER, TAXONOMY
+
+    for code in [*(t for types in TAXONOMY.values() for t in types), OTHER]:
+        assert code in TYPES, code
+        words = TYPES[code]
+        assert words.ru and words.en and words.ru != words.en
+        assert parse_query(words.ru).types >= {code}, code
+        assert parse_query(words.en).types >= {code}, code
+
+
+def test_query_is_never_an_injection():
+    query = parse_query('crash" OR NOT x* NEAR(a b) \'; DROP TABLE events; -- :* & |')
+    assert '"' not in "".join(w for g in query.groups for t in g for w in t.words)
+    expression = search_module.tsquery_expression(query)
+    assert "DROP" not in expression and ";" not in expression
+
+
+def test_migration_indexes_rows_stored_before_it(tmp_path):
+    """Results stored under the first schema are searchable after migrating (FTS5 'rebuild')."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_db_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text(
+            "INSERT INTO incidents (id, original_name, stored_name, sha256, size_bytes, duration, width, height,"
+            " fps, frame_count, codec, status, progress, stage, windows_done, windows_total, requested_domain,"
+            " requested_engine, params, created_at, updated_at) VALUES (1, 'old.mp4', 'x.mp4', 'ab', 1, 3, 2, 2,"
+            " 25, 75, 'h264', 'DONE', 1, 'done', 1, 1, 'auto', 'auto', '{}', '2026-01-01', '2026-01-01')"))
+        connection.execute(text(
+            "INSERT INTO timelines (incident_id, window_index, start_time, end_time, description, score,"
+            " pass_no, failed) VALUES (1, 0, 0, 1.5, 'a forklift reverses towards a worker', 0.5, 1, 0)"))
+    migrate(engine)
+    with session_scope(engine) as session:
+        hits = search(session, "погрузчик").hits
+    assert [(h.original_name, h.kind) for h in hits] == [("old.mp4", "window")]
+    engine.dispose()
+
+
+def test_cli_search_json(settings, clips, monkeypatch, capsys):
+    junction, _ = _store_two(settings, clips["calm"])
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("ENGINE", "local")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["search", "авария", "--incident", str(junction), "--json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert rows[0]["event_type"] == "COLLISION" and rows[0]["incident_id"] == junction
+        assert {"snippet", "marks", "score", "start_time", "end_time", "kind", "original_name"} <= set(rows[0])
+        assert cli_main(["search", "авария"]) == 0
+        assert "junction.mp4" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+
+
+# --- "Ask the model" against a loopback OpenAI-compatible server --------------------------------
+
+
+class _AskHandler(BaseHTTPRequestHandler):
+    requests: list[dict] = []
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _send(self, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self._send({"object": "list", "data": [{"id": "fake-vlm", "object": "model"}]})
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(request)
+        storyboard = request["messages"][-1]["content"]
+        cited = [int(line.split()[0][1:]) for line in storyboard.splitlines() if "collide" in line and line.startswith("W")]
+        answer = {"answer": f"The cars collide in W{cited[0]}.", "windows": [*cited, 99]}
+        # answered as prose around a code fence, as real models sometimes do
+        self._send({"choices": [{"message": {"role": "assistant", "content": f"Sure:\n```json\n{json.dumps(answer)}\n```"}}]})
+
+
+@pytest.fixture
+def ask_server():
+    _AskHandler.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AskHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ask_the_model_cites_stored_windows(tmp_path, clips, ask_server):
+    settings = make_settings(tmp_path, llm_base_url=ask_server)
+    junction, _ = _store_two(settings, clips["calm"])
+    answer = ask_model(junction, "When do the cars collide?", settings)
+    assert answer.model == "fake-vlm" and "collide" in answer.answer
+    assert [(c.number, c.start_time, c.end_time) for c in answer.citations] == [(2, 1.5, 3.0)]  # W99 dropped
+    assert (answer.windows_sent, answer.windows_total) == (3, 3)
+    request = _AskHandler.requests[-1]
+    assert request["response_format"]["json_schema"]["name"] == "sigma_ask"
+    assert all(isinstance(m["content"], str) for m in request["messages"]), "text only, no images"
+    assert "COLLISION 1.50-3.00 s" in request["messages"][-1]["content"]
+
+    # a storyboard over the budget keeps the windows that match the question
+    small = ask_model(junction, "debris on the road?", settings, max_chars=100)
+    assert small.windows_sent == 1 and [c.number for c in small.citations] == [2]
+
+
+def test_ask_the_model_says_why_it_is_unavailable(tmp_path, clips):
+    settings = make_settings(tmp_path)
+    junction, _ = _store_two(settings, clips["calm"])
+    assert "LLM_BASE_URL" in unavailable_reason(settings)
+    with pytest.raises(AskUnavailable, match="LLM_BASE_URL"):
+        ask_model(junction, "what happens?", settings)
+    dead = make_settings(tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout_sec=2)
+    assert unavailable_reason(dead) is None
+    with pytest.raises(AskUnavailable, match="127.0.0.1:9"):
+        ask_model(junction, "what happens?", dead)
