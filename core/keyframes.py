@@ -2,9 +2,9 @@
 
 Two cheap OpenCV signals over the frames sampled at the analysis rate: motion (mean absolute
 difference of consecutive small grey frames) and scene change (Bhattacharyya distance between
-consecutive hue/saturation histograms). Scene changes that stand out from the video's own
-baseline come first, then the strongest motion peaks, then frames spread over the rest of the
-video for context, never two closer than a minimum gap. Scoring streams; the chosen frames are
+consecutive hue/saturation histograms). Hard cuts come first, then the frames where either signal
+stands out most from the video's own baseline, then frames spread over the video for context,
+never two closer than a minimum gap. Scoring streams; the chosen frames are
 read in a second decoding pass, so memory does not grow with the video's length.
 """
 
@@ -20,6 +20,7 @@ from core.video import Frame, iter_frames
 
 _ANALYSIS_WIDTH = 160
 _SCENE_CHANGE_MIN = 0.3  # Bhattacharyya distance; hard cuts are ~0.5 and above
+_STANDS_OUT_Z = 4.0
 
 
 @dataclass(frozen=True)
@@ -56,40 +57,38 @@ def score_frames(path: str | Path, target_fps: float) -> list[FrameScore]:
 def choose_keyframes(
     scores: list[FrameScore], max_frames: int, *, min_gap: float
 ) -> list[tuple[FrameScore, str]]:
-    """Up to `max_frames` scored frames, in time order, with why each was chosen."""
+    """Up to `max_frames` scored frames, in time order, with why each was chosen: hard cuts first,
+    then the frames whose scene change or motion stands out most from the video's own baseline
+    (robust z-scores of local maxima), then frames spread evenly for context."""
     if not scores:
         return []
     chosen: list[tuple[FrameScore, str]] = []
 
-    def far_enough(candidate: FrameScore) -> bool:
-        return all(abs(candidate.time - kept.time) >= min_gap for kept, _ in chosen)
-
-    def take(candidates: list[FrameScore], reason: str) -> None:
-        for candidate in candidates:
+    def take(candidates: list[tuple[FrameScore, str]]) -> None:
+        for candidate, reason in candidates:
             if len(chosen) >= max_frames:
                 return
-            if far_enough(candidate):
+            if all(abs(candidate.time - kept.time) >= min_gap for kept, _ in chosen):
                 chosen.append((candidate, reason))
 
     scene = np.array([s.scene_change for s in scores])
-    cut_level = max(_SCENE_CHANGE_MIN, _robust_level(scene, 6.0))
-    cuts = sorted((s for s in scores if s.scene_change >= cut_level), key=lambda s: -s.scene_change)
-    take(cuts, "scene change")
-
     motion = np.array([s.motion for s in scores])
-    peak_level = _robust_level(motion, 2.0)
-    peaks = [
-        scores[i]
-        for i in range(1, len(scores))
-        if motion[i] >= peak_level
-        and motion[i] >= motion[i - 1]
-        and (i + 1 == len(scores) or motion[i] >= motion[i + 1])
-    ]
-    take(sorted(peaks, key=lambda s: -s.motion), "motion peak")
+    scene_z = _robust_z(scene, floor=0.005)
+    motion_z = _robust_z(motion, floor=0.05)
+    cuts = sorted((s for s in scores if s.scene_change >= _SCENE_CHANGE_MIN), key=lambda s: -s.scene_change)
+    take([(cut, "scene change") for cut in cuts])
+
+    standing_out: list[tuple[float, FrameScore, str]] = []
+    for i in range(1, len(scores)):
+        if scene_z[i] >= _STANDS_OUT_Z and _local_max(scene, i):
+            standing_out.append((scene_z[i], scores[i], "scene change"))
+        elif motion_z[i] >= _STANDS_OUT_Z and _local_max(motion, i):
+            standing_out.append((motion_z[i], scores[i], "motion peak"))
+    take([(score, reason) for _, score, reason in sorted(standing_out, key=lambda item: -item[0])])
 
     if len(chosen) < max_frames:
         picks = np.linspace(0, len(scores) - 1, max_frames).round().astype(int)
-        take([scores[i] for i in dict.fromkeys(picks.tolist())], "context")
+        take([(scores[i], "context") for i in dict.fromkeys(picks.tolist())])
     return sorted(chosen, key=lambda item: item[0].time)
 
 
@@ -150,10 +149,13 @@ def _signature(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gray, hist
 
 
-def _robust_level(values: np.ndarray, spreads: float) -> float:
-    """median + `spreads` × the robust spread (1.4826 × MAD) of `values`."""
-    if not len(values):
-        return 0.0
+def _local_max(values: np.ndarray, i: int) -> bool:
+    return values[i] >= values[i - 1] and (i + 1 == len(values) or values[i] >= values[i + 1])
+
+
+def _robust_z(values: np.ndarray, *, floor: float) -> np.ndarray:
+    """How far each value stands above the median, in robust spreads (1.4826 × MAD, at least
+    `floor` and a tenth of the median, so a near-constant signal does not make noise look huge)."""
     median = float(np.median(values))
-    mad = float(np.median(np.abs(values - median)))
-    return median + spreads * max(1.4826 * mad, 1e-6)
+    spread = max(1.4826 * float(np.median(np.abs(values - median))), 0.1 * median, floor)
+    return (values - median) / spread
