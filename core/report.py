@@ -129,9 +129,14 @@ _PARAM_NAMES = {
 
 
 def xml_safe(value: object) -> str:
-    """Text that python-docx accepts and Word opens: forbidden characters dropped, long words breakable."""
-    cleaned = _XML_FORBIDDEN.sub("", str(value))
-    return _LONG_WORD.sub(lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), cleaned)
+    """Text that python-docx accepts and Word opens: characters XML 1.0 forbids are dropped."""
+    return _XML_FORBIDDEN.sub("", str(value))
+
+
+def wrappable(text: str) -> str:
+    """Model text with break opportunities in unbroken runs of 40+ characters, so table cells wrap.
+    Only for free text: identifiers such as the sha256 stay intact for copying."""
+    return _LONG_WORD.sub(lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), text)
 
 
 def clock(seconds: float) -> str:
@@ -344,11 +349,11 @@ def _events_table(report: _Report, events: list[Event]) -> None:
                 f"{clock(event.start_time)} – {clock(event.end_time)}",
                 event.highlight,
                 f"{event.confidence:.2f}",
-                event.description,
-                review,
+                wrappable(event.description),
+                wrappable(review),
             ]
         )
-    report.table(header, rows, [0.8, 2.9, 2.6, 2.2, 1.2, 5.4, 2.7], font_pt=8.5)
+    report.table(header, rows, [0.8, 3.3, 2.6, 2.0, 1.1, 5.3, 2.7], font_pt=8.5)
 
 
 def _keyframes(report: _Report, incident: Incident, events: list[Event], settings: Settings) -> None:
@@ -369,9 +374,10 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
             jpeg, shown_at = frame
             report.picture(jpeg, 11.0, t("frame_caption", time=f"{clock(shown_at)} ({shown_at:.2f} s)"))
         if event.description:
-            report.paragraph(event.description)
+            report.paragraph(wrappable(event.description))
         review = review_label(event.review_status.value if event.review_status else None, lang)
-        report.paragraph(f"{t('col_review')}: {review}" + (f" — {event.review_note}" if event.review_note else ""))
+        note = f" — {wrappable(event.review_note)}" if event.review_note else ""
+        report.paragraph(f"{t('col_review')}: {review}{note}")
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
@@ -392,7 +398,7 @@ def _storyboard(report: _Report, windows: list[WindowRecord]) -> None:
             f"{clock(w.start_time)} – {clock(w.end_time)}",
             str(w.pass_no),
             f"{w.score:.2f}",
-            t("failed_window") if w.failed else w.description,
+            t("failed_window") if w.failed else wrappable(w.description),
         ]
         for w in windows[:STORYBOARD_MAX_ROWS]
     ]
@@ -408,7 +414,7 @@ def _log(report: _Report, logs: list[LogRow]) -> None:
             _when(row.started_at).removesuffix(" UTC"),
             row.step,
             row.level,
-            row.message,
+            wrappable(row.message),
             f"{row.model_version or '—'} / {row.prompt_version or '—'}",
         ]
         for row in logs

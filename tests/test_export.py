@@ -1,0 +1,112 @@
+"""Exports from stored results: JSON identical to `analyze --json`, CSV one row per event, WebVTT cues."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from core import repository
+from core.cli import main as cli_main
+from core.config import get_settings
+from core.db import get_engine, session_scope
+from core.errors import InvalidInput
+from core.export import export, file_name
+from core.schema import AnalysisParams, Event, ReviewStatus
+from core.service import register_video
+from tests.stored_results import store_incident
+
+TRICKY = 'he said "stop", then\nthe car --> hit <b>the</b> pole & drove off'
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):
+    """`python -m core` in this process, on the test's storage."""
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("ENGINE", "local")
+    monkeypatch.setenv("LLM_BASE_URL", "")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+def _stored(settings, clip) -> tuple[int, list[Event]]:
+    incident_id = store_incident(
+        settings,
+        clip,
+        name="junction, cam 3.mp4",
+        windows=[(0.0, 1.5, "quiet"), (1.5, 3.0, "cars collide")],
+        events=[
+            Event(event_type="COLLISION", start_time=1.5, end_time=3.0, confidence=0.9,
+                  description="two cars collide at the junction"),
+            Event(event_type="NEAR_MISS", start_time=5.2, end_time=5.5, confidence=0.456, description=TRICKY),
+            Event(event_type="OTHER", start_time=3725.25, end_time=3726.0, confidence=0.3, description=""),
+        ],
+    )
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        events = repository.events_of(session, incident_id)
+        repository.set_review(session, events[1].id, ReviewStatus.DISMISSED, "shadow, not a car; see cam 4")
+        events = repository.events_of(session, incident_id)
+    return incident_id, events
+
+
+def test_json_export_is_what_analyze_printed(cli_env, clips, capsys, tmp_path):
+    assert cli_main(["analyze", str(clips["collision"]), "--json", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    incident_id = int(re.search(r'"incident_id": (\d+)', printed).group(1))
+    assert cli_main(["export", str(incident_id), "--format", "json"]) == 0
+    assert capsys.readouterr().out == printed
+    target = tmp_path / "result.json"
+    assert cli_main(["export", str(incident_id), "--format", "json", "-o", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == printed
+
+
+def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(settings, clips):
+    incident_id, events = _stored(settings, clips["calm"])
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        content = export(session, incident_id, "csv")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert len(rows) == len(events) == 3
+    assert list(rows[0]) == ["incident_id", "event_type", "start_time", "end_time", "highlight", "confidence",
+                             "description", "review_status", "review_note"]
+    first, tricky, late = rows
+    assert (first["incident_id"], first["event_type"], first["start_time"], first["end_time"]) == (
+        str(incident_id), "COLLISION", "1.50", "3.00")
+    assert first["highlight"] == "1.50-3.00" and first["confidence"] == "0.90" and first["review_status"] == ""
+    assert tricky["description"] == TRICKY
+    assert (tricky["review_status"], tricky["review_note"]) == ("dismissed", "shadow, not a car; see cam 4")
+    assert late["start_time"] == "3725.25"
+
+
+def test_vtt_has_one_readable_cue_per_event(settings, clips):
+    incident_id, _events = _stored(settings, clips["calm"])
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        vtt = export(session, incident_id, "vtt")
+        incident = repository.get_incident(session, incident_id)
+        assert file_name(incident, "vtt") == f"sigma-{incident_id}-junction--cam-3.vtt"
+    assert vtt.startswith("WEBVTT\n\n")
+    cues = [block.splitlines() for block in vtt.strip().split("\n\n")[1:]]
+    assert [cue[0] for cue in cues] == ["1", "2", "3"]
+    assert cues[0][1:] == ["00:00:01.500 --> 00:00:03.000", "COLLISION — two cars collide at the junction"]
+    # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
+    assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
+    assert cues[1][2] == ("NEAR_MISS — he said \"stop\", then the car --&gt; hit &lt;b&gt;the&lt;/b&gt; pole "
+                          "&amp; drove off (dismissed)")
+    assert cues[2][1:] == ["01:02:05.250 --> 01:02:06.250", "OTHER"]
+    assert all(len(cue) == 3 for cue in cues), "one line of text per cue, no blank lines inside"
+
+
+def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
+    settings = cli_env
+    incident_id = register_video(clips["calm"], settings, AnalysisParams.from_settings(settings))
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        with pytest.raises(InvalidInput, match="SAVED"):
+            export(session, incident_id, "csv")
+    assert cli_main(["export", str(incident_id), "--format", "vtt"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: incident {incident_id} is SAVED; there are no results to export yet")
+    assert cli_main(["export", "999", "--format", "csv"]) == 2
+    assert "no incident 999" in capsys.readouterr().err
