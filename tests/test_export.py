@@ -110,3 +110,32 @@ def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
         f"error: incident {incident_id} is SAVED; there are no results to export yet")
     assert cli_main(["export", "999", "--format", "csv"]) == 2
     assert "no incident 999" in capsys.readouterr().err
+
+
+def _downloads_app():
+    import streamlit as st
+
+    from dashboard.downloads import download_buttons, subtitles
+    from dashboard.resources import session
+    from core import repository
+
+    with session() as opened:
+        incident = repository.get_incident(opened, st.session_state["incident"])
+    download_buttons(incident)
+    st.session_state["subtitles"] = subtitles(incident.id)
+
+
+def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, clips):
+    from streamlit.testing.v1 import AppTest
+
+    incident_id, _events = _stored(cli_env, clips["calm"])
+    app = AppTest.from_function(_downloads_app, default_timeout=30)
+    app.session_state["incident"] = incident_id
+    app.run()
+    assert not app.exception
+    buttons = [b.proto for b in app.get("download_button")]
+    assert [b.id.rsplit("-", 1)[-1] for b in buttons] == [
+        f"sigma.download.{fmt}.{incident_id}" for fmt in ("json", "csv", "vtt")
+    ] + [f"sigma.download.docx.{incident_id}.ru"]
+    assert buttons[3].deferred_file_id, "the report is built only when its button is clicked"
+    assert app.session_state["subtitles"].startswith("WEBVTT") and "COLLISION — two cars" in app.session_state["subtitles"]

@@ -269,3 +269,70 @@ def test_ask_the_model_says_why_it_is_unavailable(tmp_path, clips):
     assert unavailable_reason(dead) is None
     with pytest.raises(AskUnavailable, match="127.0.0.1:9"):
         ask_model(junction, "what happens?", dead)
+
+
+# --- the dashboard's search and ask panels (Streamlit AppTest) -----------------------------------
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Settings the dashboard reads (environment, like a deployment), on this test's storage."""
+
+    def configure(**env: str):
+        monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("ENGINE", "local")
+        monkeypatch.setenv("LLM_BASE_URL", "")
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield configure
+    get_settings.cache_clear()
+
+
+def _panel_app():
+    import streamlit as st
+
+    from dashboard.search_panel import ask_panel, search_panel
+
+    incident_id = st.session_state.get("incident")
+    search_panel(incident_id=incident_id)
+    if incident_id is not None:
+        ask_panel(incident_id)
+
+
+def test_search_panel_marks_matches_and_a_hit_seeks_the_player(app_env, clips):
+    from streamlit.testing.v1 import AppTest
+
+    settings = app_env()
+    _junction, yard = _store_two(settings, clips["calm"])
+    app = AppTest.from_function(_panel_app, default_timeout=30)
+    app.session_state["incident"] = yard
+    app.run()
+    assert "LLM_BASE_URL" in app.info[0].value  # ask the model: unavailable, and why
+    app.text_input[0].input("драка").run()
+    shown = " ".join(m.value for m in app.markdown)
+    assert "<mark>Драка</mark>" in shown and "<mark>дерутся</mark>" in shown
+    assert len(app.button) == 2  # one per hit: the event and the window
+    app.button[0].click().run()
+    seek = app.session_state["sigma.seek"]
+    assert (seek["incident_id"], seek["seconds"]) == (yard, 0.0) and seek["event_id"] is not None
+
+
+def test_ask_panel_answers_with_clickable_windows(app_env, clips, ask_server):
+    from streamlit.testing.v1 import AppTest
+
+    settings = app_env(LLM_BASE_URL=ask_server)
+    junction, _yard = _store_two(settings, clips["calm"])
+    app = AppTest.from_function(_panel_app, default_timeout=30)
+    app.session_state["incident"] = junction
+    app.run()
+    app.text_input[1].input("When do the cars collide?")
+    app.button[0].click().run()  # the form's submit button (no search typed: no hit buttons)
+    shown = " ".join(m.value for m in app.markdown)
+    assert "collide in W2" in shown.replace("&#46;", ".")
+    citation = next(b for b in app.button if b.label.startswith("W2"))
+    citation.click().run()
+    assert app.session_state["sigma.seek"]["seconds"] == 1.5
