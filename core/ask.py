@@ -1,4 +1,4 @@
-""""Ask the model": a question in plain words about one incident, answered by the same
+"""`Ask the model`: a question in plain words about one incident, answered by the same
 OpenAI-compatible server the VLM engine uses, as a text-only chat over the stored storyboard.
 
 Nothing is re-analysed: the model reads the window descriptions and events already stored. Windows
@@ -46,7 +46,7 @@ _ANSWER_SCHEMA = {
     "required": ["answer", "windows"],
     "additionalProperties": False,
 }
-_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 _WINDOW_MENTION = re.compile(r"\bW(\d+)\b")
 
 
@@ -79,7 +79,9 @@ class _ModelReply(BaseModel):
 def unavailable_reason(settings: Settings) -> str | None:
     """Why the model cannot be asked, or None when a server is configured."""
     if not settings.llm_base_url:
-        return "Asking the model needs a model server: set LLM_BASE_URL (an OpenAI-compatible API, e.g. vLLM)."
+        return (
+            "Asking the model needs a model server: set LLM_BASE_URL (an OpenAI-compatible API, e.g. vLLM)."
+        )
     return None
 
 
@@ -91,7 +93,13 @@ def _storyboard_lines(windows: list[WindowRecord]) -> list[str]:
 
 
 def _select(
-    session: Session, incident_id: int, question: str, windows: list[WindowRecord], events: list[Event], lines: list[str], budget: int
+    session: Session,
+    incident_id: int,
+    question: str,
+    windows: list[WindowRecord],
+    events: list[Event],
+    lines: list[str],
+    budget: int,
 ) -> list[int]:
     """Indexes of the windows to send: all when they fit, else the most relevant that fit, in time order."""
     if sum(len(line) + 1 for line in lines) <= budget:
@@ -102,7 +110,11 @@ def _select(
         index = position.get((hit.window_index, hit.pass_no, round(hit.start_time, 3)))
         if index is not None:
             ranked.append(index)
-    ranked += [i for i, w in enumerate(windows) if any(w.start_time < e.end_time and e.start_time < w.end_time for e in events)]
+    ranked += [
+        i
+        for i, w in enumerate(windows)
+        if any(w.start_time < e.end_time and e.start_time < w.end_time for e in events)
+    ]
     ranked += sorted(range(len(windows)), key=lambda i: -windows[i].score)
     chosen, used = set(), 0
     for index in dict.fromkeys(ranked):
@@ -135,13 +147,17 @@ def _parse_reply(content: str) -> _ModelReply:
     return _ModelReply(answer=content.strip(), windows=[int(n) for n in _WINDOW_MENTION.findall(content)])
 
 
-def _prompt(session: Session, incident_id: int, question: str, max_chars: int) -> tuple[str, list[WindowRecord], list[int]]:
+def _prompt(
+    session: Session, incident_id: int, question: str, max_chars: int
+) -> tuple[str, list[WindowRecord], list[int]]:
     """The user message, the storyboard's windows and which of them (indexes) the message holds."""
     incident = repository.get_incident(session, incident_id)
     if incident is None:
         raise InvalidInput(f"no incident {incident_id}")
     if incident.status != Status.DONE:
-        raise InvalidInput(f"incident {incident_id} is {incident.status}: there is no storyboard to ask about yet")
+        raise InvalidInput(
+            f"incident {incident_id} is {incident.status}: there is no storyboard to ask about yet"
+        )
     windows = [w for w in repository.windows_of(session, incident_id) if not w.failed]
     events = repository.events_of(session, incident_id)
     lines = _storyboard_lines(windows)
@@ -154,12 +170,22 @@ def _prompt(session: Session, incident_id: int, question: str, max_chars: int) -
         for e in events
     ] or ["- none"]
     prompt = "\n".join(
-        [header, "Storyboard:", *(lines[i] for i in chosen), "Detected events:", *event_lines, "", f"Question: {question}"]
+        [
+            header,
+            "Storyboard:",
+            *(lines[i] for i in chosen),
+            "Detected events:",
+            *event_lines,
+            "",
+            f"Question: {question}",
+        ]
     )
     return prompt, windows, chosen
 
 
-def ask_model(incident_id: int, question: str, settings: Settings, *, max_chars: int = STORYBOARD_MAX_CHARS) -> Answer:
+def ask_model(
+    incident_id: int, question: str, settings: Settings, *, max_chars: int = STORYBOARD_MAX_CHARS
+) -> Answer:
     """Ask about one finished incident. Raises `AskUnavailable` (why) or `InvalidInput` (bad request).
 
     The database is read first and released before the (possibly slow) request to the model."""
@@ -199,9 +225,13 @@ def ask_model(incident_id: int, question: str, settings: Settings, *, max_chars:
             f"{error.response.text[:200]}"
         ) from error
     except httpx.HTTPError as error:
-        raise AskUnavailable(f"the model server at {settings.llm_base_url} is not reachable: {error}") from error
+        raise AskUnavailable(
+            f"the model server at {settings.llm_base_url} is not reachable: {error}"
+        ) from error
     except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise AskUnavailable(f"the model server at {settings.llm_base_url} sent an answer that is not a chat completion") from error
+        raise AskUnavailable(
+            f"the model server at {settings.llm_base_url} sent an answer that is not a chat completion"
+        ) from error
     reply = _parse_reply(content)
     sent = {i + 1 for i in chosen}
     citations = [

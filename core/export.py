@@ -40,7 +40,9 @@ def finished_incident(session: Session, incident_id: int) -> Incident:
         raise InvalidInput(f"no incident {incident_id}")
     if incident.analysis_json is None:
         reason = f": {incident.error}" if incident.error else ""
-        raise InvalidInput(f"incident {incident_id} is {incident.status}{reason}; there are no results to export yet")
+        raise InvalidInput(
+            f"incident {incident_id} is {incident.status}{reason}; there are no results to export yet"
+        )
     return incident
 
 
@@ -92,7 +94,12 @@ def to_vtt(events: list[Event]) -> str:
         caption = event.event_type + (f" — {event.description}" if event.description.strip() else "")
         if event.review_status:
             caption += f" ({event.review_status.value})"
-        lines += [str(number), f"{vtt_timestamp(event.start_time)} --> {vtt_timestamp(end)}", _cue_text(caption), ""]
+        lines += [
+            str(number),
+            f"{vtt_timestamp(event.start_time)} --> {vtt_timestamp(end)}",
+            _cue_text(caption),
+            "",
+        ]
     return "\n".join(lines)
 
 

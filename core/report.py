@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -44,10 +44,19 @@ _KEYFRAME_MAX_WIDTH = 960
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"en": "Sigma — incident report No. {id}", "ru": "Sigma — отчёт по инциденту № {id}"},
-    "generated": {"en": "Generated {when} from stored results", "ru": "Сформирован {when} по сохранённым результатам"},
+    "generated": {
+        "en": "Generated {when} from stored results",
+        "ru": "Сформирован {when} по сохранённым результатам",
+    },
     "summary": {"en": "Summary", "ru": "Итог"},
-    "events_found": {"en": "{n} event(s) found in {duration} of video: {types}.", "ru": "Найдено событий: {n} за {duration} видео: {types}."},
-    "no_events": {"en": "No events were found in {duration} of video.", "ru": "За {duration} видео событий не найдено."},
+    "events_found": {
+        "en": "{n} event(s) found in {duration} of video: {types}.",
+        "ru": "Найдено событий: {n} за {duration} видео: {types}.",
+    },
+    "no_events": {
+        "en": "No events were found in {duration} of video.",
+        "ru": "За {duration} видео событий не найдено.",
+    },
     "reviewed": {
         "en": "Review: {confirmed} confirmed, {dismissed} dismissed, {open} not reviewed.",
         "ru": "Проверка: подтверждено {confirmed}, отклонено {dismissed}, не проверено {open}.",
@@ -87,8 +96,14 @@ TEXT: dict[str, dict[str, str]] = {
     "col_description": {"en": "Description", "ru": "Описание"},
     "col_review": {"en": "Review", "ru": "Проверка"},
     "keyframes": {"en": "Keyframes", "ru": "Ключевые кадры"},
-    "event_heading": {"en": "Event {n}: {label} ({start} – {end})", "ru": "Событие {n}: {label} ({start} – {end})"},
-    "frame_caption": {"en": "Frame at {time} (middle of the event)", "ru": "Кадр на {time} (середина события)"},
+    "event_heading": {
+        "en": "Event {n}: {label} ({start} – {end})",
+        "ru": "Событие {n}: {label} ({start} – {end})",
+    },
+    "frame_caption": {
+        "en": "Frame at {time} (middle of the event)",
+        "ru": "Кадр на {time} (середина события)",
+    },
     "no_frame": {
         "en": "No frame: the video file is no longer stored or could not be read at {time}.",
         "ru": "Кадра нет: видеофайл больше не хранится или не читается на {time}.",
@@ -136,7 +151,9 @@ def xml_safe(value: object) -> str:
 def wrappable(text: str) -> str:
     """Model text with break opportunities in unbroken runs of 40+ characters, so table cells wrap.
     Only for free text: identifiers such as the sha256 stay intact for copying."""
-    return _LONG_WORD.sub(lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), text)
+    return _LONG_WORD.sub(
+        lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), text
+    )
 
 
 def clock(seconds: float) -> str:
@@ -150,8 +167,8 @@ def _when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     if moment.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _size(size_bytes: int) -> str:
@@ -189,7 +206,9 @@ class _Report:
             run.font.size = Pt(size)
         return paragraph
 
-    def table(self, header: list[str] | None, rows: list[list[str]], widths_cm: list[float], font_pt: float = 9):
+    def table(
+        self, header: list[str] | None, rows: list[list[str]], widths_cm: list[float], font_pt: float = 9
+    ):
         table = self.doc.add_table(rows=0, cols=len(widths_cm))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -258,7 +277,9 @@ def keyframe_jpeg(path: Path, time: float) -> tuple[bytes, float] | None:
     image = frame.image
     if image.shape[1] > _KEYFRAME_MAX_WIDTH:
         scale = _KEYFRAME_MAX_WIDTH / image.shape[1]
-        image = cv2.resize(image, (_KEYFRAME_MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(
+            image, (_KEYFRAME_MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA
+        )
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return (encoded.tobytes(), frame.time) if ok else None
 
@@ -271,7 +292,9 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t("failed", reason=incident.error or "?"))
     if events:
         counts = Counter(e.event_type for e in events)
-        types = ", ".join(f"{type_label(code, report.lang)} ({code}) × {n}" for code, n in counts.most_common())
+        types = ", ".join(
+            f"{type_label(code, report.lang)} ({code}) × {n}" for code, n in counts.most_common()
+        )
         report.paragraph(t("events_found", n=len(events), duration=duration, types=types))
         reviews = Counter(e.review_status.value if e.review_status else None for e in events)
         report.paragraph(
@@ -336,7 +359,18 @@ def _events_table(report: _Report, events: list[Event]) -> None:
     if not events:
         report.paragraph(t("none"))
         return
-    header = [t(k) for k in ("col_no", "col_type", "col_time", "col_highlight", "col_confidence", "col_description", "col_review")]
+    header = [
+        t(k)
+        for k in (
+            "col_no",
+            "col_type",
+            "col_time",
+            "col_highlight",
+            "col_confidence",
+            "col_description",
+            "col_review",
+        )
+    ]
     rows = []
     for number, event in enumerate(events, start=1):
         review = review_label(event.review_status.value if event.review_status else None, lang)
@@ -435,7 +469,9 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
         if incident.status in {s.value for s in ACTIVE_STATUSES}:
-            raise InvalidInput(f"incident {incident_id} is still {incident.status}: the report comes when it is done")
+            raise InvalidInput(
+                f"incident {incident_id} is still {incident.status}: the report comes when it is done"
+            )
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)
         logs = repository.logs_of(session, incident_id)
@@ -444,7 +480,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     report.doc.core_properties.title = xml_safe(report.t("title", id=incident.id))
     report.doc.core_properties.subject = xml_safe(incident.original_name)
     report.heading(report.t("title", id=incident.id), 0)
-    generated = report.t("generated", when=_when(datetime.now(timezone.utc)))
+    generated = report.t("generated", when=_when(datetime.now(UTC)))
     report.paragraph(f"{incident.original_name} · {generated}", italic=True)
     _summary(report, incident, events)
     _video_facts(report, incident)

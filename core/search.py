@@ -39,14 +39,19 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _CYRILLIC = re.compile(r"[а-я]")
 
 _STOPWORDS = frozenset(
-    "a an the of on in at to and or is are was were be by with for from this that it its as into "
-    "и в во на с со по к ко у о об из за не что как а но или это то же ли от до при под над для".split()
+    (
+        "a an the of on in at to and or is are was were be by with for from this that it its as into "
+        "и в во на с со по к ко у о об из за не что как а но или это то же ли от до при под над для"
+    ).split()
 )
+# Russian endings, longest first; one is stripped (leaving 4+ letters) and the rest matched as a prefix.
 _RU_ENDINGS = sorted(
-    set(
-        "иями ями ами ыми ими его ого ему ому ией ием ии ия ию ях ах ов ев ей ий ый ой ая яя ое ее ые ие "
-        "ую юю ом ем ам ям ья ье ью ьи ется ются утся ятся тся ешь ет ют ут ит ат ят ись ась ось ся сь "
-        "ала ила ыла ала али или ало ило ал ил ыл ла ли ло ть а я о е ы и у ю ь й".split()
+    frozenset(
+        (
+            "иями ями ами ыми ими его ого ему ому ией ием ии ия ию ях ах ов ев ей ий ый ой ая яя ое ее ые ие "
+            "ую юю ом ем ам ям ья ье ью ьи ется ются утся ятся тся ешь ет ют ут ит ат ят ись ась ось ся сь "
+            "ала ила ыла али или ало ило ал ил ыл ла ли ло ть а я о е ы и у ю ь й"
+        ).split()
     ),
     key=len,
     reverse=True,
@@ -310,7 +315,9 @@ FROM timelines t JOIN incidents i ON i.id = t.incident_id, to_tsquery('simple', 
 WHERE to_tsvector('simple', t.description) @@ q AND NOT t.failed {incident}
 ORDER BY rank DESC LIMIT :limit
 """
-_PG_EVENTS_VECTOR = "to_tsvector('simple', e.event_type || ' ' || e.description || ' ' || coalesce(e.review_note, ''))"
+_PG_EVENTS_VECTOR = (
+    "to_tsvector('simple', e.event_type || ' ' || e.description || ' ' || coalesce(e.review_note, ''))"
+)
 _PG_EVENTS = f"""
 SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
        e.pass_no, e.confidence, e.review_status, e.review_note, ts_rank_cd({_PG_EVENTS_VECTOR}, q, 32) AS rank
@@ -321,11 +328,21 @@ ORDER BY rank DESC LIMIT :limit
 
 
 def _run(
-    session: Session, query: Query, *, incident_id: int | None, kinds: Iterable[Kind], limit: int, any_group: bool
+    session: Session,
+    query: Query,
+    *,
+    incident_id: int | None,
+    kinds: Iterable[Kind],
+    limit: int,
+    any_group: bool,
 ) -> list[Hit]:
     dialect = session.get_bind().dialect.name
     sqlite = dialect == "sqlite"
-    expression = fts5_expression(query, any_group=any_group) if sqlite else tsquery_expression(query, any_group=any_group)
+    expression = (
+        fts5_expression(query, any_group=any_group)
+        if sqlite
+        else tsquery_expression(query, any_group=any_group)
+    )
     params: dict[str, object] = {"q": expression, "limit": limit}
     for_incident = ""
     if incident_id is not None:

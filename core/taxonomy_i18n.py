@@ -80,7 +80,15 @@ _TYPES = (
         "DANGEROUS_MANEUVER",
         "Dangerous manoeuvre",
         "Опасный манёвр",
-        ("dangerous maneuver", "swerve", "cutting in", "cut off", "reckless overtaking", "u-turn", "speeding"),
+        (
+            "dangerous maneuver",
+            "swerve",
+            "cutting in",
+            "cut off",
+            "reckless overtaking",
+            "u-turn",
+            "speeding",
+        ),
         ("опасный маневр", "подрезал", "резкое перестроение", "обгон", "разворот", "превышение скорости"),
     ),
     TypeWords(

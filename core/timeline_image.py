@@ -93,7 +93,9 @@ def render_timeline(
             draw.rectangle([x0, top, x1, baseline], fill=_FAILED)
             continue
         bar_top = baseline - score_height * min(max(window.score, 0.0), 1.0)
-        draw.rectangle([x0, min(bar_top, baseline - 1), x1, baseline], fill=_PASS_COLOURS.get(window.pass_no, _FAILED))
+        draw.rectangle(
+            [x0, min(bar_top, baseline - 1), x1, baseline], fill=_PASS_COLOURS.get(window.pass_no, _FAILED)
+        )
     draw.line([(left, baseline), (left + plot_width, baseline)], fill=_TEXT, width=1)
 
     # events: one lane per type; dismissed events drawn hollow, confirmed ones outlined in black
@@ -109,7 +111,9 @@ def render_timeline(
             if review == "dismissed":
                 draw.rectangle(box, outline=colour, width=3)
             else:
-                draw.rectangle(box, fill=colour, outline=(0, 0, 0) if review == "confirmed" else colour, width=3)
+                draw.rectangle(
+                    box, fill=colour, outline=(0, 0, 0) if review == "confirmed" else colour, width=3
+                )
 
     # legend: passes
     legend_y = axis_y + axis_height + 8

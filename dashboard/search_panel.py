@@ -33,8 +33,8 @@ _TEXT = {
     "search.label": {"en": "Search the storyboard and events", "ru": "Поиск по раскадровке и событиям"},
     "search.label_all": {"en": "Search all incidents", "ru": "Поиск по всем инцидентам"},
     "search.placeholder": {
-        "en": "e.g. collision, драка, \"red car\"",
-        "ru": "например: ДТП, драка, fight, \"красная машина\"",
+        "en": 'e.g. collision, драка, "red car"',
+        "ru": 'например: ДТП, драка, fight, "красная машина"',
     },
     "search.count": {"en": "{n} hit(s)", "ru": "Найдено: {n}"},
     "search.types": {"en": "Also matched event types: {types}", "ru": "Найдены также типы событий: {types}"},
@@ -157,7 +157,9 @@ def ask_panel(incident_id: int, *, key: str = "sigma.ask") -> None:
         st.info(_t("ask.no_server"), icon=":material/cloud_off:")
         return
     with st.form(key=f"{key}.form.{incident_id}", border=False):
-        question = st.text_input(_t("ask.label"), placeholder=_t("ask.placeholder"), key=f"{key}.q.{incident_id}")
+        question = st.text_input(
+            _t("ask.label"), placeholder=_t("ask.placeholder"), key=f"{key}.q.{incident_id}"
+        )
         asked = st.form_submit_button(_t("ask.submit"), icon=":material/forum:")
     if asked and question.strip():
         try:
@@ -183,7 +185,12 @@ def ask_panel(incident_id: int, *, key: str = "sigma.ask") -> None:
     for citation in answer["citations"]:
         button_col, text_col = st.columns([1, 6], vertical_alignment="center")
         label = f"W{citation['number']} · {clock(citation['start_time'])}"
-        if button_col.button(label, key=f"{key}.cite.{incident_id}.{citation['number']}", icon=":material/play_arrow:", width="stretch"):
+        if button_col.button(
+            label,
+            key=f"{key}.cite.{incident_id}.{citation['number']}",
+            icon=":material/play_arrow:",
+            width="stretch",
+        ):
             request_seek(incident_id, citation["start_time"])
         text_col.markdown(
             f"{clock(citation['start_time'])}–{clock(citation['end_time'])} · {safe_html(citation['description'])}",

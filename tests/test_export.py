@@ -40,8 +40,13 @@ def _stored(settings, clip) -> tuple[int, list[Event]]:
         name="junction, cam 3.mp4",
         windows=[(0.0, 1.5, "quiet"), (1.5, 3.0, "cars collide")],
         events=[
-            Event(event_type="COLLISION", start_time=1.5, end_time=3.0, confidence=0.9,
-                  description="two cars collide at the junction"),
+            Event(
+                event_type="COLLISION",
+                start_time=1.5,
+                end_time=3.0,
+                confidence=0.9,
+                description="two cars collide at the junction",
+            ),
             Event(event_type="NEAR_MISS", start_time=5.2, end_time=5.5, confidence=0.456, description=TRICKY),
             Event(event_type="OTHER", start_time=3725.25, end_time=3726.0, confidence=0.3, description=""),
         ],
@@ -70,12 +75,27 @@ def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(sett
         content = export(session, incident_id, "csv")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert len(rows) == len(events) == 3
-    assert list(rows[0]) == ["incident_id", "event_type", "start_time", "end_time", "highlight", "confidence",
-                             "description", "review_status", "review_note"]
+    assert list(rows[0]) == [
+        "incident_id",
+        "event_type",
+        "start_time",
+        "end_time",
+        "highlight",
+        "confidence",
+        "description",
+        "review_status",
+        "review_note",
+    ]
     first, tricky, late = rows
     assert (first["incident_id"], first["event_type"], first["start_time"], first["end_time"]) == (
-        str(incident_id), "COLLISION", "1.50", "3.00")
-    assert first["highlight"] == "1.50-3.00" and first["confidence"] == "0.90" and first["review_status"] == ""
+        str(incident_id),
+        "COLLISION",
+        "1.50",
+        "3.00",
+    )
+    assert (
+        first["highlight"] == "1.50-3.00" and first["confidence"] == "0.90" and first["review_status"] == ""
+    )
     assert tricky["description"] == TRICKY
     assert (tricky["review_status"], tricky["review_note"]) == ("dismissed", "shadow, not a car; see cam 4")
     assert late["start_time"] == "3725.25"
@@ -93,8 +113,10 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
     assert cues[0][1:] == ["00:00:01.500 --> 00:00:03.000", "COLLISION — two cars collide at the junction"]
     # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
     assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
-    assert cues[1][2] == ("NEAR_MISS — he said \"stop\", then the car --&gt; hit &lt;b&gt;the&lt;/b&gt; pole "
-                          "&amp; drove off (dismissed)")
+    assert cues[1][2] == (
+        'NEAR_MISS — he said "stop", then the car --&gt; hit &lt;b&gt;the&lt;/b&gt; pole '
+        "&amp; drove off (dismissed)"
+    )
     assert cues[2][1:] == ["01:02:05.250 --> 01:02:06.250", "OTHER"]
     assert all(len(cue) == 3 for cue in cues), "one line of text per cue, no blank lines inside"
 
@@ -102,12 +124,15 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
 def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
     settings = cli_env
     incident_id = register_video(clips["calm"], settings, AnalysisParams.from_settings(settings))
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        with pytest.raises(InvalidInput, match="SAVED"):
-            export(session, incident_id, "csv")
+    with (
+        session_scope(get_engine(settings.resolved_database_url)) as session,
+        pytest.raises(InvalidInput, match="SAVED"),
+    ):
+        export(session, incident_id, "csv")
     assert cli_main(["export", str(incident_id), "--format", "vtt"]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: incident {incident_id} is SAVED; there are no results to export yet")
+        f"error: incident {incident_id} is SAVED; there are no results to export yet"
+    )
     assert cli_main(["export", "999", "--format", "csv"]) == 2
     assert "no incident 999" in capsys.readouterr().err
 
@@ -115,9 +140,9 @@ def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
 def _downloads_app():
     import streamlit as st
 
+    from core import repository
     from dashboard.downloads import download_buttons, subtitles
     from dashboard.resources import session
-    from core import repository
 
     with session() as opened:
         incident = repository.get_incident(opened, st.session_state["incident"])
@@ -138,4 +163,7 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
         f"sigma.download.{fmt}.{incident_id}" for fmt in ("json", "csv", "vtt")
     ] + [f"sigma.download.docx.{incident_id}.ru"]
     assert buttons[3].deferred_file_id, "the report is built only when its button is clicked"
-    assert app.session_state["subtitles"].startswith("WEBVTT") and "COLLISION — two cars" in app.session_state["subtitles"]
+    assert (
+        app.session_state["subtitles"].startswith("WEBVTT")
+        and "COLLISION — two cars" in app.session_state["subtitles"]
+    )

@@ -28,8 +28,20 @@ DIRTY = "model text\x00with\x07control\x0bcharacters\x1f and\ufffe more"
 def _events() -> list[Event]:
     return [
         Event(event_type="COLLISION", start_time=4.0, end_time=5.0, confidence=0.91, description=LONG),
-        Event(event_type="NEAR_MISS", start_time=1.0, end_time=1.3, confidence=0.55, description="a cyclist swerves"),
-        Event(event_type="SUDDEN_MOTION", start_time=6.5, end_time=7.5, confidence=0.7, description="motion 6.3×"),
+        Event(
+            event_type="NEAR_MISS",
+            start_time=1.0,
+            end_time=1.3,
+            confidence=0.55,
+            description="a cyclist swerves",
+        ),
+        Event(
+            event_type="SUDDEN_MOTION",
+            start_time=6.5,
+            end_time=7.5,
+            confidence=0.7,
+            description="motion 6.3×",
+        ),
     ]
 
 
@@ -79,7 +91,9 @@ def test_report_holds_every_event_the_facts_and_a_picture_per_event(settings, cl
 
     english = Document(io.BytesIO(build_report(incident_id, settings, lang="en")))
     english_text = _all_text(english)
-    assert "Original file name" in english_text and "Collision" in english_text and "confirmed" in english_text
+    assert (
+        "Original file name" in english_text and "Collision" in english_text and "confirmed" in english_text
+    )
 
     # LibreOffice opens it: convert to PDF, then a PNG page to look at (saved beside the test's files)
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
@@ -87,14 +101,27 @@ def test_report_holds_every_event_the_facts_and_a_picture_per_event(settings, cl
         pytest.skip("LibreOffice (soffice) and pdftoppm are needed to check the report renders")
     profile = (tmp_path / "lo-profile").as_uri()  # own profile: another soffice running cannot interfere
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
-         str(tmp_path), str(path)],
-        check=True, capture_output=True, timeout=120,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     pdf = tmp_path / "report-ru.pdf"
     assert pdf.stat().st_size > 10_000
-    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
     assert sorted(p.name for p in tmp_path.glob("page-*.png")) == ["page-1.png", "page-2.png"]
 
 
@@ -118,7 +145,9 @@ def test_report_without_the_video_file_says_so_instead_of_a_picture(settings, cl
     assert _all_text(document).count("No frame: the video file is no longer stored") == len(_events())
 
 
-def test_report_refuses_a_running_incident_and_the_cli_writes_one(settings, clips, monkeypatch, capsys, tmp_path):
+def test_report_refuses_a_running_incident_and_the_cli_writes_one(
+    settings, clips, monkeypatch, capsys, tmp_path
+):
     waiting = register_video(clips["calm"], settings, AnalysisParams.from_settings(settings))
     with pytest.raises(InvalidInput, match="still SAVED"):
         build_report(waiting, settings)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from core import repository, search as search_module
+from core import repository
+from core import search as search_module
 from core.ask import AskUnavailable, ask_model, unavailable_reason
 from core.cli import main as cli_main
 from core.config import get_settings
@@ -41,8 +43,15 @@ def _store_two(settings, clip) -> tuple[int, int]:
         clip,
         name="junction.mp4",
         windows=JUNCTION_WINDOWS,
-        events=[Event(event_type="COLLISION", start_time=1.5, end_time=3.0, confidence=0.9,
-                      description="two cars collide at the junction")],
+        events=[
+            Event(
+                event_type="COLLISION",
+                start_time=1.5,
+                end_time=3.0,
+                confidence=0.9,
+                description="two cars collide at the junction",
+            )
+        ],
     )
     yard = store_incident(
         settings,
@@ -50,8 +59,11 @@ def _store_two(settings, clip) -> tuple[int, int]:
         name="yard.mp4",
         domain="violence",
         windows=YARD_WINDOWS,
-        events=[Event(event_type="FIGHT", start_time=0.0, end_time=1.5, confidence=0.8,
-                      description="Драка у входа")],
+        events=[
+            Event(
+                event_type="FIGHT", start_time=0.0, end_time=1.5, confidence=0.8, description="Драка у входа"
+            )
+        ],
     )
     return junction, yard
 
@@ -118,8 +130,14 @@ def test_search_index_follows_every_write(db_settings, clips):
     # a new outcome replaces the old rows: old words are gone from the index, new ones are in
     with session_scope(get_engine(url)) as session:
         incident = repository.get_incident(session, junction)
-        outcome = EngineOutcome(engine="vlm", model_version="m", prompt_version="p", windows=[
-            WindowRecord(window_index=0, start_time=0, end_time=2, description="a tram passes slowly")])
+        outcome = EngineOutcome(
+            engine="vlm",
+            model_version="m",
+            prompt_version="p",
+            windows=[
+                WindowRecord(window_index=0, start_time=0, end_time=2, description="a tram passes slowly")
+            ],
+        )
         repository.save_outcome(session, incident, outcome, [])
     assert _search(db_settings, "junction").hits == []
     assert [h.incident_id for h in _search(db_settings, "tram").hits] == [junction]
@@ -154,7 +172,7 @@ def test_every_model_event_type_has_words_in_both_languages():
 
 
 def test_query_is_never_an_injection():
-    query = parse_query('crash" OR NOT x* NEAR(a b) \'; DROP TABLE events; -- :* & |')
+    query = parse_query("crash\" OR NOT x* NEAR(a b) '; DROP TABLE events; -- :* & |")
     assert '"' not in "".join(w for g in query.groups for t in g for w in t.words)
     expression = search_module.tsquery_expression(query)
     assert "DROP" not in expression and ";" not in expression
@@ -169,14 +187,20 @@ def test_migration_indexes_rows_stored_before_it(tmp_path):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-        connection.execute(text(
-            "INSERT INTO incidents (id, original_name, stored_name, sha256, size_bytes, duration, width, height,"
-            " fps, frame_count, codec, status, progress, stage, windows_done, windows_total, requested_domain,"
-            " requested_engine, params, created_at, updated_at) VALUES (1, 'old.mp4', 'x.mp4', 'ab', 1, 3, 2, 2,"
-            " 25, 75, 'h264', 'DONE', 1, 'done', 1, 1, 'auto', 'auto', '{}', '2026-01-01', '2026-01-01')"))
-        connection.execute(text(
-            "INSERT INTO timelines (incident_id, window_index, start_time, end_time, description, score,"
-            " pass_no, failed) VALUES (1, 0, 0, 1.5, 'a forklift reverses towards a worker', 0.5, 1, 0)"))
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, original_name, stored_name, sha256, size_bytes, duration, width, height,"
+                " fps, frame_count, codec, status, progress, stage, windows_done, windows_total, requested_domain,"
+                " requested_engine, params, created_at, updated_at) VALUES (1, 'old.mp4', 'x.mp4', 'ab', 1, 3, 2, 2,"
+                " 25, 75, 'h264', 'DONE', 1, 'done', 1, 1, 'auto', 'auto', '{}', '2026-01-01', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO timelines (incident_id, window_index, start_time, end_time, description, score,"
+                " pass_no, failed) VALUES (1, 0, 0, 1.5, 'a forklift reverses towards a worker', 0.5, 1, 0)"
+            )
+        )
     migrate(engine)
     with session_scope(engine) as session:
         hits = search(session, "погрузчик").hits
@@ -194,7 +218,9 @@ def test_cli_search_json(settings, clips, monkeypatch, capsys):
         assert cli_main(["search", "авария", "--incident", str(junction), "--json"]) == 0
         rows = json.loads(capsys.readouterr().out)
         assert rows[0]["event_type"] == "COLLISION" and rows[0]["incident_id"] == junction
-        assert {"snippet", "marks", "score", "start_time", "end_time", "kind", "original_name"} <= set(rows[0])
+        assert {"snippet", "marks", "score", "start_time", "end_time", "kind", "original_name"} <= set(
+            rows[0]
+        )
         assert cli_main(["search", "авария"]) == 0
         assert "junction.mp4" in capsys.readouterr().out
     finally:
@@ -205,7 +231,7 @@ def test_cli_search_json(settings, clips, monkeypatch, capsys):
 
 
 class _AskHandler(BaseHTTPRequestHandler):
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -225,10 +251,25 @@ class _AskHandler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(request)
         storyboard = request["messages"][-1]["content"]
-        cited = [int(line.split()[0][1:]) for line in storyboard.splitlines() if "collide" in line and line.startswith("W")]
+        cited = [
+            int(line.split()[0][1:])
+            for line in storyboard.splitlines()
+            if "collide" in line and line.startswith("W")
+        ]
         answer = {"answer": f"The cars collide in W{cited[0]}.", "windows": [*cited, 99]}
         # answered as prose around a code fence, as real models sometimes do
-        self._send({"choices": [{"message": {"role": "assistant", "content": f"Sure:\n```json\n{json.dumps(answer)}\n```"}}]})
+        self._send(
+            {
+                "choices": [
+                    {
+                        "message": {
+                            "role": "assistant",
+                            "content": f"Sure:\n```json\n{json.dumps(answer)}\n```",
+                        }
+                    }
+                ]
+            }
+        )
 
 
 @pytest.fixture
