@@ -97,7 +97,7 @@ class FakeVLMServer:
         *,
         model: str = "fake/qwen2.5-vl-7b-instruct",
         domain: str = "traffic",
-        latency: float = 0.0,
+        latency: float = 0.0,  # seconds from a chat request's arrival to its answer
         api_key: str | None = None,
     ) -> None:
         self.model, self.domain, self.latency, self.api_key = model, domain, latency, api_key
@@ -216,6 +216,7 @@ class ProtocolError(ValueError):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     fake: FakeVLMServer
 
     def log_message(self, *args: object) -> None:
@@ -245,6 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"object": "list", "data": [{"id": self.fake.model, "object": "model"}]})
 
     def do_POST(self) -> None:
+        received = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if self.path != "/v1/chat/completions":
@@ -257,13 +259,12 @@ class _Handler(BaseHTTPRequestHandler):
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
-            self._chat(raw)
+            self._chat(raw, received)
         finally:
             with state.lock:
                 state.in_flight -= 1
 
-    def _chat(self, raw: bytes) -> None:
-        received = time.monotonic()
+    def _chat(self, raw: bytes, received: float) -> None:
         try:
             body = json.loads(raw)
             kind, system, labels, times, images, repair = _check_protocol(body, self.fake.model)
@@ -286,8 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with self.fake.state.lock:
             self.fake.state.requests.append(seen)
-        if self.fake.latency:
-            time.sleep(self.fake.latency)
+        if self.fake.latency:  # the answer leaves `latency` seconds after the request arrived
+            time.sleep(max(0.0, self.fake.latency - (time.monotonic() - received)))
         if behaviour == "http500":
             self._reply(500, {"error": {"message": "internal server error (scripted)", "code": 500}})
             return
@@ -485,3 +486,20 @@ def _wrap(text: str, behaviour: str) -> str:
     if behaviour == "broken":
         return text[: max(1, len(text) * 2 // 3)]
     return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve in a process of its own (benchmarks): prints the URL, serves until stdin closes."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_vlm_server")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every chat answer")
+    parser.add_argument("--domain", default="traffic")
+    args = parser.parse_args(argv)
+    with FakeVLMServer(latency=args.latency, domain=args.domain) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
