@@ -1,0 +1,236 @@
+"""A browser-safe copy of a stored video, so the dashboard's player can show any upload.
+
+Browsers play H.264 (yuv420p) in MP4 and VP8/VP9/AV1 in WebM. A stored video that already is one of
+those, with its index (`moov`) before the media data so playback and seeking start at once, is used as
+it is. H.264 in another container (MKV, AVI, MOV with its index at the end) is remuxed without
+re-encoding, which takes seconds even for long files. Anything else (MJPEG, HEVC, MPEG-4 Part 2
+"mp4v", 10-bit or 4:2:2 video) is re-encoded to H.264 yuv420p with `+faststart`, using the ffmpeg
+binary of the imageio-ffmpeg wheel. Timestamps are kept, so the player's times are the analysis's.
+
+The copy lives in `storage_dir/derived/<stem>/` (removed with the video); `browser.json` there records
+what was decided, so later calls are a file read. Several processes may ask at once: a file lock makes
+one of them do the work.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from core.config import Settings
+from core.errors import SigmaError
+from core.storage import video_path
+
+_MARKER = "browser.json"
+_COPY = "browser.mp4"
+_MP4_FAMILY = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
+_BROWSER_AUDIO_MP4 = {"aac", "mp3"}
+_BROWSER_AUDIO_WEBM = {"opus", "vorbis"}
+_WEBM_VIDEO = {"vp8", "vp9", "av1"}
+_BROWSER_PIXELS = {"yuv420p", "yuvj420p"}  # 8-bit 4:2:0 (the "j" is only a full-range flag)
+
+ProgressCallback = Callable[[float], None]
+
+
+class MediaError(SigmaError):
+    """The browser copy could not be made (the analysis itself is unaffected)."""
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """What ffmpeg says about a file: container, first video stream, first audio stream."""
+
+    container: set[str]
+    video_codec: str | None
+    pixel_format: str | None
+    audio_codec: str | None
+    duration: float | None
+    index_first: bool
+
+
+@dataclass(frozen=True)
+class BrowserVideo:
+    """The file the player shows and how it was obtained (`as-is`, `remux` or `transcode`)."""
+
+    path: Path
+    mimetype: str
+    action: str
+    reason: str
+
+
+def derived_dir(settings: Settings, stored_name: str) -> Path:
+    return settings.storage_dir / "derived" / Path(stored_name).stem
+
+
+def read_facts(path: str | Path) -> StreamFacts:
+    """Container and codecs from `ffmpeg -i`, plus whether an MP4's index comes before its data."""
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    text = result.stderr
+    container_match = re.search(r"^Input #0, ([^ ]+), from", text, re.M)
+    container = set(container_match.group(1).rstrip(",").split(",")) if container_match else set()
+    video = re.search(r"Stream #0:\d+.*?: Video: (\w+)[^,]*(?:, (\w+))?", text)
+    audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", text)
+    duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", text)
+    seconds = None
+    if duration:
+        hours, minutes, secs = duration.groups()
+        seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    pixel_format = video.group(2) if video and video.group(2) else None
+    if pixel_format:
+        pixel_format = pixel_format.split("(")[0]
+    return StreamFacts(
+        container=container,
+        video_codec=video.group(1) if video else None,
+        pixel_format=pixel_format,
+        audio_codec=audio.group(1) if audio else None,
+        duration=seconds,
+        index_first=_mp4_index_first(Path(path)) if container & _MP4_FAMILY else False,
+    )
+
+
+def _mp4_index_first(path: Path) -> bool:
+    """True when the top-level `moov` box comes before `mdat` (what `+faststart` arranges)."""
+    with open(path, "rb") as handle:
+        size_total = os.fstat(handle.fileno()).st_size
+        offset = 0
+        while offset + 8 <= size_total:
+            handle.seek(offset)
+            header = handle.read(16)
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+            if size == 1:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                return False
+            if size < 8:
+                return False
+            offset += size
+    return False
+
+
+def decide(facts: StreamFacts) -> tuple[str, str]:
+    """(`as-is` | `remux` | `transcode`, why) for a file with these facts."""
+    codec, pixels, audio = facts.video_codec, facts.pixel_format, facts.audio_codec
+    if codec is None:
+        return "transcode", "no video stream recognised"
+    plain_pixels = pixels in _BROWSER_PIXELS
+    if facts.container & _MP4_FAMILY and codec == "h264" and plain_pixels:
+        if audio not in (None, *_BROWSER_AUDIO_MP4):
+            return "remux", f"audio codec {audio} does not play in browsers"
+        if not facts.index_first:
+            return "remux", "the MP4 index is at the end of the file (no faststart)"
+        return "as-is", "H.264 yuv420p MP4 with faststart"
+    if "webm" in facts.container and codec in _WEBM_VIDEO and plain_pixels:
+        if audio in (None, *_BROWSER_AUDIO_WEBM):
+            return "as-is", f"{codec.upper()} in WebM"
+    if codec == "h264" and plain_pixels:
+        return "remux", f"H.264 in a container browsers do not play ({'/'.join(sorted(facts.container))})"
+    return "transcode", f"video codec {codec} ({pixels or 'unknown pixel format'}) does not play in browsers"
+
+
+def existing_browser_video(settings: Settings, stored_name: str) -> BrowserVideo | None:
+    """The browser-safe video when it is already decided and made; None when work is still needed."""
+    marker = derived_dir(settings, stored_name) / _MARKER
+    try:
+        record = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    if record["action"] == "as-is":
+        path = video_path(settings, stored_name)
+    else:
+        path = derived_dir(settings, stored_name) / Path(record["path"]).name
+    if not path.is_file():
+        return None
+    return BrowserVideo(path, record["mimetype"], record["action"], record["reason"])
+
+
+def ensure_browser_video(
+    settings: Settings, stored_name: str, *, on_progress: ProgressCallback | None = None
+) -> BrowserVideo:
+    """The browser-safe video for a stored one, made now if needed (blocking; safe to call concurrently)."""
+    ready = existing_browser_video(settings, stored_name)
+    if ready:
+        return ready
+    source = video_path(settings, stored_name)
+    if not source.is_file():
+        raise MediaError(f"the stored video is missing: {source.name}")
+    folder = derived_dir(settings, stored_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".browser.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = existing_browser_video(settings, stored_name)
+        if ready:
+            return ready
+        facts = read_facts(source)
+        action, reason = decide(facts)
+        if action == "as-is":
+            mimetype = "video/webm" if "webm" in facts.container and facts.video_codec != "h264" else "video/mp4"
+            result = BrowserVideo(source, mimetype, action, reason)
+            record_path = source.name
+        else:
+            target = folder / _COPY
+            _run_ffmpeg(source, target, facts, action, on_progress)
+            result = BrowserVideo(target, "video/mp4", action, reason)
+            record_path = _COPY
+        record = {**asdict(result), "path": record_path}
+        temp = folder / f".{_MARKER}.part"
+        temp.write_text(json.dumps(record))
+        os.replace(temp, folder / _MARKER)
+        return result
+
+
+def _run_ffmpeg(
+    source: Path, target: Path, facts: StreamFacts, action: str, on_progress: ProgressCallback | None
+) -> None:
+    """Remux or re-encode `source` into `target` (H.264 yuv420p, AAC, +faststart), atomically."""
+    partial = target.with_name(f".{target.name}.part")
+    if action == "remux":
+        video_args = ["-c:v", "copy"]
+    else:
+        video_args = [
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+            "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,format=yuv420p",
+        ]  # fmt: skip
+    audio_args = ["-c:a", "copy"] if facts.audio_codec in _BROWSER_AUDIO_MP4 else ["-c:a", "aac", "-b:a", "128k"]
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+        "-i", str(source), "-map", "0:v:0", "-map", "0:a:0?", *video_args, *audio_args,
+        "-movflags", "+faststart", "-f", "mp4", "-progress", "pipe:1", "-nostats", str(partial),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if on_progress and facts.duration and line.startswith("out_time_us="):
+                value = line.split("=", 1)[1].strip()
+                if value.isdigit():
+                    on_progress(min(1.0, int(value) / 1e6 / facts.duration))
+        errors = process.stderr.read() if process.stderr else ""
+        code = process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        partial.unlink(missing_ok=True)
+        raise
+    if code != 0 or not partial.is_file() or partial.stat().st_size == 0:
+        partial.unlink(missing_ok=True)
+        last = (errors.strip().splitlines() or ["ffmpeg failed"])[-1]
+        raise MediaError(f"could not make a browser-playable copy: {last}")
+    os.replace(partial, target)

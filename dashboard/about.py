@@ -1,0 +1,126 @@
+"""The about page: which engine analyses, whether the model server answers (and with which model),
+versions, and where storage and the database are. Secrets never show: the database URL's password is
+masked and LLM_API_KEY is only used, never printed."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import httpx
+import imageio_ffmpeg
+import pandas as pd
+import streamlit as st
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from core import repository
+from core.config import Settings, mask_url
+from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
+from core.prompts import PROMPT_VERSION
+from dashboard.fmt import size
+from dashboard.i18n import t
+from dashboard.resources import db, session, settings
+from dashboard.sidebar import engine_label
+
+_PACKAGES = ("streamlit", "sqlalchemy", "alembic", "pydantic", "opencv-python-headless", "numpy", "plotly", "httpx")
+
+
+@dataclass(frozen=True)
+class ServerCheck:
+    reachable: bool
+    models: tuple[str, ...]
+    detail: str
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def check_model_server(base_url: str) -> ServerCheck:
+    """GET {LLM_BASE_URL}/models with a short timeout (cached for 15 s)."""
+    current = settings()
+    headers = {"Authorization": f"Bearer {current.llm_api_key}"} if current.llm_api_key else {}
+    try:
+        response = httpx.get(f"{base_url}/models", headers=headers, timeout=3.0)
+    except httpx.HTTPError as error:
+        return ServerCheck(False, (), current.redact(f"{type(error).__name__}: {error}"))
+    if response.status_code != 200:
+        return ServerCheck(False, (), f"HTTP {response.status_code}")
+    try:
+        models = tuple(str(item.get("id")) for item in response.json().get("data", []) if item.get("id"))
+    except (ValueError, AttributeError):
+        return ServerCheck(False, (), t("about.bad_models_reply"))
+    return ServerCheck(True, models, "")
+
+
+def masked_database_url(current: Settings) -> str:
+    return make_url(current.resolved_database_url).render_as_string(hide_password=True)
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "—"
+
+
+def render() -> None:
+    current = settings()
+    st.subheader(t("about.title"), anchor=False)
+    st.caption(t("about.intro"))
+    _engine(current)
+    _storage(current)
+    _versions()
+
+
+def _engine(current: Settings) -> None:
+    st.markdown(f"##### {t('about.engine')}")
+    st.write(t("about.engine_in_use", engine=engine_label(current.resolved_engine), setting=current.engine))
+    if not current.llm_base_url:
+        st.info(t("about.no_server"), icon=":material/cloud_off:")
+        return
+    check = check_model_server(current.llm_base_url)
+    if check.reachable:
+        models = ", ".join(check.models) or "—"
+        st.success(t("about.server_ok", url=mask_url(current.llm_base_url), models=models), icon=":material/cloud_done:")
+        if current.llm_model and current.llm_model not in check.models:
+            st.warning(t("about.model_missing", model=current.llm_model), icon=":material/warning:")
+    else:
+        st.error(t("about.server_down", url=mask_url(current.llm_base_url), detail=check.detail), icon=":material/cloud_off:")
+    st.caption(t("about.model_setting", model=current.llm_model or t("about.model_auto")))
+
+
+def _storage(current: Settings) -> None:
+    st.markdown(f"##### {t('about.storage')}")
+    folder = current.storage_dir.resolve()
+    free = shutil.disk_usage(folder).free if folder.exists() else None
+    with session() as opened:
+        counts = repository.count_by_status(opened)
+    with db().connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    rows = [
+        (t("about.storage_dir"), str(folder)),
+        (t("about.free_space"), size(free)),
+        (t("about.database"), masked_database_url(current)),
+        (t("about.schema"), revision or "—"),
+        (t("about.incidents"), ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "0"),
+        (t("about.jobs"), t("about.jobs_value", backend=current.job_backend, running=current.max_concurrent_jobs,
+                            queued=current.max_queued_jobs)),
+        (t("about.upload_limit"), f"{current.max_upload_mb} MB"),
+        (t("about.password"), t("common.on") if current.app_password else t("common.off")),
+    ]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows, columns=["name", "value"]), hide_index=True, width="stretch",
+                 column_config={"name": t("about.setting"), "value": t("about.value")})  # fmt: skip
+
+
+def _versions() -> None:
+    st.markdown(f"##### {t('about.versions')}")
+    rows = [
+        (t("about.prompt_version"), PROMPT_VERSION),
+        (t("about.local_engine"), LOCAL_ENGINE_VERSION),
+        ("Python", platform.python_version()),
+        ("ffmpeg (imageio-ffmpeg)", imageio_ffmpeg.get_ffmpeg_version()),
+        *[(name, _package_version(name)) for name in _PACKAGES],
+    ]
+    st.dataframe(pd.DataFrame(rows, columns=["name", "value"]), hide_index=True, width="stretch",
+                 column_config={"name": t("about.component"), "value": t("about.version")})  # fmt: skip

@@ -1,0 +1,35 @@
+"""Display filters: thresholds applied to stored results, instantly, with no re-analysis.
+
+They decide which stored events the timeline, the table and the counts show; the database is never
+written. Event types are kept as the set the investigator *hid*, so a choice made on one incident
+carries over to another that has different types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.schema import Event
+
+
+@dataclass(frozen=True)
+class DisplayFilters:
+    min_confidence: float = 0.0
+    min_duration: float = 0.0
+    hidden_types: frozenset[str] = field(default_factory=frozenset)
+    hide_dismissed: bool = False
+
+    def keeps(self, event: Event) -> bool:
+        return (
+            event.confidence >= self.min_confidence
+            and event.duration >= self.min_duration
+            and event.event_type not in self.hidden_types
+            and not (self.hide_dismissed and event.review_status == "dismissed")
+        )
+
+    def apply(self, events: list[Event]) -> list[Event]:
+        return [event for event in events if self.keeps(event)]
+
+    @property
+    def active(self) -> bool:
+        return self != DisplayFilters()

@@ -1,0 +1,71 @@
+"""How times, sizes and dates read on screen (the same in both languages)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+
+def clock(seconds: float | None, *, decimals: int = 2) -> str:
+    """Video time: `1:07.25`, or `1:02:03.50` past an hour."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, seconds)
+    scale = 10**decimals
+    total = round(seconds * scale)
+    whole, fraction = divmod(total, scale)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    tail = f".{fraction:0{decimals}d}" if decimals else ""
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}{tail}"
+    return f"{minutes}:{secs:02d}{tail}"
+
+
+def span(seconds: float) -> str:
+    """A length of time in plain units: `0.6 s`, `4 min 05 s`, `1 h 02 min`."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def size(num_bytes: int | None) -> str:
+    if num_bytes is None:
+        return "—"
+    value = float(num_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back without a zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """A stored time in the viewer's browser time zone (UTC when the browser did not say)."""
+    moment = as_utc(moment)
+    if moment is None:
+        return None
+    try:
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    return moment.astimezone(zone)
+
+
+def when(moment: datetime | None) -> str:
+    shown = local(moment)
+    return shown.strftime("%Y-%m-%d %H:%M:%S") if shown else "—"

@@ -1,0 +1,61 @@
+"""The incident page: one run of one video, chosen by `?id=` in the URL (so a link or a reload opens it)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from core.schema import AnalysisParams, Status
+from dashboard import actions, data
+from dashboard.fmt import when
+from dashboard.i18n import t
+from dashboard.incident_results import results
+from dashboard.incident_status import failed, header, live_status, status_label
+from dashboard.sidebar import reanalyse_form
+
+
+def incident_id_from_url() -> int | None:
+    raw = st.query_params.get("id")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def render() -> None:
+    incident_id = incident_id_from_url()
+    if incident_id is None:
+        _pick()
+        return
+    incident = data.load_incident(incident_id)
+    if incident is None:
+        st.warning(t("incident.not_found", id=incident_id), icon=":material/search_off:")
+        st.page_link(actions.INCIDENTS_PAGE, label=t("nav.incidents"), icon=":material/list:")
+        return
+    runs = data.load_runs(incident)
+    header(incident, runs)
+    filters_place = st.sidebar.container()  # display filters first, above the analysis parameters
+    reanalyse_form(AnalysisParams.model_validate(incident.params), incident.id, partial(actions.reanalyse, incident.id))
+    if data.is_active(incident):
+        live_status(incident.id)
+    elif incident.status == Status.FAILED:
+        failed(incident)
+    else:
+        results(incident, runs, filters_place)
+
+
+def _pick() -> None:
+    """No incident in the URL: offer the latest ones."""
+    st.subheader(t("nav.incident"), anchor=False)
+    incidents, _ = data.list_incidents()
+    if not incidents:
+        st.info(t("incidents.empty"), icon=":material/inbox:")
+        st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
+        return
+    labels = {
+        i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}" for i in incidents
+    }
+    chosen = st.selectbox(t("incident.pick"), list(labels), index=None, format_func=labels.__getitem__)
+    if chosen is not None:
+        actions.open_incident(chosen)

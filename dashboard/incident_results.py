@@ -1,0 +1,353 @@
+"""A finished incident: player, selected event, timeline, events, storyboard, logs, comparison, downloads.
+
+The display filters decide which stored events are shown everywhere on the page; nothing is written
+when they change. Clicking a timeline marker or window, or selecting a row of the events table or the
+storyboard, seeks the player (see `dashboard.player`) and selects the event in all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core import repository
+from core.models import Incident
+from core.schema import Event, Status
+from core.taxonomy_i18n import review_label, type_label
+from dashboard import data
+from dashboard.compare import RunComparison, compare_runs
+from dashboard.filters import DisplayFilters
+from dashboard.fmt import as_utc, clock, span, when
+from dashboard.i18n import lang, t
+from dashboard.incident_status import run_label
+from dashboard.player import current_seek, render_player, seek_revision, set_seek
+from dashboard.review import event_card
+from dashboard.sidebar import display_filters, domain_label, engine_label
+from dashboard.timeline import OtherRun, build_timeline, type_colours
+
+_COMPARE_KEY = "sigma.compare"
+
+
+def results(incident: Incident, runs: list[Incident], filters_place) -> None:
+    events = data.load_events(incident.id)
+    windows = data.load_windows(incident.id, str(incident.finished_at))
+    other_run = _compare_choice(incident, runs)
+    other_events = data.load_events(other_run.id) if other_run else []
+
+    filters = display_filters([e.event_type for e in events + other_events], filters_place)
+    shown = filters.apply(events)
+    other_shown = filters.apply(other_events)
+    comparison = compare_runs(shown, other_shown) if other_run else None
+
+    seek = current_seek(incident.id)
+    by_id = {e.id: e for e in shown + other_shown}
+    selected = by_id.get(seek.event_id) if seek and seek.event_id is not None else None
+    colours = type_colours([e.event_type for e in shown + other_shown])
+
+    _summary(incident, events, shown, filters)
+
+    player_col, card_col = st.columns([3, 2], gap="medium")
+    with player_col:
+        render_player(incident.id, incident.stored_name)
+    with card_col:
+        event_card(incident.id, selected, shown, colours.get(selected.event_type) if selected else None)
+
+    figure = build_timeline(
+        windows,
+        shown,
+        duration=incident.duration,
+        lang=lang(),
+        selected_event_id=selected.id if selected else None,
+        other=OtherRun(f"#{other_run.id}", other_shown) if other_run else None,
+        comparison=comparison,
+        revision=seek_revision(),
+    )
+    timeline_key = f"timeline-{incident.id}"
+    st.plotly_chart(
+        figure,
+        key=timeline_key,
+        on_select=partial(_on_timeline_select, timeline_key, incident.id),
+        selection_mode="points",
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "scrollZoom": False},
+        width="stretch",
+    )
+    st.caption(t("timeline.legend"))
+
+    tab_names = [t("tabs.events", count=len(shown)), t("tabs.storyboard"), t("tabs.logs")]
+    if other_run:
+        tab_names.append(t("tabs.compare"))
+    tab_names.append(t("tabs.downloads"))
+    tabs = st.tabs(tab_names)
+    with tabs[0]:
+        _events_table(incident.id, shown, selected, comparison)
+    with tabs[1]:
+        _storyboard(incident.id, windows)
+    with tabs[2]:
+        _logs(incident)
+    if other_run:
+        with tabs[3]:
+            _comparison_table(incident, other_run, shown, other_shown, comparison)
+    with tabs[-1]:
+        _downloads(incident)
+
+
+def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None:
+    others = [run for run in runs if run.id != incident.id and run.status == Status.DONE]
+    if not others:
+        return None
+    options = [None, *[run.id for run in others]]
+    labels = {run.id: run_label(run) for run in others}
+    key = f"{_COMPARE_KEY}.{incident.id}"
+    chosen = st.selectbox(
+        t("compare.with"),
+        options,
+        key=key,
+        format_func=lambda value: t("compare.none") if value is None else labels[value],
+    )
+    return next((run for run in others if run.id == chosen), None)
+
+
+def _summary(incident: Incident, events: list[Event], shown: list[Event], filters: DisplayFilters) -> None:
+    events_col, passes_col, took_col, facts_col = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
+    events_col.metric(
+        t("summary.events"),
+        f"{len(shown)} / {len(events)}" if filters.active else str(len(events)),
+        help=t("summary.events_help"),
+    )
+    passes_col.metric(t("summary.passes"), ", ".join(str(p) for p in (incident.passes_run or [])) or "—")
+    started, finished = as_utc(incident.started_at), as_utc(incident.finished_at)
+    took = (finished - started).total_seconds() if started and finished else None
+    took_col.metric(t("summary.took"), span(took) if took is not None else "—")
+    if incident.inferred_domain:
+        domain = t("summary.domain_inferred", domain=domain_label(incident.inferred_domain))
+    else:
+        domain = domain_label(incident.requested_domain)
+    facts_col.markdown(
+        t(
+            "summary.facts",
+            engine=engine_label(incident.engine or incident.requested_engine),
+            domain=domain,
+            model=incident.model_version or "—",
+            prompt=incident.prompt_version or "—",
+        )
+    )
+    if incident.domain_reason:
+        facts_col.caption(incident.domain_reason)
+    if not events:
+        st.info(t("summary.no_events"), icon=":material/task_alt:")
+    elif not shown:
+        st.info(t("summary.all_filtered", count=len(events)), icon=":material/filter_alt:")
+
+
+def _on_timeline_select(key: str, incident_id: int) -> None:
+    state = st.session_state.get(key)
+    points = state.selection.points if state else []
+    if not points:
+        return
+    event_id, start = points[0].get("customdata") or (-1, points[0].get("x", 0.0))
+    set_seek(incident_id, float(start), event_id=int(event_id) if event_id is not None and event_id >= 0 else None)
+
+
+def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, float]]) -> None:
+    selection = st.session_state.get(key)
+    picked = selection.selection.rows if selection else []
+    if not picked or picked[0] >= len(rows):
+        return
+    event_id, start = rows[picked[0]]
+    set_seek(incident_id, start, event_id=event_id)
+
+
+def _events_table(
+    incident_id: int, shown: list[Event], selected: Event | None, comparison: RunComparison | None
+) -> None:
+    if not shown:
+        st.caption(t("events.none"))
+        return
+    frame = pd.DataFrame(
+        {
+            "id": [e.id for e in shown],
+            "type": [type_label(e.event_type, lang()) for e in shown],
+            "start": [clock(e.start_time) for e in shown],
+            "end": [clock(e.end_time) for e in shown],
+            "duration": [round(e.duration, 2) for e in shown],
+            "confidence": [e.confidence for e in shown],
+            "pass": [e.pass_no for e in shown],
+            "review": [review_label(e.review_status.value if e.review_status else None, lang()) for e in shown],
+            "note": [e.review_note or "" for e in shown],
+            "description": [e.description for e in shown],
+        }
+    )
+    if comparison is not None:
+        frame.insert(1, "only", [comparison.is_unique(e.id) for e in shown])
+    key = f"events-{incident_id}"
+    wanted = [i for i, e in enumerate(shown) if selected is not None and e.id == selected.id]
+    current = st.session_state.get(key)
+    current_rows = list(current["selection"]["rows"]) if current is not None else []
+    if current_rows != wanted:
+        st.session_state[key] = {"selection": {"rows": wanted, "columns": []}}
+    st.dataframe(
+        frame,
+        key=key,
+        on_select=partial(_on_table_select, key, incident_id, [(e.id, e.start_time) for e in shown]),
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("#", width="small"),
+            "only": st.column_config.CheckboxColumn(t("events.only_here"), width="small"),
+            "type": st.column_config.TextColumn(t("events.type")),
+            "start": st.column_config.TextColumn(t("events.start"), width="small"),
+            "end": st.column_config.TextColumn(t("events.end"), width="small"),
+            "duration": st.column_config.NumberColumn(t("events.duration"), format="%.2f s", width="small"),
+            "confidence": st.column_config.ProgressColumn(t("events.confidence"), min_value=0, max_value=1, format="%.2f"),
+            "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
+            "review": st.column_config.TextColumn(t("events.review")),
+            "note": st.column_config.TextColumn(t("events.note")),
+            "description": st.column_config.TextColumn(t("events.description"), width="large"),
+        },
+    )
+    st.caption(t("events.help"))
+
+
+def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
+    if windows.empty:
+        st.caption(t("storyboard.none"))
+        return
+    needle = st.text_input(t("storyboard.filter"), key=f"storyboard-filter-{incident_id}", placeholder=t("storyboard.filter_hint"))
+    view = windows
+    if needle.strip():
+        view = windows[windows["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
+    frame = pd.DataFrame(
+        {
+            "start": [clock(s) for s in view["start_time"]],
+            "end": [clock(e) for e in view["end_time"]],
+            "score": view["score"].round(2).to_numpy(),
+            "pass": view["pass_no"].to_numpy(),
+            "failed": view["failed"].astype(bool).to_numpy(),
+            "description": view["description"].to_numpy(),
+        }
+    )
+    key = f"storyboard-{incident_id}-{seek_revision()}"
+    st.dataframe(
+        frame,
+        key=key,
+        on_select=partial(_on_table_select, key, incident_id, [(None, float(s)) for s in view["start_time"]]),
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=360,
+        column_config={
+            "start": st.column_config.TextColumn(t("events.start"), width="small"),
+            "end": st.column_config.TextColumn(t("events.end"), width="small"),
+            "score": st.column_config.NumberColumn(t("timeline.score"), format="%.2f", width="small"),
+            "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
+            "failed": st.column_config.CheckboxColumn(t("storyboard.failed"), width="small"),
+            "description": st.column_config.TextColumn(t("events.description"), width="large"),
+        },
+    )
+    st.caption(t("storyboard.help", count=len(view), total=len(windows)))
+
+
+def _logs(incident: Incident) -> None:
+    st.caption(
+        t(
+            "logs.versions",
+            engine=engine_label(incident.engine or incident.requested_engine),
+            model=incident.model_version or "—",
+            prompt=incident.prompt_version or "—",
+        )
+    )
+    lines = data.load_logs(incident.id)
+    if not lines:
+        st.caption(t("logs.none"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "time": [when(line.started_at) for line in lines],
+                "step": [line.step for line in lines],
+                "level": [line.level for line in lines],
+                "message": [line.message for line in lines],
+                "model": [line.model_version or "" for line in lines],
+                "prompt": [line.prompt_version or "" for line in lines],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "time": st.column_config.TextColumn(t("logs.time"), width="small"),
+            "step": st.column_config.TextColumn(t("logs.step"), width="small"),
+            "level": st.column_config.TextColumn(t("logs.level"), width="small"),
+            "message": st.column_config.TextColumn(t("logs.message"), width="large"),
+            "model": st.column_config.TextColumn(t("logs.model")),
+            "prompt": st.column_config.TextColumn(t("logs.prompt")),
+        },
+    )
+
+
+def _comparison_table(
+    incident: Incident,
+    other_run: Incident,
+    shown: list[Event],
+    other_shown: list[Event],
+    comparison: RunComparison | None,
+) -> None:
+    assert comparison is not None
+    st.markdown(
+        t(
+            "compare.summary",
+            current=incident.id,
+            other=other_run.id,
+            only_current=len(comparison.only_in_current),
+            only_other=len(comparison.only_in_other),
+            both=len(shown) - len(comparison.only_in_current),
+        )
+    )
+    unique = [(incident.id, e) for e in shown if e.id in comparison.only_in_current] + [
+        (other_run.id, e) for e in other_shown if e.id in comparison.only_in_other
+    ]
+    if not unique:
+        st.caption(t("compare.same"))
+        return
+    unique.sort(key=lambda pair: pair[1].start_time)
+    key = f"compare-{incident.id}-{seek_revision()}"
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "run": [f"#{run_id}" for run_id, _ in unique],
+                "type": [type_label(e.event_type, lang()) for _, e in unique],
+                "start": [clock(e.start_time) for _, e in unique],
+                "end": [clock(e.end_time) for _, e in unique],
+                "confidence": [e.confidence for _, e in unique],
+                "description": [e.description for _, e in unique],
+            }
+        ),
+        key=key,
+        on_select=partial(_on_table_select, key, incident.id, [(e.id, e.start_time) for _, e in unique]),
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": st.column_config.TextColumn(t("compare.run"), width="small"),
+            "type": st.column_config.TextColumn(t("events.type")),
+            "start": st.column_config.TextColumn(t("events.start"), width="small"),
+            "end": st.column_config.TextColumn(t("events.end"), width="small"),
+            "confidence": st.column_config.NumberColumn(t("events.confidence"), format="%.2f"),
+            "description": st.column_config.TextColumn(t("events.description"), width="large"),
+        },
+    )
+
+
+def _downloads(incident: Incident) -> None:
+    result = repository.result_json(incident)
+    st.download_button(
+        t("downloads.json"),
+        json.dumps(result, ensure_ascii=False, indent=2),
+        file_name=f"sigma-incident-{incident.id}.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        key=f"download-json-{incident.id}",
+    )

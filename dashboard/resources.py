@@ -1,0 +1,53 @@
+"""Process-wide resources the pages share: settings, the database engine, the job dispatch.
+
+Settings come from `core.config.get_settings()` (environment and `.env`); the engine is the one
+`core.db` keeps per URL (migrated on first use); analyses are dispatched with `core.jobs.submit`,
+which under JOB_BACKEND=thread runs them in the process-wide runner of `core.jobs` (one pool per
+database and storage dir, the role an `st.cache_resource` would play) and under JOB_BACKEND=queue
+enqueues them for the workers. The pages never hold Python objects shared with the job threads:
+status and progress are read from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from core import jobs
+from core.config import Settings, get_settings
+from core.db import get_engine, session_scope
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def db() -> Engine:
+    return get_engine(settings().resolved_database_url)
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with session_scope(db()) as opened:
+        yield opened
+
+
+@st.cache_resource(show_spinner=False)
+def _background_started(settings_fingerprint: str) -> bool:
+    """Once per process and configuration: recover interrupted analyses and keep maintenance running."""
+    jobs.start_background(settings())
+    return True
+
+
+def start_background() -> None:
+    current = settings()
+    _background_started(current.model_dump_json())
+
+
+def submit_analysis(incident_id: int) -> None:
+    """Start (or queue) the analysis of a SAVED incident; raises `QueueFull` with a clear message."""
+    jobs.submit(incident_id, settings())

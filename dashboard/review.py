@@ -1,0 +1,104 @@
+"""The selected event: what it is, stepping to the previous or next one, and the investigator's review.
+
+A review (confirmed / dismissed, and a note) is stored in the database with `core.repository.set_review`
+and shows on the timeline (marker shape), in the table and in the report.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from core import repository
+from core.schema import Event, ReviewStatus
+from core.taxonomy_i18n import review_label, type_label
+from dashboard.feedback import flash
+from dashboard.fmt import clock
+from dashboard.i18n import lang, t
+from dashboard.player import set_seek
+from dashboard.resources import session
+
+REVIEW_CHOICES = ("none", ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value)
+
+
+def save_review(event_id: int, choice: str, note: str) -> None:
+    status = None if choice == "none" else ReviewStatus(choice)
+    with session() as opened:
+        repository.set_review(opened, event_id, status, note)
+
+
+def event_card(incident_id: int, event: Event | None, shown: list[Event], colour: str | None) -> None:
+    if event is None:
+        st.info(t("card.hint"), icon=":material/touch_app:")
+        if shown:
+            first = shown[0]
+            st.button(
+                t("card.first_event", time=clock(first.start_time)),
+                on_click=set_seek,
+                args=(incident_id, first.start_time),
+                kwargs={"event_id": first.id},
+                icon=":material/skip_next:",
+                key=f"card-first-{incident_id}",
+            )
+        return
+    dot = f"<span style='color:{colour}'>●</span> " if colour else ""
+    st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)
+    st.markdown(
+        t(
+            "card.times",
+            start=clock(event.start_time),
+            end=clock(event.end_time),
+            duration=f"{event.duration:.2f}",
+            confidence=f"{event.confidence:.2f}",
+            pass_no=event.pass_no,
+        )
+    )
+    if event.description:
+        st.write(event.description)
+    _step_buttons(incident_id, event, shown)
+    _review_form(event)
+
+
+def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
+    ids = [e.id for e in shown]
+    position = ids.index(event.id) if event.id in ids else None
+    before = shown[position - 1] if position not in (None, 0) else None
+    after = shown[position + 1] if position is not None and position + 1 < len(shown) else None
+    back, replay, forward = st.columns(3)
+    for column, target, label, icon, name in (
+        (back, before, t("card.previous"), ":material/skip_previous:", "prev"),
+        (replay, event, t("card.replay"), ":material/replay:", "replay"),
+        (forward, after, t("card.next"), ":material/skip_next:", "next"),
+    ):
+        column.button(
+            label,
+            icon=icon,
+            disabled=target is None,
+            on_click=set_seek,
+            args=(incident_id, target.start_time if target else 0.0),
+            kwargs={"event_id": target.id if target else None},
+            key=f"card-{name}-{event.id}",
+            width="stretch",
+        )
+
+
+def _review_form(event: Event) -> None:
+    current = event.review_status.value if event.review_status else "none"
+    with st.form(f"review-{event.id}", border=True):
+        choice = st.radio(
+            t("card.review"),
+            REVIEW_CHOICES,
+            index=REVIEW_CHOICES.index(current),
+            format_func=lambda value: review_label(None if value == "none" else value, lang()),
+            horizontal=True,
+            key=f"review-choice-{event.id}",
+        )
+        note = st.text_area(
+            t("card.note"), value=event.review_note or "", key=f"review-note-{event.id}", height=80,
+            max_chars=2000,
+        )  # fmt: skip
+        if st.form_submit_button(t("card.save_review"), icon=":material/save:"):
+            save_review(event.id, choice, note)
+            flash(t("card.review_saved", label=review_label(None if choice == "none" else choice, lang())))
+            st.rerun()

@@ -1,0 +1,176 @@
+"""The sidebar's two kinds of knobs, kept apart, and the language switch.
+
+- Display filters act on stored results at once (no re-analysis, nothing written).
+- Analysis parameters change what is computed: they sit in a form whose only action is "Re-analyse",
+  which creates a new run of the same video.
+
+Filter values live under their own session keys, not the widgets' keys, so they survive visits to other
+pages (Streamlit forgets the state of widgets that a run does not draw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.schema import DOMAINS, AnalysisParams
+from core.taxonomy_i18n import type_label
+from dashboard.filters import DisplayFilters
+from dashboard.i18n import LANG_KEY, LANG_NAMES, LANGS, lang, t
+from dashboard.resources import settings
+
+_FILTER_KEY = "sigma.filters"
+ENGINES = ("auto", "local", "vlm")
+DOMAIN_CHOICES = ("auto", *DOMAINS)
+
+
+def language_switch() -> None:
+    if st.session_state.get(LANG_KEY) not in LANGS:
+        st.session_state[LANG_KEY] = lang()
+    st.sidebar.segmented_control(
+        t("sidebar.language"),
+        LANGS,
+        key=LANG_KEY,
+        format_func=LANG_NAMES.__getitem__,
+        selection_mode="single",
+        required=True,
+        label_visibility="collapsed",
+        width="stretch",
+    )
+
+
+def current_filters() -> DisplayFilters:
+    return st.session_state.get(_FILTER_KEY) or DisplayFilters()
+
+
+def _store(**changes: object) -> None:
+    values = current_filters().__dict__ | changes
+    st.session_state[_FILTER_KEY] = DisplayFilters(**values)
+
+
+def _copy_widget(widget_key: str, field: str) -> None:
+    _store(**{field: st.session_state[widget_key]})
+
+
+def _copy_types(widget_key: str, present: list[str]) -> None:
+    shown = set(st.session_state[widget_key] or [])
+    hidden = (set(current_filters().hidden_types) - set(present)) | (set(present) - shown)
+    _store(hidden_types=frozenset(hidden))
+
+
+def display_filters(present_types: list[str], place=None) -> DisplayFilters:
+    """Draw the display filters (in `place`, default the sidebar) and return them; the types offered
+    are those present."""
+    filters = current_filters()
+    box = (place or st.sidebar).container(border=True)
+    box.markdown(f"**{t('filters.title')}**")
+    box.caption(t("filters.help"))
+    st.session_state["w.filter.min_confidence"] = filters.min_confidence
+    box.slider(
+        t("filters.min_confidence"),
+        0.0,
+        1.0,
+        step=0.05,
+        key="w.filter.min_confidence",
+        on_change=_copy_widget,
+        args=("w.filter.min_confidence", "min_confidence"),
+    )
+    st.session_state["w.filter.min_duration"] = filters.min_duration
+    box.slider(
+        t("filters.min_duration"),
+        0.0,
+        10.0,
+        step=0.1,
+        format="%.1f s",
+        key="w.filter.min_duration",
+        on_change=_copy_widget,
+        args=("w.filter.min_duration", "min_duration"),
+    )
+    present = sorted(set(present_types))
+    st.session_state["w.filter.types"] = [code for code in present if code not in filters.hidden_types]
+    box.multiselect(
+        t("filters.types"),
+        present,
+        key="w.filter.types",
+        format_func=lambda code: type_label(code, lang()),
+        on_change=_copy_types,
+        args=("w.filter.types", present),
+        placeholder=t("filters.types_none"),
+    )
+    st.session_state["w.filter.hide_dismissed"] = filters.hide_dismissed
+    box.toggle(
+        t("filters.hide_dismissed"),
+        key="w.filter.hide_dismissed",
+        on_change=_copy_widget,
+        args=("w.filter.hide_dismissed", "hide_dismissed"),
+    )
+    if filters.active:
+        box.button(t("filters.reset"), on_click=_store_defaults, icon=":material/restart_alt:")
+    return filters
+
+
+def _store_defaults() -> None:
+    st.session_state[_FILTER_KEY] = DisplayFilters()
+
+
+def engine_label(engine: str) -> str:
+    return t(f"engine.{engine}")
+
+
+def domain_label(domain: str) -> str:
+    return t(f"domain.{domain}")
+
+
+def analysis_inputs(defaults: AnalysisParams, key: str, container=st) -> AnalysisParams:
+    """The analysis parameters as inputs (inside a form), defaulting to `defaults`; returns the choice."""
+    window_sec = container.number_input(
+        t("params.window_sec"), 0.25, 60.0, float(defaults.window_sec), 0.25, key=f"{key}.window_sec",
+        help=t("params.window_sec_help"),
+    )  # fmt: skip
+    target_fps = container.number_input(
+        t("params.target_fps"), 0.5, 60.0, float(defaults.target_fps), 0.5, key=f"{key}.target_fps",
+        help=t("params.target_fps_help"),
+    )  # fmt: skip
+    frames = container.number_input(
+        t("params.frames_per_window"), 1, 64, int(defaults.frames_per_window), 1, key=f"{key}.frames",
+        help=t("params.frames_per_window_help"),
+    )  # fmt: skip
+    highlights = container.number_input(
+        t("params.max_highlights"), 1, 1000, int(defaults.max_highlights), 1, key=f"{key}.highlights",
+        help=t("params.max_highlights_help"),
+    )  # fmt: skip
+    return AnalysisParams(
+        window_sec=window_sec,
+        target_fps=target_fps,
+        frames_per_window=int(frames),
+        max_highlights=int(highlights),
+        engine=defaults.engine,
+        domain=defaults.domain,
+    )
+
+
+def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
+    engine = container.selectbox(
+        t("params.engine"), ENGINES, index=ENGINES.index(defaults.engine), key=f"{key}.engine",
+        format_func=engine_label, help=t("params.engine_help"),
+    )  # fmt: skip
+    domain = container.selectbox(
+        t("params.domain"), DOMAIN_CHOICES, index=DOMAIN_CHOICES.index(defaults.domain), key=f"{key}.domain",
+        format_func=domain_label, help=t("params.domain_help"),
+    )  # fmt: skip
+    if engine == "vlm" and not settings().llm_base_url:
+        container.caption(t("params.vlm_unconfigured"))
+    return engine, domain
+
+
+def reanalyse_form(run_params: AnalysisParams, incident_id: int, on_submit: Callable[[AnalysisParams], None]) -> None:
+    """The analysis parameters of this run; "Re-analyse" makes a new run with the values chosen."""
+    box = st.sidebar.container(border=True)
+    box.markdown(f"**{t('params.title')}**")
+    box.caption(t("params.help"))
+    with box.form(f"reanalyse-{incident_id}", border=False):
+        engine, domain = engine_and_domain(run_params, f"reanalyse-{incident_id}")
+        chosen = analysis_inputs(run_params, f"reanalyse-{incident_id}")
+        if st.form_submit_button(t("params.reanalyse"), icon=":material/replay:", width="stretch"):
+            on_submit(chosen.model_copy(update={"engine": engine, "domain": domain}))

@@ -1,0 +1,286 @@
+"""The timeline figure (Plotly): windows along the video's time axis, events as clickable markers.
+
+Top lane: one row per event type, a marker at each event's start with a bar to its end, coloured by
+type, shaped by review (circle: not reviewed, diamond: confirmed, x: dismissed); a red outline marks
+an event that only one of two compared runs found. Bottom: one bar per analysed window, its height the
+window's score, its colour the pass that produced it; failed windows are red crosses on the axis.
+Every point carries `customdata = [event_id or -1, start_seconds]`, which the page turns into a seek.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import zlib
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.schema import Event
+from core.taxonomy_i18n import review_label, type_label
+from dashboard.compare import RunComparison
+from dashboard.fmt import clock
+from dashboard.i18n import t
+
+TYPE_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#393b79", "#ad494a", "#637939", "#7b4173",
+)  # fmt: skip
+PASS_COLOURS = {1: "#9fb3c8", 2: "#f2a65a", 3: "#a98bd6"}
+FAILED_COLOUR = "#d62728"
+UNIQUE_OUTLINE = "#d62728"
+SELECTED_COLOUR = "#111111"
+REVIEW_SYMBOLS = {None: "circle", "confirmed": "diamond", "dismissed": "x"}
+_TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+_HOVER_DESCRIPTION_CHARS = 160
+
+
+@dataclass(frozen=True)
+class OtherRun:
+    """A second run drawn on the same timeline for comparison."""
+
+    label: str
+    events: list[Event]
+
+
+def type_colours(codes: list[str]) -> dict[str, str]:
+    """A colour per type, the same for a type wherever it appears, distinct within one figure."""
+    colours: dict[str, str] = {}
+    for code in sorted(set(codes)):
+        index = zlib.crc32(code.encode()) % len(TYPE_PALETTE)
+        for step in range(len(TYPE_PALETTE)):
+            candidate = TYPE_PALETTE[(index + step) % len(TYPE_PALETTE)]
+            if candidate not in colours.values() or len(colours) >= len(TYPE_PALETTE):
+                colours[code] = candidate
+                break
+    return colours
+
+
+def tick_positions(duration: float, target: int = 10) -> list[float]:
+    step = next((s for s in _TICK_STEPS if duration / s <= target), _TICK_STEPS[-1])
+    return [i * step for i in range(int(math.floor(duration / step)) + 1)]
+
+
+def _short(text: str, limit: int = _HOVER_DESCRIPTION_CHARS) -> str:
+    text = " ".join(text.split())
+    return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _event_hover(event: Event, lang: str, unique: bool, run_label: str | None) -> str:
+    lines = [
+        f"<b>{html.escape(type_label(event.event_type, lang))}</b>"
+        + (f" · {html.escape(run_label)}" if run_label else ""),
+        f"{clock(event.start_time)} – {clock(event.end_time)} ({event.duration:.2f} s)",
+        f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
+        f" · {review_label(event.review_status, lang)}",
+    ]
+    if event.description:
+        lines.append(_short(event.description))
+    if event.review_note:
+        lines.append(f"<i>{_short(event.review_note, 100)}</i>")
+    if unique:
+        lines.append(f"<b>{t('timeline.only_in_this_run')}</b>")
+    return "<br>".join(lines)
+
+
+def build_timeline(
+    windows: pd.DataFrame,
+    events: list[Event],
+    *,
+    duration: float,
+    lang: str,
+    selected_event_id: int | None = None,
+    other: OtherRun | None = None,
+    comparison: RunComparison | None = None,
+    revision: int = 0,
+) -> go.Figure:
+    """The figure for one run (and optionally a second run's events); `revision` makes each seek a
+    new figure so the chart's selection starts empty again and the same marker can be clicked twice."""
+    runs: list[tuple[str | None, list[Event]]] = [(None, events)]
+    if other is not None:
+        runs.append((other.label, other.events))
+    colours = type_colours([e.event_type for _, run_events in runs for e in run_events])
+
+    lanes: list[str] = []
+    for run_label, run_events in runs:
+        for code in sorted({e.event_type for e in run_events}, key=lambda c: type_label(c, lang)):
+            lane = type_label(code, lang) if run_label is None else f"{run_label} · {type_label(code, lang)}"
+            if lane not in lanes:
+                lanes.append(lane)
+    lane_count = max(1, len(lanes))
+    lane_height, windows_height = 26, 190
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        row_heights=[lane_count * lane_height + 30, windows_height],
+    )
+
+    for run_label, run_events in runs:
+        by_type: dict[str, list[Event]] = {}
+        for event in run_events:
+            by_type.setdefault(event.event_type, []).append(event)
+        for code, typed in sorted(by_type.items()):
+            lane = type_label(code, lang) if run_label is None else f"{run_label} · {type_label(code, lang)}"
+            unique = [comparison.is_unique(e.id) if comparison else False for e in typed]
+            figure.add_trace(
+                go.Scatter(
+                    x=[e.start_time for e in typed],
+                    y=[lane] * len(typed),
+                    mode="markers",
+                    name=type_label(code, lang),
+                    legendgroup=code,
+                    showlegend=run_label is None or code not in {e.event_type for e in events},
+                    marker=dict(
+                        size=14,
+                        color=colours[code],
+                        symbol=[REVIEW_SYMBOLS.get(e.review_status, "circle") for e in typed],
+                        opacity=[0.45 if e.review_status == "dismissed" else 1.0 for e in typed],
+                        line=dict(
+                            width=[3 if u else 1 for u in unique],
+                            color=[UNIQUE_OUTLINE if u else "#ffffff" for u in unique],
+                        ),
+                    ),
+                    error_x=dict(
+                        type="data",
+                        symmetric=False,
+                        array=[e.duration for e in typed],
+                        arrayminus=[0.0] * len(typed),
+                        thickness=6,
+                        width=0,
+                        color=colours[code],
+                    ),
+                    customdata=[[e.id if e.id is not None else -1, e.start_time] for e in typed],
+                    hovertext=[_event_hover(e, lang, u, run_label) for e, u in zip(typed, unique)],
+                    hoverinfo="text",
+                    unselected=dict(marker=dict(opacity=1.0)),
+                ),
+                row=1,
+                col=1,
+            )
+            for event in typed:
+                if run_label is None:
+                    figure.add_vrect(
+                        x0=event.start_time,
+                        x1=max(event.end_time, event.start_time + 0.05),
+                        fillcolor=colours[code],
+                        opacity=0.14,
+                        line_width=0,
+                        layer="below",
+                        row=2,
+                        col=1,
+                    )
+
+    selected = next((e for _, run in runs for e in run if e.id == selected_event_id), None)
+    if selected is not None:
+        selected_run = next(label for label, run in runs if any(e.id == selected.id for e in run))
+        lane = (
+            type_label(selected.event_type, lang)
+            if selected_run is None
+            else f"{selected_run} · {type_label(selected.event_type, lang)}"
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[selected.start_time],
+                y=[lane],
+                mode="markers",
+                name=t("timeline.selected"),
+                showlegend=False,
+                marker=dict(size=26, symbol="circle-open", color=SELECTED_COLOUR, line=dict(width=3)),
+                customdata=[[selected.id, selected.start_time]],
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_vrect(
+            x0=selected.start_time,
+            x1=max(selected.end_time, selected.start_time + 0.05),
+            line=dict(color=SELECTED_COLOUR, width=1, dash="dot"),
+            fillcolor="rgba(0,0,0,0)",
+            row=2,
+            col=1,
+        )
+
+    _add_windows(figure, windows, lang)
+
+    ticks = tick_positions(duration)
+    figure.update_xaxes(
+        range=[0, max(duration, 0.1)],
+        tickvals=ticks,
+        ticktext=[clock(tick, decimals=0) for tick in ticks],
+        showgrid=True,
+        gridcolor="rgba(128,128,128,0.15)",
+    )
+    figure.update_xaxes(title_text=t("timeline.time"), row=2, col=1)
+    figure.update_yaxes(
+        categoryorder="array",
+        categoryarray=list(reversed(lanes)),
+        range=[-0.7, lane_count - 0.3],
+        fixedrange=True,
+        row=1,
+        col=1,
+    )
+    figure.update_yaxes(title_text=t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
+    figure.update_layout(
+        height=lane_count * lane_height + windows_height + 140,
+        margin=dict(l=10, r=10, t=10, b=10),
+        barmode="overlay",
+        bargap=0,
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode="zoom",
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, title_text=""),
+        meta={"revision": revision},
+        uirevision="timeline",
+    )
+    return figure
+
+
+def _add_windows(figure: go.Figure, windows: pd.DataFrame, lang: str) -> None:
+    if windows.empty:
+        return
+    ok = windows[~windows["failed"].astype(bool)]
+    for pass_no, group in ok.groupby("pass_no", sort=True):
+        starts, ends = group["start_time"].to_numpy(), group["end_time"].to_numpy()
+        figure.add_trace(
+            go.Bar(
+                x=(starts + ends) / 2,
+                y=group["score"].to_numpy(),
+                width=(ends - starts),
+                name=f"{t('timeline.windows')} · {t('timeline.pass')} {int(pass_no)}",
+                marker=dict(color=PASS_COLOURS.get(int(pass_no), "#999999"), line=dict(width=0)),
+                customdata=[[-1, float(s)] for s in starts],
+                hovertext=[
+                    f"{clock(s)} – {clock(e)} · {t('timeline.score')} {score:.2f} · "
+                    f"{t('timeline.pass')} {int(pass_no)}<br>{_short(str(text))}"
+                    for s, e, score, text in zip(starts, ends, group["score"], group["description"])
+                ],
+                hoverinfo="text",
+                unselected=dict(marker=dict(opacity=1.0)),
+            ),
+            row=2,
+            col=1,
+        )
+    failed = windows[windows["failed"].astype(bool)]
+    if not failed.empty:
+        figure.add_trace(
+            go.Scatter(
+                x=failed["start_time"].to_numpy(),
+                y=[0.0] * len(failed),
+                mode="markers",
+                name=t("timeline.failed_windows"),
+                marker=dict(symbol="x-thin-open", size=10, color=FAILED_COLOUR, line=dict(width=2)),
+                customdata=[[-1, float(s)] for s in failed["start_time"]],
+                hovertext=[
+                    f"{clock(s)} – {clock(e)} · <b>{t('timeline.failed_window')}</b><br>{_short(str(text))}"
+                    for s, e, text in zip(failed["start_time"], failed["end_time"], failed["description"])
+                ],
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
