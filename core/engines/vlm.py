@@ -28,7 +28,7 @@ import cv2
 import httpx
 import numpy as np
 
-from core.config import Settings
+from core.config import Settings, mask_url
 from core.engines.base import AnalysisEngine, RunContext, register
 from core.errors import AnalysisFailed, EngineUnavailable
 from core.keyframes import frames_at, select_keyframes
@@ -164,6 +164,7 @@ class ModelClient:
 
     def __init__(self, settings: Settings, *, stop: threading.Event | None = None) -> None:
         self.base_url = settings.llm_base_url or ""
+        self.shown_url = mask_url(self.base_url)  # what messages show: never a password inside the URL
         self.settings = settings
         self.stop = stop or threading.Event()
         headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
@@ -191,7 +192,7 @@ class ModelClient:
         try:
             return [str(item["id"]) for item in response.json()["data"]]
         except (ValueError, KeyError, TypeError):
-            raise RequestFailed(f"GET {self.base_url}/models did not return a model list") from None
+            raise RequestFailed(f"GET {self.shown_url}/models did not return a model list") from None
 
     def chat(self, body: dict, traffic: Traffic) -> Completion:
         """One chat completion (retried as needed); `traffic` is updated with what it cost."""
@@ -221,17 +222,19 @@ class ModelClient:
             try:
                 response = self._http.request(method, path, json=body)
             except httpx.ConnectError as error:
-                problem = f"cannot connect to the model server at {self.base_url}: {_reason(error)}"
+                problem = f"cannot connect to the model server at {self.shown_url}: {_reason(error)}"
                 if not retry_connect:
                     raise ServerUnreachable(problem) from None
             except httpx.TimeoutException:
-                problem = f"no answer from the model server within LLM_TIMEOUT_SEC={self.settings.llm_timeout_sec:g} s"
+                limit = self.settings.llm_timeout_sec
+                problem = f"no answer from the model server within LLM_TIMEOUT_SEC={limit:g} s"
             except httpx.TransportError as error:
                 problem = f"the connection to the model server failed: {_reason(error)}"
             else:
                 if response.status_code < 400:
                     return response
-                problem = f"HTTP {response.status_code} from {method} {self.base_url}{path}: {_server_message(response)}"
+                where = f"{method} {self.shown_url}{path}"
+                problem = f"HTTP {response.status_code} from {where}: {_server_message(response)}"
                 if response.status_code not in _RETRY_STATUSES:
                     raise RequestFailed(problem)
                 retry_after = _retry_after(response)
@@ -377,18 +380,21 @@ class VLMEngine(AnalysisEngine):
             except RequestFailed as error:
                 if not settings.llm_model:
                     raise EngineUnavailable(
-                        f"the model server at {settings.llm_base_url} did not list its models: {error}"
+                        f"the model server at {client.shown_url} did not list its models: {error}"
                     ) from None
                 models = []
                 self._model_note = f"could not list the server's models ({error}); using LLM_MODEL as given"
         if settings.llm_model:
             self._model = settings.llm_model
             if models and settings.llm_model not in models:
-                self._model_note = f"LLM_MODEL={settings.llm_model} is not among the models the server lists ({', '.join(models)})"
+                listed = ", ".join(models)
+                self._model_note = (
+                    f"LLM_MODEL={settings.llm_model} is not among the models the server lists ({listed})"
+                )
         elif models:
             self._model = models[0]
         else:
-            raise EngineUnavailable(f"the model server at {settings.llm_base_url} serves no model")
+            raise EngineUnavailable(f"the model server at {mask_url(settings.llm_base_url)} serves no model")
 
     # -- the analysis
 
@@ -406,7 +412,7 @@ class VLMEngine(AnalysisEngine):
         tokens = qwen_image_tokens(*size)
         ctx.log(
             "model",
-            f"model {model} at {settings.llm_base_url}; frames sent at {size[0]}x{size[1]} "
+            f"model {model} at {mask_url(settings.llm_base_url)}; frames sent at {size[0]}x{size[1]} "
             f"(≈{tokens} image tokens each as Qwen2.5-VL counts them: "
             f"≈{tokens * params.frames_per_window} per pass-1 window); "
             f"up to {settings.llm_max_concurrency} requests in flight",
@@ -497,7 +503,8 @@ class _Run:
         self.ctx.log(
             "domain",
             f"domain {answer.domain}, inferred from {len(frames)} frames in {time.monotonic() - started:.1f} s "
-            f"({traffic.usage.prompt_tokens} prompt + {traffic.usage.completion_tokens} completion tokens): {reason}",
+            f"({traffic.usage.prompt_tokens} prompt + {traffic.usage.completion_tokens} completion tokens): "
+            f"{reason}",
         )
         self._progress(0, 1.0, "domain inferred")
         return answer.domain, reason
@@ -738,7 +745,8 @@ class _Run:
             f"pass {pass_no}",
             f"pass {pass_no} ({layout}): {len(replies)} windows, {traffic.requests} requests "
             f"({traffic.retries} retries, {reasks} re-asked), {traffic.usage.prompt_tokens} prompt + "
-            f"{traffic.usage.completion_tokens} completion tokens, {seconds:.1f} s; {len(detections)} detections "
+            f"{traffic.usage.completion_tokens} completion tokens, {seconds:.1f} s; "
+            f"{len(detections)} detections "
             f"→ {len(events)} events; {failed} failed windows",
             "WARNING" if failed else "INFO",
         )
