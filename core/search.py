@@ -58,6 +58,7 @@ _RU_ENDINGS = sorted(
 )
 _EN_ENDINGS = ("ings", "ing", "ies", "ed", "es", "ly", "s")
 _SNIPPET_CHARS = 220
+SHORT_WORD = 2
 
 
 def fold(word: str) -> str:
@@ -129,14 +130,27 @@ def _synonym_index() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
     return {k: frozenset(v) for k, v in index.items()}, max(len(k) for k in index)
 
 
-def _type_terms(codes: Iterable[str]) -> tuple[Term, ...]:
-    terms: dict[Term, None] = {}
-    for code in sorted(codes):
-        for phrase in TYPES[code].phrases:
-            stems = tuple(stem(w) for w in words(phrase))
-            if stems:
-                terms[Term(stems)] = None
-    return tuple(terms)
+def _phrase_term(phrase_words: list[str]) -> Term:
+    """A loose term from words: stems, stop words left out (unless nothing else is left)."""
+    kept = [w for w in phrase_words if fold(w) not in _STOPWORDS] or phrase_words
+    return Term(tuple(stem(w) for w in kept))
+
+
+def _simplest(terms: Iterable[Term]) -> tuple[Term, ...]:
+    """Alternatives without redundancy: a term needing all the words of a simpler one and more adds
+    nothing to an OR (A or (A and B) = A) but costs the database another index lookup."""
+    unique = list(dict.fromkeys(terms))
+    return tuple(
+        t
+        for t in unique
+        if t.phrase or not any(o is not t and not o.phrase and set(o.words) < set(t.words) for o in unique)
+    )
+
+
+def _type_terms(codes: Iterable[str]) -> list[Term]:
+    return [
+        _phrase_term(words(phrase)) for code in sorted(codes) for phrase in TYPES[code].phrases if words(phrase)
+    ]
 
 
 def parse_query(query_text: str) -> Query:
@@ -157,8 +171,8 @@ def parse_query(query_text: str) -> Query:
             codes = index.get(tuple(stems[position : position + length]))
             if codes:
                 types |= codes
-                own = Term(tuple(stems[position : position + length]))
-                groups.append(tuple(dict.fromkeys((own, *_type_terms(codes)))))
+                own = _phrase_term(loose[position : position + length])
+                groups.append(_simplest([own, *_type_terms(codes)]))
                 position += length
                 break
         else:
@@ -171,14 +185,21 @@ def parse_query(query_text: str) -> Query:
 
 def _yo_variants(word: str) -> list[str]:
     """`word` and its spellings with ё in place of one е (documents may use either)."""
+    if len(word) < 4:
+        return [word]
     return [word] + [word[:i] + "ё" + word[i + 1 :] for i, char in enumerate(word) if char == "е"][:3]
+
+
+def _as_prefix(word: str) -> bool:
+    """Words of one or two letters match exactly: as prefixes they would match half the vocabulary."""
+    return len(word) > SHORT_WORD
 
 
 def fts5_expression(query: Query, *, any_group: bool = False) -> str:
     """The query as an SQLite FTS5 MATCH expression (every word quoted: no operator injection)."""
 
     def word(w: str, prefix: bool) -> str:
-        variants = [f'"{v}"' + ("*" if prefix else "") for v in _yo_variants(w)]
+        variants = [f'"{v}"' + ("*" if prefix and _as_prefix(v) else "") for v in _yo_variants(w)]
         return variants[0] if len(variants) == 1 else "(" + " OR ".join(variants) + ")"
 
     def term(t: Term) -> str:
@@ -194,7 +215,7 @@ def tsquery_expression(query: Query, *, any_group: bool = False) -> str:
     """The query as PostgreSQL `to_tsquery('simple', ...)` text (every lexeme quoted)."""
 
     def word(w: str, prefix: bool) -> str:
-        variants = [f"'{v}'" + (":*" if prefix else "") for v in _yo_variants(w)]
+        variants = [f"'{v}'" + (":*" if prefix and _as_prefix(v) else "") for v in _yo_variants(w)]
         return variants[0] if len(variants) == 1 else "(" + " | ".join(variants) + ")"
 
     def term(t: Term) -> str:
@@ -259,7 +280,10 @@ def _marks(source: str, query: Query) -> list[tuple[int, int]]:
                     if tuple(t for t, _ in tokens[i : i + size]) == term.words:
                         marked.update(span for _, span in tokens[i : i + size])
                 continue
-            found = [[span for token, span in tokens if token.startswith(word)] for word in term.words]
+            found = [
+                [span for token, span in tokens if token.startswith(word) if _as_prefix(word) or token == word]
+                for word in term.words
+            ]
             if all(found):
                 marked.update(span for spans in found for span in spans)
     return sorted(marked)
