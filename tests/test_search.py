@@ -205,6 +205,13 @@ def test_migration_indexes_rows_stored_before_it(tmp_path):
     with session_scope(engine) as session:
         hits = search(session, "погрузчик").hits
     assert [(h.original_name, h.kind) for h in hits] == [("old.mp4", "window")]
+    with engine.begin() as connection:  # and the migration can be undone and redone
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+        assert not connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '%fts%'")).all()
+    migrate(engine)
+    with session_scope(engine) as session:
+        assert len(search(session, "forklift").hits) == 1
     engine.dispose()
 
 
