@@ -1,7 +1,10 @@
 """Uploads: written under a generated name, atomically, hashed, and validated by content.
 
-The user's file name is kept only as metadata, so path traversal is impossible. A refused or
-failed write leaves no file behind.
+The user's file name is kept only as metadata (cleaned of control characters, never used in a
+path), so path traversal is impossible; the stored file's extension comes from the container ffmpeg
+recognised, not from the name. The bytes go to a temporary `.upload-*.part` file in the uploads
+directory and are renamed into place only after validation: a refused, interrupted or failed
+write leaves no file behind.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,21 +21,38 @@ from typing import BinaryIO
 
 from core.config import Settings
 from core.errors import InvalidInput
-from core.video import VideoInfo, probe
+from core.video import VideoInfo, describe_non_video, probe
+
+__all__ = [
+    "StoredVideo",
+    "describe_non_video",
+    "remove_partial_uploads",
+    "remove_video",
+    "store_existing",
+    "store_upload",
+    "video_path",
+]
 
 _CHUNK = 1024 * 1024
+_HEAD_BYTES = 512
+_PARTIAL_PREFIX, _PARTIAL_SUFFIX = ".upload-", ".part"
+_PARTIAL_MAX_AGE_SEC = 24 * 3600  # older partial files belong to a process that died mid-write
+_ORIGINAL_NAME_MAX = 512  # incidents.original_name is String(512)
 
-# Leading bytes of common files that are not videos, named so a refusal can say what the file is.
-_NOT_VIDEO_SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"\x89PNG\r\n\x1a\n", 0, "a PNG image"),
-    (b"\xff\xd8\xff", 0, "a JPEG image"),
-    (b"GIF8", 0, "a GIF image"),
-    (b"%PDF", 0, "a PDF document"),
-    (b"PK\x03\x04", 0, "a ZIP archive"),
-    (b"ID3", 0, "an MP3 audio file"),
-    (b"fLaC", 0, "a FLAC audio file"),
-    (b"OggS", 0, "an Ogg file with no video"),
-]
+# ffmpeg demuxer name -> the extension the stored copy gets (browsers and players go by it)
+_CONTAINER_SUFFIX = {
+    "mov": ".mp4",
+    "matroska": ".mkv",
+    "avi": ".avi",
+    "mpegts": ".ts",
+    "mpeg": ".mpg",
+    "flv": ".flv",
+    "asf": ".wmv",
+    "ogg": ".ogv",
+    "h264": ".h264",
+    "hevc": ".hevc",
+}
+_WEB_CODECS = {"vp8", "vp9", "av1"}
 
 
 @dataclass(frozen=True)
@@ -53,60 +74,32 @@ def video_path(settings: Settings, stored_name: str) -> Path:
     return settings.uploads_dir / Path(stored_name).name
 
 
-def describe_non_video(head: bytes) -> str | None:
-    """A refusal for bytes that are plainly not a video, or None when they might be one."""
-    if not head:
-        return "empty file"
-    for signature, offset, what in _NOT_VIDEO_SIGNATURES:
-        if head[offset : offset + len(signature)] == signature:
-            return f"this is {what}, not a video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "this is a WAV audio file, not a video"
-    if _looks_like_text(head):
-        return "this is a text file, not a video"
-    return None
-
-
-def _looks_like_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
-
-
 def store_upload(source: BinaryIO | str | Path, original_name: str, settings: Settings) -> StoredVideo:
-    """Copy `source` into storage and validate it; `InvalidInput` (and no file left) if it is no video."""
-    directory = settings.uploads_dir
-    directory.mkdir(parents=True, exist_ok=True)
+    """Copy `source` (a binary stream or a path) into storage and validate it by content.
+
+    Raises `InvalidInput` saying what is wrong (empty, not a video, too large, unwritable storage),
+    leaving no file behind; any other exception while copying also leaves none."""
     limit = settings.max_upload_bytes
-    digest = hashlib.sha256()
-    size = 0
-    handle, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=directory)
+    if isinstance(source, (str, Path)) and Path(source).is_file() and Path(source).stat().st_size > limit:
+        raise InvalidInput(_too_large(settings, Path(source).stat().st_size))
+    directory = settings.uploads_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_partial_uploads(settings)
+        handle, temp_name = tempfile.mkstemp(prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=directory)
+    except OSError as error:
+        raise InvalidInput(f"could not store the upload in {directory}: {error.strerror or error}") from error
     temp_path = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            reader = open(source, "rb") if isinstance(source, (str, Path)) else source
-            try:
-                head = b""
-                while chunk := reader.read(_CHUNK):
-                    if not head:
-                        head = chunk[:64]
-                    size += len(chunk)
-                    if size > limit:
-                        raise InvalidInput(f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB)")
-                    digest.update(chunk)
-                    out.write(chunk)
-            finally:
-                if reader is not source:
-                    reader.close()
+            digest, size, head = _copy(source, out, limit, settings)
             out.flush()
             os.fsync(out.fileno())
         refusal = describe_non_video(head)
         if refusal:
             raise InvalidInput(refusal)
         info = probe(temp_path)
-        stored_name = f"{uuid.uuid4().hex}{_safe_suffix(original_name)}"
+        stored_name = f"{uuid.uuid4().hex}{_suffix_for(info)}"
         os.replace(temp_path, directory / stored_name)
     except OSError as error:
         temp_path.unlink(missing_ok=True)
@@ -114,12 +107,50 @@ def store_upload(source: BinaryIO | str | Path, original_name: str, settings: Se
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
-    return StoredVideo(stored_name, original_name, digest.hexdigest(), size, info)
+    return StoredVideo(stored_name, clean_original_name(original_name), digest, size, info)
 
 
-def _safe_suffix(original_name: str) -> str:
-    suffix = Path(original_name).suffix.lower()
-    return suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ".video"
+def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Settings):
+    """Stream `source` into `out`; (sha256 hex, size, leading bytes). Stops as soon as it is too large."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    reader = open(source, "rb") if isinstance(source, (str, Path)) else source
+    try:
+        while chunk := reader.read(_CHUNK):
+            if len(head) < _HEAD_BYTES:
+                head += chunk[: _HEAD_BYTES - len(head)]
+            size += len(chunk)
+            if size > limit:
+                raise InvalidInput(_too_large(settings, size, at_least=True))
+            digest.update(chunk)
+            out.write(chunk)
+    finally:
+        if reader is not source:
+            reader.close()
+    return digest.hexdigest(), size, head
+
+
+def _too_large(settings: Settings, size: int, *, at_least: bool = False) -> str:
+    mb = size / (1024 * 1024)
+    return (
+        f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB): "
+        f"{'over ' if at_least else ''}{mb:,.0f} MB"
+    )
+
+
+def _suffix_for(info: VideoInfo) -> str:
+    demuxer = info.container.split(",")[0]
+    if demuxer == "matroska" and info.codec in _WEB_CODECS:
+        return ".webm"
+    return _CONTAINER_SUFFIX.get(demuxer, ".video")
+
+
+def clean_original_name(name: str) -> str:
+    """The user's file name as metadata: control characters dropped, length capped, else verbatim
+    (unicode and `../` are kept as text; they never reach a path)."""
+    cleaned = "".join(ch for ch in str(name) if ch.isprintable()).strip()
+    return cleaned[:_ORIGINAL_NAME_MAX] or "unnamed"
 
 
 def store_existing(path: str | Path, settings: Settings) -> StoredVideo:
@@ -135,3 +166,17 @@ def store_existing(path: str | Path, settings: Settings) -> StoredVideo:
 def remove_video(settings: Settings, stored_name: str) -> None:
     video_path(settings, stored_name).unlink(missing_ok=True)
     shutil.rmtree(settings.storage_dir / "derived" / Path(stored_name).stem, ignore_errors=True)
+
+
+def remove_partial_uploads(settings: Settings, max_age_sec: float = _PARTIAL_MAX_AGE_SEC) -> int:
+    """Delete temporary upload files left by a process that died mid-write; returns how many."""
+    removed = 0
+    cutoff = time.time() - max_age_sec
+    for partial in settings.uploads_dir.glob(f"{_PARTIAL_PREFIX}*{_PARTIAL_SUFFIX}"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
