@@ -122,7 +122,7 @@ def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Se
                 head += chunk[: _HEAD_BYTES - len(head)]
             size += len(chunk)
             if size > limit:
-                raise InvalidInput(_too_large(settings, size, at_least=True))
+                raise InvalidInput(_too_large(settings))
             digest.update(chunk)
             out.write(chunk)
     finally:
@@ -131,12 +131,10 @@ def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Se
     return digest.hexdigest(), size, head
 
 
-def _too_large(settings: Settings, size: int, *, at_least: bool = False) -> str:
-    mb = size / (1024 * 1024)
-    return (
-        f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB): "
-        f"{'over ' if at_least else ''}{mb:,.0f} MB"
-    )
+def _too_large(settings: Settings, size: int | None = None) -> str:
+    """The refusal; `size` when known (a path), not for a stream cut off at the limit."""
+    actual = f": {size / (1024 * 1024):,.1f} MB" if size is not None else ""
+    return f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB){actual}"
 
 
 def _suffix_for(info: VideoInfo) -> str:
