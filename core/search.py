@@ -149,7 +149,10 @@ def _simplest(terms: Iterable[Term]) -> tuple[Term, ...]:
 
 def _type_terms(codes: Iterable[str]) -> list[Term]:
     return [
-        _phrase_term(words(phrase)) for code in sorted(codes) for phrase in TYPES[code].phrases if words(phrase)
+        _phrase_term(words(phrase))
+        for code in sorted(codes)
+        for phrase in TYPES[code].phrases
+        if words(phrase)
     ]
 
 
@@ -242,7 +245,8 @@ class Hit(BaseModel):
     event_id: int | None = None
     window_index: int | None = None
     pass_no: int = 1
-    confidence: float | None = None
+    confidence: float | None = None  # events: the detection's confidence
+    window_score: float | None = None  # windows: the engine's score for the window
     review_status: str | None = None
 
     def marked(self, open_: str = "[", close: str = "]", escape=lambda s: s) -> str:
@@ -281,7 +285,12 @@ def _marks(source: str, query: Query) -> list[tuple[int, int]]:
                         marked.update(span for _, span in tokens[i : i + size])
                 continue
             found = [
-                [span for token, span in tokens if token.startswith(word) if _as_prefix(word) or token == word]
+                [
+                    span
+                    for token, span in tokens
+                    if token.startswith(word)
+                    if _as_prefix(word) or token == word
+                ]
                 for word in term.words
             ]
             if all(found):
@@ -317,37 +326,40 @@ def _text_score(raw: float, dialect: str) -> float:
     return max(0.0, min(1.0, raw))
 
 
+# Ranks are rounded before ordering so that equally relevant rows (a common word, where bm25 is ~0)
+# fall back to the engine's own judgement: the window's score, the event's confidence.
 _SQLITE_WINDOWS = """
 SELECT t.incident_id, i.original_name, t.window_index, t.start_time, t.end_time, t.description,
-       t.pass_no, bm25(timelines_fts) AS rank
+       t.pass_no, t.score, round(bm25(timelines_fts), 3) AS rank
 FROM timelines_fts JOIN timelines t ON t.id = timelines_fts.rowid JOIN incidents i ON i.id = t.incident_id
 WHERE timelines_fts MATCH :q AND t.failed = 0 {incident}
-ORDER BY rank LIMIT :limit
+ORDER BY rank, t.score DESC LIMIT :limit
 """
 _SQLITE_EVENTS = """
 SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
-       e.pass_no, e.confidence, e.review_status, e.review_note, bm25(events_fts, 2.0, 1.0, 1.0) AS rank
+       e.pass_no, e.confidence, e.review_status, e.review_note, round(bm25(events_fts, 2.0, 1.0, 1.0), 3) AS rank
 FROM events_fts JOIN events e ON e.id = events_fts.rowid JOIN incidents i ON i.id = e.incident_id
 WHERE events_fts MATCH :q {incident}
-ORDER BY rank LIMIT :limit
+ORDER BY rank, e.confidence DESC LIMIT :limit
 """
 # The to_tsvector expressions must stay identical to the indexed ones in migration 0002.
 _PG_WINDOWS = """
 SELECT t.incident_id, i.original_name, t.window_index, t.start_time, t.end_time, t.description,
-       t.pass_no, ts_rank_cd(to_tsvector('simple', t.description), q, 32) AS rank
+       t.pass_no, t.score, round(ts_rank_cd(to_tsvector('simple', t.description), q, 32)::numeric, 4)::float8 AS rank
 FROM timelines t JOIN incidents i ON i.id = t.incident_id, to_tsquery('simple', :q) AS q
 WHERE to_tsvector('simple', t.description) @@ q AND NOT t.failed {incident}
-ORDER BY rank DESC LIMIT :limit
+ORDER BY rank DESC, t.score DESC LIMIT :limit
 """
 _PG_EVENTS_VECTOR = (
     "to_tsvector('simple', e.event_type || ' ' || e.description || ' ' || coalesce(e.review_note, ''))"
 )
 _PG_EVENTS = f"""
 SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
-       e.pass_no, e.confidence, e.review_status, e.review_note, ts_rank_cd({_PG_EVENTS_VECTOR}, q, 32) AS rank
+       e.pass_no, e.confidence, e.review_status, e.review_note,
+       round(ts_rank_cd({_PG_EVENTS_VECTOR}, q, 32)::numeric, 4)::float8 AS rank
 FROM events e JOIN incidents i ON i.id = e.incident_id, to_tsquery('simple', :q) AS q
 WHERE {_PG_EVENTS_VECTOR} @@ q {{incident}}
-ORDER BY rank DESC LIMIT :limit
+ORDER BY rank DESC, e.confidence DESC LIMIT :limit
 """
 
 
@@ -389,6 +401,7 @@ def _run(
                     marks=marks,
                     window_index=row.window_index,
                     pass_no=row.pass_no,
+                    window_score=row.score,
                 )
             )
     if "event" in kinds:
@@ -419,7 +432,10 @@ def _run(
                     review_status=row.review_status,
                 )
             )
-    hits.sort(key=lambda h: (-h.score, -h.incident_id, h.start_time, h.kind != "event"))
+    # equal relevance (common words): the more anomalous window or the more confident event first
+    hits.sort(
+        key=lambda h: (-h.score, -(h.confidence or h.window_score or 0.0), -h.incident_id, h.start_time)
+    )
     return hits[:limit]
 
 

@@ -217,15 +217,22 @@ _TYPES = (
         "SUDDEN_MOTION",
         "Sudden motion",
         "Резкое движение",
-        ("abrupt motion", "sudden movement", "motion spike", "jolt"),
-        ("всплеск движения", "внезапное движение", "рывок"),
+        ("abrupt motion", "sudden movement", "motion spike", "jolt", "motion"),
+        ("всплеск движения", "внезапное движение", "рывок", "движение"),
     ),
     TypeWords(
         "MOTION_BURST",
         "Burst of motion",
         "Всплеск активности",
-        ("burst of activity", "flurry of movement", "agitation"),
-        ("вспышка движения", "суматоха", "активность"),
+        ("burst of activity", "sustained motion", "flurry of movement", "agitation", "motion"),
+        ("вспышка движения", "продолжительное движение", "суматоха", "активность", "движение"),
+    ),
+    TypeWords(
+        "LARGE_AREA_CHANGE",
+        "Large part of the frame changed",
+        "Изменение большой части кадра",
+        ("camera moved", "scene cut", "scene change", "large object", "frame changed"),
+        ("камеру сдвинули", "смена сцены", "смена кадра", "крупный объект", "кадр изменился"),
     ),
 )
 
