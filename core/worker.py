@@ -39,6 +39,7 @@ TIME_LIMIT_MS = 24 * 3600 * 1000
 _brokers: dict[str, RedisBroker] = {}
 _brokers_lock = threading.Lock()
 _queue_maintenance: dict[tuple, Maintenance] = {}
+_maintenance_lock = threading.Lock()
 
 
 def broker_for(settings: Settings) -> RedisBroker:
@@ -80,7 +81,7 @@ def start_queue_maintenance(settings: Settings) -> Maintenance:
     """Recovery at start and periodically for a process of the queue backend (the app or a worker):
     the incidents Redis still holds are kept alive, the rest are recovered once stale."""
     key = (settings.resolved_database_url, settings.redis_url, settings.job_queue)
-    with _brokers_lock:
+    with _maintenance_lock:
         maintenance = _queue_maintenance.get(key)
         if maintenance is None:
             maintenance = Maintenance(settings, held=lambda: queued_incident_ids(settings)).start()
