@@ -16,7 +16,8 @@ import pytest
 
 from core import repository
 from core.db import dispose_engines, get_engine, session_scope
-from core.errors import AnalysisFailed
+from core.engines.vlm import VLMEngine
+from core.errors import AnalysisFailed, EngineUnavailable
 from core.jobs import run_analysis
 from core.prompts import PROMPT_VERSION, TAXONOMY, window_system_prompt
 from core.samples import ScriptedEvent, make_clip
@@ -410,3 +411,22 @@ def test_cli_exits_3_with_one_line_naming_the_url(tmp_path, vlm_clips):
         timeout=60,
     )
     assert json.loads(shown.stdout)[0]["status"] == "FAILED"
+
+
+def test_an_unknown_host_is_unavailable_naming_the_url(tmp_path):
+    url = "http://sigma-model-server.invalid:8000/v1"
+    with pytest.raises(EngineUnavailable, match="sigma-model-server.invalid:8000/v1"):
+        VLMEngine(make_settings(tmp_path, engine="vlm", llm_base_url=url, llm_timeout_sec=5)).check()
+
+
+def test_a_model_the_server_does_not_list_is_warned_about_and_its_refusal_quoted(tmp_path, server, vlm_clips):
+    run = analyse(
+        tmp_path, vlm_clips["event"], server.url, llm_model="someone/else-7b", llm_max_concurrency=1
+    )
+
+    assert run.incident["status"] == "FAILED"
+    assert "HTTP 400" in run.error and "'someone/else-7b' is not served" in run.error
+    assert any(
+        level == "WARNING" and "LLM_MODEL=someone/else-7b is not among the models" in message
+        for level, _, message, *_ in run.logs
+    )
