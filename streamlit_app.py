@@ -13,13 +13,15 @@ import streamlit as st
 
 from dashboard.feedback import friendly_errors, show_flashes
 from dashboard.i18n import t
-from dashboard.resources import start_background
+from dashboard.auth import require_password
+from dashboard.resources import settings, start_background
 from dashboard.sidebar import language_switch
 
 st.set_page_config(page_title="Sigma", layout="wide")
 
 with friendly_errors("app"):
     language_switch()
+    require_password(settings())  # APP_PASSWORD: nothing below runs until it is entered
     page = st.navigation(
         [
             st.Page("app_pages/analyse.py", title=t("nav.analyse"), icon=":material/upload:", url_path="analyse", default=True),
