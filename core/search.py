@@ -50,7 +50,7 @@ _RU_ENDINGS = sorted(
         (
             "иями ями ами ыми ими его ого ему ому ией ием ии ия ию ях ах ов ев ей ий ый ой ая яя ое ее ые ие "
             "ую юю ом ем ам ям ья ье ью ьи ется ются утся ятся тся ешь ет ют ут ит ат ят ись ась ось ся сь "
-            "ала ила ыла али или ало ило ал ил ыл ла ли ло ть а я о е ы и у ю ь й"
+            "ала ила ыла али или ало ило ал ил ыл ла ли ло а я о е ы и у ю ь й"
         ).split()
     ),
     key=len,
@@ -136,14 +136,13 @@ def _phrase_term(phrase_words: list[str]) -> Term:
     return Term(tuple(stem(w) for w in kept))
 
 
-def _simplest(terms: Iterable[Term]) -> tuple[Term, ...]:
-    """Alternatives without redundancy: a term needing all the words of a simpler one and more adds
-    nothing to an OR (A or (A and B) = A) but costs the database another index lookup."""
-    unique = list(dict.fromkeys(terms))
-    return tuple(
-        t
-        for t in unique
-        if t.phrase or not any(o is not t and not o.phrase and set(o.words) < set(t.words) for o in unique)
+def _simplest(own: Term, alternatives: Iterable[Term]) -> tuple[Term, ...]:
+    """The user's own words, then the alternatives without redundancy: a term needing all the words of
+    a simpler one and more adds nothing to an OR (A or (A and B) = A) but costs another index lookup.
+    The user's own words always stay: they find nothing more, but rank the rows that have them higher."""
+    unique = [t for t in dict.fromkeys(alternatives) if t != own]
+    return (own,) + tuple(
+        t for t in unique if not any(o is not t and set(o.words) < set(t.words) for o in (own, *unique))
     )
 
 
@@ -175,7 +174,7 @@ def parse_query(query_text: str) -> Query:
             if codes:
                 types |= codes
                 own = _phrase_term(loose[position : position + length])
-                groups.append(_simplest([own, *_type_terms(codes)]))
+                groups.append(_simplest(own, _type_terms(codes)))
                 position += length
                 break
         else:
