@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from typing import Self
 
 from core import repository
 from core.config import Settings
@@ -46,7 +47,7 @@ class _Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"sigma-heartbeat-{incident_id}", daemon=True)
 
-    def __enter__(self) -> _Heartbeat:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -212,7 +213,9 @@ def admit(incident_id: int, settings: Settings) -> None:
                 return
             incident = repository.get_incident(session, incident_id)
             state = incident.status if incident else "missing"
-            raise JobNotRunnable(f"incident {incident_id} is {state}; only a newly saved video can be submitted")
+            raise JobNotRunnable(
+                f"incident {incident_id} is {state}; only a newly saved video can be submitted"
+            )
     _fail(db, incident_id, f"not started: {refusal}")
     raise QueueFull(refusal)
 
@@ -296,4 +299,3 @@ def submit(incident_id: int, settings: Settings) -> None:
             raise AnalysisFailed(reason) from error
     else:
         runner_for(settings).submit(incident_id)
-

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core import repository
 from core.config import Settings
@@ -32,7 +32,7 @@ _RETENTION_INTERVAL_SEC = 3600.0
 def _as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were written in UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

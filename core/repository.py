@@ -353,10 +353,5 @@ def expired_videos(session: Session, *, cutoff: datetime) -> list[int]:
     Deleting such a first run deletes its re-runs with it (`run_of_id` cascades)."""
     root = func.coalesce(Incident.run_of_id, Incident.id)
     active = func.sum(case((Incident.status.in_([s.value for s in ACTIVE_STATUSES]), 1), else_=0))
-    query = (
-        select(root)
-        .group_by(root)
-        .having(func.max(Incident.created_at) < cutoff, active == 0)
-        .order_by(root)
-    )
-    return list(session.scalars(query))
+    old_and_idle = (func.max(Incident.created_at) < cutoff, active == 0)
+    return list(session.scalars(select(root).group_by(root).having(*old_and_idle).order_by(root)))

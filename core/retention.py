@@ -27,5 +27,7 @@ def purge_expired(settings: Settings) -> list[int]:
     for incident_id in expired:
         service.delete(incident_id, settings)
     if expired:
-        logger.info("retention: deleted %d video(s) older than %d days", len(expired), settings.retention_days)
+        logger.info(
+            "retention: deleted %d video(s) older than %d days", len(expired), settings.retention_days
+        )
     return expired

@@ -103,7 +103,18 @@ class _WorkerMaintenance(Middleware):
 def worker_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
     """The `dramatiq` command line (and environment) `python -m core worker` runs."""
     threads = str(settings.max_concurrent_jobs)
-    argv = [sys.executable, "-m", "dramatiq", "core.worker", "--processes", "1", "--threads", threads, "--queues", settings.job_queue]
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "core.worker",
+        "--processes",
+        "1",
+        "--threads",
+        threads,
+        "--queues",
+        settings.job_queue,
+    ]
     return argv, {**os.environ, "dramatiq_queue_prefetch": threads}
 
 
@@ -115,7 +126,9 @@ broker.add_middleware(_WorkerMaintenance())
 dramatiq.set_broker(broker)
 
 
-@dramatiq.actor(actor_name=ACTOR_NAME, queue_name=_settings.job_queue, max_retries=0, time_limit=TIME_LIMIT_MS)
+@dramatiq.actor(
+    actor_name=ACTOR_NAME, queue_name=_settings.job_queue, max_retries=0, time_limit=TIME_LIMIT_MS
+)
 def analyze_incident(incident_id: int) -> None:
     """Run one analysis with this worker's settings; its outcome is recorded in the database."""
     try:

@@ -47,7 +47,10 @@ def test_gate_stops_the_page_until_the_right_password():
 
 
 def test_urls_and_settings_hide_their_secrets():
-    assert mask_url("postgresql+psycopg://sigma:pa%40ss@db:5432/sigma") == "postgresql+psycopg://sigma:***@db:5432/sigma"
+    assert (
+        mask_url("postgresql+psycopg://sigma:pa%40ss@db:5432/sigma")
+        == "postgresql+psycopg://sigma:***@db:5432/sigma"
+    )
     assert mask_url("redis://:hunter22@redis:6379/0") == "redis://:***@redis:6379/0"
     assert mask_url("http://vllm:8000/v1") == "http://vllm:8000/v1"
     settings = Settings(

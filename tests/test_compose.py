@@ -77,7 +77,10 @@ def test_environment_names_are_real_settings_and_point_at_the_services(compose):
         database = urlsplit(settings.resolved_database_url)
         db_env = services["db"]["environment"]
         assert database.hostname == "db" and database.port == 5432
-        assert (database.username, database.password) == (db_env["POSTGRES_USER"], db_env["POSTGRES_PASSWORD"])
+        assert (database.username, database.password) == (
+            db_env["POSTGRES_USER"],
+            db_env["POSTGRES_PASSWORD"],
+        )
         assert database.path.lstrip("/") == db_env["POSTGRES_DB"]
         assert urlsplit(settings.redis_url).hostname == "redis"
         assert settings.job_backend == "queue"  # the app enqueues, the worker service runs
@@ -87,7 +90,9 @@ def test_environment_names_are_real_settings_and_point_at_the_services(compose):
         assert f"--port={vllm_url.port}" in services["vllm"]["command"]
         assert str(settings.storage_dir) == "/data"
         assert services[name]["volumes"] == ["sigma-data:/data"]
-    assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == {"APP_PASSWORD"}
+    assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == {
+        "APP_PASSWORD"
+    }
 
 
 def test_volumes_are_declared_and_persist_state(compose):
@@ -131,8 +136,12 @@ def test_vllm_serves_a_vision_model_with_room_for_every_pass(compose):
     assert re.search(r"Qwen.*VL", arguments["--model"])
     limit = yaml.safe_load(arguments["--limit-mm-per-prompt"])  # JSON, the current vLLM syntax
     defaults = Settings(_env_file=None)
-    pass1, pass2 = pass_plans(defaults.llm_window_sec, defaults.llm_target_fps, defaults.llm_frames_per_window)
-    needed = max(pass1.frames_per_window, pass2.frames_per_window, defaults.llm_pass3_max_frames, DOMAIN_FRAMES)
+    pass1, pass2 = pass_plans(
+        defaults.llm_window_sec, defaults.llm_target_fps, defaults.llm_frames_per_window
+    )
+    needed = max(
+        pass1.frames_per_window, pass2.frames_per_window, defaults.llm_pass3_max_frames, DOMAIN_FRAMES
+    )
     assert limit["image"] >= needed
     devices = vllm["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
@@ -143,9 +152,11 @@ def test_dockerfile(dockerfile):
     assert lines[0] == "FROM python:3.11-slim"
     user = next(line for line in lines if line.startswith("USER "))
     assert user.split()[1] not in ("root", "0")
-    assert lines.index("COPY requirements.txt .") < next(
-        i for i, line in enumerate(lines) if line.startswith("RUN pip install -r requirements.txt")
-    ) < next(i for i, line in enumerate(lines) if line.startswith("COPY --chown=sigma:sigma . ."))
+    assert (
+        lines.index("COPY requirements.txt .")
+        < next(i for i, line in enumerate(lines) if line.startswith("RUN pip install -r requirements.txt"))
+        < next(i for i, line in enumerate(lines) if line.startswith("COPY --chown=sigma:sigma . ."))
+    )
     assert "apt-get" not in dockerfile  # ffmpeg comes from the imageio-ffmpeg wheel
     assert "imageio_ffmpeg" in dockerfile
     assert "HEALTHCHECK" in dockerfile

@@ -35,7 +35,15 @@ def _long_clip(short_clip: Path, folder: Path, repeats: int) -> Path:
     """A long video in a fraction of a second: the short clip repeated by stream copy."""
     target = folder / "long.mp4"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-stream_loop", str(repeats - 1), "-i", str(short_clip)]
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-stream_loop",
+            str(repeats - 1),
+            "-i",
+            str(short_clip),
+        ]
         + ["-c", "copy", str(target)],
         check=True,
     )
@@ -66,11 +74,17 @@ def test_sigkill_half_way_then_recovery_and_rerun(tmp_path, clips):
         while running is None and time.monotonic() < deadline and analysis.poll() is None:
             with session_scope(get_engine(settings.resolved_database_url)) as session:
                 running = next(
-                    (i for i in repository.list_incidents(session, status=Status.PROCESSING) if i.progress > 0),
+                    (
+                        i
+                        for i in repository.list_incidents(session, status=Status.PROCESSING)
+                        if i.progress > 0
+                    ),
                     None,
                 )
             time.sleep(0.02)
-        assert running is not None, f"no analysis seen half-way: {analysis.stderr.read() if analysis.poll() else ''}"
+        assert running is not None, (
+            f"no analysis seen half-way: {analysis.stderr.read() if analysis.poll() else ''}"
+        )
         analysis.send_signal(signal.SIGKILL)
         analysis.wait(10)
     finally:
@@ -161,7 +175,9 @@ def test_stale_waiting_incidents_fail_unless_held(db_settings, clips):
 def test_fresh_heartbeat_is_left_alone(settings, clips, status):
     incident_id = service.register_video(clips["calm"], settings, AnalysisParams.from_settings(settings))
     with session_scope(get_engine(settings.resolved_database_url)) as session:
-        session.execute(update(Incident).where(Incident.id == incident_id).values(status=status, heartbeat_at=utcnow()))
+        session.execute(
+            update(Incident).where(Incident.id == incident_id).values(status=status, heartbeat_at=utcnow())
+        )
     assert recover_stale(settings) == []
     _age(settings, incident_id, settings.heartbeat_stale_sec + 1)
     assert recover_stale(settings) == [incident_id]

@@ -49,16 +49,18 @@ def _rows(settings, incident_ids) -> dict[str, int]:
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         return {
             model.__tablename__: session.scalar(
-                select(func.count()).select_from(model).where(
-                    (model.id if model is Incident else model.incident_id).in_(incident_ids)
-                )
+                select(func.count())
+                .select_from(model)
+                .where((model.id if model is Incident else model.incident_id).in_(incident_ids))
             )
             for model in (Incident, Timeline, EventRow, LogRow)
         }
 
 
 def _files(settings) -> list[str]:
-    return sorted(str(p.relative_to(settings.storage_dir)) for p in settings.storage_dir.rglob("*") if p.is_file())
+    return sorted(
+        str(p.relative_to(settings.storage_dir)) for p in settings.storage_dir.rglob("*") if p.is_file()
+    )
 
 
 def test_disk_full_leaves_no_partial_file_and_says_so(tmp_path, clips):
@@ -70,6 +72,7 @@ def test_disk_full_leaves_no_partial_file_and_says_so(tmp_path, clips):
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     error = json.loads(done.stdout.strip().splitlines()[-1])["error"]

@@ -57,8 +57,10 @@ def test_limits_queue_positions_and_refusal(tmp_path, clips, held_engine):
     runner = jobs.JobRunner(settings)
     try:
         futures = [runner.submit(incident_id) for incident_id in (first, second, third)]
-        statuses = lambda: [_incident(settings, i).status for i in (first, second, third)]  # noqa: E731
-        _wait_for(lambda: statuses() == [Status.PROCESSING, Status.PROCESSING, Status.QUEUED], what="2 running")
+        statuses = lambda: [_incident(settings, i).status for i in (first, second, third)]
+        _wait_for(
+            lambda: statuses() == [Status.PROCESSING, Status.PROCESSING, Status.QUEUED], what="2 running"
+        )
         assert service.queue_position(third, settings) == 1
         assert service.queue_position(first, settings) is None
 
@@ -109,7 +111,9 @@ def test_three_analyses_at_once_all_done(db_settings, clips, monkeypatch):
             assert windows == incident.windows_total > 0
             assert events == len(incident.analysis_json["events"])
             assert {"start", "done"} <= set(steps)
-            assert not any("locked" in (row.message or "") for row in repository.logs_of(session, incident_id))
+            assert not any(
+                "locked" in (row.message or "") for row in repository.logs_of(session, incident_id)
+            )
 
 
 def test_submit_dispatches_to_this_process_threads(settings, clips):
@@ -136,9 +140,7 @@ def test_a_run_starts_at_most_once(settings, clips):
 
 def test_secrets_never_reach_logs_or_errors(tmp_path, clips, monkeypatch):
     api_key, db_password = "sk-test-0123456789abcdef", "pa55-w0rd!"
-    settings = make_settings(
-        tmp_path, llm_api_key=api_key, redis_url=f"redis://:{db_password}@127.0.0.1:1/0"
-    )
+    settings = make_settings(tmp_path, llm_api_key=api_key, redis_url=f"redis://:{db_password}@127.0.0.1:1/0")
 
     def careless(self, ctx):  # an engine (or a library under it) that prints what it should not
         ctx.log("request", f"POST with Authorization: Bearer {api_key}")

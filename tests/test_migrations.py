@@ -47,7 +47,9 @@ def _differences(engine) -> list:
                 return all(isinstance(element, Column) for element in obj.expressions)
             return True
 
-        context = MigrationContext.configure(connection, opts={"include_object": include, "compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include, "compare_type": True}
+        )
         return compare_metadata(context, Base.metadata)
 
 
@@ -77,6 +79,8 @@ def test_every_revision_downgrades_and_upgrades_again(db_settings):
 
 def test_revisions_form_one_line():
     script = ScriptDirectory(str(_MIGRATIONS_DIR))
-    assert len(script.get_heads()) == 1, "two migrations claim the same parent: give one a later down_revision"
+    assert len(script.get_heads()) == 1, (
+        "two migrations claim the same parent: give one a later down_revision"
+    )
     revisions = list(script.walk_revisions())
     assert revisions[-1].revision == "0001" and revisions[-1].down_revision is None

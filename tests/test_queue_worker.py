@@ -30,7 +30,11 @@ def queue_name():
     name = f"sigma-test-{uuid.uuid4().hex[:12]}"
     yield name
     client = redis.Redis.from_url(REDIS_URL)
-    keys = [key for pattern in (f"dramatiq:{name}*", f"dramatiq:__acks__.*.{name}*") for key in client.keys(pattern)]
+    keys = [
+        key
+        for pattern in (f"dramatiq:{name}*", f"dramatiq:__acks__.*.{name}*")
+        for key in client.keys(pattern)
+    ]
     if keys:
         client.delete(*keys)
     client.close()
@@ -88,7 +92,10 @@ def test_worker_runs_an_enqueued_analysis_into_postgres(postgres_schema_url, tmp
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and _status(settings, incident_id)[0] not in (Status.DONE, Status.FAILED):
+        while time.monotonic() < deadline and _status(settings, incident_id)[0] not in (
+            Status.DONE,
+            Status.FAILED,
+        ):
             assert worker.poll() is None, f"the worker exited: {worker.stdout.read()}"
             time.sleep(0.1)
     finally:
