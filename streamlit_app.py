@@ -11,9 +11,9 @@ after a start (e.g. a bookmarked `/incident?id=3`) would run that page file alon
 
 import streamlit as st
 
+from dashboard.auth import require_password
 from dashboard.feedback import friendly_errors, show_flashes
 from dashboard.i18n import t
-from dashboard.auth import require_password
 from dashboard.resources import settings, start_background
 from dashboard.sidebar import language_switch
 
@@ -24,9 +24,22 @@ with friendly_errors("app"):
     require_password(settings())  # APP_PASSWORD: nothing below runs until it is entered
     page = st.navigation(
         [
-            st.Page("app_pages/analyse.py", title=t("nav.analyse"), icon=":material/upload:", url_path="analyse", default=True),
-            st.Page("app_pages/incidents.py", title=t("nav.incidents"), icon=":material/list:", url_path="incidents"),
-            st.Page("app_pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"),
+            st.Page(
+                "app_pages/analyse.py",
+                title=t("nav.analyse"),
+                icon=":material/upload:",
+                url_path="analyse",
+                default=True,
+            ),
+            st.Page(
+                "app_pages/incidents.py",
+                title=t("nav.incidents"),
+                icon=":material/list:",
+                url_path="incidents",
+            ),
+            st.Page(
+                "app_pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"
+            ),
             st.Page("app_pages/about.py", title=t("nav.about"), icon=":material/info:", url_path="about"),
         ]
     )

@@ -77,9 +77,10 @@ def read_facts(path: str | Path) -> StreamFacts:
         capture_output=True,
         text=True,
         errors="replace",
+        check=False,  # `ffmpeg -i` without an output always exits 1; its report is on stderr
     )
     text = result.stderr
-    container_match = re.search(r"^Input #0, ([^ ]+), from", text, re.M)
+    container_match = re.search(r"^Input #0, ([^ ]+), from", text, re.MULTILINE)
     container = set(container_match.group(1).rstrip(",").split(",")) if container_match else set()
     video = re.search(r"Stream #0:\d+.*?: Video: (\w+)[^,]*(?:, (\w+))?", text)
     audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", text)
@@ -137,9 +138,13 @@ def decide(facts: StreamFacts) -> tuple[str, str]:
         if not facts.index_first:
             return "remux", "the MP4 index is at the end of the file (no faststart)"
         return "as-is", "H.264 yuv420p MP4 with faststart"
-    if "webm" in facts.container and codec in _WEBM_VIDEO and plain_pixels:
-        if audio in (None, *_BROWSER_AUDIO_WEBM):
-            return "as-is", f"{codec.upper()} in WebM"
+    if (
+        "webm" in facts.container
+        and codec in _WEBM_VIDEO
+        and plain_pixels
+        and audio in (None, *_BROWSER_AUDIO_WEBM)
+    ):
+        return "as-is", f"{codec.upper()} in WebM"
     if codec == "h264" and plain_pixels:
         return "remux", f"H.264 in a container browsers do not play ({'/'.join(sorted(facts.container))})"
     return "transcode", f"video codec {codec} ({pixels or 'unknown pixel format'}) does not play in browsers"
@@ -161,10 +166,21 @@ def existing_browser_video(settings: Settings, stored_name: str) -> BrowserVideo
     return BrowserVideo(path, record["mimetype"], record["action"], record["reason"])
 
 
+def usable_now(settings: Settings, stored_name: str) -> BrowserVideo | None:
+    """The browser-safe video if it needs no work (already made, or the original plays as it is; this
+    costs one `ffmpeg -i`); None when a copy must be made first."""
+    return ensure_browser_video(settings, stored_name, convert=False)
+
+
 def ensure_browser_video(
-    settings: Settings, stored_name: str, *, on_progress: ProgressCallback | None = None
-) -> BrowserVideo:
-    """The browser-safe video for a stored one, made now if needed (blocking; safe to call concurrently)."""
+    settings: Settings,
+    stored_name: str,
+    *,
+    on_progress: ProgressCallback | None = None,
+    convert: bool = True,
+) -> BrowserVideo | None:
+    """The browser-safe video for a stored one, made now if needed (blocking; safe to call concurrently).
+    With `convert=False` nothing is remuxed or re-encoded: None is returned when that would be needed."""
     ready = existing_browser_video(settings, stored_name)
     if ready:
         return ready
@@ -174,14 +190,21 @@ def ensure_browser_video(
     folder = derived_dir(settings, stored_name)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".browser.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if convert else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a copy is being made right now (by another thread or process)
         ready = existing_browser_video(settings, stored_name)
         if ready:
             return ready
         facts = read_facts(source)
         action, reason = decide(facts)
+        if action != "as-is" and not convert:
+            return None
         if action == "as-is":
-            mimetype = "video/webm" if "webm" in facts.container and facts.video_codec != "h264" else "video/mp4"
+            mimetype = (
+                "video/webm" if "webm" in facts.container and facts.video_codec != "h264" else "video/mp4"
+            )
             result = BrowserVideo(source, mimetype, action, reason)
             record_path = source.name
         else:
@@ -208,7 +231,9 @@ def _run_ffmpeg(
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
             "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,format=yuv420p",
         ]  # fmt: skip
-    audio_args = ["-c:a", "copy"] if facts.audio_codec in _BROWSER_AUDIO_MP4 else ["-c:a", "aac", "-b:a", "128k"]
+    audio_args = (
+        ["-c:a", "copy"] if facts.audio_codec in _BROWSER_AUDIO_MP4 else ["-c:a", "aac", "-b:a", "128k"]
+    )
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-i", str(source), "-map", "0:v:0", "-map", "0:a:0?", *video_args, *audio_args,

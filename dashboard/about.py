@@ -25,7 +25,16 @@ from dashboard.i18n import t
 from dashboard.resources import db, session, settings
 from dashboard.sidebar import engine_label
 
-_PACKAGES = ("streamlit", "sqlalchemy", "alembic", "pydantic", "opencv-python-headless", "numpy", "plotly", "httpx")
+_PACKAGES = (
+    "streamlit",
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "opencv-python-headless",
+    "numpy",
+    "plotly",
+    "httpx",
+)
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,17 @@ def _engine(current: Settings) -> None:
     check = check_model_server(current.llm_base_url)
     if check.reachable:
         models = ", ".join(check.models) or "—"
-        st.success(t("about.server_ok", url=mask_url(current.llm_base_url), models=models), icon=":material/cloud_done:")
+        st.success(
+            t("about.server_ok", url=mask_url(current.llm_base_url), models=models),
+            icon=":material/cloud_done:",
+        )
         if current.llm_model and current.llm_model not in check.models:
             st.warning(t("about.model_missing", model=current.llm_model), icon=":material/warning:")
     else:
-        st.error(t("about.server_down", url=mask_url(current.llm_base_url), detail=check.detail), icon=":material/cloud_off:")
+        st.error(
+            t("about.server_down", url=mask_url(current.llm_base_url), detail=check.detail),
+            icon=":material/cloud_off:",
+        )
     st.caption(t("about.model_setting", model=current.llm_model or t("about.model_auto")))
 
 

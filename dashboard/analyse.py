@@ -21,7 +21,10 @@ def render() -> None:
     defaults = AnalysisParams.from_settings(current)
     with st.form("analyse", border=True):
         upload = st.file_uploader(
-            t("analyse.file"), key="analyse.file", help=t("analyse.file_help"), max_upload_size=current.max_upload_mb
+            t("analyse.file"),
+            key="analyse.file",
+            help=t("analyse.file_help"),
+            max_upload_size=current.max_upload_mb,
         )
         left, right = st.columns(2)
         with left:
@@ -34,7 +37,9 @@ def render() -> None:
             st.caption(t("analyse.params_help"))
             params = analysis_inputs(defaults, "analyse")
         go, sample = st.columns(2)
-        start = go.form_submit_button(t("analyse.start"), type="primary", icon=":material/play_arrow:", width="stretch")
+        start = go.form_submit_button(
+            t("analyse.start"), type="primary", icon=":material/play_arrow:", width="stretch"
+        )
         try_sample = sample.form_submit_button(t("analyse.sample"), icon=":material/movie:", width="stretch")
     chosen = params.model_copy(update={"engine": engine, "domain": domain})
     if start:

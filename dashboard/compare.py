@@ -29,7 +29,8 @@ def compare_runs(current: list[Event], other: list[Event], tolerance: float = 0.
         return frozenset(
             event.id
             for event in events
-            if event.id is not None and not any(overlaps(event, candidate, tolerance) for candidate in against)
+            if event.id is not None
+            and not any(overlaps(event, candidate, tolerance) for candidate in against)
         )
 
     return RunComparison(unmatched(current, other), unmatched(other, current))

@@ -40,7 +40,7 @@ def describe_error(error: Exception) -> str:
 def friendly_errors(where: str) -> Iterator[None]:
     try:
         yield
-    except Exception as error:  # noqa: BLE001 - the point is that nothing reaches the UI raw
+    except Exception as error:
         if not isinstance(error, (SigmaError, ValidationError)):
             logger.exception("error in %s", where)
         st.error(describe_error(error), icon=":material/error:")
@@ -53,7 +53,7 @@ def safe_callback(callback: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: object, **kwargs: object) -> None:
         try:
             callback(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             if not isinstance(error, (SigmaError, ValidationError)):
                 logger.exception("error in %s", callback.__name__)
             flash(describe_error(error), "error")

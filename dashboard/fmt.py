@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -29,7 +29,7 @@ def span(seconds: float) -> str:
     """A length of time in plain units: `0.6 s`, `4 min 05 s`, `1 h 02 min`."""
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
@@ -51,7 +51,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
     """Stored times are UTC; SQLite hands them back without a zone."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -60,9 +60,9 @@ def local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     try:
-        zone = ZoneInfo(st.context.timezone) if st.context.timezone else timezone.utc
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
+        zone = UTC
     return moment.astimezone(zone)
 
 

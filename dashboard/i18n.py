@@ -1,6 +1,6 @@
 """Every string the dashboard shows, in Russian and English, in one catalogue.
 
-`t("key", name=value)` returns the string in the viewer's language (the sidebar switch, first set from
+`t(key, field=value)` returns the string in the viewer's language (the sidebar switch, first set from
 `?lang=` in the URL or UI_LANGUAGE), formatted with `str.format`. Event type and review labels come
 from `core.taxonomy_i18n`, shared with the report and the exports.
 """
@@ -8,6 +8,7 @@ from `core.taxonomy_i18n`, shared with the report and the exports.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.config import get_settings
 
@@ -18,12 +19,13 @@ LANG_NAMES = {"ru": "Русский", "en": "English"}
 
 def lang() -> str:
     """The viewer's language: chosen in the sidebar, else `?lang=` in the URL, else UI_LANGUAGE."""
-    chosen = st.session_state.get(LANG_KEY)
-    if chosen in LANGS:
-        return chosen
-    asked = st.query_params.get("lang")
-    if asked in LANGS:
-        return asked
+    if get_script_run_ctx(suppress_warning=True) is not None:  # outside a run (AppTest formatting) no state
+        chosen = st.session_state.get(LANG_KEY)
+        if chosen in LANGS:
+            return chosen
+        asked = st.query_params.get("lang")
+        if asked in LANGS:
+            return asked
     try:
         return get_settings().ui_language
     except Exception:  # noqa: BLE001 - broken settings are reported by the page; the words still show
@@ -55,8 +57,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("common.cancel", "Cancel", "Отмена"),
     ("common.on", "on", "включена"),
     ("common.off", "off", "выключена"),
-    ("error.unexpected", "Something went wrong ({kind}): {detail}. The details are in the server log.",
-     "Что-то пошло не так ({kind}): {detail}. Подробности — в журнале сервера."),
+    (
+        "error.unexpected",
+        "Something went wrong ({kind}): {detail}. The details are in the server log.",
+        "Что-то пошло не так ({kind}): {detail}. Подробности — в журнале сервера.",
+    ),
     ("error.invalid_value", "Invalid value — {problems}", "Недопустимое значение — {problems}"),
     # statuses, engines, domains
     ("status.SAVED", "saved", "сохранено"),
@@ -73,28 +78,48 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("domain.violence", "violence", "насилие"),
     # analyse page
     ("analyse.title", "Analyse a video", "Анализ видео"),
-    ("analyse.intro",
-     "Upload a video (any common format, up to {limit} MB). It is checked by its content, stored under a "
-     "generated name and analysed in the background; the incident page shows the progress.",
-     "Загрузите видео (любой распространённый формат, до {limit} МБ). Файл проверяется по содержимому, "
-     "сохраняется под сгенерированным именем и анализируется в фоне; ход анализа виден на странице инцидента."),
+    (
+        "analyse.intro",
+        (
+            "Upload a video (any common format, up to {limit} MB). It is checked by its content, stored under a "
+            "generated name and analysed in the background; the incident page shows the progress."
+        ),
+        (
+            "Загрузите видео (любой распространённый формат, до {limit} МБ). Файл проверяется по содержимому, "
+            "сохраняется под сгенерированным именем и анализируется в фоне; ход анализа виден на странице инцидента."
+        ),
+    ),
     ("analyse.file", "Video file", "Видеофайл"),
-    ("analyse.file_help", "MP4, MOV, AVI, MKV, WebM… The file must contain a decodable video stream.",
-     "MP4, MOV, AVI, MKV, WebM… Файл должен содержать декодируемый видеопоток."),
+    (
+        "analyse.file_help",
+        "MP4, MOV, AVI, MKV, WebM… The file must contain a decodable video stream.",
+        "MP4, MOV, AVI, MKV, WebM… Файл должен содержать декодируемый видеопоток.",
+    ),
     ("analyse.engine_now", "Engine under “auto” now: {engine}.", "Движок в режиме «авто» сейчас: {engine}."),
-    ("analyse.no_model_server",
-     "No model server is configured (LLM_BASE_URL), so the local motion engine analyses.",
-     "Сервер модели не настроен (LLM_BASE_URL), поэтому анализирует локальный движок движения."),
+    (
+        "analyse.no_model_server",
+        "No model server is configured (LLM_BASE_URL), so the local motion engine analyses.",
+        "Сервер модели не настроен (LLM_BASE_URL), поэтому анализирует локальный движок движения.",
+    ),
     ("analyse.params", "Analysis parameters", "Параметры анализа"),
-    ("analyse.params_help", "Defaults come from the server's .env (LLM_WINDOW_SEC, LLM_TARGET_FPS, …).",
-     "Значения по умолчанию — из .env сервера (LLM_WINDOW_SEC, LLM_TARGET_FPS, …)."),
+    (
+        "analyse.params_help",
+        "Defaults come from the server's .env (LLM_WINDOW_SEC, LLM_TARGET_FPS, …).",
+        "Значения по умолчанию — из .env сервера (LLM_WINDOW_SEC, LLM_TARGET_FPS, …).",
+    ),
     ("analyse.start", "Analyse", "Анализировать"),
     ("analyse.sample", "Try a sample", "Попробовать на примере"),
-    ("analyse.sample_help",
-     "No video at hand? “Try a sample” analyses a 12-second street scene the app makes itself "
-     "(a collision at 0:04 and a brief burst at 0:09).",
-     "Нет своего видео? «Попробовать на примере» анализирует 12-секундную уличную сцену, которую "
-     "приложение создаёт само (столкновение на 0:04 и короткая вспышка движения на 0:09)."),
+    (
+        "analyse.sample_help",
+        (
+            "No video at hand? “Try a sample” analyses a 12-second street scene the app makes itself "
+            "(a collision at 0:04 and a brief burst at 0:09)."
+        ),
+        (
+            "Нет своего видео? «Попробовать на примере» анализирует 12-секундную уличную сцену, которую "
+            "приложение создаёт само (столкновение на 0:04 и короткая вспышка движения на 0:09)."
+        ),
+    ),
     ("analyse.no_file", "Choose a video file first.", "Сначала выберите видеофайл."),
     ("analyse.storing", "Checking and storing the video…", "Проверка и сохранение видео…"),
     ("analyse.making_sample", "Preparing the sample…", "Подготовка примера…"),
@@ -102,34 +127,60 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("analyse.not_started", "The analysis was not started: {reason}", "Анализ не запущен: {reason}"),
     # parameters
     ("params.title", "Analysis parameters", "Параметры анализа"),
-    ("params.help", "Change what is computed; “Re-analyse” makes a new run of this video and keeps this one.",
-     "Меняют то, что вычисляется; «Переанализировать» создаёт новый прогон этого видео, текущий сохраняется."),
+    (
+        "params.help",
+        "Change what is computed; “Re-analyse” makes a new run of this video and keeps this one.",
+        "Меняют то, что вычисляется; «Переанализировать» создаёт новый прогон этого видео, текущий сохраняется.",
+    ),
     ("params.window_sec", "Window, seconds", "Окно, секунд"),
-    ("params.window_sec_help", "Length of each analysed window (LLM_WINDOW_SEC).",
-     "Длина каждого анализируемого окна (LLM_WINDOW_SEC)."),
+    (
+        "params.window_sec_help",
+        "Length of each analysed window (LLM_WINDOW_SEC).",
+        "Длина каждого анализируемого окна (LLM_WINDOW_SEC).",
+    ),
     ("params.target_fps", "Frames per second sampled", "Кадров в секунду для выборки"),
-    ("params.target_fps_help", "How densely frames are sampled from the video (LLM_TARGET_FPS).",
-     "Как часто берутся кадры из видео (LLM_TARGET_FPS)."),
+    (
+        "params.target_fps_help",
+        "How densely frames are sampled from the video (LLM_TARGET_FPS).",
+        "Как часто берутся кадры из видео (LLM_TARGET_FPS).",
+    ),
     ("params.frames_per_window", "Frames per window", "Кадров на окно"),
-    ("params.frames_per_window_help", "Frames sent per window, chosen evenly (LLM_FRAMES_PER_WINDOW).",
-     "Сколько кадров окна отправляется, равномерно (LLM_FRAMES_PER_WINDOW)."),
+    (
+        "params.frames_per_window_help",
+        "Frames sent per window, chosen evenly (LLM_FRAMES_PER_WINDOW).",
+        "Сколько кадров окна отправляется, равномерно (LLM_FRAMES_PER_WINDOW).",
+    ),
     ("params.max_highlights", "Max events per video", "Максимум событий на видео"),
-    ("params.max_highlights_help", "The most confident events stay (LLM_MAX_HIGHLIGHTS).",
-     "Остаются самые уверенные события (LLM_MAX_HIGHLIGHTS)."),
+    (
+        "params.max_highlights_help",
+        "The most confident events stay (LLM_MAX_HIGHLIGHTS).",
+        "Остаются самые уверенные события (LLM_MAX_HIGHLIGHTS).",
+    ),
     ("params.engine", "Engine", "Движок"),
-    ("params.engine_help",
-     "auto: the VLM engine when a model server is configured, else the local motion engine.",
-     "авто: VLM-движок, если настроен сервер модели, иначе локальный движок движения."),
+    (
+        "params.engine_help",
+        "auto: the VLM engine when a model server is configured, else the local motion engine.",
+        "авто: VLM-движок, если настроен сервер модели, иначе локальный движок движения.",
+    ),
     ("params.domain", "Domain", "Область"),
-    ("params.domain_help", "What kind of incidents to look for; “auto” lets the model infer it from the video.",
-     "Какие инциденты искать; «авто» — модель определит область по видео."),
-    ("params.vlm_unconfigured", "No model server is configured (LLM_BASE_URL): a VLM run will fail.",
-     "Сервер модели не настроен (LLM_BASE_URL): прогон VLM завершится ошибкой."),
+    (
+        "params.domain_help",
+        "What kind of incidents to look for; “auto” lets the model infer it from the video.",
+        "Какие инциденты искать; «авто» — модель определит область по видео.",
+    ),
+    (
+        "params.vlm_unconfigured",
+        "No model server is configured (LLM_BASE_URL): a VLM run will fail.",
+        "Сервер модели не настроен (LLM_BASE_URL): прогон VLM завершится ошибкой.",
+    ),
     ("params.reanalyse", "Re-analyse", "Переанализировать"),
     # display filters
     ("filters.title", "Display filters", "Фильтры отображения"),
-    ("filters.help", "Act on stored results at once; nothing is re-analysed.",
-     "Применяются к сохранённым результатам сразу, без повторного анализа."),
+    (
+        "filters.help",
+        "Act on stored results at once; nothing is re-analysed.",
+        "Применяются к сохранённым результатам сразу, без повторного анализа.",
+    ),
     ("filters.min_confidence", "Minimum confidence", "Минимальная уверенность"),
     ("filters.min_duration", "Minimum duration", "Минимальная длительность"),
     ("filters.types", "Event types", "Типы событий"),
@@ -137,8 +188,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("filters.hide_dismissed", "Hide dismissed events", "Скрыть отклонённые события"),
     ("filters.reset", "Reset filters", "Сбросить фильтры"),
     # incidents page
-    ("incidents.empty", "No incidents yet. Upload a video or try the sample on the Analyse page.",
-     "Инцидентов пока нет. Загрузите видео или попробуйте пример на странице «Анализ»."),
+    (
+        "incidents.empty",
+        "No incidents yet. Upload a video or try the sample on the Analyse page.",
+        "Инцидентов пока нет. Загрузите видео или попробуйте пример на странице «Анализ».",
+    ),
     ("incidents.filter", "Search by file name or #id", "Поиск по имени файла или #номеру"),
     ("incidents.filter_hint", "e.g. camera-3", "например, camera-3"),
     ("incidents.status", "Status", "Статус"),
@@ -151,74 +205,131 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("incidents.engine", "Engine", "Движок"),
     ("incidents.run_of", "Re-run of", "Повтор для"),
     ("incidents.created", "Created", "Создан"),
-    ("incidents.help", "{count} of {total} shown. Select a row to open the incident.",
-     "Показано {count} из {total}. Выберите строку, чтобы открыть инцидент."),
+    (
+        "incidents.help",
+        "{count} of {total} shown. Select a row to open the incident.",
+        "Показано {count} из {total}. Выберите строку, чтобы открыть инцидент.",
+    ),
     ("incidents.none_match", "No incident matches the filter.", "Ни один инцидент не подходит под фильтр."),
     ("incidents.delete_title", "Delete incidents", "Удаление инцидентов"),
     ("incidents.delete_pick", "Incidents to delete", "Какие инциденты удалить"),
     ("incidents.delete_placeholder", "Choose incidents", "Выберите инциденты"),
-    ("incidents.delete_confirm",
-     "Delete {ids}? Their results are removed, and each video once no run uses it. This cannot be undone.",
-     "Удалить {ids}? Результаты будут удалены, а видео — когда его не использует ни один прогон. Отменить нельзя."),
-    ("incidents.delete_confirm_reruns", "Their re-runs {ids} are deleted with them.",
-     "Вместе с ними удаляются их повторные прогоны {ids}."),
+    (
+        "incidents.delete_confirm",
+        "Delete {ids}? Their results are removed, and each video once no run uses it. This cannot be undone.",
+        "Удалить {ids}? Результаты будут удалены, а видео — когда его не использует ни один прогон. Отменить нельзя.",
+    ),
+    (
+        "incidents.delete_confirm_reruns",
+        "Their re-runs {ids} are deleted with them.",
+        "Вместе с ними удаляются их повторные прогоны {ids}.",
+    ),
     ("incidents.deleted", "Deleted: {count}.", "Удалено: {count}."),
     # incident page
     ("incident.pick", "Open an incident", "Открыть инцидент"),
-    ("incident.not_found", "Incident #{id} does not exist (it may have been deleted).",
-     "Инцидента №{id} нет (возможно, он удалён)."),
-    ("incident.facts", "Incident #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
-     "Инцидент №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}"),
+    (
+        "incident.not_found",
+        "Incident #{id} does not exist (it may have been deleted).",
+        "Инцидента №{id} нет (возможно, он удалён).",
+    ),
+    (
+        "incident.facts",
+        "Incident #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
+        "Инцидент №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
+    ),
     ("incident.delete", "Delete", "Удалить"),
-    ("incident.delete_confirm", "Delete incident #{id} with its results? This cannot be undone.",
-     "Удалить инцидент №{id} вместе с результатами? Отменить нельзя."),
-    ("incident.delete_confirm_with_runs",
-     "Delete incident #{id}? Its {count} re-run(s) of the same video are deleted with it. This cannot be undone.",
-     "Удалить инцидент №{id}? Вместе с ним удаляются его повторные прогоны этого видео ({count}). Отменить нельзя."),
+    (
+        "incident.delete_confirm",
+        "Delete incident #{id} with its results? This cannot be undone.",
+        "Удалить инцидент №{id} вместе с результатами? Отменить нельзя.",
+    ),
+    (
+        "incident.delete_confirm_with_runs",
+        "Delete incident #{id}? Its {count} re-run(s) of the same video are deleted with it. This cannot be undone.",
+        "Удалить инцидент №{id}? Вместе с ним удаляются его повторные прогоны этого видео ({count}). Отменить нельзя.",
+    ),
     ("incident.runs", "Runs of this video ({count})", "Прогоны этого видео ({count})"),
-    ("incident.run_label", "#{id} · {engine} · window {window} s · {status}",
-     "№{id} · {engine} · окно {window} с · {status}"),
+    (
+        "incident.run_label",
+        "#{id} · {engine} · window {window} s · {status}",
+        "№{id} · {engine} · окно {window} с · {status}",
+    ),
     ("incident.failed", "The analysis failed: {reason}", "Анализ завершился ошибкой: {reason}"),
     ("incident.failed_unknown", "no reason was recorded", "причина не записана"),
     ("incident.rerun_same", "Run again with the same parameters", "Запустить заново с теми же параметрами"),
-    ("incident.reanalyse_started", "Run #{id} of the same video started (run #{previous} is kept).",
-     "Запущен прогон №{id} того же видео (прогон №{previous} сохранён)."),
+    (
+        "incident.reanalyse_started",
+        "Run #{id} of the same video started (run #{previous} is kept).",
+        "Запущен прогон №{id} того же видео (прогон №{previous} сохранён).",
+    ),
     # live status
     ("status.progress", "{pct}% · {stage}", "{pct}% · {stage}"),
     ("status.pass", "Pass", "Проход"),
     ("status.windows", "Windows done", "Окон обработано"),
     ("status.elapsed", "Elapsed", "Прошло"),
     ("status.eta", "Time left (est.)", "Осталось (оценка)"),
-    ("status.queued", "Waiting for a free slot: number {position} in the queue.",
-     "Ожидает свободного места: {position}-й в очереди."),
-    ("status.stale", "No sign of life from the analysis for {seconds} s; it may have been interrupted.",
-     "Анализ не подаёт признаков жизни {seconds} с; возможно, он прерван."),
+    (
+        "status.queued",
+        "Waiting for a free slot: number {position} in the queue.",
+        "Ожидает свободного места: {position}-й в очереди.",
+    ),
+    (
+        "status.stale",
+        "No sign of life from the analysis for {seconds} s; it may have been interrupted.",
+        "Анализ не подаёт признаков жизни {seconds} с; возможно, он прерван.",
+    ),
     ("status.params", "Engine: {engine} · domain: {domain}", "Движок: {engine} · область: {domain}"),
     # results
     ("summary.events", "Events shown", "Показано событий"),
-    ("summary.events_help", "Events that pass the display filters / all events found.",
-     "События, прошедшие фильтры отображения / все найденные события."),
-    ("summary.facts",
-     "Engine: **{engine}** · domain: **{domain}**  \nModel: `{model}` · prompts: `{prompt}`",
-     "Движок: **{engine}** · область: **{domain}**  \nМодель: `{model}` · промпты: `{prompt}`"),
+    (
+        "summary.events_help",
+        "Events that pass the display filters / all events found.",
+        "События, прошедшие фильтры отображения / все найденные события.",
+    ),
+    (
+        "summary.facts",
+        "Engine: **{engine}** · domain: **{domain}**  \nModel: `{model}` · prompts: `{prompt}`",
+        "Движок: **{engine}** · область: **{domain}**  \nМодель: `{model}` · промпты: `{prompt}`",
+    ),
     ("summary.domain_inferred", "{domain} (inferred)", "{domain} (определена)"),
     ("summary.passes", "Passes run", "Проходы"),
     ("summary.took", "Analysis took", "Время анализа"),
-    ("summary.no_events", "No dangerous moment was found in this video.",
-     "В этом видео опасных моментов не найдено."),
-    ("summary.all_filtered", "All {count} events are hidden by the display filters.",
-     "Все события ({count}) скрыты фильтрами отображения."),
-    ("player.preparing", "Preparing a browser-playable copy of the video…",
-     "Готовится копия видео, которую может воспроизвести браузер…"),
-    ("player.converted", "Shown from a browser-playable copy ({reason}).",
-     "Показана копия для браузера ({reason})."),
-    ("player.unplayable", "The video cannot be shown in the browser: {reason}. The analysis is not affected.",
-     "Видео нельзя показать в браузере: {reason}. На результаты анализа это не влияет."),
-    ("card.hint", "Click an event marker on the timeline or a row of the events table to jump to it.",
-     "Нажмите на маркер события на шкале времени или на строку таблицы событий, чтобы перейти к нему."),
+    (
+        "summary.no_events",
+        "No dangerous moment was found in this video.",
+        "В этом видео опасных моментов не найдено.",
+    ),
+    (
+        "summary.all_filtered",
+        "All {count} events are hidden by the display filters.",
+        "Все события ({count}) скрыты фильтрами отображения.",
+    ),
+    (
+        "player.preparing",
+        "Preparing a browser-playable copy of the video…",
+        "Готовится копия видео, которую может воспроизвести браузер…",
+    ),
+    (
+        "player.converted",
+        "Shown from a browser-playable copy ({reason}).",
+        "Показана копия для браузера ({reason}).",
+    ),
+    (
+        "player.unplayable",
+        "The video cannot be shown in the browser: {reason}. The analysis is not affected.",
+        "Видео нельзя показать в браузере: {reason}. На результаты анализа это не влияет.",
+    ),
+    (
+        "card.hint",
+        "Click an event marker on the timeline or a row of the events table to jump to it.",
+        "Нажмите на маркер события на шкале времени или на строку таблицы событий, чтобы перейти к нему.",
+    ),
     ("card.first_event", "Go to the first event ({time})", "К первому событию ({time})"),
-    ("card.times", "**{start} – {end}** ({duration} s) · confidence **{confidence}** · pass {pass_no}",
-     "**{start} – {end}** ({duration} с) · уверенность **{confidence}** · проход {pass_no}"),
+    (
+        "card.times",
+        "**{start} – {end}** ({duration} s) · confidence **{confidence}** · pass {pass_no}",
+        "**{start} – {end}** ({duration} с) · уверенность **{confidence}** · проход {pass_no}",
+    ),
     ("card.previous", "Previous", "Предыдущее"),
     ("card.replay", "Replay", "Повторить"),
     ("card.next", "Next", "Следующее"),
@@ -235,16 +346,23 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("timeline.failed_window", "window failed", "окно не обработано"),
     ("timeline.selected", "Selected", "Выбрано"),
     ("timeline.only_in_this_run", "only in this run", "только в этом прогоне"),
-    ("timeline.legend",
-     "Markers: ● not reviewed · ◆ confirmed · ✕ dismissed; a red outline marks an event found by only one of the "
-     "compared runs. Bars: each analysed window's score, coloured by pass; red crosses: windows that failed. "
-     "Click a marker or a bar to play from there; drag to zoom, double-click to reset.",
-     "Маркеры: ● не проверено · ◆ подтверждено · ✕ отклонено; красная обводка — событие, найденное только одним "
-     "из сравниваемых прогонов. Столбцы: оценка каждого окна, цвет — проход; красные крестики — окна с ошибкой. "
-     "Нажмите на маркер или столбец, чтобы воспроизвести с этого места; выделите область для увеличения, "
-     "двойной щелчок — сброс."),
+    (
+        "timeline.legend",
+        (
+            "Markers: ● not reviewed · ◆ confirmed · ✕ dismissed; a red outline marks an event found by only one of the "
+            "compared runs. Bars: each analysed window's score, coloured by pass; red crosses: windows that failed. "
+            "Click a marker or a bar to play from there; drag to zoom, double-click to reset."
+        ),
+        (
+            "Маркеры: ● не проверено · ◆ подтверждено · ✕ отклонено; красная обводка — событие, найденное только одним "
+            "из сравниваемых прогонов. Столбцы: оценка каждого окна, цвет — проход; красные крестики — окна с ошибкой. "
+            "Нажмите на маркер или столбец, чтобы воспроизвести с этого места; выделите область для увеличения, "
+            "двойной щелчок — сброс."
+        ),
+    ),
     ("tabs.events", "Events ({count})", "События ({count})"),
     ("tabs.storyboard", "Storyboard", "Раскадровка"),
+    ("tabs.search", "Search", "Поиск"),
     ("tabs.logs", "Logs", "Журнал"),
     ("tabs.compare", "Comparison", "Сравнение"),
     ("tabs.downloads", "Downloads", "Скачать"),
@@ -259,16 +377,25 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("events.review", "Review", "Проверка"),
     ("events.note", "Note", "Заметка"),
     ("events.description", "Description", "Описание"),
-    ("events.help", "Select a row to play the event and review it.",
-     "Выберите строку, чтобы воспроизвести событие и проверить его."),
+    (
+        "events.help",
+        "Select a row to play the event and review it.",
+        "Выберите строку, чтобы воспроизвести событие и проверить его.",
+    ),
     ("storyboard.none", "No windows were stored for this run.", "Для этого прогона окна не сохранены."),
     ("storyboard.filter", "Filter descriptions", "Фильтр описаний"),
     ("storyboard.filter_hint", "a word from the descriptions", "слово из описаний"),
     ("storyboard.failed", "Failed", "Ошибка"),
-    ("storyboard.help", "{count} of {total} windows. Select a row to play from there.",
-     "Окон: {count} из {total}. Выберите строку, чтобы воспроизвести с этого места."),
-    ("logs.versions", "Engine: {engine} · model version: {model} · prompt version: {prompt}",
-     "Движок: {engine} · версия модели: {model} · версия промптов: {prompt}"),
+    (
+        "storyboard.help",
+        "{count} of {total} windows. Select a row to play from there.",
+        "Окон: {count} из {total}. Выберите строку, чтобы воспроизвести с этого места.",
+    ),
+    (
+        "logs.versions",
+        "Engine: {engine} · model version: {model} · prompt version: {prompt}",
+        "Движок: {engine} · версия модели: {model} · версия промптов: {prompt}",
+    ),
     ("logs.none", "No log lines.", "Записей нет."),
     ("logs.time", "Time", "Время"),
     ("logs.step", "Step", "Шаг"),
@@ -278,33 +405,63 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("logs.prompt", "Prompts", "Промпты"),
     ("compare.with", "Compare with another run", "Сравнить с другим прогоном"),
     ("compare.none", "no comparison", "без сравнения"),
-    ("compare.summary",
-     "Run **#{current}** vs run **#{other}**: **{only_current}** event(s) only in #{current}, "
-     "**{only_other}** only in #{other}, {both} found by both (overlapping in time).",
-     "Прогон **№{current}** и прогон **№{other}**: только в №{current} — **{only_current}**, "
-     "только в №{other} — **{only_other}**, в обоих (пересекаются по времени) — {both}."),
+    (
+        "compare.summary",
+        (
+            "Run **#{current}** vs run **#{other}**: **{only_current}** event(s) only in #{current}, "
+            "**{only_other}** only in #{other}, {both} found by both (overlapping in time)."
+        ),
+        (
+            "Прогон **№{current}** и прогон **№{other}**: только в №{current} — **{only_current}**, "
+            "только в №{other} — **{only_other}**, в обоих (пересекаются по времени) — {both}."
+        ),
+    ),
     ("compare.same", "Both runs found the same moments.", "Оба прогона нашли одни и те же моменты."),
     ("compare.run", "Run", "Прогон"),
-    ("downloads.json", "Result JSON", "Результат JSON"),
     # about page
     ("about.title", "About Sigma", "О системе Sigma"),
-    ("about.intro", "What analyses your videos, and where results are kept.",
-     "Что анализирует видео и где хранятся результаты."),
+    (
+        "about.intro",
+        "What analyses your videos, and where results are kept.",
+        "Что анализирует видео и где хранятся результаты.",
+    ),
     ("about.engine", "Engine and model server", "Движок и сервер модели"),
-    ("about.engine_in_use", "Engine in use: **{engine}** (ENGINE={setting}).",
-     "Используемый движок: **{engine}** (ENGINE={setting})."),
-    ("about.no_server", "No model server is configured (LLM_BASE_URL is empty): the local motion engine analyses.",
-     "Сервер модели не настроен (LLM_BASE_URL пуст): анализирует локальный движок движения."),
-    ("about.server_ok", "Model server {url} is reachable. Models served: {models}.",
-     "Сервер модели {url} доступен. Модели: {models}."),
-    ("about.server_down", "Model server {url} is not reachable: {detail}.",
-     "Сервер модели {url} недоступен: {detail}."),
-    ("about.bad_models_reply", "the server's /models reply is not the expected JSON",
-     "ответ сервера на /models — не ожидаемый JSON"),
-    ("about.model_missing", "LLM_MODEL={model} is not among the models the server lists.",
-     "LLM_MODEL={model} нет среди моделей, которые перечисляет сервер."),
+    (
+        "about.engine_in_use",
+        "Engine in use: **{engine}** (ENGINE={setting}).",
+        "Используемый движок: **{engine}** (ENGINE={setting}).",
+    ),
+    (
+        "about.no_server",
+        "No model server is configured (LLM_BASE_URL is empty): the local motion engine analyses.",
+        "Сервер модели не настроен (LLM_BASE_URL пуст): анализирует локальный движок движения.",
+    ),
+    (
+        "about.server_ok",
+        "Model server {url} is reachable. Models served: {models}.",
+        "Сервер модели {url} доступен. Модели: {models}.",
+    ),
+    (
+        "about.server_down",
+        "Model server {url} is not reachable: {detail}.",
+        "Сервер модели {url} недоступен: {detail}.",
+    ),
+    (
+        "about.bad_models_reply",
+        "the server's /models reply is not the expected JSON",
+        "ответ сервера на /models — не ожидаемый JSON",
+    ),
+    (
+        "about.model_missing",
+        "LLM_MODEL={model} is not among the models the server lists.",
+        "LLM_MODEL={model} нет среди моделей, которые перечисляет сервер.",
+    ),
     ("about.model_setting", "LLM_MODEL: {model}", "LLM_MODEL: {model}"),
-    ("about.model_auto", "not set (the first model the server lists)", "не задан (первая модель из списка сервера)"),
+    (
+        "about.model_auto",
+        "not set (the first model the server lists)",
+        "не задан (первая модель из списка сервера)",
+    ),
     ("about.storage", "Storage and database", "Хранилище и база данных"),
     ("about.storage_dir", "Storage folder", "Папка хранилища"),
     ("about.free_space", "Free space", "Свободно"),
@@ -312,8 +469,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("about.schema", "Schema revision", "Версия схемы"),
     ("about.incidents", "Incidents by status", "Инциденты по статусам"),
     ("about.jobs", "Jobs", "Задачи"),
-    ("about.jobs_value", "backend {backend}, {running} at once, up to {queued} waiting",
-     "режим {backend}, одновременно {running}, в очереди до {queued}"),
+    (
+        "about.jobs_value",
+        "backend {backend}, {running} at once, up to {queued} waiting",
+        "режим {backend}, одновременно {running}, в очереди до {queued}",
+    ),
     ("about.upload_limit", "Upload limit", "Предел загрузки"),
     ("about.password", "Password gate", "Вход по паролю"),
     ("about.setting", "Setting", "Параметр"),

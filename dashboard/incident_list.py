@@ -13,6 +13,7 @@ from dashboard.feedback import safe_callback
 from dashboard.fmt import clock, local
 from dashboard.i18n import t
 from dashboard.incident_status import status_label
+from dashboard.search_panel import search_panel
 from dashboard.sidebar import domain_label, engine_label
 
 _PENDING_DELETE = "sigma.pending_delete"
@@ -27,7 +28,9 @@ def render() -> None:
         st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
         return
     text_col, status_col, domain_col = st.columns([2, 1, 1])
-    needle = text_col.text_input(t("incidents.filter"), key="incidents.filter", placeholder=t("incidents.filter_hint"))
+    needle = text_col.text_input(
+        t("incidents.filter"), key="incidents.filter", placeholder=t("incidents.filter_hint")
+    )
     statuses = status_col.multiselect(
         t("incidents.status"), _STATUSES, key="incidents.statuses", format_func=status_label,
         placeholder=t("incidents.any"),
@@ -38,6 +41,7 @@ def render() -> None:
     )  # fmt: skip
     live = any(data.is_active(incident) for incident in incidents)
     _table(needle, statuses, domains, run_every=2.0 if live else None)
+    search_panel()
     _delete_section(incidents)
 
 
@@ -87,12 +91,16 @@ def _table(needle: str, statuses: list[str], domains: list[str], run_every: floa
                 "file": st.column_config.TextColumn(t("incidents.file"), width="medium"),
                 "duration": st.column_config.TextColumn(t("incidents.duration"), width="small"),
                 "status": st.column_config.TextColumn(t("incidents.status"), width="small"),
-                "progress": st.column_config.ProgressColumn(t("incidents.progress"), min_value=0, max_value=1, format="percent"),
+                "progress": st.column_config.ProgressColumn(
+                    t("incidents.progress"), min_value=0, max_value=1, format="percent"
+                ),
                 "events": st.column_config.NumberColumn(t("incidents.events"), width="small"),
                 "domain": st.column_config.TextColumn(t("incidents.domain"), width="small"),
                 "engine": st.column_config.TextColumn(t("incidents.engine"), width="small"),
                 "run_of": st.column_config.TextColumn(t("incidents.run_of"), width="small"),
-                "created": st.column_config.DatetimeColumn(t("incidents.created"), format="YYYY-MM-DD HH:mm:ss"),
+                "created": st.column_config.DatetimeColumn(
+                    t("incidents.created"), format="YYYY-MM-DD HH:mm:ss"
+                ),
             },
         )
         st.caption(t("incidents.help", count=len(shown), total=len(incidents)))
@@ -111,7 +119,11 @@ def _delete_section(incidents: list[Incident]) -> None:
             placeholder=t("incidents.delete_placeholder"),
         )  # fmt: skip
         st.button(
-            t("common.delete"), disabled=not chosen, key="incidents.delete_button", on_click=_ask, args=(chosen,)
+            t("common.delete"),
+            disabled=not chosen,
+            key="incidents.delete_button",
+            on_click=_ask,
+            args=(chosen,),
         )
         pending = [i for i in st.session_state.get(_PENDING_DELETE, []) if i in labels]
         if not pending:

@@ -36,7 +36,9 @@ def render() -> None:
     runs = data.load_runs(incident)
     header(incident, runs)
     filters_place = st.sidebar.container()  # display filters first, above the analysis parameters
-    reanalyse_form(AnalysisParams.model_validate(incident.params), incident.id, partial(actions.reanalyse, incident.id))
+    reanalyse_form(
+        AnalysisParams.model_validate(incident.params), incident.id, partial(actions.reanalyse, incident.id)
+    )
     if data.is_active(incident):
         live_status(incident.id)
     elif incident.status == Status.FAILED:
@@ -54,7 +56,8 @@ def _pick() -> None:
         st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
         return
     labels = {
-        i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}" for i in incidents
+        i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}"
+        for i in incidents
     }
     chosen = st.selectbox(t("incident.pick"), list(labels), index=None, format_func=labels.__getitem__)
     if chosen is not None:

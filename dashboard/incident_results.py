@@ -1,4 +1,5 @@
-"""A finished incident: player, selected event, timeline, events, storyboard, logs, comparison, downloads.
+"""A finished incident: player, selected event, timeline, events, storyboard, search, logs, comparison,
+downloads.
 
 The display filters decide which stored events are shown everywhere on the page; nothing is written
 when they change. Clicking a timeline marker or window, or selecting a row of the events table or the
@@ -7,24 +8,24 @@ storyboard, seeks the player (see `dashboard.player`) and selects the event in a
 
 from __future__ import annotations
 
-import json
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from core import repository
 from core.models import Incident
 from core.schema import Event, Status
 from core.taxonomy_i18n import review_label, type_label
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
+from dashboard.downloads import download_buttons, subtitles
 from dashboard.filters import DisplayFilters
 from dashboard.fmt import as_utc, clock, span, when
 from dashboard.i18n import lang, t
 from dashboard.incident_status import run_label
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
 from dashboard.review import event_card
+from dashboard.search_panel import ask_panel, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
@@ -51,7 +52,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
 
     player_col, card_col = st.columns([3, 2], gap="medium")
     with player_col:
-        render_player(incident.id, incident.stored_name)
+        render_player(incident.id, incident.stored_name, subtitles=subtitles(incident.id))
     with card_col:
         event_card(incident.id, selected, shown, colours.get(selected.event_type) if selected else None)
 
@@ -59,7 +60,6 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         windows,
         shown,
         duration=incident.duration,
-        lang=lang(),
         selected_event_id=selected.id if selected else None,
         other=OtherRun(f"#{other_run.id}", other_shown) if other_run else None,
         comparison=comparison,
@@ -76,7 +76,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     )
     st.caption(t("timeline.legend"))
 
-    tab_names = [t("tabs.events", count=len(shown)), t("tabs.storyboard"), t("tabs.logs")]
+    tab_names = [t("tabs.events", count=len(shown)), t("tabs.storyboard"), t("tabs.search"), t("tabs.logs")]
     if other_run:
         tab_names.append(t("tabs.compare"))
     tab_names.append(t("tabs.downloads"))
@@ -86,12 +86,16 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     with tabs[1]:
         _storyboard(incident.id, windows)
     with tabs[2]:
+        search_panel(incident_id=incident.id)
+        st.divider()
+        ask_panel(incident.id)
+    with tabs[3]:
         _logs(incident)
     if other_run:
-        with tabs[3]:
+        with tabs[4]:
             _comparison_table(incident, other_run, shown, other_shown, comparison)
     with tabs[-1]:
-        _downloads(incident)
+        download_buttons(incident)
 
 
 def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None:
@@ -148,7 +152,9 @@ def _on_timeline_select(key: str, incident_id: int) -> None:
     if not points:
         return
     event_id, start = points[0].get("customdata") or (-1, points[0].get("x", 0.0))
-    set_seek(incident_id, float(start), event_id=int(event_id) if event_id is not None and event_id >= 0 else None)
+    set_seek(
+        incident_id, float(start), event_id=int(event_id) if event_id is not None and event_id >= 0 else None
+    )
 
 
 def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, float]]) -> None:
@@ -175,7 +181,9 @@ def _events_table(
             "duration": [round(e.duration, 2) for e in shown],
             "confidence": [e.confidence for e in shown],
             "pass": [e.pass_no for e in shown],
-            "review": [review_label(e.review_status.value if e.review_status else None, lang()) for e in shown],
+            "review": [
+                review_label(e.review_status.value if e.review_status else None, lang()) for e in shown
+            ],
             "note": [e.review_note or "" for e in shown],
             "description": [e.description for e in shown],
         }
@@ -202,7 +210,9 @@ def _events_table(
             "start": st.column_config.TextColumn(t("events.start"), width="small"),
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
             "duration": st.column_config.NumberColumn(t("events.duration"), format="%.2f s", width="small"),
-            "confidence": st.column_config.ProgressColumn(t("events.confidence"), min_value=0, max_value=1, format="%.2f"),
+            "confidence": st.column_config.ProgressColumn(
+                t("events.confidence"), min_value=0, max_value=1, format="%.2f"
+            ),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "review": st.column_config.TextColumn(t("events.review")),
             "note": st.column_config.TextColumn(t("events.note")),
@@ -216,7 +226,11 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
     if windows.empty:
         st.caption(t("storyboard.none"))
         return
-    needle = st.text_input(t("storyboard.filter"), key=f"storyboard-filter-{incident_id}", placeholder=t("storyboard.filter_hint"))
+    needle = st.text_input(
+        t("storyboard.filter"),
+        key=f"storyboard-filter-{incident_id}",
+        placeholder=t("storyboard.filter_hint"),
+    )
     view = windows
     if needle.strip():
         view = windows[windows["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
@@ -338,16 +352,4 @@ def _comparison_table(
             "confidence": st.column_config.NumberColumn(t("events.confidence"), format="%.2f"),
             "description": st.column_config.TextColumn(t("events.description"), width="large"),
         },
-    )
-
-
-def _downloads(incident: Incident) -> None:
-    result = repository.result_json(incident)
-    st.download_button(
-        t("downloads.json"),
-        json.dumps(result, ensure_ascii=False, indent=2),
-        file_name=f"sigma-incident-{incident.id}.json",
-        mime="application/json",
-        icon=":material/data_object:",
-        key=f"download-json-{incident.id}",
     )

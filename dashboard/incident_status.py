@@ -7,7 +7,7 @@ page reruns once to show the results.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -65,7 +65,9 @@ def header(incident: Incident, runs: list[Incident]) -> None:
             )
         )
     with action_col:
-        if st.button(t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"):
+        if st.button(
+            t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
+        ):
             st.session_state[_CONFIRM_KEY] = incident.id
     if st.session_state.get(_CONFIRM_KEY) == incident.id:
         _confirm_delete(incident, runs)
@@ -77,7 +79,7 @@ def header(incident: Incident, runs: list[Incident]) -> None:
             ids,
             index=ids.index(incident.id),
             format_func=labels.__getitem__,
-            key=f"runs-{ids[0]}",
+            key=f"runs-{incident.id}",
         )
         if chosen != incident.id:
             actions.open_incident(chosen)
@@ -119,10 +121,13 @@ def live_status(incident_id: int) -> None:
 
 
 def _status_body(incident: Incident) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stage = incident.stage or status_label(incident.status)
     with st.container(border=True):
-        st.progress(min(1.0, max(0.0, incident.progress)), text=t("status.progress", pct=round(incident.progress * 100), stage=stage))
+        st.progress(
+            min(1.0, max(0.0, incident.progress)),
+            text=t("status.progress", pct=round(incident.progress * 100), stage=stage),
+        )
         pass_col, windows_col, elapsed_col, eta_col = st.columns(4)
         pass_col.metric(t("status.pass"), incident.pass_no or "—")
         windows = f"{incident.windows_done} / {incident.windows_total}" if incident.windows_total else "—"
@@ -137,7 +142,9 @@ def _status_body(incident: Incident) -> None:
                 st.info(t("status.queued", position=position), icon=":material/hourglass_top:")
         beat = as_utc(incident.heartbeat_at)
         if beat and (now - beat).total_seconds() > settings().heartbeat_stale_sec:
-            st.warning(t("status.stale", seconds=round((now - beat).total_seconds())), icon=":material/warning:")
+            st.warning(
+                t("status.stale", seconds=round((now - beat).total_seconds())), icon=":material/warning:"
+            )
         st.caption(
             t(
                 "status.params",
@@ -148,6 +155,10 @@ def _status_body(incident: Incident) -> None:
 
 
 def failed(incident: Incident) -> None:
-    st.error(t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:")
-    if st.button(t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"):
+    st.error(
+        t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
+    )
+    if st.button(
+        t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
+    ):
         actions.reanalyse(incident.id, AnalysisParams.model_validate(incident.params))

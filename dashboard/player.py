@@ -31,7 +31,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import SigmaError
-from core.media import BrowserVideo, ensure_browser_video, existing_browser_video
+from core.media import BrowserVideo, ensure_browser_video, usable_now
 from dashboard.i18n import t
 from dashboard.resources import settings
 
@@ -69,7 +69,7 @@ export default function ({ data, parentElement }) {
   };
   attach();
 }
-""" % {"key": PLAYER_KEY}
+""".replace("%(key)s", PLAYER_KEY)
 
 _seeker = st.components.v2.component("sigma_seeker", js=_SEEKER_JS)
 
@@ -141,7 +141,11 @@ def _video_bytes(path: str, mtime_ns: int, size: int) -> bytes:
 
 def render_player(incident_id: int, stored_name: str, *, subtitles: str | None = None) -> None:
     """The player of a finished incident, at the current seek; a notice while a browser copy is made."""
-    ready = existing_browser_video(settings(), stored_name)
+    try:
+        ready = usable_now(settings(), stored_name)
+    except SigmaError as error:
+        st.warning(t("player.unplayable", reason=str(error)), icon=":material/videocam_off:")
+        return
     if ready is None:
         future = _start_conversion(stored_name)
         if not future.done():
@@ -163,7 +167,7 @@ def _show(incident_id: int, video: BrowserVideo, subtitles: str | None) -> None:
         st.video(
             _video_bytes(str(video.path), stat.st_mtime_ns, stat.st_size),
             format=video.mimetype,
-            start_time=int(math.floor(target)),
+            start_time=math.floor(target),
             subtitles=subtitles or None,
         )
         _seeker(key="sigma-seeker", data={"t": target, "nonce": seek.nonce if seek else 0})

@@ -164,7 +164,9 @@ def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple
     return engine, domain
 
 
-def reanalyse_form(run_params: AnalysisParams, incident_id: int, on_submit: Callable[[AnalysisParams], None]) -> None:
+def reanalyse_form(
+    run_params: AnalysisParams, incident_id: int, on_submit: Callable[[AnalysisParams], None]
+) -> None:
     """The analysis parameters of this run; "Re-analyse" makes a new run with the values chosen."""
     box = st.sidebar.container(border=True)
     box.markdown(f"**{t('params.title')}**")

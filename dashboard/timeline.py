@@ -22,7 +22,7 @@ from core.schema import Event
 from core.taxonomy_i18n import review_label, type_label
 from dashboard.compare import RunComparison
 from dashboard.fmt import clock
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 
 TYPE_PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -60,7 +60,7 @@ def type_colours(codes: list[str]) -> dict[str, str]:
 
 def tick_positions(duration: float, target: int = 10) -> list[float]:
     step = next((s for s in _TICK_STEPS if duration / s <= target), _TICK_STEPS[-1])
-    return [i * step for i in range(int(math.floor(duration / step)) + 1)]
+    return [i * step for i in range(math.floor(duration / step) + 1)]
 
 
 def _short(text: str, limit: int = _HOVER_DESCRIPTION_CHARS) -> str:
@@ -68,13 +68,15 @@ def _short(text: str, limit: int = _HOVER_DESCRIPTION_CHARS) -> str:
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _event_hover(event: Event, lang: str, unique: bool, run_label: str | None) -> str:
+def _event_hover(event: Event, language: str, unique: bool, run_label: str | None) -> str:
     lines = [
-        f"<b>{html.escape(type_label(event.event_type, lang))}</b>"
+        f"<b>{html.escape(type_label(event.event_type, language))}</b>"
         + (f" · {html.escape(run_label)}" if run_label else ""),
         f"{clock(event.start_time)} – {clock(event.end_time)} ({event.duration:.2f} s)",
-        f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
-        f" · {review_label(event.review_status, lang)}",
+        (
+            f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
+            f" · {review_label(event.review_status, language)}"
+        ),
     ]
     if event.description:
         lines.append(_short(event.description))
@@ -90,7 +92,6 @@ def build_timeline(
     events: list[Event],
     *,
     duration: float,
-    lang: str,
     selected_event_id: int | None = None,
     other: OtherRun | None = None,
     comparison: RunComparison | None = None,
@@ -98,6 +99,7 @@ def build_timeline(
 ) -> go.Figure:
     """The figure for one run (and optionally a second run's events); `revision` makes each seek a
     new figure so the chart's selection starts empty again and the same marker can be clicked twice."""
+    language = lang()
     runs: list[tuple[str | None, list[Event]]] = [(None, events)]
     if other is not None:
         runs.append((other.label, other.events))
@@ -105,8 +107,12 @@ def build_timeline(
 
     lanes: list[str] = []
     for run_label, run_events in runs:
-        for code in sorted({e.event_type for e in run_events}, key=lambda c: type_label(c, lang)):
-            lane = type_label(code, lang) if run_label is None else f"{run_label} · {type_label(code, lang)}"
+        for code in sorted({e.event_type for e in run_events}, key=lambda c: type_label(c, language)):
+            lane = (
+                type_label(code, language)
+                if run_label is None
+                else f"{run_label} · {type_label(code, language)}"
+            )
             if lane not in lanes:
                 lanes.append(lane)
     lane_count = max(1, len(lanes))
@@ -124,39 +130,43 @@ def build_timeline(
         for event in run_events:
             by_type.setdefault(event.event_type, []).append(event)
         for code, typed in sorted(by_type.items()):
-            lane = type_label(code, lang) if run_label is None else f"{run_label} · {type_label(code, lang)}"
+            lane = (
+                type_label(code, language)
+                if run_label is None
+                else f"{run_label} · {type_label(code, language)}"
+            )
             unique = [comparison.is_unique(e.id) if comparison else False for e in typed]
             figure.add_trace(
                 go.Scatter(
                     x=[e.start_time for e in typed],
                     y=[lane] * len(typed),
                     mode="markers",
-                    name=type_label(code, lang),
+                    name=type_label(code, language),
                     legendgroup=code,
                     showlegend=run_label is None or code not in {e.event_type for e in events},
-                    marker=dict(
-                        size=14,
-                        color=colours[code],
-                        symbol=[REVIEW_SYMBOLS.get(e.review_status, "circle") for e in typed],
-                        opacity=[0.45 if e.review_status == "dismissed" else 1.0 for e in typed],
-                        line=dict(
-                            width=[3 if u else 1 for u in unique],
-                            color=[UNIQUE_OUTLINE if u else "#ffffff" for u in unique],
-                        ),
-                    ),
-                    error_x=dict(
-                        type="data",
-                        symmetric=False,
-                        array=[e.duration for e in typed],
-                        arrayminus=[0.0] * len(typed),
-                        thickness=6,
-                        width=0,
-                        color=colours[code],
-                    ),
+                    marker={
+                        "size": 14,
+                        "color": colours[code],
+                        "symbol": [REVIEW_SYMBOLS.get(e.review_status, "circle") for e in typed],
+                        "opacity": [0.45 if e.review_status == "dismissed" else 1.0 for e in typed],
+                        "line": {
+                            "width": [3 if u else 1 for u in unique],
+                            "color": [UNIQUE_OUTLINE if u else "#ffffff" for u in unique],
+                        },
+                    },
+                    error_x={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [e.duration for e in typed],
+                        "arrayminus": [0.0] * len(typed),
+                        "thickness": 6,
+                        "width": 0,
+                        "color": colours[code],
+                    },
                     customdata=[[e.id if e.id is not None else -1, e.start_time] for e in typed],
-                    hovertext=[_event_hover(e, lang, u, run_label) for e, u in zip(typed, unique)],
+                    hovertext=[_event_hover(e, language, u, run_label) for e, u in zip(typed, unique)],
                     hoverinfo="text",
-                    unselected=dict(marker=dict(opacity=1.0)),
+                    unselected={"marker": {"opacity": 1.0}},
                 ),
                 row=1,
                 col=1,
@@ -178,9 +188,9 @@ def build_timeline(
     if selected is not None:
         selected_run = next(label for label, run in runs if any(e.id == selected.id for e in run))
         lane = (
-            type_label(selected.event_type, lang)
+            type_label(selected.event_type, language)
             if selected_run is None
-            else f"{selected_run} · {type_label(selected.event_type, lang)}"
+            else f"{selected_run} · {type_label(selected.event_type, language)}"
         )
         figure.add_trace(
             go.Scatter(
@@ -189,7 +199,7 @@ def build_timeline(
                 mode="markers",
                 name=t("timeline.selected"),
                 showlegend=False,
-                marker=dict(size=26, symbol="circle-open", color=SELECTED_COLOUR, line=dict(width=3)),
+                marker={"size": 26, "symbol": "circle-open", "color": SELECTED_COLOUR, "line": {"width": 3}},
                 customdata=[[selected.id, selected.start_time]],
                 hoverinfo="skip",
             ),
@@ -199,13 +209,13 @@ def build_timeline(
         figure.add_vrect(
             x0=selected.start_time,
             x1=max(selected.end_time, selected.start_time + 0.05),
-            line=dict(color=SELECTED_COLOUR, width=1, dash="dot"),
+            line={"color": SELECTED_COLOUR, "width": 1, "dash": "dot"},
             fillcolor="rgba(0,0,0,0)",
             row=2,
             col=1,
         )
 
-    _add_windows(figure, windows, lang)
+    _add_windows(figure, windows)
 
     ticks = tick_positions(duration)
     figure.update_xaxes(
@@ -227,20 +237,20 @@ def build_timeline(
     figure.update_yaxes(title_text=t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
-        margin=dict(l=10, r=10, t=10, b=10),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
         barmode="overlay",
         bargap=0,
         hovermode="closest",
         clickmode="event+select",
         dragmode="zoom",
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, title_text=""),
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "title_text": ""},
         meta={"revision": revision},
         uirevision="timeline",
     )
     return figure
 
 
-def _add_windows(figure: go.Figure, windows: pd.DataFrame, lang: str) -> None:
+def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
     if windows.empty:
         return
     ok = windows[~windows["failed"].astype(bool)]
@@ -252,7 +262,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame, lang: str) -> None:
                 y=group["score"].to_numpy(),
                 width=(ends - starts),
                 name=f"{t('timeline.windows')} · {t('timeline.pass')} {int(pass_no)}",
-                marker=dict(color=PASS_COLOURS.get(int(pass_no), "#999999"), line=dict(width=0)),
+                marker={"color": PASS_COLOURS.get(int(pass_no), "#999999"), "line": {"width": 0}},
                 customdata=[[-1, float(s)] for s in starts],
                 hovertext=[
                     f"{clock(s)} – {clock(e)} · {t('timeline.score')} {score:.2f} · "
@@ -260,7 +270,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame, lang: str) -> None:
                     for s, e, score, text in zip(starts, ends, group["score"], group["description"])
                 ],
                 hoverinfo="text",
-                unselected=dict(marker=dict(opacity=1.0)),
+                unselected={"marker": {"opacity": 1.0}},
             ),
             row=2,
             col=1,
@@ -273,7 +283,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame, lang: str) -> None:
                 y=[0.0] * len(failed),
                 mode="markers",
                 name=t("timeline.failed_windows"),
-                marker=dict(symbol="x-thin-open", size=10, color=FAILED_COLOUR, line=dict(width=2)),
+                marker={"symbol": "x-thin-open", "size": 10, "color": FAILED_COLOUR, "line": {"width": 2}},
                 customdata=[[-1, float(s)] for s in failed["start_time"]],
                 hovertext=[
                     f"{clock(s)} – {clock(e)} · <b>{t('timeline.failed_window')}</b><br>{_short(str(text))}"

@@ -1,0 +1,156 @@
+"""The dashboard's pure building blocks: timeline figure, run comparison, display filters, time format,
+and the string catalogue (both languages, every key the code uses)."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.config import get_settings
+from core.schema import Event, ReviewStatus
+from dashboard.compare import compare_runs
+from dashboard.filters import DisplayFilters
+from dashboard.fmt import clock
+from dashboard.i18n import LANGS, STRINGS
+from dashboard.timeline import (
+    FAILED_COLOUR,
+    REVIEW_SYMBOLS,
+    UNIQUE_OUTLINE,
+    OtherRun,
+    build_timeline,
+    tick_positions,
+    type_colours,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _event(id_: int, kind: str, start: float, end: float, confidence: float = 0.8, **extra) -> Event:
+    return Event(id=id_, event_type=kind, start_time=start, end_time=end, confidence=confidence, **extra)
+
+
+WINDOWS = pd.DataFrame(
+    {
+        "window_index": [0, 1, 2, 3],
+        "start_time": [0.0, 1.5, 3.0, 1.5],
+        "end_time": [1.5, 3.0, 4.5, 2.25],
+        "description": ["calm <street>", "a car swerves", "", "second look"],
+        "score": [0.1, 0.9, 0.0, 0.7],
+        "pass_no": [1, 1, 1, 2],
+        "failed": [False, False, True, False],
+    }
+)
+
+
+@pytest.fixture
+def english(monkeypatch):
+    monkeypatch.setenv("UI_LANGUAGE", "en")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(english):
+    events = [
+        _event(1, "COLLISION", 1.6, 2.9, review_status=ReviewStatus.CONFIRMED),
+        _event(2, "COLLISION", 3.2, 3.4, review_status=ReviewStatus.DISMISSED),
+        _event(3, "FIGHT", 0.2, 0.9),
+    ]
+    other = [_event(9, "SUDDEN_MOTION", 1.5, 2.0)]
+    comparison = compare_runs(events, other)
+    figure = build_timeline(
+        WINDOWS, events, duration=4.5, selected_event_id=2,
+        other=OtherRun("#7", other), comparison=comparison, revision=5,
+    )  # fmt: skip
+    traces = {trace.name: trace for trace in figure.data}
+    collisions = traces["Collision"]
+    assert [list(c) for c in collisions.customdata] == [[1, 1.6], [2, 3.2]]
+    assert list(collisions.marker.symbol) == [REVIEW_SYMBOLS["confirmed"], REVIEW_SYMBOLS["dismissed"]]
+    assert list(collisions.error_x.array) == pytest.approx([1.3, 0.2])
+    assert list(collisions.marker.line.color) == ["#ffffff", UNIQUE_OUTLINE]  # event 2 overlaps nothing in #7
+    assert list(traces["Fight"].marker.line.color) == [UNIQUE_OUTLINE]
+    assert list(traces["Sudden motion"].y) == ["#7 · Sudden motion"]
+    assert [list(c) for c in traces["Selected"].customdata] == [[2, 3.2]]
+    assert list(traces["Windows · pass 1"].customdata[1]) == [-1, 1.5]
+    assert len(traces["Windows · pass 2"].x) == 1
+    failed = traces["Failed windows"]
+    assert list(failed.x) == [3.0] and failed.marker.color == FAILED_COLOUR
+    assert "&lt;street&gt;" in traces["Windows · pass 1"].hovertext[0]  # model text is escaped
+    assert figure.layout.meta == {"revision": 5}
+
+
+def test_comparison_matches_overlapping_spans_whatever_their_type():
+    current = [_event(1, "COLLISION", 10.0, 12.0), _event(2, "FIGHT", 30.0, 31.0)]
+    other = [_event(5, "SUDDEN_MOTION", 12.1, 13.0), _event(6, "FALL", 50.0, 50.5)]
+    result = compare_runs(current, other)
+    assert result.only_in_current == {2} and result.only_in_other == {6}
+
+
+def test_display_filters_keep_what_passes_every_threshold():
+    events = [
+        _event(1, "COLLISION", 0.0, 2.0, 0.9),
+        _event(2, "FIGHT", 3.0, 3.2, 0.9),
+        _event(3, "FALL", 5.0, 7.0, 0.3),
+        _event(4, "FALL", 8.0, 9.0, 0.95, review_status=ReviewStatus.DISMISSED),
+    ]
+    assert not DisplayFilters().active
+    assert [e.id for e in DisplayFilters(min_confidence=0.5).apply(events)] == [1, 2, 4]
+    assert [e.id for e in DisplayFilters(min_duration=1.0).apply(events)] == [1, 3, 4]
+    assert [e.id for e in DisplayFilters(hidden_types=frozenset({"FALL"})).apply(events)] == [1, 2]
+    assert [e.id for e in DisplayFilters(hide_dismissed=True).apply(events)] == [1, 2, 3]
+
+
+def test_times_and_ticks_read_well():
+    assert clock(4.0) == "0:04.00"
+    assert clock(3725.5, decimals=1) == "1:02:05.5"
+    assert clock(59.999) == "1:00.00"
+    assert tick_positions(3600)[:3] == [0, 600, 1200]
+    assert tick_positions(12) == [0, 2, 4, 6, 8, 10, 12]
+
+
+def test_type_colours_are_stable_and_distinct():
+    first = type_colours(["COLLISION", "FIGHT", "FALL"])
+    assert first == type_colours(["FALL", "COLLISION", "FIGHT"])
+    assert len(set(first.values())) == 3
+
+
+def _keys_used_in_code() -> set[str]:
+    code = "\n".join(
+        path.read_text()
+        for path in [
+            ROOT / "streamlit_app.py",
+            *(ROOT / "dashboard").glob("*.py"),
+            *(ROOT / "app_pages").glob("*.py"),
+        ]
+    )
+    keys = set(re.findall(r"\bt\(\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
+    expanded = set()
+    for key in keys:
+        if "{status}" in key:
+            expanded |= {
+                key.replace("{status}", s) for s in ("SAVED", "QUEUED", "PROCESSING", "DONE", "FAILED")
+            }
+        elif "{engine}" in key:
+            expanded |= {key.replace("{engine}", e) for e in ("auto", "local", "vlm")}
+        elif "{domain}" in key:
+            expanded |= {key.replace("{domain}", d) for d in ("auto", "traffic", "industrial", "violence")}
+        else:
+            expanded.add(key)
+    return expanded
+
+
+def test_every_string_exists_in_both_languages_with_the_same_placeholders():
+    used = _keys_used_in_code()
+    assert used - STRINGS.keys() == set(), "keys used but missing from the catalogue"
+    assert STRINGS.keys() - used == set(), "catalogue entries nothing uses"
+    for key, entry in STRINGS.items():
+        assert set(entry) == set(LANGS), key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in LANGS]
+        assert fields[0] == fields[1], key
+        assert re.search("[а-яА-Я]", entry["ru"]) or key.startswith(
+            ("status.progress", "about.model_setting")
+        ), key

@@ -1,0 +1,265 @@
+"""The dashboard's pages under Streamlit's AppTest: empty start, upload to DONE, a bad upload, display
+filters that never write, reviews that persist, seeking, failure, re-analysis and run comparison."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import func, select
+
+from core import repository
+from core.db import get_engine, session_scope
+from core.models import EventRow, Incident
+from core.schema import AnalysisParams, Event
+from core.service import register_video
+from dashboard.i18n import STRINGS
+from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
+from tests.stored_results import store_incident
+
+
+@pytest.fixture
+def app_settings(tmp_path, monkeypatch):
+    yield from configured_app(tmp_path, monkeypatch)
+
+
+EN = {key: value["en"] for key, value in STRINGS.items()}
+
+EVENTS = [
+    Event(
+        event_type="COLLISION", start_time=2.0, end_time=3.5, confidence=0.9, description="two cars collide"
+    ),
+    Event(event_type="NEAR_MISS", start_time=4.2, end_time=4.5, confidence=0.4, description="a close call"),
+    Event(event_type="FIGHT", start_time=6.3, end_time=7.5, confidence=0.7, description="people fight"),
+]
+WINDOWS = [(i * 1.0, i * 1.0 + 1.0, f"window {i}: street scene") for i in range(8)]
+
+
+def _stored(settings, clips, events=EVENTS) -> int:
+    return store_incident(settings, clips["collision"], name="junction.mp4", windows=WINDOWS, events=events)
+
+
+def _incident_count(settings) -> int:
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return session.scalar(select(func.count()).select_from(Incident))
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _events_table(at):
+    return next(df for df in at.dataframe if df.key and df.key.startswith("events-")).value
+
+
+def test_app_starts_with_an_empty_database(app_settings):
+    at = new_app()
+    assert not problems(at)
+    assert [b.label for b in at.button] == [EN["analyse.start"], EN["analyse.sample"]]
+    for page in ("incidents", "incident", "about"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not problems(at), page
+    at.switch_page("app_pages/incidents.py").run()
+    assert EN["incidents.empty"] in [i.value for i in at.info]
+    assert _incident_count(app_settings) == 0
+
+
+def test_an_uploaded_clip_reaches_done_and_shows_its_events(app_settings, clips):
+    at = new_app()
+    at.file_uploader(key="analyse.file").set_value(
+        ("crash at the junction.mp4", clips["collision"].read_bytes(), "video/mp4")
+    )
+    at.button(key="FormSubmitter:analyse-Analyse").click().run()
+    assert not problems(at)
+    incident_id = int(at.query_params["id"])
+    assert wait_for_status(app_settings, incident_id) == "DONE"
+
+    at.run()
+    assert not problems(at)
+    assert at.subheader[0].value == "crash at the junction.mp4"
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        stored = repository.events_of(session, incident_id)
+    assert stored, "the scripted collision must be found"
+    assert _metric(at, EN["summary.events"]) == str(len(stored))
+    table = _events_table(at)
+    assert list(table["id"]) == [e.id for e in stored]
+    assert at.get("video"), "the player is shown"
+    assert at.get("plotly_chart"), "the timeline is shown"
+
+
+def test_a_bad_upload_shows_why_and_leaves_no_incident(app_settings):
+    at = new_app()
+    at.file_uploader(key="analyse.file").set_value(
+        ("holiday.mp4", b"just some text, not a video\n" * 20, "video/mp4")
+    )
+    at.button(key="FormSubmitter:analyse-Analyse").click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "holiday.mp4" in errors[0] and "text file" in errors[0]
+    assert not at.exception
+    assert "id" not in at.query_params
+    assert _incident_count(app_settings) == 0
+    uploads = app_settings.uploads_dir
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_the_sample_runs_to_done(app_settings):
+    at = new_app()
+    at.button(key="FormSubmitter:analyse-Try a sample").click().run()
+    assert not problems(at)
+    incident_id = int(at.query_params["id"])
+    assert wait_for_status(app_settings, incident_id) == "DONE"
+    at.run()
+    assert at.subheader[0].value == "sigma-sample.mp4"
+    assert int(_metric(at, EN["summary.events"])) >= 1
+
+
+def test_display_filters_change_what_is_shown_without_touching_the_database(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    at = new_app("incident", incident_id=incident_id)
+    assert not problems(at)
+    assert _metric(at, EN["summary.events"]) == "3"
+    before = db_snapshot(app_settings)
+
+    at.slider(key="w.filter.min_confidence").set_value(0.5).run()
+    assert _metric(at, EN["summary.events"]) == "2 / 3"
+    assert list(_events_table(at)["description"]) == ["two cars collide", "people fight"]
+
+    at.slider(key="w.filter.min_duration").set_value(1.0).run()
+    assert _metric(at, EN["summary.events"]) == "2 / 3"
+    at.slider(key="w.filter.min_duration").set_value(1.3).run()
+    assert _metric(at, EN["summary.events"]) == "1 / 3"
+
+    at.slider(key="w.filter.min_duration").set_value(0.0).run()
+    at.multiselect(key="w.filter.types").unselect("COLLISION").run()
+    assert list(_events_table(at)["description"]) == ["people fight"]
+    assert not problems(at)
+    assert db_snapshot(app_settings) == before, "a display filter wrote to the database"
+
+    # the filters survive a visit to another page
+    at.switch_page("app_pages/about.py").run()
+    at.switch_page("app_pages/incident.py").run()
+    assert _metric(at, EN["summary.events"]) == "1 / 3"
+
+
+def _seek(at, incident_id: int, event: Event) -> None:
+    at.session_state["sigma.seek"] = {
+        "incident_id": incident_id,
+        "seconds": event.start_time,
+        "event_id": event.id,
+        "nonce": 7,
+    }
+
+
+def test_a_seek_moves_the_player_and_selects_the_event(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        fight = next(e for e in repository.events_of(session, incident_id) if e.event_type == "FIGHT")
+    at = new_app("incident", incident_id=incident_id)
+    _seek(at, incident_id, fight)
+    at.run()
+    assert not problems(at)
+    video = at.get("video")[0].proto
+    assert video.start_time == math.floor(fight.start_time) == 6
+    assert at.session_state[f"events-{incident_id}"]["selection"]["rows"] == [2]
+    assert any(m.value.endswith("Fight") for m in at.markdown), "the review card shows the selected event"
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert '"Selected"' in figure and f"[{fight.id}, {fight.start_time}]" in figure.replace(
+        ",", ", "
+    ).replace(",  ", ", ")
+
+
+def test_a_review_is_stored_and_shown_again(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        near_miss = next(e for e in repository.events_of(session, incident_id) if e.event_type == "NEAR_MISS")
+    at = new_app("incident", incident_id=incident_id)
+    _seek(at, incident_id, near_miss)
+    at.run()
+    at.radio(key=f"review-choice-{near_miss.id}").set_value("dismissed")
+    at.text_area(key=f"review-note-{near_miss.id}").input("a shadow, not a car")
+    at.button(key=f"FormSubmitter:review-{near_miss.id}-{EN['card.save_review']}").click().run()
+    assert not problems(at)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        row = session.get(EventRow, near_miss.id)
+        assert (row.review_status, row.review_note) == ("dismissed", "a shadow, not a car")
+
+    fresh = new_app("incident", incident_id=incident_id)  # another browser session
+    _seek(fresh, incident_id, near_miss)
+    fresh.run()
+    assert fresh.radio(key=f"review-choice-{near_miss.id}").value == "dismissed"
+    assert fresh.text_area(key=f"review-note-{near_miss.id}").value == "a shadow, not a car"
+    assert list(_events_table(fresh)["review"]) == ["not reviewed", "dismissed", "not reviewed"]
+    fresh.toggle(key="w.filter.hide_dismissed").set_value(True).run()
+    assert _metric(fresh, EN["summary.events"]) == "2 / 3"
+
+
+def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
+    params = AnalysisParams.from_settings(app_settings)
+    incident_id = register_video(clips["calm"], app_settings, params)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, incident_id, "the model server at http://gpu:8000/v1 is unreachable")
+    at = new_app("incident", incident_id=incident_id)
+    assert [e.value for e in at.error] == [
+        EN["incident.failed"].format(reason="the model server at http://gpu:8000/v1 is unreachable")
+    ]
+    at.button(key=f"rerun-{incident_id}").click().run()
+    assert not at.exception
+    new_id = int(at.query_params["id"])
+    assert new_id != incident_id
+    assert wait_for_status(app_settings, new_id) == "DONE"
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        assert session.get(Incident, new_id).run_of_id == incident_id
+
+
+def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
+    first = _stored(app_settings, clips)
+    second = store_incident(
+        app_settings, clips["collision"], name="junction.mp4", windows=WINDOWS,
+        events=[EVENTS[0].model_copy(update={"start_time": 2.2}), Event(
+            event_type="FALL", start_time=9.0, end_time=9.5, confidence=0.8, description="someone falls")],
+    )  # fmt: skip
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        session.get(Incident, second).run_of_id = first
+
+    at = new_app("incident", incident_id=first)
+    assert len(at.selectbox(key=f"runs-{first}").options) == 2  # the run selector lists both runs
+    at.selectbox(key=f"sigma.compare.{first}").set_value(second).run()
+    assert not problems(at)
+    summary = next(m.value for m in at.markdown if "vs run" in m.value)
+    assert f"**2** event(s) only in #{first}" in summary and f"**1** only in #{second}" in summary
+    only_here = _events_table(at)["only"].tolist()
+    assert only_here == [False, True, True]
+
+    at.selectbox(key=f"runs-{first}").set_value(second).run()  # the run selector opens the other run
+    assert at.query_params["id"] == str(second)
+    at.switch_page("app_pages/incident.py")
+    at.query_params["id"] = str(first)
+    at.run()
+
+    at.number_input(key=f"reanalyse-{first}.window_sec").set_value(3.0)
+    at.button(key=f"FormSubmitter:reanalyse-{first}-{EN['params.reanalyse']}").click().run()
+    assert not at.exception
+    third = int(at.query_params["id"])
+    assert wait_for_status(app_settings, third) == "DONE"
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        rerun = session.get(Incident, third)
+        assert (rerun.run_of_id, rerun.params["window_sec"]) == (first, 3.0)
+        assert session.get(Incident, first) is not None, "an incident keeps its runs"
+
+
+def test_incidents_table_filters_opens_and_deletes_with_confirmation(app_settings, clips):
+    first = _stored(app_settings, clips)
+    other = store_incident(app_settings, clips["calm"], name="parking.mp4", windows=WINDOWS, events=[])
+    at = new_app("incidents")
+    assert not problems(at)
+    assert list(at.dataframe[0].value["file"]) == ["parking.mp4", "junction.mp4"]
+    at.text_input(key="incidents.filter").input("junction").run()
+    assert list(at.dataframe[0].value["id"]) == [first]
+
+    at.multiselect(key="incidents.delete").set_value([other]).run()
+    at.button(key="incidents.delete_button").click().run()
+    assert _incident_count(app_settings) == 2, "nothing is deleted before the confirmation"
+    at.button(key="incidents.delete_yes").click().run()
+    assert not problems(at)
+    assert _incident_count(app_settings) == 1
+    assert any("Deleted: 1" in s.value for s in at.success)
