@@ -341,23 +341,20 @@ FROM events_fts JOIN events e ON e.id = events_fts.rowid JOIN incidents i ON i.i
 WHERE events_fts MATCH :q {incident}
 ORDER BY rank, e.confidence DESC LIMIT :limit
 """
-# The to_tsvector expressions must stay identical to the indexed ones in migration 0002.
+# `search_vector`: the stored to_tsvector('simple', ...) of migration 0002, GIN-indexed.
 _PG_WINDOWS = """
 SELECT t.incident_id, i.original_name, t.window_index, t.start_time, t.end_time, t.description,
-       t.pass_no, t.score, round(ts_rank_cd(to_tsvector('simple', t.description), q, 32)::numeric, 4)::float8 AS rank
+       t.pass_no, t.score, round(ts_rank_cd(t.search_vector, q, 32)::numeric, 4)::float8 AS rank
 FROM timelines t JOIN incidents i ON i.id = t.incident_id, to_tsquery('simple', :q) AS q
-WHERE to_tsvector('simple', t.description) @@ q AND NOT t.failed {incident}
+WHERE t.search_vector @@ q AND NOT t.failed {incident}
 ORDER BY rank DESC, t.score DESC LIMIT :limit
 """
-_PG_EVENTS_VECTOR = (
-    "to_tsvector('simple', e.event_type || ' ' || e.description || ' ' || coalesce(e.review_note, ''))"
-)
-_PG_EVENTS = f"""
+_PG_EVENTS = """
 SELECT e.incident_id, i.original_name, e.id, e.event_type, e.start_time, e.end_time, e.description,
        e.pass_no, e.confidence, e.review_status, e.review_note,
-       round(ts_rank_cd({_PG_EVENTS_VECTOR}, q, 32)::numeric, 4)::float8 AS rank
+       round(ts_rank_cd(e.search_vector, q, 32)::numeric, 4)::float8 AS rank
 FROM events e JOIN incidents i ON i.id = e.incident_id, to_tsquery('simple', :q) AS q
-WHERE {_PG_EVENTS_VECTOR} @@ q {{incident}}
+WHERE e.search_vector @@ q {incident}
 ORDER BY rank DESC, e.confidence DESC LIMIT :limit
 """
 

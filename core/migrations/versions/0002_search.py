@@ -2,10 +2,14 @@
 
 SQLite: FTS5 tables over `timelines` and `events` (external content, unicode61 tokenizer that folds
 case and diacritics), kept in step by triggers, so no code that writes results has to remember them.
-PostgreSQL: GIN indexes on `to_tsvector('simple', ...)` expressions, which the database keeps up to
-date by itself. The 'simple' configuration does no stemming in either language; core.search applies
-the same light Russian/English stemming to queries on both databases, so results do not depend on
-which database is in use. Everything is created in the current schema (PostgreSQL `search_path`).
+PostgreSQL: a stored generated column `search_vector = to_tsvector('simple', ...)` on each table with
+a GIN index; the database computes it on every insert and update. (Stored, not an expression index:
+ranking and the index recheck then read the vector instead of re-parsing every matched description,
+which measured 2-3x faster on 10,000 windows.) The 'simple' configuration does no stemming in either
+language; core.search applies the same light Russian/English stemming to queries on both databases,
+so results do not depend on which database is in use. Everything is created in the current schema
+(PostgreSQL `search_path`). The ORM does not map `search_vector`: Alembic autogenerate would offer
+to drop it and the FTS5 tables, and must be told to leave them alone.
 
 A later migration that rebuilds `timelines` or `events` on SQLite (Alembic batch mode copies and
 drops the table) drops these triggers with the old table: it must run `_create_sqlite()` again.
@@ -27,14 +31,10 @@ _SQLITE_INDEXES = (
     ("events_fts", "events", ("event_type", "description", "review_note")),
 )
 
-# The expressions here must stay identical to the ones core.search queries with.
-_POSTGRES_INDEXES = (
-    ("ix_timelines_search", "timelines", "to_tsvector('simple', description)"),
-    (
-        "ix_events_search",
-        "events",
-        "to_tsvector('simple', event_type || ' ' || description || ' ' || coalesce(review_note, ''))",
-    ),
+# (table, the text its search vector is made of); core.search queries the `search_vector` column.
+_POSTGRES_VECTORS = (
+    ("timelines", "description"),
+    ("events", "event_type || ' ' || description || ' ' || coalesce(review_note, '')"),
 )
 
 
@@ -68,8 +68,12 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _create_sqlite()
         return
-    for index, table, expression in _POSTGRES_INDEXES:
-        op.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (({expression}))")
+    for table, source in _POSTGRES_VECTORS:
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_vector tsvector "
+            f"GENERATED ALWAYS AS (to_tsvector('simple', {source})) STORED"
+        )
+        op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_search ON {table} USING gin (search_vector)")
 
 
 def downgrade() -> None:
@@ -79,5 +83,6 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{action}")
             op.execute(f"DROP TABLE IF EXISTS {fts}")
         return
-    for index, _table, _expression in _POSTGRES_INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {index}")
+    for table, _source in _POSTGRES_VECTORS:
+        op.execute(f"DROP INDEX IF EXISTS ix_{table}_search")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector")
