@@ -84,3 +84,20 @@ def test_revisions_form_one_line():
     )
     revisions = list(script.walk_revisions())
     assert revisions[-1].revision == "0001" and revisions[-1].down_revision is None
+
+
+def test_processes_starting_together_migrate_once(postgres_schema_url):
+    """The app and workers may start at the same moment on one PostgreSQL: one migrates, the others wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.db import create_db_engine, migrate
+
+    engines = [create_db_engine(postgres_schema_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            list(pool.map(migrate, engines))
+        with engines[0].connect() as connection:
+            assert TABLES <= set(inspect(connection).get_table_names())
+    finally:
+        for engine in engines:
+            engine.dispose()
