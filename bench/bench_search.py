@@ -218,8 +218,8 @@ def main() -> None:
             "### Search over 10,000 stored windows (`bench/bench_search.py`)",
             "",
             f"{len(QUERIES)} queries × {REPEATS} runs each through `core.search.search` (parse, SQL, snippets; "
-            "at most 50 hits). SQLite: FTS5 with triggers; PostgreSQL: GIN expression indexes on "
-            "`to_tsvector('simple', …)`. Goal: under 100 ms per query.",
+            "at most 50 hits). SQLite: FTS5 kept current by triggers; PostgreSQL: GIN index on a stored "
+            "generated `to_tsvector('simple', …)` column. Goal: under 100 ms per query.",
             "",
             _table("SQLite", sqlite),
             "",
