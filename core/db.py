@@ -85,3 +85,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's `include_object`: the full-text search structures of migration 0002 (FTS5 tables,
+    `search_vector` columns and their GIN indexes) are raw SQL with no ORM model, so a comparison of
+    models and database must leave them alone."""
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "table":
+        return not (name.endswith("_fts") or "_fts_" in name)
+    if type_ == "column":
+        return name != "search_vector"
+    if type_ == "index":
+        return not (name or "").endswith("_search")
+    return True

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, inspect, text
+from sqlalchemy import inspect
 
-from core.db import _MIGRATIONS_DIR, get_engine
+from core.db import _MIGRATIONS_DIR, get_engine, include_in_autogenerate
 from core.models import Base
 
 TABLES = {"incidents", "timelines", "events", "logs"}
@@ -23,32 +23,10 @@ def _config(connection) -> Config:
     return config
 
 
-def _raw_sql_search_objects(connection) -> set[str]:
-    """FTS5 virtual tables and their shadow tables: built by a migration with raw SQL, no ORM model."""
-    if connection.dialect.name != "sqlite":
-        return set()
-    virtual = connection.execute(
-        text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'")
-    ).scalars()
-    names = set(virtual)
-    tables = inspect(connection).get_table_names()
-    return names | {table for table in tables for name in names if table.startswith(f"{name}_")}
-
-
 def _differences(engine) -> list:
     with engine.connect() as connection:
-        raw = _raw_sql_search_objects(connection)
-
-        def include(obj, name, type_, reflected, compare_to) -> bool:
-            if type_ == "table" and reflected and compare_to is None and name in raw:
-                return False
-            if type_ == "index" and reflected and compare_to is None:
-                # expression indexes (full-text search on PostgreSQL) cannot be declared on the models
-                return all(isinstance(element, Column) for element in obj.expressions)
-            return True
-
         context = MigrationContext.configure(
-            connection, opts={"include_object": include, "compare_type": True}
+            connection, opts={"include_object": include_in_autogenerate, "compare_type": True}
         )
         return compare_metadata(context, Base.metadata)
 
