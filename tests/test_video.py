@@ -214,3 +214,13 @@ def test_window_starts_and_spread():
     assert window_starts(3.0, 1.5, 0.75) == [0.0, 0.75, 1.5]
     assert spread(list(range(15)), 5) == [0, 4, 7, 10, 14]
     assert spread([1, 2], 5) == [1, 2]
+
+
+def test_phone_rotation_is_applied_consistently(tmp_path, clips):
+    """A portrait phone clip stores landscape frames plus a rotation: probe and frames agree."""
+    rotated = tmp_path / "portrait.mp4"
+    ffmpeg("-display_rotation", "90", "-i", str(clips["calm"]), "-c", "copy", str(rotated))
+    info = probe(rotated)
+    assert (info.width, info.height) == (240, 320)
+    assert next(iter(iter_frames(rotated, 10))).image.shape == (320, 240, 3)
+    assert next(iter(iter_frames(rotated, 10, max_side=160))).image.shape == (160, 120, 3)
