@@ -30,7 +30,14 @@ EVENT_BGR = (0, 0, 255)
 # The grey a pure-red actor has in a grey-level image (BT.601 luma of pure red is 76.2).
 CALM_BGR = (76, 76, 76)
 EVENT_KINDS = ("burst", "collision", "fall", "fight", "flash")
-_WALKER_COLOURS = ((170, 110, 60), (60, 130, 60), (200, 190, 150), (90, 70, 120), (40, 40, 40), (120, 150, 90))
+_WALKER_COLOURS = (
+    (170, 110, 60),
+    (60, 130, 60),
+    (200, 190, 150),
+    (90, 70, 120),
+    (40, 40, 40),
+    (120, 150, 90),
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def render_frames(
     unit = max(4, min(width, height) // 12)
     period = drift_period or max(seconds, 1.0)
     crowd = _walkers(walkers, width, height, seed)
-    for i in range(int(round(seconds * fps))):
+    for i in range(round(seconds * fps)):
         t = i / fps
         world = scene.copy()
         for lane, speed in ((0.3, 40.0), (0.7, -55.0))[: 2 if traffic else 0]:
@@ -154,7 +161,13 @@ def _draw_person(
     hip, shoulder = (0.0, -0.5 * h), (0.0, -0.8 * h)
     thickness = max(2, int(h / 9))
     for swing in (stride, -stride):
-        cv2.line(frame, at(*hip), at(0.5 * h * math.sin(swing), -0.5 * h + 0.5 * h * math.cos(swing)), colour, thickness)
+        cv2.line(
+            frame,
+            at(*hip),
+            at(0.5 * h * math.sin(swing), -0.5 * h + 0.5 * h * math.cos(swing)),
+            colour,
+            thickness,
+        )
     cv2.line(frame, at(*hip), at(0.0, -0.88 * h), colour, thickness + 1)
     for angle in arms:
         hand = (shoulder[0] + 0.38 * h * math.sin(angle), shoulder[1] + 0.38 * h * math.cos(angle))
@@ -252,14 +265,24 @@ def _draw_fall(frame, phase: float, t: float, height: int, width: int, colour) -
         return
     if phase < 0.2:
         lurch = math.sin(2 * math.pi * phase / 0.2)
-        _draw_person(frame, foot, person, colour, tilt=0.35 * lurch, stride=0.3 * lurch, arms=(1.8, -1.2 * lurch))
+        _draw_person(
+            frame, foot, person, colour, tilt=0.35 * lurch, stride=0.3 * lurch, arms=(1.8, -1.2 * lurch)
+        )
     elif phase < 0.75:
-        drop = ((phase - 0.2) / 0.55) ** 2
+        toppled = (phase - 0.2) / 0.55
+        drop = (toppled + toppled * toppled) / 2  # already tipping over, then faster and faster
         _draw_person(frame, foot, person, colour, tilt=-math.pi / 2 * drop, stride=0.4, arms=(2.4, 1.6))
     elif phase < 1.0:
         flail = math.sin(2 * math.pi * 3.0 * t)
-        _draw_person(frame, foot, person, colour, tilt=-math.pi / 2 + 0.12 * flail, stride=0.4 + 0.3 * flail,
-                     arms=(2.4 - 0.8 * flail, 1.6 + 0.8 * flail))
+        _draw_person(
+            frame,
+            foot,
+            person,
+            colour,
+            tilt=-math.pi / 2 + 0.12 * flail,
+            stride=0.4 + 0.3 * flail,
+            arms=(2.4 - 0.8 * flail, 1.6 + 0.8 * flail),
+        )
     else:
         _draw_person(frame, foot, person, colour, tilt=-math.pi / 2, stride=0.4, arms=(2.4, 1.6))
 
@@ -302,8 +325,8 @@ def _draw_fight(frame, phase: float, t: float, height: int, width: int, colour, 
 
 
 def _draw_collision(frame, phase: float, unit: int, colour) -> None:
-    """Two vehicles speed in from both sides, crash at 40 % of the event, spin apart and shed debris;
-    the wreck stays where it stopped."""
+    """Two vehicles speed in from both sides, crash at 40 % of the event, spin apart and shed debris
+    until the event ends; the wreck stays where it stopped."""
     height, width = frame.shape[:2]
     centre = (width / 2, height * 0.55)
     car_w, car_h = 2.5 * unit, 1.2 * unit
@@ -314,17 +337,16 @@ def _draw_collision(frame, phase: float, unit: int, colour) -> None:
             x = centre[0] + side * (car_w / 2 + (width / 2 + car_w) * (1 - approach))
             _box(frame, (x, centre[1]), (car_w, car_h), 0.0, colour)
         return
-    after = (phase - impact) / (1 - impact)
-    settle = 1 - (1 - after) ** 2
+    settle = (phase - impact) / (1 - impact)
     for side in (-1, 1):
-        x = centre[0] + side * (car_w / 2 + 0.8 * unit * settle)
-        y = centre[1] + side * 0.6 * unit * settle
-        _box(frame, (x, y), (car_w, car_h), side * 50.0 * settle, colour)
+        x = centre[0] + side * (car_w / 2 + 1.5 * unit * settle)
+        y = centre[1] + side * 0.8 * unit * settle
+        _box(frame, (x, y), (car_w, car_h), side * 150.0 * settle, colour)
     for piece in range(8):
         angle = 2 * math.pi * piece / 8 + 0.3
-        reach = 3.5 * unit * settle * (0.6 + 0.4 * ((piece * 5) % 3) / 2)
+        reach = 5.0 * unit * settle * (0.6 + 0.4 * ((piece * 5) % 3) / 2)
         x, y = centre[0] + reach * math.cos(angle), centre[1] + 0.6 * reach * math.sin(angle)
-        _box(frame, (x, y), (0.4 * unit, 0.3 * unit), 90.0 * settle * piece, colour)
+        _box(frame, (x, y), (0.6 * unit, 0.4 * unit), 90.0 * settle * piece, colour)
 
 
 def _box(frame, centre, size, angle: float, colour) -> None:

@@ -1,18 +1,77 @@
-"""The local engine: no server, no weights. Flags windows whose motion stands out from the video's
-own baseline (median and MAD over all windows), and says what it measured, never what it "saw"."""
+"""The local engine: no server, no weights. It measures motion and flags what stands out from the
+video's own baseline, and says what it measured, never what it "saw".
+
+How it measures (see bench/RESULTS.md for the comparison with optical flow and background
+subtraction that chose this):
+
+1. Frames are decoded by ffmpeg, which also picks them (at least 10 a second), shrinks them to
+   grey images of at most 160 px and reports each one's presentation time; Python never touches a
+   full-size frame.
+2. Each pair of consecutive frames gives a change mask: the absolute difference after compensating
+   the global lighting gain (drift, auto-exposure), thresholded at 4× this pair's own noise level
+   (estimated from the median difference), so sensor noise and compression shimmer stay below it.
+3. The mask is summed over a grid of cells. Each cell gets its own normal level (median and MAD
+   over the whole video): a lane where cars always pass is normal there, a still corner is not.
+   The change above each cell's normal, summed over the frame, is the frame's "unusual motion".
+4. Unusual motion is compared with its own median and MAD over the video (a robust z score).
+   Runs of frames above a low threshold are episodes; an episode counts when its peak is high (a
+   sudden spike) or when it lasts (its z summed over time is large: a sustained burst).
+5. Windows that overlap a counted episode are flagged; their detections merge into one event,
+   whose times come from the frames, not the windows.
+
+What it cannot do (measured in bench/RESULTS.md, not hidden): in a scene where several people
+walk all the time, one person's fall or a scuffle adds too little to the usual motion to stand
+out; a change of the whole frame at once (camera knocked, scene cut) raises the pair's noise
+estimate with it and is not flagged, which is also what keeps compression keyframe "pumping"
+quiet. The domain (traffic, industrial, violence) is beyond a motion measure.
+"""
 
 from __future__ import annotations
 
+import math
+import queue
+import re
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import cv2
+import imageio_ffmpeg
 import numpy as np
 
 from core.engines.base import AnalysisEngine, RunContext, register
+from core.errors import AnalysisFailed
 from core.pipeline import merge_detections
 from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import iter_windows
+from core.video import window_starts
 
-MODEL_VERSION = "local-motion-1"
-_ANALYSIS_WIDTH = 160
+MODEL_VERSION = "local-motion-2"
+
+ANALYSIS_MAX_SIDE = 160  # px: motion of anything worth flagging survives; noise averages out
+MIN_ANALYSIS_FPS = 10.0  # frames further apart than 0.1 s no longer show motion, only change
+MAX_ANALYSIS_FPS = 30.0
+CELL_PX = 20  # the grid cell, in analysis pixels (8×6 cells on a 4:3 frame)
+
+NOISE_K = 4.0  # a pixel changed when its difference exceeds 4× the pair's noise level ...
+MIN_PIXEL_CHANGE = 6  # ... and at least this many grey levels
+CELL_K = 3.0  # a cell moves unusually above its median + 3 robust deviations ...
+CELL_MIN_SPREAD = 0.01  # ... and that deviation is at least 1 % of the cell
+UNUSUAL_MIN_SPREAD = 0.002  # the smallest spread of unusual motion (0.2 % of the frame)
+
+EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
+SPIKE_Z = 7.0  # ... that peaks above this (a sudden spike)
+SUSTAINED_Z_SEC = 1.0  # ... or whose z above the low threshold, summed over seconds, reaches this
+EPISODE_BRIDGE_SEC = 0.5  # runs this close together are one episode
+MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
+BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
+
+VOCABULARY = {
+    "SUDDEN_MOTION": "a short spike of motion",
+    "MOTION_BURST": "sustained motion well above the usual level",
+}
 
 
 @register
@@ -22,75 +81,411 @@ class LocalEngine(AnalysisEngine):
     def analyze(self, ctx: RunContext) -> EngineOutcome:
         params, video = ctx.params, ctx.video
         ctx.set_versions(MODEL_VERSION, "n/a")
-        total = max(1, int(np.ceil(video.duration / params.window_sec)))
-        spans: list[tuple[int, float, float]] = []
-        scores: list[float] = []
-        previous = None
-        for window in iter_windows(
-            ctx.video_path,
-            duration=video.duration,
-            window_sec=params.window_sec,
-            target_fps=params.target_fps,
-            frames_per_window=None,
-        ):
-            diffs = []
-            for frame in window.frames:
-                small = _gray_small(frame.image)
-                if previous is not None:
-                    diffs.append(float(np.mean(cv2.absdiff(small, previous))))
-                previous = small
-            spans.append((window.index, window.start, window.end))
-            scores.append(max(diffs) if diffs else 0.0)
+        fps = analysis_fps(params.target_fps, video.fps)
+        size = analysis_size(video.width, video.height)
+        ctx.log("sampling", f"measuring motion at {fps:g} fps on {size[0]}x{size[1]} grey frames")
+        total = len(window_starts(video.duration, params.window_sec, params.window_sec))
+
+        def progress(time: float) -> None:
+            done = min(total, int(time / params.window_sec))
             ctx.progress(
-                len(spans) / total,
+                min(0.99, time / max(video.duration, 1e-6)),
                 "measuring motion",
                 pass_no=1,
-                windows_done=len(spans),
+                windows_done=done,
                 windows_total=total,
             )
-        values = np.array(scores)
-        median = float(np.median(values)) if len(values) else 0.0
-        mad = float(np.median(np.abs(values - median))) if len(values) else 0.0
-        spread_ = max(1.4826 * mad, 0.25, 0.1 * median)
-        windows, detections = [], []
-        for (index, start, end), score in zip(spans, scores):
-            ratio = score / max(median, 1e-6)
-            z = (score - median) / spread_
-            flagged = z >= 6 and ratio >= 2.0
-            description = f"motion {ratio:.1f}× this video's median (robust z {z:.1f})"
-            windows.append(
-                WindowRecord(
-                    window_index=index,
-                    start_time=start,
-                    end_time=end,
-                    description=description,
-                    score=min(1.0, max(0.0, z / 12)),
-                    pass_no=1,
-                )
-            )
-            if flagged:
-                detections.append(
-                    Event(
-                        event_type="SUDDEN_MOTION",
-                        start_time=start,
-                        end_time=end,
-                        confidence=min(0.99, 0.5 + z / 40),
-                        description=description,
-                    )
-                )
-        events = merge_detections(detections, gap=params.window_sec * 0.01)
+
+        series = measure_motion(ctx.video_path, fps=fps, size=size, on_frame=progress)
+        report = score_motion(series)
+        ctx.log("baseline", report.baseline_note())
+        windows, events = flag_windows(report, video.duration, params.window_sec)
+        ctx.progress(1.0, "measuring motion", pass_no=1, windows_done=total, windows_total=total)
+        ctx.log(
+            "events",
+            f"{len(events)} episode(s) of unusual motion: "
+            + (", ".join(f"{e.event_type} {e.highlight}" for e in events) or "none"),
+        )
+        domain = params.domain if params.domain != "auto" else None
         return EngineOutcome(
             engine="local",
             model_version=MODEL_VERSION,
             prompt_version="n/a",
+            inferred_domain=domain,
+            domain_reason=(
+                "as requested: the local engine measures motion and cannot tell the domain"
+                if domain
+                else "the local engine measures motion and cannot infer the domain"
+            ),
             windows=windows,
             events=events,
             passes_run=[1],
         )
 
 
-def _gray_small(image: np.ndarray) -> np.ndarray:
-    height, width = image.shape[:2]
-    scale = _ANALYSIS_WIDTH / width
-    small = cv2.resize(image, (_ANALYSIS_WIDTH, max(1, int(height * scale))), interpolation=cv2.INTER_AREA)
-    return cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+def analysis_fps(target_fps: float, video_fps: float) -> float:
+    """The rate motion is measured at: the requested rate, but at least 10 (and at most 30, and
+    never above the video's own rate)."""
+    wanted = min(max(target_fps, MIN_ANALYSIS_FPS), MAX_ANALYSIS_FPS)
+    return wanted if video_fps <= 0 else min(wanted, video_fps)
+
+
+def analysis_size(width: int, height: int) -> tuple[int, int]:
+    """The grey frame size: the longer side at most ANALYSIS_MAX_SIDE, aspect kept, never enlarged."""
+    scale = min(1.0, ANALYSIS_MAX_SIDE / max(width, height, 1))
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+_PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+(?:e[-+]?[0-9]+)?|nan)", re.IGNORECASE)
+
+
+def iter_grey_frames(
+    path: str | Path, *, fps: float, size: tuple[int, int]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(time, grey frame) at about `fps`, each frame picked and shrunk by ffmpeg and timed by its own
+    presentation time (relative to the first frame), decoded as a stream.
+
+    ffmpeg decodes every frame anyway (H.264 needs them all); letting it pick, shrink and convert
+    the few we use, and skip the in-loop deblocking a motion measure does not need, keeps the
+    whole measurement near the cost of a plain decode (bench/RESULTS.md).
+    """
+    width, height = size
+    step = f"{fps:.6f}"
+    picker = (
+        f"select='isnan(prev_selected_t)+gte(floor(t*{step}+1e-4),floor(prev_selected_t*{step}+1e-4)+1)',"
+        f"scale={width}:{height}:flags=area,format=gray,showinfo"
+    )
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "info",
+        "-skip_loop_filter",
+        "all",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-vf",
+        picker,
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "gray",
+        "pipe:1",
+    ]
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as error:
+        raise AnalysisFailed(f"ffmpeg could not be started for motion analysis: {error}") from error
+    times: queue.Queue[float | None] = queue.Queue()
+    other_lines: deque[str] = deque(maxlen=8)
+
+    def read_log() -> None:
+        for raw in process.stderr:  # type: ignore[union-attr]
+            line = raw.decode("utf-8", "replace").rstrip()
+            match = _PTS_TIME.search(line) if "showinfo" in line else None
+            if match:
+                times.put(float(match.group(1)))
+            elif line and not line.startswith(" "):
+                other_lines.append(line)
+        times.put(None)
+
+    reader = threading.Thread(target=read_log, name="ffmpeg-log", daemon=True)
+    reader.start()
+    frame_bytes = width * height
+    first: float | None = None
+    count = 0
+    try:
+        while True:
+            data = process.stdout.read(frame_bytes)  # type: ignore[union-attr]
+            if len(data) < frame_bytes:
+                break
+            stamp = times.get(timeout=60)
+            if stamp is None:
+                break
+            if not math.isfinite(stamp):
+                continue  # a frame without a presentation time cannot be placed
+            if first is None:
+                first = stamp
+            count += 1
+            yield stamp - first, np.frombuffer(data, np.uint8).reshape(height, width)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        reader.join(timeout=5)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
+    if count == 0:
+        detail = other_lines[-1] if other_lines else f"ffmpeg exited with {process.returncode}"
+        raise AnalysisFailed(f"no frame could be decoded for motion analysis ({detail})")
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MotionSeries:
+    """Per pair of consecutive analysed frames: when, how much of the frame changed, and where."""
+
+    before: np.ndarray  # time of the earlier frame (s)
+    after: np.ndarray  # time of the later frame (s)
+    area: np.ndarray  # fraction of the frame that changed
+    cells: np.ndarray  # (pairs, cells) fraction of each grid cell that changed
+
+    def __len__(self) -> int:
+        return len(self.after)
+
+
+class ChangeMeter:
+    """Change masks of consecutive grey frames, robust to lighting drift, noise and compression."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        width, height = size
+        self.grid = (max(1, round(width / CELL_PX)), max(1, round(height / CELL_PX)))
+        self._previous: np.ndarray | None = None
+        self._previous_median = 0.0
+
+    def __call__(self, image: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """(changed fraction, per-cell changed fractions) against the previous frame; None for the first."""
+        current = cv2.GaussianBlur(image, (5, 5), 0)
+        median = _quantile_u8(current, 0.5)
+        previous, previous_median = self._previous, self._previous_median
+        self._previous, self._previous_median = current, median
+        if previous is None:
+            return None
+        gain = (median + 1.0) / (previous_median + 1.0)
+        difference = cv2.absdiff(current.astype(np.float32), previous.astype(np.float32) * gain)
+        # The pair's noise level from its median difference (to 1/16 of a grey level; most of a
+        # frame does not move). It follows sensor noise and compression pumping, which vary from
+        # frame to frame; compressed noise has heavy tails, hence the wide margin of NOISE_K.
+        noise = 1.4826 * _quantile_u8(cv2.convertScaleAbs(difference, alpha=16.0), 0.5) / 16.0
+        threshold = max(NOISE_K * noise, MIN_PIXEL_CHANGE)
+        _, mask = cv2.threshold(difference, threshold, 1.0, cv2.THRESH_BINARY)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _SPECKLE)
+        cells = cv2.resize(mask, self.grid, interpolation=cv2.INTER_AREA)
+        return float(mask.mean()), cells.ravel()
+
+
+_SPECKLE = np.ones((2, 2), np.uint8)  # change smaller than this is noise or compression shimmer
+
+
+def _quantile_u8(image: np.ndarray, q: float) -> float:
+    """A quantile of an 8-bit image, interpolated within its histogram bin (fast: no sort)."""
+    histogram = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram)
+    rank = image.size * q
+    level = int(np.searchsorted(cumulative, rank))
+    below = cumulative[level - 1] if level > 0 else 0.0
+    return max(0.0, level - 0.5 + (rank - below) / max(histogram[level], 1.0))
+
+
+def measure_motion(path: str | Path, *, fps: float, size: tuple[int, int], on_frame=None) -> MotionSeries:
+    """The motion series of a whole video, decoded once as a stream."""
+    meter = ChangeMeter(size)
+    before, after, area, cells = [], [], [], []
+    previous_time = None
+    for time, image in iter_grey_frames(path, fps=fps, size=size):
+        measured = meter(image)
+        if measured is not None and previous_time is not None:
+            before.append(previous_time)
+            after.append(time)
+            area.append(measured[0])
+            cells.append(measured[1])
+        previous_time = time
+        if on_frame is not None:
+            on_frame(time)
+    grid_cells = meter.grid[0] * meter.grid[1]
+    return MotionSeries(
+        before=np.array(before, dtype=np.float64),
+        after=np.array(after, dtype=np.float64),
+        area=np.array(area, dtype=np.float32),
+        cells=np.array(cells, dtype=np.float32).reshape(-1, grid_cells),
+    )
+
+
+# --- scoring --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Episode:
+    """A run of unusual motion, from the first frame pair above the low threshold to the last."""
+
+    members: list[int]  # the frame pairs above the low threshold
+    start: float
+    end: float
+    peak_z: float
+    sustained: float  # z above the low threshold, summed over seconds
+    peak_area: float
+    peak_time: float
+
+    @property
+    def strength(self) -> float:
+        """How far it stands out: 1 at the flagging threshold (a spike or a sustained run)."""
+        return max(self.peak_z / SPIKE_Z, self.sustained / SUSTAINED_Z_SEC)
+
+    @property
+    def flagged(self) -> bool:
+        return self.strength >= 1.0 and len(self.members) >= MIN_EPISODE_PAIRS
+
+    @property
+    def kind(self) -> str:
+        return "MOTION_BURST" if self.end - self.start >= BURST_MIN_SEC else "SUDDEN_MOTION"
+
+
+@dataclass
+class MotionReport:
+    series: MotionSeries
+    z: np.ndarray  # robust z of unusual motion per frame pair
+    area_median: float
+    unusual_median: float
+    unusual_spread: float
+    episodes: list[Episode]
+
+    def ratio(self, area: float) -> float:
+        """A changed area as a multiple of this video's median changed area."""
+        return area / max(self.area_median, 0.001)
+
+    def baseline_note(self) -> str:
+        flagged = sum(e.flagged for e in self.episodes)
+        return (
+            f"{len(self.series)} frame pairs; median changed area {self.area_median:.2%} of the frame; "
+            f"unusual motion median {self.unusual_median:.2%}, robust spread {self.unusual_spread:.2%}; "
+            f"{len(self.episodes)} episode(s) above z {EPISODE_LOW_Z:g}, {flagged} flagged "
+            f"(peak z ≥ {SPIKE_Z:g} or sustained ≥ {SUSTAINED_Z_SEC:g} z·s)"
+        )
+
+
+def score_motion(series: MotionSeries) -> MotionReport:
+    """Compare every frame pair with the video's own baseline, per cell and then over time."""
+    if len(series) == 0:
+        return MotionReport(series, np.zeros(0), 0.0, 0.0, UNUSUAL_MIN_SPREAD, [])
+    cells = series.cells
+    cell_median = np.median(cells, axis=0)
+    cell_spread = np.maximum(1.4826 * np.median(np.abs(cells - cell_median), axis=0), CELL_MIN_SPREAD)
+    unusual = np.clip(cells - (cell_median + CELL_K * cell_spread), 0.0, None).mean(axis=1)
+    median = float(np.median(unusual))
+    spread = max(1.4826 * float(np.median(np.abs(unusual - median))), UNUSUAL_MIN_SPREAD, 0.1 * median)
+    z = (unusual - median) / spread
+    episodes = _episodes(series, z)
+    return MotionReport(series, z, float(np.median(series.area)), median, spread, episodes)
+
+
+def _episodes(series: MotionSeries, z: np.ndarray) -> list[Episode]:
+    """Runs of frame pairs above the low threshold (one pair's dip does not end a run); flagged
+    runs close together become one episode, unflagged ones around them stay apart (and unflagged)."""
+    runs: list[list[int]] = []
+    for index in np.flatnonzero(z >= EPISODE_LOW_Z).tolist():
+        if runs and index - runs[-1][-1] <= 2:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    episodes: list[Episode] = []
+    for run in runs:
+        episode = _episode(series, z, run)
+        last_flagged = next((k for k in range(len(episodes) - 1, -1, -1) if episodes[k].flagged), None)
+        if (
+            episode.flagged
+            and last_flagged is not None
+            and episode.start - episodes[last_flagged].end <= EPISODE_BRIDGE_SEC
+        ):
+            members = [m for e in episodes[last_flagged:] for m in e.members] + run
+            episodes[last_flagged:] = [_episode(series, z, members)]
+        else:
+            episodes.append(episode)
+    return episodes
+
+
+def _episode(series: MotionSeries, z: np.ndarray, members: list[int]) -> Episode:
+    first, last = members[0], members[-1]
+    spans = series.after[members] - series.before[members]
+    peak = members[int(np.argmax(z[members]))]
+    # Motion seen between frames a and b happened somewhere between them: times are the middles
+    # of the first and last pair, but an episode is never shorter than one pair.
+    start = (series.before[first] + series.after[first]) / 2
+    end = (series.before[last] + series.after[last]) / 2
+    if first == last:
+        start, end = series.before[first], series.after[last]
+    return Episode(
+        members=members,
+        start=float(start),
+        end=float(end),
+        peak_z=float(z[peak]),
+        sustained=float(np.sum((z[members] - EPISODE_LOW_Z) * spans)),
+        peak_area=float(series.area[first : last + 1].max()),
+        peak_time=float(series.after[peak]),
+    )
+
+
+def _score01(strength: float) -> float:
+    """0..1, 0.5 exactly at the flagging threshold, growing with how far something stands out."""
+    strength = max(strength, 0.0)
+    return strength * strength / (1.0 + strength * strength)
+
+
+def flag_windows(
+    report: MotionReport, duration: float, window_sec: float
+) -> tuple[list[WindowRecord], list[Event]]:
+    """A timeline row for every window; a detection for every window a flagged episode touches,
+    merged into events whose times come from the episode's frames."""
+    series = report.series
+    flagged = [e for e in report.episodes if e.flagged]
+    windows: list[WindowRecord] = []
+    detections: list[Event] = []
+    for index, start in enumerate(window_starts(duration, window_sec, window_sec)):
+        end = min(start + window_sec, duration) if duration > 0 else start + window_sec
+        # the frame pairs that overlap the window (times only grow)
+        low, high = np.searchsorted(series.after, start, "right"), np.searchsorted(series.before, end, "left")
+        peak_z = float(report.z[low:high].max()) if high > low else 0.0
+        peak_area = float(series.area[low:high].max()) if high > low else 0.0
+        touching = [e for e in flagged if e.start < end and e.end > start]
+        # a window no flagged episode touches stays below 0.5, whatever a lone glitch scored
+        strength = max([min(peak_z / SPIKE_Z, 0.99)] + [e.strength for e in touching])
+        description = _describe(report, peak_area, peak_z, touching)
+        windows.append(
+            WindowRecord(
+                window_index=index,
+                start_time=start,
+                end_time=end,
+                description=description,
+                score=round(_score01(strength), 4),
+                pass_no=1,
+            )
+        )
+        for episode in touching:
+            detections.append(
+                Event(
+                    event_type=episode.kind,
+                    start_time=max(start, episode.start),
+                    end_time=min(end, episode.end),
+                    confidence=round(min(0.99, _score01(episode.strength)), 4),
+                    description=_describe(report, episode.peak_area, episode.peak_z, [episode]),
+                )
+            )
+    return windows, merge_detections(detections, gap=EPISODE_BRIDGE_SEC)
+
+
+def _describe(report: MotionReport, area: float, peak_z: float, episodes: list[Episode]) -> str:
+    """What was measured, with its figures; never a guess at what happened."""
+    figures = (
+        f"motion {report.ratio(area):.1f}× this video's median "
+        f"({area:.1%} of the frame changing at the peak, unusual-motion z {peak_z:.1f})"
+    )
+    if not episodes:
+        return figures
+    episode = max(episodes, key=lambda e: e.strength)
+    span = episode.end - episode.start
+    what = VOCABULARY[episode.kind]
+    return f"{what}: {figures}; lasted {span:.2f} s, peak at {episode.peak_time:.2f} s"
