@@ -98,7 +98,7 @@ def assert_one_event_at(events, span):
 
 @pytest.mark.parametrize("name", list(FOUND))
 def test_finds_the_scripted_event_at_frame_level(name, scene_clips, settings):
-    _, kind, span, _, _, _, (window_sec, target_fps) = FOUND[name]
+    _, _, span, _, _, _, (window_sec, target_fps) = FOUND[name]
     result, _, events = analyse(scene_clips[name], settings, window_sec=window_sec, target_fps=target_fps)
     assert result["has_event"] is True
     event = assert_one_event_at(events, span)
