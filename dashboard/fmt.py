@@ -1,4 +1,4 @@
-"""How times, sizes and dates read on screen (the same in both languages)."""
+"""How times, sizes and dates read on screen: video times as `m:ss.ss`, units in the viewer's language."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+
+from dashboard.i18n import t
 
 
 def clock(seconds: float | None, *, decimals: int = 2) -> str:
@@ -26,14 +28,14 @@ def clock(seconds: float | None, *, decimals: int = 2) -> str:
 
 
 def span(seconds: float) -> str:
-    """A length of time in plain units: `0.6 s`, `4 min 05 s`, `1 h 02 min`."""
+    """A length of time in plain units: `0.6 s`, `4 min 05 s`, `1 h 02 min` (units in the viewer's language)."""
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return t("unit.seconds", value=f"{seconds:.1f}")
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return t("unit.minutes", minutes=minutes, seconds=f"{secs:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return t("unit.hours", hours=hours, minutes=f"{minutes:02d}")
 
 
 def size(num_bytes: int | None) -> str:
@@ -42,9 +44,9 @@ def size(num_bytes: int | None) -> str:
     value = float(num_bytes)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            return t(f"unit.{unit}", value=f"{value:.0f}" if unit == "B" else f"{value:.1f}")
         value /= 1024
-    return f"{value:.1f} TB"
+    return t("unit.GB", value=f"{value:.1f}")
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -63,6 +63,13 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Что-то пошло не так ({kind}): {detail}. Подробности — в журнале сервера.",
     ),
     ("error.invalid_value", "Invalid value — {problems}", "Недопустимое значение — {problems}"),
+    ("unit.seconds", "{value} s", "{value} с"),
+    ("unit.minutes", "{minutes} min {seconds} s", "{minutes} мин {seconds} с"),
+    ("unit.hours", "{hours} h {minutes} min", "{hours} ч {minutes} мин"),
+    ("unit.B", "{value} B", "{value} Б"),
+    ("unit.KB", "{value} KB", "{value} КБ"),
+    ("unit.MB", "{value} MB", "{value} МБ"),
+    ("unit.GB", "{value} GB", "{value} ГБ"),
     # statuses, engines, domains
     ("status.SAVED", "saved", "сохранено"),
     ("status.QUEUED", "queued", "в очереди"),
@@ -73,6 +80,7 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("engine.local", "local (motion)", "локальный (движение)"),
     ("engine.vlm", "VLM (model server)", "VLM (сервер модели)"),
     ("domain.auto", "auto (the model decides)", "авто (определит модель)"),
+    ("domain.short.auto", "auto", "авто"),
     ("domain.traffic", "traffic", "дорожное движение"),
     ("domain.industrial", "industrial safety", "промышленная безопасность"),
     ("domain.violence", "violence", "насилие"),
@@ -186,6 +194,7 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("filters.types", "Event types", "Типы событий"),
     ("filters.types_none", "All types hidden", "Все типы скрыты"),
     ("filters.hide_dismissed", "Hide dismissed events", "Скрыть отклонённые события"),
+    ("filters.no_types", "No event types to choose from.", "Нет типов событий для выбора."),
     ("filters.reset", "Reset filters", "Сбросить фильтры"),
     # incidents page
     (
@@ -323,6 +332,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "card.hint",
         "Click an event marker on the timeline or a row of the events table to jump to it.",
         "Нажмите на маркер события на шкале времени или на строку таблицы событий, чтобы перейти к нему.",
+    ),
+    (
+        "card.hint_no_events",
+        "Click a bar of the timeline or a row of the storyboard to play from that window.",
+        "Нажмите на столбец шкалы времени или строку раскадровки, чтобы воспроизвести с этого окна.",
     ),
     ("card.first_event", "Go to the first event ({time})", "К первому событию ({time})"),
     (

@@ -14,7 +14,7 @@ from dashboard.fmt import clock, local
 from dashboard.i18n import t
 from dashboard.incident_status import status_label
 from dashboard.search_panel import search_panel
-from dashboard.sidebar import domain_label, engine_label
+from dashboard.sidebar import domain_label, engine_label, run_domain
 
 _PENDING_DELETE = "sigma.pending_delete"
 _STATUSES = [s.value for s in Status]
@@ -63,7 +63,7 @@ def _frame(incidents: list[Incident], counts: dict[int, int]) -> pd.DataFrame:
             "status": [status_label(i.status) for i in incidents],
             "progress": [i.progress for i in incidents],
             "events": [counts.get(i.id, 0) if i.status == Status.DONE else None for i in incidents],
-            "domain": [domain_label(i.inferred_domain or i.requested_domain) for i in incidents],
+            "domain": [run_domain(i.inferred_domain, i.requested_domain) for i in incidents],
             "engine": [engine_label(i.engine or i.requested_engine) for i in incidents],
             "run_of": [f"#{i.run_of_id}" if i.run_of_id else "" for i in incidents],
             "created": [local(i.created_at) for i in incidents],

@@ -127,8 +127,10 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
     took_col.metric(t("summary.took"), span(took) if took is not None else "—")
     if incident.inferred_domain:
         domain = t("summary.domain_inferred", domain=domain_label(incident.inferred_domain))
-    else:
+    elif incident.requested_domain != "auto":
         domain = domain_label(incident.requested_domain)
+    else:
+        domain = "—"
     facts_col.markdown(
         t(
             "summary.facts",

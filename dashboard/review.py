@@ -30,17 +30,19 @@ def save_review(event_id: int, choice: str, note: str) -> None:
 
 def event_card(incident_id: int, event: Event | None, shown: list[Event], colour: str | None) -> None:
     if event is None:
+        if not shown:
+            st.caption(t("card.hint_no_events"))
+            return
         st.info(t("card.hint"), icon=":material/touch_app:")
-        if shown:
-            first = shown[0]
-            st.button(
-                t("card.first_event", time=clock(first.start_time)),
-                on_click=set_seek,
-                args=(incident_id, first.start_time),
-                kwargs={"event_id": first.id},
-                icon=":material/skip_next:",
-                key=f"card-first-{incident_id}",
-            )
+        first = shown[0]
+        st.button(
+            t("card.first_event", time=clock(first.start_time)),
+            on_click=set_seek,
+            args=(incident_id, first.start_time),
+            kwargs={"event_id": first.id},
+            icon=":material/skip_next:",
+            key=f"card-first-{incident_id}",
+        )
         return
     dot = f"<span style='color:{colour}'>●</span> " if colour else ""
     st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)

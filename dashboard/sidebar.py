@@ -82,22 +82,16 @@ def display_filters(present_types: list[str], place=None) -> DisplayFilters:
         0.0,
         10.0,
         step=0.1,
-        format="%.1f s",
+        format=t("unit.seconds", value="%.1f"),
         key="w.filter.min_duration",
         on_change=_copy_widget,
         args=("w.filter.min_duration", "min_duration"),
     )
     present = sorted(set(present_types))
-    st.session_state["w.filter.types"] = [code for code in present if code not in filters.hidden_types]
-    box.multiselect(
-        t("filters.types"),
-        present,
-        key="w.filter.types",
-        format_func=lambda code: type_label(code, lang()),
-        on_change=_copy_types,
-        args=("w.filter.types", present),
-        placeholder=t("filters.types_none"),
-    )
+    if not present:
+        box.caption(t("filters.no_types"))
+    else:
+        _type_filter(box, present, filters)
     st.session_state["w.filter.hide_dismissed"] = filters.hide_dismissed
     box.toggle(
         t("filters.hide_dismissed"),
@@ -110,6 +104,19 @@ def display_filters(present_types: list[str], place=None) -> DisplayFilters:
     return filters
 
 
+def _type_filter(box, present: list[str], filters: DisplayFilters) -> None:
+    st.session_state["w.filter.types"] = [code for code in present if code not in filters.hidden_types]
+    box.multiselect(
+        t("filters.types"),
+        present,
+        key="w.filter.types",
+        format_func=lambda code: type_label(code, lang()),
+        on_change=_copy_types,
+        args=("w.filter.types", present),
+        placeholder=t("filters.types_none"),
+    )
+
+
 def _store_defaults() -> None:
     st.session_state[_FILTER_KEY] = DisplayFilters()
 
@@ -120,6 +127,12 @@ def engine_label(engine: str) -> str:
 
 def domain_label(domain: str) -> str:
     return t(f"domain.{domain}")
+
+
+def run_domain(inferred: str | None, requested: str) -> str:
+    """A run's domain in a few words: the inferred one, else the requested one ("auto" stays short)."""
+    domain = inferred or requested
+    return t("domain.short.auto") if domain == "auto" else domain_label(domain)
 
 
 def analysis_inputs(defaults: AnalysisParams, key: str, container=st) -> AnalysisParams:

@@ -4,7 +4,8 @@ Top lane: one row per event type, a marker at each event's start with a bar to i
 type, shaped by review (circle: not reviewed, diamond: confirmed, x: dismissed); a red outline marks
 an event that only one of two compared runs found. Bottom: one bar per analysed window, its height the
 window's score, its colour the pass that produced it; failed windows are red crosses on the axis.
-Every point carries `customdata = [event_id or -1, start_seconds]`, which the page turns into a seek.
+Every event marker carries `customdata = [event_id, start_seconds]`; a window bar's x is its start.
+The page turns a click on either into a seek.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SELECTED_COLOUR = "#111111"
 REVIEW_SYMBOLS = {None: "circle", "confirmed": "diamond", "dismissed": "x"}
 _TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 _HOVER_DESCRIPTION_CHARS = 160
+_HOVER_BUDGET_CHARS = 120_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ def tick_positions(duration: float, target: int = 10) -> list[float]:
     return [i * step for i in range(math.floor(duration / step) + 1)]
 
 
+def hover_chars(window_count: int) -> int:
+    """How much of each window's description its hover shows: all of a short video's, less of a long
+    one's, so the figure sent on every rerun stays around a few hundred kilobytes."""
+    return max(40, min(_HOVER_DESCRIPTION_CHARS, _HOVER_BUDGET_CHARS // max(window_count, 1)))
+
+
 def _short(text: str, limit: int = _HOVER_DESCRIPTION_CHARS) -> str:
     text = " ".join(text.split())
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
@@ -85,6 +93,14 @@ def _event_hover(event: Event, language: str, unique: bool, run_label: str | Non
     if unique:
         lines.append(f"<b>{t('timeline.only_in_this_run')}</b>")
     return "<br>".join(lines)
+
+
+def _span(event: Event, **style: object) -> dict:
+    """A shape over the windows panel (row 2) from the event's start to its end."""
+    return {
+        "type": "rect", "xref": "x2", "yref": "y2 domain", "y0": 0, "y1": 1, "layer": "below",
+        "x0": event.start_time, "x1": max(event.end_time, event.start_time + 0.05), **style,
+    }  # fmt: skip
 
 
 def build_timeline(
@@ -125,6 +141,7 @@ def build_timeline(
         row_heights=[lane_count * lane_height + 30, windows_height],
     )
 
+    shapes: list[dict] = []  # event spans shaded under the window bars, set at once (add_vrect is slow)
     for run_label, run_events in runs:
         by_type: dict[str, list[Event]] = {}
         for event in run_events:
@@ -171,18 +188,10 @@ def build_timeline(
                 row=1,
                 col=1,
             )
-            for event in typed:
-                if run_label is None:
-                    figure.add_vrect(
-                        x0=event.start_time,
-                        x1=max(event.end_time, event.start_time + 0.05),
-                        fillcolor=colours[code],
-                        opacity=0.14,
-                        line_width=0,
-                        layer="below",
-                        row=2,
-                        col=1,
-                    )
+            if run_label is None:
+                shapes += [
+                    _span(event, fillcolor=colours[code], opacity=0.14, line={"width": 0}) for event in typed
+                ]
 
     selected = next((e for _, run in runs for e in run if e.id == selected_event_id), None)
     if selected is not None:
@@ -206,16 +215,16 @@ def build_timeline(
             row=1,
             col=1,
         )
-        figure.add_vrect(
-            x0=selected.start_time,
-            x1=max(selected.end_time, selected.start_time + 0.05),
-            line={"color": SELECTED_COLOUR, "width": 1, "dash": "dot"},
-            fillcolor="rgba(0,0,0,0)",
-            row=2,
-            col=1,
+        shapes.append(
+            _span(
+                selected,
+                fillcolor="rgba(0,0,0,0)",
+                line={"color": SELECTED_COLOUR, "width": 1, "dash": "dot"},
+            )
         )
 
     _add_windows(figure, windows)
+    figure.update_layout(shapes=shapes)
 
     ticks = tick_positions(duration)
     figure.update_xaxes(
@@ -254,22 +263,25 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
     if windows.empty:
         return
     ok = windows[~windows["failed"].astype(bool)]
+    limit = hover_chars(len(windows))
     for pass_no, group in ok.groupby("pass_no", sort=True):
         starts, ends = group["start_time"].to_numpy(), group["end_time"].to_numpy()
         figure.add_trace(
             go.Bar(
-                x=(starts + ends) / 2,
+                x=starts,  # with offset 0 a bar spans [start, end] and a click reports its start
+                offset=0,
+                width=ends - starts,
                 y=group["score"].to_numpy(),
-                width=(ends - starts),
                 name=f"{t('timeline.windows')} · {t('timeline.pass')} {int(pass_no)}",
                 marker={"color": PASS_COLOURS.get(int(pass_no), "#999999"), "line": {"width": 0}},
-                customdata=[[-1, float(s)] for s in starts],
                 hovertext=[
-                    f"{clock(s)} – {clock(e)} · {t('timeline.score')} {score:.2f} · "
-                    f"{t('timeline.pass')} {int(pass_no)}<br>{_short(str(text))}"
-                    for s, e, score, text in zip(starts, ends, group["score"], group["description"])
+                    f"{clock(s)} – {clock(e)}<br>{_short(str(text), limit)}"
+                    for s, e, text in zip(starts, ends, group["description"])
                 ],
-                hoverinfo="text",
+                hovertemplate=(
+                    f"%{{hovertext}}<br>{t('timeline.score')} %{{y:.2f}} · {t('timeline.pass')} {int(pass_no)}"
+                    "<extra></extra>"
+                ),
                 unselected={"marker": {"opacity": 1.0}},
             ),
             row=2,

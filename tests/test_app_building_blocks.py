@@ -75,7 +75,7 @@ def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(e
     assert list(traces["Fight"].marker.line.color) == [UNIQUE_OUTLINE]
     assert list(traces["Sudden motion"].y) == ["#7 · Sudden motion"]
     assert [list(c) for c in traces["Selected"].customdata] == [[2, 3.2]]
-    assert list(traces["Windows · pass 1"].customdata[1]) == [-1, 1.5]
+    assert list(traces["Windows · pass 1"].x) == [0.0, 1.5] and traces["Windows · pass 1"].offset == 0
     assert len(traces["Windows · pass 2"].x) == 1
     failed = traces["Failed windows"]
     assert list(failed.x) == [3.0] and failed.marker.color == FAILED_COLOUR
@@ -136,6 +136,8 @@ def _keys_used_in_code() -> set[str]:
             }
         elif "{engine}" in key:
             expanded |= {key.replace("{engine}", e) for e in ("auto", "local", "vlm")}
+        elif "{unit}" in key:
+            expanded |= {key.replace("{unit}", u) for u in ("B", "KB", "MB", "GB")}
         elif "{domain}" in key:
             expanded |= {key.replace("{domain}", d) for d in ("auto", "traffic", "industrial", "violence")}
         else:
