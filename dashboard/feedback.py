@@ -15,7 +15,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
+from core.config import get_settings
 from core.errors import SigmaError
 from dashboard.i18n import t
 
@@ -24,16 +26,24 @@ _FLASH_KEY = "sigma.flash"
 
 
 def describe_error(error: Exception) -> str:
-    """One message a person can act on."""
+    """One message a person can act on, with any secret of the settings masked."""
     if isinstance(error, SigmaError):
-        return str(error)
-    if isinstance(error, ValidationError):
+        message = str(error)
+    elif isinstance(error, ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc']) or 'value'}: {problem['msg']}"
             for problem in error.errors()
         )
-        return t("error.invalid_value", problems=problems)
-    return t("error.unexpected", kind=type(error).__name__, detail=str(error) or "-")
+        message = t("error.invalid_value", problems=problems)
+    elif isinstance(error, OperationalError):
+        cause = str(error.orig or error).strip().splitlines()
+        message = t("error.database", detail=cause[0] if cause else type(error).__name__)
+    else:
+        message = t("error.unexpected", kind=type(error).__name__, detail=str(error) or "-")
+    try:
+        return get_settings().redact(message)
+    except ValidationError:  # the settings themselves are what is wrong: nothing to mask with
+        return message
 
 
 @contextmanager
@@ -41,7 +51,7 @@ def friendly_errors(where: str) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        if not isinstance(error, (SigmaError, ValidationError)):
+        if not isinstance(error, (SigmaError, ValidationError, OperationalError)):
             logger.exception("error in %s", where)
         st.error(describe_error(error), icon=":material/error:")
 

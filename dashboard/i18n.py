@@ -62,6 +62,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Something went wrong ({kind}): {detail}. The details are in the server log.",
         "Что-то пошло не так ({kind}): {detail}. Подробности — в журнале сервера.",
     ),
+    (
+        "error.database",
+        "The database cannot be reached: {detail}. Check DATABASE_URL and that the database server is running.",
+        "База данных недоступна: {detail}. Проверьте DATABASE_URL и что сервер базы данных запущен.",
+    ),
     ("error.invalid_value", "Invalid value — {problems}", "Недопустимое значение — {problems}"),
     ("unit.seconds", "{value} s", "{value} с"),
     ("unit.minutes", "{minutes} min {seconds} s", "{minutes} мин {seconds} с"),

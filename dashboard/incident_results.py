@@ -20,9 +20,10 @@ from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
 from dashboard.filters import DisplayFilters
-from dashboard.fmt import as_utc, clock, span, when
+from dashboard.fmt import as_utc, clock, span
 from dashboard.i18n import lang, t
 from dashboard.incident_status import run_label
+from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
 from dashboard.review import event_card
 from dashboard.search_panel import ask_panel, search_panel
@@ -90,7 +91,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         st.divider()
         ask_panel(incident.id)
     with tabs[3]:
-        _logs(incident)
+        logs_view(incident)
     if other_run:
         with tabs[4]:
             _comparison_table(incident, other_run, shown, other_shown, comparison)
@@ -265,43 +266,6 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
         },
     )
     st.caption(t("storyboard.help", count=len(view), total=len(windows)))
-
-
-def _logs(incident: Incident) -> None:
-    st.caption(
-        t(
-            "logs.versions",
-            engine=engine_label(incident.engine or incident.requested_engine),
-            model=incident.model_version or "—",
-            prompt=incident.prompt_version or "—",
-        )
-    )
-    lines = data.load_logs(incident.id)
-    if not lines:
-        st.caption(t("logs.none"))
-        return
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "time": [when(line.started_at) for line in lines],
-                "step": [line.step for line in lines],
-                "level": [line.level for line in lines],
-                "message": [line.message for line in lines],
-                "model": [line.model_version or "" for line in lines],
-                "prompt": [line.prompt_version or "" for line in lines],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "time": st.column_config.TextColumn(t("logs.time"), width="small"),
-            "step": st.column_config.TextColumn(t("logs.step"), width="small"),
-            "level": st.column_config.TextColumn(t("logs.level"), width="small"),
-            "message": st.column_config.TextColumn(t("logs.message"), width="large"),
-            "model": st.column_config.TextColumn(t("logs.model")),
-            "prompt": st.column_config.TextColumn(t("logs.prompt")),
-        },
-    )
 
 
 def _comparison_table(

@@ -263,3 +263,28 @@ def test_incidents_table_filters_opens_and_deletes_with_confirmation(app_setting
     assert not problems(at)
     assert _incident_count(app_settings) == 1
     assert any("Deleted: 1" in s.value for s in at.success)
+
+
+def test_a_broken_configuration_is_a_message_not_a_traceback(app_settings, monkeypatch):
+    from core.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://sigma:hunter2@127.0.0.1:1/sigma")
+    get_settings.cache_clear()
+    at = new_app()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert (
+        len(errors) == 1
+        and errors[0].startswith("The database cannot be reached:")
+        and "hunter2" not in errors[0]
+    )
+
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("LLM_WINDOW_SEC", "-1")
+    get_settings.cache_clear()
+    at = new_app()
+    assert not at.exception
+    # the settings cannot be read, so neither can UI_LANGUAGE: the message comes in the default language
+    assert [e.value for e in at.error] == [
+        STRINGS["error.invalid_value"]["ru"].format(problems="llm_window_sec: Input should be greater than 0")
+    ]
