@@ -357,6 +357,7 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("card.save_review", "Save review", "Сохранить проверку"),
     ("card.review_saved", "Review saved: {label}.", "Проверка сохранена: {label}."),
     ("timeline.time", "Video time", "Время видео"),
+    ("timeline.view", "Part of the video on the timeline", "Часть видео на шкале времени"),
     ("timeline.score", "Score", "Оценка"),
     ("timeline.pass", "pass", "проход"),
     ("timeline.confidence", "confidence", "уверенность"),

@@ -8,6 +8,7 @@ storyboard, seeks the player (see `dashboard.player`) and selects the event in a
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import pandas as pd
@@ -31,6 +32,8 @@ from dashboard.sidebar import display_filters, domain_label, engine_label
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
 _COMPARE_KEY = "sigma.compare"
+VIEW_SLIDER_FROM_SEC = 120.0
+VIEW_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
 
 
 def results(incident: Incident, runs: list[Incident], filters_place) -> None:
@@ -57,6 +60,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     with card_col:
         event_card(incident.id, selected, shown, colours.get(selected.event_type) if selected else None)
 
+    view = _view_choice(incident)
     figure = build_timeline(
         windows,
         shown,
@@ -64,6 +68,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         selected_event_id=selected.id if selected else None,
         other=OtherRun(f"#{other_run.id}", other_shown) if other_run else None,
         comparison=comparison,
+        view=view,
         revision=seek_revision(),
     )
     timeline_key = f"timeline-{incident.id}"
@@ -97,6 +102,23 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
             _comparison_table(incident, other_run, shown, other_shown, comparison)
     with tabs[-1]:
         download_buttons(incident)
+
+
+def _view_choice(incident: Incident) -> tuple[float, float] | None:
+    """For a long video, the span of it the timeline shows: a zoom that lasts across seeks and filters."""
+    if incident.duration <= VIEW_SLIDER_FROM_SEC:
+        return None
+    step = next((s for s in VIEW_STEPS if incident.duration / s <= 720), VIEW_STEPS[-1])
+    stops = [i * step for i in range(math.ceil(incident.duration / step) + 1)]
+    stops[-1] = incident.duration
+    start, end = st.select_slider(
+        t("timeline.view"),
+        stops,
+        value=(stops[0], stops[-1]),
+        format_func=lambda seconds: clock(seconds, decimals=0),
+        key=f"timeline-view-{incident.id}",
+    )
+    return (start, end) if end > start else None
 
 
 def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None:

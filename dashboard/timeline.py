@@ -60,9 +60,11 @@ def type_colours(codes: list[str]) -> dict[str, str]:
     return colours
 
 
-def tick_positions(duration: float, target: int = 10) -> list[float]:
-    step = next((s for s in _TICK_STEPS if duration / s <= target), _TICK_STEPS[-1])
-    return [i * step for i in range(math.floor(duration / step) + 1)]
+def tick_positions(start: float, end: float, target: int = 10) -> list[float]:
+    """Round times (every 1, 2, 5, 10, 15, 30 s, 1, 2, 5 min...) from `start` to `end`, about `target` of them."""
+    step = next((s for s in _TICK_STEPS if (end - start) / s <= target), _TICK_STEPS[-1])
+    first = math.ceil(start / step)
+    return [i * step for i in range(first, math.floor(end / step) + 1)]
 
 
 def hover_chars(window_count: int) -> int:
@@ -111,10 +113,13 @@ def build_timeline(
     selected_event_id: int | None = None,
     other: OtherRun | None = None,
     comparison: RunComparison | None = None,
+    view: tuple[float, float] | None = None,
     revision: int = 0,
 ) -> go.Figure:
     """The figure for one run (and optionally a second run's events); `revision` makes each seek a
-    new figure so the chart's selection starts empty again and the same marker can be clicked twice."""
+    new figure so the chart's selection starts empty again and the same marker can be clicked twice.
+    `view` is the span of the video shown (all of it by default); zooming in the chart itself lasts until
+    the next seek, which redraws the chart."""
     language = lang()
     runs: list[tuple[str | None, list[Event]]] = [(None, events)]
     if other is not None:
@@ -226,9 +231,10 @@ def build_timeline(
     _add_windows(figure, windows)
     figure.update_layout(shapes=shapes)
 
-    ticks = tick_positions(duration)
+    start, end = view or (0.0, max(duration, 0.1))
+    ticks = tick_positions(start, end)
     figure.update_xaxes(
-        range=[0, max(duration, 0.1)],
+        range=[start, end],
         tickvals=ticks,
         ticktext=[clock(tick, decimals=0) for tick in ticks],
         showgrid=True,

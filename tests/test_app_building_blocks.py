@@ -108,8 +108,9 @@ def test_times_and_ticks_read_well():
     assert clock(4.0) == "0:04.00"
     assert clock(3725.5, decimals=1) == "1:02:05.5"
     assert clock(59.999) == "1:00.00"
-    assert tick_positions(3600)[:3] == [0, 600, 1200]
-    assert tick_positions(12) == [0, 2, 4, 6, 8, 10, 12]
+    assert tick_positions(0, 3600)[:3] == [0, 600, 1200]
+    assert tick_positions(0, 12) == [0, 2, 4, 6, 8, 10, 12]
+    assert tick_positions(13.4, 40.4) == [15, 20, 25, 30, 35, 40]
 
 
 def test_type_colours_are_stable_and_distinct():
