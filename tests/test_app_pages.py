@@ -256,6 +256,12 @@ def test_incidents_table_filters_opens_and_deletes_with_confirmation(app_setting
     at.text_input(key="incidents.filter").input("junction").run()
     assert list(at.dataframe[0].value["id"]) == [first]
 
+    at.text_input(key="incidents.filter").input("").run()
+    at.session_state["incidents.table"] = {"selection": {"rows": [0], "columns": []}}  # a click on a row
+    at.run()
+    assert at.query_params["id"] == str(other) and at.subheader[0].value == "parking.mp4"
+    at.switch_page("app_pages/incidents.py").run()
+
     at.multiselect(key="incidents.delete").set_value([other]).run()
     at.button(key="incidents.delete_button").click().run()
     assert _incident_count(app_settings) == 2, "nothing is deleted before the confirmation"
@@ -288,3 +294,15 @@ def test_a_broken_configuration_is_a_message_not_a_traceback(app_settings, monke
     assert [e.value for e in at.error] == [
         STRINGS["error.invalid_value"]["ru"].format(problems="llm_window_sec: Input should be greater than 0")
     ]
+
+
+def test_an_incident_deleted_from_its_page_is_gone_with_its_file(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    at = new_app("incident", incident_id=incident_id)
+    at.button(key=f"delete-{incident_id}").click().run()
+    assert _incident_count(app_settings) == 1, "nothing is deleted before the confirmation"
+    at.button(key=f"delete-yes-{incident_id}").click().run()
+    assert not problems(at)
+    assert _incident_count(app_settings) == 0
+    assert not any(app_settings.uploads_dir.iterdir())
+    assert EN["incidents.empty"] in [i.value for i in at.info]  # back on the incidents page
