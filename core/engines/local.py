@@ -23,7 +23,8 @@ What it cannot do (measured in bench/RESULTS.md, not hidden): in a scene where s
 walk all the time, one person's fall or a scuffle adds too little to the usual motion to stand
 out; a change of the whole frame at once (camera knocked, scene cut) raises the pair's noise
 estimate with it and is not flagged, which is also what keeps compression keyframe "pumping"
-quiet. The domain (traffic, industrial, violence) is beyond a motion measure.
+quiet. It sees grey levels: something moving against a background of nearly the same
+brightness barely registers. The domain (traffic, industrial, violence) is beyond a motion measure.
 """
 
 from __future__ import annotations
