@@ -49,7 +49,7 @@ def test_a_reachable_server_is_named_with_its_model_and_the_key_never_shows(app_
 def test_an_unreachable_server_says_so(app_settings, monkeypatch):
     url = dead_port_url()
     at = _about(monkeypatch, LLM_BASE_URL=url, ENGINE="auto")
-    assert [e.value for e in at.error][0].startswith(f"Model server {url} is not reachable")
+    assert next(e.value for e in at.error).startswith(f"Model server {url} is not reachable")
     assert not at.exception
 
 
