@@ -1,12 +1,10 @@
 """Sigma's entry point: the frame around every page (sidebar, language, errors) and the router.
 
-Run with `make run` or `streamlit run streamlit_app.py`. Pages live in `app_pages/` and stay thin; the
+Run with `make run` or `streamlit run streamlit_app.py`. Pages live in `pages/` and stay thin; the
 building blocks are in `dashboard/`, the product without a UI in `core/`.
 
-Why not `pages/`: Streamlit (1.67) still treats a folder named `pages` next to the entry point as a
-legacy multipage app until the first `st.navigation` call of the process, so the very first request
-after a start (e.g. a bookmarked `/incident?id=3`) would run that page file alone, without this frame
-(and without any access check added here). `app_pages/` is never auto-discovered.
+Pages run only inside this frame: see `dashboard/routing.py` for the first-request case Streamlit's
+legacy `pages/` handling would otherwise let through.
 """
 
 import streamlit as st
@@ -25,22 +23,22 @@ with friendly_errors("app"):
     page = st.navigation(
         [
             st.Page(
-                "app_pages/analyse.py",
+                "pages/analyse.py",
                 title=t("nav.analyse"),
                 icon=":material/upload:",
                 url_path="analyse",
                 default=True,
             ),
             st.Page(
-                "app_pages/incidents.py",
+                "pages/incidents.py",
                 title=t("nav.incidents"),
                 icon=":material/list:",
                 url_path="incidents",
             ),
             st.Page(
-                "app_pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"
+                "pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"
             ),
-            st.Page("app_pages/about.py", title=t("nav.about"), icon=":material/info:", url_path="about"),
+            st.Page("pages/about.py", title=t("nav.about"), icon=":material/info:", url_path="about"),
         ]
     )
     start_background()

@@ -125,7 +125,7 @@ def _keys_used_in_code() -> set[str]:
         for path in [
             ROOT / "streamlit_app.py",
             *(ROOT / "dashboard").glob("*.py"),
-            *(ROOT / "app_pages").glob("*.py"),
+            *(ROOT / "pages").glob("*.py"),
         ]
     )
     keys = set(re.findall(r"\bt\(\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,15 +45,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """The app as users run it, on its own storage dir; yields (base URL, settings)."""
+@contextmanager
+def running_app(tmp_path: Path, **environment_extra: str):
+    """The app as users run it (`streamlit run`), on its own storage dir; yields (base URL, settings)."""
     if not CHROMIUM:
         message = "NO CHROMIUM (/usr/bin/chromium): the real-browser test of the dashboard did NOT run"
         print(f"\n{'!' * 20} {message} {'!' * 20}", file=sys.stderr)
         pytest.skip(message)
     port = _free_port()
-    environment = {**os.environ, **app_environment(tmp_path / "data")}
+    environment = {**os.environ, **app_environment(tmp_path / "data", **environment_extra)}
     log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [
@@ -84,6 +85,32 @@ def server(tmp_path):
             process.kill()
         log.close()
         dispose_engines()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_app(tmp_path) as running:
+        yield running
+
+
+def test_a_deep_link_as_the_first_request_still_passes_the_password_gate(tmp_path):
+    """Streamlit runs a `pages/` file alone on a server's first request unless the page sends it back
+    through the entry point; with APP_PASSWORD set, the page must not show before the password."""
+    from playwright.sync_api import sync_playwright
+
+    with running_app(tmp_path, APP_PASSWORD="correct horse") as (base, _settings):
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/about?lang=en")
+                page.locator('input[type="password"]').wait_for(timeout=20_000)
+                assert page.get_by_text("Storage and database").count() == 0
+                page.locator('input[type="password"]').fill("correct horse")
+                page.locator('input[type="password"]').press("Enter")
+                page.get_by_text("Storage and database").first.wait_for(timeout=20_000)
+            finally:
+                browser.close()
 
 
 def test_clicking_an_event_marker_moves_the_video_to_the_event_start(server, tmp_path):
