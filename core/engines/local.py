@@ -63,8 +63,8 @@ CELL_MIN_SPREAD = 0.01  # ... and that deviation is at least 1 % of the cell
 UNUSUAL_MIN_SPREAD = 0.002  # the smallest spread of unusual motion (0.2 % of the frame)
 
 EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
-SPIKE_Z = 7.0  # ... that peaks above this (a sudden spike)
-SUSTAINED_Z_SEC = 1.0  # ... or whose z above the low threshold, summed over seconds, reaches this
+SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
+SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
 EPISODE_BRIDGE_SEC = 0.5  # runs this close together are one episode
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
@@ -385,28 +385,38 @@ def score_motion(series: MotionSeries) -> MotionReport:
 
 
 def _episodes(series: MotionSeries, z: np.ndarray) -> list[Episode]:
-    """Runs of frame pairs above the low threshold (one pair's dip does not end a run); flagged
-    runs close together become one episode, unflagged ones around them stay apart (and unflagged)."""
+    """Runs of frame pairs above the low threshold (one pair's dip does not end a run). A flagged
+    run takes in the runs within EPISODE_BRIDGE_SEC of it that are flagged too or at least half-way
+    to a spike (a fall's lurch before the fall); lone blips near an event stay out of its times."""
     runs: list[list[int]] = []
     for index in np.flatnonzero(z >= EPISODE_LOW_Z).tolist():
         if runs and index - runs[-1][-1] <= 2:
             runs[-1].append(index)
         else:
             runs.append([index])
-    episodes: list[Episode] = []
-    for run in runs:
-        episode = _episode(series, z, run)
-        last_flagged = next((k for k in range(len(episodes) - 1, -1, -1) if episodes[k].flagged), None)
+    singles = [_episode(series, z, run) for run in runs]
+    groups: list[list[Episode]] = []
+    for episode in singles:
         if (
-            episode.flagged
-            and last_flagged is not None
-            and episode.start - episodes[last_flagged].end <= EPISODE_BRIDGE_SEC
+            groups
+            and _joinable(groups[-1][-1])
+            and _joinable(episode)
+            and (episode.start - groups[-1][-1].end <= EPISODE_BRIDGE_SEC)
         ):
-            members = [m for e in episodes[last_flagged:] for m in e.members] + run
-            episodes[last_flagged:] = [_episode(series, z, members)]
+            groups[-1].append(episode)
         else:
-            episodes.append(episode)
+            groups.append([episode])
+    episodes: list[Episode] = []
+    for group in groups:
+        if len(group) > 1 and any(e.flagged for e in group):
+            episodes.append(_episode(series, z, [m for e in group for m in e.members]))
+        else:
+            episodes.extend(group)
     return episodes
+
+
+def _joinable(episode: Episode) -> bool:
+    return episode.flagged or (len(episode.members) >= MIN_EPISODE_PAIRS and episode.peak_z >= SPIKE_Z / 2)
 
 
 def _episode(series: MotionSeries, z: np.ndarray, members: list[int]) -> Episode:
