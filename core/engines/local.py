@@ -14,8 +14,10 @@ subtraction that chose this):
    over the whole video): a lane where cars always pass is normal there, a still corner is not.
    The change above each cell's normal, summed over the frame, is the frame's "unusual motion".
 4. Unusual motion is compared with its own median and MAD over the video (a robust z score).
-   Runs of frames above a low threshold are episodes; an episode counts when its peak is high (a
-   sudden spike) or when it lasts (its z summed over time is large: a sustained burst).
+   Runs of frames above a low threshold are episodes; an episode counts when it spans at least two
+   frame pairs and either peaks high (a sudden spike) or lasts (its z summed over time is large: a
+   sustained burst). The thresholds were chosen on 210 random generated clips (bench/RESULTS.md
+   reports a held-out set).
 5. Windows that overlap a counted episode are flagged; their detections merge into one event,
    whose times come from the frames, not the windows.
 
@@ -65,7 +67,7 @@ UNUSUAL_MIN_SPREAD = 0.002  # the smallest spread of unusual motion (0.2 % of th
 EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
 SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
 SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
-EPISODE_BRIDGE_SEC = 0.5  # runs this close together are one episode
+EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episodes)
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
 
