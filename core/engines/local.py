@@ -4,9 +4,9 @@ video's own baseline, and says what it measured, never what it "saw".
 How it measures (see bench/RESULTS.md for the comparison with optical flow and background
 subtraction that chose this):
 
-1. Frames are decoded by ffmpeg, which also picks them (at least 10 a second), shrinks them to
-   grey images of at most 160 px and reports each one's presentation time; Python never touches a
-   full-size frame.
+1. Frames come from `core.video.iter_frames` at 10 or more a second, shrunk inside ffmpeg to grey
+   images of at most 160 px, each with its presentation time; Python never touches a full-size
+   frame, so the whole measurement costs about a plain decode (bench/RESULTS.md).
 2. Each pair of consecutive frames gives a change mask: the absolute difference after compensating
    the global lighting gain (drift, auto-exposure), thresholded at 4× this pair's own noise level
    (estimated from the median difference), so sensor noise and compression shimmer stay below it.
@@ -31,25 +31,16 @@ brightness barely registers. The domain (traffic, industrial, violence) is beyon
 
 from __future__ import annotations
 
-import math
-import queue
-import re
-import subprocess
-import threading
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 
 from core.engines.base import AnalysisEngine, RunContext, register
-from core.errors import AnalysisFailed
 from core.pipeline import merge_detections
 from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import window_starts
+from core.video import iter_frames, window_starts
 
 MODEL_VERSION = "local-motion-2"
 
@@ -85,8 +76,6 @@ class LocalEngine(AnalysisEngine):
         params, video = ctx.params, ctx.video
         ctx.set_versions(MODEL_VERSION, "n/a")
         fps = analysis_fps(params.target_fps, video.fps)
-        size = analysis_size(video.width, video.height)
-        ctx.log("sampling", f"measuring motion at {fps:g} fps on {size[0]}x{size[1]} grey frames")
         total = len(window_starts(video.duration, params.window_sec, params.window_sec))
 
         def progress(time: float) -> None:
@@ -99,7 +88,12 @@ class LocalEngine(AnalysisEngine):
                 windows_total=total,
             )
 
-        series = measure_motion(ctx.video_path, fps=fps, size=size, on_frame=progress)
+        series = measure_motion(ctx.video_path, fps=fps, on_frame=progress)
+        ctx.log(
+            "sampling",
+            f"measured motion at {fps:g} fps on {series.size[0]}x{series.size[1]} grey frames "
+            f"({len(series)} frame pairs, a grid of {series.cells.shape[1]} cells)",
+        )
         report = score_motion(series)
         ctx.log("baseline", report.baseline_note())
         windows, events = flag_windows(report, video.duration, params.window_sec)
@@ -133,109 +127,6 @@ def analysis_fps(target_fps: float, video_fps: float) -> float:
     return wanted if video_fps <= 0 else min(wanted, video_fps)
 
 
-def analysis_size(width: int, height: int) -> tuple[int, int]:
-    """The grey frame size: the longer side at most ANALYSIS_MAX_SIDE, aspect kept, never enlarged."""
-    scale = min(1.0, ANALYSIS_MAX_SIDE / max(width, height, 1))
-    return max(8, round(width * scale)), max(8, round(height * scale))
-
-
-# --- decoding -------------------------------------------------------------------------------------
-
-_PTS_TIME = re.compile(r"\bpts_time:\s*(-?[0-9.]+(?:e[-+]?[0-9]+)?|nan)", re.IGNORECASE)
-
-
-def iter_grey_frames(
-    path: str | Path, *, fps: float, size: tuple[int, int]
-) -> Iterator[tuple[float, np.ndarray]]:
-    """(time, grey frame) at about `fps`, each frame picked and shrunk by ffmpeg and timed by its own
-    presentation time (relative to the first frame), decoded as a stream.
-
-    ffmpeg decodes every frame anyway (H.264 needs them all); letting it pick, shrink and convert
-    the few we use, and skip the in-loop deblocking a motion measure does not need, keeps the
-    whole measurement near the cost of a plain decode (bench/RESULTS.md).
-    """
-    width, height = size
-    step = f"{fps:.6f}"
-    picker = (
-        f"select='isnan(prev_selected_t)+gte(floor(t*{step}+1e-4),floor(prev_selected_t*{step}+1e-4)+1)',"
-        f"scale={width}:{height}:flags=area,format=gray,showinfo"
-    )
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-nostdin",
-        "-hide_banner",
-        "-nostats",
-        "-loglevel",
-        "info",
-        "-skip_loop_filter",
-        "all",
-        "-i",
-        str(path),
-        "-map",
-        "0:v:0",
-        "-an",
-        "-sn",
-        "-dn",
-        "-vf",
-        picker,
-        "-fps_mode",
-        "passthrough",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "gray",
-        "pipe:1",
-    ]
-    try:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except OSError as error:
-        raise AnalysisFailed(f"ffmpeg could not be started for motion analysis: {error}") from error
-    times: queue.Queue[float | None] = queue.Queue()
-    other_lines: deque[str] = deque(maxlen=8)
-
-    def read_log() -> None:
-        for raw in process.stderr:  # type: ignore[union-attr]
-            line = raw.decode("utf-8", "replace").rstrip()
-            match = _PTS_TIME.search(line) if "showinfo" in line else None
-            if match:
-                times.put(float(match.group(1)))
-            elif line and not line.startswith(" "):
-                other_lines.append(line)
-        times.put(None)
-
-    reader = threading.Thread(target=read_log, name="ffmpeg-log", daemon=True)
-    reader.start()
-    frame_bytes = width * height
-    first: float | None = None
-    count = 0
-    try:
-        while True:
-            data = process.stdout.read(frame_bytes)  # type: ignore[union-attr]
-            if len(data) < frame_bytes:
-                break
-            stamp = times.get(timeout=60)
-            if stamp is None:
-                break
-            if not math.isfinite(stamp):
-                continue  # a frame without a presentation time cannot be placed
-            if first is None:
-                first = stamp
-            count += 1
-            yield stamp - first, np.frombuffer(data, np.uint8).reshape(height, width)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        reader.join(timeout=5)
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
-    if count == 0:
-        detail = other_lines[-1] if other_lines else f"ffmpeg exited with {process.returncode}"
-        raise AnalysisFailed(f"no frame could be decoded for motion analysis ({detail})")
-
-
 # --- measuring ------------------------------------------------------------------------------------
 
 
@@ -247,6 +138,7 @@ class MotionSeries:
     after: np.ndarray  # time of the later frame (s)
     area: np.ndarray  # fraction of the frame that changed
     cells: np.ndarray  # (pairs, cells) fraction of each grid cell that changed
+    size: tuple[int, int] = (0, 0)  # the grey frames measured (width, height)
 
     def __len__(self) -> int:
         return len(self.after)
@@ -256,7 +148,7 @@ class ChangeMeter:
     """Change masks of consecutive grey frames, robust to lighting drift, noise and compression."""
 
     def __init__(self, size: tuple[int, int]) -> None:
-        width, height = size
+        width, height = self.size = size
         self.grid = (max(1, round(width / CELL_PX)), max(1, round(height / CELL_PX)))
         self._previous: np.ndarray | None = None
         self._previous_median = 0.0
@@ -295,27 +187,30 @@ def _quantile_u8(image: np.ndarray, q: float) -> float:
     return max(0.0, level - 0.5 + (rank - below) / max(histogram[level], 1.0))
 
 
-def measure_motion(path: str | Path, *, fps: float, size: tuple[int, int], on_frame=None) -> MotionSeries:
-    """The motion series of a whole video, decoded once as a stream."""
-    meter = ChangeMeter(size)
+def measure_motion(path: str | Path, *, fps: float, on_frame=None) -> MotionSeries:
+    """The motion series of a whole video, decoded once as a stream of small grey frames."""
+    meter: ChangeMeter | None = None
     before, after, area, cells = [], [], [], []
     previous_time = None
-    for time, image in iter_grey_frames(path, fps=fps, size=size):
-        measured = meter(image)
+    for frame in iter_frames(path, fps, max_side=ANALYSIS_MAX_SIDE, gray=True):
+        if meter is None:
+            meter = ChangeMeter((frame.image.shape[1], frame.image.shape[0]))
+        measured = meter(frame.image)
         if measured is not None and previous_time is not None:
             before.append(previous_time)
-            after.append(time)
+            after.append(frame.time)
             area.append(measured[0])
             cells.append(measured[1])
-        previous_time = time
+        previous_time = frame.time
         if on_frame is not None:
-            on_frame(time)
-    grid_cells = meter.grid[0] * meter.grid[1]
+            on_frame(frame.time)
+    grid_cells = meter.grid[0] * meter.grid[1] if meter else 1
     return MotionSeries(
         before=np.array(before, dtype=np.float64),
         after=np.array(after, dtype=np.float64),
         area=np.array(area, dtype=np.float32),
         cells=np.array(cells, dtype=np.float32).reshape(-1, grid_cells),
+        size=meter.size if meter else (0, 0),
     )
 
 

@@ -1,0 +1,406 @@
+"""Local engine benchmark → bench/RESULTS.md (section `local-engine`).
+
+1. Speed, end to end: `core.jobs.run_analysis` with the local engine (decode, measure, score, write
+   the rows) on the 5-minute 720p30 clip of `bench/_clips.five_minute_720p`, against a plain
+   `ffmpeg -i clip -f null -` decode of the same file, alternating in the same run (the machine is
+   shared: ratios, medians of REPEATS). Goal: at least 20× realtime. Also timed once: the decoding
+   path not taken (OpenCV full-size BGR frames at 10 fps via `core.video.iter_frames`, shrunk in
+   Python).
+2. Which motion measure: on the test scenes (every `core.samples.SCENES` background, alone and with
+   each scripted event kind), four measures over the same grey 160 px frames at 10 fps — the
+   engine's (frame difference, per-cell baseline), a plain global changed area, dense optical flow
+   (OpenCV DIS, ultrafast preset) and background subtraction (MOG2) — each turned into a robust z
+   per clip. Reported: per scene, how far the weakest event stands above the highest calm moment;
+   how many events one threshold for every video would find without a false alarm; the cost.
+3. Not tuned to one clip: random clips (scene, event, size, frame rate, length, seed) analysed
+   under random window settings; found on time (±0.3 s), found with times off, missed, false.
+
+Run: `.venv/bin/python -m bench.bench_local_engine`
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+
+from bench._clips import OUT, five_minute_720p
+from bench._results import write_section
+from core import samples
+from core.config import Settings
+from core.db import dispose_engines
+from core.engines import local
+from core.jobs import run_analysis
+from core.samples import EVENT_KINDS, SCENES, ScriptedEvent, make_clip
+from core.schema import AnalysisParams
+from core.service import register_video
+from core.video import iter_frames, probe
+
+REPEATS = 3
+GOAL_X_REALTIME = 20.0
+FIVE_MINUTE_TRUTH = [(40.0, 41.5, "collision"), (150.0, 150.6, "burst"), (230.0, 231.2, "fall")]
+SCENE_SECONDS, EVENT_AT = 9.0, 4.0
+EVENT_SECONDS = {"burst": 0.5, "collision": 1.0, "fall": 1.2, "fight": 2.0, "flash": 0.4}
+WARM_UP_SEC = 1.0  # every measure skips the first second (MOG2 needs it to learn the background)
+
+
+def plain_decode_seconds(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], check=True
+    )
+    return time.perf_counter() - started
+
+
+def engine_seconds(path: Path, workdir: Path, run: int) -> tuple[float, dict]:
+    settings = Settings(_env_file=None, storage_dir=workdir / f"run{run}", engine="local", llm_base_url=None)
+    incident_id = register_video(path, settings, AnalysisParams.from_settings(settings, engine="local"))
+    started = time.perf_counter()
+    result = run_analysis(incident_id, settings)
+    elapsed = time.perf_counter() - started
+    dispose_engines()
+    return elapsed, result
+
+
+def opencv_path_seconds(path: Path, size: tuple[int, int]) -> float:
+    started = time.perf_counter()
+    for frame in iter_frames(path, 10.0):
+        cv2.resize(cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
+    return time.perf_counter() - started
+
+
+def speed_section() -> str:
+    clip = five_minute_720p()
+    info = probe(clip)
+    decode, engine, results = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(REPEATS):
+            decode.append(plain_decode_seconds(clip))
+            seconds, result = engine_seconds(clip, Path(tmp), run)
+            engine.append(seconds)
+            results.append(result)
+    scale = local.ANALYSIS_MAX_SIDE / max(info.width, info.height)
+    opencv = opencv_path_seconds(clip, (round(info.width * scale), round(info.height * scale)))
+    decode_s, engine_s = statistics.median(decode), statistics.median(engine)
+    ratios = [e / d for e, d in zip(engine, decode)]
+    x_realtime = info.duration / engine_s
+    events = results[-1]["events"]
+    rows = []
+    for start, end, kind in FIVE_MINUTE_TRUTH:
+        found = [e for e in events if e["start_time"] < end and e["end_time"] > start]
+        rows.append(
+            f"| {kind} {start:.2f}–{end:.2f} | "
+            + (", ".join(f"{e['event_type']} {e['highlight']}" for e in found) or "**missed**")
+            + " |"
+        )
+    extra = [
+        e
+        for e in events
+        if not any(e["start_time"] < end and e["end_time"] > start for start, end, _ in FIVE_MINUTE_TRUTH)
+    ]
+    verdict = "met" if x_realtime >= GOAL_X_REALTIME else "**not met**"
+    return "\n".join(
+        [
+            f"### Speed, end to end ({info.width}x{info.height} @ {info.fps:g} fps, {info.duration:.0f} s, H.264)",
+            "",
+            f"| | seconds (median of {REPEATS}) | × realtime |",
+            "|---|---|---|",
+            f"| plain decode `ffmpeg -i clip -f null -` (baseline) | {decode_s:.2f} | {info.duration / decode_s:.1f} |",
+            f"| **local engine, `run_analysis` end to end** | **{engine_s:.2f}** | **{x_realtime:.1f}** |",
+            (
+                "| decoding path not taken: OpenCV BGR frames at 10 fps, shrunk in Python (once, no analysis) "
+                f"| {opencv:.2f} | {info.duration / opencv:.1f} |"
+            ),
+            "",
+            (
+                f"Engine / plain decode, per run: {', '.join(f'{r:.2f}' for r in ratios)} "
+                f"(median {statistics.median(ratios):.2f}). Goal ≥ {GOAL_X_REALTIME:g}× realtime: {verdict}. "
+                "The engine lets ffmpeg pick about 10 frames a second, skip the in-loop deblocking filter, "
+                "shrink and grey them, so its cost stays near that of a plain decode."
+            ),
+            "",
+            "Events on the clip (scripted truth → found):",
+            "",
+            "| truth | found |",
+            "|---|---|",
+            *rows,
+            "",
+            f"Other events raised: {len(extra)}"
+            + (" (" + ", ".join(f"{e['event_type']} {e['highlight']}" for e in extra) + ")" if extra else "")
+            + ".",
+        ]
+    )
+
+
+# --- which motion measure -------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    name: str
+    floor: float  # the smallest robust spread, in the measure's own unit
+    values: Callable[[list[np.ndarray]], np.ndarray]  # grey frames → one value per frame pair
+
+
+def _engine_values(frames: list[np.ndarray]) -> np.ndarray:
+    meter = local.ChangeMeter(frames[0].shape[::-1])
+    cells = [meter(frame) for frame in frames]
+    series = local.MotionSeries(
+        before=np.zeros(len(frames) - 1),
+        after=np.zeros(len(frames) - 1),
+        area=np.array([c[0] for c in cells[1:]], dtype=np.float32),
+        cells=np.array([c[1] for c in cells[1:]], dtype=np.float32),
+    )
+    return local.score_motion(series).z  # already a robust z
+
+
+def _area_values(frames: list[np.ndarray]) -> np.ndarray:
+    meter = local.ChangeMeter(frames[0].shape[::-1])
+    measured = [meter(frame) for frame in frames][1:]
+    return np.array([m[0] for m in measured])
+
+
+def _flow_values(frames: list[np.ndarray]) -> np.ndarray:
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    values = []
+    for previous, current in itertools.pairwise(frames):
+        field = flow.calc(previous, current, None)
+        values.append(float(np.mean(np.hypot(field[..., 0], field[..., 1]))))
+    return np.array(values)
+
+
+def _mog2_values(frames: list[np.ndarray]) -> np.ndarray:
+    subtractor = cv2.createBackgroundSubtractorMOG2(history=100, varThreshold=16, detectShadows=False)
+    fractions = [float(np.mean(subtractor.apply(frame) > 0)) for frame in frames]
+    return np.array(fractions[1:])
+
+
+MEASURES = [
+    Measure("frame difference, per-cell baseline (the engine)", 0.0, _engine_values),
+    Measure("frame difference, global changed area", 0.003, _area_values),
+    Measure("dense optical flow (DIS ultrafast), mean magnitude", 0.05, _flow_values),
+    Measure("background subtraction (MOG2), foreground area", 0.003, _mog2_values),
+]
+
+
+def _robust_z(values: np.ndarray, floor: float) -> np.ndarray:
+    median = float(np.median(values))
+    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor, 0.1 * abs(median), 1e-9)
+    return (values - median) / spread
+
+
+def _cache_folder(name: str) -> Path:
+    """A folder for generated clips that changes whenever core/samples.py does (no stale clips)."""
+    digest = hashlib.sha256(Path(samples.__file__).read_bytes()).hexdigest()[:10]
+    return OUT / f"{name}_{digest}"
+
+
+def _scene_clips() -> list[tuple[str, Path, tuple[float, float] | None]]:
+    folder = _cache_folder("local_scenes")
+    clips = []
+    for scene, settings in SCENES.items():
+        for kind in (None, *EVENT_KINDS):
+            truth = (EVENT_AT, EVENT_AT + EVENT_SECONDS[kind]) if kind else None
+            path = folder / f"{scene}_{kind or 'none'}.mp4"
+            if not path.exists():
+                events = [ScriptedEvent(*truth, kind)] if kind else []
+                part = path.with_suffix(".part.mp4")
+                make_clip(part, seconds=SCENE_SECONDS, events=events, seed=11, **settings)
+                part.rename(path)
+            clips.append((f"{scene}/{kind or 'none'}", path, truth))
+    return clips
+
+
+def metric_section() -> str:
+    clips = _scene_clips()
+    decoded = {}
+    for name, path, truth in clips:
+        frames = list(iter_frames(path, 10.0, max_side=local.ANALYSIS_MAX_SIDE, gray=True))
+        decoded[name] = (np.array([f.time for f in frames]), [f.image for f in frames], truth)
+    scenes = list(SCENES)
+    lines = [
+        (
+            f"### Which motion measure ({len(clips)} test clips: {len(SCENES)} scenes × (no event + "
+            f"{len(EVENT_KINDS)} event kinds), 320x240 at 25 fps, analysed at 10 fps on 160x120 grey)"
+        ),
+        "",
+        (
+            "Separation per scene: the weakest event's peak z over the highest z of any calm stretch of "
+            "that scene (above 1: one threshold finds every event there without a false alarm)."
+        ),
+        "",
+        "| measure | "
+        + " | ".join(scenes)
+        + " | events above every calm moment of all clips | ms per pair |",
+        "|---|" + "---|" * (len(scenes) + 2),
+    ]
+    separation_rows: dict[str, list[float]] = {}
+    for measure in MEASURES:
+        peaks_in: dict[str, list[float]] = {scene: [] for scene in scenes}
+        calm_peaks: dict[str, list[float]] = {scene: [] for scene in scenes}
+        for name, (times, frames, truth) in decoded.items():
+            scene = name.split("/")[0]
+            values = measure.values(frames)
+            z = values if measure.floor == 0.0 else _robust_z(values, measure.floor)
+            after = times[1:]
+            usable = after >= WARM_UP_SEC
+            if truth:
+                inside = (after > truth[0]) & (after <= truth[1] + 0.1)
+                calm = usable & ~((after > truth[0] - 0.3) & (after <= truth[1] + 0.4))
+                peaks_in[scene].append(float(z[inside].max()))
+            else:
+                calm = usable
+            calm_peaks[scene].append(float(z[calm].max()))
+        separations = [min(peaks_in[scene]) / max(max(calm_peaks[scene]), 1e-9) for scene in scenes]
+        worst_calm = max(max(peaks) for peaks in calm_peaks.values())
+        events = [peak for peaks in peaks_in.values() for peak in peaks]
+        above = sum(peak > worst_calm for peak in events)
+        cost = _cost_ms_per_pair(measure, decoded)
+        separation_rows[measure.name] = separations
+        lines.append(
+            f"| {measure.name} | "
+            + " | ".join(f"{value:.1f}" for value in separations)
+            + f" | {above} / {len(events)} | {cost:.2f} |"
+        )
+    lines += [
+        "",
+        (
+            "Each measure's values per frame pair become a robust z per clip (median and MAD; the "
+            "engine's own z is computed that way after its per-cell step). The last-but-one column is "
+            "the strictest reading: one threshold for every video, set above the highest calm moment "
+            "of all clips. Cost: the measure alone on 160x120 grey frames (decoding excluded), the best "
+            "of three passes."
+        ),
+        "",
+        _per_cell_verdict(scenes, *(separation_rows[measure.name] for measure in MEASURES[:2])),
+    ]
+    return "\n".join(lines)
+
+
+def _per_cell_verdict(scenes: list[str], per_cell: list[float], global_area: list[float]) -> str:
+    better = [
+        f"{scene} ({a:.1f} vs {b:.1f})" for scene, a, b in zip(scenes, per_cell, global_area) if a > 1.1 * b
+    ]
+    worse = [
+        f"{scene} ({a:.1f} vs {b:.1f})" for scene, a, b in zip(scenes, per_cell, global_area) if b > 1.1 * a
+    ]
+    return (
+        "Per-cell baseline against the plain global area: clearly better in "
+        + (", ".join(better) or "no scene")
+        + "; clearly worse in "
+        + (", ".join(worse) or "no scene")
+        + "; within 10 % elsewhere. Optical flow and background subtraction separate far less: "
+        "lighting drift, noise and compression move them as much as the events do."
+    )
+
+
+def _cost_ms_per_pair(measure: Measure, decoded: dict) -> float:
+    best = float("inf")
+    pairs = sum(len(frames) - 1 for _, frames, _ in decoded.values())
+    for _ in range(3):
+        started = time.perf_counter()
+        for _, frames, _ in decoded.values():
+            measure.values(frames)
+        best = min(best, time.perf_counter() - started)
+    return 1000 * best / pairs
+
+
+SWEEP_CLIPS = 60
+SWEEP_SEED = 90210  # held out: the thresholds were chosen on other random clips (seed 2024)
+SWEEP_EVENT_SECONDS = {"burst": (0.3, 1.0), "collision": (0.8, 1.5), "fall": (0.8, 1.5),
+                       "fight": (1.5, 3.0), "flash": (0.3, 0.6)}  # fmt: skip
+TOLERANCE_SEC = 0.3
+
+
+def sweep_section() -> str:
+    """Random clips (scene, event, size, frame rate, length, seed) under random window settings,
+    through the engine's own steps: found on time, found with times off, missed, false events."""
+    folder = _cache_folder("local_sweep")
+    draw = random.Random(SWEEP_SEED)
+    by_scene: dict[str, dict[str, int]] = {}
+    for index in range(SWEEP_CLIPS):
+        scene, kind = draw.choice(list(SCENES)), draw.choice([None, None, *EVENT_KINDS])
+        size = draw.choice([(320, 240), (480, 270), (640, 360), (352, 288)])
+        fps, seconds, seed = draw.choice([15, 25, 30]), draw.choice([6, 8, 10, 12]), draw.randrange(1000)
+        window_sec, target_fps = draw.choice([1.0, 1.5, 3.0]), draw.choice([5, 10, 15])
+        truth = None
+        if kind:
+            length = draw.uniform(*SWEEP_EVENT_SECONDS[kind])
+            start = round(draw.uniform(1.0, seconds - length - 1.0), 2)
+            truth = (start, round(start + length, 2))
+        path = folder / f"{index:03d}_{scene}_{kind or 'none'}.mp4"
+        if not path.exists():
+            part = path.with_suffix(".part.mp4")
+            events = [ScriptedEvent(*truth, kind)] if truth else []
+            make_clip(part, seconds=seconds, fps=fps, size=size, events=events, seed=seed, **SCENES[scene])
+            part.rename(path)
+        info = probe(path)
+        series = local.measure_motion(path, fps=local.analysis_fps(target_fps, info.fps))
+        _, events = local.flag_windows(local.score_motion(series), info.duration, window_sec)
+        row = by_scene.setdefault(
+            scene, dict.fromkeys(("clips", "events", "on time", "off", "missed", "false"), 0)
+        )
+        row["clips"] += 1
+        hits = [e for e in events if truth and e.start_time < truth[1] + 0.2 and e.end_time > truth[0] - 0.2]
+        row["false"] += len(events) - len(hits)
+        if truth:
+            row["events"] += 1
+            on_time = len(hits) == 1 and all(
+                abs(a - b) <= TOLERANCE_SEC for a, b in zip((hits[0].start_time, hits[0].end_time), truth)
+            )
+            row["on time" if on_time else "off" if hits else "missed"] += 1
+    total = {key: sum(row[key] for row in by_scene.values()) for key in next(iter(by_scene.values()))}
+    lines = [
+        f"### Not tuned to one clip: {SWEEP_CLIPS} random clips",
+        "",
+        (
+            "Scene and event kind, 320x240 to 640x360, 15/25/30 fps, 6–12 s, random seeds and event times; "
+            "analysed with window 1.0/1.5/3.0 s and target 5/10/15 fps, drawn at random (seed "
+            f"{SWEEP_SEED}). Held out: the engine's thresholds were chosen on 210 other random clips."
+        ),
+        "",
+        (
+            f"| scene | clips | events | found, times within ±{TOLERANCE_SEC:g} s | found, times off | missed "
+            "| false events |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for scene, row in sorted(by_scene.items()) + [("**all**", total)]:
+        lines.append(
+            f"| {scene} | {row['clips']} | {row['events']} | {row['on time']} | {row['off']} | {row['missed']} "
+            f"| {row['false']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    started = time.perf_counter()
+    speed = speed_section()
+    metric = metric_section()
+    sweep = sweep_section()
+    write_section(
+        "local-engine",
+        "## Local engine (`bench/bench_local_engine.py`)\n\n"
+        + speed
+        + "\n\n"
+        + metric
+        + "\n\n"
+        + sweep
+        + f"\n\n_Bench wall time {time.perf_counter() - started:.0f} s (clips cached under bench/out/)._",
+    )
+    print(speed, metric, sweep, sep="\n\n")
+
+
+if __name__ == "__main__":
+    main()
