@@ -166,7 +166,7 @@ def test_times_come_from_presentation_times_on_a_variable_rate_clip(tmp_path, se
 
 def synthetic_series(bumps, *, pairs=300, fps=10.0, cells=48, seed=0):
     """A calm video (a little change everywhere) with `bumps`: (first pair, pair count, changed
-    fraction of cell 0) added on top."""
+    fraction of the first four cells) on top."""
     rng = np.random.default_rng(seed)
     values = np.clip(rng.normal(0.01, 0.004, size=(pairs, cells)), 0, 1).astype(np.float32)
     for first, count, fraction in bumps:
