@@ -139,6 +139,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 versions=versions,
             )
             engine = _choose_engine(params, settings, log)
+            ctx.set_versions(*engine.versions())
             log("start", f"analysis started with the {engine.name} engine, parameters {params.model_dump()}")
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)

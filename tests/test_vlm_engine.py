@@ -143,9 +143,8 @@ def test_pass_1_times_come_from_the_frames(tmp_path, server, vlm_clips):
         assert len(request.labels) == 5 and request.labels[0].startswith("Frame 1, t=")
         assert all(max(size) <= 224 for size in request.image_sizes)
 
-    # Model and prompt versions on every log row the engine wrote; per-pass figures.
-    engine_rows = [row for row in run.logs if row[1] not in ("start",)]
-    assert engine_rows and all(row[3] == server.model and row[4] == PROMPT_VERSION for row in engine_rows)
+    # Model and prompt versions on every log row, the job's "start" and "done" included; per-pass figures.
+    assert run.logs and all(row[3] == server.model and row[4] == PROMPT_VERSION for row in run.logs)
     assert run.incident["model_version"] == server.model
     assert any("pass 1 (" in row[2] and "4 requests" in row[2] and "prompt +" in row[2] for row in run.logs)
 

@@ -60,6 +60,10 @@ class AnalysisEngine(ABC):
         """Raise `EngineUnavailable` when the engine cannot run at all (e.g. no model server)."""
 
     @abstractmethod
+    def versions(self) -> tuple[str, str]:
+        """(model version, prompt version), known once `check()` has passed: every log row carries them."""
+
+    @abstractmethod
     def analyze(self, ctx: RunContext) -> EngineOutcome:
         """Analyse the video in `ctx`; raise `AnalysisFailed` with a reason a person can act on."""
 

@@ -72,9 +72,12 @@ VOCABULARY = {
 class LocalEngine(AnalysisEngine):
     name = "local"
 
+    def versions(self) -> tuple[str, str]:
+        return MODEL_VERSION, "n/a"
+
     def analyze(self, ctx: RunContext) -> EngineOutcome:
         params, video = ctx.params, ctx.video
-        ctx.set_versions(MODEL_VERSION, "n/a")
+        ctx.set_versions(*self.versions())
         fps = analysis_fps(params.target_fps, video.fps)
         total = len(window_starts(video.duration, params.window_sec, params.window_sec))
 

@@ -396,14 +396,17 @@ class VLMEngine(AnalysisEngine):
         else:
             raise EngineUnavailable(f"the model server at {mask_url(settings.llm_base_url)} serves no model")
 
+    def versions(self) -> tuple[str, str]:
+        if self._model is None:
+            self.check()
+        assert self._model is not None
+        return self._model, PROMPT_VERSION
+
     # -- the analysis
 
     def analyze(self, ctx: RunContext) -> EngineOutcome:
-        if self._model is None:
-            self.check()
-        model = self._model
-        assert model is not None
-        ctx.set_versions(model, PROMPT_VERSION)
+        model, _ = self.versions()
+        ctx.set_versions(*self.versions())
         settings, params, video = self.settings, ctx.params, ctx.video
         if self._model_note:
             ctx.log("model", self._model_note, "WARNING")
