@@ -21,22 +21,16 @@ from core.schema import (
 from core.storage import StoredVideo
 
 
-def create_incident(
-    *, session: Session, video: StoredVideo, params: AnalysisParams, run_of_id: int | None = None
-) -> Incident:
-    info = video.info
+_FILE_FACTS = (
+    "original_name", "stored_name", "sha256", "size_bytes",
+    "duration", "width", "height", "fps", "frame_count", "codec",
+)  # fmt: skip
+
+
+def _new_run(session: Session, params: AnalysisParams, run_of_id: int | None, **file_facts) -> Incident:
     incident = Incident(
+        **file_facts,
         run_of_id=run_of_id,
-        original_name=video.original_name,
-        stored_name=video.stored_name,
-        sha256=video.sha256,
-        size_bytes=video.size_bytes,
-        duration=info.duration,
-        width=info.width,
-        height=info.height,
-        fps=info.fps,
-        frame_count=info.frame_count,
-        codec=info.codec,
         status=Status.SAVED,
         progress=0.0,
         stage="saved",
@@ -49,36 +43,22 @@ def create_incident(
     return incident
 
 
+def create_incident(
+    *, session: Session, video: StoredVideo, params: AnalysisParams, run_of_id: int | None = None
+) -> Incident:
+    info = video.info
+    return _new_run(
+        session, params, run_of_id,
+        original_name=video.original_name, stored_name=video.stored_name, sha256=video.sha256,
+        size_bytes=video.size_bytes, duration=info.duration, width=info.width, height=info.height,
+        fps=info.fps, frame_count=info.frame_count, codec=info.codec,
+    )  # fmt: skip
+
+
 def create_rerun(*, session: Session, incident: Incident, params: AnalysisParams) -> Incident:
     """A new run of the same stored video with other parameters."""
-    root_id = incident.run_of_id or incident.id
-    clone = Incident(
-        **{
-            column: getattr(incident, column)
-            for column in (
-                "original_name",
-                "stored_name",
-                "sha256",
-                "size_bytes",
-                "duration",
-                "width",
-                "height",
-                "fps",
-                "frame_count",
-                "codec",
-            )
-        },
-        run_of_id=root_id,
-        status=Status.SAVED,
-        progress=0.0,
-        stage="saved",
-        requested_domain=params.domain,
-        requested_engine=params.engine,
-        params=params.model_dump(),
-    )
-    session.add(clone)
-    session.flush()
-    return clone
+    facts = {column: getattr(incident, column) for column in _FILE_FACTS}
+    return _new_run(session, params, incident.run_of_id or incident.id, **facts)
 
 
 def get_incident(session: Session, incident_id: int) -> Incident | None:
