@@ -1,10 +1,16 @@
 """Peak memory benchmark → bench/RESULTS.md (section `memory`).
 
-`python -m core analyze CLIP --engine local` end to end (store the upload: copy, hash and probe;
-analyse; write the rows) in a subprocess, on generated 1080p30 clips of 10 and 60 minutes
-(`bench/_clips.long_1080p`). The process tree's resident memory is polled from /proc every
-POLL_SEC: the Python process, the ffmpeg processes it starts, and their sum. Goal: peak RSS under
-1 GB and flat — the same at 60 minutes of video as at 10, and not rising during the hour.
+1. `python -m core analyze CLIP --engine local` end to end (store the upload: copy, hash and probe;
+   analyse; write the rows) in a subprocess, on generated 1080p30 clips of 10 and 60 minutes
+   (`bench/_clips.long_1080p`).
+2. The sampler alone, as the VLM engine uses it: `core.video.iter_windows` (1.5 s windows, 10 fps,
+   5 frames per window, frames shrunk by the decoder to 448 px) over the same clips, in a
+   subprocess that also reports the number of windows and frames and the last frame's time (an
+   hour of 30 fps video must end at 3599.9 s exactly: no drift).
+
+The process tree's resident memory is polled from /proc every POLL_SEC: the Python process, the
+ffmpeg processes it starts, and their sum. Goal: peak RSS under 1 GB and flat — the same at 60
+minutes of video as at 10, and not rising during the hour.
 
 Run: `.venv/bin/python -m bench.bench_memory [--minutes 10 60]`
 """
@@ -43,10 +49,12 @@ class Sample:
 
 @dataclass
 class Run:
+    what: str
     minutes: int
     wall: float
     exit_code: int
-    events: int
+    output: str
+    error: str
     samples: list[Sample] = field(default_factory=list)
 
     def peak(self, attribute: str) -> int:
@@ -88,79 +96,124 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def watch(what: str, minutes: int, command: list[str], env: dict[str, str]) -> Run:
+    """Run `command`, polling the RSS of it and its descendants until it exits."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        samples = []
+        while process.poll() is None:
+            children = _descendants(process.pid)
+            samples.append(Sample(time.monotonic() - started, _rss(process.pid), sum(_rss(p) for p in children)))
+            time.sleep(POLL_SEC)
+        wall = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        run = Run(what, minutes, wall, process.returncode, out.read(), err.read(), samples)
+    status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error.strip()[-300:]}"
+    print(
+        f"{what}, {minutes} min: {status}, {wall:.0f} s, peak python {run.peak('python_rss') / MB:.0f} MB, "
+        f"ffmpeg {run.peak('ffmpeg_rss') / MB:.0f} MB, total {run.peak('total') / MB:.0f} MB",
+        flush=True,
+    )
+    return run
+
+
 def analyse(clip: Path, minutes: int) -> Run:
     with tempfile.TemporaryDirectory(dir=OUT, prefix="memory-") as storage:
         env = {**os.environ, "STORAGE_DIR": storage, "ENGINE": "local", "LLM_BASE_URL": "", "MAX_UPLOAD_MB": "4096"}
         env.pop("DATABASE_URL", None)
-        out_path = Path(storage) / "result.json"
-        with open(out_path, "w") as out:
-            started = time.monotonic()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "core", "analyze", str(clip), "--engine", "local", "--json", "--quiet"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            samples = []
-            while process.poll() is None:
-                children = _descendants(process.pid)
-                samples.append(
-                    Sample(time.monotonic() - started, _rss(process.pid), sum(_rss(pid) for pid in children))
-                )
-                time.sleep(POLL_SEC)
-            wall = time.monotonic() - started
-            error = process.stderr.read()
-        if process.returncode != 0:
-            print(f"analysis of {clip.name} failed (exit {process.returncode}): {error.strip()}", file=sys.stderr)
-            events = 0
-        else:
-            events = len(json.loads(out_path.read_text())["events"])
-    return Run(minutes, wall, process.returncode, events, samples)
+        command = [sys.executable, "-m", "core", "analyze", str(clip), "--engine", "local", "--json", "--quiet"]
+        return watch("analyze (local engine)", minutes, command, env)
+
+
+def sample(clip: Path, minutes: int) -> Run:
+    command = [sys.executable, "-m", "bench.bench_memory", "--sample-windows", str(clip)]
+    return watch("iter_windows, 448 px", minutes, command, dict(os.environ))
+
+
+def sample_windows(clip: str) -> None:
+    """(The subprocess of `sample`.) Every window of the clip as the VLM engine asks for them."""
+    from core.video import iter_windows, probe
+
+    info = probe(clip)
+    windows = frames = 0
+    last_time = 0.0
+    for window in iter_windows(
+        clip, duration=info.duration, window_sec=1.5, target_fps=10, frames_per_window=5, max_side=448
+    ):
+        windows += 1
+        frames += len(window.frames)
+        last_time = window.frames[-1].time if window.frames else last_time
+    print(json.dumps({"windows": windows, "frames": frames, "last_time": last_time, "duration": info.duration}))
 
 
 def _largest_child() -> int:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux reports KiB
 
 
+def _row(run: Run) -> str:
+    if run.exit_code != 0:
+        result = f"exit {run.exit_code}"
+    elif run.what.startswith("analyze"):
+        result = f"done, {len(json.loads(run.output)['events'])} event(s)"
+    else:
+        facts = json.loads(run.output)
+        result = f"{facts['windows']:,} windows, {facts['frames']:,} frames, last at {facts['last_time']:.3f} s"
+    return (
+        f"| {run.what} | {run.minutes} min | {run.peak('python_rss') / MB:.0f} MB | {run.peak('ffmpeg_rss') / MB:.0f} MB "
+        f"| **{run.peak('total') / MB:.0f} MB** | {run.wall:.0f} s ({run.minutes * 60 / run.wall:.1f}× realtime) | {result} |"
+    )
+
+
+def _flatness(runs: list[Run], what: str) -> str:
+    mine = sorted((r for r in runs if r.what == what), key=lambda r: r.minutes)
+    if len(mine) < 2:
+        return ""
+    short, long_ = mine[0], mine[-1]
+    during = " → ".join(f"{long_.python_rss_at(f) / MB:.0f}" for f in (0.25, 0.5, 0.75, 0.95))
+    return (
+        f"- {what}: Python peak {short.peak('python_rss') / MB:.0f} MB at {short.minutes} min of video, "
+        f"{long_.peak('python_rss') / MB:.0f} MB at {long_.minutes} min; during the {long_.minutes}-minute run "
+        f"(25 / 50 / 75 / 95 % of its wall time) {during} MB."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=int, nargs="+", default=[10, 60])
-    minutes_list = parser.parse_args().minutes
+    parser.add_argument("--sample-windows", metavar="CLIP", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sample_windows:
+        sample_windows(args.sample_windows)
+        return
     runs = []
-    for minutes in minutes_list:
+    for minutes in args.minutes:
         clip = long_1080p(minutes)
-        print(f"analysing {clip.name} …", flush=True)
-        run = analyse(clip, minutes)
-        print(
-            f"{minutes} min: exit {run.exit_code}, {run.wall:.0f} s, peak python {run.peak('python_rss') / MB:.0f} MB, "
-            f"ffmpeg {run.peak('ffmpeg_rss') / MB:.0f} MB, total {run.peak('total') / MB:.0f} MB",
-            flush=True,
-        )
-        runs.append(run)
+        runs.append(analyse(clip, minutes))
+        runs.append(sample(clip, minutes))
 
-    rows = [
-        f"| {r.minutes} min ({r.minutes * 60 * 30:,} frames) | {r.peak('python_rss') / MB:.0f} MB "
-        f"| {r.peak('ffmpeg_rss') / MB:.0f} MB | **{r.peak('total') / MB:.0f} MB** "
-        f"| {r.wall:.0f} s ({r.minutes * 60 / r.wall:.1f}× realtime) "
-        f"| {'ok' if r.exit_code == 0 else f'exit {r.exit_code}'}, {r.events} event(s) |"
-        for r in runs
-    ]
-    longest = max(runs, key=lambda r: r.minutes)
-    quarters = " → ".join(f"{longest.python_rss_at(f) / MB:.0f}" for f in (0.25, 0.5, 0.75, 0.95))
     peak_total = max(r.peak("total") for r in runs)
-    flat = max(r.peak("python_rss") for r in runs) / max(1, min(r.peak("python_rss") for r in runs))
-    verdict = "meets" if peak_total < 1024 * MB and flat < 1.25 else "misses"
+    flat_lines = [line for what in dict.fromkeys(r.what for r in runs) if (line := _flatness(runs, what))]
     markdown = f"""## Peak memory (`bench/bench_memory.py`)
 
-`python -m core analyze CLIP --engine local --json` end to end (upload copied, hashed and probed,
-local engine, rows written) on generated 1080p30 H.264 clips; the process tree's RSS polled from
-/proc every {POLL_SEC} s. Goal: peak under 1 GB and flat.
+Generated 1080p30 H.264 clips; the process tree's RSS polled from /proc every {POLL_SEC} s. Goal: peak
+under 1 GB and flat.
 
-| video | Python process peak | ffmpeg peak | tree peak | wall | result |
-|---|---:|---:|---:|---:|---|
-{chr(10).join(rows)}
+- **analyze (local engine)**: `python -m core analyze CLIP --engine local --json`, end to end
+  (upload copied, hashed and probed; local engine; rows written).
+- **iter_windows, 448 px**: `core.video.iter_windows` as the VLM engine uses it (1.5 s windows,
+  10 fps, 5 frames per window), frames shrunk by the decoder to 448 px; the last sampled frame's
+  time shows whether an hour of timestamps drifted.
 
-Python process RSS during the {longest.minutes}-minute run at 25 / 50 / 75 / 95 % of its wall time:
-{quarters} MB. Largest single process of all runs (getrusage, not polled): {_largest_child() / MB:.0f} MB.
-Peak of the tree {peak_total / MB:.0f} MB; Python peak at the longest ÷ shortest video {flat:.2f}: {verdict} the goal.
+| run | video | Python peak | ffmpeg peak | tree peak | wall | result |
+|---|---|---:|---:|---:|---:|---|
+{chr(10).join(_row(r) for r in runs)}
+
+{chr(10).join(flat_lines)}
+
+Largest single process of all runs (getrusage, not polled): {_largest_child() / MB:.0f} MB. Tree peak
+over all runs {peak_total / MB:.0f} MB: {"under" if peak_total < 1024 * MB else "OVER"} the 1 GB goal.
 
 Load average at the end: {os.getloadavg()[0]:.1f} (2 CPUs, shared with other work)."""
     write_section("memory", markdown)
