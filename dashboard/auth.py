@@ -14,25 +14,10 @@ import time
 import streamlit as st
 
 from core.config import Settings
-from dashboard.i18n import lang
+from dashboard.i18n import t
 
 _SIGNED_IN = "sigma.auth.signed_in"
 _WRONG_GUESS_DELAY_SEC = 1.0
-
-_TEXT = {
-    "title": {"en": "Sigma", "ru": "Sigma"},
-    "prompt": {
-        "en": "This Sigma server is shared: enter its password to continue.",
-        "ru": "Этот сервер Sigma общий: введите пароль, чтобы продолжить.",
-    },
-    "password": {"en": "Password", "ru": "Пароль"},
-    "sign_in": {"en": "Sign in", "ru": "Войти"},
-    "wrong": {"en": "Wrong password.", "ru": "Неверный пароль."},
-}
-
-
-def _t(key: str) -> str:
-    return _TEXT[key][lang()]
 
 
 def password_matches(given: str, expected: str) -> bool:
@@ -44,15 +29,15 @@ def require_password(settings: Settings) -> None:
     """Show a password form and stop the page until the right password is entered (no-op without APP_PASSWORD)."""
     if not settings.app_password or st.session_state.get(_SIGNED_IN):
         return
-    st.title(_t("title"))
-    st.write(_t("prompt"))
+    st.title(t("auth.title"))
+    st.write(t("auth.prompt"))
     with st.form("sigma-sign-in"):
-        given = st.text_input(_t("password"), type="password")
-        submitted = st.form_submit_button(_t("sign_in"), type="primary")
+        given = st.text_input(t("auth.password"), type="password")
+        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if submitted:
         if password_matches(given, settings.app_password):
             st.session_state[_SIGNED_IN] = True
             st.rerun()
         time.sleep(_WRONG_GUESS_DELAY_SEC)
-        st.error(_t("wrong"))
+        st.error(t("auth.wrong"))
     st.stop()

@@ -18,37 +18,10 @@ import streamlit as st
 from core.export import MEDIA_TYPES, export, file_name
 from core.models import Incident
 from core.report import build_report
-from dashboard.i18n import lang
+from dashboard.i18n import lang, t
 from dashboard.resources import session, settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-_TEXT = {
-    "json": {"en": "Result JSON", "ru": "Результат JSON"},
-    "csv": {"en": "Events CSV", "ru": "События CSV"},
-    "vtt": {"en": "Captions WebVTT", "ru": "Субтитры WebVTT"},
-    "docx": {"en": "Report DOCX", "ru": "Отчёт DOCX"},
-    "json.help": {
-        "en": "The analysis result exactly as `python -m core analyze --json` prints it.",
-        "ru": "Результат анализа в точности как печатает `python -m core analyze --json`.",
-    },
-    "csv.help": {
-        "en": "One row per event: type, times, confidence, description, review.",
-        "ru": "Строка на событие: тип, время, уверенность, описание, проверка.",
-    },
-    "vtt.help": {
-        "en": "One caption per event, for any video player.",
-        "ru": "Субтитр на каждое событие — для любого видеоплеера.",
-    },
-    "docx.help": {
-        "en": "Summary, video and analysis facts, events, a keyframe per event, timeline, storyboard and log.",
-        "ru": "Итог, сведения о видео и анализе, события, кадр каждого события, шкала времени, раскадровка, журнал.",
-    },
-}
-
-
-def _t(key: str) -> str:
-    return _TEXT[key][lang()]
 
 
 def subtitles(incident_id: int) -> str | None:
@@ -60,30 +33,34 @@ def subtitles(incident_id: int) -> str | None:
 
 def download_buttons(incident: Incident) -> None:
     """One button per format, side by side."""
+    buttons = {  # format: (label, help, icon)
+        "json": (t("download.json"), t("download.json_help"), ":material/data_object:"),
+        "csv": (t("download.csv"), t("download.csv_help"), ":material/table:"),
+        "vtt": (t("download.vtt"), t("download.vtt_help"), ":material/subtitles:"),
+    }
     with session() as opened:
-        contents = {fmt: export(opened, incident.id, fmt) for fmt in ("json", "csv", "vtt")}
-    icons = {"json": ":material/data_object:", "csv": ":material/table:", "vtt": ":material/subtitles:"}
+        contents = {fmt: export(opened, incident.id, fmt) for fmt in buttons}
     columns = st.columns(4)
-    for column, fmt in zip(columns, ("json", "csv", "vtt")):
+    for column, (fmt, (label, help_text, icon)) in zip(columns, buttons.items()):
         column.download_button(
-            _t(fmt),
+            label,
             contents[fmt].encode("utf-8-sig" if fmt == "csv" else "utf-8"),  # BOM: Excel reads Cyrillic right
             file_name=file_name(incident, fmt),
             mime=MEDIA_TYPES[fmt],
-            icon=icons[fmt],
-            help=_t(f"{fmt}.help"),
+            icon=icon,
+            help=help_text,
             on_click="ignore",
             key=f"sigma.download.{fmt}.{incident.id}",
             width="stretch",
         )
     viewer_lang = lang()
     columns[3].download_button(
-        _t("docx"),
+        t("download.docx"),
         partial(build_report, incident.id, settings(), lang=viewer_lang),
         file_name=file_name(incident, "docx").replace(".docx", f"-{viewer_lang}.docx"),
         mime=DOCX_MEDIA_TYPE,
         icon=":material/description:",
-        help=_t("docx.help"),
+        help=t("download.docx_help"),
         on_click="ignore",
         key=f"sigma.download.docx.{incident.id}.{viewer_lang}",
         width="stretch",

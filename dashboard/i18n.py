@@ -503,4 +503,84 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("about.local_engine", "Sigma local engine", "Локальный движок Sigma"),
     ("about.component", "Component", "Компонент"),
     ("about.version", "Version", "Версия"),
+    # search and "ask the model" (dashboard/search_panel.py)
+    ("search.label", "Search the storyboard and events", "Поиск по раскадровке и событиям"),
+    ("search.label_all", "Search all incidents", "Поиск по всем инцидентам"),
+    (
+        "search.placeholder",
+        'e.g. collision, драка, "red car"',
+        'например: ДТП, драка, fight, "красная машина"',
+    ),
+    ("search.count", "{n} hit(s)", "Найдено: {n}"),
+    ("search.types", "Also matched event types: {types}", "Найдены также типы событий: {types}"),
+    (
+        "search.partial",
+        "No place has every word; showing places with some of them.",
+        "Нет мест со всеми словами; показаны места, где есть часть слов.",
+    ),
+    ("search.none", "Nothing found for «{query}».", "По запросу «{query}» ничего не найдено."),
+    ("search.window", "window", "окно"),
+    ("search.event", "event", "событие"),
+    ("search.score", "score {score:.2f}", "оценка {score:.2f}"),
+    ("search.play", "Play from {time}", "Смотреть с {time}"),
+    ("search.open", "Open incident #{id} at {time}", "Открыть инцидент №{id} на {time}"),
+    ("ask.label", "Ask the model about this video", "Спросить модель об этом видео"),
+    ("ask.placeholder", "e.g. When does the white car appear?", "например: когда появляется белая машина?"),
+    ("ask.submit", "Ask", "Спросить"),
+    ("ask.thinking", "The model is reading the storyboard…", "Модель читает раскадровку…"),
+    (
+        "ask.no_server",
+        (
+            "Asking the model needs a model server: set LLM_BASE_URL (an OpenAI-compatible API such as vLLM). "
+            "Search works without one."
+        ),
+        (
+            "Чтобы спрашивать модель, нужен сервер модели: задайте LLM_BASE_URL (API, совместимый с OpenAI, "
+            "например vLLM). Поиск работает и без него."
+        ),
+    ),
+    ("ask.failed", "The model could not answer: {reason}", "Модель не смогла ответить: {reason}"),
+    ("ask.sources", "Windows the answer relies on:", "Окна, на которые опирается ответ:"),
+    ("ask.no_sources", "The answer cites no window.", "Ответ не ссылается ни на одно окно."),
+    (
+        "ask.selection",
+        "The model saw {sent} of {total} windows (those closest to the question).",
+        "Модель видела {sent} из {total} окон (ближайшие к вопросу).",
+    ),
+    ("ask.model", "Answered by {model}", "Ответила модель {model}"),
+    # downloads (dashboard/downloads.py)
+    ("download.json", "Result JSON", "Результат JSON"),
+    (
+        "download.json_help",
+        "The analysis result exactly as `python -m core analyze --json` prints it.",
+        "Результат анализа в точности как печатает `python -m core analyze --json`.",
+    ),
+    ("download.csv", "Events CSV", "События CSV"),
+    (
+        "download.csv_help",
+        "One row per event: type, times, confidence, description, review.",
+        "Строка на событие: тип, время, уверенность, описание, проверка.",
+    ),
+    ("download.vtt", "Captions WebVTT", "Субтитры WebVTT"),
+    (
+        "download.vtt_help",
+        "One caption per event, for any video player.",
+        "Субтитр на каждое событие — для любого видеоплеера.",
+    ),
+    ("download.docx", "Report DOCX", "Отчёт DOCX"),
+    (
+        "download.docx_help",
+        "Summary, video and analysis facts, events, a keyframe per event, timeline, storyboard and log.",
+        "Итог, сведения о видео и анализе, события, кадр каждого события, шкала времени, раскадровка, журнал.",
+    ),
+    # password gate (dashboard/auth.py)
+    ("auth.title", "Sigma", "Sigma"),
+    (
+        "auth.prompt",
+        "This Sigma server is shared: enter its password to continue.",
+        "Этот сервер Sigma общий: введите пароль, чтобы продолжить.",
+    ),
+    ("auth.password", "Password", "Пароль"),
+    ("auth.sign_in", "Sign in", "Войти"),
+    ("auth.wrong", "Wrong password.", "Неверный пароль."),
 )
