@@ -36,8 +36,11 @@ def _cached(path: Path, make: Callable[[Path], object]) -> Path:
 
 def five_minute_720p() -> Path:
     """5 minutes of 720p30 H.264: textured scene, noise, drift, steady traffic and a few incidents."""
-    events = [ScriptedEvent(40.0, 41.5, "collision"), ScriptedEvent(150.0, 150.6, "burst"),
-              ScriptedEvent(230.0, 231.2, "fall")]
+    events = [
+        ScriptedEvent(40.0, 41.5, "collision"),
+        ScriptedEvent(150.0, 150.6, "burst"),
+        ScriptedEvent(230.0, 231.2, "fall"),
+    ]
     return _cached(
         OUT / "clip_5min_720p30.mp4",
         lambda part: make_clip(part, seconds=300, fps=30, size=(1280, 720), events=events),
@@ -55,8 +58,21 @@ def long_1080p(minutes: int) -> Path:
         segment = _segment_1080p()
         listing = part.with_suffix(".txt")
         listing.write_text(f"file '{segment.name}'\n" * math.ceil(minutes / _SEGMENT_MINUTES))
-        _ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-t", str(minutes * 60),
-                "-c", "copy", "-movflags", "+faststart", str(part))
+        _ffmpeg(
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-t",
+            str(minutes * 60),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(part),
+        )
         listing.unlink()
 
     return _cached(OUT / f"clip_{minutes}min_1080p30.mp4", make)
@@ -66,9 +82,21 @@ def _segment_1080p() -> Path:
     return _cached(
         OUT / f"segment_{_SEGMENT_MINUTES}min_1080p30.mp4",
         lambda part: _ffmpeg(
-            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={_SEGMENT_MINUTES * 60}",
-            "-vf", "noise=alls=4:allf=t", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28",
-            "-pix_fmt", "yuv420p", str(part),
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1920x1080:rate=30:duration={_SEGMENT_MINUTES * 60}",
+            "-vf",
+            "noise=alls=4:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "28",
+            "-pix_fmt",
+            "yuv420p",
+            str(part),
         ),
     )
 

@@ -104,7 +104,9 @@ def watch(what: str, minutes: int, command: list[str], env: dict[str, str]) -> R
         samples = []
         while process.poll() is None:
             children = _descendants(process.pid)
-            samples.append(Sample(time.monotonic() - started, _rss(process.pid), sum(_rss(p) for p in children)))
+            samples.append(
+                Sample(time.monotonic() - started, _rss(process.pid), sum(_rss(p) for p in children))
+            )
             time.sleep(POLL_SEC)
         wall = time.monotonic() - started
         out.seek(0)
@@ -121,9 +123,25 @@ def watch(what: str, minutes: int, command: list[str], env: dict[str, str]) -> R
 
 def analyse(clip: Path, minutes: int) -> Run:
     with tempfile.TemporaryDirectory(dir=OUT, prefix="memory-") as storage:
-        env = {**os.environ, "STORAGE_DIR": storage, "ENGINE": "local", "LLM_BASE_URL": "", "MAX_UPLOAD_MB": "4096"}
+        env = {
+            **os.environ,
+            "STORAGE_DIR": storage,
+            "ENGINE": "local",
+            "LLM_BASE_URL": "",
+            "MAX_UPLOAD_MB": "4096",
+        }
         env.pop("DATABASE_URL", None)
-        command = [sys.executable, "-m", "core", "analyze", str(clip), "--engine", "local", "--json", "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "core",
+            "analyze",
+            str(clip),
+            "--engine",
+            "local",
+            "--json",
+            "--quiet",
+        ]
         return watch("analyze (local engine)", minutes, command, env)
 
 
@@ -145,7 +163,9 @@ def sample_windows(clip: str) -> None:
         windows += 1
         frames += len(window.frames)
         last_time = window.frames[-1].time if window.frames else last_time
-    print(json.dumps({"windows": windows, "frames": frames, "last_time": last_time, "duration": info.duration}))
+    print(
+        json.dumps({"windows": windows, "frames": frames, "last_time": last_time, "duration": info.duration})
+    )
 
 
 def _largest_child() -> int:
@@ -159,7 +179,9 @@ def _row(run: Run) -> str:
         result = f"done, {len(json.loads(run.output)['events'])} event(s)"
     else:
         facts = json.loads(run.output)
-        result = f"{facts['windows']:,} windows, {facts['frames']:,} frames, last at {facts['last_time']:.3f} s"
+        result = (
+            f"{facts['windows']:,} windows, {facts['frames']:,} frames, last at {facts['last_time']:.3f} s"
+        )
     return (
         f"| {run.what} | {run.minutes} min | {run.peak('python_rss') / MB:.0f} MB | {run.peak('ffmpeg_rss') / MB:.0f} MB "
         f"| **{run.peak('total') / MB:.0f} MB** | {run.wall:.0f} s ({run.minutes * 60 / run.wall:.1f}× realtime) | {result} |"

@@ -93,7 +93,18 @@ def cases(path) -> list[Case]:
 
 
 def _null_decode(path) -> int:
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "null", "-"]
+    command = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        str(path),
+        "-f",
+        "null",
+        "-",
+    ]
     subprocess.run(command, check=True)
     return 0
 
@@ -131,7 +142,10 @@ def main() -> None:
             cpus[case.label].append(cpu)
             ratios[case.label].append(wall / baseline)
             frames_seen[case.label] = frames
-            print(f"round {round_no + 1}: {case.label}: {wall:.2f} s wall, {cpu:.2f} s CPU, {frames} frames", flush=True)
+            print(
+                f"round {round_no + 1}: {case.label}: {wall:.2f} s wall, {cpu:.2f} s CPU, {frames} frames",
+                flush=True,
+            )
         loads.append(os.getloadavg()[0])
 
     base = plan[0].label

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -115,8 +116,8 @@ def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Se
     digest = hashlib.sha256()
     size = 0
     head = b""
-    reader = open(source, "rb") if isinstance(source, (str, Path)) else source
-    try:
+    # a path is opened and closed here; a caller's stream is left open for the caller
+    with open(source, "rb") if isinstance(source, (str, Path)) else nullcontext(source) as reader:
         while chunk := reader.read(_CHUNK):
             if len(head) < _HEAD_BYTES:
                 head += chunk[: _HEAD_BYTES - len(head)]
@@ -125,9 +126,6 @@ def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Se
                 raise InvalidInput(_too_large(settings))
             digest.update(chunk)
             out.write(chunk)
-    finally:
-        if reader is not source:
-            reader.close()
     return digest.hexdigest(), size, head
 
 

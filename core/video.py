@@ -145,10 +145,10 @@ def _check_file(path: Path) -> None:
 
 # --- probe -----------------------------------------------------------------------------------------
 
-_CONTAINER = re.compile(r"^Input #0, ([\w,]+), from", re.M)
+_CONTAINER = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
 _SIZE = re.compile(r"\] n:\s*0 .*? s:(\d+)x(\d+)")
 _NOMINAL_RATE = re.compile(r"frame_rate: (\d+)/(\d+)")
-_AUDIO_STREAM = re.compile(r"^\s*Stream #0:\d+.*: Audio: ", re.M)
+_AUDIO_STREAM = re.compile(r"^\s*Stream #0:\d+.*: Audio: ", re.MULTILINE)
 _DISCARDED = 0x2 | 0x4  # AV_PKT_FLAG_CORRUPT | AV_PKT_FLAG_DISCARD
 
 
@@ -164,7 +164,7 @@ def probe(path: str | Path) -> VideoInfo:
         "-map", "0:V:0", "-frames:v", "1", "-vf", "showinfo=checksum=0", "-f", "null", "-",
     ]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, timeout=_PROBE_TIMEOUT_SEC)
+        done = subprocess.run(command, capture_output=True, timeout=_PROBE_TIMEOUT_SEC, check=False)
     except subprocess.TimeoutExpired as error:
         raise InvalidInput(f"reading the video took longer than {_PROBE_TIMEOUT_SEC} s") from error
     except OSError as error:
@@ -178,7 +178,9 @@ def probe(path: str | Path) -> VideoInfo:
         raise InvalidInput("no video stream in this file")
     size = _SIZE.search(log)
     if size is None:
-        raise InvalidInput("no video frame could be decoded: the video is damaged or its codec is not supported")
+        raise InvalidInput(
+            "no video frame could be decoded: the video is damaged or its codec is not supported"
+        )
     span = _packet_span(done.stdout, _nominal_rate(log))
     if span is None:
         raise InvalidInput("the video stream holds no frames")

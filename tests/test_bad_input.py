@@ -48,7 +48,7 @@ def make_bad_inputs(folder: Path, clip: Path) -> dict[str, BadInput]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "empty.mp4").write_bytes(b"")
     (folder / "notes.mp4").write_text("Meeting notes: review the camera footage on Monday.\n")
-    ok, png = cv2.imencode(".png", np.full((40, 60, 3), 128, np.uint8))
+    _, png = cv2.imencode(".png", np.full((40, 60, 3), 128, np.uint8))
     (folder / "picture.mp4").write_bytes(png.tobytes())
     (folder / "random.mp4").write_bytes(random.Random(3).randbytes(64 * 1024))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", "-f", "mp4",
@@ -67,8 +67,12 @@ def make_bad_inputs(folder: Path, clip: Path) -> dict[str, BadInput]:
         "empty": BadInput(folder / "empty.mp4", "empty file", {}),
         "text": BadInput(folder / "notes.mp4", "this is a text file, not a video", {}),
         "png": BadInput(folder / "picture.mp4", "this is a PNG image, not a video", {}),
-        "random bytes": BadInput(folder / "random.mp4", "not a video: the file's format is not recognised", {}),
-        "audio only": BadInput(folder / "voice.mp4", "no video stream: this is an audio file, not a video", {}),
+        "random bytes": BadInput(
+            folder / "random.mp4", "not a video: the file's format is not recognised", {}
+        ),
+        "audio only": BadInput(
+            folder / "voice.mp4", "no video stream: this is an audio file, not a video", {}
+        ),
         "missing path": BadInput(missing, f"file not found: {missing}", {}),
         "a directory": BadInput(folder / "folder.mp4", f"not a file: {folder / 'folder.mp4'}", {}),
         "too large": BadInput(
@@ -82,13 +86,21 @@ def make_bad_inputs(folder: Path, clip: Path) -> dict[str, BadInput]:
     }
 
 
-def run_cli(*args: str, storage: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, storage: Path, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "STORAGE_DIR": str(storage), "ENGINE": "local", "LLM_BASE_URL": ""}
     for name in ("DATABASE_URL", "DB_URL", "MAX_UPLOAD_MB"):
         env.pop(name, None)
     env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

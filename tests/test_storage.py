@@ -53,7 +53,18 @@ def test_same_file_twice_is_two_stored_files(settings, clips):
 
 def test_matroska_keeps_a_matroska_suffix(settings, tmp_path, clips):
     mkv = tmp_path / "clip.mp4"  # misnamed: the content decides
-    command = [ffmpeg_exe(), "-loglevel", "error", "-i", str(clips["calm"]), "-c", "copy", "-f", "matroska", str(mkv)]
+    command = [
+        ffmpeg_exe(),
+        "-loglevel",
+        "error",
+        "-i",
+        str(clips["calm"]),
+        "-c",
+        "copy",
+        "-f",
+        "matroska",
+        str(mkv),
+    ]
     subprocess.run(command, check=True)
     assert store_existing(mkv, settings).stored_name.endswith(".mkv")
 
@@ -88,7 +99,10 @@ class FailingStream(io.RawIOBase):
 
 @pytest.mark.parametrize(
     "error, expected",
-    [(ConnectionResetError(104, "Connection reset by peer"), InvalidInput), (RuntimeError("bug"), RuntimeError)],
+    [
+        (ConnectionResetError(104, "Connection reset by peer"), InvalidInput),
+        (RuntimeError("bug"), RuntimeError),
+    ],
 )
 def test_a_failure_mid_stream_leaves_no_file(settings, clips, error, expected):
     data = clips["calm"].read_bytes()

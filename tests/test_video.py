@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidInput
-from core.video import iter_frames, iter_windows, probe, read_frame_at, spread, window_starts
-from core.video import ffmpeg_exe
+from core.video import ffmpeg_exe, iter_frames, iter_windows, probe, read_frame_at, spread, window_starts
 
 SIZE = (64, 48)
 
@@ -97,7 +96,9 @@ def test_every_frame_when_no_rate_is_asked(vfr_clip):
 
 
 def test_vfr_windows_hold_the_frames_of_their_span(vfr_clip):
-    windows = list(iter_windows(vfr_clip, duration=6.0, window_sec=1.5, target_fps=10, frames_per_window=None))
+    windows = list(
+        iter_windows(vfr_clip, duration=6.0, window_sec=1.5, target_fps=10, frames_per_window=None)
+    )
     assert [w.start for w in windows] == [0.0, 1.5, 3.0, 4.5]
     assert windows[-1].end == pytest.approx(6.0)
     for window in windows:
