@@ -224,9 +224,9 @@ under 1 GB and flat.
 
 - **analyze (local engine)**: `python -m core analyze CLIP --engine local --json`, end to end
   (upload copied, hashed and probed; local engine; rows written).
-- **iter_windows, 448 px**: `core.video.iter_windows` as the VLM engine uses it (1.5 s windows,
-  10 fps, 5 frames per window), frames shrunk by the decoder to 448 px; the last sampled frame's
-  time shows whether an hour of timestamps drifted.
+- **iter_windows, 448 px**: `core.video.iter_windows` with the VLM engine's sampling (1.5 s
+  windows, 10 fps, 5 frames per window) and `max_side=448` (the decoder shrinks the frames); the
+  last sampled frame's time shows whether an hour of timestamps drifted.
 
 | run | video | Python peak | ffmpeg peak | tree peak | wall | result |
 |---|---|---:|---:|---:|---:|---|
