@@ -41,7 +41,7 @@ def score_frames(path: str | Path, target_fps: float) -> list[FrameScore]:
     """Motion and scene-change scores of every frame sampled at `target_fps` (the first scores 0)."""
     scores: list[FrameScore] = []
     previous_gray = previous_hist = None
-    for frame in iter_frames(path, target_fps):
+    for frame in iter_frames(path, target_fps, max_side=_ANALYSIS_WIDTH):
         gray, hist = _signature(frame.image)
         motion = float(np.mean(cv2.absdiff(gray, previous_gray))) if previous_gray is not None else 0.0
         scene = (
@@ -93,15 +93,16 @@ def choose_keyframes(
 
 
 def select_keyframes(
-    path: str | Path, *, duration: float, target_fps: float, max_frames: int
+    path: str | Path, *, duration: float, target_fps: float, max_frames: int, max_side: int | None = None
 ) -> list[Keyframe]:
-    """Keyframes of the video at `path`, in time order (two decoding passes, bounded memory)."""
+    """Keyframes of the video at `path`, in time order (two decoding passes, bounded memory), the
+    chosen frames decoded with their long side at most `max_side`."""
     scores = score_frames(path, target_fps)
     min_gap = max(1.5 / target_fps, duration / (3 * max_frames))
     plan = choose_keyframes(scores, max_frames, min_gap=min_gap)
     wanted = {score.index: reason for score, reason in plan}
     keyframes = []
-    for frame in iter_frames(path, target_fps):
+    for frame in iter_frames(path, target_fps, max_side=max_side):
         if frame.index in wanted:
             keyframes.append(Keyframe(frame, wanted.pop(frame.index)))
             if not wanted:

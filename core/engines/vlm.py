@@ -539,6 +539,7 @@ class _Run:
             duration=self.duration,
             target_fps=params.target_fps,
             max_frames=settings.llm_pass3_max_frames,
+            max_side=max(self.size),
         )
         reasons = {}
         for keyframe in keyframes:
@@ -573,6 +574,7 @@ class _Run:
             target_fps=params.target_fps,
             frames_per_window=plan.frames_per_window,
             overlap=plan.overlap,
+            max_side=max(self.size),  # the decoder shrinks; encode_frame only fits the exact size
         ):
             if not window.frames:
                 continue
