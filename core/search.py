@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -197,36 +197,41 @@ def _as_prefix(word: str) -> bool:
     return len(word) > SHORT_WORD
 
 
-def fts5_expression(query: Query, *, any_group: bool = False) -> str:
-    """The query as an SQLite FTS5 MATCH expression (every word quoted: no operator injection)."""
+@dataclass(frozen=True)
+class MatchSyntax:
+    """How a database's full-text query language spells the same query."""
 
-    def word(w: str, prefix: bool) -> str:
-        variants = [f'"{v}"' + ("*" if prefix and _as_prefix(v) else "") for v in _yo_variants(w)]
-        return variants[0] if len(variants) == 1 else "(" + " OR ".join(variants) + ")"
+    quote: str
+    prefix: str
+    any_of: str
+    all_of: str
+    phrase: Callable[[list[str]], str]
+
+
+FTS5 = MatchSyntax(  # SQLite MATCH
+    quote='"', prefix="*", any_of=" OR ", all_of=" AND ", phrase=lambda words: '"' + " ".join(words) + '"'
+)
+TSQUERY = MatchSyntax(  # PostgreSQL to_tsquery('simple', ...)
+    quote="'", prefix=":*", any_of=" | ", all_of=" & ",
+    phrase=lambda words: "(" + " <-> ".join(f"'{w}'" for w in words) + ")",
+)  # fmt: skip
+
+
+def match_expression(query: Query, syntax: MatchSyntax, *, any_group: bool = False) -> str:
+    """The query in a database's full-text syntax; every word is quoted, so no operator injection."""
+    q = syntax.quote
+
+    def word(w: str) -> str:
+        variants = [f"{q}{v}{q}" + (syntax.prefix if _as_prefix(v) else "") for v in _yo_variants(w)]
+        return variants[0] if len(variants) == 1 else "(" + syntax.any_of.join(variants) + ")"
 
     def term(t: Term) -> str:
         if t.phrase:
-            return '"' + " ".join(t.words) + '"'
-        return "(" + " AND ".join(word(w, True) for w in t.words) + ")"
+            return syntax.phrase(t.words)
+        return "(" + syntax.all_of.join(word(w) for w in t.words) + ")"
 
-    joiner = " OR " if any_group else " AND "
-    return joiner.join("(" + " OR ".join(term(t) for t in group) + ")" for group in query.groups)
-
-
-def tsquery_expression(query: Query, *, any_group: bool = False) -> str:
-    """The query as PostgreSQL `to_tsquery('simple', ...)` text (every lexeme quoted)."""
-
-    def word(w: str, prefix: bool) -> str:
-        variants = [f"'{v}'" + (":*" if prefix and _as_prefix(v) else "") for v in _yo_variants(w)]
-        return variants[0] if len(variants) == 1 else "(" + " | ".join(variants) + ")"
-
-    def term(t: Term) -> str:
-        if t.phrase:
-            return "(" + " <-> ".join(f"'{w}'" for w in t.words) + ")"
-        return "(" + " & ".join(word(w, True) for w in t.words) + ")"
-
-    joiner = " | " if any_group else " & "
-    return joiner.join("(" + " | ".join(term(t) for t in group) + ")" for group in query.groups)
+    joiner = syntax.any_of if any_group else syntax.all_of
+    return joiner.join("(" + syntax.any_of.join(term(t) for t in group) + ")" for group in query.groups)
 
 
 class Hit(BaseModel):
@@ -370,11 +375,7 @@ def _run(
 ) -> list[Hit]:
     dialect = session.get_bind().dialect.name
     sqlite = dialect == "sqlite"
-    expression = (
-        fts5_expression(query, any_group=any_group)
-        if sqlite
-        else tsquery_expression(query, any_group=any_group)
-    )
+    expression = match_expression(query, FTS5 if sqlite else TSQUERY, any_group=any_group)
     params: dict[str, object] = {"q": expression, "limit": limit}
     for_incident = ""
     if incident_id is not None:
