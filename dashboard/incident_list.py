@@ -24,8 +24,7 @@ def render() -> None:
     st.subheader(t("nav.incidents"), anchor=False)
     incidents, _ = data.list_incidents()
     if not incidents:
-        st.info(t("incidents.empty"), icon=":material/inbox:")
-        st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
+        show_no_incidents()
         return
     text_col, status_col, domain_col = st.columns([2, 1, 1])
     needle = text_col.text_input(
@@ -154,3 +153,9 @@ def _confirmed(pending: list[int]) -> None:
     _cancel()
     st.session_state["incidents.delete"] = []
     actions.delete_incidents(pending)
+
+
+def show_no_incidents() -> None:
+    """The empty state: nothing analysed yet, and the way to start."""
+    st.info(t("incidents.empty"), icon=":material/inbox:")
+    st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")

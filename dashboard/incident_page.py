@@ -7,7 +7,7 @@ from functools import partial
 import streamlit as st
 
 from core.schema import AnalysisParams, Status
-from dashboard import actions, data
+from dashboard import actions, data, incident_list
 from dashboard.fmt import when
 from dashboard.i18n import t
 from dashboard.incident_results import results
@@ -52,8 +52,7 @@ def _pick() -> None:
     st.subheader(t("nav.incident"), anchor=False)
     incidents, _ = data.list_incidents()
     if not incidents:
-        st.info(t("incidents.empty"), icon=":material/inbox:")
-        st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
+        incident_list.show_no_incidents()
         return
     labels = {
         i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}"
