@@ -348,7 +348,7 @@ def sweep_section() -> str:
             part.rename(path)
         info = probe(path)
         series = local.measure_motion(path, fps=local.analysis_fps(target_fps, info.fps))
-        _, events = local.flag_windows(local.score_motion(series), info.duration, window_sec)
+        _, events = local.flag_windows(local.score_motion(series), info.duration, window_sec, language="en")
         row = by_scene.setdefault(
             scene, dict.fromkeys(("clips", "events", "on time", "off", "missed", "false"), 0)
         )

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineChoice = Literal["auto", "local", "vlm"]
 JobBackend = Literal["thread", "queue"]
+AnalysisLanguage = Literal["ru", "en"]
 
 _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite",
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
     ui_language: Literal["ru", "en"] = "ru"
+    analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
 
     @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "database_url")

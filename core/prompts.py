@@ -16,9 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from core.config import AnalysisLanguage
 from core.schema import DOMAINS
 
-PROMPT_VERSION = "sigma-prompts-1"
+PROMPT_VERSION = "sigma-prompts-2"
 
 WINDOW_SCHEMA_NAME = "sigma_window"
 DOMAIN_SCHEMA_NAME = "sigma_domain"
@@ -58,6 +59,8 @@ TAXONOMY: dict[str, dict[str, str]] = {
         "CROWD_PANIC": "a crowd suddenly runs, pushes or scatters",
     },
 }
+# The language the model writes descriptions and reasons in (ANALYSIS_LANGUAGE); type codes stay as listed.
+LANGUAGE_NAMES: dict[str, str] = {"ru": "Russian", "en": "English"}
 _OTHER_DEFINITION = "something dangerous that none of the types above describes (say what in the description)"
 
 _PASS_GUIDANCE = {
@@ -137,8 +140,9 @@ def domain_schema() -> dict:
     }
 
 
-def window_system_prompt(domain: str | None, pass_no: int) -> str:
-    """Who the model is, the event types it may report, the answer format, and this pass's guidance."""
+def window_system_prompt(domain: str | None, pass_no: int, language: AnalysisLanguage) -> str:
+    """Who the model is, the event types it may report, the answer format, this pass's guidance, and
+    the language of its descriptions."""
     scope = f"the {domain} domain" if domain else "traffic, industrial safety and violence"
     lines = [
         f"You are a safety analyst reviewing video frames for dangerous incidents in {scope}.",
@@ -163,17 +167,27 @@ def window_system_prompt(domain: str | None, pass_no: int) -> str:
             'Use "events": [] when nothing dangerous happens. Frame numbers are the numbers given above the '
             "frames, never times."
         ),
+        (
+            f"Write every description in {LANGUAGE_NAMES[language]}; keep the event types and the JSON keys "
+            "exactly as given above."
+        ),
     ]
     return "\n".join(lines)
 
 
-DOMAIN_SYSTEM_PROMPT = (
+_DOMAIN_SYSTEM_PROMPT = (
     "You are a safety analyst. The frames are spread over a whole video. Decide which kind of "
     "footage it is: traffic (roads, vehicles, pedestrians at streets), industrial (factories, "
     "warehouses, construction sites, workers) or violence (people in public or private spaces where "
     "aggression between people is the concern). Answer with one JSON object and nothing else: "
     '{"domain": "traffic" | "industrial" | "violence", "reason": "<one sentence: what you saw that decided it>"}'
 )
+
+
+def domain_system_prompt(language: AnalysisLanguage) -> str:
+    """The domain-inference instructions, with the language of the reason (the domain names stay English)."""
+    return f"{_DOMAIN_SYSTEM_PROMPT} Write the reason in {LANGUAGE_NAMES[language]}."
+
 
 REPAIR_PROMPT = (
     "That answer was not a valid JSON object of the requested form. Reply again with the JSON object "

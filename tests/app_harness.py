@@ -43,7 +43,6 @@ def run_pages_like_a_server() -> None:
     PagesManager.__init__ = init
 
 
-
 def app_environment(storage_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a dashboard that ignores the developer's `.env` choices that matter here."""
     values = {
@@ -55,6 +54,7 @@ def app_environment(storage_dir: Path, **extra: str) -> dict[str, str]:
         "APP_PASSWORD": "",
         "JOB_BACKEND": "thread",
         "UI_LANGUAGE": "en",
+        "ANALYSIS_LANGUAGE": "en",
         "RETENTION_DAYS": "",
     }
     values.update(extra)

@@ -17,7 +17,13 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **overrides) -> Settings:
     """Settings that ignore the developer's .env and environment: tests say what they use."""
-    values = dict(storage_dir=tmp_path / "data", engine="local", llm_base_url=None, database_url=database_url)
+    values = dict(
+        storage_dir=tmp_path / "data",
+        engine="local",
+        llm_base_url=None,
+        database_url=database_url,
+        analysis_language="en",
+    )
     values.update(overrides)
     return Settings(_env_file=None, **values)
 

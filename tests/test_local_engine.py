@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core import repository
-from core.db import get_engine, session_scope
+from core.db import dispose_engines, get_engine, session_scope
 from core.engines.local import (
     SPIKE_Z,
     MotionSeries,
@@ -23,6 +23,7 @@ from core.jobs import run_analysis
 from core.samples import SCENES, ScriptedEvent, make_clip
 from core.schema import AnalysisParams
 from core.service import register_video
+from tests.conftest import make_settings
 
 TOLERANCE = 0.3  # seconds: event times must match the scripted truth this closely
 
@@ -146,6 +147,47 @@ def test_domain_is_passed_through_never_guessed(scene_clips, settings):
     assert automatic["inferred_domain"] is None
 
 
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def test_texts_are_written_in_the_analysis_language_with_the_same_figures(clips, tmp_path):
+    """ANALYSIS_LANGUAGE picks the language of descriptions and the domain reason; the figures and
+    their formatting stay the same, and so do the event type codes."""
+    written = {}
+    for language in ("ru", "en"):
+        settings = make_settings(tmp_path / language, analysis_language=language)
+        _, windows, events = analyse(clips["collision"], settings)
+        with session_scope(get_engine(settings.resolved_database_url)) as session:
+            [incident] = repository.list_incidents(session)
+            reason = incident.domain_reason
+        dispose_engines()
+        [event] = events
+        written[language] = (event, windows, reason)
+
+    ru_event, ru_windows, ru_reason = written["ru"]
+    en_event, en_windows, en_reason = written["en"]
+    assert ru_event.event_type == en_event.event_type and ru_event.event_type in (
+        "SUDDEN_MOTION",
+        "MOTION_BURST",
+    )
+    assert re.search(
+        r"движение \d+\.\d× медианы этого видео \(на пике меняется \d+\.\d% кадра", ru_event.description
+    )
+    assert re.search(r"длилось \d+\.\d\d с, пик на \d+\.\d\d с", ru_event.description)
+    assert re.search(r"motion \d+\.\d× this video's median \(\d+\.\d% of the frame", en_event.description)
+    assert re.search(r"lasted \d+\.\d\d s, peak at \d+\.\d\d s", en_event.description)
+    assert NUMBERS.findall(ru_event.description) == NUMBERS.findall(en_event.description)
+    assert len(NUMBERS.findall(en_event.description)) == 5  # ratio, area, z, duration, peak time
+    assert all(CYRILLIC.search(w.description) for w in ru_windows)
+    assert not any(CYRILLIC.search(w.description) for w in en_windows)
+    assert [NUMBERS.findall(w.description) for w in ru_windows] == [
+        NUMBERS.findall(w.description) for w in en_windows
+    ]
+    assert CYRILLIC.search(ru_reason) and "область" in ru_reason
+    assert en_reason == "the local engine measures motion and cannot infer the domain"
+
+
 def test_times_come_from_presentation_times_on_a_variable_rate_clip(tmp_path, settings):
     """Frames 0–49 at 25 fps, then 12.5 fps: the fall scripted at frames 60–85 happens at
     2.8–4.8 s of the played video (at 2.4–3.4 s if frames were counted at a constant rate)."""
@@ -178,7 +220,7 @@ def synthetic_series(bumps, *, pairs=300, fps=10.0, cells=48, seed=0):
 def test_a_short_spike_a_sustained_burst_and_a_lone_glitch():
     series = synthetic_series([(50, 3, 0.6), (150, 15, 0.15), (250, 1, 0.9)])
     report = score_motion(series)
-    windows, events = flag_windows(report, duration=30.0, window_sec=1.5)
+    windows, events = flag_windows(report, duration=30.0, window_sec=1.5, language="en")
     assert [(e.event_type, round(e.start_time, 2), round(e.end_time, 2)) for e in events] == [
         ("SUDDEN_MOTION", 5.05, 5.25),  # pairs 50–52: frames 5.0–5.3, times are the pair middles
         ("MOTION_BURST", 15.05, 16.45),
@@ -191,7 +233,7 @@ def test_a_short_spike_a_sustained_burst_and_a_lone_glitch():
 
 def test_confidence_grows_with_how_far_it_stands_out():
     report = score_motion(synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]))
-    _, events = flag_windows(report, duration=30.0, window_sec=1.5)
+    _, events = flag_windows(report, duration=30.0, window_sec=1.5, language="en")
     assert len(events) == 3
     peaks = [e.peak_z for e in report.episodes if e.flagged]
     assert peaks == sorted(peaks) and peaks[0] >= SPIKE_Z
@@ -202,5 +244,5 @@ def test_confidence_grows_with_how_far_it_stands_out():
 
 def test_an_empty_series_gives_calm_windows():
     empty = MotionSeries(np.zeros(0), np.zeros(0), np.zeros(0, np.float32), np.zeros((0, 48), np.float32))
-    windows, events = flag_windows(score_motion(empty), duration=3.0, window_sec=1.5)
+    windows, events = flag_windows(score_motion(empty), duration=3.0, window_sec=1.5, language="en")
     assert events == [] and [w.score for w in windows] == [0.0, 0.0]

@@ -206,7 +206,7 @@ def test_a_clip_with_nothing_runs_all_three_passes_concurrently(tmp_path, vlm_cl
 
 def test_pass_3_keyframes_find_what_the_windows_missed(tmp_path, server, vlm_clips):
     for pass_no in (1, 2):  # a model that sees nothing in the windows
-        server.add_rule("blind", system_contains=window_system_prompt("traffic", pass_no))
+        server.add_rule("blind", system_contains=window_system_prompt("traffic", pass_no, "en"))
 
     run = analyse(tmp_path, vlm_clips["event"], server.url, llm_pass3_max_frames=16)
 
@@ -231,6 +231,32 @@ def test_domain_is_inferred_from_frames_spread_over_the_video(tmp_path, vlm_clip
     assert "domain industrial, inferred from" in log_text(run)
     [event] = run.events
     assert event.event_type in TAXONOMY["industrial"]
+
+
+def test_every_prompt_asks_for_text_in_the_analysis_language(tmp_path, vlm_clips):
+    with FakeVLMServer() as fake:
+        run = analyse(
+            tmp_path,
+            vlm_clips["calm"],
+            fake.url,
+            domain="auto",
+            llm_api_key=None,
+            llm_pass3_max_frames=6,
+            analysis_language="ru",
+        )
+        requests = fake.requests
+    dispose_engines()
+
+    assert run.incident["passes_run"] == [1, 2, 3]
+    domain = run.result["inferred_domain"]
+    systems = [r.body["messages"][0]["content"] for r in requests]
+    [domain_system] = [system for r, system in zip(requests, systems) if r.kind == "domain"]
+    window_systems = {system for r, system in zip(requests, systems) if r.kind == "window"}
+    assert domain_system.endswith("Write the reason in Russian.")
+    assert window_systems == {window_system_prompt(domain, p, "ru") for p in (1, 2, 3)}
+    assert all("Write every description in Russian;" in system for system in window_systems)
+    assert not any("English" in system for system in systems)
+    assert run.logs and all(row[4] == PROMPT_VERSION for row in run.logs)
 
 
 def test_failed_domain_inference_goes_on_with_every_domain(tmp_path, server, vlm_clips):

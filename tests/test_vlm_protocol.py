@@ -124,7 +124,7 @@ def test_times_are_the_frames_timestamps_widened_by_half_the_local_step():
 def test_the_request_follows_the_wire_protocol():
     body = chat_body(
         "m",
-        window_system_prompt("traffic", 1),
+        window_system_prompt("traffic", 1, "en"),
         [(0.0, "AAA"), (12.4, "BBB")],
         "sigma_window",
         window_schema(2),

@@ -37,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.config import AnalysisLanguage
 from core.engines.base import AnalysisEngine, RunContext, register
 from core.pipeline import merge_detections
 from core.schema import EngineOutcome, Event, WindowRecord
@@ -62,9 +63,30 @@ EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episode
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
 
-VOCABULARY = {
-    "SUDDEN_MOTION": "a short spike of motion",
-    "MOTION_BURST": "sustained motion well above the usual level",
+# Every text the engine writes, in each ANALYSIS_LANGUAGE: the same figures, formatted the same way.
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "SUDDEN_MOTION": "a short spike of motion",
+        "MOTION_BURST": "sustained motion well above the usual level",
+        "figures": (
+            "motion {ratio:.1f}× this video's median "
+            "({area:.1%} of the frame changing at the peak, unusual-motion z {z:.1f})"
+        ),
+        "episode": "{what}: {figures}; lasted {span:.2f} s, peak at {peak:.2f} s",
+        "domain_requested": "as requested: the local engine measures motion and cannot tell the domain",
+        "domain_unknown": "the local engine measures motion and cannot infer the domain",
+    },
+    "ru": {
+        "SUDDEN_MOTION": "короткий всплеск движения",
+        "MOTION_BURST": "продолжительное движение намного выше обычного уровня",
+        "figures": (
+            "движение {ratio:.1f}× медианы этого видео "
+            "(на пике меняется {area:.1%} кадра, z необычного движения {z:.1f})"
+        ),
+        "episode": "{what}: {figures}; длилось {span:.2f} с, пик на {peak:.2f} с",
+        "domain_requested": "как указано: локальный движок измеряет движение и не может определить область",
+        "domain_unknown": "локальный движок измеряет движение и не может определить область",
+    },
 }
 
 
@@ -99,7 +121,10 @@ class LocalEngine(AnalysisEngine):
         )
         report = score_motion(series)
         ctx.log("baseline", report.baseline_note())
-        windows, events = flag_windows(report, video.duration, params.window_sec)
+        texts = TEXTS[ctx.settings.analysis_language]
+        windows, events = flag_windows(
+            report, video.duration, params.window_sec, language=ctx.settings.analysis_language
+        )
         ctx.progress(1.0, "measuring motion", pass_no=1, windows_done=total, windows_total=total)
         ctx.log(
             "events",
@@ -112,11 +137,7 @@ class LocalEngine(AnalysisEngine):
             model_version=MODEL_VERSION,
             prompt_version="n/a",
             inferred_domain=domain,
-            domain_reason=(
-                "as requested: the local engine measures motion and cannot tell the domain"
-                if domain
-                else "the local engine measures motion and cannot infer the domain"
-            ),
+            domain_reason=texts["domain_requested"] if domain else texts["domain_unknown"],
             windows=windows,
             events=events,
             passes_run=[1],
@@ -347,10 +368,11 @@ def _score01(strength: float) -> float:
 
 
 def flag_windows(
-    report: MotionReport, duration: float, window_sec: float
+    report: MotionReport, duration: float, window_sec: float, *, language: AnalysisLanguage
 ) -> tuple[list[WindowRecord], list[Event]]:
     """A timeline row for every window; a detection for every window a flagged episode touches,
-    merged into events whose times come from the episode's frames."""
+    merged into events whose times come from the episode's frames; descriptions in `language`."""
+    texts = TEXTS[language]
     series = report.series
     flagged = [e for e in report.episodes if e.flagged]
     windows: list[WindowRecord] = []
@@ -364,7 +386,7 @@ def flag_windows(
         touching = [e for e in flagged if e.start < end and e.end > start]
         # a window no flagged episode touches stays below 0.5, whatever a lone glitch scored
         strength = max([min(peak_z / SPIKE_Z, 0.99)] + [e.strength for e in touching])
-        description = _describe(report, peak_area, peak_z, touching)
+        description = _describe(texts, report, peak_area, peak_z, touching)
         windows.append(
             WindowRecord(
                 window_index=index,
@@ -382,21 +404,20 @@ def flag_windows(
                     start_time=max(start, episode.start),
                     end_time=min(end, episode.end),
                     confidence=round(min(0.99, _score01(episode.strength)), 4),
-                    description=_describe(report, episode.peak_area, episode.peak_z, [episode]),
+                    description=_describe(texts, report, episode.peak_area, episode.peak_z, [episode]),
                 )
             )
     return windows, merge_detections(detections, gap=EPISODE_BRIDGE_SEC)
 
 
-def _describe(report: MotionReport, area: float, peak_z: float, episodes: list[Episode]) -> str:
-    """What was measured, with its figures; never a guess at what happened."""
-    figures = (
-        f"motion {report.ratio(area):.1f}× this video's median "
-        f"({area:.1%} of the frame changing at the peak, unusual-motion z {peak_z:.1f})"
-    )
+def _describe(
+    texts: dict[str, str], report: MotionReport, area: float, peak_z: float, episodes: list[Episode]
+) -> str:
+    """What was measured, with its figures (in the language of `texts`); never a guess at what happened."""
+    figures = texts["figures"].format(ratio=report.ratio(area), area=area, z=peak_z)
     if not episodes:
         return figures
     episode = max(episodes, key=lambda e: e.strength)
-    span = episode.end - episode.start
-    what = VOCABULARY[episode.kind]
-    return f"{what}: {figures}; lasted {span:.2f} s, peak at {episode.peak_time:.2f} s"
+    return texts["episode"].format(
+        what=texts[episode.kind], figures=figures, span=episode.end - episode.start, peak=episode.peak_time
+    )

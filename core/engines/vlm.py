@@ -37,13 +37,13 @@ from core.prompts import (
     DOMAIN_FRAMES,
     DOMAIN_MAX_TOKENS,
     DOMAIN_SCHEMA_NAME,
-    DOMAIN_SYSTEM_PROMPT,
     PROMPT_VERSION,
     WINDOW_MAX_TOKENS,
     WINDOW_SCHEMA_NAME,
     UnusableAnswer,
     chat_body,
     domain_schema,
+    domain_system_prompt,
     normalize_event_type,
     parse_domain_answer,
     parse_window_answer,
@@ -481,7 +481,7 @@ class _Run:
         traffic = Traffic()
         body = chat_body(
             self.model,
-            DOMAIN_SYSTEM_PROMPT,
+            domain_system_prompt(self.settings.analysis_language),
             [(f.time, encode_frame(f.image, self.size)) for f in frames],
             DOMAIN_SCHEMA_NAME,
             domain_schema(),
@@ -654,7 +654,7 @@ class _Run:
         traffic = reply.traffic
         body = chat_body(
             self.model,
-            window_system_prompt(domain, job.pass_no),
+            window_system_prompt(domain, job.pass_no, self.settings.analysis_language),
             list(zip(job.times, job.images)),
             WINDOW_SCHEMA_NAME,
             window_schema(len(job.times)),
