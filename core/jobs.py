@@ -140,7 +140,11 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             )
             engine = _choose_engine(params, settings, log)
             ctx.set_versions(*engine.versions())
-            log("start", f"analysis started with the {engine.name} engine, parameters {params.model_dump()}")
+            log(
+                "start",
+                f"analysis started with the {engine.name} engine, parameters {params.model_dump()}, "
+                f"descriptions in {settings.analysis_language} (ANALYSIS_LANGUAGE)",
+            )
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)

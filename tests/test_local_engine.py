@@ -161,7 +161,9 @@ def test_texts_are_written_in_the_analysis_language_with_the_same_figures(clips,
         with session_scope(get_engine(settings.resolved_database_url)) as session:
             [incident] = repository.list_incidents(session)
             reason = incident.domain_reason
+            start = repository.logs_of(session, incident.id)[0]
         dispose_engines()
+        assert start.step == "start" and f"descriptions in {language}" in start.message  # the run says which
         [event] = events
         written[language] = (event, windows, reason)
 
