@@ -17,6 +17,7 @@ _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x5167_6D61  # "Sigma"
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+_migration_lock = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -40,19 +41,26 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (the same migrations on SQLite and PostgreSQL)."""
+def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "head") -> None:
+    """Run Alembic `upgrade` or `downgrade` to `revision` on `engine` (the same migrations on SQLite
+    and PostgreSQL). Alembic's `op` and `context` are process-wide, so one migration runs at a time
+    in a process; across processes (the app and workers starting together) a PostgreSQL advisory
+    lock lets one migrate while the others wait."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _migration_lock, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            # the app and workers may start together: one migrates, the others wait for it
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        getattr(command, direction)(config, revision)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision."""
+    run_migrations(engine, "upgrade", "head")
 
 
 def get_engine(url: str) -> Engine:

@@ -3,24 +3,15 @@ matches the ORM models exactly, and every revision can be undone and redone."""
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from core.db import _MIGRATIONS_DIR, get_engine, include_in_autogenerate
+from core.db import _MIGRATIONS_DIR, get_engine, include_in_autogenerate, run_migrations
 from core.models import Base
 
 TABLES = {"incidents", "timelines", "events", "logs"}
-
-
-def _config(connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
 
 
 def _differences(engine) -> list:
@@ -45,12 +36,10 @@ def test_upgrade_builds_the_models_schema(db_settings):
 
 def test_every_revision_downgrades_and_upgrades_again(db_settings):
     engine = get_engine(db_settings.resolved_database_url)
-    with engine.begin() as connection:
-        command.downgrade(_config(connection), "base")
+    run_migrations(engine, "downgrade", "base")
     assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set()
     assert _revision(engine) is None
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+    run_migrations(engine, "upgrade", "head")
     assert TABLES <= set(inspect(engine).get_table_names())
     assert _differences(engine) == []
 
@@ -76,6 +65,24 @@ def test_processes_starting_together_migrate_once(postgres_schema_url):
             list(pool.map(migrate, engines))
         with engines[0].connect() as connection:
             assert TABLES <= set(inspect(connection).get_table_names())
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_threads_of_one_process_migrate_different_databases_at_once(tmp_path):
+    """Alembic's `op` and `context` are process-wide: migrations in threads (the dashboard, a job, a
+    test) must not interleave."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.db import create_db_engine, migrate
+
+    engines = [create_db_engine(f"sqlite:///{tmp_path / f'db{i}.db'}") for i in range(6)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            list(pool.map(migrate, engines))
+        for engine in engines:
+            assert TABLES <= set(inspect(engine).get_table_names())
     finally:
         for engine in engines:
             engine.dispose()

@@ -8,8 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
 from core import repository
@@ -17,7 +15,7 @@ from core import search as search_module
 from core.ask import AskUnavailable, ask_model, unavailable_reason
 from core.cli import main as cli_main
 from core.config import get_settings
-from core.db import _MIGRATIONS_DIR, create_db_engine, get_engine, migrate, session_scope
+from core.db import create_db_engine, get_engine, migrate, run_migrations, session_scope
 from core.jobs import run_analysis
 from core.schema import AnalysisParams, EngineOutcome, Event, ReviewStatus, WindowRecord
 from core.search import parse_query, search
@@ -183,11 +181,8 @@ def test_migration_indexes_rows_stored_before_it(tmp_path):
     """Results stored under the first schema are searchable after migrating (FTS5 'rebuild')."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_db_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    run_migrations(engine, "upgrade", "0001")
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
         connection.execute(
             text(
                 "INSERT INTO incidents (id, original_name, stored_name, sha256, size_bytes, duration, width, height,"
@@ -206,9 +201,8 @@ def test_migration_indexes_rows_stored_before_it(tmp_path):
     with session_scope(engine) as session:
         hits = search(session, "погрузчик").hits
     assert [(h.original_name, h.kind) for h in hits] == [("old.mp4", "window")]
-    with engine.begin() as connection:  # and the migration can be undone and redone
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")
+    run_migrations(engine, "downgrade", "0001")  # and the migration can be undone and redone
+    with engine.connect() as connection:
         assert not connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '%fts%'")).all()
     migrate(engine)
     with session_scope(engine) as session:
