@@ -25,7 +25,7 @@ from core.pipeline import cap_highlights, clamp_to_video
 from core.recovery import Maintenance
 from core.schema import AnalysisParams, Status
 from core.storage import video_path
-from core.video import probe
+from core.video import VideoInfo
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,10 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
         params = AnalysisParams.model_validate(incident.params)
         stored_name = incident.stored_name
         duration = incident.duration
+        # the facts probed when the video was stored: probing again costs seconds on long files
+        video = VideoInfo(
+            incident.width, incident.height, incident.fps, incident.duration, incident.frame_count, incident.codec
+        )
 
     versions: dict[str, str] = {}
 
@@ -129,9 +133,11 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     try:
         with _Heartbeat(db, incident_id, settings):
             path = video_path(settings, stored_name)
+            if not path.is_file():
+                raise AnalysisFailed(f"the stored video is missing from storage ({path.name}); upload it again")
             ctx = RunContext(
                 video_path=path,
-                video=probe(path),
+                video=video,
                 params=params,
                 settings=settings,
                 progress=_ProgressWriter(db, incident_id, echo),

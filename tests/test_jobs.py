@@ -156,3 +156,14 @@ def test_secrets_never_reach_logs_or_errors(tmp_path, clips, monkeypatch):
     assert len(texts) >= 3 and any("Bearer ***" in text for text in texts)
     for text in [*texts, str(raised.value)]:
         assert api_key not in text and db_password not in text
+
+
+def test_a_video_gone_from_storage_fails_with_a_reason(settings, clips):
+    incident_id = _register(settings, clips["calm"])
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        stored_name = repository.get_incident(session, incident_id).stored_name
+    (settings.uploads_dir / stored_name).unlink()
+    with pytest.raises(AnalysisFailed, match="stored video is missing from storage"):
+        jobs.run_analysis(incident_id, settings)
+    incident = _incident(settings, incident_id)
+    assert incident.status == Status.FAILED and "upload it again" in incident.error
