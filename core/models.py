@@ -107,6 +107,7 @@ class Timeline(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     pass_no: Mapped[int] = mapped_column(Integer, default=1)
     failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
 
     incident: Mapped[Incident] = relationship(back_populates="timelines")
 
@@ -124,6 +125,9 @@ class EventRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     highlight: Mapped[str] = mapped_column(String(32))
     pass_no: Mapped[int] = mapped_column(Integer, default=1)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    box: Mapped[dict | None] = mapped_column(JSON)
+    track_ids: Mapped[list | None] = mapped_column(JSON)
     review_status: Mapped[str | None] = mapped_column(String(16))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -163,6 +163,9 @@ def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, e
             description=event.description,
             highlight=event.highlight,
             pass_no=event.pass_no,
+            severity=event.severity,
+            box=event.box.model_dump() if event.box else None,
+            track_ids=event.track_ids or None,
         )
         for event in events
     )

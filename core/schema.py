@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from core.config import Settings
 
@@ -39,8 +39,29 @@ def format_highlight(start: float, end: float) -> str:
     return f"{start:.2f}-{end:.2f}"
 
 
+SEVERITY_LEVELS = (0, 1, 2)  # 0 note, 1 concern, 2 danger (as Frigate's threat level)
+
+
+class Box(BaseModel):
+    """Where in the frame an event is, normalised to the frame (0..1): left, top, width, height."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    w: float = Field(gt=0, le=1)
+    h: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _inside_frame(self) -> Box:
+        if self.x + self.w > 1 + 1e-6 or self.y + self.h > 1 + 1e-6:
+            raise ValueError("box reaches outside the frame")
+        return self
+
+
 class Event(BaseModel):
-    """A detected event with times in seconds from the pipeline (never from a model's guess)."""
+    """A detected event with times in seconds from the pipeline (never from a model's guess).
+
+    `box` (where, at the event's peak frame) and `track_ids` (the tracked objects involved) are set by
+    engines that can tell; `severity` (0 note, 1 concern, 2 danger) by engines that rate it."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -50,9 +71,17 @@ class Event(BaseModel):
     confidence: float = Field(ge=0, le=1)
     description: str = ""
     pass_no: int = 1
+    severity: int | None = Field(default=None, ge=0, le=2)
+    box: Box | None = None
+    track_ids: list[int] = Field(default_factory=list)
     id: int | None = None
     review_status: ReviewStatus | None = None
     review_note: str | None = None
+
+    @field_validator("track_ids", mode="before")
+    @classmethod
+    def _no_tracks(cls, value: object) -> object:
+        return [] if value is None else value
 
     @model_validator(mode="after")
     def _ordered(self) -> Event:
@@ -92,6 +121,7 @@ class WindowRecord(BaseModel):
     score: float = 0.0
     pass_no: int = 1
     failed: bool = False
+    skipped: bool = False  # not sent to the model: nothing changed beyond the video's own noise
 
 
 class AnalysisParams(BaseModel):
