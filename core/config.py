@@ -56,11 +56,12 @@ class Settings(BaseSettings):
     heartbeat_stale_sec: float = Field(60.0, gt=0)
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
+    api_token: str | None = None  # lets API clients use `Authorization: Bearer <token>`
     ui_language: Literal["ru", "en"] = "ru"
     analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
 
-    @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "database_url")
+    @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "api_token", "database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
@@ -101,7 +102,7 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Values that must never appear in logs or the UI: the API key, passwords inside URLs."""
-        values = [self.llm_api_key, self.app_password]
+        values = [self.llm_api_key, self.app_password, self.api_token]
         for url in (self.database_url, self.redis_url, self.llm_base_url):
             password = _url_password(url)
             values += [password, unquote(password)] if password else []

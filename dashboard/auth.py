@@ -8,21 +8,16 @@ shared network from being open to anyone who finds the port.
 
 from __future__ import annotations
 
-import hmac
 import time
 
 import streamlit as st
 
+from core.access import authenticate
 from core.config import Settings
 from dashboard.i18n import t
 
 _SIGNED_IN = "sigma.auth.signed_in"
 _WRONG_GUESS_DELAY_SEC = 1.0
-
-
-def password_matches(given: str, expected: str) -> bool:
-    """Constant-time comparison, so the time taken does not reveal how much of a guess was right."""
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def require_password(settings: Settings) -> None:
@@ -35,7 +30,7 @@ def require_password(settings: Settings) -> None:
         given = st.text_input(t("auth.password"), type="password")
         submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if submitted:
-        if password_matches(given, settings.app_password):
+        if authenticate(None, given, settings) is not None:
             st.session_state[_SIGNED_IN] = True
             st.rerun()
         time.sleep(_WRONG_GUESS_DELAY_SEC)
