@@ -51,11 +51,31 @@ def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS_DIR))
-    with _migration_lock, engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-        config.attributes["connection"] = connection
-        getattr(command, direction)(config, revision)
+    with _migration_lock, engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                config.attributes["connection"] = connection
+                getattr(command, direction)(config, revision)
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """Foreign keys off while SQLite migrates: Alembic's batch mode rebuilds a table by copying it and
+    dropping the old one, and with foreign keys enforced dropping `incidents` would first delete, by
+    cascade, every event, window and log row. The pragma only takes effect outside a transaction."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
 
 
 def migrate(engine: Engine) -> None:

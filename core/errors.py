@@ -19,3 +19,11 @@ class EngineUnavailable(AnalysisFailed):
 
 class QueueFull(SigmaError):
     """Too many analyses are already waiting."""
+
+
+class Forbidden(SigmaError):
+    """The signed-in user's role does not allow this (a viewer asked to change something)."""
+
+
+class OnHold(InvalidInput):
+    """The incident is on legal hold: it cannot be deleted until the hold is lifted."""

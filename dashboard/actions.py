@@ -15,6 +15,7 @@ from core import jobs, service
 from core.errors import SigmaError
 from core.samples import make_sample_clip
 from core.schema import AnalysisParams
+from dashboard.auth import current_principal
 from dashboard.feedback import describe_error, flash
 from dashboard.i18n import t
 from dashboard.resources import settings, submit_analysis
@@ -42,7 +43,9 @@ def analyse_upload(source: BinaryIO, original_name: str, params: AnalysisParams)
     """Store and validate an upload, create its incident and start it. A bad file raises `InvalidInput`
     (nothing is left behind) for the caller to show."""
     jobs.check_capacity(settings())  # refuse before storing a large file for nothing
-    incident_id = service.register_video(source, settings(), params, original_name=original_name)
+    incident_id = service.register_video(
+        source, settings(), params, original_name=original_name, actor=current_principal()
+    )
     _start(incident_id)
 
 
@@ -61,17 +64,19 @@ def sample_path() -> Path:
 def analyse_sample(params: AnalysisParams) -> None:
     jobs.check_capacity(settings())
     with open(sample_path(), "rb") as handle:
-        incident_id = service.register_video(handle, settings(), params, original_name=SAMPLE_NAME)
+        incident_id = service.register_video(
+            handle, settings(), params, original_name=SAMPLE_NAME, actor=current_principal()
+        )
     _start(incident_id)
 
 
 def reanalyse(incident_id: int, params: AnalysisParams) -> None:
-    new_id = service.rerun(incident_id, settings(), params)
+    new_id = service.rerun(incident_id, settings(), params, actor=current_principal())
     flash(t("incident.reanalyse_started", id=new_id, previous=incident_id), "success")
     _start(new_id)
 
 
 def delete_incidents(incident_ids: list[int]) -> None:
     for incident_id in incident_ids:
-        service.delete(incident_id, settings())
+        service.delete(incident_id, settings(), actor=current_principal())
     flash(t("incidents.deleted", count=len(incident_ids)), "success")

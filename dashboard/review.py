@@ -1,7 +1,8 @@
 """The selected event: what it is, stepping to the previous or next one, and the investigator's review.
 
-A review (confirmed / dismissed, and a note) is stored in the database with `core.repository.set_review`
-and shows on the timeline (marker shape), in the table and in the report.
+A review (confirmed / dismissed, and a note) is stored with who and when by `core.service.review` (which
+also records it in the audit trail) and shows on the timeline (marker shape), in the table and in the
+report.
 """
 
 from __future__ import annotations
@@ -10,22 +11,22 @@ import html
 
 import streamlit as st
 
-from core import repository
+from core import service
 from core.schema import Event, ReviewStatus
 from core.taxonomy_i18n import review_label, type_label
+from dashboard.auth import current_principal
 from dashboard.feedback import flash
 from dashboard.fmt import clock
 from dashboard.i18n import lang, t
 from dashboard.player import set_seek
-from dashboard.resources import session
+from dashboard.resources import settings
 
 REVIEW_CHOICES = ("none", ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value)
 
 
 def save_review(event_id: int, choice: str, note: str) -> None:
     status = None if choice == "none" else ReviewStatus(choice)
-    with session() as opened:
-        repository.set_review(opened, event_id, status, note)
+    service.review(event_id, settings(), status=status, note=note, actor=current_principal())
 
 
 def event_card(incident_id: int, event: Event | None, shown: list[Event], colour: str | None) -> None:
