@@ -1,5 +1,6 @@
 """Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON,
-a CSV with one row per event, and WebVTT captions with one cue per event for the player."""
+a CSV with one row per event, WebVTT captions with one cue per event for the player, and the full
+storyboard (every analysed window) as JSON."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from sqlalchemy.orm import Session
 from core import repository
 from core.errors import InvalidInput
 from core.models import Incident
-from core.schema import Event
+from core.schema import Event, WindowRecord
 
-Format = Literal["json", "csv", "vtt"]
-FORMATS: tuple[Format, ...] = ("json", "csv", "vtt")
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "vtt": "text/vtt"}
+Format = Literal["json", "csv", "vtt", "storyboard"]
+FORMATS: tuple[Format, ...] = ("json", "csv", "vtt", "storyboard")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "vtt": "text/vtt",
+    "storyboard": "application/json",
+}
 CSV_COLUMNS = (
     "incident_id",
     "event_type",
@@ -103,6 +109,16 @@ def to_vtt(events: list[Event]) -> str:
     return "\n".join(lines)
 
 
+def to_storyboard(incident: Incident, windows: list[WindowRecord]) -> str:
+    """Every analysed window in time order, with the incident it belongs to (the report lists only the
+    windows around events)."""
+    return json.dumps(
+        {"incident_id": incident.id, "windows": [w.model_dump() for w in windows]},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
 def export(session: Session, incident_id: int, fmt: Format) -> str:
     """The incident's stored results in `fmt` (json, csv or vtt)."""
     if fmt not in FORMATS:
@@ -110,6 +126,8 @@ def export(session: Session, incident_id: int, fmt: Format) -> str:
     incident = finished_incident(session, incident_id)
     if fmt == "json":
         return to_json(incident)
+    if fmt == "storyboard":
+        return to_storyboard(incident, repository.windows_of(session, incident_id))
     events = repository.events_of(session, incident_id)
     return to_csv(incident, events) if fmt == "csv" else to_vtt(events)
 
