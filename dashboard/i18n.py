@@ -583,4 +583,12 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("auth.password", "Password", "Пароль"),
     ("auth.sign_in", "Sign in", "Войти"),
     ("auth.wrong", "Wrong password.", "Неверный пароль."),
+    # evidence: named users (dashboard/auth.py)
+    ("auth.name", "Name", "Имя"),
+    (
+        "auth.name_help",
+        "Your user name; leave it empty to use the server's shared password.",
+        "Ваше имя пользователя; оставьте пустым, чтобы войти по общему паролю сервера.",
+    ),
+    ("auth.wrong_named", "Wrong name or password.", "Неверное имя или пароль."),
 )

@@ -41,13 +41,13 @@ from core.schema import Event
 from core.storage import video_path
 from core.video import VideoInfo, ffmpeg_exe, probe
 
-CLIP_VERSION = "sigma-clip-1"  # changes when the way clips are cut changes (cached clips are redone)
+CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
 _FRAME_LINE = re.compile(rb"^\s*\d+,\s*(-?\d+),\s*(-?\d+),")
 _TIME_BASE = re.compile(rb"^#tb \d+: (\d+)/(\d+)", re.MULTILINE)
 _ENCODE = [
     "-c:v", "libx264", "-preset", "ultrafast", "-crf", "17", "-pix_fmt", "yuv420p",
-    "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p",
+    "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,format=yuv420p",
 ]  # fmt: skip
 
 
@@ -97,10 +97,15 @@ def cut(source: Path, start: float, end: float, folder: Path, *, fps: float) -> 
         playable = facts.video_codec == "h264" and facts.pixel_format in _BROWSER_PIXELS
         keyframe = keyframe_at_or_before(source, start) if playable else None
         frame = 1 / max(1.0, fps)
-        if keyframe is not None and abs(keyframe - start) <= frame / 2:
+        copy = (
+            _copy_extent(source, keyframe, end)
+            if keyframe is not None and start - keyframe <= frame / 2
+            else None
+        )
+        if copy is not None:
             method, reason = "stream copy", "the cut starts on a keyframe of an H.264 original"
-            start = keyframe
-            made = _ffmpeg(source, start, end, target, ["-c:v", "copy"])
+            start, (packets, copy_end) = keyframe, copy
+            made = _ffmpeg(source, start, copy_end, target, ["-c:v", "copy", "-frames:v", str(packets)])
         else:
             method = "re-encoded"
             reason = (
@@ -143,6 +148,38 @@ def keyframe_at_or_before(source: Path, time: float) -> float | None:
         if found and base:
             pts = int(found.group(2))  # relative to the seek point: <= 0 for the keyframe before
             return time + pts * int(base.group(1)) / int(base.group(2))
+    return None
+
+
+def _copy_extent(source: Path, keyframe: float, end: float) -> tuple[int, float] | None:
+    """For a stream copy from `keyframe`: how many packets (in decoding order) to take so the clip shows
+    every frame before `end` and no frame is missing in between (B-frames are decoded after the frames
+    they point to, so cutting by time could drop one), and where the frames shown then end. None when
+    the packets cannot be listed."""
+    command = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-ss", f"{keyframe:.6f}",
+        "-i", str(source), "-map", "0:V:0", "-c", "copy", "-t", f"{end - keyframe + 2.0:.6f}",
+        "-f", "framecrc", "-",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, timeout=300, check=False)
+    base = _TIME_BASE.search(done.stdout)
+    if done.returncode != 0 or base is None:
+        return None
+    unit = int(base.group(1)) / int(base.group(2))
+    packets = []  # (pts, duration) in decoding order, seconds from the keyframe
+    for line in done.stdout.splitlines():
+        fields = line.split(b",")
+        if _FRAME_LINE.match(line) and len(fields) >= 4:
+            packets.append((int(fields[2]) * unit, int(fields[3]) * unit))
+    wanted = end - keyframe - 1e-6
+    every_pts = sorted(pts for pts, _ in packets)
+    taken: list[float] = []
+    for count, (pts, _) in enumerate(packets, start=1):
+        taken.append(pts)
+        shown = sorted(taken)
+        if (max(shown) >= wanted or count == len(packets)) and shown == every_pts[: len(shown)]:
+            last = max(packets[:count], key=lambda packet: packet[0])  # the video may end before `end`
+            return count, keyframe + last[0] + last[1]
     return None
 
 
@@ -209,7 +246,10 @@ def event_clips(
     wanted = list(range(1, len(events) + 1)) if numbers is None else numbers
     for number in wanted:
         if not 1 <= number <= len(events):
-            have = f"events 1-{len(events)}" if events else "no events"
+            count = len(events)
+            have = {0: "no events", 1: "one event (number 1)"}.get(
+                count, f"{count} events (numbers 1-{count})"
+            )
             raise InvalidInput(f"incident {incident_id} has {have}; there is no event {number}")
     source = video_path(settings, incident.stored_name)
     if not source.is_file():

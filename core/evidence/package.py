@@ -33,6 +33,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -130,8 +131,8 @@ def _read_chunks(path: Path, on_chunk: Callable[[int], None] | None = None) -> I
 
 def _safe(name: str, limit: int = 80) -> str:
     """A member name from a user's file name: letters (any script), digits, '-', '_' and '.'."""
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")
-    return cleaned[:limit] or "video"
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+    return re.sub(r"-{2,}", "-", cleaned).strip("-.")[:limit] or "video"
 
 
 def _json(data: object) -> bytes:
@@ -183,11 +184,6 @@ def build_package(
             "storage: a case package without it would not be evidence"
         )
 
-    step(0.0, "cutting clips")
-    clips = event_clips(settings, incident_id, pre_roll=pre_roll, post_roll=post_roll) if events else []
-    step(0.2, "writing the report")
-    report = build_report(incident_id, settings, lang=lang)  # type: ignore[arg-type]
-
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
@@ -196,9 +192,17 @@ def build_package(
         with open(partial, "wb") as handle:
             with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
                 writer = _Writer(archive, made_at.timetuple()[:6])
-                original = _add_original(writer, incident, source, step)
+                original = _add_original(writer, incident, source, step)  # first: refused if altered
+                step(0.6, "cutting clips")
+                clips = (
+                    event_clips(settings, incident_id, pre_roll=pre_roll, post_roll=post_roll)
+                    if events
+                    else []
+                )
                 for clip in clips:
                     writer.add_file(f"clips/{clip.file_name}", clip.cut.path)
+                step(0.85, "writing the report")
+                report = build_report(incident_id, settings, lang=lang)  # type: ignore[arg-type]
                 writer.add_bytes(f"report/{file_name(incident, 'docx')[:-5]}-{lang}.docx", report)
                 if result_json is not None:
                     writer.add_bytes("data/result.json", (result_json + "\n").encode("utf-8"))
@@ -251,7 +255,7 @@ def _add_original(writer: _Writer, incident: Incident, source: Path, step: Progr
         done += size
         if time.monotonic() - last > 0.5:
             last = time.monotonic()
-            step(0.3 + 0.65 * done / total, "copying the original video")
+            step(0.6 * done / total, "copying the original video")
 
     name = f"original/{_safe(Path(incident.original_name).stem)}{Path(incident.stored_name).suffix}"
     entry = writer.add_file(name, source, on_chunk)
