@@ -76,7 +76,15 @@ def reanalyse(incident_id: int, params: AnalysisParams) -> None:
     _start(new_id)
 
 
-def delete_incidents(incident_ids: list[int]) -> None:
+def delete_incidents(incident_ids: list[int]) -> int:
+    """Delete each; a refusal (legal hold, a viewer) is shown and the others still go. Returns how many went."""
+    deleted = 0
     for incident_id in incident_ids:
-        service.delete(incident_id, settings(), actor=current_principal())
-    flash(t("incidents.deleted", count=len(incident_ids)), "success")
+        try:
+            service.delete(incident_id, settings(), actor=current_principal())
+            deleted += 1
+        except SigmaError as error:
+            flash(describe_error(error), "error")
+    if deleted:
+        flash(t("incidents.deleted", count=deleted), "success")
+    return deleted

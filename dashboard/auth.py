@@ -39,7 +39,7 @@ def require_password(settings: Settings) -> None:
             st.session_state[_PRINCIPAL] = principal.model_dump()
             st.rerun()
         time.sleep(_WRONG_GUESS_DELAY_SEC)
-        st.error(t("auth.wrong_named" if settings.app_users else "auth.wrong"))
+        st.error(t("auth.wrong_named") if settings.app_users else t("auth.wrong"))
     st.stop()
 
 

@@ -15,8 +15,10 @@ from core import service
 from core.schema import Event, ReviewStatus
 from core.taxonomy_i18n import review_label, type_label
 from dashboard.auth import current_principal
+from dashboard.data import load_events, load_incident
+from dashboard.evidence import clip_button
 from dashboard.feedback import flash
-from dashboard.fmt import clock
+from dashboard.fmt import clock, when
 from dashboard.i18n import lang, t
 from dashboard.player import set_seek
 from dashboard.resources import settings
@@ -61,6 +63,22 @@ def event_card(incident_id: int, event: Event | None, shown: list[Event], colour
         st.write(event.description)
     _step_buttons(incident_id, event, shown)
     _review_form(event)
+    _reviewed_by(event)
+    incident = load_incident(incident_id)
+    if incident is not None:
+        numbers = [e.id for e in load_events(incident_id)]
+        if event.id in numbers:
+            clip_button(incident, numbers.index(event.id) + 1, event)
+
+
+def _reviewed_by(event: Event) -> None:
+    """Who gave the verdict and when (and whether it came from an earlier run)."""
+    if not event.reviewed_by or not (event.review_status or event.review_note):
+        return
+    line = t("card.reviewed_by", who=event.reviewed_by, when=when(event.reviewed_at))
+    if event.review_carried_from:
+        line += " " + t("card.carried_over", event=event.review_carried_from)
+    st.caption(line)
 
 
 def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
@@ -101,7 +119,8 @@ def _review_form(event: Event) -> None:
             t("card.note"), value=event.review_note or "", key=f"review-note-{event.id}", height=80,
             max_chars=2000,
         )  # fmt: skip
-        if st.form_submit_button(t("card.save_review"), icon=":material/save:"):
+        allowed = current_principal().can_change
+        if st.form_submit_button(t("card.save_review"), icon=":material/save:", disabled=not allowed):
             save_review(event.id, choice, note)
             flash(t("card.review_saved", label=review_label(None if choice == "none" else choice, lang())))
             st.rerun()
