@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
 # --- evidence: clips, case packages, audit trail, users, legal hold, case details -------------------
 
 EXIT_TAMPERED = 4
+_FROM_KEYFRAME = (
+    "start each clip at the keyframe before its pre-roll: the original's frames only, never re-encoded "
+    "(CLIP_CUT=keyframe)"
+)
 
 
 def _evidence_commands(commands) -> None:
@@ -92,6 +96,7 @@ def _evidence_commands(commands) -> None:
     clip.add_argument("-o", "--output", required=True, help="the .mp4 to write (with --all: a folder)")
     clip.add_argument("--pre", type=float, help="seconds before the event (default CLIP_PRE_ROLL_SEC, 3)")
     clip.add_argument("--post", type=float, help="seconds after the event (default CLIP_POST_ROLL_SEC, 3)")
+    clip.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)
 
     package = commands.add_parser("package", help="write the case package (ZIP with manifest) of an incident")
     package.add_argument("incident_id", type=int)
@@ -99,6 +104,7 @@ def _evidence_commands(commands) -> None:
     package.add_argument("--lang", choices=["ru", "en"], default="en", help="language of the report inside")
     package.add_argument("--pre", type=float, help="clip pre-roll in seconds (default CLIP_PRE_ROLL_SEC)")
     package.add_argument("--post", type=float, help="clip post-roll in seconds (default CLIP_POST_ROLL_SEC)")
+    package.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)
 
     verify = commands.add_parser("verify", help="recheck a case package (exit 0 intact, 4 not)")
     verify.add_argument("package")
@@ -142,9 +148,11 @@ def _clip(args: argparse.Namespace, settings: Settings) -> int:
     from core.evidence.clips import event_clips
 
     numbers = None if args.all else [args.event]
+    mode = "keyframe" if args.from_keyframe else None
     clips = event_clips(
-        settings, args.incident_id, numbers, pre_roll=args.pre, post_roll=args.post, actor=cli_principal()
-    )
+        settings, args.incident_id, numbers, pre_roll=args.pre, post_roll=args.post, mode=mode,
+        actor=cli_principal(),
+    )  # fmt: skip
     output = Path(args.output)
     if args.all:
         output.mkdir(parents=True, exist_ok=True)
@@ -168,7 +176,8 @@ def _package(args: argparse.Namespace, settings: Settings) -> int:
 
     made = build_package(
         args.incident_id, args.output, settings, actor=cli_principal(), lang=args.lang,
-        pre_roll=args.pre, post_roll=args.post, progress=_progress_to_stderr,
+        pre_roll=args.pre, post_roll=args.post, mode="keyframe" if args.from_keyframe else None,
+        progress=_progress_to_stderr,
     )  # fmt: skip
     print(made.path)
     print(

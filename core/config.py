@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     evidence_signing_key: Path | None = None  # Ed25519 private key (PEM) that signs case packages
     clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
+    clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
     ui_language: Literal["ru", "en"] = "ru"
     analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)

@@ -112,6 +112,18 @@ def test_a_cut_on_a_keyframe_keeps_the_originals_frames_bit_for_bit(numbered, tm
     assert _browser_playable(made.path)
 
 
+def test_keyframe_mode_starts_at_the_keyframe_before_and_never_re_encodes(numbered, tmp_path):
+    made = cut(numbered["h264"], 1.48, 2.8, tmp_path, fps=FPS, mode="keyframe")
+    assert (made.method, made.start) == ("stream copy", 1.0)
+    assert "started 0.48 s early, at the keyframe before the cut" in made.reason
+    numbers = frame_numbers(made.path)
+    assert numbers == list(range(25, 25 + len(numbers))) and numbers[-1] >= 69
+    copied, original = packet_checksums(made.path), packet_checksums(numbered["h264"])
+    assert original[original.index(copied[0]) :][: len(copied)] == copied
+    mjpeg = cut(numbered["mjpeg"], 1.48, 2.8, tmp_path / "mjpeg", fps=FPS, mode="keyframe")
+    assert mjpeg.method == "re-encoded" and frame_numbers(mjpeg.path)[0] == 37  # nothing to copy: exact
+
+
 def test_an_original_browsers_cannot_play_is_always_re_encoded(numbered, tmp_path):
     made = cut(numbered["mjpeg"], 2.0, 2.8, tmp_path, fps=FPS)  # on a keyframe (every MJPEG frame is one)
     assert made.method == "re-encoded" and "mjpeg" in made.reason

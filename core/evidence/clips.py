@@ -13,6 +13,10 @@ is measured from the clip itself (its first frame's time and the end of its last
   frames before it and encodes H.264 (yuv420p, CRF 17) from the exact frame on. An original browsers
   cannot play (MJPEG, HEVC, MPEG-4 Part 2, 10-bit) is always re-encoded.
 
+With CLIP_CUT=keyframe (or `--from-keyframe`) a browser-playable original is never re-encoded: the clip
+starts at the keyframe at or before the cut (so the pre-roll is longer, by up to the original's keyframe
+interval) and holds the original's encoded frames only; much faster on long, high-resolution videos.
+
 Either way the clip is an MP4 with its index first (`+faststart`), so a browser plays it at once, and
 its frames keep the original's timing. Clips are kept beside the browser copy
 (`STORAGE_DIR/derived/<video>/clips/`, removed with the video): a clip asked for again, or put in a
@@ -28,6 +32,7 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from core import repository
 from core.access import Principal
@@ -43,6 +48,7 @@ from core.video import VideoInfo, ffmpeg_exe, probe
 
 CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
+CutMode = Literal["exact", "keyframe"]
 _FRAME_LINE = re.compile(rb"^\s*\d+,\s*(-?\d+),\s*(-?\d+),")
 _TIME_BASE = re.compile(rb"^#tb \d+: (\d+)/(\d+)", re.MULTILINE)
 _ENCODE = [
@@ -82,11 +88,14 @@ def clip_span(event: Event, duration: float, pre_roll: float, post_roll: float) 
     return max(0.0, event.start_time - pre_roll), min(duration, event.end_time + post_roll)
 
 
-def cut(source: Path, start: float, end: float, folder: Path, *, fps: float) -> Cut:
-    """The exact clip [start, end] of `source` in `folder` (made now unless already there); `fps` is
-    the original's frame rate (a cut within half a frame of a keyframe starts on it)."""
+def cut(source: Path, start: float, end: float, folder: Path, *, fps: float, mode: CutMode = "exact") -> Cut:
+    """The clip [start, end] of `source` in `folder` (made now unless already there); `fps` is the
+    original's frame rate (a cut within half a frame of a keyframe starts on it). With `mode="keyframe"`
+    a browser-playable original is never re-encoded: the clip starts earlier, at the keyframe before."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"clip-{round(start * 1000):09d}-{round(end * 1000):09d}"
+    stem = f"clip-{round(start * 1000):09d}-{round(end * 1000):09d}" + (
+        "-keyframe" if mode == "keyframe" else ""
+    )
     target, marker = folder / f"{stem}.mp4", folder / f"{stem}.json"
     with open(folder / f".{stem}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -97,13 +106,15 @@ def cut(source: Path, start: float, end: float, folder: Path, *, fps: float) -> 
         playable = facts.video_codec == "h264" and facts.pixel_format in _BROWSER_PIXELS
         keyframe = keyframe_at_or_before(source, start) if playable else None
         frame = 1 / max(1.0, fps)
-        copy = (
-            _copy_extent(source, keyframe, end)
-            if keyframe is not None and start - keyframe <= frame / 2
-            else None
-        )
+        on_keyframe = keyframe is not None and (mode == "keyframe" or start - keyframe <= frame / 2)
+        copy = _copy_extent(source, keyframe, end) if on_keyframe else None
         if copy is not None:
-            method, reason = "stream copy", "the cut starts on a keyframe of an H.264 original"
+            method = "stream copy"
+            reason = (
+                "the cut starts on a keyframe of an H.264 original"
+                if start - keyframe <= frame / 2
+                else f"started {start - keyframe:.2f} s early, at the keyframe before the cut (CLIP_CUT=keyframe)"
+            )
             start, (packets, copy_end) = keyframe, copy
             made = _ffmpeg(source, start, copy_end, target, ["-c:v", "copy", "-frames:v", str(packets)])
         else:
@@ -229,6 +240,7 @@ def event_clips(
     *,
     pre_roll: float | None = None,
     post_roll: float | None = None,
+    mode: CutMode | None = None,
     actor: Principal | None = None,
 ) -> list[EventClip]:
     """Clips of the incident's events (`numbers`, 1-based as the report numbers them; all when None).
@@ -236,6 +248,7 @@ def event_clips(
     stored. With `actor`, each clip is recorded in the audit trail ("clip")."""
     pre = settings.clip_pre_roll_sec if pre_roll is None else pre_roll
     post = settings.clip_post_roll_sec if post_roll is None else post_roll
+    mode = mode or settings.clip_cut
     if pre < 0 or post < 0:
         raise InvalidInput("pre- and post-roll cannot be negative")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
@@ -267,7 +280,7 @@ def event_clips(
                 f"({incident.duration:.2f} s long): no clip can be cut"
             )
         folder = derived_dir(settings, incident.stored_name) / "clips"
-        made = cut(source, start, end, folder, fps=incident.fps)
+        made = cut(source, start, end, folder, fps=incident.fps, mode=mode)
         clips.append(EventClip(number, event, made, file_name(incident, number, event)))
     if actor is not None:
         with session_scope(get_engine(settings.resolved_database_url)) as session:

@@ -51,7 +51,7 @@ from core.config import Settings
 from core.db import get_engine, session_scope
 from core.errors import InvalidInput
 from core.evidence.audit import Action, record, trail
-from core.evidence.clips import CLIP_VERSION, EventClip, event_clips
+from core.evidence.clips import CLIP_VERSION, CutMode, EventClip, event_clips
 from core.export import file_name, to_csv, to_json, to_storyboard
 from core.models import Incident
 from core.schema import ACTIVE_STATUSES
@@ -154,6 +154,7 @@ def build_package(
     lang: str = "en",
     pre_roll: float | None = None,
     post_roll: float | None = None,
+    mode: CutMode | None = None,
     progress: Progress | None = None,
 ) -> PackageResult:
     """Write the case package of one incident to `output` (atomically: a partial file, then rename)
@@ -195,7 +196,7 @@ def build_package(
                 original = _add_original(writer, incident, source, step)  # first: refused if altered
                 step(0.6, "cutting clips")
                 clips = (
-                    event_clips(settings, incident_id, pre_roll=pre_roll, post_roll=post_roll)
+                    event_clips(settings, incident_id, pre_roll=pre_roll, post_roll=post_roll, mode=mode)
                     if events
                     else []
                 )
@@ -214,6 +215,7 @@ def build_package(
                     incident, events, clips, original, writer.files, actor, made_at, schema,
                     pre_roll if pre_roll is not None else settings.clip_pre_roll_sec,
                     post_roll if post_roll is not None else settings.clip_post_roll_sec,
+                    mode or settings.clip_cut,
                 )  # fmt: skip
                 if signing_key is not None:
                     manifest["signature"] = {
@@ -293,6 +295,7 @@ def _manifest(
     schema: str | None,
     pre_roll: float,
     post_roll: float,
+    cut_mode: str,
 ) -> dict:
     from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
     from core.prompts import PROMPT_VERSION
@@ -380,6 +383,7 @@ def _manifest(
                 "from_sec": clip.cut.start,
                 "to_sec": clip.cut.end,
                 "frames": clip.cut.frames,
+                "cut": cut_mode,
                 "method": clip.cut.method,
                 "why": clip.cut.reason,
                 "pre_roll_sec": pre_roll,
