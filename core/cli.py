@@ -430,7 +430,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         with session_scope(get_engine(settings.resolved_database_url)) as session:
             output = file_name(finished_incident(session, args.incident_id), "docx")
     print(write_report(args.incident_id, Path(output), settings, lang=args.lang))
+    _audit_read(settings, "report", args.incident_id, {"what": f"docx ({args.lang})", "file": str(output)})
     return EXIT_OK
+
+
+def _audit_read(settings: Settings, action: str, incident_id: int, details: dict) -> None:
+    """A report or export written from the command line, in the audit trail (as `cli:<login>`)."""
+    from core.evidence.audit import Action, record_now
+
+    record_now(settings, cli_principal(), Action(action), incident_id=incident_id, details=details)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -449,6 +457,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         print(target)
     else:
         sys.stdout.write(content)
+    _audit_read(settings, "export", args.incident_id, {"what": args.format, "file": args.output or "stdout"})
     return EXIT_OK
 
 

@@ -293,5 +293,9 @@ def test_the_cli_packages_and_verifies_with_exit_codes(settings, clips, tmp_path
         out = capsys.readouterr().out.splitlines()
         assert out[0].startswith("changed: data/result.json") and out[-1].startswith("NOT INTACT: 1 problem")
         assert cli_main(["verify", str(tmp_path / "absent.zip")]) == 2
+        assert cli_main(["export", str(incident_id), "--format", "csv", "-o", str(tmp_path / "e.csv")]) == 0
     finally:
         get_settings.cache_clear()
+    audited = [(e.action, (e.details or {}).get("what")) for e in trail_of(settings, incident_id)]
+    assert audited[-2:] == [("package", None), ("export", "csv")]
+    assert trail_of(settings, incident_id)[-1].actor.startswith("cli:")
