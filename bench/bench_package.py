@@ -38,7 +38,7 @@ from bench.bench_memory import MB, Run, watch
 
 EVENTS = 10
 SEED = 12
-RUNS = (("exact", "clips cut now"), ("keyframe", "clips cut now"), ("exact", "clips already cut"))
+RUNS = (("exact", "clips cut now"), ("exact", "clips already cut"), ("keyframe", "clips cut now"))
 
 
 def _settings(storage: Path):
@@ -184,9 +184,47 @@ def _row(r: dict) -> str:
         f"| {r['minutes']} min, {r['original_bytes'] / MB:,.0f} MB | {r['mode']}, {r['state']} "
         f"| {r['wall']:.1f} s | {r['copy']:.1f} s ({r['copy_range'][0]:.1f}-{r['copy_range'][1]:.1f}) "
         f"| **{ratio:.1f}×** {'✓' if ratio <= 2 else '✗'} "
-        f"| {original:.1f} / {clips:.1f} / {rest:.1f} s | {r['reencoded']} of {r['clips']} "
-        f"| {r['python_peak'] / MB:.0f} MB | {r['ffmpeg_peak'] / MB:.0f} MB |"
+        f"| {original:.1f} s ({original / r['copy']:.1f}×) / {clips:.1f} / {rest:.1f} s "
+        f"| {r['reencoded']} of {r['clips']} | {r['python_peak'] / MB:.0f} MB | {r['ffmpeg_peak'] / MB:.0f} MB |"
     )
+
+
+def _clip_seconds(r: dict) -> float:
+    return r["stages"].get("writing the report", 0.0) - r["stages"].get("cutting clips", 0.0)
+
+
+def _findings(rows: list[dict]) -> str:
+    """What the figures say, in words, from this run's figures."""
+    met = [r for r in rows if r["wall"] / r["copy"] <= 2]
+    longest = max(r["minutes"] for r in rows)
+    hour = [r for r in rows if r["minutes"] == longest]
+    stage = [r["stages"].get("cutting clips", 0.0) / r["copy"] for r in hour]
+    rest = [r["wall"] - r["stages"].get("writing the report", r["wall"]) for r in hour]
+    goal = f"- The 2× goal is met by {len(met)} of {len(rows)} runs" + ("." if met else ": **not met**.")
+    original = (
+        f"Streaming the original into the ZIP while hashing it (SHA-256 and the ZIP's CRC-32, in Python) "
+        f"takes {min(stage):.1f}-{max(stage):.1f}× the copy (which the kernel does without touching the "
+        "bytes); that hash is the point of the package."
+    )
+    report = (
+        f"- The report takes {min(rest):.0f}-{max(rest):.0f} s at {longest} minutes, nearly all of it "
+        "decoding its 10 keyframes (each from the original's keyframe before it, then a second of 1080p "
+        "frames piped at full size: `core.video.read_frame_at`)."
+    )
+    lines = [f"{goal} {original}", report]
+    exact = [r for r in hour if r["mode"] == "exact" and r["state"] == "clips cut now"]
+    keyframe = [r for r in hour if r["mode"] == "keyframe"]
+    if exact and keyframe:
+        lines.append(
+            f"- Exact clips re-encode 1080p: {_clip_seconds(exact[0]):.0f} s for 10. With CLIP_CUT=keyframe "
+            f"they are stream copies ({_clip_seconds(keyframe[0]):.1f} s), and a second package reuses the "
+            "clips already cut."
+        )
+    lines.append(
+        "- Memory is flat: the Python peak is the same at 10 and 60 minutes (files are streamed, never "
+        "held whole), and ffmpeg's is its 1080p decoder's."
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -219,11 +257,13 @@ JSON, CSV, storyboard, log, audit trail and manifest, streamed into a ZIP and fs
 same run: copying the package's files (original, clips, small files) with `shutil.copyfile` and an
 fsync each, median of 3 (range). Goal: at most 2× the copy, memory flat.
 
-| video | clips | package | copy | ratio | original / clips / report and rest | re-encoded | Python peak | ffmpeg peak |
+| video | clips | package | copy | ratio | original (÷ copy) / clips / report and rest | re-encoded | Python peak | ffmpeg peak |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
 {chr(10).join(_row(r) for r in rows)}
 
 {chr(10).join(flat)}
+
+{_findings(rows)}
 
 Load average at the end: {os.getloadavg()[0]:.1f} (2 CPUs, shared with other work)."""
     write_section("package", markdown)
