@@ -541,13 +541,15 @@ def iter_windows(
 ) -> Iterator[Window]:
     """Windows of `window_sec` on a grid from t=0 (overlapping by the fraction `overlap`), each with
     `frames_per_window` frames chosen evenly from those sampled at `target_fps` (all of them when
-    `frames_per_window` is None). Only windows holding a sampled frame are made: a stretch of the
-    timeline without frames gives no window at all, so the work follows what was decoded. A window's
-    `index` is its place on the grid. Only the open windows' frames are held at a time."""
+    `frames_per_window` is None). The grid's windows cover [0, duration), but only those holding a
+    sampled frame are made: a stretch of the timeline without frames gives no window at all, so the
+    work follows what was decoded. A window's `index` is its place on the grid. Only the open
+    windows' frames are held at a time."""
     hop = window_sec * (1.0 - overlap)
+    last = _last_index(duration, window_sec, hop)
     open_windows: dict[int, list[Frame]] = {}
     for frame in iter_frames(path, target_fps, max_side=max_side, gray=gray):
-        holding = _windows_holding(frame.time, window_sec, hop)
+        holding = [index for index in _windows_holding(frame.time, window_sec, hop) if index <= last]
         for index in sorted(open_windows):
             if holding and index >= holding[0]:
                 break
@@ -575,15 +577,20 @@ def _windows_holding(time: float, window_sec: float, hop: float) -> list[int]:
 
 
 def occupied_windows(
-    times: Iterable[float], window_sec: float, hop: float | None = None
+    times: Iterable[float], window_sec: float, hop: float | None = None, *, duration: float | None = None
 ) -> list[tuple[int, float]]:
     """(grid index, start) of the windows that hold at least one of `times`, in order: the windows
-    an analysis of frames at these times makes (see `iter_windows`)."""
+    an analysis of frames at these times makes (see `iter_windows`); with `duration`, only the
+    windows of the grid that covers [0, duration)."""
     hop = window_sec if hop is None else hop
-    return [
-        (index, _grid_start(index, hop))
-        for index in sorted({i for time in times for i in _windows_holding(float(time), window_sec, hop)})
-    ]
+    last = _last_index(duration, window_sec, hop)
+    indexes = {i for time in times for i in _windows_holding(float(time), window_sec, hop) if i <= last}
+    return [(index, _grid_start(index, hop)) for index in sorted(indexes)]
+
+
+def _last_index(duration: float | None, window_sec: float, hop: float) -> float:
+    """The last grid index of the windows covering [0, duration) (no limit without a duration)."""
+    return window_count(duration, window_sec, hop) - 1 if duration and duration > 0 else math.inf
 
 
 def window_count(duration: float, window_sec: float, hop: float, frame_count: int | None = None) -> int:
