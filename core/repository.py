@@ -393,6 +393,19 @@ def touch_heartbeats(session: Session, incident_ids: list[int], *, status: Statu
     return result.rowcount
 
 
+_ADMISSION_LOCK_KEY = 0x5167_6D62
+
+
+def lock_for_admission(session: Session) -> None:
+    """Serialise admissions until this transaction ends, so processes admitting at once count the
+    queue one after the other: a transaction-scoped advisory lock on PostgreSQL, SQLite's write
+    lock (a no-op UPDATE takes it) on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_ADMISSION_LOCK_KEY)))
+    else:
+        session.execute(update(Incident).where(Incident.id == -1).values(status=Incident.status))
+
+
 def count_by_status(session: Session) -> dict[str, int]:
     query = select(Incident.status, func.count()).group_by(Incident.status)
     return {status: count for status, count in session.execute(query)}
