@@ -222,22 +222,22 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _output_path(output: str | None, incident_id: int, extension: str, settings: Settings) -> Path:
     """Where `-o` says to write: the file it names, or inside the folder it names (or here, without
-    `-o`) under the incident's download name. A missing folder is a one-line refusal."""
+    `-o`) under the incident's download name."""
     from core.export import file_name, finished_incident
 
     target = Path(output) if output else Path(".")
     if output and not target.is_dir():
-        if not target.parent.is_dir():
-            raise InvalidInput(f"cannot write {target}: the folder {target.parent} does not exist")
         return target
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         return target / file_name(finished_incident(session, incident_id), extension)
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Write through a temporary file beside `target`, renamed into place; nothing is left on failure."""
+    """Write through a temporary file beside `target` (its folder made if missing), renamed into
+    place; nothing is left on failure, which is one line."""
     partial = target.with_name(f".{target.name}.partial")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
         partial.replace(target)
     except OSError as error:
