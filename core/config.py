@@ -194,13 +194,19 @@ def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     plain word (see WORD_LIKE_MAX_LEN)."""
     if not text:
         return text
-    text = _URL_IN_TEXT.sub(lambda found: mask_url(found.group()), text)
+    text = _URL_IN_TEXT.sub(_mask_url_in_text, text)
     text = _SECRET_ASSIGNMENT.sub(lambda found: f"{found.group(1)}{found.group(2)}{MASK}", text)
     text = _BEARER.sub(lambda found: f"{found.group(1)}{found.group(2)}{MASK}", text)
     for secret in sorted({s for s in secrets if not _word_like(s)}, key=len, reverse=True):
         whole = re.compile(rf"(?<![{_TOKEN_CHAR}]){re.escape(secret)}(?![{_TOKEN_CHAR}])")
         text = whole.sub(MASK, text)
     return text
+
+
+def _mask_url_in_text(found: re.Match) -> str:
+    url = found.group()
+    bare = url.rstrip(".,;:!?)]}")  # the sentence's punctuation is not part of the URL
+    return mask_url(bare) + url[len(bare) :]
 
 
 def _word_like(secret: str) -> bool:

@@ -232,7 +232,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             result = _save(owner, outcome, events)
         return {**result, "incident_id": incident_id}
     except RunLost as error:
-        logger.warning("analysis %s stopped: %s", incident_id, error)
+        logger.info("analysis %s stopped: %s", incident_id, error)
         raise
     except (Cancelled, KeyboardInterrupt) as stop:
         name = stop.signal_name if isinstance(stop, Cancelled) else "SIGINT"
