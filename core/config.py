@@ -195,12 +195,18 @@ def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     if not text:
         return text
     text = _URL_IN_TEXT.sub(_mask_url_in_text, text)
-    text = _SECRET_ASSIGNMENT.sub(lambda found: f"{found.group(1)}{found.group(2)}{MASK}", text)
+    text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
     text = _BEARER.sub(lambda found: f"{found.group(1)}{found.group(2)}{MASK}", text)
     for secret in sorted({s for s in secrets if not _word_like(s)}, key=len, reverse=True):
         whole = re.compile(rf"(?<![{_TOKEN_CHAR}]){re.escape(secret)}(?![{_TOKEN_CHAR}])")
         text = whole.sub(MASK, text)
     return text
+
+
+def _mask_assignment(found: re.Match) -> str:
+    value = found.group(3)
+    bare = value if value[:1] in "\"'" else value.rstrip(".,;:!?)]}")
+    return f"{found.group(1)}{found.group(2)}{MASK}{value[len(bare) :]}"
 
 
 def _mask_url_in_text(found: re.Match) -> str:
