@@ -171,8 +171,8 @@ def test_heartbeats_use_the_database_clock(tmp_path, clips, monkeypatch):
     monkeypatch.setattr(models, "utcnow", lambda: slow)
     monkeypatch.setattr(repository, "utcnow", lambda: slow)
     with session_scope(get_engine(settings.resolved_database_url)) as session:
-        token = repository.claim_for_run(session, incident_id)
-        assert repository.update_progress(session, incident_id, fraction=0.1, stage="x", token=token)
+        assert repository.claim_for_run(session, incident_id)
+        assert repository.touch_heartbeats(session, [incident_id], status=Status.PROCESSING) == 1
     monkeypatch.undo()
     assert recover_stale(settings) == []
     assert _incident(settings, incident_id).status == Status.PROCESSING
