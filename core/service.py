@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from core import repository
+from core import jobs, repository
 from core.config import Settings
 from core.db import get_engine, session_scope
 from core.schema import AnalysisParams
@@ -18,15 +18,28 @@ def register_video(
     params: AnalysisParams,
     *,
     original_name: str | None = None,
+    admit: bool = False,
 ) -> int:
-    """Store and validate a video and create its incident (SAVED). Raises `InvalidInput`, leaving nothing."""
+    """Store and validate a video and create its incident (SAVED). Raises `InvalidInput`, leaving nothing.
+
+    With `admit`, the incident is created QUEUED, for `core.jobs.dispatch`, only if the queue has
+    room (MAX_QUEUED_JOBS): that is asked before anything is stored, and again, serialised with
+    everyone else admitting, in the transaction that creates the row. A refusal raises `QueueFull`
+    and leaves neither a file nor a row."""
+    if admit:
+        jobs.check_capacity(settings)  # cheap: refuse before storing a large file for nothing
     if original_name is None:
         stored = store_existing(source, settings)  # type: ignore[arg-type]
     else:
         stored = store_upload(source, original_name, settings)
     try:
         with session_scope(get_engine(settings.resolved_database_url)) as session:
-            return repository.create_incident(session=session, video=stored, params=params).id
+            if admit:
+                jobs.admit_in(session, settings)
+            incident = repository.create_incident(session=session, video=stored, params=params)
+            if admit:
+                repository.mark_queued(session, incident.id)
+            return incident.id
     except BaseException:
         remove_video(settings, stored.stored_name)
         raise
