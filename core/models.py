@@ -77,6 +77,8 @@ class Incident(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # run ownership (migration 0004): the claim of the run now PROCESSING; its writes check it
+    run_token: Mapped[str | None] = mapped_column(String(32))
 
     # evidence: the case it belongs to, and a legal hold (held while hold_reason is set)
     case_number: Mapped[str | None] = mapped_column(String(100))

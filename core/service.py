@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from core import repository
+from core import jobs, repository
 from core.access import UNATTRIBUTED, Principal, require_analyst
 from core.config import Settings
 from core.db import get_engine, session_scope
@@ -27,20 +27,31 @@ def register_video(
     params: AnalysisParams,
     *,
     original_name: str | None = None,
+    admit: bool = False,
     actor: Principal | None = None,
 ) -> int:
     """Store and validate a video and create its incident (SAVED). Raises `InvalidInput`, leaving nothing.
-    `actor` is who uploads (a viewer is refused); internal callers that name nobody are recorded as
-    "unattributed"."""
+
+    With `admit`, the incident is created QUEUED, for `core.jobs.dispatch`, only if the queue has
+    room (MAX_QUEUED_JOBS): that is asked before anything is stored, and again, serialised with
+    everyone else admitting, in the transaction that creates the row. A refusal raises `QueueFull`
+    and leaves neither a file nor a row. `actor` is who uploads (a viewer is refused); internal callers
+    that name nobody are recorded as "unattributed"."""
     actor = actor or UNATTRIBUTED
     require_analyst(actor, "upload videos")
+    if admit:
+        jobs.check_capacity(settings)  # cheap: refuse before storing a large file for nothing
     if original_name is None:
         stored = store_existing(source, settings)  # type: ignore[arg-type]
     else:
         stored = store_upload(source, original_name, settings)
     try:
         with session_scope(get_engine(settings.resolved_database_url)) as session:
+            if admit:
+                jobs.admit_in(session, settings)
             incident = repository.create_incident(session=session, video=stored, params=params)
+            if admit:
+                repository.mark_queued(session, incident.id)
             record(
                 session, actor, Action.UPLOAD, incident=incident,
                 details={"file": stored.original_name, "sha256": stored.sha256, "bytes": stored.size_bytes},
