@@ -7,8 +7,8 @@ Sigma is open (a laptop on its own) and everyone is `OPEN_ACCESS`.
 
 Named users (APP_USERS, see core.users) sign in with their name and password; the shared APP_PASSWORD
 with an empty name. Comparisons are constant-time and a named check always costs one Argon2
-verification; a failed check never says whether the name or the password was wrong. `sign_in` is
-`authenticate` plus the audit trail (a row for each sign-in and each failed one).
+verification; a failed check never says whether the name or the password was wrong.
+`record_sign_in` puts each attempt in the audit trail (who got in, or the name that failed).
 
 Roles are enforced in core's services, which take the acting principal (`require_analyst`): a viewer
 cannot upload, delete, re-analyse, review, hold or edit case details, whatever the UI shows.
@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from core.config import Settings
-from core.errors import Forbidden
+from core.errors import Forbidden, InvalidInput
 
 Role = Literal["analyst", "viewer"]
 ROLES: tuple[Role, ...] = ("analyst", "viewer")
@@ -82,20 +82,37 @@ def authenticate(name: str | None, password: str, settings: Settings) -> Princip
     return None
 
 
-def sign_in(
-    name: str | None, password: str, settings: Settings, *, where: str = "dashboard"
+def record_sign_in(
+    settings: Settings, name: str | None, principal: Principal | None, *, where: str = "dashboard"
 ) -> Principal | None:
-    """`authenticate`, recorded in the audit trail: "sign in" with who, or "failed login" with the
-    name that was tried (never the password). `where` says which door (dashboard, api, ...)."""
+    """Put a sign-in attempt in the audit trail and return `principal`: "sign in" as who got in, or
+    "failed login" with the name that was tried (never the password). `where` names the door
+    (dashboard, api, ...). Every sign-in form calls it right after checking the credentials."""
     from core.evidence.audit import Action, record_now
 
-    principal = authenticate(name, password, settings)
     if principal is not None:
         record_now(settings, principal, Action.SIGN_IN, target=principal.name, details={"where": where})
-        return principal
-    tried = (name or "").strip()[:200]
-    record_now(settings, ANONYMOUS, Action.FAILED_LOGIN, target=tried, details={"where": where})
-    return None
+    else:
+        tried = (name or "").strip()[:200]
+        record_now(settings, ANONYMOUS, Action.FAILED_LOGIN, target=tried, details={"where": where})
+    return principal
+
+
+def session_credential(principal: Principal, settings: Settings) -> str:
+    """What a signed-in session of `principal` stands on: when it changes the session must end. The
+    shared password or the API token; for a named user their role and password hash, so removing a
+    user, changing their password or their role signs them out ("" once they are gone)."""
+    from core.users import read_users
+
+    if principal.via == "token":
+        return settings.api_token or ""
+    if principal.via != "password" or principal.name == SHARED_PASSWORD_USER:
+        return settings.app_password or ""
+    try:
+        user = read_users(settings.app_users).get(principal.name) if settings.app_users else None
+    except InvalidInput:
+        user = None
+    return f"{user.role}:{user.password_hash}" if user and user.role == principal.role else ""
 
 
 def principal_for_token(token: str, settings: Settings) -> Principal | None:

@@ -1,7 +1,7 @@
 """An optional sign-in gate for shared deployments (APP_PASSWORD and/or APP_USERS; off when neither).
 
 Named users (APP_USERS) sign in with their name and password; the shared password with an empty name.
-Checks are `core.access.sign_in`, which also records sign-ins and failed ones in the audit trail. The
+Checks are `core.access.authenticate`; `core.access.record_sign_in` puts each attempt in the audit trail. The
 session remembers the signed-in principal, never the password. A wrong guess costs a second, which
 makes guessing by script slow. `current_principal()` is who the dashboard acts as: what the services
 are given as `actor`, and what the audit trail records.
@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from core.access import ANONYMOUS, OPEN_ACCESS, Principal, sign_in
+from core.access import ANONYMOUS, OPEN_ACCESS, Principal, authenticate, record_sign_in
 from core.config import Settings
 from dashboard.i18n import t
 
@@ -33,7 +33,7 @@ def require_password(settings: Settings) -> None:
         given = st.text_input(t("auth.password"), type="password")
         submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
     if submitted:
-        principal = sign_in(name, given, settings, where="dashboard")
+        principal = record_sign_in(settings, name, authenticate(name, given, settings), where="dashboard")
         if principal is not None:
             st.session_state[_SIGNED_IN] = True
             st.session_state[_PRINCIPAL] = principal.model_dump()

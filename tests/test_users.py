@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from core import users
-from core.access import OPEN_ACCESS, authenticate, gate_enabled, sign_in
+from core.access import OPEN_ACCESS, authenticate, gate_enabled, record_sign_in, session_credential
 from core.cli import main as cli_main
 from core.config import Settings, get_settings
 from core.errors import InvalidInput
@@ -99,11 +99,31 @@ def test_a_named_user_signs_in_with_their_role_and_failures_do_not_say_why(users
     assert len(verified) == 4
 
 
+def test_a_session_ends_when_its_user_is_removed_or_changed(users_file, tmp_path):
+    settings = Settings(
+        _env_file=None, storage_dir=tmp_path / "data", app_users=users_file, app_password="pw"
+    )
+    vera = authenticate("vera", "viewer's own secret", settings)
+    before = session_credential(vera, settings)
+    assert before and session_credential(authenticate(None, "pw", settings), settings) == "pw"
+    users.add_user(users_file, "vera", "a new password", "viewer", replace=True)
+    changed = session_credential(vera, settings)
+    assert changed and changed != before  # a new password: the old session's stamp no longer matches
+    users.add_user(users_file, "vera", "a new password", "analyst", replace=True)
+    assert session_credential(vera, settings) == ""  # the role the session holds is not hers any more
+    users.remove_user(users_file, "vera")
+    assert session_credential(vera, settings) == ""
+
+
 def test_sign_in_records_who_and_failed_logins_without_the_password(db_settings, users_file):
     settings = db_settings.model_copy(update={"app_users": users_file})
-    assert sign_in("alice", "correct horse battery", settings, where="api").name == "alice"
-    assert sign_in("alice", "Tr0ub4dor&3", settings) is None
-    assert sign_in("mallory", "Tr0ub4dor&3", settings) is None
+
+    def sign_in(name, password, **where):
+        return record_sign_in(settings, name, authenticate(name, password, settings), **where)
+
+    assert sign_in("alice", "correct horse battery", where="api").name == "alice"
+    assert sign_in("alice", "Tr0ub4dor&3") is None
+    assert sign_in("mallory", "Tr0ub4dor&3") is None
     entries = trail_of(settings)
     assert [(e.actor, e.action, e.target, e.details) for e in entries] == [
         ("alice", "sign in", "alice", {"where": "api"}),
