@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import db_now, get_engine, session_scope
 from core.models import AuditRow, Incident
 
 
@@ -93,7 +93,7 @@ def record(
         first_run_id = None
     session.add(
         AuditRow(
-            at=datetime.now(UTC),
+            at=db_now(session),  # the database's clock, whichever machine writes
             actor=actor.name[:200],
             role=actor.role,
             via=actor.via,
