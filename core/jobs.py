@@ -145,12 +145,19 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 versions=versions,
             )
             engine = _choose_engine(params, settings, log)
-            ctx.set_versions(*engine.versions())
+            ctx.set_versions(*engine.versions_for(params))
             log(
                 "start",
                 f"analysis started with the {engine.name} engine, parameters {params.model_dump()}, "
                 f"descriptions in {settings.analysis_language} (ANALYSIS_LANGUAGE)",
             )
+            if engine.name == "local" and (params.concerns or params.site_context):
+                log(
+                    "concerns",
+                    "the local engine measures motion and cannot look for the analyst's concerns or read the "
+                    "site context; they are kept with this run for a re-analysis with the VLM engine",
+                    "WARNING",
+                )
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)

@@ -467,11 +467,6 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Сервер модели {url} недоступен: {detail}.",
     ),
     (
-        "about.bad_models_reply",
-        "the server's /models reply is not the expected JSON",
-        "ответ сервера на /models — не ожидаемый JSON",
-    ),
-    (
         "about.model_missing",
         "LLM_MODEL={model} is not among the models the server lists.",
         "LLM_MODEL={model} нет среди моделей, которые перечисляет сервер.",
