@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from core.taxonomy_i18n import TYPES
 
@@ -25,6 +25,7 @@ DEFINITION_MIN_CHARS = 3
 DEFINITION_MAX_CHARS = 200
 SITE_CONTEXT_MAX_CHARS = 600
 MAX_CONCERNS = 8
+STORED_RUN = "stored_run"  # validation context: parameters read back from a stored run
 _SEPARATOR = re.compile(r"\s*[=:]\s*")
 
 
@@ -49,14 +50,15 @@ class Concern(BaseModel):
 
     @field_validator("code", mode="before")
     @classmethod
-    def _valid_code(cls, value: object) -> str:
+    def _valid_code(cls, value: object, info: ValidationInfo) -> str:
         code = str(value).strip()
         if not 2 <= len(code) <= CODE_MAX_CHARS or not CODE_PATTERN.match(code):
             raise ValueError(
                 f"concern code {code!r} is not valid: use {CODE_MAX_CHARS} or fewer upper-case letters, "
                 "digits and _, starting with a letter (e.g. NO_GLOVES)"
             )
-        if code in builtin_types():
+        # a stored run keeps a code that Sigma has made a built-in type since (STORED_RUN context)
+        if code in builtin_types() and not (info.context or {}).get(STORED_RUN):
             raise ValueError(
                 f"concern code {code} is a built-in event type: the model already looks for it; name your "
                 f"concern differently (e.g. {code}_AT_GATE)"
@@ -65,7 +67,7 @@ class Concern(BaseModel):
 
     @field_validator("definition", mode="before")
     @classmethod
-    def _valid_definition(cls, value: object, info) -> str:
+    def _valid_definition(cls, value: object, info: ValidationInfo) -> str:
         definition = one_line(value)
         code = info.data.get("code", "the concern")
         if len(definition) < DEFINITION_MIN_CHARS:

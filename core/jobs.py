@@ -108,7 +108,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             )
     with session_scope(db) as session:
         incident = repository.get_incident(session, incident_id)
-        params = AnalysisParams.model_validate(incident.params)
+        params = AnalysisParams.of_run(incident.params)
         stored_name = incident.stored_name
         duration = incident.duration
         # the facts probed when the video was stored: probing again costs seconds on long files

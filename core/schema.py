@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from core.concerns import Concern, check_concerns, check_site_context
+from core.concerns import STORED_RUN, Concern, check_concerns, check_site_context
 from core.config import Settings
 
 DOMAINS = ("traffic", "industrial", "violence")
@@ -147,6 +147,12 @@ class AnalysisParams(BaseModel):
     @classmethod
     def _distinct_concerns(cls, value: list[Concern]) -> list[Concern]:
         return check_concerns(value)
+
+    @classmethod
+    def of_run(cls, stored: dict) -> AnalysisParams:
+        """The parameters a run was stored with, checked as when it was made, except that a concern
+        whose code Sigma has made a built-in type since is kept (the run's page must still open)."""
+        return cls.model_validate(stored, context={STORED_RUN: True})
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> AnalysisParams:
