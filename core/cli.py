@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         "--concern",
         action="append",
         metavar='CODE="definition"',
-        help="an extra event type for the model to look for, e.g. NO_GLOVES=\"a person at the press without "
-        "gloves\" (repeatable; replaces LLM_CONCERNS for this analysis)",
+        help='an extra event type for the model to look for, e.g. NO_GLOVES="a person at the press without '
+        'gloves" (repeatable; replaces LLM_CONCERNS for this analysis)',
     )
     analyze.add_argument(
         "--context",

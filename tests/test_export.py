@@ -113,7 +113,10 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
     assert vtt.startswith("WEBVTT\n\n")
     cues = [block.splitlines() for block in vtt.strip().split("\n\n")[1:]]
     assert [cue[0] for cue in cues] == ["1", "2", "3"]
-    assert cues[0][1:] == ["00:00:01.500 --> 00:00:03.000", "COLLISION [danger] — two cars collide at the junction"]
+    assert cues[0][1:] == [
+        "00:00:01.500 --> 00:00:03.000",
+        "COLLISION [danger] — two cars collide at the junction",
+    ]
     # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
     assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
     assert cues[1][2] == (
