@@ -61,6 +61,8 @@ _RU_ENDINGS = sorted(
 )
 _EN_ENDINGS = ("ings", "ing", "ies", "ed", "es", "ly", "s")
 _SNIPPET_CHARS = 220
+_MAX_CODE_WORDS = 6  # an analyst's type code is looked up from runs of at most this many query words ...
+_MAX_CODE_QUERY_WORDS = 24  # ... among the query's first words
 SHORT_WORD = 2
 
 
@@ -451,10 +453,22 @@ def _run(
     return hits[:limit]
 
 
-def _custom_types(session: Session) -> list[str]:
-    """Event types stored that Sigma does not define itself: the analysts' concerns."""
-    stored = session.scalars(select(EventRow.event_type).distinct())
-    return sorted(set(stored) - TYPES.keys())
+def _named_custom_types(session: Session, query_text: str) -> list[str]:
+    """Stored event types Sigma does not define itself (the analysts' concerns) that the query names
+    by the words of their code ("no gloves" → NO_GLOVES): one indexed lookup of the codes that runs
+    of its words spell."""
+    loose = [fold(w) for w in words(_QUOTED.sub(" ", query_text))][:_MAX_CODE_QUERY_WORDS]
+    spelled = {
+        "_".join(loose[i:j]).upper()
+        for i in range(len(loose))
+        for j in range(i + 1, min(len(loose), i + _MAX_CODE_WORDS) + 1)
+    }
+    candidates = sorted(code for code in spelled - TYPES.keys() if code.isascii())
+    if not candidates:
+        return []
+    return sorted(
+        session.scalars(select(EventRow.event_type).where(EventRow.event_type.in_(candidates)).distinct())
+    )
 
 
 def search(
@@ -466,7 +480,7 @@ def search(
     limit: int = 50,
 ) -> SearchResults:
     """Hits for `query_text`, best first: in one incident or (incident_id None) across all of them."""
-    query = parse_query(query_text, _custom_types(session))
+    query = parse_query(query_text, _named_custom_types(session, query_text))
     if query.empty:
         return SearchResults(query)
     kinds = tuple(kinds)
