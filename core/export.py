@@ -1,5 +1,6 @@
-"""Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON,
-a CSV with one row per event, and WebVTT captions with one cue per event for the player."""
+"""Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
+(exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
+2 danger, empty when not rated), and WebVTT captions with one cue per event for the player."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from core import repository
 from core.errors import InvalidInput
 from core.models import Incident
 from core.schema import Event
+from core.taxonomy_i18n import severity_label
 
 Format = Literal["json", "csv", "vtt"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "vtt")
@@ -25,6 +27,7 @@ CSV_COLUMNS = (
     "end_time",
     "highlight",
     "confidence",
+    "severity",
     "description",
     "review_status",
     "review_note",
@@ -76,6 +79,7 @@ def to_csv(incident: Incident, events: list[Event]) -> str:
                 f"{event.end_time:.2f}",
                 event.highlight,
                 f"{event.confidence:.2f}",
+                "" if event.severity is None else event.severity,
                 event.description,
                 event.review_status.value if event.review_status else "",
                 event.review_note or "",
@@ -99,11 +103,14 @@ def _cue_text(text: str) -> str:
 
 
 def to_vtt(events: list[Event]) -> str:
-    """WebVTT, one cue per event: "COLLISION — two cars collide at the junction"."""
+    """WebVTT, one cue per event: "COLLISION [danger] — two cars collide at the junction"."""
     lines = ["WEBVTT", ""]
     for number, event in enumerate(sorted(events, key=lambda e: (e.start_time, e.end_time)), start=1):
         end = max(event.end_time, event.start_time + MIN_CUE_SEC)
-        caption = event.event_type + (f" — {event.description}" if event.description.strip() else "")
+        caption = event.event_type + (
+            f" [{severity_label(event.severity)}]" if event.severity is not None else ""
+        )
+        caption += f" — {event.description}" if event.description.strip() else ""
         if event.review_status:
             caption += f" ({event.review_status.value})"
         lines += [

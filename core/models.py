@@ -116,7 +116,10 @@ class Timeline(Base):
 
 class EventRow(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_incident_start", "incident_id", "start_time"),)
+    __table_args__ = (
+        Index("ix_events_incident_start", "incident_id", "start_time"),
+        Index("ix_events_event_type", "event_type"),  # search: the analysts' own types (0007)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))

@@ -31,7 +31,7 @@ from core.errors import InvalidInput
 from core.models import Incident, LogRow
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
-from core.taxonomy_i18n import Lang, review_label, type_label
+from core.taxonomy_i18n import Lang, review_label, severity_label, type_label
 from core.timeline_image import render_timeline
 from core.video import read_frame_at
 
@@ -132,6 +132,13 @@ TEXT: dict[str, dict[str, str]] = {
     "col_message": {"en": "Message", "ru": "Сообщение"},
     "col_versions": {"en": "Model / prompt", "ru": "Модель / промпт"},
     "none": {"en": "—", "ru": "—"},
+    # the analyst's concerns and context, and severity (VLM engine, issue 14)
+    "site_context": {"en": "Site context (given to the model)", "ru": "Описание места (для модели)"},
+    "concerns": {
+        "en": "Analyst's concerns (extra event types)",
+        "ru": "Дополнительные типы событий аналитика",
+    },
+    "col_severity": {"en": "Severity", "ru": "Опасность"},
 }
 _PARAM_NAMES = {
     "window_sec": {"en": "window {v} s", "ru": "окно {v} с"},
@@ -342,6 +349,13 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     ]
     if incident.domain_reason:
         pairs.append((t("domain_reason"), incident.domain_reason))
+    if params.get("site_context"):
+        pairs.append((t("site_context"), wrappable(params["site_context"])))
+    if params.get("concerns"):
+        concerns = [
+            f"{c.get('code')} — {c.get('definition')}" for c in params["concerns"] if isinstance(c, dict)
+        ]
+        pairs.append((t("concerns"), wrappable("\n".join(concerns))))
     pairs += [
         (t("passes"), ", ".join(str(p) for p in incident.passes_run or []) or "—"),
         (t("windows"), window_text),
@@ -367,6 +381,7 @@ def _events_table(report: _Report, events: list[Event]) -> None:
             "col_time",
             "col_highlight",
             "col_confidence",
+            "col_severity",
             "col_description",
             "col_review",
         )
@@ -383,11 +398,12 @@ def _events_table(report: _Report, events: list[Event]) -> None:
                 f"{clock(event.start_time)} – {clock(event.end_time)}",
                 event.highlight,
                 f"{event.confidence:.2f}",
+                severity_label(event.severity, lang),
                 wrappable(event.description),
                 wrappable(review),
             ]
         )
-    report.table(header, rows, [0.8, 3.3, 2.6, 2.0, 1.1, 5.3, 2.7], font_pt=8.5)
+    report.table(header, rows, [0.8, 2.9, 2.6, 2.0, 1.1, 1.6, 4.1, 2.7], font_pt=8.5)
 
 
 def _keyframes(report: _Report, incident: Incident, events: list[Event], settings: Settings) -> None:
@@ -399,6 +415,8 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
     for number, event in enumerate(events, start=1):
         start, end = clock(event.start_time), clock(event.end_time)
         label = f"{type_label(event.event_type, lang)} ({event.event_type})"
+        if event.severity is not None:
+            label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
         middle = (event.start_time + event.end_time) / 2
         frame = keyframe_jpeg(path, middle)

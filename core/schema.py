@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from core.concerns import STORED_RUN, Concern, check_concerns, check_site_context
 from core.config import Settings
 
 DOMAINS = ("traffic", "industrial", "violence")
@@ -133,6 +134,25 @@ class AnalysisParams(BaseModel):
     max_highlights: int = Field(ge=1, le=1000)
     engine: Literal["auto", "local", "vlm"] = "auto"
     domain: RequestedDomain = "auto"
+    # the analyst's own words for the model (core.concerns): what the camera shows, what else to look for
+    site_context: str = ""
+    concerns: list[Concern] = Field(default_factory=list)
+
+    @field_validator("site_context", mode="before")
+    @classmethod
+    def _bounded_context(cls, value: object) -> str:
+        return check_site_context(value)
+
+    @field_validator("concerns")
+    @classmethod
+    def _distinct_concerns(cls, value: list[Concern]) -> list[Concern]:
+        return check_concerns(value)
+
+    @classmethod
+    def of_run(cls, stored: dict) -> AnalysisParams:
+        """The parameters a run was stored with, checked as when it was made, except that a concern
+        whose code Sigma has made a built-in type since is kept (the run's page must still open)."""
+        return cls.model_validate(stored, context={STORED_RUN: True})
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> AnalysisParams:
@@ -142,6 +162,8 @@ class AnalysisParams(BaseModel):
             "frames_per_window": settings.llm_frames_per_window,
             "max_highlights": settings.llm_max_highlights,
             "engine": settings.engine,
+            "site_context": settings.llm_site_context,
+            "concerns": [{"code": code, "definition": text} for code, text in settings.llm_concerns.items()],
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

@@ -260,3 +260,14 @@ def review_label(status: str | None, lang: Lang = "en") -> str:
         None: {"en": "not reviewed", "ru": "не проверено"},
     }
     return labels.get(status, labels[None])[lang]
+
+
+def severity_label(level: int | None, lang: Lang = "en") -> str:
+    """Severity in words (0 note, 1 concern, 2 danger, as the engines rate it), or "not rated"."""
+    labels = {
+        0: {"en": "note", "ru": "заметка"},
+        1: {"en": "concern", "ru": "внимание"},
+        2: {"en": "danger", "ru": "опасно"},
+        None: {"en": "not rated", "ru": "без оценки"},
+    }
+    return labels.get(level, labels[None])[lang]

@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Incident
-from core.schema import Event, Status
-from core.taxonomy_i18n import review_label, type_label
+from core.schema import AnalysisParams, Event, Status
+from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
@@ -27,7 +27,7 @@ from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
 from dashboard.review import event_card
-from dashboard.search_panel import ask_panel, search_panel
+from dashboard.search_panel import ask_panel, safe_html, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
@@ -165,6 +165,12 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
     )
     if incident.domain_reason:
         facts_col.caption(incident.domain_reason)
+    params = AnalysisParams.of_run(incident.params)
+    if params.site_context:
+        facts_col.caption(t("summary.site_context", text=safe_html(params.site_context)))
+    if params.concerns:
+        items = "; ".join(f"{c.code} — {c.definition}" for c in params.concerns)
+        facts_col.caption(t("summary.concerns", items=safe_html(items)))
     if not events:
         st.info(t("summary.no_events"), icon=":material/task_alt:")
     elif not shown:
@@ -197,6 +203,14 @@ def _events_table(
     if not shown:
         st.caption(t("events.none"))
         return
+    order = st.segmented_control(
+        t("events.sort"),
+        ["time", "severity", "confidence"],
+        default="time",
+        format_func=_sort_label,
+        key=f"events-sort-{incident_id}",
+    )
+    shown = sort_events(shown, order or "time")
     frame = pd.DataFrame(
         {
             "id": [e.id for e in shown],
@@ -205,6 +219,7 @@ def _events_table(
             "end": [clock(e.end_time) for e in shown],
             "duration": [round(e.duration, 2) for e in shown],
             "confidence": [e.confidence for e in shown],
+            "severity": [severity_label(e.severity, lang()) for e in shown],
             "pass": [e.pass_no for e in shown],
             "review": [
                 review_label(e.review_status.value if e.review_status else None, lang()) for e in shown
@@ -238,6 +253,7 @@ def _events_table(
             "confidence": st.column_config.ProgressColumn(
                 t("events.confidence"), min_value=0, max_value=1, format="%.2f"
             ),
+            "severity": st.column_config.TextColumn(t("events.severity"), width="small"),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "review": st.column_config.TextColumn(t("events.review")),
             "note": st.column_config.TextColumn(t("events.note")),
@@ -245,6 +261,24 @@ def _events_table(
         },
     )
     st.caption(t("events.help"))
+
+
+def sort_events(events: list[Event], order: str) -> list[Event]:
+    """The events table's order: by time, by severity (most dangerous first, unrated last) or by
+    confidence; ties by time."""
+    if order == "severity":
+        return sorted(events, key=lambda e: (-(e.severity if e.severity is not None else -1), e.start_time))
+    if order == "confidence":
+        return sorted(events, key=lambda e: (-e.confidence, e.start_time))
+    return sorted(events, key=lambda e: (e.start_time, e.end_time))
+
+
+def _sort_label(order: str) -> str:
+    if order == "severity":
+        return t("events.sort_severity")
+    if order == "confidence":
+        return t("events.sort_confidence")
+    return t("events.sort_time")
 
 
 def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
@@ -266,6 +300,7 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
             "score": view["score"].round(2).to_numpy(),
             "pass": view["pass_no"].to_numpy(),
             "failed": view["failed"].astype(bool).to_numpy(),
+            "skipped": view["skipped"].astype(bool).to_numpy(),
             "description": view["description"].to_numpy(),
         }
     )
@@ -284,6 +319,7 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
             "score": st.column_config.NumberColumn(t("timeline.score"), format="%.2f", width="small"),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "failed": st.column_config.CheckboxColumn(t("storyboard.failed"), width="small"),
+            "skipped": st.column_config.CheckboxColumn(t("storyboard.skipped"), width="small"),
             "description": st.column_config.TextColumn(t("events.description"), width="large"),
         },
     )

@@ -12,7 +12,7 @@ import streamlit as st
 
 from core import repository
 from core.schema import Event, ReviewStatus
-from core.taxonomy_i18n import review_label, type_label
+from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard.feedback import flash
 from dashboard.fmt import clock
 from dashboard.i18n import lang, t
@@ -56,6 +56,8 @@ def event_card(incident_id: int, event: Event | None, shown: list[Event], colour
             pass_no=event.pass_no,
         )
     )
+    if event.severity is not None:
+        st.markdown(t("card.severity", severity=severity_label(event.severity, lang())))
     if event.description:
         st.write(event.description)
     _step_buttons(incident_id, event, shown)

@@ -45,6 +45,7 @@ def _stored(settings, clip) -> tuple[int, list[Event]]:
                 start_time=1.5,
                 end_time=3.0,
                 confidence=0.9,
+                severity=2,
                 description="two cars collide at the junction",
             ),
             Event(event_type="NEAR_MISS", start_time=5.2, end_time=5.5, confidence=0.456, description=TRICKY),
@@ -82,6 +83,7 @@ def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(sett
         "end_time",
         "highlight",
         "confidence",
+        "severity",
         "description",
         "review_status",
         "review_note",
@@ -99,6 +101,7 @@ def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(sett
     assert tricky["description"] == TRICKY
     assert (tricky["review_status"], tricky["review_note"]) == ("dismissed", "shadow, not a car; see cam 4")
     assert late["start_time"] == "3725.25"
+    assert [row["severity"] for row in rows] == ["2", "", ""]  # 0 note, 1 concern, 2 danger; empty: not rated
 
 
 def test_vtt_has_one_readable_cue_per_event(settings, clips):
@@ -110,7 +113,10 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
     assert vtt.startswith("WEBVTT\n\n")
     cues = [block.splitlines() for block in vtt.strip().split("\n\n")[1:]]
     assert [cue[0] for cue in cues] == ["1", "2", "3"]
-    assert cues[0][1:] == ["00:00:01.500 --> 00:00:03.000", "COLLISION — two cars collide at the junction"]
+    assert cues[0][1:] == [
+        "00:00:01.500 --> 00:00:03.000",
+        "COLLISION [danger] — two cars collide at the junction",
+    ]
     # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
     assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
     assert cues[1][2] == (
@@ -165,5 +171,5 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
     assert buttons[3].deferred_file_id, "the report is built only when its button is clicked"
     assert (
         app.session_state["subtitles"].startswith("WEBVTT")
-        and "COLLISION — two cars" in app.session_state["subtitles"]
+        and "COLLISION [danger] — two cars" in app.session_state["subtitles"]
     )
