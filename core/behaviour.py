@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.tracks import H, MATCHED, MH, MOTION, MW, MX, MY, SHARED, T, W, X, Y, Track
+from core.tracks import H, MATCHED, MH, MOTION, MW, MY, SHARED, T, W, X, Y, Track, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -452,54 +452,74 @@ def _first_per_track(found: list[Finding]) -> list[Finding]:
     return kept
 
 
-def fights(views: list[TrackView]) -> list[Finding]:
-    """Stretches where person-sized tracks move strongly in place, back and forth."""
-    candidates = [v for v in views if v.kind != VEHICLE]
-    found: list[Finding] = []
-    for view in candidates:
+def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
+    """Places where person-sized regions move strongly, back and forth, without going anywhere, for a
+    second or more. Followed as a place, not as one track: grappling people split and merge, and
+    their tracks change hands; every track that took part is named."""
+    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
+    for view in views:
+        if view.kind == VEHICLE:
+            continue
         data = view.data
         area = np.maximum(data[:, W] * data[:, H], 1.0)
         strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
-        for run in _runs(view.t, strong, max_dip=2):
-            start, end = float(view.t[run[0]]), float(view.t[run[-1]])
-            if end - start < FIGHT_MIN_SEC:
-                continue
-            partners = [
-                other.id
-                for other in candidates
-                if other.id != view.id and _near_during(view, other, start, end, 0.3 * view.height)
-            ]
-            rows = data[run]
-            wide = float(np.median(rows[:, W] / np.maximum(rows[:, H], 1.0)))
-            if not partners and wide < 0.7:
-                continue  # one person alone moving a lot (dancing, waving) is not a fight
-            centres = np.column_stack([rows[:, MX] + rows[:, MW] / 2, rows[:, MY] + rows[:, MH] / 2])
-            path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
-            drift = float(np.hypot(*(centres[-1] - centres[0])))
-            height = float(np.median(rows[:, H]))
-            if np.hypot(view.cx[run[-1]] - view.cx[run[0]], view.cy[run[-1]] - view.cy[run[0]]) > FIGHT_MAX_DRIFT * height:
-                continue
-            back_and_forth = path / max(drift, 0.5 * height * 0.2)
-            if back_and_forth < FIGHT_BACK_AND_FORTH:
-                continue
-            motion = float(np.median(rows[:, MOTION] / np.maximum(rows[:, W] * rows[:, H], 1.0)))
-            peak_row = run[int(np.argmax(data[run, MOTION]))]
-            peak = float(view.t[peak_row])
-            boxes = [view.box_at(peak)] + [v.box_at(peak) for v in views if v.id in partners and v.start <= peak <= v.end]
-            found.append(
-                Finding(
-                    "FIGHT",
-                    start=start,
-                    end=end,
-                    peak=peak,
-                    track_ids=sorted({view.id, *partners}),
-                    strength=min(motion / FIGHT_MOTION, 3.0) * min((end - start) / FIGHT_MIN_SEC, 2.0),
-                    box=_union(*boxes),
-                    facts={"tracks": len({view.id, *partners}), "motion": motion, "seconds": end - start,
-                           "back_and_forth": back_and_forth},
-                )  # fmt: skip
-            )
-    return _merge_overlapping(found)
+        strong &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
+        for k in np.flatnonzero(strong):
+            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
+    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
+    closed: list[dict] = []
+    for time in sorted(per_frame):
+        members = per_frame[time]
+        box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
+        motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
+        for site in list(sites):
+            if time - site["last"] > 0.35:
+                sites.remove(site)
+                closed.append(site)
+        site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
+        if site is None:
+            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "last": time}
+            sites.append(site)
+        site["boxes"].append(box)
+        site["times"].append(time)
+        site["motion"].append(motion)
+        site["tracks"].update(view.id for view, _ in members)
+        site["last"] = time
+    found = []
+    for site in closed + sites:
+        times = np.array(site["times"])
+        if len(times) < 3 or times[-1] - times[0] < FIGHT_MIN_SEC:
+            continue
+        boxes = np.array(site["boxes"])
+        height = float(np.median(boxes[:, 3]))
+        centres = boxes[:, :2] + boxes[:, 2:] / 2
+        drift = float(np.hypot(*(centres[-1] - centres[0])))
+        if drift > FIGHT_MAX_DRIFT * height:
+            continue  # it went somewhere: walking, running, driving
+        path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
+        back_and_forth = path / max(drift, 0.1 * height)
+        wide = float(np.median(boxes[:, 2] / np.maximum(boxes[:, 3], 1.0)))
+        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(site["tracks"]) < 2 and wide < 0.7):
+            continue
+        peak = int(np.argmax(site["motion"]))
+        seconds = float(times[-1] - times[0])
+        motion = float(np.median(site["motion"]))
+        if motion < FIGHT_MOTION:
+            continue
+        found.append(
+            Finding(
+                "FIGHT",
+                start=float(times[0]),
+                end=float(times[-1]),
+                peak=float(times[peak]),
+                track_ids=sorted(site["tracks"]),
+                strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
+                box=tuple(float(v) for v in boxes[peak]),
+                facts={"tracks": len(site["tracks"]), "motion": motion, "seconds": seconds,
+                       "back_and_forth": back_and_forth},
+            )  # fmt: skip
+        )
+    return found
 
 
 def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:
@@ -513,8 +533,9 @@ def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance:
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
-    walking = float(np.median([np.median(v.speed / v.height) for v in people])) if people else 0.0
     for view in people:
+        others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
+        walking = float(np.median(others)) if others else 0.0
         whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (view.data[:, SHARED] == 0)
         fast = (view.speed / view.height >= RUN_SPEED) & whole
         for run in _runs(view.t, fast, max_dip=1):
@@ -748,7 +769,7 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         *found_collisions,
         *near_misses(views, collided),
         *falls(views, size[1]),
-        *fights(views),
+        *fights(views, size[1]),
         *runs_and_panic(views),
         *wrong_way(views, size),
         *stopped_vehicles(views, found_collisions),

@@ -443,14 +443,15 @@ def _draw_running(frame, event: ScriptedEvent, t: float, unit: int, colour) -> N
     """A person walks left to right (before `start`), then runs (from `start`, and on after `end`)."""
     height, width = frame.shape[:2]
     person = height * 0.3
-    walk, run = 0.6 * person, 3.2 * person
-    x_start = width * 0.5 - walk * 2.5  # walks 2.5 s before breaking into a run mid-frame
+    walk, run = 0.6 * person, 2.6 * person
+    x_run = width * 0.15  # walks 2.5 s (from off-frame) before breaking into a run here
+    x_start = x_run - walk * 2.5
     if t < event.start - 2.5:
         return
     if t < event.start:
         x, step = x_start + walk * (t - event.start + 2.5), 0.9
     else:
-        x, step = width * 0.5 + run * (t - event.start), 2.6
+        x, step = x_run + run * (t - event.start), 2.6
     swing = math.sin(2 * math.pi * step * t)
     amplitude = 0.35 if t < event.start else 0.8
     _draw_person(
