@@ -167,6 +167,7 @@ def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, e
             box=event.box.model_dump() if event.box else None,
             track_ids=event.track_ids or None,
             track_path=[point.model_dump() for point in event.track_path] or None,
+            peak_time=event.peak_time,
         )
         for event in events
     )

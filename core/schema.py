@@ -85,6 +85,7 @@ class Event(BaseModel):
     box: Box | None = None
     track_ids: list[int] = Field(default_factory=list)
     track_path: list[TrackPoint] = Field(default_factory=list)  # the tracks' centres around the event
+    peak_time: float | None = Field(default=None, ge=0)  # the frame `box` was measured at
     id: int | None = None
     review_status: ReviewStatus | None = None
     review_note: str | None = None

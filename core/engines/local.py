@@ -633,7 +633,7 @@ def _normalised(box: tuple[float, float, float, float] | None, size: tuple[int, 
     y1 = min(max((box[1] + box[3]) / size[1], 0.0), 1.0)
     if x1 - x0 <= 1e-4 or y1 - y0 <= 1e-4:
         return None
-    return Box(x=round(x0, 4), y=round(y0, 4), w=round(x1 - x0, 4) - 1e-5 * 0, h=round(y1 - y0, 4))
+    return Box(x=round(x0, 4), y=round(y0, 4), w=round(x1 - x0, 4), h=round(y1 - y0, 4))
 
 
 def _path(views: list[TrackView], finding: Finding, size: tuple[int, int]) -> list[TrackPoint]:
@@ -667,6 +667,7 @@ def _event(
         box=_normalised(finding.box, size),
         track_ids=list(finding.track_ids),
         track_path=_path([by_id[t] for t in finding.track_ids if t in by_id], finding, size),
+        peak_time=round(max(0.0, finding.peak), 3),
     )
 
 
