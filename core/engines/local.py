@@ -697,7 +697,9 @@ def _windows(
     """A row for every window in which frames were decoded (windows follow the frames), with the
     motion figures, the tracked objects, and an anomaly score (0.5 at the flagging threshold)."""
     series = report.series
-    indices = np.unique(np.floor(seen.times / window_sec + 1e-9).astype(np.int64)) if len(seen.times) else [0]
+    indices = np.unique(np.floor(seen.times / window_sec + 1e-9).astype(np.int64)) if len(seen.times) else np.zeros(1)
+    if duration > 0:  # a frame exactly at the end opens no window of its own
+        indices = indices[(indices * window_sec < duration - 1e-9) | (indices == indices.min())]
     spans = {kind: (np.sort([v.start for v in views if v.kind == kind]), np.sort([v.end for v in views if v.kind == kind]))
              for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)}  # fmt: skip
     windows: list[WindowRecord] = []
