@@ -42,16 +42,18 @@ from core.config import Settings
 from core.db import dispose_engines
 from core.engines import local
 from core.jobs import run_analysis
-from core.samples import EVENT_KINDS, SCENES, ScriptedEvent, make_clip
+from core.samples import SCENES, ScriptedEvent, make_clip
 from core.schema import AnalysisParams
 from core.service import register_video
 from core.video import iter_frames, probe
 
 REPEATS = 3
-GOAL_X_REALTIME = 20.0
+GOAL_X_REALTIME = 30.0
+GOAL_DECODE_RATIO = 1.6
 FIVE_MINUTE_TRUTH = [(40.0, 41.5, "collision"), (150.0, 150.6, "burst"), (230.0, 231.2, "fall")]
 SCENE_SECONDS, EVENT_AT = 9.0, 4.0
 EVENT_SECONDS = {"burst": 0.5, "collision": 1.0, "fall": 1.2, "fight": 2.0, "flash": 0.4}
+MOTION_KINDS = ("burst", "collision", "fall", "fight", "flash")  # the kinds this comparison was made on
 WARM_UP_SEC = 1.0  # every measure skips the first second (MOG2 needs it to learn the background)
 
 
@@ -110,6 +112,7 @@ def speed_section() -> str:
         if not any(e["start_time"] < end and e["end_time"] > start for start, end, _ in FIVE_MINUTE_TRUTH)
     ]
     verdict = "met" if x_realtime >= GOAL_X_REALTIME else "**not met**"
+    ratio_verdict = "met" if statistics.median(ratios) <= GOAL_DECODE_RATIO else "**not met**"
     return "\n".join(
         [
             f"### Speed, end to end ({info.width}x{info.height} @ {info.fps:g} fps, {info.duration:.0f} s, H.264)",
@@ -125,7 +128,8 @@ def speed_section() -> str:
             "",
             (
                 f"Engine / plain decode, per run: {', '.join(f'{r:.2f}' for r in ratios)} "
-                f"(median {statistics.median(ratios):.2f}). Goal ≥ {GOAL_X_REALTIME:g}× realtime: {verdict}. "
+                f"(median {statistics.median(ratios):.2f}; goal ≤ {GOAL_DECODE_RATIO:g}: {ratio_verdict}). "
+                f"Goal ≥ {GOAL_X_REALTIME:g}× realtime: {verdict}. "
                 "The engine reads frames through `core.video.iter_frames(max_side=160, gray=True)`: ffmpeg "
                 "picks about 10 a second and shrinks and greys them itself, so the whole analysis costs "
                 "about a plain decode."
@@ -211,7 +215,7 @@ def _scene_clips() -> list[tuple[str, Path, tuple[float, float] | None]]:
     folder = _cache_folder("local_scenes")
     clips = []
     for scene, settings in SCENES.items():
-        for kind in (None, *EVENT_KINDS):
+        for kind in (None, *MOTION_KINDS):
             truth = (EVENT_AT, EVENT_AT + EVENT_SECONDS[kind]) if kind else None
             path = folder / f"{scene}_{kind or 'none'}.mp4"
             if not path.exists():
@@ -233,7 +237,7 @@ def metric_section() -> str:
     lines = [
         (
             f"### Which motion measure ({len(clips)} test clips: {len(SCENES)} scenes × (no event + "
-            f"{len(EVENT_KINDS)} event kinds), 320x240 at 25 fps, analysed at 10 fps on 160x120 grey)"
+            f"{len(MOTION_KINDS)} event kinds), 320x240 at 25 fps, analysed at 10 fps on 160x120 grey)"
         ),
         "",
         (
@@ -317,71 +321,114 @@ def _cost_ms_per_pair(measure: Measure, decoded: dict) -> float:
     return 1000 * best / pairs
 
 
-SWEEP_CLIPS = 60
-SWEEP_SEED = 90210  # held out: the thresholds were chosen on other random clips (seed 2024)
-SWEEP_EVENT_SECONDS = {"burst": (0.3, 1.0), "collision": (0.8, 1.5), "fall": (0.8, 1.5),
-                       "fight": (1.5, 3.0), "flash": (0.3, 0.6)}  # fmt: skip
-TOLERANCE_SEC = 0.3
+HELD_OUT_CLIPS = 66
+HELD_OUT_SEED = 90210  # held out: the thresholds were chosen on the test clips (seed 5) only
+EXPECTED = {
+    "meet_and_stop": "COLLISION", "collision": "COLLISION", "fall": "FALL", "fight": "FIGHT",
+    "running": "RUNNING", "panic": "CROWD_PANIC", "wrong_way": "WRONG_WAY",
+    "stopped_vehicle": "STOPPED_VEHICLE", "near_miss": "NEAR_MISS", "burst": "SUDDEN_MOTION",
+    "flash": "SUDDEN_MOTION",
+}  # fmt: skip
+HELD_OUT_SPAN = {"meet_and_stop": (1.5, 2.5), "collision": (1.0, 1.5), "fall": (1.0, 1.5), "fight": (1.5, 3.0),
+                 "running": (1.2, 2.0), "panic": (1.5, 2.5), "wrong_way": (2.5, 3.5),
+                 "stopped_vehicle": (3.0, 4.0), "near_miss": (1.5, 2.5), "burst": (0.3, 0.6),
+                 "flash": (0.3, 0.6)}  # fmt: skip
+SCENES_FOR = {"wrong_way": ["traffic"], "stopped_vehicle": ["traffic"]}
+REAL_FOOTAGE = [Path("/usr/share/doc/opencv-doc/examples/data") / name
+                for name in ("vtest.avi", "tree.avi", "Megamind.avi", "Megamind_bugy.avi")]  # fmt: skip
+MATCH_SEC = 1.0
 
 
-def sweep_section() -> str:
-    """Random clips (scene, event, size, frame rate, length, seed) under random window settings,
-    through the engine's own steps: found on time, found with times off, missed, false events."""
-    folder = _cache_folder("local_sweep")
-    draw = random.Random(SWEEP_SEED)
-    by_scene: dict[str, dict[str, int]] = {}
-    for index in range(SWEEP_CLIPS):
-        scene, kind = draw.choice(list(SCENES)), draw.choice([None, None, *EVENT_KINDS])
+def held_out_section() -> str:
+    """Random clips of every scripted kind (scene, size, frame rate, noise, lighting, seed and event
+    time drawn at random), through the engine's own steps: the right type within ±1 s, its timing
+    error, and any other event raised (a false alarm)."""
+    folder = _cache_folder("local_heldout")
+    draw = random.Random(HELD_OUT_SEED)
+    kinds = list(EXPECTED)
+    rows: dict[str, dict[str, float]] = {}
+    false_alarms, minutes = 0, 0.0
+    for index in range(HELD_OUT_CLIPS):
+        kind = kinds[index % len(kinds)]
+        scene = draw.choice(SCENES_FOR.get(kind, list(SCENES)))
         size = draw.choice([(320, 240), (480, 270), (640, 360), (352, 288)])
-        fps, seconds, seed = draw.choice([15, 25, 30]), draw.choice([6, 8, 10, 12]), draw.randrange(1000)
-        window_sec, target_fps = draw.choice([1.0, 1.5, 3.0]), draw.choice([5, 10, 15])
-        truth = None
-        if kind:
-            length = draw.uniform(*SWEEP_EVENT_SECONDS[kind])
-            start = round(draw.uniform(1.0, seconds - length - 1.0), 2)
-            truth = (start, round(start + length, 2))
-        path = folder / f"{index:03d}_{scene}_{kind or 'none'}.mp4"
+        fps, seconds, seed = draw.choice([15, 25, 30]), 12, draw.randrange(10_000)
+        extra = {"noise": draw.uniform(2.0, 10.0), "drift": draw.uniform(0.05, 0.3)}
+        length = draw.uniform(*HELD_OUT_SPAN[kind])
+        start = round(draw.uniform(3.0, seconds - length - 3.0), 2)
+        truth = (start, round(start + length, 2))
+        path = folder / f"{index:03d}_{kind}_{scene}.mp4"
         if not path.exists():
             part = path.with_suffix(".part.mp4")
-            events = [ScriptedEvent(*truth, kind)] if truth else []
-            make_clip(part, seconds=seconds, fps=fps, size=size, events=events, seed=seed, **SCENES[scene])
+            make_clip(part, seconds=seconds, fps=fps, size=size, events=[ScriptedEvent(*truth, kind)], seed=seed,
+                      **{**SCENES[scene], **extra})  # fmt: skip
             part.rename(path)
         info = probe(path)
-        series = local.measure_motion(path, fps=local.analysis_fps(target_fps, info.fps))
-        _, events = local.flag_windows(local.score_motion(series), info.duration, window_sec, language="en")
-        row = by_scene.setdefault(
-            scene, dict.fromkeys(("clips", "events", "on time", "off", "missed", "false"), 0)
-        )
+        seen = local.observe(path, fps=local.analysis_fps(10, info.fps))
+        events = local.analyse(seen, info.duration, 1.5, language="en").events
+        row = rows.setdefault(kind, {"clips": 0, "found": 0, "error": 0.0, "false": 0})
         row["clips"] += 1
-        hits = [e for e in events if truth and e.start_time < truth[1] + 0.2 and e.end_time > truth[0] - 0.2]
-        row["false"] += len(events) - len(hits)
-        if truth:
-            row["events"] += 1
-            on_time = len(hits) == 1 and all(
-                abs(a - b) <= TOLERANCE_SEC for a, b in zip((hits[0].start_time, hits[0].end_time), truth)
-            )
-            row["on time" if on_time else "off" if hits else "missed"] += 1
-    total = {key: sum(row[key] for row in by_scene.values()) for key in next(iter(by_scene.values()))}
+        near = [e for e in events if e.start_time < truth[1] + MATCH_SEC and e.end_time > truth[0] - MATCH_SEC]
+        right = [e for e in near if e.event_type == EXPECTED[kind]]
+        if right:
+            row["found"] += 1
+            row["error"] += abs(right[0].start_time - truth[0]) + abs(right[0].end_time - truth[1])
+        extra_events = [e for e in events if e not in right]
+        row["false"] += len(extra_events)
+        false_alarms += len(extra_events)
+        minutes += info.duration / 60
     lines = [
-        f"### Not tuned to one clip: {SWEEP_CLIPS} random clips",
+        f"### Held out: {HELD_OUT_CLIPS} random clips, each scripted kind {HELD_OUT_CLIPS // len(kinds)} times",
         "",
         (
-            "Scene and event kind, 320x240 to 640x360, 15/25/30 fps, 6–12 s, random seeds and event times; "
-            "analysed with window 1.0/1.5/3.0 s and target 5/10/15 fps, drawn at random (seed "
-            f"{SWEEP_SEED}). Held out: the engine's thresholds were chosen on 210 other random clips."
+            "Scene, size (320x240 to 640x360), frame rate (15/25/30), sensor noise (2–10), lighting drift "
+            f"(5–30 %), seed and event time drawn at random (seed {HELD_OUT_SEED}); analysed at 10 fps, 1.5 s "
+            "windows. The thresholds were chosen on the test clips only (one seed per kind). Found: the expected "
+            f"type overlapping the scripted span within ±{MATCH_SEC:g} s. Goal: every kind ≥ 90 %."
         ),
         "",
-        (
-            f"| scene | clips | events | found, times within ±{TOLERANCE_SEC:g} s | found, times off | missed "
-            "| false events |"
-        ),
-        "|---|---|---|---|---|---|---|",
+        "| scripted | expected type | clips | found with the right type | mean timing error (start + end) | other events raised |",
+        "|---|---|---|---|---|---|",
     ]
-    for scene, row in sorted(by_scene.items()) + [("**all**", total)]:
+    for kind, row in rows.items():
+        share = row["found"] / row["clips"]
+        error = f"{row['error'] / row['found']:.2f} s" if row["found"] else "—"
+        mark = "✅" if share >= 0.9 else "❌"
         lines.append(
-            f"| {scene} | {row['clips']} | {row['events']} | {row['on time']} | {row['off']} | {row['missed']} "
-            f"| {row['false']} |"
+            f"| {kind} | {EXPECTED[kind]} | {row['clips']} | {row['found']} ({share:.0%}) {mark} | {error} | {row['false']} |"
         )
+    lines += ["", f"Other events raised on these clips: {false_alarms} in {minutes:.1f} min ({false_alarms / minutes:.2f} per minute)."]
+    return "\n".join(lines)
+
+
+def real_footage_section() -> str:
+    """Real clips shipped by Debian's opencv-doc package, with no incident in them: every event raised
+    is a false alarm. Goal: at most 0.5 per minute over all of them."""
+    lines = [
+        "### Real footage as negatives (Debian's `opencv-doc` samples)",
+        "",
+        "| clip | length | tracks (person-like / vehicle-like / other) | events raised |",
+        "|---|---|---|---|",
+    ]
+    total_events, total_minutes = 0, 0.0
+    for path in REAL_FOOTAGE:
+        if not path.is_file():
+            lines.append(f"| {path.name} | missing (install opencv-doc) | — | — |")
+            continue
+        info = probe(path)
+        seen = local.observe(path, fps=local.analysis_fps(10, info.fps))
+        analysis = local.analyse(seen, info.duration, 1.5, language="en")
+        kinds = [v.kind for v in analysis.views]
+        raised = ", ".join(f"{e.event_type} {e.highlight}" for e in analysis.events) or "none"
+        lines.append(
+            f"| {path.name} | {info.duration:.0f} s | {kinds.count('person')} / {kinds.count('vehicle')} / "
+            f"{kinds.count('other')} | {raised} |"
+        )
+        total_events += len(analysis.events)
+        total_minutes += info.duration / 60
+    rate = total_events / max(total_minutes, 1e-9)
+    verdict = "met" if rate <= 0.5 else "**not met**"
+    lines += ["", f"{total_events} false alarm(s) in {total_minutes:.1f} min: {rate:.2f} per minute (goal ≤ 0.5: {verdict})."]
     return "\n".join(lines)
 
 
@@ -389,7 +436,7 @@ def main() -> None:
     started = time.perf_counter()
     speed = speed_section()
     metric = metric_section()
-    sweep = sweep_section()
+    sweep = held_out_section() + "\n\n" + real_footage_section()
     write_section(
         "local-engine",
         "## Local engine (`bench/bench_local_engine.py`)\n\n"

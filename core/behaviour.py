@@ -7,7 +7,7 @@ generated clips of the test scenes and checked on a held-out random set and on r
 
 - Classification (`classify`): person-like (taller than wide and changing shape as limbs move),
   vehicle-like (wider than long-side-up, rigid, travelling), else other; the evidence is kept.
-- COLLISION: two tracks that were apart approach, touch (their boxes meet or they become one
+- COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
   region), and at least one loses most of its speed or turns sharply within a second.
 - NEAR_MISS: two tracks, at least one vehicle-like, pass within a fraction of their size of each
   other at speed without touching, and both keep going.
@@ -57,10 +57,10 @@ FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_AFTER_SEC = 0.6
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
-FIGHT_MOTION = 0.22  # changed pixels per box pixel (the motion inside the boxes)
+FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
 FIGHT_MIN_SEC = 1.0
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
-FIGHT_BACK_AND_FORTH = 2.5  # the path of the moving part is this many times its net displacement
+FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.8
 PANIC_RUNNERS = 3
@@ -291,8 +291,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 best = (strength, view, before, after, slowdown, turn)
         if best is None:
             continue
-        if a.kind == PERSON and b.kind == PERSON and best[2] / best[1].height < RUN_SPEED:
-            continue  # two people walking up to each other and stopping is a meeting
+        if VEHICLE not in (a.kind, b.kind):
+            continue  # people (or unknown regions) walking up to each other and stopping is a meeting
         strength, view, before, after, slowdown, turn = best
         settled = contact_time + 1.0
         calm = view.between(contact_time, contact_time + 2.0) & (view.speed <= 0.4 * before)
