@@ -194,6 +194,15 @@ def _area(box: tuple[float, ...]) -> float:
     return box[2] * box[3]
 
 
+def _intersection(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """The overlap of two boxes (an empty box at 0 when they do not overlap)."""
+    left, top = max(a[0], b[0]), max(a[1], b[1])
+    right, bottom = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    if right <= left or bottom <= top:
+        return 0.0, 0.0, 0.0, 0.0
+    return left, top, right - left, bottom - top
+
+
 def _cover(region: tuple[float, ...], box: tuple[float, ...]) -> float:
     """How much of `box` lies inside `region` (0..1)."""
     rx, ry, rw, rh = region[:4]
@@ -307,7 +316,11 @@ class Tracker:
                 vy = 0.5 * vy + 0.5 * track.velocity[1]
             track.velocity = (vx, vy)
         moving_box = blob.moving_box or (0.0, 0.0, 0.0, 0.0)
-        track.rows.append([time, *box, *moving_box, blob.moving, float(shared), 1.0])
+        moving = blob.moving
+        if shared:  # the region's changed pixels, shared out by the part of the region this track holds
+            moving *= min(1.0, _area(box) / max(_area(blob.box), 1e-6))
+            moving_box = _intersection(moving_box, box) if blob.moving_box else moving_box
+        track.rows.append([time, *box, *moving_box, moving, float(shared), 1.0])
         track.matched_frames += 1
         track.last_matched = time
 
@@ -316,9 +329,13 @@ class Tracker:
             track.finish()
             self.finished.append(track)
 
-    def close(self) -> list[Track]:
-        """End every active track; returns all tracks seen so far, by id."""
+    def end_all(self) -> None:
+        """End every active track (the view changed: nothing seen before continues after)."""
         for track in self.active:
             self._end(track)
         self.active = []
+
+    def close(self) -> list[Track]:
+        """End every active track; returns all tracks seen so far, by id."""
+        self.end_all()
         return sorted(self.finished, key=lambda t: t.id)
