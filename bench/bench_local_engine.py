@@ -324,18 +324,36 @@ def _cost_ms_per_pair(measure: Measure, decoded: dict) -> float:
 HELD_OUT_CLIPS = 66
 HELD_OUT_SEED = 90210  # held out: the thresholds were chosen on the test clips (seed 5) only
 EXPECTED = {
-    "meet_and_stop": "COLLISION", "collision": "COLLISION", "fall": "FALL", "fight": "FIGHT",
-    "running": "RUNNING", "panic": "CROWD_PANIC", "wrong_way": "WRONG_WAY",
-    "stopped_vehicle": "STOPPED_VEHICLE", "near_miss": "NEAR_MISS", "burst": "SUDDEN_MOTION",
+    "meet_and_stop": "COLLISION",
+    "collision": "COLLISION",
+    "fall": "FALL",
+    "fight": "FIGHT",
+    "running": "RUNNING",
+    "panic": "CROWD_PANIC",
+    "wrong_way": "WRONG_WAY",
+    "stopped_vehicle": "STOPPED_VEHICLE",
+    "near_miss": "NEAR_MISS",
+    "burst": "SUDDEN_MOTION",
     "flash": "SUDDEN_MOTION",
-}  # fmt: skip
-HELD_OUT_SPAN = {"meet_and_stop": (1.5, 2.5), "collision": (1.0, 1.5), "fall": (1.0, 1.5), "fight": (1.5, 3.0),
-                 "running": (1.2, 2.0), "panic": (1.5, 2.5), "wrong_way": (2.5, 3.5),
-                 "stopped_vehicle": (3.0, 4.0), "near_miss": (1.5, 2.5), "burst": (0.3, 0.6),
-                 "flash": (0.3, 0.6)}  # fmt: skip
+}
+HELD_OUT_SPAN = {
+    "meet_and_stop": (1.5, 2.5),
+    "collision": (1.0, 1.5),
+    "fall": (1.0, 1.5),
+    "fight": (1.5, 3.0),
+    "running": (1.2, 2.0),
+    "panic": (1.5, 2.5),
+    "wrong_way": (2.5, 3.5),
+    "stopped_vehicle": (3.0, 4.0),
+    "near_miss": (1.5, 2.5),
+    "burst": (0.3, 0.6),
+    "flash": (0.3, 0.6),
+}
 SCENES_FOR = {"wrong_way": ["traffic"], "stopped_vehicle": ["traffic"]}
-REAL_FOOTAGE = [Path("/usr/share/doc/opencv-doc/examples/data") / name
-                for name in ("vtest.avi", "tree.avi", "Megamind.avi", "Megamind_bugy.avi")]  # fmt: skip
+REAL_FOOTAGE = [
+    Path("/usr/share/doc/opencv-doc/examples/data") / name
+    for name in ("vtest.avi", "tree.avi", "Megamind.avi", "Megamind_bugy.avi")
+]
 MATCH_SEC = 1.0
 
 
@@ -360,15 +378,24 @@ def held_out_section() -> str:
         path = folder / f"{index:03d}_{kind}_{scene}.mp4"
         if not path.exists():
             part = path.with_suffix(".part.mp4")
-            make_clip(part, seconds=seconds, fps=fps, size=size, events=[ScriptedEvent(*truth, kind)], seed=seed,
-                      **{**SCENES[scene], **extra})  # fmt: skip
+            make_clip(
+                part,
+                seconds=seconds,
+                fps=fps,
+                size=size,
+                events=[ScriptedEvent(*truth, kind)],
+                seed=seed,
+                **{**SCENES[scene], **extra},
+            )
             part.rename(path)
         info = probe(path)
         seen = local.observe(path, fps=local.analysis_fps(10, info.fps))
         events = local.analyse(seen, info.duration, 1.5, language="en").events
         row = rows.setdefault(kind, {"clips": 0, "found": 0, "error": 0.0, "false": 0})
         row["clips"] += 1
-        near = [e for e in events if e.start_time < truth[1] + MATCH_SEC and e.end_time > truth[0] - MATCH_SEC]
+        near = [
+            e for e in events if e.start_time < truth[1] + MATCH_SEC and e.end_time > truth[0] - MATCH_SEC
+        ]
         right = [e for e in near if e.event_type == EXPECTED[kind]]
         if right:
             row["found"] += 1
@@ -397,7 +424,10 @@ def held_out_section() -> str:
         lines.append(
             f"| {kind} | {EXPECTED[kind]} | {row['clips']} | {row['found']} ({share:.0%}) {mark} | {error} | {row['false']} |"
         )
-    lines += ["", f"Other events raised on these clips: {false_alarms} in {minutes:.1f} min ({false_alarms / minutes:.2f} per minute)."]
+    lines += [
+        "",
+        f"Other events raised on these clips: {false_alarms} in {minutes:.1f} min ({false_alarms / minutes:.2f} per minute).",
+    ]
     return "\n".join(lines)
 
 
@@ -428,7 +458,10 @@ def real_footage_section() -> str:
         total_minutes += info.duration / 60
     rate = total_events / max(total_minutes, 1e-9)
     verdict = "met" if rate <= 0.5 else "**not met**"
-    lines += ["", f"{total_events} false alarm(s) in {total_minutes:.1f} min: {rate:.2f} per minute (goal ≤ 0.5: {verdict})."]
+    lines += [
+        "",
+        f"{total_events} false alarm(s) in {total_minutes:.1f} min: {rate:.2f} per minute (goal ≤ 0.5: {verdict}).",
+    ]
     return "\n".join(lines)
 
 

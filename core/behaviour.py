@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.tracks import H, MATCHED, MH, MOTION, MW, MY, SHARED, T, W, X, Y, Track, iou
+from core.tracks import MATCHED, MH, MOTION, MW, MY, SHARED, H, T, Track, W, X, Y, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -180,13 +180,16 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     travel = float(steps.sum() / view.length)
     speed = float(np.median(view.speed) / view.length)
     view.aspect, view.variation, view.travel, view.person_check = aspect, variation, travel, person_check
-    if person_check:
+    if person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False:
         kind = PERSON
-    elif aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False:
-        kind = PERSON
-    elif aspect <= 0.9 and variation < 0.12 and travel >= 1.0:
-        kind = VEHICLE
-    elif variation < 0.08 and speed >= 1.0 and travel >= 2.0:
+    elif (
+        aspect <= 0.9
+        and variation < 0.12
+        and travel >= 1.0
+        or variation < 0.08
+        and speed >= 1.0
+        and travel >= 2.0
+    ):
         kind = VEHICLE
     else:
         kind = OTHER
@@ -308,10 +311,17 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 strength=strength,
                 box=_union(a.box_at(contact_time), b.box_at(contact_time)),
                 facts={
-                    "a": a.id, "b": b.id, "kind_a": a.kind, "kind_b": b.kind,
-                    "approach": approach, "before": before / view.length, "after": after / view.length,
-                    "slowdown": slowdown, "turn": turn, "who": view.id,
-                },  # fmt: skip
+                    "a": a.id,
+                    "b": b.id,
+                    "kind_a": a.kind,
+                    "kind_b": b.kind,
+                    "approach": approach,
+                    "before": before / view.length,
+                    "after": after / view.length,
+                    "slowdown": slowdown,
+                    "turn": turn,
+                    "who": view.id,
+                },
             )
         )
     return found
@@ -326,7 +336,12 @@ def _seen_alone(view: TrackView, time: float) -> float:
 def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarray | None) -> bool:
     """The track came out of the shared region within 1.5 s at its old speed and heading: it passed
     over or behind the other (overlap in the picture), it did not hit it."""
-    later = (view.t > contact) & (view.t <= contact + 1.5) & (view.data[:, SHARED] == 0) & (view.data[:, MATCHED] > 0)
+    later = (
+        (view.t > contact)
+        & (view.t <= contact + 1.5)
+        & (view.data[:, SHARED] == 0)
+        & (view.data[:, MATCHED] > 0)
+    )
     if not later.any():
         return False
     out = float(view.t[later][0])
@@ -352,7 +367,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         closest = int(np.argmin(gaps))
         when = float(times[closest])
         short_side = min(
-            min(a.data[ia[closest], W], a.data[ia[closest], H]), min(b.data[ib[closest], W], b.data[ib[closest], H])
+            min(a.data[ia[closest], W], a.data[ia[closest], H]),
+            min(b.data[ib[closest], W], b.data[ib[closest], H]),
         )
         limit = NEAR_MISS_GAP * max(short_side, 1.0)
         if gaps[closest] > limit:
@@ -360,7 +376,10 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         size = min(a.length, b.length)
         speed_a, speed_b = float(a.speed[ia[closest]]), float(b.speed[ib[closest]])
         relative = math.hypot(a.vx[ia[closest]] - b.vx[ib[closest]], a.vy[ia[closest]] - b.vy[ib[closest]])
-        if max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST or relative / size < NEAR_MISS_RELATIVE:
+        if (
+            max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST
+            or relative / size < NEAR_MISS_RELATIVE
+        ):
             continue
         kept_going = True
         for view, speed in ((a, speed_a), (b, speed_b)):
@@ -377,12 +396,17 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
                 end=max(float(near.max()), when + 0.1),
                 peak=when,
                 track_ids=[a.id, b.id],
-                strength=min(limit / max(float(gaps[closest]), 0.25 * limit), 4.0) * min(relative / size, 3.0),
+                strength=min(limit / max(float(gaps[closest]), 0.25 * limit), 4.0)
+                * min(relative / size, 3.0),
                 box=_union(a.box_at(when), b.box_at(when)),
                 facts={
-                    "a": a.id, "b": b.id, "kind_a": a.kind, "kind_b": b.kind,
-                    "gap_share": float(gaps[closest]) / max(short_side, 1.0), "relative": relative / size,
-                },  # fmt: skip
+                    "a": a.id,
+                    "b": b.id,
+                    "kind_a": a.kind,
+                    "kind_b": b.kind,
+                    "gap_share": float(gaps[closest]) / max(short_side, 1.0),
+                    "relative": relative / size,
+                },
             )
         )
     return found
@@ -425,7 +449,12 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
                 continue
             drop = (data[landed, MY] - top0) / height0
             seconds = float(view.t[landed] - view.t[i])
-            box = (float(data[landed, X]), float(data[landed, Y]), float(data[landed, W]), float(data[landed, H]))
+            box = (
+                float(data[landed, X]),
+                float(data[landed, Y]),
+                float(data[landed, W]),
+                float(data[landed, H]),
+            )
             found.append(
                 Finding(
                     "FALL",
@@ -515,9 +544,13 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
                 track_ids=sorted(site["tracks"]),
                 strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
                 box=tuple(float(v) for v in boxes[peak]),
-                facts={"tracks": len(site["tracks"]), "motion": motion, "seconds": seconds,
-                       "back_and_forth": back_and_forth},
-            )  # fmt: skip
+                facts={
+                    "tracks": len(site["tracks"]),
+                    "motion": motion,
+                    "seconds": seconds,
+                    "back_and_forth": back_and_forth,
+                },
+            )
         )
     return found
 
@@ -536,7 +569,9 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     for view in people:
         others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
         walking = float(np.median(others)) if others else 0.0
-        whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (view.data[:, SHARED] == 0)
+        whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (
+            view.data[:, SHARED] == 0
+        )
         fast = (view.speed / view.height >= RUN_SPEED) & whole
         for run in _runs(view.t, fast, max_dip=1):
             start, end = float(view.t[run[0]]), float(view.t[run[-1]])
@@ -557,9 +592,12 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
                     track_ids=[view.id],
                     strength=speed / RUN_SPEED,
                     box=view.box_at(peak),
-                    facts={"track": view.id, "speed": speed,
-                           "earlier": (earlier / view.height) if earlier is not None else -1.0},
-                )  # fmt: skip
+                    facts={
+                        "track": view.id,
+                        "speed": speed,
+                        "earlier": (earlier / view.height) if earlier is not None else -1.0,
+                    },
+                )
             )
     runs.sort(key=lambda f: f.start)
     findings: list[Finding] = []
@@ -567,13 +605,19 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     for index, run in enumerate(runs):
         if index in used:
             continue
-        group = [i for i in range(index, len(runs)) if i not in used and runs[i].start - run.start <= PANIC_WITHIN_SEC]
+        group = [
+            i
+            for i in range(index, len(runs))
+            if i not in used and runs[i].start - run.start <= PANIC_WITHIN_SEC
+        ]
         if len({runs[i].track_ids[0] for i in group}) >= PANIC_RUNNERS:
             used.update(group)
             members = [runs[i] for i in group]
             peak = min(m.start for m in members) + 0.3
             boxes = [
-                v.box_at(peak) for v in views if v.id in {m.track_ids[0] for m in members} and v.start <= peak <= v.end
+                v.box_at(peak)
+                for v in views
+                if v.id in {m.track_ids[0] for m in members} and v.start <= peak <= v.end
             ] or [members[0].box]
             headings = [v for v in views if v.id in {m.track_ids[0] for m in members}]
             spread = _scatter(headings, peak)
@@ -586,9 +630,12 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
                     track_ids=sorted(m.track_ids[0] for m in members),
                     strength=len(members) / PANIC_RUNNERS,
                     box=_union(*boxes),
-                    facts={"tracks": len(members), "speed": float(np.median([m.facts["speed"] for m in members])),
-                           "scatter": spread},
-                )  # fmt: skip
+                    facts={
+                        "tracks": len(members),
+                        "speed": float(np.median([m.facts["speed"] for m in members])),
+                        "scatter": spread,
+                    },
+                )
             )
         else:
             used.add(index)
@@ -655,9 +702,13 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
                 track_ids=[view.id],
                 strength=(end - start) / WRONG_WAY_MIN_SEC,
                 box=view.box_at(peak),
-                facts={"track": view.id, "kind": view.kind, "seconds": end - start,
-                       "share": len(against) / max(judged, 1)},
-            )  # fmt: skip
+                facts={
+                    "track": view.id,
+                    "kind": view.kind,
+                    "seconds": end - start,
+                    "share": len(against) / max(judged, 1),
+                },
+            )
         )
     return found
 
@@ -670,7 +721,7 @@ def _cell(x: float, y: float, width: int, height: int) -> tuple[int, int]:
 
 
 def _direction_bin(vx: float, vy: float) -> int:
-    return int(round(math.atan2(vy, vx) / (math.pi / 4))) % 8
+    return round(math.atan2(vy, vx) / (math.pi / 4)) % 8
 
 
 def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
@@ -708,7 +759,12 @@ def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) ->
                     track_ids=[view.id],
                     strength=(end - start) / STOP_MIN_SEC,
                     box=view.box_at(start),
-                    facts={"track": view.id, "seconds": end - start, "before": before, "passing": len(passing)},
+                    facts={
+                        "track": view.id,
+                        "seconds": end - start,
+                        "before": before,
+                        "passing": len(passing),
+                    },
                 )
             )
             break

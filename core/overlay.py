@@ -33,7 +33,9 @@ def draw_event(image: np.ndarray, event: Event) -> np.ndarray:
     for number, track_id in enumerate(tracks):
         colour = PATH_BGR[number % len(PATH_BGR)]
         points = [
-            (round(p.x * (width - 1)), round(p.y * (height - 1))) for p in event.track_path if p.track_id == track_id
+            (round(p.x * (width - 1)), round(p.y * (height - 1)))
+            for p in event.track_path
+            if p.track_id == track_id
         ]
         if len(points) >= 2:
             cv2.polylines(picture, [np.array(points, np.int32)], False, colour, thickness, cv2.LINE_AA)

@@ -16,7 +16,13 @@ from tests.stored_results import store_incident
 
 EN = {key: value["en"] for key, value in STRINGS.items()}
 WINDOWS = [(i * 1.5, i * 1.5 + 1.5, f"window {i}") for i in range(4)]
-FALL = Event(event_type="FALL", start_time=2.0, end_time=3.0, confidence=0.62, description="fall: track 3 stood upright")
+FALL = Event(
+    event_type="FALL",
+    start_time=2.0,
+    end_time=3.0,
+    confidence=0.62,
+    description="fall: track 3 stood upright",
+)
 
 
 @pytest.fixture
@@ -25,7 +31,9 @@ def app_settings(tmp_path, monkeypatch):
 
 
 def _page(settings, clip, *, engine: str, events: list[Event]):
-    incident_id = store_incident(settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine)
+    incident_id = store_incident(
+        settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine
+    )
     at = new_app("incident", incident_id=incident_id)
     assert not problems(at)
     return at
@@ -56,7 +64,9 @@ def test_local_scores_are_named_anomaly_score_and_measured_strength(app_settings
 
 
 def _report_text(settings, clip, *, engine: str, events: list[Event], lang: str = "en") -> str:
-    incident_id = store_incident(settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine)
+    incident_id = store_incident(
+        settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine
+    )
     document = Document(io.BytesIO(build_report(incident_id, settings, lang=lang)))
     parts = [p.text for p in document.paragraphs]
     parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
@@ -75,7 +85,9 @@ def test_report_of_a_local_run_says_what_the_engine_can_and_cannot_see(settings,
 
 def test_report_of_a_vlm_run_has_its_own_sentences(settings, clips):
     text = _report_text(settings, clips["calm"], engine="vlm", events=[])
-    assert TEXT["about"]["en"] in text and TEXT["engine_vlm"]["en"] in text and TEXT["cannot_vlm"]["en"] in text
+    assert (
+        TEXT["about"]["en"] in text and TEXT["engine_vlm"]["en"] in text and TEXT["cannot_vlm"]["en"] in text
+    )
     assert "a model can miss incidents" in text
     assert TEXT["engine_local"]["en"] not in text
 

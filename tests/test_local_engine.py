@@ -122,7 +122,7 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     """Each typed event on its clip: the right type overlapping the scripted truth, a box inside the
     frame at its peak, the tracks involved, a severity, and a description with the measured figures."""
     _, _, span, expected, _ = TYPED[name]
-    result, windows, events = analyse(scene_clips[name], settings)
+    _, windows, events = analyse(scene_clips[name], settings)
     typed = [e for e in events if e.event_type == expected]
     assert typed, [e.seed_dict() for e in events]
     event = typed[0]
@@ -136,7 +136,9 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     assert [e.event_type for e in events].count(expected) == 1
     others = [e for e in events if e.event_type != expected]
     assert not others, [e.seed_dict() for e in others]
-    assert any(w.score >= 0.5 for w in windows if w.start_time < event.end_time and w.end_time > event.start_time)
+    assert any(
+        w.score >= 0.5 for w in windows if w.start_time < event.end_time and w.end_time > event.start_time
+    )
 
 
 @pytest.mark.parametrize("name", list(QUIET))
@@ -150,7 +152,9 @@ def test_raises_nothing_on_a_quiet_scene(name, scene_clips, settings):
 @pytest.mark.parametrize("window_sec, target_fps", [(0.5, 10), (2.0, 30), (6.0, 2)])
 def test_window_settings_do_not_move_the_event(window_sec, target_fps, scene_clips, settings):
     span = TYPED["two people fight"][2]
-    _, _, events = analyse(scene_clips["two people fight"], settings, window_sec=window_sec, target_fps=target_fps)
+    _, _, events = analyse(
+        scene_clips["two people fight"], settings, window_sec=window_sec, target_fps=target_fps
+    )
     [event] = events
     assert event.event_type == "FIGHT"
     assert event.start_time < span[1] + TYPED_TOLERANCE and event.end_time > span[0] - TYPED_TOLERANCE
@@ -164,7 +168,9 @@ def test_every_window_has_a_row_with_figures_and_a_score(scene_clips, settings):
     for window in windows:
         assert 0.0 <= window.score <= 1.0
         assert re.search(r"motion \d+\.\d× this video's median", window.description)
-        assert re.search(r"tracked objects: \d+ \(\d+ person-like, \d+ vehicle-like, \d+ other\)", window.description)
+        assert re.search(
+            r"tracked objects: \d+ \(\d+ person-like, \d+ vehicle-like, \d+ other\)", window.description
+        )
         overlaps_event = window.start_time < event.end_time and window.end_time > event.start_time
         assert (window.score >= 0.5) == overlaps_event, (window, event.highlight)
 
@@ -225,11 +231,29 @@ def test_times_come_from_presentation_times_on_a_variable_rate_clip(tmp_path, se
     constant = make_clip(tmp_path / "cfr.mp4", seconds=8, fps=25, events=[ScriptedEvent(2.4, 3.4, "fall")])
     variable = tmp_path / "vfr.mp4"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-i", str(constant),
-         "-vf", "setpts='if(lt(N,50),N/25,2+(N-50)/12.5)/TB'", "-fps_mode", "passthrough",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-pix_fmt", "yuv420p", str(variable)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-v",
+            "error",
+            "-i",
+            str(constant),
+            "-vf",
+            "setpts='if(lt(N,50),N/25,2+(N-50)/12.5)/TB'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "28",
+            "-pix_fmt",
+            "yuv420p",
+            str(variable),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     _, _, events = analyse(variable, settings)
     [event] = events
     assert event.start_time >= 2.8 - TOLERANCE and event.end_time >= 3.8, event.highlight
@@ -247,7 +271,12 @@ def synthetic_series(bumps, *, pairs=300, fps=10.0, cells=48, seed=0):
         values[first : first + count, :4] = fraction
     times = np.arange(pairs + 1) / fps
     series = MotionSeries(
-        before=times[:-1], after=times[1:], area=values.mean(axis=1), cells=values, size=(160, 120), grid=(8, 6)
+        before=times[:-1],
+        after=times[1:],
+        area=values.mean(axis=1),
+        cells=values,
+        size=(160, 120),
+        grid=(8, 6),
     )
     return Observation(series, [], times, (160, 120))
 
@@ -268,7 +297,9 @@ def test_a_short_spike_a_sustained_burst_and_a_lone_glitch():
 
 
 def test_confidence_grows_with_how_far_it_stands_out():
-    analysis = analyse_observation(synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]), 30.0, 1.5, language="en")
+    analysis = analyse_observation(
+        synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]), 30.0, 1.5, language="en"
+    )
     assert len(analysis.events) == 3
     peaks = [e.peak_z for e in analysis.report.episodes if e.flagged]
     assert peaks == sorted(peaks) and peaks[0] >= SPIKE_Z
@@ -296,10 +327,25 @@ def test_windows_follow_the_frames_not_the_claimed_duration():
 def test_a_file_whose_timestamps_jump_by_days_is_analysed_within_bounds(tmp_path, settings):
     gap = tmp_path / "gap.mkv"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=1",
-         "-frames:v", "3", "-vf", "setpts=N*300000/TB", "-fps_mode", "passthrough", str(gap)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=1",
+            "-frames:v",
+            "3",
+            "-vf",
+            "setpts=N*300000/TB",
+            "-fps_mode",
+            "passthrough",
+            str(gap),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     result, windows, _ = analyse(gap, settings)
     assert len(windows) <= 3, len(windows)
     assert result["has_event"] is False

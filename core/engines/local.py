@@ -235,7 +235,11 @@ class LocalEngine(AnalysisEngine):
         analysis = analyse(seen, video.duration, params.window_sec, language=language, domain=params.domain)
         ctx.log("baseline", analysis.report.baseline_note())
         ctx.log("tracks", analysis.tracks_note())
-        sparse = float(np.mean(seen.series.after - seen.series.before > MAX_MOTION_GAP_SEC)) if len(seen.series) else 0.0
+        sparse = (
+            float(np.mean(seen.series.after - seen.series.before > MAX_MOTION_GAP_SEC))
+            if len(seen.series)
+            else 0.0
+        )
         if sparse > 0.1:
             ctx.log(
                 "sampling",
@@ -252,11 +256,16 @@ class LocalEngine(AnalysisEngine):
                 f"{video.duration:g} s the file claims: windows follow the frames that exist",
                 "WARNING",
             )
-        ctx.progress(1.0, "measuring motion and tracking objects", pass_no=1, windows_done=total, windows_total=total)
+        ctx.progress(
+            1.0, "measuring motion and tracking objects", pass_no=1, windows_done=total, windows_total=total
+        )
         ctx.log(
             "events",
             f"{len(analysis.events)} event(s): "
-            + (", ".join(f"{e.event_type} {e.highlight} (severity {e.severity})" for e in analysis.events) or "none"),
+            + (
+                ", ".join(f"{e.event_type} {e.highlight} (severity {e.severity})" for e in analysis.events)
+                or "none"
+            ),
         )
         return EngineOutcome(
             engine="local",
@@ -456,7 +465,9 @@ class MotionReport:
 def score_motion(series: MotionSeries) -> MotionReport:
     """Compare every frame pair with the video's own baseline, per cell and then over time."""
     if len(series) == 0:
-        return MotionReport(series, np.zeros(0), np.ones(series.cells.shape[1]), 0.0, 0.0, UNUSUAL_MIN_SPREAD, [])
+        return MotionReport(
+            series, np.zeros(0), np.ones(series.cells.shape[1]), 0.0, 0.0, UNUSUAL_MIN_SPREAD, []
+        )
     cells = series.cells
     cell_median = np.median(cells, axis=0)
     cell_spread = np.maximum(1.4826 * np.median(np.abs(cells - cell_median), axis=0), CELL_MIN_SPREAD)
@@ -551,7 +562,10 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
 
     def tracks_note(self) -> str:
-        counts = {kind: sum(v.kind == kind for v in self.views) for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)}
+        counts = {
+            kind: sum(v.kind == kind for v in self.views)
+            for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
+        }
         involved = sorted({tid for f in self.findings for tid in f.track_ids})
         by_id = {v.id: v for v in self.views}
         evidence = "; ".join(f"track {tid}: {by_id[tid].evidence}" for tid in involved[:20] if tid in by_id)
@@ -602,18 +616,27 @@ def analyse(
 
 
 def _explained(
-    episode: Episode, report: MotionReport, views: list[TrackView], findings: list[Finding], size: tuple[int, int]
+    episode: Episode,
+    report: MotionReport,
+    views: list[TrackView],
+    findings: list[Finding],
+    size: tuple[int, int],
 ) -> bool:
     """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
     followed for a second or more (people walking near the camera, a car driving through): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains."""
-    if any(f.start - TYPED_COVERS_SEC <= episode.end and f.end + TYPED_COVERS_SEC >= episode.start for f in findings):
+    if any(
+        f.start - TYPED_COVERS_SEC <= episode.end and f.end + TYPED_COVERS_SEC >= episode.start
+        for f in findings
+    ):
         return True
     series = report.series
     followed = [
         view
         for view in views
-        if view.end - view.start >= EXPLAINED_FOLLOWED_SEC and view.start <= episode.end and view.end >= episode.start
+        if view.end - view.start >= EXPLAINED_FOLLOWED_SEC
+        and view.start <= episode.end
+        and view.end >= episode.start
     ]
     if not followed:
         return False
@@ -679,7 +702,11 @@ def _path(views: list[TrackView], finding: Finding, size: tuple[int, int]) -> li
 
 
 def _event(
-    finding: Finding, report: MotionReport, texts: dict[str, str], size: tuple[int, int], by_id: dict[int, TrackView]
+    finding: Finding,
+    report: MotionReport,
+    texts: dict[str, str],
+    size: tuple[int, int],
+    by_id: dict[int, TrackView],
 ) -> Event:
     return Event(
         event_type=finding.event_type,
@@ -701,9 +728,15 @@ def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, s
         area, z = float(finding.facts["area"]), float(finding.facts["z"])
         figures = texts["figures"].format(ratio=report.ratio(area), area=area, z=z)
         return texts["episode"].format(
-            what=texts[finding.event_type], figures=figures, span=finding.end - finding.start, peak=finding.peak
+            what=texts[finding.event_type],
+            figures=figures,
+            span=finding.end - finding.start,
+            peak=finding.peak,
         )
-    values = {key: texts.get(value, value) if isinstance(value, str) else value for key, value in finding.facts.items()}
+    values = {
+        key: texts.get(value, value) if isinstance(value, str) else value
+        for key, value in finding.facts.items()
+    }
     values.setdefault("within", behaviour.PANIC_WITHIN_SEC)
     return texts[finding.event_type].format(peak=finding.peak, **values)
 
@@ -721,11 +754,20 @@ def _windows(
     """A row for every window in which frames were decoded (windows follow the frames), with the
     motion figures, the tracked objects, and an anomaly score (0.5 at the flagging threshold)."""
     series = report.series
-    indices = np.unique(np.floor(seen.times / window_sec + 1e-9).astype(np.int64)) if len(seen.times) else np.zeros(1)
+    indices = (
+        np.unique(np.floor(seen.times / window_sec + 1e-9).astype(np.int64))
+        if len(seen.times)
+        else np.zeros(1)
+    )
     if duration > 0:  # a frame exactly at the end opens no window of its own
         indices = indices[(indices * window_sec < duration - 1e-9) | (indices == indices.min())]
-    spans = {kind: (np.sort([v.start for v in views if v.kind == kind]), np.sort([v.end for v in views if v.kind == kind]))
-             for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)}  # fmt: skip
+    spans = {
+        kind: (
+            np.sort([v.start for v in views if v.kind == kind]),
+            np.sort([v.end for v in views if v.kind == kind]),
+        )
+        for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
+    }
     windows: list[WindowRecord] = []
     for index in indices:
         start = round(float(index) * window_sec, 6)
