@@ -34,6 +34,16 @@ CSV_COLUMNS = (
 )
 # A cue shorter than this flashes by unread; sub-second events keep their start and show this long.
 MIN_CUE_SEC = 1.0
+# What each engine's event score is (issue 11, honest words): the local engine measures motion and
+# tracked objects, so its score is the measured strength of a rule (0.5 at its threshold), not a
+# model's confidence. The CSV's score column and a NOTE after the WebVTT header say so.
+SCORE_COLUMN = {"local": "measured_strength"}
+VTT_NOTES = {
+    "local": (
+        "NOTE Sigma local engine: each cue is what measured motion and tracked objects did; no model "
+        "looked at the video. A stretch without a cue is not cleared: this engine cannot rule out incidents."
+    ),
+}
 
 
 def finished_incident(session: Session, incident_id: int) -> Incident:
@@ -65,10 +75,16 @@ def neutral_cell(value: object) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def csv_columns(engine: str | None) -> tuple[str, ...]:
+    """The CSV header for a run of `engine`: the score column named for what that engine measured."""
+    score = SCORE_COLUMN.get(engine or "", "confidence")
+    return tuple(score if column == "confidence" else column for column in CSV_COLUMNS)
+
+
 def to_csv(incident: Incident, events: list[Event]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(incident.engine))
     for event in events:
         writer.writerow(
             neutral_cell(cell)
@@ -102,9 +118,12 @@ def _cue_text(text: str) -> str:
     return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(events: list[Event]) -> str:
-    """WebVTT, one cue per event: "COLLISION [danger] — two cars collide at the junction"."""
+def to_vtt(events: list[Event], engine: str | None = None) -> str:
+    """WebVTT, one cue per event: "COLLISION [danger] — two cars collide at the junction"; after the
+    header, a NOTE saying what the engine that found them measured (players do not show notes)."""
     lines = ["WEBVTT", ""]
+    if engine in VTT_NOTES:
+        lines += [VTT_NOTES[engine], ""]
     for number, event in enumerate(sorted(events, key=lambda e: (e.start_time, e.end_time)), start=1):
         end = max(event.end_time, event.start_time + MIN_CUE_SEC)
         caption = event.event_type + (
@@ -130,7 +149,7 @@ def export(session: Session, incident_id: int, fmt: Format) -> str:
     if fmt == "json":
         return to_json(incident)
     events = repository.events_of(session, incident_id)
-    return to_csv(incident, events) if fmt == "csv" else to_vtt(events)
+    return to_csv(incident, events) if fmt == "csv" else to_vtt(events, incident.engine)
 
 
 def file_name(incident: Incident, extension: str) -> str:

@@ -133,6 +133,8 @@ class EventRow(Base):
     severity: Mapped[int | None] = mapped_column(Integer)
     box: Mapped[dict | None] = mapped_column(JSON)
     track_ids: Mapped[list | None] = mapped_column(JSON)
+    track_path: Mapped[list | None] = mapped_column(JSON)  # migration 0006: the tracks' centres around it
+    peak_time: Mapped[float | None] = mapped_column(Float)  # migration 0006: the frame its box is from
     review_status: Mapped[str | None] = mapped_column(String(16))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -58,11 +58,21 @@ class Box(BaseModel):
         return self
 
 
+class TrackPoint(BaseModel):
+    """Where a tracked object's centre was at time `t` (seconds), normalised to the frame (0..1)."""
+
+    track_id: int
+    t: float
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
 class Event(BaseModel):
     """A detected event with times in seconds from the pipeline (never from a model's guess).
 
-    `box` (where, at the event's peak frame) and `track_ids` (the tracked objects involved) are set by
-    engines that can tell; `severity` (0 note, 1 concern, 2 danger) by engines that rate it."""
+    `box` (where, at the event's peak frame), `track_ids` (the tracked objects involved) and
+    `track_path` (their centres around the event) are set by engines that can tell; `severity`
+    (0 note, 1 concern, 2 danger) by engines that rate it."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -75,11 +85,13 @@ class Event(BaseModel):
     severity: int | None = Field(default=None, ge=0, le=2)
     box: Box | None = None
     track_ids: list[int] = Field(default_factory=list)
+    track_path: list[TrackPoint] = Field(default_factory=list)  # the tracks' centres around the event
+    peak_time: float | None = Field(default=None, ge=0)  # the frame `box` was measured at
     id: int | None = None
     review_status: ReviewStatus | None = None
     review_note: str | None = None
 
-    @field_validator("track_ids", mode="before")
+    @field_validator("track_ids", "track_path", mode="before")
     @classmethod
     def _no_tracks(cls, value: object) -> object:
         return [] if value is None else value

@@ -212,6 +212,21 @@ _TYPES = (
         ("other incident", "unclassified", "anomaly", "unusual"),
         ("прочее", "другое событие", "аномалия", "необычное"),
     ),
+    # what the local engine measures in tracks (issue 11): types the VLM taxonomy has no code for
+    TypeWords(
+        "STOPPED_VEHICLE",
+        "Stopped vehicle",
+        "Остановившийся транспорт",
+        ("stopped vehicle", "stalled vehicle", "broken down", "vehicle stopped", "stopped car"),
+        ("остановился", "заглохший автомобиль", "стоящая машина", "остановка транспорта"),
+    ),
+    TypeWords(
+        "RUNNING",
+        "Running",
+        "Бег",
+        ("running", "runs", "sprinting", "fleeing", "ran"),
+        ("бежит", "бегущий", "убегает", "бегство"),
+    ),
     # what the local engine measures (motion, not meaning)
     TypeWords(
         "SUDDEN_MOTION",

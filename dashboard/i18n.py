@@ -48,8 +48,8 @@ def _entries(*rows: tuple[str, str, str]) -> dict[str, dict[str, str]]:
 STRINGS: dict[str, dict[str, str]] = _entries(
     # navigation and common words
     ("nav.analyse", "Analyse", "Анализ"),
-    ("nav.incidents", "Incidents", "Инциденты"),
-    ("nav.incident", "Incident", "Инцидент"),
+    ("nav.incidents", "Analyses", "Анализы видео"),
+    ("nav.incident", "Analysis result", "Результат анализа"),
     ("nav.about", "About", "О системе"),
     ("sidebar.language", "Language", "Язык"),
     ("common.delete", "Delete", "Удалить"),
@@ -82,7 +82,7 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("status.DONE", "done", "готово"),
     ("status.FAILED", "failed", "ошибка"),
     ("engine.auto", "auto", "авто"),
-    ("engine.local", "local (motion)", "локальный (движение)"),
+    ("engine.local", "local (motion and tracked objects)", "локальный (движение и объекты)"),
     ("engine.vlm", "VLM (model server)", "VLM (сервер модели)"),
     ("domain.auto", "auto (the model decides)", "авто (определит модель)"),
     ("domain.short.auto", "auto", "авто"),
@@ -204,8 +204,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     # incidents page
     (
         "incidents.empty",
-        "No incidents yet. Upload a video or try the sample on the Analyse page.",
-        "Инцидентов пока нет. Загрузите видео или попробуйте пример на странице «Анализ».",
+        "Nothing analysed yet. Upload a video or try the sample on the Analyse page.",
+        "Пока ничего не проанализировано. Загрузите видео или попробуйте пример на странице «Анализ».",
     ),
     ("incidents.filter", "Search by file name or #id", "Поиск по имени файла или #номеру"),
     ("incidents.filter_hint", "e.g. camera-3", "например, camera-3"),
@@ -248,8 +248,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ),
     (
         "incident.facts",
-        "Incident #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
-        "Инцидент №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
+        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
+        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
     ),
     ("incident.delete", "Delete", "Удалить"),
     (
@@ -638,6 +638,43 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("timeline.severity", "severity", "опасность"),
     ("timeline.skipped_windows", "Still, not sent", "Без изменений, не отправлены"),
     ("storyboard.skipped", "Skipped", "Пропущено"),
+    # what each engine measured, in honest words (issue 11: the local engine's objects and tracks)
+    (
+        "summary.no_events_local",
+        "No unusual motion or object behaviour found; this engine cannot rule out incidents.",
+        "Необычного движения или поведения объектов не найдено; этот движок не может исключить происшествия.",
+    ),
+    (
+        "summary.no_events_vlm",
+        "The model reported no dangerous moment; a model can miss incidents, so this does not rule them out.",
+        "Модель не отметила опасных моментов; модель может пропустить происшествие, поэтому это его не исключает.",
+    ),
+    (
+        "summary.local_measures",
+        (
+            "The local engine measured motion and tracked moving objects; its events name what the tracks did, "
+            "not a model's judgement, and its scores are measured strengths (0.5 at a rule's threshold), not "
+            "probabilities."
+        ),
+        (
+            "Локальный движок измерял движение и отслеживал движущиеся объекты; его события называют то, что делали "
+            "треки, а не суждение модели, а оценки — измеренная сила признака (0,5 на пороге правила), а не "
+            "вероятности."
+        ),
+    ),
+    ("events.strength", "Measured strength", "Сила признака"),
+    ("timeline.anomaly_score", "Anomaly score", "Оценка аномальности"),
+    (
+        "card.times_local",
+        "**{start} – {end}** ({duration} s) · measured strength **{confidence}** · pass {pass_no}",
+        "**{start} – {end}** ({duration} с) · сила признака **{confidence}** · проход {pass_no}",
+    ),
+    (
+        "card.keyframe",
+        "Frame at {time}: the red box is where the engine measured the event; lines are the tracked objects' paths.",
+        "Кадр на {time}: красная рамка — где движок измерил событие; линии — пути отслеженных объектов.",
+    ),
+    ("card.tracks", "Tracks: {ids}", "Треки: {ids}"),
     # password gate (dashboard/auth.py)
     ("auth.title", "Sigma", "Sigma"),
     (

@@ -15,7 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Incident
+from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
+from core.storage import video_path
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
@@ -26,6 +28,7 @@ from dashboard.i18n import lang, t
 from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
+from dashboard.resources import settings
 from dashboard.review import event_card
 from dashboard.search_panel import ask_panel, safe_html, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
@@ -58,7 +61,15 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     with player_col:
         render_player(incident.id, incident.stored_name, subtitles=subtitles(incident.id))
     with card_col:
-        event_card(incident.id, selected, shown, colours.get(selected.event_type) if selected else None)
+        event_card(
+            incident.id,
+            selected,
+            shown,
+            colours.get(selected.event_type) if selected else None,
+            local=incident.engine == "local",
+        )
+        if selected is not None and (selected.box or selected.track_path):
+            _event_keyframe(incident, selected)
 
     view = _view_choice(incident)
     figure = build_timeline(
@@ -70,6 +81,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         comparison=comparison,
         view=view,
         revision=seek_revision(),
+        score_label=t("timeline.anomaly_score") if incident.engine == "local" else None,
     )
     timeline_key = f"timeline-{incident.id}"
     st.plotly_chart(
@@ -87,10 +99,11 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         tab_names.append(t("tabs.compare"))
     tab_names.append(t("tabs.downloads"))
     tabs = st.tabs(tab_names)
+    local = incident.engine == "local"
     with tabs[0]:
-        _events_table(incident.id, shown, selected, comparison)
+        _events_table(incident.id, shown, selected, comparison, local=local)
     with tabs[1]:
-        _storyboard(incident.id, windows)
+        _storyboard(incident.id, windows, local=local)
     with tabs[2]:
         search_panel(incident_id=incident.id)
         st.divider()
@@ -102,6 +115,25 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
             _comparison_table(incident, other_run, shown, other_shown, comparison)
     with tabs[-1]:
         download_buttons(incident)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _keyframe_with_box(stored_name: str, event_json: str) -> tuple[bytes, float] | None:
+    """The event's keyframe with its box and track paths (core.overlay), read once per event."""
+    return event_keyframe_jpeg(video_path(settings(), stored_name), Event.model_validate_json(event_json))
+
+
+def _event_keyframe(incident: Incident, event: Event) -> None:
+    shown = _keyframe_with_box(incident.stored_name, event.model_dump_json(include=_DRAWN))
+    if shown is None:
+        return
+    jpeg, time = shown
+    st.image(jpeg, caption=t("card.keyframe", time=clock(time)), width="stretch")
+    if event.track_ids:
+        st.caption(t("card.tracks", ids=", ".join(f"#{i}" for i in event.track_ids)))
+
+
+_DRAWN = {"event_type", "start_time", "end_time", "confidence", "box", "track_path", "peak_time"}
 
 
 def _view_choice(incident: Incident) -> tuple[float, float] | None:
@@ -171,8 +203,16 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
     if params.concerns:
         items = "; ".join(f"{c.code} — {c.definition}" for c in params.concerns)
         facts_col.caption(t("summary.concerns", items=safe_html(items)))
+    if incident.engine == "local":
+        st.caption(t("summary.local_measures"))
     if not events:
-        st.info(t("summary.no_events"), icon=":material/task_alt:")
+        if incident.engine == "local":
+            nothing = t("summary.no_events_local")
+        elif incident.engine == "vlm":
+            nothing = t("summary.no_events_vlm")
+        else:
+            nothing = t("summary.no_events")
+        st.info(nothing, icon=":material/info:")
     elif not shown:
         st.info(t("summary.all_filtered", count=len(events)), icon=":material/filter_alt:")
 
@@ -198,7 +238,12 @@ def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, fl
 
 
 def _events_table(
-    incident_id: int, shown: list[Event], selected: Event | None, comparison: RunComparison | None
+    incident_id: int,
+    shown: list[Event],
+    selected: Event | None,
+    comparison: RunComparison | None,
+    *,
+    local: bool = False,
 ) -> None:
     if not shown:
         st.caption(t("events.none"))
@@ -251,7 +296,7 @@ def _events_table(
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
             "duration": st.column_config.NumberColumn(t("events.duration"), format="%.2f s", width="small"),
             "confidence": st.column_config.ProgressColumn(
-                t("events.confidence"), min_value=0, max_value=1, format="%.2f"
+                t("events.strength" if local else "events.confidence"), min_value=0, max_value=1, format="%.2f"
             ),
             "severity": st.column_config.TextColumn(t("events.severity"), width="small"),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
@@ -281,7 +326,7 @@ def _sort_label(order: str) -> str:
     return t("events.sort_time")
 
 
-def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
+def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False) -> None:
     if windows.empty:
         st.caption(t("storyboard.none"))
         return
@@ -316,7 +361,9 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
         column_config={
             "start": st.column_config.TextColumn(t("events.start"), width="small"),
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
-            "score": st.column_config.NumberColumn(t("timeline.score"), format="%.2f", width="small"),
+            "score": st.column_config.NumberColumn(
+                t("timeline.anomaly_score" if local else "timeline.score"), format="%.2f", width="small"
+            ),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "failed": st.column_config.CheckboxColumn(t("storyboard.failed"), width="small"),
             "skipped": st.column_config.CheckboxColumn(t("storyboard.skipped"), width="small"),

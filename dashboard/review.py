@@ -28,7 +28,9 @@ def save_review(event_id: int, choice: str, note: str) -> None:
         repository.set_review(opened, event_id, status, note)
 
 
-def event_card(incident_id: int, event: Event | None, shown: list[Event], colour: str | None) -> None:
+def event_card(
+    incident_id: int, event: Event | None, shown: list[Event], colour: str | None, *, local: bool = False
+) -> None:
     if event is None:
         if not shown:
             st.caption(t("card.hint_no_events"))
@@ -46,16 +48,14 @@ def event_card(incident_id: int, event: Event | None, shown: list[Event], colour
         return
     dot = f"<span style='color:{colour}'>●</span> " if colour else ""
     st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)
-    st.markdown(
-        t(
-            "card.times",
-            start=clock(event.start_time),
-            end=clock(event.end_time),
-            duration=f"{event.duration:.2f}",
-            confidence=f"{event.confidence:.2f}",
-            pass_no=event.pass_no,
-        )
-    )
+    figures = {
+        "start": clock(event.start_time),
+        "end": clock(event.end_time),
+        "duration": f"{event.duration:.2f}",
+        "confidence": f"{event.confidence:.2f}",
+        "pass_no": event.pass_no,
+    }
+    st.markdown(t("card.times_local", **figures) if local else t("card.times", **figures))
     if event.severity is not None:
         st.markdown(t("card.severity", severity=severity_label(event.severity, lang())))
     if event.description:

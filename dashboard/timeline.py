@@ -120,11 +120,13 @@ def build_timeline(
     comparison: RunComparison | None = None,
     view: tuple[float, float] | None = None,
     revision: int = 0,
+    score_label: str | None = None,
 ) -> go.Figure:
     """The figure for one run (and optionally a second run's events); `revision` makes each seek a
     new figure so the chart's selection starts empty again and the same marker can be clicked twice.
     `view` is the span of the video shown (all of it by default); zooming in the chart itself lasts until
-    the next seek, which redraws the chart."""
+    the next seek, which redraws the chart. `score_label` names the windows' score (the local engine's
+    is an anomaly score)."""
     language = lang()
     runs: list[tuple[str | None, list[Event]]] = [(None, events)]
     if other is not None:
@@ -233,7 +235,7 @@ def build_timeline(
             )
         )
 
-    _add_windows(figure, windows)
+    _add_windows(figure, windows, score_label or t("timeline.score"))
     figure.update_layout(shapes=shapes)
 
     start, end = view or (0.0, max(duration, 0.1))
@@ -254,7 +256,7 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(title_text=t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -270,7 +272,7 @@ def build_timeline(
     return figure
 
 
-def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
+def _add_windows(figure: go.Figure, windows: pd.DataFrame, score_label: str) -> None:
     if windows.empty:
         return
     skipped = windows["skipped"].astype(bool)
@@ -291,7 +293,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
                     for s, e, text in zip(starts, ends, group["description"])
                 ],
                 hovertemplate=(
-                    f"%{{hovertext}}<br>{t('timeline.score')} %{{y:.2f}} · {t('timeline.pass')} {int(pass_no)}"
+                    f"%{{hovertext}}<br>{score_label} %{{y:.2f}} · {t('timeline.pass')} {int(pass_no)}"
                     "<extra></extra>"
                 ),
                 unselected={"marker": {"opacity": 1.0}},

@@ -173,3 +173,20 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
         app.session_state["subtitles"].startswith("WEBVTT")
         and "COLLISION [danger] — two cars" in app.session_state["subtitles"]
     )
+
+
+def test_local_engine_exports_name_the_score_for_what_it_measured(settings, clips):
+    """Issue 11: the local engine's event score is a measured strength, not a model's confidence; the CSV
+    header says so, and the WebVTT file carries a note on what the cues are (a VLM run keeps "confidence")."""
+    event = Event(event_type="FALL", start_time=2.0, end_time=3.0, confidence=0.62, description="fall: track 3 ...")
+    local_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="local")
+    vlm_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="vlm")
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        local_csv, vlm_csv = export(session, local_id, "csv"), export(session, vlm_id, "csv")
+        local_vtt, vlm_vtt = export(session, local_id, "vtt"), export(session, vlm_id, "vtt")
+    [row] = list(csv.DictReader(io.StringIO(local_csv)))
+    assert "confidence" not in row and row["measured_strength"] == "0.62"
+    assert "confidence" in next(csv.reader(io.StringIO(vlm_csv)))
+    assert local_vtt.startswith("WEBVTT\n\nNOTE Sigma local engine: ")
+    assert "no model looked at the video" in local_vtt and "cannot rule out incidents" in local_vtt
+    assert "NOTE" not in vlm_vtt and local_vtt.count("-->") == vlm_vtt.count("-->") == 1
