@@ -11,10 +11,8 @@ is told it sees a selection.
 
 from __future__ import annotations
 
-import json
 import re
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,6 +20,7 @@ from core import repository
 from core.config import Settings
 from core.db import get_engine, session_scope
 from core.errors import InvalidInput, SigmaError
+from core.llm import ModelClient, RequestFailed, Traffic, chat_request, choose_model, extract_json
 from core.schema import Event, Status, WindowRecord
 from core.search import search
 
@@ -46,7 +45,6 @@ _ANSWER_SCHEMA = {
     "required": ["answer", "windows"],
     "additionalProperties": False,
 }
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 _WINDOW_MENTION = re.compile(r"\bW(\d+)\b")
 
 
@@ -125,24 +123,13 @@ def _select(
     return sorted(chosen)
 
 
-def _model_id(client: httpx.Client, settings: Settings) -> str:
-    if settings.llm_model:
-        return settings.llm_model
-    response = client.get(f"{settings.llm_base_url}/models")
-    response.raise_for_status()
-    models = response.json().get("data") or []
-    if not models:
-        raise AskUnavailable(f"the model server at {settings.llm_base_url} lists no models")
-    return str(models[0]["id"])
-
-
 def _parse_reply(content: str) -> _ModelReply:
     """The model's JSON, also when wrapped in prose or a code fence; plain prose as a last resort."""
-    found = _JSON_OBJECT.search(content)
-    if found:
+    found = extract_json(content, "answer")
+    if found is not None:
         try:
-            return _ModelReply.model_validate(json.loads(found.group()))
-        except (json.JSONDecodeError, ValidationError):
+            return _ModelReply.model_validate(found)
+        except ValidationError:
             pass
     return _ModelReply(answer=content.strip(), windows=[int(n) for n in _WINDOW_MENTION.findall(content)])
 
@@ -197,41 +184,14 @@ def ask_model(
         raise InvalidInput("type a question first")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         prompt, windows, chosen = _prompt(session, incident_id, question, max_chars)
-    headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-    try:
-        with httpx.Client(timeout=settings.llm_timeout_sec, headers=headers) as client:
-            model = _model_id(client, settings)
-            response = client.post(
-                f"{settings.llm_base_url}/chat/completions",
-                json={
-                    "model": model,
-                    "temperature": 0,
-                    "max_tokens": ASK_MAX_TOKENS,
-                    "messages": [
-                        {"role": "system", "content": _SYSTEM_PROMPT},
-                        {"role": "user", "content": prompt},
-                    ],
-                    "response_format": {
-                        "type": "json_schema",
-                        "json_schema": {"name": ASK_SCHEMA_NAME, "schema": _ANSWER_SCHEMA},
-                    },
-                },
-            )
-            response.raise_for_status()
-            content = response.json()["choices"][0]["message"]["content"] or ""
-    except httpx.HTTPStatusError as error:
-        raise AskUnavailable(
-            f"the model server at {settings.llm_base_url} answered {error.response.status_code}: "
-            f"{error.response.text[:200]}"
-        ) from error
-    except httpx.HTTPError as error:
-        raise AskUnavailable(
-            f"the model server at {settings.llm_base_url} is not reachable: {error}"
-        ) from error
-    except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise AskUnavailable(
-            f"the model server at {settings.llm_base_url} sent an answer that is not a chat completion"
-        ) from error
+    messages = [{"role": "system", "content": _SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
+    try:  # a person is waiting: no retrying a server that is not there, one retry of a busy one
+        with ModelClient(settings, max_retries=min(1, settings.llm_max_retries)) as client:
+            model = choose_model(client).model
+            body = chat_request(model, messages, ASK_SCHEMA_NAME, _ANSWER_SCHEMA, ASK_MAX_TOKENS)
+            content = client.chat(body, Traffic(), retry_connect=False).content
+    except RequestFailed as error:
+        raise AskUnavailable(f"the model could not be asked: {error}") from None
     reply = _parse_reply(content)
     sent = {i + 1 for i in chosen}
     citations = [

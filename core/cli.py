@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import repository
 from core.access import cli_principal
+from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
@@ -47,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--target-fps", type=float)
     analyze.add_argument("--frames-per-window", type=int)
     analyze.add_argument("--max-highlights", type=int)
+    analyze.add_argument(
+        "--concern",
+        action="append",
+        metavar='CODE="definition"',
+        help='an extra event type for the model to look for, e.g. NO_GLOVES="a person at the press without '
+        'gloves" (repeatable; replaces LLM_CONCERNS for this analysis)',
+    )
+    analyze.add_argument(
+        "--context",
+        metavar='"text"',
+        help="what the camera shows and what is normal there (replaces LLM_SITE_CONTEXT for this analysis)",
+    )
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
     analyze.add_argument(
         "--detach",
@@ -312,16 +325,28 @@ def _progress_to_stderr(fraction: float, stage: str) -> None:
     print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
 
 
+def analysis_params(args: argparse.Namespace, settings: Settings) -> AnalysisParams:
+    """The parameters `analyze` asks for, checked before anything is stored: `InvalidInput` says what
+    is wrong in one line (a malformed or built-in concern code, a context too long, a bad number)."""
+    try:
+        concerns = [parse_concern(text) for text in args.concern] if args.concern is not None else None
+        return AnalysisParams.from_settings(
+            settings,
+            engine=args.engine,
+            domain=args.domain,
+            window_sec=args.window_sec,
+            target_fps=args.target_fps,
+            frames_per_window=args.frames_per_window,
+            max_highlights=args.max_highlights,
+            concerns=concerns,
+            site_context=args.context,
+        )
+    except ValueError as error:  # pydantic's ValidationError is a ValueError too
+        raise InvalidInput(readable_error(error)) from None
+
+
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
-    params = AnalysisParams.from_settings(
-        settings,
-        engine=args.engine,
-        domain=args.domain,
-        window_sec=args.window_sec,
-        target_fps=args.target_fps,
-        frames_per_window=args.frames_per_window,
-        max_highlights=args.max_highlights,
-    )
+    params = analysis_params(args, settings)
     if args.detach and settings.job_backend != "queue":
         raise InvalidInput("--detach needs JOB_BACKEND=queue (a worker must run the analysis)")
     if args.detach:  # admitted before storing, and again with its row: a full queue leaves nothing

@@ -6,16 +6,19 @@ name, is accepted for `DATABASE_URL`, and its async driver names are mapped to s
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.concerns import Concern, check_concerns, check_site_context
 
 EngineChoice = Literal["auto", "local", "vlm"]
 JobBackend = Literal["thread", "queue"]
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(4, ge=0)
     llm_max_failed_windows_pct: float = Field(20.0, ge=0, le=100)
     llm_retry_backoff_sec: float = Field(1.0, ge=0)
+    # the analyst's concerns and site context (core.concerns) used when an analysis names none
+    llm_site_context: str = ""
+    llm_concerns: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    llm_refine: bool = True  # one closer request per found event for its first and last frame
+    llm_refine_max_frames: int = Field(32, ge=2, le=128)
+    llm_skip_still_windows: bool = False  # pass 1 skips windows where nothing changes beyond the noise
 
     max_upload_mb: int = Field(2048, ge=1)
     max_concurrent_jobs: int = Field(2, ge=1)
@@ -84,6 +93,32 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("llm_site_context", mode="before")
+    @classmethod
+    def _bounded_context(cls, value: object) -> str:
+        return check_site_context(value)
+
+    @field_validator("llm_concerns", mode="before")
+    @classmethod
+    def _concerns_json(cls, value: object) -> object:
+        """LLM_CONCERNS is a JSON object {"CODE": "definition", ...}, each checked like a concern."""
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+            if not isinstance(value, dict):
+                raise ValueError(  # noqa: TRY004 (pydantic reports ValueErrors as validation errors)
+                    'must be a JSON object of codes and definitions, e.g. {"NO_GLOVES": "a person works at '
+                    'the press without gloves"}'
+                )
+        if isinstance(value, dict):
+            concerns = check_concerns(Concern(code=code, definition=text) for code, text in value.items())
+            return {concern.code: concern.definition for concern in concerns}
+        return value
 
     @field_validator("retention_days", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
-"""Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON,
-a CSV with one row per event, WebVTT captions with one cue per event for the player, and the full
+"""Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
+(exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
+2 danger, empty when not rated), WebVTT captions with one cue per event for the player, and the full
 storyboard (every analysed window) as JSON."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from core import repository
 from core.errors import InvalidInput
 from core.models import Incident
 from core.schema import Event, WindowRecord
+from core.taxonomy_i18n import severity_label
 
 Format = Literal["json", "csv", "vtt", "storyboard"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "vtt", "storyboard")
@@ -31,12 +33,23 @@ CSV_COLUMNS = (
     "end_time",
     "highlight",
     "confidence",
+    "severity",
     "description",
     "review_status",
     "review_note",
 )
 # A cue shorter than this flashes by unread; sub-second events keep their start and show this long.
 MIN_CUE_SEC = 1.0
+# What each engine's event score is (issue 11, honest words): the local engine measures motion and
+# tracked objects, so its score is the measured strength of a rule (0.5 at its threshold), not a
+# model's confidence. The CSV's score column and a NOTE after the WebVTT header say so.
+SCORE_COLUMN = {"local": "measured_strength"}
+VTT_NOTES = {
+    "local": (
+        "NOTE Sigma local engine: each cue is what measured motion and tracked objects did; no model "
+        "looked at the video. A stretch without a cue is not cleared: this engine cannot rule out incidents."
+    ),
+}
 
 
 def finished_incident(session: Session, incident_id: int) -> Incident:
@@ -68,10 +81,16 @@ def neutral_cell(value: object) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def csv_columns(engine: str | None) -> tuple[str, ...]:
+    """The CSV header for a run of `engine`: the score column named for what that engine measured."""
+    score = SCORE_COLUMN.get(engine or "", "confidence")
+    return tuple(score if column == "confidence" else column for column in CSV_COLUMNS)
+
+
 def to_csv(incident: Incident, events: list[Event]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(incident.engine))
     for event in events:
         writer.writerow(
             neutral_cell(cell)
@@ -82,6 +101,7 @@ def to_csv(incident: Incident, events: list[Event]) -> str:
                 f"{event.end_time:.2f}",
                 event.highlight,
                 f"{event.confidence:.2f}",
+                "" if event.severity is None else event.severity,
                 event.description,
                 event.review_status.value if event.review_status else "",
                 event.review_note or "",
@@ -104,12 +124,18 @@ def _cue_text(text: str) -> str:
     return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(events: list[Event]) -> str:
-    """WebVTT, one cue per event: "COLLISION — two cars collide at the junction"."""
+def to_vtt(events: list[Event], engine: str | None = None) -> str:
+    """WebVTT, one cue per event: "COLLISION [danger] — two cars collide at the junction"; after the
+    header, a NOTE saying what the engine that found them measured (players do not show notes)."""
     lines = ["WEBVTT", ""]
+    if engine in VTT_NOTES:
+        lines += [VTT_NOTES[engine], ""]
     for number, event in enumerate(sorted(events, key=lambda e: (e.start_time, e.end_time)), start=1):
         end = max(event.end_time, event.start_time + MIN_CUE_SEC)
-        caption = event.event_type + (f" — {event.description}" if event.description.strip() else "")
+        caption = event.event_type + (
+            f" [{severity_label(event.severity)}]" if event.severity is not None else ""
+        )
+        caption += f" — {event.description}" if event.description.strip() else ""
         if event.review_status:
             caption += f" ({event.review_status.value})"
         lines += [
@@ -141,7 +167,7 @@ def export(session: Session, incident_id: int, fmt: Format) -> str:
     if fmt == "storyboard":
         return to_storyboard(incident, repository.windows_of(session, incident_id))
     events = repository.events_of(session, incident_id)
-    return to_csv(incident, events) if fmt == "csv" else to_vtt(events)
+    return to_csv(incident, events) if fmt == "csv" else to_vtt(events, incident.engine)
 
 
 def file_name(incident: Incident, extension: str) -> str:

@@ -166,7 +166,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     owner = _Ownership(db, incident_id, token)
     with session_scope(db) as session:
         incident = repository.get_incident(session, incident_id)
-        params = AnalysisParams.model_validate(incident.params)
+        params = AnalysisParams.of_run(incident.params)
         stored_name = incident.stored_name
         duration = incident.duration
         # the facts probed when the video was stored: probing again costs seconds on long files
@@ -211,12 +211,19 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 versions=versions,
             )
             engine = _choose_engine(params, settings, log)
-            ctx.set_versions(*engine.versions())
+            ctx.set_versions(*engine.versions_for(params))
             log(
                 "start",
                 f"analysis started with the {engine.name} engine, parameters {params.model_dump()}, "
                 f"descriptions in {settings.analysis_language} (ANALYSIS_LANGUAGE)",
             )
+            if engine.name == "local" and (params.concerns or params.site_context):
+                log(
+                    "concerns",
+                    "the local engine measures motion and cannot look for the analyst's concerns or read the "
+                    "site context; they are kept with this run for a re-analysis with the VLM engine",
+                    "WARNING",
+                )
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)

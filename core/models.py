@@ -130,6 +130,7 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_incident_start", "incident_id", "start_time"),
+        Index("ix_events_event_type", "event_type"),  # search: the analysts' own types (0007)
         {"sqlite_autoincrement": True},  # ids never reused (migration 0005)
     )
 
@@ -145,6 +146,8 @@ class EventRow(Base):
     severity: Mapped[int | None] = mapped_column(Integer)
     box: Mapped[dict | None] = mapped_column(JSON)
     track_ids: Mapped[list | None] = mapped_column(JSON)
+    track_path: Mapped[list | None] = mapped_column(JSON)  # migration 0006: the tracks' centres around it
+    peak_time: Mapped[float | None] = mapped_column(Float)  # migration 0006: the frame its box is from
     review_status: Mapped[str | None] = mapped_column(String(16))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

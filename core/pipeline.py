@@ -8,8 +8,8 @@ from core.schema import Event
 def merge_detections(detections: list[Event], *, gap: float) -> list[Event]:
     """Detections of the same type that overlap or lie within `gap` seconds become one event.
 
-    The merged event spans them all, keeps the highest confidence, and the description of its
-    most confident part.
+    The merged event spans them all, keeps the highest confidence and severity, and the description
+    of its most confident part.
     """
     merged: list[Event] = []
     open_by_type: dict[str, int] = {}
@@ -24,6 +24,9 @@ def merge_detections(detections: list[Event], *, gap: float) -> list[Event]:
                     "confidence": best.confidence,
                     "description": best.description,
                     "pass_no": min(current.pass_no, detection.pass_no),
+                    "severity": max(
+                        (s for s in (current.severity, detection.severity) if s is not None), default=None
+                    ),
                 }
             )
         else:

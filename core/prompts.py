@@ -2,29 +2,43 @@
 
 This module is the contract (issue 4): frames numbered 1..N per request, each a text part
 "Frame k, t=12.40 s" followed by a JPEG `image_url` part; `response_format` json_schema named
-`sigma_window` (events by frame number) or `sigma_domain` (domain inference). Any change to a
-prompt, a taxonomy, a schema or the message layout bumps `PROMPT_VERSION`, which every log row
-carries beside the model id.
+`sigma_window` (events by frame number, each with a severity), `sigma_domain` (domain inference) or
+`sigma_refine` (the first and last frame of one event, asked with every frame around it; its user
+message starts with one text part naming the event). Any change to a prompt, a taxonomy, a schema
+or the message layout bumps `PROMPT_VERSION`; a run's analyst concerns and site context add a
+short hash of themselves to it (`prompt_fingerprint`), and every log row carries that beside the
+model id, so two runs with different concerns are never confused.
+
+Prefix reuse: a run's system prompts begin with the same text (who the model is, the site context,
+the event types with the analyst's concerns) and put what differs last (the task, a pass's
+guidance), and the frames follow in the user message, so vLLM's automatic prefix caching computes
+that common beginning once for every window of the run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from core.concerns import Concern
 from core.config import AnalysisLanguage
+from core.llm import chat_request, extract_json
 from core.schema import DOMAINS
 
-PROMPT_VERSION = "sigma-prompts-2"
+PROMPT_VERSION = "sigma-prompts-3"
 
 WINDOW_SCHEMA_NAME = "sigma_window"
 DOMAIN_SCHEMA_NAME = "sigma_domain"
+REFINE_SCHEMA_NAME = "sigma_refine"
 WINDOW_MAX_TOKENS = 800
 DOMAIN_MAX_TOKENS = 200
+REFINE_MAX_TOKENS = 60
 DOMAIN_FRAMES = 8
 OTHER = "OTHER"
 
@@ -62,6 +76,11 @@ TAXONOMY: dict[str, dict[str, str]] = {
 # The language the model writes descriptions and reasons in (ANALYSIS_LANGUAGE); type codes stay as listed.
 LANGUAGE_NAMES: dict[str, str] = {"ru": "Russian", "en": "English"}
 _OTHER_DEFINITION = "something dangerous that none of the types above describes (say what in the description)"
+# Severity, as Frigate rates a threat: what the model answers for each event.
+SEVERITY_GUIDE = (
+    "0 = note (worth a look, no one at risk yet), 1 = concern (a risk or a rule broken), "
+    "2 = danger (someone is or could be hurt, or property is destroyed)"
+)
 
 _PASS_GUIDANCE = {
     1: (
@@ -82,22 +101,36 @@ _PASS_GUIDANCE = {
 }
 
 
-def event_types(domain: str | None) -> list[str]:
-    """The event types the model may use: the domain's, or every domain's when it is unknown; plus OTHER."""
+def event_types(domain: str | None, concerns: Sequence[Concern] = ()) -> list[str]:
+    """The event types the model may use: the domain's (every domain's when it is unknown), the
+    analyst's concerns, and OTHER."""
     domains = [domain] if domain else list(DOMAINS)
     types = [name for d in domains for name in TAXONOMY[d]]
-    return [*dict.fromkeys(types), OTHER]
+    return [*dict.fromkeys(types), *(c.code for c in concerns), OTHER]
 
 
-def normalize_event_type(raw: str, domain: str | None) -> tuple[str, bool]:
-    """The taxonomy name for the model's `raw` type (case and spacing forgiven); OTHER when unknown.
+def normalize_event_type(raw: str, domain: str | None, concerns: Sequence[Concern] = ()) -> tuple[str, bool]:
+    """The type name for the model's `raw` type (case and spacing forgiven); OTHER when unknown.
 
     Returns the name and whether the model's word was replaced.
     """
     candidate = re.sub(r"[\s\-]+", "_", raw.strip()).upper()
-    if candidate in event_types(domain):
+    if candidate in event_types(domain, concerns):
         return candidate, False
     return OTHER, True
+
+
+def prompt_fingerprint(concerns: Sequence[Concern] = (), site_context: str = "") -> str:
+    """`PROMPT_VERSION`, plus a short hash of the analyst's concerns and site context when there are
+    any: recorded with every log row of a run, so runs asked different questions never look alike."""
+    if not concerns and not site_context:
+        return PROMPT_VERSION
+    canonical = json.dumps(
+        {"concerns": [[c.code, c.definition] for c in concerns], "site_context": site_context},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return f"{PROMPT_VERSION}+{hashlib.sha256(canonical.encode()).hexdigest()[:8]}"
 
 
 def window_schema(frame_count: int) -> dict:
@@ -116,14 +149,33 @@ def window_schema(frame_count: int) -> dict:
                         "first_frame": frame,
                         "last_frame": frame,
                         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                        "severity": {"type": "integer", "minimum": 0, "maximum": 2},
                         "description": {"type": "string"},
                     },
-                    "required": ["event_type", "first_frame", "last_frame", "confidence", "description"],
+                    "required": [
+                        "event_type",
+                        "first_frame",
+                        "last_frame",
+                        "confidence",
+                        "severity",
+                        "description",
+                    ],
                     "additionalProperties": False,
                 },
             },
         },
         "required": ["description", "events"],
+        "additionalProperties": False,
+    }
+
+
+def refine_schema(frame_count: int) -> dict:
+    """The JSON schema of a refinement answer: whether the event shows, and its first and last frame."""
+    frame = {"type": "integer", "minimum": 1, "maximum": frame_count}
+    return {
+        "type": "object",
+        "properties": {"visible": {"type": "boolean"}, "first_frame": frame, "last_frame": frame},
+        "required": ["visible", "first_frame", "last_frame"],
         "additionalProperties": False,
     }
 
@@ -140,29 +192,47 @@ def domain_schema() -> dict:
     }
 
 
-def window_system_prompt(domain: str | None, pass_no: int, language: AnalysisLanguage) -> str:
-    """Who the model is, the event types it may report, the answer format, this pass's guidance, and
-    the language of its descriptions."""
+def _preamble(domain: str | None, concerns: Sequence[Concern], site_context: str) -> list[str]:
+    """The beginning every window and refinement prompt of a run shares (vLLM caches it once): who
+    the model is, what the analyst says about the site, the event types with the analyst's own."""
     scope = f"the {domain} domain" if domain else "traffic, industrial safety and violence"
-    lines = [
-        f"You are a safety analyst reviewing video frames for dangerous incidents in {scope}.",
-        "Event types you may report:",
-    ]
+    lines = [f"You are a safety analyst reviewing video frames for dangerous incidents in {scope}."]
+    if site_context:
+        lines += ["About this camera, in the analyst's words (what it shows and what is normal there):"]
+        lines += [f"  {line}" for line in site_context.splitlines()]
+    lines.append("Event types you may report:")
     definitions = {
         name: text for d in ([domain] if domain else DOMAINS) for name, text in TAXONOMY[d].items()
     }
     lines += [f"- {name}: {definitions[name]}" for name in event_types(domain) if name != OTHER]
+    if concerns:
+        lines.append("Event types the analyst asked you to look for as well:")
+        lines += [f"- {concern.code}: {concern.definition}" for concern in concerns]
+        lines.append("And for anything else:")
+    lines.append(f"- {OTHER}: {_OTHER_DEFINITION}")
+    return lines
+
+
+def window_system_prompt(
+    domain: str | None,
+    pass_no: int,
+    language: AnalysisLanguage,
+    concerns: Sequence[Concern] = (),
+    site_context: str = "",
+) -> str:
+    """Who the model is, the event types it may report (the analyst's concerns among them), the
+    answer format, the language of its descriptions, and last this pass's guidance."""
+    lines = _preamble(domain, concerns, site_context)
     lines += [
-        f"- {OTHER}: {_OTHER_DEFINITION}",
-        "",
-        _PASS_GUIDANCE[pass_no],
         "",
         "Each frame is introduced by its number and time. Answer with one JSON object and nothing else:",
         (
             '{"description": "<one or two sentences on what these frames show>", "events": [{"event_type": '
             '"<a type above>", "first_frame": <number of the first frame showing it>, "last_frame": <number '
-            'of the last frame showing it>, "confidence": <0 to 1>, "description": "<what happens>"}]}'
+            'of the last frame showing it>, "confidence": <0 to 1>, "severity": <0, 1 or 2>, '
+            '"description": "<what happens>"}]}'
         ),
+        f"Severity: {SEVERITY_GUIDE}.",
         (
             'Use "events": [] when nothing dangerous happens. Frame numbers are the numbers given above the '
             "frames, never times."
@@ -171,8 +241,34 @@ def window_system_prompt(domain: str | None, pass_no: int, language: AnalysisLan
             f"Write every description in {LANGUAGE_NAMES[language]}; keep the event types and the JSON keys "
             "exactly as given above."
         ),
+        "",
+        _PASS_GUIDANCE[pass_no],
     ]
     return "\n".join(lines)
+
+
+def refine_system_prompt(domain: str | None, concerns: Sequence[Concern] = (), site_context: str = "") -> str:
+    """The closer look at one event: the same beginning as the window prompts, then the task."""
+    lines = _preamble(domain, concerns, site_context)
+    lines += [
+        "",
+        (
+            "A first look found the event named before the frames. The frames are every sampled frame from a "
+            "little before it to a little after it, each introduced by its number and time. Find the first "
+            "and the last frame in which this event is visible."
+        ),
+        (
+            'Answer with one JSON object and nothing else: {"visible": true, "first_frame": <number>, '
+            '"last_frame": <number>}, or {"visible": false, "first_frame": 1, "last_frame": 1} when no frame '
+            "shows it. Frame numbers are the numbers given above the frames, never times."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def refine_content(event_label: str, frames: list[tuple[float, str]]) -> list[dict]:
+    """The user message of a refinement: the event to find, then the frames."""
+    return [{"type": "text", "text": f"Event: {event_label}"}, *frames_content(frames)]
 
 
 _DOMAIN_SYSTEM_PROMPT = (
@@ -184,9 +280,20 @@ _DOMAIN_SYSTEM_PROMPT = (
 )
 
 
-def domain_system_prompt(language: AnalysisLanguage) -> str:
-    """The domain-inference instructions, with the language of the reason (the domain names stay English)."""
-    return f"{_DOMAIN_SYSTEM_PROMPT} Write the reason in {LANGUAGE_NAMES[language]}."
+def domain_system_prompt(
+    language: AnalysisLanguage, concerns: Sequence[Concern] = (), site_context: str = ""
+) -> str:
+    """The domain-inference instructions, with what the analyst said about the site and looks for, and
+    the language of the reason (the domain names stay English)."""
+    lines = [_DOMAIN_SYSTEM_PROMPT]
+    if site_context:
+        lines.append(f"The analyst describes this camera: {' '.join(site_context.split())}")
+    if concerns:
+        lines.append(
+            "The analyst also looks for: " + "; ".join(f"{c.code} ({c.definition})" for c in concerns) + "."
+        )
+    lines.append(f"Write the reason in {LANGUAGE_NAMES[language]}.")
+    return " ".join(lines)
 
 
 REPAIR_PROMPT = (
@@ -212,19 +319,8 @@ def chat_body(
     model: str, system: str, frames: list[tuple[float, str]], schema_name: str, schema: dict, max_tokens: int
 ) -> dict:
     """One chat-completions request body: deterministic, bounded, asking for schema-shaped JSON."""
-    return {
-        "model": model,
-        "temperature": 0,
-        "max_tokens": max_tokens,
-        "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": frames_content(frames)},
-        ],
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": schema_name, "schema": schema},
-        },
-    }
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": frames_content(frames)}]
+    return chat_request(model, messages, schema_name, schema, max_tokens)
 
 
 def with_repair_request(body: dict, broken_answer: str) -> dict:
@@ -247,7 +343,16 @@ class DetectedEvent(BaseModel):
     first_frame: int
     last_frame: int
     confidence: float = Field(ge=0, le=1)
+    severity: int | None = Field(default=None, ge=0, le=2)
     description: str = ""
+
+
+class RefineAnswer(BaseModel):
+    """The closer look's answer: whether the event shows, and its first and last frame numbers."""
+
+    visible: bool = True
+    first_frame: int
+    last_frame: int
 
 
 class DomainAnswer(BaseModel):
@@ -266,33 +371,6 @@ class WindowAnswer:
 
 class UnusableAnswer(ValueError):
     """The answer holds no JSON object at all (the engine asks once more, then fails the window)."""
-
-
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-
-
-def extract_json(text: str, key: str) -> dict | None:
-    """The JSON object in a model's answer: the whole text, a fenced block, or the first object
-    embedded in prose that has `key` (so an inner object of a truncated answer is never taken for
-    the answer). None when there is none."""
-    text = text.strip()
-    candidates = [text, *(m.group(1).strip() for m in _FENCE.finditer(text))]
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except ValueError:
-            continue
-        if isinstance(value, dict) and key in value:
-            return value
-    return None
 
 
 def _short(value: object, limit: int = 120) -> str:
@@ -327,6 +405,17 @@ def parse_window_answer(text: str) -> WindowAnswer:
             )
             problems.append(f"event dropped ({reasons}): {_short(raw)}")
     return WindowAnswer(description=description.strip(), events=events, problems=problems)
+
+
+def parse_refine_answer(text: str) -> RefineAnswer:
+    """The refinement answer; raises `UnusableAnswer` when it holds no JSON or not the asked fields."""
+    data = extract_json(text, "first_frame")
+    if data is None:
+        raise UnusableAnswer(f"the model's answer is not valid JSON: {_short(text.strip() or '(empty)')}")
+    try:
+        return RefineAnswer.model_validate(data)
+    except ValidationError:
+        raise UnusableAnswer(f"the model's answer names no frames: {_short(data)}") from None
 
 
 def parse_domain_answer(text: str) -> DomainAnswer:

@@ -32,9 +32,10 @@ from core.db import get_engine, session_scope
 from core.errors import InvalidInput
 from core.evidence.audit import AuditEntry, trail
 from core.models import Incident, LogRow
+from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
-from core.taxonomy_i18n import TYPES, Lang, review_label, type_label
+from core.taxonomy_i18n import TYPES, Lang, review_label, severity_label, type_label
 from core.timeline_image import render_timeline
 from core.video import read_frame_at
 
@@ -46,7 +47,7 @@ STORYBOARD_MAX_ROWS = 500
 _KEYFRAME_MAX_WIDTH = 960
 
 TEXT: dict[str, dict[str, str]] = {
-    "title": {"en": "Sigma — incident report No. {id}", "ru": "Sigma — отчёт по инциденту № {id}"},
+    "title": {"en": "Sigma — analysis report No. {id}", "ru": "Sigma — отчёт об анализе № {id}"},
     "generated": {
         "en": "Generated {when} from stored results",
         "ru": "Сформирован {when} по сохранённым результатам",
@@ -59,6 +60,65 @@ TEXT: dict[str, dict[str, str]] = {
     "no_events": {
         "en": "No events were found in {duration} of video.",
         "ru": "За {duration} видео событий не найдено.",
+    },
+    # honest words per engine (issue 11): what a run without events means, and what each engine sees
+    "no_events_local": {
+        "en": "No unusual motion or object behaviour found in {duration} of video; this engine cannot rule out incidents.",
+        "ru": "За {duration} видео необычного движения или поведения объектов не найдено; этот движок не может исключить происшествия.",
+    },
+    "no_events_vlm": {
+        "en": "The model reported no dangerous moment in {duration} of video; a model can miss incidents, so this does not rule them out.",
+        "ru": "Модель не отметила опасных моментов за {duration} видео; модель может пропустить происшествие, поэтому это не исключает его.",
+    },
+    "about": {"en": "About this analysis", "ru": "Об этом анализе"},
+    "about_engine": {"en": "Engine", "ru": "Движок"},
+    "about_sees": {"en": "What it can see", "ru": "Что он видит"},
+    "about_cannot": {"en": "What it cannot see", "ru": "Чего он не видит"},
+    "engine_local": {
+        "en": "Local engine (no model server): measures motion and tracks moving objects in small grey frames.",
+        "ru": "Локальный движок (без сервера модели): измеряет движение и отслеживает движущиеся объекты на малых серых кадрах.",
+    },
+    "sees_local": {
+        "en": "Unusual motion against this video's own baseline; moving objects with boxes and tracks, classed "
+        "as person-like, vehicle-like or other from shape, size and motion; what tracks do: collisions, near "
+        "misses, falls, fight-like motion, running and crowd scattering, wrong-way movement, stopped vehicles.",
+        "ru": "Необычное движение относительно обычного уровня этого видео; движущиеся объекты с рамками и треками, "
+        "классы «похож на человека», «похож на транспорт», «другое» по форме, размеру и движению; что делают треки: "
+        "столкновения, опасные сближения, падения, движение как в драке, бег и разбегание толпы, движение против "
+        "потока, остановка транспорта.",
+    },
+    "cannot_local": {
+        "en": "Meaning: it recognises no people, vehicles, weapons, fire, helmets or intent; objects of the "
+        "background's brightness, objects that overlap for long, still scenes in which something is wrong, and "
+        "the first second of the video. Scores are measured strengths (0.5 at a rule's threshold), not "
+        "probabilities. A run without events does not clear the footage.",
+        "ru": "Смысла: он не распознаёт людей, транспорт, оружие, огонь, каски или намерения; объекты яркости фона, "
+        "долго перекрывающиеся объекты, неподвижные сцены, в которых что-то не так, и первую секунду видео. "
+        "Оценки — измеренная сила признака (0,5 на пороге правила), а не вероятности. Прогон без событий не "
+        "означает, что на записи ничего не произошло.",
+    },
+    "engine_vlm": {
+        "en": "VLM engine: a vision-language model looked at sampled frames and answered in words.",
+        "ru": "VLM-движок: визуально-языковая модель смотрела на выбранные кадры и отвечала словами.",
+    },
+    "sees_vlm": {
+        "en": "What the model recognises in the frames it was sent, within the domain's event types; times come "
+        "from the frames, not from the model.",
+        "ru": "То, что модель распознаёт на отправленных ей кадрах, в рамках типов событий области; время берётся "
+        "из кадров, а не от модели.",
+    },
+    "cannot_vlm": {
+        "en": "What happens between the sampled frames; the model's answers are judgements that can be wrong, "
+        "and its confidence is its own estimate. A run without events does not clear the footage.",
+        "ru": "То, что происходит между выбранными кадрами; ответы модели — суждения, которые могут быть "
+        "ошибочными, а её уверенность — её собственная оценка. Прогон без событий не означает, что на записи "
+        "ничего не произошло.",
+    },
+    "col_strength": {"en": "Strength", "ru": "Сила"},
+    "col_anomaly": {"en": "Anomaly", "ru": "Аномал."},
+    "frame_caption_box": {
+        "en": "Frame at {time}: red box where the engine measured the event, lines the tracked objects' paths",
+        "ru": "Кадр на {time}: красная рамка — где движок измерил событие, линии — пути отслеженных объектов",
     },
     "reviewed": {
         "en": "Review: {confirmed} confirmed, {dismissed} dismissed, {open} not reviewed.",
@@ -135,6 +195,13 @@ TEXT: dict[str, dict[str, str]] = {
     "col_message": {"en": "Message", "ru": "Сообщение"},
     "col_versions": {"en": "Model / prompt", "ru": "Модель / промпт"},
     "none": {"en": "—", "ru": "—"},
+    # the analyst's concerns and context, and severity (VLM engine, issue 14)
+    "site_context": {"en": "Site context (given to the model)", "ru": "Описание места (для модели)"},
+    "concerns": {
+        "en": "Analyst's concerns (extra event types)",
+        "ru": "Дополнительные типы событий аналитика",
+    },
+    "col_severity": {"en": "Severity", "ru": "Опасность"},
     # evidence: case details, legal hold, reviews with who and when, words for codes, audit appendix
     "case": {"en": "Case", "ru": "Дело"},
     "case_number": {"en": "Case number", "ru": "Номер дела"},
@@ -405,10 +472,28 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
             t("reviewed", confirmed=reviews["confirmed"], dismissed=reviews["dismissed"], open=reviews[None])
         )
     elif incident.status != "FAILED":
-        report.paragraph(t("no_events", duration=duration))
+        engine = incident.engine or incident.requested_engine
+        key = {"local": "no_events_local", "vlm": "no_events_vlm"}.get(engine, "no_events")
+        report.paragraph(t(key, duration=duration))
     domain = incident.inferred_domain or incident.requested_domain
     if domain and domain != "auto":
         report.paragraph(t("domain_line", domain=_word(_DOMAIN_WORDS, domain, report.lang)))
+
+
+def _about(report: _Report, incident: Incident) -> None:
+    """Which engine ran, what it can see and what it cannot: read before the events."""
+    engine = incident.engine or incident.requested_engine
+    if engine not in ("local", "vlm"):
+        return
+    t = report.t
+    report.heading(t("about"), 1)
+    report.facts(
+        [
+            (t("about_engine"), t(f"engine_{engine}")),
+            (t("about_sees"), t(f"sees_{engine}")),
+            (t("about_cannot"), t(f"cannot_{engine}")),
+        ]
+    )
 
 
 def _video_facts(report: _Report, incident: Incident) -> None:
@@ -452,6 +537,13 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     ]
     if incident.domain_reason:
         pairs.append((t("domain_reason"), incident.domain_reason))
+    if params.get("site_context"):
+        pairs.append((t("site_context"), wrappable(params["site_context"])))
+    if params.get("concerns"):
+        concerns = [
+            f"{c.get('code')} — {c.get('definition')}" for c in params["concerns"] if isinstance(c, dict)
+        ]
+        pairs.append((t("concerns"), wrappable("\n".join(concerns))))
     pairs += [
         (t("passes"), ", ".join(str(p) for p in incident.passes_run or []) or "—"),
         (t("windows"), window_text),
@@ -463,7 +555,7 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     report.facts(pairs)
 
 
-def _events_table(report: _Report, events: list[Event]) -> None:
+def _events_table(report: _Report, events: list[Event], engine: str | None) -> None:
     t, lang = report.t, report.lang
     report.heading(t("events"), 1)
     if not events:
@@ -476,7 +568,8 @@ def _events_table(report: _Report, events: list[Event]) -> None:
             "col_type",
             "col_time",
             "col_highlight",
-            "col_confidence",
+            "col_strength" if engine == "local" else "col_confidence",
+            "col_severity",
             "col_description",
             "col_review",
         )
@@ -491,11 +584,12 @@ def _events_table(report: _Report, events: list[Event]) -> None:
                 f"{clock(event.start_time)} – {clock(event.end_time)}",
                 event.highlight,
                 f"{event.confidence:.2f}",
+                severity_label(event.severity, lang),
                 wrappable(event.description),
                 wrappable(review),
             ]
         )
-    report.table(header, rows, [0.8, 3.3, 2.6, 2.0, 1.1, 5.3, 2.7], font_pt=8.5)
+    report.table(header, rows, [0.8, 2.9, 2.6, 2.0, 1.1, 1.6, 4.1, 2.7], font_pt=8.5)
 
 
 def _keyframes(report: _Report, incident: Incident, events: list[Event], settings: Settings) -> None:
@@ -507,15 +601,20 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
     for number, event in enumerate(events, start=1):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
+        if event.severity is not None:
+            label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
-        middle = (event.start_time + event.end_time) / 2
-        frame = keyframe_jpeg(path, middle)
+        moment = keyframe_time(event)
+        frame = (
+            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
+        )
         if frame is None:
-            report.paragraph(t("no_frame", time=clock(middle)), italic=True)
+            report.paragraph(t("no_frame", time=clock(moment)), italic=True)
         else:
             jpeg, shown_at = frame
+            caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
             seconds = t("seconds", value=f"{shown_at:.2f}")
-            report.picture(jpeg, 11.0, t("frame_caption", time=f"{clock(shown_at)} ({seconds})"))
+            report.picture(jpeg, 11.0, t(caption, time=f"{clock(shown_at)} ({seconds})"))
         if event.description:
             report.paragraph(wrappable(event.description))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
@@ -538,7 +637,11 @@ def condensed_storyboard(windows: list[WindowRecord], events: list[Event]) -> li
 
 
 def _storyboard(
-    report: _Report, incident_id: int, all_windows: list[WindowRecord], events: list[Event]
+    report: _Report,
+    incident_id: int,
+    all_windows: list[WindowRecord],
+    events: list[Event],
+    engine: str | None,
 ) -> None:
     t = report.t
     report.heading(t("storyboard"), 1)
@@ -551,7 +654,8 @@ def _storyboard(
         )
     if len(windows) > STORYBOARD_MAX_ROWS:
         report.paragraph(t("storyboard_omitted", n=len(windows), shown=STORYBOARD_MAX_ROWS), italic=True)
-    header = [t("col_window"), t("col_time"), t("col_pass"), t("col_score"), t("col_description")]
+    score = t("col_anomaly") if engine == "local" else t("col_score")
+    header = [t("col_window"), t("col_time"), t("col_pass"), score, t("col_description")]
     rows = [
         [
             str(w.window_index + 1),
@@ -681,14 +785,16 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     generated = report.t("generated", when=_when(datetime.now(UTC)))
     report.paragraph(f"{incident.original_name} · {generated}", italic=True)
     _case(report, incident)
+    engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
+    _about(report, incident)
     _video_facts(report, incident)
     _analysis_facts(report, incident, windows)
-    _events_table(report, events)
+    _events_table(report, events, engine)
     _keyframes(report, incident, events, settings)
     if windows or events:
         _timeline(report, incident, windows, events)
-    _storyboard(report, incident.id, windows, events)
+    _storyboard(report, incident.id, windows, events, engine)
     _log(report, logs)
     _audit(report, audit)
     return report.save()

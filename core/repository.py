@@ -215,6 +215,8 @@ def _add_events(session: Session, incident_id: int, events: list[Event]) -> None
             severity=event.severity,
             box=event.box.model_dump() if event.box else None,
             track_ids=event.track_ids or None,
+            track_path=[point.model_dump() for point in event.track_path] or None,
+            peak_time=event.peak_time,
         )
         for event in events
     )

@@ -29,7 +29,19 @@ import numpy as np
 EVENT_BGR = (0, 0, 255)
 # The grey a pure-red actor has in a grey-level image (BT.601 luma of pure red is 76.2).
 CALM_BGR = (76, 76, 76)
-EVENT_KINDS = ("burst", "collision", "fall", "fight", "flash")
+EVENT_KINDS = (
+    "burst",
+    "collision",
+    "fall",
+    "fight",
+    "flash",
+    "meet_and_stop",
+    "near_miss",
+    "stopped_vehicle",
+    "wrong_way",
+    "running",
+    "panic",
+)
 _WALKER_COLOURS = (
     (170, 110, 60),
     (60, 130, 60),
@@ -46,7 +58,15 @@ class ScriptedEvent:
 
     burst: several red objects jumping around violently; collision: two vehicles speed into each
     other and spin, with debris; fall: a standing person lurches and falls to the ground; fight: two
-    people lunge and punch; flash: a brief flash of activity (a person lunges and strikes once).
+    people lunge and punch; flash: a brief flash of activity (a person lunges and strikes once);
+    meet_and_stop: two vehicles drive into each other and stop dead where they met (the wreck stays);
+    near_miss: two vehicles on crossing paths pass within a fraction of a car of each other at speed;
+    stopped_vehicle: a vehicle drives along the upper lane, stops at `start` and stands until `end`
+    (it drives in, unlit, before `start`, and stays after); wrong_way: a vehicle drives the upper lane
+    against its traffic; running: a walking person breaks into a run; panic: a group of people
+    standing about scatters, running away from one point.
+    Kinds whose actor moves before `start` (stopped_vehicle, running) draw that lead-in in the grey
+    of red's luma, like resting actors.
     """
 
     start: float
@@ -124,6 +144,9 @@ def render_frames(
             walker.draw(world, t)
         for event in events:  # actors before and after their event are part of the lit scene
             if not event.start <= t < event.end:
+                if event.kind in _TIMED_KINDS:
+                    _TIMED_KINDS[event.kind](world, event, t, unit, CALM_BGR)
+                    continue
                 rest = 1.0 if t >= event.end else 0.0
                 _draw_event(world, event.kind, rest, t, unit, CALM_BGR, rng, resting=True)
         gain = 1.0 + drift * np.sin(2 * np.pi * t / period)
@@ -133,6 +156,9 @@ def render_frames(
         frame = np.clip(frame, 0, 255).astype(np.uint8)
         for event in events:  # while it happens, in pure red whatever the light
             if event.start <= t < event.end:
+                if event.kind in _TIMED_KINDS:
+                    _TIMED_KINDS[event.kind](frame, event, t, unit, EVENT_BGR)
+                    continue
                 phase = (t - event.start) / (event.end - event.start)
                 _draw_event(frame, event.kind, phase, t, unit, EVENT_BGR, rng)
         yield frame
@@ -347,6 +373,117 @@ def _draw_collision(frame, phase: float, unit: int, colour) -> None:
         reach = 5.0 * unit * settle * (0.6 + 0.4 * ((piece * 5) % 3) / 2)
         x, y = centre[0] + reach * math.cos(angle), centre[1] + 0.6 * reach * math.sin(angle)
         _box(frame, (x, y), (0.6 * unit, 0.4 * unit), 90.0 * settle * piece, colour)
+
+
+def _draw_meet_and_stop(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """Two vehicles drive at each other from off-frame (the lead-in before `start`, unlit), touch at
+    40 % of the event and stop dead there; the wreck stays."""
+    height, width = frame.shape[:2]
+    car_w, car_h = 2.5 * unit, 1.2 * unit
+    centre = (width * 0.5, height * 0.52)
+    meet = event.start + 0.4 * (event.end - event.start)
+    lead = 3.0
+    if t < meet - lead:
+        return
+    speed = (width / 2 + car_w) / lead
+    before = max(meet - t, 0.0)
+    jolt = 0.15 * unit * math.sin(min(t - meet, 0.3) / 0.3 * math.pi) if t >= meet else 0.0
+    for side in (-1, 1):
+        x = centre[0] + side * (car_w / 2 + speed * before - jolt)
+        _box(frame, (x, centre[1] + side * 0.15 * unit), (car_w, car_h), 0.0, colour)
+
+
+def _draw_near_miss(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """A vehicle crossing the road passes 0.3 car heights behind one driving along it, at the event's
+    middle; both enter the frame at `start` and keep going."""
+    if not event.start <= t < event.end:
+        return
+    height, width = frame.shape[:2]
+    car_w, car_h = 2.5 * unit, 1.2 * unit
+    middle = (event.start + event.end) / 2
+    span = event.end - event.start
+    lane_y, crossing_x = height * 0.5, width * 0.4
+    along, down = (width + 2 * car_w) / span, (height + 2 * car_w) / span
+    gap = 0.3 * car_h
+    ahead = crossing_x + car_h / 2 + gap + car_w / 2  # where the first car is when the second crosses its lane
+    _box(frame, (ahead + along * (t - middle), lane_y), (car_w, car_h), 0.0, colour)
+    _box(frame, (crossing_x, lane_y + down * (t - middle)), (car_h, car_w), 0.0, colour)
+
+
+def _draw_stopped_vehicle(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """A vehicle drives along the upper lane for 2.5 s, brakes, stands from `start`; it stays after."""
+    height, width = frame.shape[:2]
+    car_w, car_h = 2.0 * unit, 1.0 * unit
+    lane_y = height * 0.3 + car_h / 2
+    stop_x = width * 0.55
+    lead, speed = 2.5, 0.3 * width / 2.5
+    if t < event.start - lead:
+        return
+    before = max(event.start - t, 0.0)
+    braking = 0.6  # seconds of braking at the end of the lead-in
+    if before > braking:
+        behind = speed * (before - braking) + speed * braking / 2
+    else:
+        behind = speed * before * before / (2 * braking)
+    _box(frame, (stop_x - behind, lane_y), (car_w, car_h), 0.0, colour)
+
+
+def _draw_wrong_way(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """A vehicle crosses the frame on the upper lane against its traffic (right to left)."""
+    if not event.start <= t < event.end:
+        return
+    height, width = frame.shape[:2]
+    car_w, car_h = 2.0 * unit, 1.0 * unit
+    progress = (t - event.start) / (event.end - event.start)
+    x = width + car_w - progress * (width + 2 * car_w)
+    _box(frame, (x, height * 0.3 + car_h / 2), (car_w, car_h), 0.0, colour)
+
+
+def _draw_running(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """A person walks left to right (before `start`), then runs (from `start`, and on after `end`)."""
+    height, width = frame.shape[:2]
+    person = height * 0.3
+    walk, run = 0.6 * person, 2.6 * person
+    x_run = width * 0.15  # walks 2.5 s (from off-frame) before breaking into a run here
+    x_start = x_run - walk * 2.5
+    if t < event.start - 2.5:
+        return
+    if t < event.start:
+        x, step = x_start + walk * (t - event.start + 2.5), 0.9
+    else:
+        x, step = x_run + run * (t - event.start), 2.6
+    swing = math.sin(2 * math.pi * step * t)
+    amplitude = 0.35 if t < event.start else 0.8
+    _draw_person(
+        frame, (x, height * 0.72), person, colour, stride=amplitude * swing, arms=(amplitude * swing, -amplitude * swing)
+    )
+
+
+def _draw_panic(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
+    """Five people stand about; at `start` they run away from one point (and on after `end`)."""
+    height, width = frame.shape[:2]
+    person = height * 0.22
+    origin = (width * 0.5, height * 0.62)
+    for i in range(5):
+        angle = math.pi * (0.1 + 0.2 * i) + (0.0 if i % 2 else math.pi)
+        home = (origin[0] + 1.4 * person * math.cos(angle), origin[1] + 0.45 * person * math.sin(angle))
+        run = max(t - event.start, 0.0) * 2.2 * person
+        foot = (home[0] + run * math.cos(angle), home[1] + 0.3 * run * math.sin(angle))
+        swing = math.sin(2 * math.pi * 2.6 * t + i) if t >= event.start else 0.0
+        _draw_person(
+            frame, foot, person, colour, stride=0.8 * swing, arms=(0.8 * swing, -0.8 * swing),
+            facing=1 if math.cos(angle) >= 0 else -1,
+        )  # fmt: skip
+
+
+_TIMED_KINDS = {
+    "meet_and_stop": _draw_meet_and_stop,
+    "near_miss": _draw_near_miss,
+    "stopped_vehicle": _draw_stopped_vehicle,
+    "wrong_way": _draw_wrong_way,
+    "running": _draw_running,
+    "panic": _draw_panic,
+}
 
 
 def _box(frame, centre, size, angle: float, colour) -> None:

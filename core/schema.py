@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from core.concerns import STORED_RUN, Concern, check_concerns, check_site_context
 from core.config import Settings
 
 DOMAINS = ("traffic", "industrial", "violence")
@@ -58,11 +59,21 @@ class Box(BaseModel):
         return self
 
 
+class TrackPoint(BaseModel):
+    """Where a tracked object's centre was at time `t` (seconds), normalised to the frame (0..1)."""
+
+    track_id: int
+    t: float
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
 class Event(BaseModel):
     """A detected event with times in seconds from the pipeline (never from a model's guess).
 
-    `box` (where, at the event's peak frame) and `track_ids` (the tracked objects involved) are set by
-    engines that can tell; `severity` (0 note, 1 concern, 2 danger) by engines that rate it."""
+    `box` (where, at the event's peak frame), `track_ids` (the tracked objects involved) and
+    `track_path` (their centres around the event) are set by engines that can tell; `severity`
+    (0 note, 1 concern, 2 danger) by engines that rate it."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -75,6 +86,8 @@ class Event(BaseModel):
     severity: int | None = Field(default=None, ge=0, le=2)
     box: Box | None = None
     track_ids: list[int] = Field(default_factory=list)
+    track_path: list[TrackPoint] = Field(default_factory=list)  # the tracks' centres around the event
+    peak_time: float | None = Field(default=None, ge=0)  # the frame `box` was measured at
     id: int | None = None
     review_status: ReviewStatus | None = None
     review_note: str | None = None
@@ -82,7 +95,7 @@ class Event(BaseModel):
     reviewed_at: datetime | None = None
     review_carried_from: int | None = None  # the event of an earlier run this verdict came from
 
-    @field_validator("track_ids", mode="before")
+    @field_validator("track_ids", "track_path", mode="before")
     @classmethod
     def _no_tracks(cls, value: object) -> object:
         return [] if value is None else value
@@ -137,6 +150,25 @@ class AnalysisParams(BaseModel):
     max_highlights: int = Field(ge=1, le=1000)
     engine: Literal["auto", "local", "vlm"] = "auto"
     domain: RequestedDomain = "auto"
+    # the analyst's own words for the model (core.concerns): what the camera shows, what else to look for
+    site_context: str = ""
+    concerns: list[Concern] = Field(default_factory=list)
+
+    @field_validator("site_context", mode="before")
+    @classmethod
+    def _bounded_context(cls, value: object) -> str:
+        return check_site_context(value)
+
+    @field_validator("concerns")
+    @classmethod
+    def _distinct_concerns(cls, value: list[Concern]) -> list[Concern]:
+        return check_concerns(value)
+
+    @classmethod
+    def of_run(cls, stored: dict) -> AnalysisParams:
+        """The parameters a run was stored with, checked as when it was made, except that a concern
+        whose code Sigma has made a built-in type since is kept (the run's page must still open)."""
+        return cls.model_validate(stored, context={STORED_RUN: True})
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> AnalysisParams:
@@ -146,6 +178,8 @@ class AnalysisParams(BaseModel):
             "frames_per_window": settings.llm_frames_per_window,
             "max_highlights": settings.llm_max_highlights,
             "engine": settings.engine,
+            "site_context": settings.llm_site_context,
+            "concerns": [{"code": code, "definition": text} for code, text in settings.llm_concerns.items()],
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

@@ -4,7 +4,9 @@ review notes, in one incident or across all of them, in Russian and English.
 How a query is read:
 - words naming an event type in either language ("ДТП", "авария", "драка", "crash") become a group
   that matches the type's code, labels and synonyms in both languages (core.taxonomy_i18n), so a
-  Russian question finds an English description and the other way round;
+  Russian question finds an English description and the other way round; the types analysts added
+  as concerns (stored events of a type Sigma does not define, such as NO_GLOVES) are named by the
+  words of their code ("no gloves") the same way;
 - other words are matched by a light stem as a prefix ("аварии" → `авари*`... → "авария", "аварию"),
   because neither database stems both languages the same way; `"quoted words"` match as a phrase;
 - every group must match; when no row matches them all, rows matching any group are shown instead
@@ -26,10 +28,11 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.taxonomy_i18n import TYPES
+from core.models import EventRow
+from core.taxonomy_i18n import TYPES, words_for
 
 Kind = Literal["window", "event"]
 KINDS: tuple[Kind, ...] = ("window", "event")
@@ -58,6 +61,8 @@ _RU_ENDINGS = sorted(
 )
 _EN_ENDINGS = ("ings", "ing", "ies", "ed", "es", "ly", "s")
 _SNIPPET_CHARS = 220
+_MAX_CODE_WORDS = 6  # an analyst's type code is looked up from runs of at most this many query words ...
+_MAX_CODE_QUERY_WORDS = 24  # ... among the query's first words
 SHORT_WORD = 2
 
 
@@ -118,16 +123,21 @@ class Query:
         return not self.groups
 
 
-@lru_cache(maxsize=1)
-def _synonym_index() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
+def _phrase_index(codes: Iterable[str]) -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
     """Stemmed phrase → the event types it names; and the longest phrase, in words."""
     index: dict[tuple[str, ...], set[str]] = {}
-    for code, type_words in TYPES.items():
-        for phrase in type_words.phrases:
+    for code in codes:
+        for phrase in words_for(code).phrases:
             key = tuple(stem(w) for w in words(phrase))
             if key:
                 index.setdefault(key, set()).add(code)
-    return {k: frozenset(v) for k, v in index.items()}, max(len(k) for k in index)
+    return {k: frozenset(v) for k, v in index.items()}, max((len(k) for k in index), default=0)
+
+
+@lru_cache(maxsize=1)
+def _synonym_index() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
+    """The phrase index of the built-in types (made once)."""
+    return _phrase_index(TYPES)
 
 
 def _phrase_term(phrase_words: list[str]) -> Term:
@@ -150,13 +160,14 @@ def _type_terms(codes: Iterable[str]) -> list[Term]:
     return [
         _phrase_term(words(phrase))
         for code in sorted(codes)
-        for phrase in TYPES[code].phrases
+        for phrase in words_for(code).phrases
         if words(phrase)
     ]
 
 
-def parse_query(query_text: str) -> Query:
-    """Read a query as the module docstring describes."""
+def parse_query(query_text: str, extra_types: Iterable[str] = ()) -> Query:
+    """Read a query as the module docstring describes; `extra_types` are the stored types that are
+    not built in (analysts' concerns), named by the words of their codes."""
     groups: list[tuple[Term, ...]] = []
     for phrase in _QUOTED.findall(query_text):
         phrase_words = tuple(fold(w) for w in words(phrase))
@@ -165,6 +176,12 @@ def parse_query(query_text: str) -> Query:
     loose = [fold(w) for w in words(_QUOTED.sub(" ", query_text))]
     stems = [stem(w) for w in loose]
     index, longest = _synonym_index()
+    extra, extra_longest = _phrase_index(code for code in extra_types if code not in TYPES)
+    if extra:
+        index = {
+            key: index.get(key, frozenset()) | extra.get(key, frozenset()) for key in index.keys() | extra
+        }
+        longest = max(longest, extra_longest)
     types: set[str] = set()
     plain: list[str] = []
     position = 0
@@ -436,6 +453,24 @@ def _run(
     return hits[:limit]
 
 
+def _named_custom_types(session: Session, query_text: str) -> list[str]:
+    """Stored event types Sigma does not define itself (the analysts' concerns) that the query names
+    by the words of their code ("no gloves" → NO_GLOVES): one indexed lookup of the codes that runs
+    of its words spell."""
+    loose = [fold(w) for w in words(_QUOTED.sub(" ", query_text))][:_MAX_CODE_QUERY_WORDS]
+    spelled = {
+        "_".join(loose[i:j]).upper()
+        for i in range(len(loose))
+        for j in range(i + 1, min(len(loose), i + _MAX_CODE_WORDS) + 1)
+    }
+    candidates = sorted(code for code in spelled - TYPES.keys() if code.isascii())
+    if not candidates:
+        return []
+    return sorted(
+        session.scalars(select(EventRow.event_type).where(EventRow.event_type.in_(candidates)).distinct())
+    )
+
+
 def search(
     session: Session,
     query_text: str,
@@ -445,7 +480,7 @@ def search(
     limit: int = 50,
 ) -> SearchResults:
     """Hits for `query_text`, best first: in one incident or (incident_id None) across all of them."""
-    query = parse_query(query_text)
+    query = parse_query(query_text, _named_custom_types(session, query_text))
     if query.empty:
         return SearchResults(query)
     kinds = tuple(kinds)

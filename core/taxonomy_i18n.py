@@ -212,6 +212,21 @@ _TYPES = (
         ("other incident", "unclassified", "anomaly", "unusual"),
         ("прочее", "другое событие", "аномалия", "необычное"),
     ),
+    # what the local engine measures in tracks (issue 11): types the VLM taxonomy has no code for
+    TypeWords(
+        "STOPPED_VEHICLE",
+        "Stopped vehicle",
+        "Остановившийся транспорт",
+        ("stopped vehicle", "stalled vehicle", "broken down", "vehicle stopped", "stopped car"),
+        ("остановился", "заглохший автомобиль", "стоящая машина", "остановка транспорта"),
+    ),
+    TypeWords(
+        "RUNNING",
+        "Running",
+        "Бег",
+        ("running", "runs", "sprinting", "fleeing", "ran"),
+        ("бежит", "бегущий", "убегает", "бегство"),
+    ),
     # what the local engine measures (motion, not meaning)
     TypeWords(
         "SUDDEN_MOTION",
@@ -260,3 +275,14 @@ def review_label(status: str | None, lang: Lang = "en") -> str:
         None: {"en": "not reviewed", "ru": "не проверено"},
     }
     return labels.get(status, labels[None])[lang]
+
+
+def severity_label(level: int | None, lang: Lang = "en") -> str:
+    """Severity in words (0 note, 1 concern, 2 danger, as the engines rate it), or "not rated"."""
+    labels = {
+        0: {"en": "note", "ru": "заметка"},
+        1: {"en": "concern", "ru": "внимание"},
+        2: {"en": "danger", "ru": "опасно"},
+        None: {"en": "not rated", "ru": "без оценки"},
+    }
+    return labels.get(level, labels[None])[lang]

@@ -629,3 +629,21 @@ def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None)
                 return shown or frame  # `frame` when the video's first frame comes after `time`
             shown = frame
     return shown
+
+
+def frames_between(
+    path: str | Path, start: float, end: float, *, target_fps: float, max_side: int | None = None
+) -> list[Frame]:
+    """The frames sampled at about `target_fps` from `start` to `end` seconds (BGR, each with its
+    presentation time), decoded from just before `start` instead of from the beginning: a closer look
+    at a few seconds of a long video. The caller bounds the count through `target_fps`."""
+    _check_file(Path(path))
+    frames: list[Frame] = []
+    seek = max(0.0, start)
+    with closing(_decode(path, target_fps=target_fps, max_side=max_side, gray=False, seek=seek)) as decoded:
+        for frame in decoded:
+            if frame.time > end + 1e-6:
+                break
+            if frame.time >= start - 1e-6:
+                frames.append(frame)
+    return frames

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import platform
 import shutil
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-import httpx
 import imageio_ffmpeg
 import pandas as pd
 import streamlit as st
@@ -18,6 +16,7 @@ from sqlalchemy import text
 from core import repository
 from core.config import Settings, mask_url
 from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
+from core.llm import ServerStatus, server_status
 from core.prompts import PROMPT_VERSION
 from dashboard.fmt import size
 from dashboard.i18n import t
@@ -36,29 +35,10 @@ _PACKAGES = (
 )
 
 
-@dataclass(frozen=True)
-class ServerCheck:
-    reachable: bool
-    models: tuple[str, ...]
-    detail: str
-
-
 @st.cache_data(ttl=15, show_spinner=False)
-def check_model_server(base_url: str) -> ServerCheck:
-    """GET {LLM_BASE_URL}/models with a short timeout (cached for 15 s)."""
-    current = settings()
-    headers = {"Authorization": f"Bearer {current.llm_api_key}"} if current.llm_api_key else {}
-    try:
-        response = httpx.get(f"{base_url}/models", headers=headers, timeout=3.0)
-    except httpx.HTTPError as error:
-        return ServerCheck(False, (), current.redact(f"{type(error).__name__}: {error}"))
-    if response.status_code != 200:
-        return ServerCheck(False, (), f"HTTP {response.status_code}")
-    try:
-        models = tuple(str(item.get("id")) for item in response.json().get("data", []) if item.get("id"))
-    except (ValueError, AttributeError):
-        return ServerCheck(False, (), t("about.bad_models_reply"))
-    return ServerCheck(True, models, "")
+def check_model_server(base_url: str) -> ServerStatus:
+    """GET {LLM_BASE_URL}/models through the one model-server client, quickly (cached for 15 s per URL)."""
+    return server_status(settings())
 
 
 def masked_database_url(current: Settings) -> str:

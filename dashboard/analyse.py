@@ -11,7 +11,7 @@ from dashboard import actions
 from dashboard.feedback import describe_error
 from dashboard.i18n import t
 from dashboard.resources import settings
-from dashboard.sidebar import analysis_inputs, engine_and_domain, engine_label
+from dashboard.sidebar import analysis_inputs, concern_inputs, engine_and_domain, engine_label, with_concerns
 
 
 def render() -> None:
@@ -36,12 +36,20 @@ def render() -> None:
         with st.expander(t("analyse.params"), icon=":material/tune:"):
             st.caption(t("analyse.params_help"))
             params = analysis_inputs(defaults, "analyse")
+        with st.expander(t("concerns.title"), icon=":material/checklist:"):
+            typed = concern_inputs(defaults, "analyse")
         go, sample = st.columns(2)
         start = go.form_submit_button(
             t("analyse.start"), type="primary", icon=":material/play_arrow:", width="stretch"
         )
         try_sample = sample.form_submit_button(t("analyse.sample"), icon=":material/movie:", width="stretch")
     chosen = params.model_copy(update={"engine": engine, "domain": domain})
+    if start or try_sample:  # the analyst's words are checked before anything is stored or run
+        try:
+            chosen = with_concerns(chosen, *typed)
+        except ValueError as error:
+            st.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+            return
     if start:
         if upload is None:
             st.warning(t("analyse.no_file"), icon=":material/upload_file:")

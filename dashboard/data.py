@@ -60,12 +60,22 @@ def queue_position(incident_id: int) -> int | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_windows(incident_id: int, finished_marker: str) -> pd.DataFrame:
-    """The analysed windows of a finished run as columns (start, end, score, pass_no, failed, description).
+    """The analysed windows of a finished run as columns (start, end, score, pass_no, failed, skipped,
+    description).
 
     `finished_marker` (the run's finish time) keys the cache, so a run that is redone is read again."""
     with session() as opened:
         windows = repository.windows_of(opened, incident_id)
-    columns = ["window_index", "start_time", "end_time", "description", "score", "pass_no", "failed"]
+    columns = [
+        "window_index",
+        "start_time",
+        "end_time",
+        "description",
+        "score",
+        "pass_no",
+        "failed",
+        "skipped",
+    ]
     return pd.DataFrame([[getattr(w, c) for c in columns] for w in windows], columns=columns)
 
 

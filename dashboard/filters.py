@@ -18,6 +18,7 @@ class DisplayFilters:
     min_duration: float = 0.0
     hidden_types: frozenset[str] = field(default_factory=frozenset)
     hide_dismissed: bool = False
+    min_severity: int = 0  # 1: concern and danger, 2: danger only (events not rated show only at 0)
 
     def keeps(self, event: Event) -> bool:
         return (
@@ -25,6 +26,7 @@ class DisplayFilters:
             and event.duration >= self.min_duration
             and event.event_type not in self.hidden_types
             and not (self.hide_dismissed and event.review_status == "dismissed")
+            and (self.min_severity == 0 or (event.severity or 0) >= self.min_severity)
         )
 
     def apply(self, events: list[Event]) -> list[Event]:

@@ -48,8 +48,8 @@ def _entries(*rows: tuple[str, str, str]) -> dict[str, dict[str, str]]:
 STRINGS: dict[str, dict[str, str]] = _entries(
     # navigation and common words
     ("nav.analyse", "Analyse", "Анализ"),
-    ("nav.incidents", "Incidents", "Инциденты"),
-    ("nav.incident", "Incident", "Инцидент"),
+    ("nav.incidents", "Analyses", "Анализы видео"),
+    ("nav.incident", "Analysis result", "Результат анализа"),
     ("nav.about", "About", "О системе"),
     ("sidebar.language", "Language", "Язык"),
     ("common.delete", "Delete", "Удалить"),
@@ -82,7 +82,7 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("status.DONE", "done", "готово"),
     ("status.FAILED", "failed", "ошибка"),
     ("engine.auto", "auto", "авто"),
-    ("engine.local", "local (motion)", "локальный (движение)"),
+    ("engine.local", "local (motion and tracked objects)", "локальный (движение и объекты)"),
     ("engine.vlm", "VLM (model server)", "VLM (сервер модели)"),
     ("domain.auto", "auto (the model decides)", "авто (определит модель)"),
     ("domain.short.auto", "auto", "авто"),
@@ -204,8 +204,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     # incidents page
     (
         "incidents.empty",
-        "No incidents yet. Upload a video or try the sample on the Analyse page.",
-        "Инцидентов пока нет. Загрузите видео или попробуйте пример на странице «Анализ».",
+        "Nothing analysed yet. Upload a video or try the sample on the Analyse page.",
+        "Пока ничего не проанализировано. Загрузите видео или попробуйте пример на странице «Анализ».",
     ),
     ("incidents.filter", "Search by file name or #id", "Поиск по имени файла или #номеру"),
     ("incidents.filter_hint", "e.g. camera-3", "например, camera-3"),
@@ -248,8 +248,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ),
     (
         "incident.facts",
-        "Incident #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
-        "Инцидент №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
+        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
+        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
     ),
     ("incident.delete", "Delete", "Удалить"),
     (
@@ -369,15 +369,17 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     (
         "timeline.legend",
         (
-            "Markers: ● not reviewed · ◆ confirmed · ✕ dismissed; a red outline marks an event found by only one of the "
-            "compared runs. Bars: each analysed window's score, coloured by pass; red crosses: windows that failed. "
-            "Click a marker or a bar to play from there; drag to zoom, double-click to reset."
+            "Markers: ● not reviewed · ◆ confirmed · ✕ dismissed; the larger the marker, the more dangerous the event "
+            "(severity); a red outline marks an event found by only one of the compared runs. Bars: each analysed "
+            "window's score, coloured by pass; hatched grey: still windows not sent to the model; red crosses: "
+            "windows that failed. Click a marker or a bar to play from there; drag to zoom, double-click to reset."
         ),
         (
-            "Маркеры: ● не проверено · ◆ подтверждено · ✕ отклонено; красная обводка — событие, найденное только одним "
-            "из сравниваемых прогонов. Столбцы: оценка каждого окна, цвет — проход; красные крестики — окна с ошибкой. "
-            "Нажмите на маркер или столбец, чтобы воспроизвести с этого места; выделите область для увеличения, "
-            "двойной щелчок — сброс."
+            "Маркеры: ● не проверено · ◆ подтверждено · ✕ отклонено; чем больше маркер, тем опаснее событие; "
+            "красная обводка — событие, найденное только одним из сравниваемых прогонов. Столбцы: оценка каждого "
+            "окна, цвет — проход; серая штриховка — окна без изменений, не отправленные модели; красные крестики — "
+            "окна с ошибкой. Нажмите на маркер или столбец, чтобы воспроизвести с этого места; выделите область "
+            "для увеличения, двойной щелчок — сброс."
         ),
     ),
     ("tabs.events", "Events ({count})", "События ({count})"),
@@ -465,11 +467,6 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "about.server_down",
         "Model server {url} is not reachable: {detail}.",
         "Сервер модели {url} недоступен: {detail}.",
-    ),
-    (
-        "about.bad_models_reply",
-        "the server's /models reply is not the expected JSON",
-        "ответ сервера на /models — не ожидаемый JSON",
     ),
     (
         "about.model_missing",
@@ -573,6 +570,111 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Summary, video and analysis facts, events, a keyframe per event, timeline, storyboard and log.",
         "Итог, сведения о видео и анализе, события, кадр каждого события, шкала времени, раскадровка, журнал.",
     ),
+    # the analyst's concerns and site context, severity, still windows (VLM engine, issue 14)
+    ("concerns.title", "Concerns and site context", "Свои типы событий и описание места"),
+    (
+        "concerns.help",
+        (
+            "For the VLM engine: tell the model what this camera shows and what else to look for. They enter its "
+            "prompts and are kept with the run."
+        ),
+        (
+            "Для движка VLM: расскажите модели, что снимает камера и что ещё искать. Это попадёт в её промпты и "
+            "сохранится вместе с прогоном."
+        ),
+    ),
+    ("concerns.context", "Site context", "Описание места"),
+    (
+        "concerns.context_help",
+        "What the camera shows and what is normal there, in a few sentences (at most {limit} characters).",
+        "Что снимает камера и что там обычно происходит, в нескольких предложениях (не более {limit} символов).",
+    ),
+    (
+        "concerns.context_placeholder",
+        "Loading bay of a warehouse; forklifts work here all day.",
+        "Зона погрузки склада; погрузчики работают здесь весь день.",
+    ),
+    ("concerns.list", "Extra event types", "Дополнительные типы событий"),
+    (
+        "concerns.list_help",
+        (
+            "One per line, CODE: definition. The code: upper-case letters, digits and _, not a built-in type; at "
+            "most {count} types, each definition one line."
+        ),
+        (
+            "По одному в строке, КОД: определение. Код — заглавные латинские буквы, цифры и _, не встроенный тип; "
+            "не более {count} типов, определение — одна строка."
+        ),
+    ),
+    (
+        "concerns.list_placeholder",
+        "NO_GLOVES: a person works at the press without gloves",
+        "NO_GLOVES: человек работает у пресса без перчаток",
+    ),
+    ("concerns.examples", "Ready examples", "Готовые примеры"),
+    (
+        "concerns.examples_help",
+        "Added to the extra event types above.",
+        "Добавляются к дополнительным типам выше.",
+    ),
+    (
+        "concerns.local_only",
+        "The local engine measures motion and cannot look for these; they are kept for a VLM re-analysis.",
+        "Локальный движок измеряет движение и не может их искать; они сохранятся для повторного анализа VLM.",
+    ),
+    ("concerns.refused", "Not started: {reason}", "Анализ не запущен: {reason}"),
+    ("summary.site_context", "Site context: {text}", "Описание места: {text}"),
+    ("summary.concerns", "Extra event types: {items}", "Дополнительные типы событий: {items}"),
+    ("card.severity", "Severity: **{severity}**", "Опасность: **{severity}**"),
+    ("events.severity", "Severity", "Опасность"),
+    ("events.sort", "Sort by", "Сортировка"),
+    ("events.sort_time", "time", "по времени"),
+    ("events.sort_severity", "severity, highest first", "по опасности, сначала высокая"),
+    ("events.sort_confidence", "confidence, highest first", "по уверенности, сначала высокая"),
+    ("filters.min_severity", "Severity at least", "Опасность не ниже"),
+    ("filters.severity_all", "any", "любая"),
+    ("filters.severity_concern", "concern", "внимание"),
+    ("filters.severity_danger", "danger", "опасно"),
+    ("timeline.severity", "severity", "опасность"),
+    ("timeline.skipped_windows", "Still, not sent", "Без изменений, не отправлены"),
+    ("storyboard.skipped", "Skipped", "Пропущено"),
+    # what each engine measured, in honest words (issue 11: the local engine's objects and tracks)
+    (
+        "summary.no_events_local",
+        "No unusual motion or object behaviour found; this engine cannot rule out incidents.",
+        "Необычного движения или поведения объектов не найдено; этот движок не может исключить происшествия.",
+    ),
+    (
+        "summary.no_events_vlm",
+        "The model reported no dangerous moment; a model can miss incidents, so this does not rule them out.",
+        "Модель не отметила опасных моментов; модель может пропустить происшествие, поэтому это его не исключает.",
+    ),
+    (
+        "summary.local_measures",
+        (
+            "The local engine measured motion and tracked moving objects; its events name what the tracks did, "
+            "not a model's judgement, and its scores are measured strengths (0.5 at a rule's threshold), not "
+            "probabilities."
+        ),
+        (
+            "Локальный движок измерял движение и отслеживал движущиеся объекты; его события называют то, что делали "
+            "треки, а не суждение модели, а оценки — измеренная сила признака (0,5 на пороге правила), а не "
+            "вероятности."
+        ),
+    ),
+    ("events.strength", "Measured strength", "Сила признака"),
+    ("timeline.anomaly_score", "Anomaly score", "Оценка аномальности"),
+    (
+        "card.times_local",
+        "**{start} – {end}** ({duration} s) · measured strength **{confidence}** · pass {pass_no}",
+        "**{start} – {end}** ({duration} с) · сила признака **{confidence}** · проход {pass_no}",
+    ),
+    (
+        "card.keyframe",
+        "Frame at {time}: the red box is where the engine measured the event; lines are the tracked objects' paths.",
+        "Кадр на {time}: красная рамка — где движок измерил событие; линии — пути отслеженных объектов.",
+    ),
+    ("card.tracks", "Tracks: {ids}", "Треки: {ids}"),
     # password gate (dashboard/auth.py)
     ("auth.title", "Sigma", "Sigma"),
     (

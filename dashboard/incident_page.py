@@ -40,7 +40,7 @@ def render() -> None:
     evidence.case_and_hold(incident)
     filters_place = st.sidebar.container()  # display filters first, above the analysis parameters
     reanalyse_form(
-        AnalysisParams.model_validate(incident.params), incident.id, partial(actions.reanalyse, incident.id)
+        AnalysisParams.of_run(incident.params), incident.id, partial(actions.reanalyse, incident.id)
     )
     if data.is_active(incident):
         live_status(incident.id)

@@ -15,8 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from core.models import Incident
-from core.schema import Event, Status
-from core.taxonomy_i18n import review_label, type_label
+from core.overlay import event_keyframe_jpeg
+from core.schema import AnalysisParams, Event, Status
+from core.storage import video_path
+from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
@@ -27,8 +29,9 @@ from dashboard.i18n import lang, t
 from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
+from dashboard.resources import settings
 from dashboard.review import event_card
-from dashboard.search_panel import ask_panel, search_panel
+from dashboard.search_panel import ask_panel, safe_html, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
@@ -59,7 +62,15 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     with player_col:
         render_player(incident.id, incident.stored_name, subtitles=subtitles(incident.id))
     with card_col:
-        event_card(incident.id, selected, shown, colours.get(selected.event_type) if selected else None)
+        event_card(
+            incident.id,
+            selected,
+            shown,
+            colours.get(selected.event_type) if selected else None,
+            local=incident.engine == "local",
+        )
+        if selected is not None and (selected.box or selected.track_path):
+            _event_keyframe(incident, selected)
 
     view = _view_choice(incident)
     figure = build_timeline(
@@ -71,6 +82,7 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         comparison=comparison,
         view=view,
         revision=seek_revision(),
+        score_label=t("timeline.anomaly_score") if incident.engine == "local" else None,
     )
     timeline_key = f"timeline-{incident.id}"
     st.plotly_chart(
@@ -88,10 +100,11 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         tab_names.append(t("tabs.compare"))
     tab_names.append(t("tabs.downloads"))
     tabs = st.tabs(tab_names)
+    local = incident.engine == "local"
     with tabs[0]:
-        _events_table(incident.id, shown, selected, comparison)
+        _events_table(incident.id, shown, selected, comparison, local=local)
     with tabs[1]:
-        _storyboard(incident.id, windows)
+        _storyboard(incident.id, windows, local=local)
     with tabs[2]:
         search_panel(incident_id=incident.id)
         st.divider()
@@ -105,6 +118,25 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         download_buttons(incident)
         st.divider()
         evidence_downloads(incident, events)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _keyframe_with_box(stored_name: str, event_json: str) -> tuple[bytes, float] | None:
+    """The event's keyframe with its box and track paths (core.overlay), read once per event."""
+    return event_keyframe_jpeg(video_path(settings(), stored_name), Event.model_validate_json(event_json))
+
+
+def _event_keyframe(incident: Incident, event: Event) -> None:
+    shown = _keyframe_with_box(incident.stored_name, event.model_dump_json(include=_DRAWN))
+    if shown is None:
+        return
+    jpeg, time = shown
+    st.image(jpeg, caption=t("card.keyframe", time=clock(time)), width="stretch")
+    if event.track_ids:
+        st.caption(t("card.tracks", ids=", ".join(f"#{i}" for i in event.track_ids)))
+
+
+_DRAWN = {"event_type", "start_time", "end_time", "confidence", "box", "track_path", "peak_time"}
 
 
 def _view_choice(incident: Incident) -> tuple[float, float] | None:
@@ -168,8 +200,22 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
     )
     if incident.domain_reason:
         facts_col.caption(incident.domain_reason)
+    params = AnalysisParams.of_run(incident.params)
+    if params.site_context:
+        facts_col.caption(t("summary.site_context", text=safe_html(params.site_context)))
+    if params.concerns:
+        items = "; ".join(f"{c.code} — {c.definition}" for c in params.concerns)
+        facts_col.caption(t("summary.concerns", items=safe_html(items)))
+    if incident.engine == "local":
+        st.caption(t("summary.local_measures"))
     if not events:
-        st.info(t("summary.no_events"), icon=":material/task_alt:")
+        if incident.engine == "local":
+            nothing = t("summary.no_events_local")
+        elif incident.engine == "vlm":
+            nothing = t("summary.no_events_vlm")
+        else:
+            nothing = t("summary.no_events")
+        st.info(nothing, icon=":material/info:")
     elif not shown:
         st.info(t("summary.all_filtered", count=len(events)), icon=":material/filter_alt:")
 
@@ -195,11 +241,24 @@ def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, fl
 
 
 def _events_table(
-    incident_id: int, shown: list[Event], selected: Event | None, comparison: RunComparison | None
+    incident_id: int,
+    shown: list[Event],
+    selected: Event | None,
+    comparison: RunComparison | None,
+    *,
+    local: bool = False,
 ) -> None:
     if not shown:
         st.caption(t("events.none"))
         return
+    order = st.segmented_control(
+        t("events.sort"),
+        ["time", "severity", "confidence"],
+        default="time",
+        format_func=_sort_label,
+        key=f"events-sort-{incident_id}",
+    )
+    shown = sort_events(shown, order or "time")
     frame = pd.DataFrame(
         {
             "id": [e.id for e in shown],
@@ -208,6 +267,7 @@ def _events_table(
             "end": [clock(e.end_time) for e in shown],
             "duration": [round(e.duration, 2) for e in shown],
             "confidence": [e.confidence for e in shown],
+            "severity": [severity_label(e.severity, lang()) for e in shown],
             "pass": [e.pass_no for e in shown],
             "review": [
                 review_label(e.review_status.value if e.review_status else None, lang()) for e in shown
@@ -240,8 +300,9 @@ def _events_table(
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
             "duration": st.column_config.NumberColumn(t("events.duration"), format="%.2f s", width="small"),
             "confidence": st.column_config.ProgressColumn(
-                t("events.confidence"), min_value=0, max_value=1, format="%.2f"
+                t("events.strength" if local else "events.confidence"), min_value=0, max_value=1, format="%.2f"
             ),
+            "severity": st.column_config.TextColumn(t("events.severity"), width="small"),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "review": st.column_config.TextColumn(t("events.review")),
             "note": st.column_config.TextColumn(t("events.note")),
@@ -252,7 +313,25 @@ def _events_table(
     st.caption(t("events.help"))
 
 
-def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
+def sort_events(events: list[Event], order: str) -> list[Event]:
+    """The events table's order: by time, by severity (most dangerous first, unrated last) or by
+    confidence; ties by time."""
+    if order == "severity":
+        return sorted(events, key=lambda e: (-(e.severity if e.severity is not None else -1), e.start_time))
+    if order == "confidence":
+        return sorted(events, key=lambda e: (-e.confidence, e.start_time))
+    return sorted(events, key=lambda e: (e.start_time, e.end_time))
+
+
+def _sort_label(order: str) -> str:
+    if order == "severity":
+        return t("events.sort_severity")
+    if order == "confidence":
+        return t("events.sort_confidence")
+    return t("events.sort_time")
+
+
+def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False) -> None:
     if windows.empty:
         st.caption(t("storyboard.none"))
         return
@@ -271,6 +350,7 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
             "score": view["score"].round(2).to_numpy(),
             "pass": view["pass_no"].to_numpy(),
             "failed": view["failed"].astype(bool).to_numpy(),
+            "skipped": view["skipped"].astype(bool).to_numpy(),
             "description": view["description"].to_numpy(),
         }
     )
@@ -286,9 +366,12 @@ def _storyboard(incident_id: int, windows: pd.DataFrame) -> None:
         column_config={
             "start": st.column_config.TextColumn(t("events.start"), width="small"),
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
-            "score": st.column_config.NumberColumn(t("timeline.score"), format="%.2f", width="small"),
+            "score": st.column_config.NumberColumn(
+                t("timeline.anomaly_score" if local else "timeline.score"), format="%.2f", width="small"
+            ),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "failed": st.column_config.CheckboxColumn(t("storyboard.failed"), width="small"),
+            "skipped": st.column_config.CheckboxColumn(t("storyboard.skipped"), width="small"),
             "description": st.column_config.TextColumn(t("events.description"), width="large"),
         },
     )

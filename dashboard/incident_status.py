@@ -162,4 +162,4 @@ def failed(incident: Incident) -> None:
     if st.button(
         t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
     ):
-        actions.reanalyse(incident.id, AnalysisParams.model_validate(incident.params))
+        actions.reanalyse(incident.id, AnalysisParams.of_run(incident.params))

@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import service
 from core.schema import Event, ReviewStatus
-from core.taxonomy_i18n import review_label, type_label
+from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard.auth import current_principal
 from dashboard.data import load_events, load_incident
 from dashboard.evidence import clip_button
@@ -31,7 +31,9 @@ def save_review(event_id: int, choice: str, note: str) -> None:
     service.review(event_id, settings(), status=status, note=note, actor=current_principal())
 
 
-def event_card(incident_id: int, event: Event | None, shown: list[Event], colour: str | None) -> None:
+def event_card(
+    incident_id: int, event: Event | None, shown: list[Event], colour: str | None, *, local: bool = False
+) -> None:
     if event is None:
         if not shown:
             st.caption(t("card.hint_no_events"))
@@ -49,16 +51,16 @@ def event_card(incident_id: int, event: Event | None, shown: list[Event], colour
         return
     dot = f"<span style='color:{colour}'>●</span> " if colour else ""
     st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)
-    st.markdown(
-        t(
-            "card.times",
-            start=clock(event.start_time),
-            end=clock(event.end_time),
-            duration=f"{event.duration:.2f}",
-            confidence=f"{event.confidence:.2f}",
-            pass_no=event.pass_no,
-        )
-    )
+    figures = {
+        "start": clock(event.start_time),
+        "end": clock(event.end_time),
+        "duration": f"{event.duration:.2f}",
+        "confidence": f"{event.confidence:.2f}",
+        "pass_no": event.pass_no,
+    }
+    st.markdown(t("card.times_local", **figures) if local else t("card.times", **figures))
+    if event.severity is not None:
+        st.markdown(t("card.severity", severity=severity_label(event.severity, lang())))
     if event.description:
         st.write(event.description)
     _step_buttons(incident_id, event, shown)

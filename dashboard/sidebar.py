@@ -14,6 +14,15 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from core.concerns import (
+    EXAMPLES,
+    MAX_CONCERNS,
+    SITE_CONTEXT_MAX_CHARS,
+    concern_lines,
+    examples,
+    parse_concern,
+    readable_error,
+)
 from core.schema import DOMAINS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
@@ -92,6 +101,15 @@ def display_filters(present_types: list[str], place=None) -> DisplayFilters:
         box.caption(t("filters.no_types"))
     else:
         _type_filter(box, present, filters)
+    st.session_state["w.filter.min_severity"] = filters.min_severity
+    box.select_slider(
+        t("filters.min_severity"),
+        options=[0, 1, 2],
+        format_func=_severity_choice,
+        key="w.filter.min_severity",
+        on_change=_copy_widget,
+        args=("w.filter.min_severity", "min_severity"),
+    )
     st.session_state["w.filter.hide_dismissed"] = filters.hide_dismissed
     box.toggle(
         t("filters.hide_dismissed"),
@@ -115,6 +133,14 @@ def _type_filter(box, present: list[str], filters: DisplayFilters) -> None:
         args=("w.filter.types", present),
         placeholder=t("filters.types_none"),
     )
+
+
+def _severity_choice(level: int) -> str:
+    if level == 2:
+        return t("filters.severity_danger")
+    if level == 1:
+        return t("filters.severity_concern")
+    return t("filters.severity_all")
 
 
 def _store_defaults() -> None:
@@ -163,6 +189,52 @@ def analysis_inputs(defaults: AnalysisParams, key: str, container=st) -> Analysi
     )
 
 
+def concern_inputs(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str, list[str]]:
+    """The site context, the analyst's concerns (one `CODE: definition` per line) and the ready
+    examples picked, as typed: `with_concerns` checks them once the form is submitted."""
+    container.caption(t("concerns.help"))
+    if not settings().llm_base_url:
+        container.caption(t("concerns.local_only"))
+    context = container.text_area(
+        t("concerns.context"), value=defaults.site_context, max_chars=SITE_CONTEXT_MAX_CHARS,
+        key=f"{key}.context", placeholder=t("concerns.context_placeholder"),
+        help=t("concerns.context_help", limit=SITE_CONTEXT_MAX_CHARS),
+    )  # fmt: skip
+    lines = container.text_area(
+        t("concerns.list"), value=concern_lines(defaults.concerns), key=f"{key}.concerns",
+        placeholder=t("concerns.list_placeholder"), help=t("concerns.list_help", count=MAX_CONCERNS),
+    )  # fmt: skip
+    first = [defaults.domain] if defaults.domain in EXAMPLES else []
+    options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code, _ in EXAMPLES[d]]
+    picked = container.multiselect(
+        t("concerns.examples"), options, key=f"{key}.examples", format_func=_example_label,
+        help=t("concerns.examples_help"),
+    )  # fmt: skip
+    return context, lines, picked
+
+
+def _example_label(option: str) -> str:
+    domain, code = option.split("/", 1)
+    concern = next(c for c in examples(domain, lang()) if c.code == code)
+    return f"{domain_label(domain)} · {concern.code}: {concern.definition}"
+
+
+def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list[str]) -> AnalysisParams:
+    """`params` with the context and concerns typed and the examples picked; `ValueError` with a
+    reason a person can act on when they are refused (nothing has run or been stored then)."""
+    try:
+        concerns = [parse_concern(line) for line in lines.splitlines() if line.strip()]
+        for option in picked:
+            domain, code = option.split("/", 1)
+            if all(c.code != code for c in concerns):
+                concerns += [c for c in examples(domain, lang()) if c.code == code]
+        return AnalysisParams.model_validate(
+            {**params.model_dump(), "site_context": context, "concerns": [c.model_dump() for c in concerns]}
+        )
+    except ValueError as error:  # pydantic's ValidationError too
+        raise ValueError(readable_error(error)) from None
+
+
 def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
     engine = container.selectbox(
         t("params.engine"), ENGINES, index=ENGINES.index(defaults.engine), key=f"{key}.engine",
@@ -187,5 +259,12 @@ def reanalyse_form(
     with box.form(f"reanalyse-{incident_id}", border=False):
         engine, domain = engine_and_domain(run_params, f"reanalyse-{incident_id}")
         chosen = analysis_inputs(run_params, f"reanalyse-{incident_id}")
+        with st.expander(t("concerns.title"), icon=":material/checklist:"):
+            typed = concern_inputs(run_params, f"reanalyse-{incident_id}")
         if st.form_submit_button(t("params.reanalyse"), icon=":material/replay:", width="stretch"):
-            on_submit(chosen.model_copy(update={"engine": engine, "domain": domain}))
+            try:
+                params = with_concerns(chosen.model_copy(update={"engine": engine, "domain": domain}), *typed)
+            except ValueError as error:
+                box.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+            else:
+                on_submit(params)

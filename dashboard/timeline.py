@@ -1,9 +1,10 @@
 """The timeline figure (Plotly): windows along the video's time axis, events as clickable markers.
 
 Top lane: one row per event type, a marker at each event's start with a bar to its end, coloured by
-type, shaped by review (circle: not reviewed, diamond: confirmed, x: dismissed); a red outline marks
-an event that only one of two compared runs found. Bottom: one bar per analysed window, its height the
-window's score, its colour the pass that produced it; failed windows are red crosses on the axis.
+type, shaped by review (circle: not reviewed, diamond: confirmed, x: dismissed), sized by severity
+(larger: more dangerous); a red outline marks an event that only one of two compared runs found.
+Bottom: one bar per analysed window, its height the window's score, its colour the pass that produced
+it; still windows pass 1 did not send are low hatched grey bars, failed windows red crosses.
 Every event marker carries `customdata = [event_id, start_seconds]`; a window bar's x is its start.
 The page turns a click on either into a seek.
 """
@@ -20,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.schema import Event
-from core.taxonomy_i18n import review_label, type_label
+from core.taxonomy_i18n import review_label, severity_label, type_label
 from dashboard.compare import RunComparison
 from dashboard.fmt import clock
 from dashboard.i18n import lang, t
@@ -34,6 +35,9 @@ FAILED_COLOUR = "#d62728"
 UNIQUE_OUTLINE = "#d62728"
 SELECTED_COLOUR = "#111111"
 REVIEW_SYMBOLS = {None: "circle", "confirmed": "diamond", "dismissed": "x"}
+SEVERITY_SIZES = {None: 13, 0: 10, 1: 14, 2: 19}  # marker size: larger is more dangerous
+SKIPPED_COLOUR = "#c7c7c7"
+SKIPPED_HEIGHT = 0.04  # score units: visible on the axis, never mistaken for a score
 _TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 _HOVER_DESCRIPTION_CHARS = 160
 _HOVER_BUDGET_CHARS = 120_000
@@ -87,6 +91,7 @@ def _event_hover(event: Event, language: str, unique: bool, run_label: str | Non
             f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
             f" · {review_label(event.review_status, language)}"
         ),
+        f"{t('timeline.severity')}: {severity_label(event.severity, language)}",
     ]
     if event.description:
         lines.append(_short(event.description))
@@ -115,11 +120,13 @@ def build_timeline(
     comparison: RunComparison | None = None,
     view: tuple[float, float] | None = None,
     revision: int = 0,
+    score_label: str | None = None,
 ) -> go.Figure:
     """The figure for one run (and optionally a second run's events); `revision` makes each seek a
     new figure so the chart's selection starts empty again and the same marker can be clicked twice.
     `view` is the span of the video shown (all of it by default); zooming in the chart itself lasts until
-    the next seek, which redraws the chart."""
+    the next seek, which redraws the chart. `score_label` names the windows' score (the local engine's
+    is an anomaly score)."""
     language = lang()
     runs: list[tuple[str | None, list[Event]]] = [(None, events)]
     if other is not None:
@@ -167,7 +174,7 @@ def build_timeline(
                     legendgroup=code,
                     showlegend=run_label is None or code not in {e.event_type for e in events},
                     marker={
-                        "size": 14,
+                        "size": [SEVERITY_SIZES.get(e.severity, 13) for e in typed],
                         "color": colours[code],
                         "symbol": [REVIEW_SYMBOLS.get(e.review_status, "circle") for e in typed],
                         "opacity": [0.45 if e.review_status == "dismissed" else 1.0 for e in typed],
@@ -228,7 +235,7 @@ def build_timeline(
             )
         )
 
-    _add_windows(figure, windows)
+    _add_windows(figure, windows, score_label or t("timeline.score"))
     figure.update_layout(shapes=shapes)
 
     start, end = view or (0.0, max(duration, 0.1))
@@ -249,7 +256,7 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(title_text=t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -265,10 +272,11 @@ def build_timeline(
     return figure
 
 
-def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
+def _add_windows(figure: go.Figure, windows: pd.DataFrame, score_label: str) -> None:
     if windows.empty:
         return
-    ok = windows[~windows["failed"].astype(bool)]
+    skipped = windows["skipped"].astype(bool)
+    ok = windows[~windows["failed"].astype(bool) & ~skipped]
     limit = hover_chars(len(windows))
     for pass_no, group in ok.groupby("pass_no", sort=True):
         starts, ends = group["start_time"].to_numpy(), group["end_time"].to_numpy()
@@ -285,9 +293,30 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame) -> None:
                     for s, e, text in zip(starts, ends, group["description"])
                 ],
                 hovertemplate=(
-                    f"%{{hovertext}}<br>{t('timeline.score')} %{{y:.2f}} · {t('timeline.pass')} {int(pass_no)}"
+                    f"%{{hovertext}}<br>{score_label} %{{y:.2f}} · {t('timeline.pass')} {int(pass_no)}"
                     "<extra></extra>"
                 ),
+                unselected={"marker": {"opacity": 1.0}},
+            ),
+            row=2,
+            col=1,
+        )
+    still = windows[skipped]
+    if not still.empty:
+        starts, ends = still["start_time"].to_numpy(), still["end_time"].to_numpy()
+        figure.add_trace(
+            go.Bar(
+                x=starts,
+                offset=0,
+                width=ends - starts,
+                y=[SKIPPED_HEIGHT] * len(still),
+                name=t("timeline.skipped_windows"),
+                marker={"color": SKIPPED_COLOUR, "line": {"width": 0}, "pattern": {"shape": "/"}},
+                hovertext=[
+                    f"{clock(s)} – {clock(e)}<br>{_short(str(text), limit)}"
+                    for s, e, text in zip(starts, ends, still["description"])
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
                 unselected={"marker": {"opacity": 1.0}},
             ),
             row=2,

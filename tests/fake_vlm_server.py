@@ -4,11 +4,18 @@ It is a real HTTP server (threads, keep-alive): `GET /v1/models` and `POST /v1/c
 with image parts and `response_format`. It checks every request against the protocol (400 with the
 reason otherwise), decodes the JPEG frames and "sees" the pure-red objects that `core.samples`
 draws for scripted events: a window answer reports each run of frames where red is visible, with
-the first event type named in the system prompt. Domain requests answer `domain`.
+the first event type named in the system prompt and severity 2. Domain requests answer `domain`.
+
+A scripted concern: built with `concern="CODE"`, it also sees pure-blue objects (`concern_clip`
+draws them) and reports them as CODE with severity 1, but only when the system prompt lists CODE
+among the event types (as an analyst's concern does): without the concern, blue is nothing.
+Refinement requests (`sigma_refine`) are answered with the first and last frame in which the named
+event's colour is visible.
 
 Rules make it misbehave on purpose, for a number of requests or for good: HTTP 500, 429 with
 Retry-After, 400, slow answers, prose around the JSON, code fences, broken JSON, schema
-violations, frame numbers out of range, unknown event types, or a blind model that sees nothing.
+violations, frame numbers out of range (refinement too), unknown event types, severities out of
+range, or a blind model that sees nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import numpy as np
 
 _LABEL = re.compile(r"^Frame (\d+), t=(\d+\.\d\d) s$")
 _DATA_URL = "data:image/jpeg;base64,"
+BLUE_BGR = (255, 0, 0)  # the scripted concern's object
 BEHAVIOURS = (
     "ok",
     "http500",
@@ -42,14 +50,15 @@ BEHAVIOURS = (
     "schema",
     "out_of_range",
     "unknown_type",
+    "bad_severity",
     "blind",
 )
 
 
 @dataclass
 class Rule:
-    """Misbehave with `behaviour` on matching requests: `kind` window|domain|any; `count` requests
-    (None: all); only when the system prompt contains `system_contains`, if given."""
+    """Misbehave with `behaviour` on matching requests: `kind` window|domain|refine|any; `count`
+    requests (None: all); only when the system prompt contains `system_contains`, if given."""
 
     behaviour: str
     count: int | None = None
@@ -80,6 +89,7 @@ class SeenRequest:
     behaviour: str
     received_at: float
     repair: bool = False
+    event: str = ""  # the event a refinement request names
 
 
 @dataclass
@@ -99,8 +109,10 @@ class FakeVLMServer:
         domain: str = "traffic",
         latency: float = 0.0,  # seconds from a chat request's arrival to its answer
         api_key: str | None = None,
+        concern: str | None = None,  # the scripted concern's code: blue objects, when the prompt has it
     ) -> None:
         self.model, self.domain, self.latency, self.api_key = model, domain, latency, api_key
+        self.concern = concern
         self.state = _State()
         self._httpd: _QuietServer | None = None
         self._thread: threading.Thread | None = None
@@ -155,6 +167,9 @@ class FakeVLMServer:
     def window_requests(self) -> list[SeenRequest]:
         return [r for r in self.requests if r.kind == "window"]
 
+    def refine_requests(self) -> list[SeenRequest]:
+        return [r for r in self.requests if r.kind == "refine"]
+
     @property
     def max_in_flight(self) -> int:
         return self.state.max_in_flight
@@ -198,6 +213,32 @@ def red_visible(image: np.ndarray) -> bool:
     b, g, r = (image[:, :, i].astype(np.int16) for i in range(3))
     mask = (r > 170) & (g < 90) & (b < 90)
     return float(mask.mean()) > 0.003
+
+
+def blue_visible(image: np.ndarray) -> bool:
+    """Whether the scripted concern's pure-blue object shows (no background or actor is that blue)."""
+    b, g, r = (image[:, :, i].astype(np.int16) for i in range(3))
+    mask = (b > 200) & (g < 70) & (r < 70)
+    return float(mask.mean()) > 0.003
+
+
+def concern_clip(
+    path, *, seconds: float, fps: float = 25.0, concern: tuple[float, float], size=(320, 240), **clip
+) -> object:
+    """`core.samples.make_clip`, plus a pure-blue object standing in the frame during `concern`
+    [start, end): the thing an analyst's scripted concern asks about (a van at the gate)."""
+    from core.samples import render_frames, write_clip
+
+    width, height = size
+
+    def frames():
+        for i, frame in enumerate(render_frames(seconds=seconds, fps=fps, size=size, **clip)):
+            if concern[0] <= i / fps < concern[1]:
+                cv2.rectangle(frame, (width // 8, height // 2), (width // 8 + width // 5, height // 2 + height // 6),
+                              BLUE_BGR, -1)  # fmt: skip
+            yield frame
+
+    return write_clip(path, frames(), fps=fps, size=size)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -267,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, raw: bytes, received: float) -> None:
         try:
             body = json.loads(raw)
-            kind, system, labels, times, images, repair = _check_protocol(body, self.fake.model)
+            kind, system, labels, times, images, repair, event = _check_protocol(body, self.fake.model)
         except (ValueError, ProtocolError) as error:
             self._reply(400, {"error": {"message": f"protocol violation: {error}", "code": 400}})
             return
@@ -284,6 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             behaviour=behaviour,
             received_at=received,
             repair=repair,
+            event=event,
         )
         with self.fake.state.lock:
             self.fake.state.requests.append(seen)
@@ -309,13 +351,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour == "slow":
             time.sleep(rule.delay)
+        concern = self.fake.concern if self.fake.concern and f"- {self.fake.concern}:" in system else None
         if kind == "domain":
             answer = {
                 "domain": self.fake.domain,
                 "reason": f"scripted: the frames look like {self.fake.domain} footage",
             }
+        elif kind == "refine":
+            looks_blue = concern is not None and event.startswith(concern)
+            seen = [
+                k
+                for k, image in enumerate(images, start=1)
+                if (blue_visible if looks_blue else red_visible)(image)
+            ]
+            answer = _refine_answer(seen, len(images), behaviour)
         else:
-            answer = _window_answer(system, red, len(images), behaviour)
+            blue = [k for k, image in enumerate(images, start=1) if blue_visible(image)] if concern else []
+            answer = _window_answer(system, red, len(images), behaviour, concern, blue)
         content = _wrap(json.dumps(answer), behaviour)
         image_tokens = sum(
             (h // 28) * (w // 28) + 2 for h, w in (qwen_smart_resize(i.shape[0], i.shape[1]) for i in images)
@@ -364,16 +416,14 @@ def _check_protocol(body: dict, model: str):
         raise ProtocolError(f"max_tokens must be a bounded integer, got {max_tokens!r}")
     response_format = body.get("response_format") or {}
     spec = response_format.get("json_schema") or {}
-    if response_format.get("type") != "json_schema" or spec.get("name") not in (
-        "sigma_window",
-        "sigma_domain",
-    ):
+    kinds = {"sigma_window": "window", "sigma_domain": "domain", "sigma_refine": "refine"}
+    if response_format.get("type") != "json_schema" or spec.get("name") not in kinds:
         raise ProtocolError(
-            f"response_format must be json_schema sigma_window|sigma_domain, got {response_format!r}"
+            f"response_format must be json_schema sigma_window|sigma_domain|sigma_refine, got {response_format!r}"
         )
     if not isinstance(spec.get("schema"), dict):
         raise ProtocolError("response_format.json_schema.schema missing")
-    kind = "window" if spec["name"] == "sigma_window" else "domain"
+    kind = kinds[spec["name"]]
     messages = body.get("messages") or []
     if len(messages) < 2 or messages[0].get("role") != "system" or messages[1].get("role") != "user":
         raise ProtocolError("messages must start with a system message and a user message")
@@ -381,6 +431,12 @@ def _check_protocol(body: dict, model: str):
     if repair and ([m.get("role") for m in messages[2:]] != ["assistant", "user"]):
         raise ProtocolError("a repair request adds exactly one assistant and one user message")
     parts = messages[1].get("content")
+    event = ""
+    if kind == "refine":  # one text part naming the event, then the frames
+        first = parts[0] if isinstance(parts, list) and parts else {}
+        if first.get("type") != "text" or not first.get("text", "").startswith("Event: "):
+            raise ProtocolError("a refinement's user message must start with the text 'Event: <the event>'")
+        event, parts = first["text"].removeprefix("Event: "), parts[1:]
     if not isinstance(parts, list) or not parts or len(parts) % 2:
         raise ProtocolError("the user message must hold (text, image_url) pairs")
     labels, times, images = [], [], []
@@ -404,7 +460,7 @@ def _check_protocol(body: dict, model: str):
         images.append(decoded)
     if times != sorted(times):
         raise ProtocolError(f"frames must be in time order, got {times}")
-    return kind, messages[0].get("content", ""), labels, times, images, repair
+    return kind, messages[0].get("content", ""), labels, times, images, repair, event
 
 
 def _runs(numbers: list[int]) -> list[tuple[int, int]]:
@@ -417,7 +473,17 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _window_answer(system: str, red: list[int], count: int, behaviour: str) -> dict:
+def _refine_answer(seen: list[int], count: int, behaviour: str) -> dict:
+    if behaviour == "out_of_range":
+        return {"visible": True, "first_frame": count + 3, "last_frame": count + 5}
+    if behaviour == "blind" or not seen:
+        return {"visible": False, "first_frame": 1, "last_frame": 1}
+    return {"visible": True, "first_frame": seen[0], "last_frame": seen[-1]}
+
+
+def _window_answer(
+    system: str, red: list[int], count: int, behaviour: str, concern: str | None = None, blue: list[int] = ()
+) -> dict:
     types = re.findall(r"^- ([A-Z_]+):", system, re.MULTILINE)
     event_type = types[0] if types else "OTHER"
     runs = [] if behaviour == "blind" else _runs(red)
@@ -427,10 +493,23 @@ def _window_answer(system: str, red: list[int], count: int, behaviour: str) -> d
             "first_frame": first,
             "last_frame": last,
             "confidence": 0.9,
+            "severity": 2,
             "description": f"red objects collide in frames {first}-{last}",
         }
         for first, last in runs
     ]
+    if concern and behaviour != "blind":
+        events += [
+            {
+                "event_type": concern,
+                "first_frame": first,
+                "last_frame": last,
+                "confidence": 0.8,
+                "severity": 1,
+                "description": f"a blue object stands there in frames {first}-{last}",
+            }
+            for first, last in _runs(list(blue))
+        ]
     description = (
         f"a textured scene; red objects in frames {', '.join(map(str, red))}"
         if runs
@@ -439,6 +518,9 @@ def _window_answer(system: str, red: list[int], count: int, behaviour: str) -> d
     if behaviour == "unknown_type":
         for event in events:
             event["event_type"] = "SPILLED_PAINT"  # type: ignore[index]
+    elif behaviour == "bad_severity":
+        for event in events:
+            event["severity"] = 5  # type: ignore[index]
     elif behaviour == "schema":
         events += [
             {

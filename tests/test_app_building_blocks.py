@@ -16,9 +16,12 @@ from dashboard.compare import compare_runs
 from dashboard.filters import DisplayFilters
 from dashboard.fmt import clock
 from dashboard.i18n import LANGS, STRINGS
+from dashboard.incident_results import sort_events
 from dashboard.timeline import (
     FAILED_COLOUR,
     REVIEW_SYMBOLS,
+    SEVERITY_SIZES,
+    SKIPPED_HEIGHT,
     UNIQUE_OUTLINE,
     OtherRun,
     build_timeline,
@@ -35,13 +38,14 @@ def _event(id_: int, kind: str, start: float, end: float, confidence: float = 0.
 
 WINDOWS = pd.DataFrame(
     {
-        "window_index": [0, 1, 2, 3],
-        "start_time": [0.0, 1.5, 3.0, 1.5],
-        "end_time": [1.5, 3.0, 4.5, 2.25],
-        "description": ["calm <street>", "a car swerves", "", "second look"],
-        "score": [0.1, 0.9, 0.0, 0.7],
-        "pass_no": [1, 1, 1, 2],
-        "failed": [False, False, True, False],
+        "window_index": [0, 1, 2, 3, 4],
+        "start_time": [0.0, 1.5, 3.0, 1.5, 4.5],
+        "end_time": [1.5, 3.0, 4.5, 2.25, 6.0],
+        "description": ["calm <street>", "a car swerves", "", "second look", "skipped: still"],
+        "score": [0.1, 0.9, 0.0, 0.7, 0.0],
+        "pass_no": [1, 1, 1, 2, 1],
+        "failed": [False, False, True, False, False],
+        "skipped": [False, False, False, False, True],
     }
 )
 
@@ -56,8 +60,8 @@ def english(monkeypatch):
 
 def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(english):
     events = [
-        _event(1, "COLLISION", 1.6, 2.9, review_status=ReviewStatus.CONFIRMED),
-        _event(2, "COLLISION", 3.2, 3.4, review_status=ReviewStatus.DISMISSED),
+        _event(1, "COLLISION", 1.6, 2.9, review_status=ReviewStatus.CONFIRMED, severity=2),
+        _event(2, "COLLISION", 3.2, 3.4, review_status=ReviewStatus.DISMISSED, severity=0),
         _event(3, "FIGHT", 0.2, 0.9),
     ]
     other = [_event(9, "SUDDEN_MOTION", 1.5, 2.0)]
@@ -71,12 +75,17 @@ def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(e
     assert [list(c) for c in collisions.customdata] == [[1, 1.6], [2, 3.2]]
     assert list(collisions.marker.symbol) == [REVIEW_SYMBOLS["confirmed"], REVIEW_SYMBOLS["dismissed"]]
     assert list(collisions.error_x.array) == pytest.approx([1.3, 0.2])
+    assert list(collisions.marker.size) == [SEVERITY_SIZES[2], SEVERITY_SIZES[0]]  # larger: more dangerous
+    assert SEVERITY_SIZES[0] < SEVERITY_SIZES[None] < SEVERITY_SIZES[2]
+    assert "severity: danger" in collisions.hovertext[0]
     assert list(collisions.marker.line.color) == ["#ffffff", UNIQUE_OUTLINE]  # event 2 overlaps nothing in #7
     assert list(traces["Fight"].marker.line.color) == [UNIQUE_OUTLINE]
     assert list(traces["Sudden motion"].y) == ["#7 · Sudden motion"]
     assert [list(c) for c in traces["Selected"].customdata] == [[2, 3.2]]
     assert list(traces["Windows · pass 1"].x) == [0.0, 1.5] and traces["Windows · pass 1"].offset == 0
     assert len(traces["Windows · pass 2"].x) == 1
+    still = traces["Still, not sent"]  # drawn, low and hatched, never taken for a score
+    assert list(still.x) == [4.5] and still.marker.pattern.shape == "/" and list(still.y) == [SKIPPED_HEIGHT]
     failed = traces["Failed windows"]
     assert list(failed.x) == [3.0] and failed.marker.color == FAILED_COLOUR
     assert "&lt;street&gt;" in traces["Windows · pass 1"].hovertext[0]  # model text is escaped
@@ -102,6 +111,11 @@ def test_display_filters_keep_what_passes_every_threshold():
     assert [e.id for e in DisplayFilters(min_duration=1.0).apply(events)] == [1, 3, 4]
     assert [e.id for e in DisplayFilters(hidden_types=frozenset({"FALL"})).apply(events)] == [1, 2]
     assert [e.id for e in DisplayFilters(hide_dismissed=True).apply(events)] == [1, 2, 3]
+    rated = [_event(5, "FALL", 1.0, 2.0, severity=2), _event(6, "FALL", 3.0, 4.0, severity=1), *events[:1]]
+    assert [e.id for e in DisplayFilters(min_severity=1).apply(rated)] == [5, 6]  # not rated: only at "any"
+    assert [e.id for e in DisplayFilters(min_severity=2).apply(rated)] == [5]
+    assert [e.id for e in sort_events(rated, "severity")] == [5, 6, 1]
+    assert [e.id for e in sort_events(rated, "time")] == [1, 5, 6]
 
 
 def test_times_and_ticks_read_well():

@@ -132,7 +132,7 @@ def test_vllm_serves_a_vision_model_with_room_for_every_pass(compose):
     from core.prompts import DOMAIN_FRAMES
 
     vllm = compose["services"]["vllm"]
-    arguments = dict(argument.split("=", 1) for argument in vllm["command"])
+    arguments = dict(argument.split("=", 1) for argument in vllm["command"] if "=" in argument)
     assert re.search(r"Qwen.*VL", arguments["--model"])
     limit = yaml.safe_load(arguments["--limit-mm-per-prompt"])  # JSON, the current vLLM syntax
     defaults = Settings(_env_file=None)
@@ -140,9 +140,14 @@ def test_vllm_serves_a_vision_model_with_room_for_every_pass(compose):
         defaults.llm_window_sec, defaults.llm_target_fps, defaults.llm_frames_per_window
     )
     needed = max(
-        pass1.frames_per_window, pass2.frames_per_window, defaults.llm_pass3_max_frames, DOMAIN_FRAMES
+        pass1.frames_per_window,
+        pass2.frames_per_window,
+        defaults.llm_pass3_max_frames,
+        DOMAIN_FRAMES,
+        defaults.llm_refine_max_frames,
     )
     assert limit["image"] >= needed
+    assert "--enable-prefix-caching" in vllm["command"]  # a run's requests share their system prompt
     devices = vllm["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
 

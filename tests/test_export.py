@@ -45,6 +45,7 @@ def _stored(settings, clip) -> tuple[int, list[Event]]:
                 start_time=1.5,
                 end_time=3.0,
                 confidence=0.9,
+                severity=2,
                 description="two cars collide at the junction",
             ),
             Event(event_type="NEAR_MISS", start_time=5.2, end_time=5.5, confidence=0.456, description=TRICKY),
@@ -82,6 +83,7 @@ def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(sett
         "end_time",
         "highlight",
         "confidence",
+        "severity",
         "description",
         "review_status",
         "review_note",
@@ -99,6 +101,7 @@ def test_csv_has_one_row_per_event_that_survives_commas_quotes_and_newlines(sett
     assert tricky["description"] == TRICKY
     assert (tricky["review_status"], tricky["review_note"]) == ("dismissed", "shadow, not a car; see cam 4")
     assert late["start_time"] == "3725.25"
+    assert [row["severity"] for row in rows] == ["2", "", ""]  # 0 note, 1 concern, 2 danger; empty: not rated
 
 
 def test_vtt_has_one_readable_cue_per_event(settings, clips):
@@ -110,7 +113,10 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
     assert vtt.startswith("WEBVTT\n\n")
     cues = [block.splitlines() for block in vtt.strip().split("\n\n")[1:]]
     assert [cue[0] for cue in cues] == ["1", "2", "3"]
-    assert cues[0][1:] == ["00:00:01.500 --> 00:00:03.000", "COLLISION — two cars collide at the junction"]
+    assert cues[0][1:] == [
+        "00:00:01.500 --> 00:00:03.000",
+        "COLLISION [danger] — two cars collide at the junction",
+    ]
     # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
     assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
     assert cues[1][2] == (
@@ -166,5 +172,22 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
     assert all(b.deferred_file_id for b in buttons), "each download is made (and audited) when clicked"
     assert (
         app.session_state["subtitles"].startswith("WEBVTT")
-        and "COLLISION — two cars" in app.session_state["subtitles"]
+        and "COLLISION [danger] — two cars" in app.session_state["subtitles"]
     )
+
+
+def test_local_engine_exports_name_the_score_for_what_it_measured(settings, clips):
+    """Issue 11: the local engine's event score is a measured strength, not a model's confidence; the CSV
+    header says so, and the WebVTT file carries a note on what the cues are (a VLM run keeps "confidence")."""
+    event = Event(event_type="FALL", start_time=2.0, end_time=3.0, confidence=0.62, description="fall: track 3 ...")
+    local_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="local")
+    vlm_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="vlm")
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        local_csv, vlm_csv = export(session, local_id, "csv"), export(session, vlm_id, "csv")
+        local_vtt, vlm_vtt = export(session, local_id, "vtt"), export(session, vlm_id, "vtt")
+    [row] = list(csv.DictReader(io.StringIO(local_csv)))
+    assert "confidence" not in row and row["measured_strength"] == "0.62"
+    assert "confidence" in next(csv.reader(io.StringIO(vlm_csv)))
+    assert local_vtt.startswith("WEBVTT\n\nNOTE Sigma local engine: ")
+    assert "no model looked at the video" in local_vtt and "cannot rule out incidents" in local_vtt
+    assert "NOTE" not in vlm_vtt and local_vtt.count("-->") == vlm_vtt.count("-->") == 1

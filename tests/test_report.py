@@ -164,3 +164,32 @@ def test_report_refuses_a_running_incident_and_the_cli_writes_one(
         assert "still SAVED" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
+
+
+def test_report_shows_the_analysts_concerns_context_and_severities(tmp_path, clips):
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path,
+        llm_concerns={"NO_GLOVES": "a person works at the press without gloves"},
+        llm_site_context="Press shop, line 2. Forklifts pass behind the presses.",
+    )
+    events = [
+        Event(
+            event_type="NO_GLOVES", start_time=1.0, end_time=2.0, confidence=0.8, severity=1, description="x"
+        ),
+        Event(event_type="FALL", start_time=4.0, end_time=5.0, confidence=0.9, severity=2, description="y"),
+        Event(event_type="SUDDEN_MOTION", start_time=6.0, end_time=6.5, confidence=0.5, description="z"),
+    ]
+    incident_id = store_incident(
+        settings, clips["calm"], name="press.mp4", windows=[(0, 1.5, "w")], events=events
+    )
+    text = _all_text(Document(io.BytesIO(build_report(incident_id, settings, lang="en")))).replace(
+        "\u200b", ""
+    )
+    assert "NO_GLOVES — a person works at the press without gloves" in text
+    assert "Press shop, line 2. Forklifts pass behind the presses." in text
+    assert "No gloves" in text  # a concern's type reads like a built-in one
+    assert "concern" in text and "danger" in text and "not rated" in text
+    russian = _all_text(Document(io.BytesIO(build_report(incident_id, settings, lang="ru"))))
+    assert "Опасность" in russian and "опасно" in russian and "Дополнительные типы событий" in russian

@@ -116,6 +116,28 @@ def test_search_across_languages_incidents_and_kinds(db_settings, clips):
     assert _search(db_settings, "  !!! ").hits == []
 
 
+def test_a_concern_type_is_searched_like_a_built_in_one(db_settings, clips):
+    """An analyst's concern (NO_GLOVES) is named by its code's words and its events come first."""
+    press = store_incident(
+        db_settings,
+        clips["calm"],
+        name="press.mp4",
+        domain="industrial",
+        windows=[(0.0, 1.5, "a worker at the press"), (1.5, 3.0, "the worker's hands are bare")],
+        events=[
+            Event(
+                event_type="NO_GLOVES", start_time=1.5, end_time=3.0, confidence=0.7, description="bare hands"
+            )
+        ],
+    )
+    found = _search(db_settings, "no gloves")
+    assert found.types == ["NO_GLOVES"]
+    top = found.hits[0]
+    assert (top.kind, top.event_type, top.incident_id) == ("event", "NO_GLOVES", press)
+    assert top.score >= 0.9  # the query named its type: the strongest evidence, as for built-in types
+    assert type_label("NO_GLOVES", "ru") == "No gloves"
+
+
 def test_search_index_follows_every_write(db_settings, clips):
     junction, _yard = _store_two(db_settings, clips["calm"])
     url = db_settings.resolved_database_url

@@ -11,13 +11,13 @@ import pytest
 
 from core.engines.vlm import encode_frame, image_size_for, pass_plans, qwen_image_tokens
 from core.keyframes import FrameScore, choose_keyframes, frames_at, select_keyframes
+from core.llm import extract_json
 from core.pipeline import frame_span, repair_frame_range
 from core.prompts import (
     OTHER,
     UnusableAnswer,
     chat_body,
     event_types,
-    extract_json,
     normalize_event_type,
     parse_domain_answer,
     parse_window_answer,

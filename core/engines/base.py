@@ -63,6 +63,11 @@ class AnalysisEngine(ABC):
     def versions(self) -> tuple[str, str]:
         """(model version, prompt version), known once `check()` has passed: every log row carries them."""
 
+    def versions_for(self, params: AnalysisParams) -> tuple[str, str]:
+        """The versions a run with `params` records: by default `versions()`; an engine whose prompts
+        carry the analyst's concerns adds their hash to the prompt version."""
+        return self.versions()
+
     @abstractmethod
     def analyze(self, ctx: RunContext) -> EngineOutcome:
         """Analyse the video in `ctx`; raise `AnalysisFailed` with a reason a person can act on."""

@@ -1,49 +1,56 @@
-"""The local engine: no server, no weights. It measures motion and flags what stands out from the
-video's own baseline, and says what it measured, never what it "saw".
+"""The local engine: no server, no weights. It measures motion, follows the objects that move, names
+what their tracks do (COLLISION, FALL, FIGHT ...: the VLM taxonomy's codes where one exists), and
+flags motion no rule explains. It says what it measured, never what it "saw".
 
-How it measures (see bench/RESULTS.md for the comparison with optical flow and background
-subtraction that chose this):
+One decoding pass (`observe`) over small grey frames from `core.video.iter_frames` (at least 10 a
+second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) feeds two measures:
 
-1. Frames come from `core.video.iter_frames` at 10 or more a second, shrunk inside ffmpeg to grey
-   images of at most 160 px, each with its presentation time; Python never touches a full-size
-   frame, so the whole measurement costs about a plain decode (bench/RESULTS.md).
-2. Each pair of consecutive frames gives a change mask: the absolute difference after compensating
-   the global lighting gain (drift, auto-exposure), thresholded at 4× this pair's own noise level
-   (estimated from the median difference), so sensor noise and compression shimmer stay below it.
-3. The mask is summed over a grid of cells. Each cell gets its own normal level (median and MAD
-   over the whole video): a lane where cars always pass is normal there, a still corner is not.
-   The change above each cell's normal, summed over the frame, is the frame's "unusual motion".
-4. Unusual motion is compared with its own median and MAD over the video (a robust z score).
-   Runs of frames above a low threshold are episodes; an episode counts when it spans at least two
-   frame pairs and either peaks high (a sudden spike) or lasts (its z summed over time is large: a
-   sustained burst). The thresholds were chosen on 210 random generated clips (bench/RESULTS.md
-   reports a held-out set).
-5. Windows that overlap a counted episode are flagged; their detections merge into one event,
-   whose times come from the frames, not the windows.
+1. Change masks of consecutive frames (`ChangeMeter`): the absolute difference after compensating
+   the global lighting gain, thresholded at 4× the pair's own noise level, summed over a grid of
+   cells. Each cell gets its own normal level (median and MAD over the video); the change above it
+   is the frame's "unusual motion", compared with its own median and MAD (a robust z). Runs above a
+   low threshold that peak high (a spike) or last (summed z) are episodes of unusual motion
+   (thresholds chosen on random generated clips; bench/RESULTS.md compares this measure with optical
+   flow and background subtraction).
+2. Foreground objects and tracks (`core.tracks`): a background model finds the objects in each
+   frame, with the part of each that the change mask saw move; a tracker links them. `core.behaviour`
+   classifies each track (person-like, vehicle-like, other, with its evidence) and applies the rules
+   for typed events, each with frame times, the box at its peak frame, the tracks involved and a
+   severity.
 
-What it cannot do (measured in bench/RESULTS.md, not hidden): in a scene where several people
-walk all the time, one person's fall or a scuffle adds too little to the usual motion to stand
-out; a change of the whole frame at once (camera knocked, scene cut) raises the pair's noise
-estimate with it and is not flagged, which is also what keeps compression keyframe "pumping"
-quiet. It sees grey levels: something moving against a background of nearly the same
-brightness barely registers. The domain (traffic, industrial, violence) is beyond a motion measure.
+Episodes of unusual motion become SUDDEN_MOTION (short) or MOTION_BURST (a second or more) only when
+no typed event explains them and the motion was not that of tracked objects moving as they had been
+all along (people walking close to the camera make much motion, nothing unusual).
+
+Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
+whose timestamps jump by days costs what its frames cost, not one row per window of the claimed span.
+A window's score is an anomaly score (0.5 at the flagging threshold), not a probability; an event's
+"confidence" is the measured strength of its rule on the same scale.
+
+What it cannot do (measured in bench/RESULTS.md, not hidden): it sees grey-level regions, not
+people or cars: its classes come from shape, size and motion; objects of the background's
+brightness barely register; objects that overlap for long are followed as one; a change of the
+whole frame at once (camera knocked) is not flagged; the first second of a video (and after a gap)
+only teaches the background. It names a domain only when the tracks make traffic plain.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from core import behaviour
+from core.behaviour import Finding, TrackView
 from core.config import AnalysisLanguage
 from core.engines.base import AnalysisEngine, RunContext, register
-from core.pipeline import merge_detections
-from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import iter_frames, occupied_windows, window_count, window_starts
+from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
+from core.tracks import ForegroundModel, Tracker
+from core.video import iter_frames, occupied_windows, window_count
 
-MODEL_VERSION = "local-motion-2"
+MODEL_VERSION = "local-tracks-3"
 
 ANALYSIS_MAX_SIDE = 160  # px: motion of anything worth flagging survives; noise averages out
 MIN_ANALYSIS_FPS = 10.0  # frames further apart than 0.1 s no longer show motion, only change
@@ -55,13 +62,21 @@ MIN_PIXEL_CHANGE = 6  # ... and at least this many grey levels
 CELL_K = 3.0  # a cell moves unusually above its median + 3 robust deviations ...
 CELL_MIN_SPREAD = 0.01  # ... and that deviation is at least 1 % of the cell
 UNUSUAL_MIN_SPREAD = 0.002  # the smallest spread of unusual motion (0.2 % of the frame)
+VIEW_CHANGE_LEVEL = 10.0  # grey levels: when half the frame changed more than this, the view changed
+# (a cut, a camera that moved or was knocked): the background starts over and tracks end
 
+MAX_MOTION_GAP_SEC = 0.25  # frames further apart than this (under 4 fps) show change, not motion
 EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
 SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
 SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
 EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episodes)
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
+EXPLAINED_SHARE = 0.5  # motion at least half inside objects the tracker followed is theirs ...
+EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, not a jolt)
+TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
+PATH_POINTS = 40  # the most points of each track's path kept with an event
+PATH_MARGIN_SEC = 1.5  # a path runs this long before and after its event
 
 # Every text the engine writes, in each ANALYSIS_LANGUAGE: the same figures, formatted the same way.
 TEXTS: dict[str, dict[str, str]] = {
@@ -72,9 +87,52 @@ TEXTS: dict[str, dict[str, str]] = {
             "motion {ratio:.1f}× this video's median "
             "({area:.1%} of the frame changing at the peak, unusual-motion z {z:.1f})"
         ),
-        "episode": "{what}: {figures}; lasted {span:.2f} s, peak at {peak:.2f} s",
-        "domain_requested": "as requested: the local engine measures motion and cannot tell the domain",
-        "domain_unknown": "the local engine measures motion and cannot infer the domain",
+        "episode": "{what}: {figures}; lasted {span:.2f} s, peak at {peak:.2f} s; no tracked object explains it",
+        "objects": "; tracked objects: {total} ({person} person-like, {vehicle} vehicle-like, {other} other)",
+        "COLLISION": (
+            "collision: track {a} ({kind_a}) and track {b} ({kind_b}) closed in at {approach:.1f} sizes/s and "
+            "touched at {peak:.2f} s; track {who} then lost {slowdown:.0%} of its speed "
+            "({before:.1f} → {after:.1f} sizes/s) and turned {turn:.0f}°"
+        ),
+        "NEAR_MISS": (
+            "near miss: track {a} ({kind_a}) and track {b} ({kind_b}) passed {gap_share:.0%} of the smaller "
+            "one's width apart at {relative:.1f} sizes/s relative speed at {peak:.2f} s, without touching"
+        ),
+        "FALL": (
+            "fall: track {track} stood upright, then what moved dropped {drop:.0%} of its upright height within "
+            "{seconds:.1f} s, turned wider than tall with its feet in place, and stayed low or still"
+        ),
+        "FIGHT": (
+            "fight-like motion: {tracks} track(s) close together moving strongly in place ({motion:.0%} of "
+            "their box changing per frame, back and forth {back_and_forth:.1f}× its drift) for {seconds:.1f} s"
+        ),
+        "RUNNING": "running: track {track} moved at {speed:.1f} of its heights a second from {peak:.2f} s",
+        "CROWD_PANIC": (
+            "{tracks} tracks broke into a run within {within:.1f} s (median {speed:.1f} heights a second), "
+            "scattering {scatter:.0%}"
+        ),
+        "WRONG_WAY": (
+            "wrong way: track {track} ({kind}) moved against the direction other tracks keep here for "
+            "{seconds:.1f} s ({share:.0%} of its moving frames)"
+        ),
+        "STOPPED_VEHICLE": (
+            "stopped vehicle: track {track} (vehicle-like) stood still for {seconds:.1f} s after moving at "
+            "{before:.1f} lengths a second, while {passing} other track(s) moved"
+        ),
+        "person": "person-like",
+        "vehicle": "vehicle-like",
+        "other": "other object",
+        "domain_requested": (
+            "as requested: the local engine measures motion and tracked objects and does not judge the domain"
+        ),
+        "domain_traffic": (
+            "traffic: {vehicles} vehicle-like tracks travelled along one axis ({axis_share:.0%} of them), "
+            "{people} person-like"
+        ),
+        "domain_unknown": (
+            "not plain from the tracks ({vehicles} vehicle-like, {people} person-like): the local engine names "
+            "a domain only when many vehicle-like tracks share one road-like flow"
+        ),
     },
     "ru": {
         "SUDDEN_MOTION": "короткий всплеск движения",
@@ -83,9 +141,55 @@ TEXTS: dict[str, dict[str, str]] = {
             "движение {ratio:.1f}× медианы этого видео "
             "(на пике меняется {area:.1%} кадра, z необычного движения {z:.1f})"
         ),
-        "episode": "{what}: {figures}; длилось {span:.2f} с, пик на {peak:.2f} с",
-        "domain_requested": "как указано: локальный движок измеряет движение и не может определить область",
-        "domain_unknown": "локальный движок измеряет движение и не может определить область",
+        "episode": (
+            "{what}: {figures}; длилось {span:.2f} с, пик на {peak:.2f} с; ни один отслеженный объект "
+            "этого не объясняет"
+        ),
+        "objects": "; отслежено объектов: {total} (похожих на людей {person}, на транспорт {vehicle}, других {other})",
+        "COLLISION": (
+            "столкновение: трек {a} ({kind_a}) и трек {b} ({kind_b}) сближались со скоростью {approach:.1f} "
+            "размера/с и соприкоснулись на {peak:.2f} с; затем трек {who} потерял {slowdown:.0%} скорости "
+            "({before:.1f} → {after:.1f} размера/с) и повернул на {turn:.0f}°"
+        ),
+        "NEAR_MISS": (
+            "опасное сближение: трек {a} ({kind_a}) и трек {b} ({kind_b}) разошлись на {gap_share:.0%} ширины "
+            "меньшего при относительной скорости {relative:.1f} размера/с на {peak:.2f} с, не коснувшись"
+        ),
+        "FALL": (
+            "падение: трек {track} стоял вертикально, затем движущаяся часть опустилась на {drop:.0%} роста за "
+            "{seconds:.1f} с, стала шире, чем выше, ноги на месте, и осталась внизу или неподвижной"
+        ),
+        "FIGHT": (
+            "движение как в драке: треков рядом — {tracks}, сильное движение на месте ({motion:.0%} рамки "
+            "меняется за кадр, туда-обратно {back_and_forth:.1f}× смещения) в течение {seconds:.1f} с"
+        ),
+        "RUNNING": "бег: трек {track} двигался со скоростью {speed:.1f} своего роста в секунду с {peak:.2f} с",
+        "CROWD_PANIC": (
+            "{tracks} трека перешли на бег за {within:.1f} с (медиана {speed:.1f} роста в секунду), "
+            "разбегаясь на {scatter:.0%}"
+        ),
+        "WRONG_WAY": (
+            "движение против потока: трек {track} ({kind}) двигался против направления других треков здесь "
+            "{seconds:.1f} с ({share:.0%} его кадров движения)"
+        ),
+        "STOPPED_VEHICLE": (
+            "остановка транспорта: трек {track} (похож на транспорт) стоял {seconds:.1f} с после движения со "
+            "скоростью {before:.1f} длины/с, пока двигались другие треки: {passing}"
+        ),
+        "person": "похож на человека",
+        "vehicle": "похож на транспорт",
+        "other": "другой объект",
+        "domain_requested": (
+            "как указано: локальный движок измеряет движение и отслеживает объекты, область он не оценивает"
+        ),
+        "domain_traffic": (
+            "дорожное движение: {vehicles} треков, похожих на транспорт, двигались вдоль одной оси "
+            "({axis_share:.0%} из них), похожих на людей: {people}"
+        ),
+        "domain_unknown": (
+            "по трекам не ясно (похожих на транспорт {vehicles}, на людей {people}): локальный движок называет "
+            "область, только когда много треков, похожих на транспорт, идут одним дорожным потоком"
+        ),
     },
 }
 
@@ -101,45 +205,75 @@ class LocalEngine(AnalysisEngine):
         params, video = ctx.params, ctx.video
         ctx.set_versions(*self.versions())
         fps = analysis_fps(params.target_fps, video.fps)
+        # windows follow the frames: never more of them than frames, whatever the claimed duration
         total = window_count(video.duration, params.window_sec, params.window_sec, video.frame_count)
 
         def progress(time: float) -> None:
-            done = min(total, int(time / params.window_sec))
             ctx.progress(
                 min(0.99, time / max(video.duration, 1e-6)),
-                "measuring motion",
+                "measuring motion and tracking objects",
                 pass_no=1,
-                windows_done=done,
+                windows_done=min(total, int(time / params.window_sec)),
                 windows_total=total,
             )
 
-        series = measure_motion(ctx.video_path, fps=fps, on_frame=progress)
+        seen = observe(ctx.video_path, fps=fps, on_frame=progress)
         ctx.log(
             "sampling",
-            f"measured motion at {fps:g} fps on {series.size[0]}x{series.size[1]} grey frames "
-            f"({len(series)} frame pairs, a grid of {series.cells.shape[1]} cells)",
+            f"measured motion and tracked objects at {fps:g} fps on {seen.size[0]}x{seen.size[1]} grey "
+            f"frames ({len(seen.times)} frames, {len(seen.series)} frame pairs, a grid of "
+            f"{seen.series.cells.shape[1]} cells)"
+            + (
+                f"; the whole view changed {len(seen.view_changes)} time(s) (cuts or camera moves, first at "
+                f"{seen.view_changes[0]:.2f} s): the background was learnt anew and tracks ended each time"
+                if seen.view_changes
+                else ""
+            ),
         )
-        report = score_motion(series)
-        ctx.log("baseline", report.baseline_note())
-        texts = TEXTS[ctx.settings.analysis_language]
-        windows, events = flag_windows(
-            report, video.duration, params.window_sec, language=ctx.settings.analysis_language
+        language = ctx.settings.analysis_language
+        analysis = analyse(seen, video.duration, params.window_sec, language=language, domain=params.domain)
+        ctx.log("baseline", analysis.report.baseline_note())
+        ctx.log("tracks", analysis.tracks_note())
+        sparse = (
+            float(np.mean(seen.series.after - seen.series.before > MAX_MOTION_GAP_SEC))
+            if len(seen.series)
+            else 0.0
         )
-        ctx.progress(1.0, "measuring motion", pass_no=1, windows_done=total, windows_total=total)
+        if sparse > 0.1:
+            ctx.log(
+                "sampling",
+                f"{sparse:.0%} of the frames are more than {MAX_MOTION_GAP_SEC:g} s apart (a recording of "
+                f"{len(seen.times) / max(video.duration, 1e-6):.1f} frames a second): motion cannot be told from "
+                "change between them, so no unusual motion is flagged there; tracks and typed events are less reliable",
+                "WARNING",
+            )
+        covered = len(analysis.windows) * params.window_sec
+        if video.duration > 0 and covered < 0.5 * video.duration and len(seen.times) > 0:
+            ctx.log(
+                "sampling",
+                f"frames were decoded in {len(analysis.windows)} window(s) ({covered:g} s) of the "
+                f"{video.duration:g} s the file claims: windows follow the frames that exist",
+                "WARNING",
+            )
+        ctx.progress(
+            1.0, "measuring motion and tracking objects", pass_no=1, windows_done=total, windows_total=total
+        )
         ctx.log(
             "events",
-            f"{len(events)} episode(s) of unusual motion: "
-            + (", ".join(f"{e.event_type} {e.highlight}" for e in events) or "none"),
+            f"{len(analysis.events)} event(s): "
+            + (
+                ", ".join(f"{e.event_type} {e.highlight} (severity {e.severity})" for e in analysis.events)
+                or "none"
+            ),
         )
-        domain = params.domain if params.domain != "auto" else None
         return EngineOutcome(
             engine="local",
             model_version=MODEL_VERSION,
             prompt_version="n/a",
-            inferred_domain=domain,
-            domain_reason=texts["domain_requested"] if domain else texts["domain_unknown"],
-            windows=windows,
-            events=events,
+            inferred_domain=analysis.domain,
+            domain_reason=analysis.domain_reason,
+            windows=analysis.windows,
+            events=analysis.events,
             passes_run=[1],
         )
 
@@ -163,9 +297,21 @@ class MotionSeries:
     area: np.ndarray  # fraction of the frame that changed
     cells: np.ndarray  # (pairs, cells) fraction of each grid cell that changed
     size: tuple[int, int] = (0, 0)  # the grey frames measured (width, height)
+    grid: tuple[int, int] = (1, 1)  # the cells across and down
 
     def __len__(self) -> int:
         return len(self.after)
+
+
+@dataclass
+class Observation:
+    """What one decoding pass measured: the motion series, the tracks, and every frame's time."""
+
+    series: MotionSeries
+    tracks: list
+    times: np.ndarray
+    size: tuple[int, int]
+    view_changes: list[float] = field(default_factory=list)  # times of cuts and camera moves
 
 
 class ChangeMeter:
@@ -176,10 +322,13 @@ class ChangeMeter:
         self.grid = (max(1, round(width / CELL_PX)), max(1, round(height / CELL_PX)))
         self._previous: np.ndarray | None = None
         self._previous_median = 0.0
+        self.blurred: np.ndarray | None = None  # the last frame, blurred (what the masks compare)
+        self.mask: np.ndarray | None = None  # the last change mask (0/1, float32)
+        self.view_changed = False  # the last pair was a cut or a camera move, not motion in the view
 
     def __call__(self, image: np.ndarray) -> tuple[float, np.ndarray] | None:
         """(changed fraction, per-cell changed fractions) against the previous frame; None for the first."""
-        current = cv2.GaussianBlur(image, (5, 5), 0)
+        current = self.blurred = cv2.GaussianBlur(image, (5, 5), 0)
         median = _quantile_u8(current, 0.5)
         previous, previous_median = self._previous, self._previous_median
         self._previous, self._previous_median = current, median
@@ -190,10 +339,13 @@ class ChangeMeter:
         # The pair's noise level from its median difference (to 1/16 of a grey level; most of a
         # frame does not move). It follows sensor noise and compression pumping, which vary from
         # frame to frame; compressed noise has heavy tails, hence the wide margin of NOISE_K.
-        noise = 1.4826 * _quantile_u8(cv2.convertScaleAbs(difference, alpha=16.0), 0.5) / 16.0
+        median_difference = _quantile_u8(cv2.convertScaleAbs(difference, alpha=16.0), 0.5) / 16.0
+        self.view_changed = median_difference >= VIEW_CHANGE_LEVEL
+        noise = 1.4826 * median_difference
         threshold = max(NOISE_K * noise, MIN_PIXEL_CHANGE)
         _, mask = cv2.threshold(difference, threshold, 1.0, cv2.THRESH_BINARY)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _SPECKLE)
+        self.mask = mask
         cells = cv2.resize(mask, self.grid, interpolation=cv2.INTER_AREA)
         return float(mask.mean()), cells.ravel()
 
@@ -211,31 +363,49 @@ def _quantile_u8(image: np.ndarray, q: float) -> float:
     return max(0.0, level - 0.5 + (rank - below) / max(histogram[level], 1.0))
 
 
-def measure_motion(path: str | Path, *, fps: float, on_frame=None) -> MotionSeries:
-    """The motion series of a whole video, decoded once as a stream of small grey frames."""
+def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
+    """Decode a video once as small grey frames: change masks, foreground objects and their tracks.
+    Memory grows with the frames' count only by a few numbers per frame and per tracked object."""
     meter: ChangeMeter | None = None
-    before, after, area, cells = [], [], [], []
+    foreground: ForegroundModel | None = None
+    tracker = Tracker()
+    before, after, area, cells, times, view_changes = [], [], [], [], [], []
     previous_time = None
     for frame in iter_frames(path, fps, max_side=ANALYSIS_MAX_SIDE, gray=True):
         if meter is None:
-            meter = ChangeMeter((frame.image.shape[1], frame.image.shape[0]))
+            size = (frame.image.shape[1], frame.image.shape[0])
+            meter, foreground = ChangeMeter(size), ForegroundModel(size)
         measured = meter(frame.image)
-        if measured is not None and previous_time is not None:
+        change = None
+        if measured is not None and meter.view_changed:
+            # a cut or a camera move: no motion to measure across it; the view is learnt anew
+            view_changes.append(frame.time)
+            foreground.reset(meter.blurred, frame.time)
+            tracker.end_all()
+        elif measured is not None and previous_time is not None:
             before.append(previous_time)
             after.append(frame.time)
             area.append(measured[0])
             cells.append(measured[1])
+            change = meter.mask
+        blobs = foreground(meter.blurred, frame.time, change)
+        if not foreground.warming(frame.time):
+            tracker.update(frame.time, blobs)
+        times.append(frame.time)
         previous_time = frame.time
         if on_frame is not None:
             on_frame(frame.time)
-    grid_cells = meter.grid[0] * meter.grid[1] if meter else 1
-    return MotionSeries(
+    grid = meter.grid if meter else (1, 1)
+    size = meter.size if meter else (0, 0)
+    series = MotionSeries(
         before=np.array(before, dtype=np.float64),
         after=np.array(after, dtype=np.float64),
         area=np.array(area, dtype=np.float32),
-        cells=np.array(cells, dtype=np.float32).reshape(-1, grid_cells),
-        size=meter.size if meter else (0, 0),
+        cells=np.array(cells, dtype=np.float32).reshape(-1, grid[0] * grid[1]),
+        size=size,
+        grid=grid,
     )
+    return Observation(series, tracker.close(), np.array(times, dtype=np.float64), size, view_changes)
 
 
 # --- scoring --------------------------------------------------------------------------------------
@@ -271,6 +441,7 @@ class Episode:
 class MotionReport:
     series: MotionSeries
     z: np.ndarray  # robust z of unusual motion per frame pair
+    cell_threshold: np.ndarray  # per cell: the changed fraction above which it moves unusually
     area_median: float
     unusual_median: float
     unusual_spread: float
@@ -293,16 +464,21 @@ class MotionReport:
 def score_motion(series: MotionSeries) -> MotionReport:
     """Compare every frame pair with the video's own baseline, per cell and then over time."""
     if len(series) == 0:
-        return MotionReport(series, np.zeros(0), 0.0, 0.0, UNUSUAL_MIN_SPREAD, [])
+        return MotionReport(
+            series, np.zeros(0), np.ones(series.cells.shape[1]), 0.0, 0.0, UNUSUAL_MIN_SPREAD, []
+        )
     cells = series.cells
     cell_median = np.median(cells, axis=0)
     cell_spread = np.maximum(1.4826 * np.median(np.abs(cells - cell_median), axis=0), CELL_MIN_SPREAD)
-    unusual = np.clip(cells - (cell_median + CELL_K * cell_spread), 0.0, None).mean(axis=1)
+    threshold = cell_median + CELL_K * cell_spread
+    unusual = np.clip(cells - threshold, 0.0, None).mean(axis=1)
     median = float(np.median(unusual))
     spread = max(1.4826 * float(np.median(np.abs(unusual - median))), UNUSUAL_MIN_SPREAD, 0.1 * median)
     z = (unusual - median) / spread
-    episodes = _episodes(series, z)
-    return MotionReport(series, z, float(np.median(series.area)), median, spread, episodes)
+    # frames further apart than MAX_MOTION_GAP_SEC show change, not motion (2 fps recordings): no episode
+    close = (series.after - series.before) <= MAX_MOTION_GAP_SEC
+    episodes = _episodes(series, np.where(close, z, 0.0))
+    return MotionReport(series, z, threshold, float(np.median(series.area)), median, spread, episodes)
 
 
 def _episodes(series: MotionSeries, z: np.ndarray) -> list[Episode]:
@@ -367,64 +543,250 @@ def _score01(strength: float) -> float:
     return strength * strength / (1.0 + strength * strength)
 
 
-def flag_windows(
-    report: MotionReport, duration: float, window_sec: float, *, language: AnalysisLanguage
-) -> tuple[list[WindowRecord], list[Event]]:
-    """A timeline row for every window; a detection for every window a flagged episode touches,
-    merged into events whose times come from the episode's frames; descriptions in `language`."""
+# --- from measurements to events and windows ------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    """Everything the engine concluded from one `Observation`."""
+
+    report: MotionReport
+    views: list[TrackView]
+    findings: list[Finding]  # typed events and unexplained motion, in time order
+    events: list[Event]
+    windows: list[WindowRecord]
+    domain: str | None
+    domain_reason: str
+    explained: int = 0  # flagged motion episodes that tracked objects or typed events explain
+    notes: list[str] = field(default_factory=list)
+
+    def tracks_note(self) -> str:
+        counts = {
+            kind: sum(v.kind == kind for v in self.views)
+            for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
+        }
+        involved = sorted({tid for f in self.findings for tid in f.track_ids})
+        by_id = {v.id: v for v in self.views}
+        evidence = "; ".join(f"track {tid}: {by_id[tid].evidence}" for tid in involved[:20] if tid in by_id)
+        return (
+            f"{len(self.views)} track(s): {counts['person']} person-like, {counts['vehicle']} vehicle-like, "
+            f"{counts['other']} other; {self.explained} episode(s) of unusual motion explained by tracked "
+            f"objects or typed events" + (f"; in events: {evidence}" if evidence else "")
+        )
+
+
+def analyse(
+    seen: Observation, duration: float, window_sec: float, *, language: AnalysisLanguage, domain: str = "auto"
+) -> Analysis:
+    """Tracks classified and turned into typed events, motion episodes no event or track explains kept
+    as SUDDEN_MOTION / MOTION_BURST, a timeline row for every window that has frames; texts in `language`."""
     texts = TEXTS[language]
+    report = score_motion(seen.series)
+    views = [behaviour.classify(behaviour.view_of(track)) for track in seen.tracks]
+    findings = behaviour.find_events(views, seen.size)
+    explained = 0
+    for episode in (e for e in report.episodes if e.flagged):
+        if _explained(episode, report, views, findings, seen.size):
+            explained += 1
+            continue
+        findings.append(
+            Finding(
+                episode.kind,
+                start=episode.start,
+                end=episode.end,
+                peak=episode.peak_time,
+                track_ids=[],
+                strength=episode.strength,
+                facts={"area": episode.peak_area, "z": episode.peak_z},
+                box=_changed_box(report, episode),
+            )
+        )
+    findings.sort(key=lambda f: (f.start, f.end))
+    by_id = {v.id: v for v in views}
+    events = [_event(f, report, texts, seen.size, by_id) for f in findings]
+    windows = _windows(seen, report, findings, events, views, duration, window_sec, texts)
+    if domain != "auto":
+        name, reason = domain, texts["domain_requested"]
+    else:
+        verdict = behaviour.traffic_domain(views)
+        name = verdict.name
+        reason = texts["domain_traffic" if name else "domain_unknown"].format(**verdict.facts)
+    return Analysis(report, views, findings, events, windows, name, reason, explained)
+
+
+def _explained(
+    episode: Episode,
+    report: MotionReport,
+    views: list[TrackView],
+    findings: list[Finding],
+    size: tuple[int, int],
+) -> bool:
+    """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
+    followed for a second or more (people walking near the camera, a car driving through): motion of
+    something that moved through the view, which the typed rules judged, not a jolt no object explains."""
+    if any(
+        f.start - TYPED_COVERS_SEC <= episode.end and f.end + TYPED_COVERS_SEC >= episode.start
+        for f in findings
+    ):
+        return True
     series = report.series
-    flagged = [e for e in report.episodes if e.flagged]
-    windows: list[WindowRecord] = []
-    detections: list[Event] = []
-    # windows follow the frames that were measured: a stretch without frames is no window at all
-    # (with no frame pair, a single frame: the first two windows of the span at most)
-    frame_times = (
-        np.concatenate([series.before, series.after])
-        if len(series)
-        else window_starts(min(duration, 2 * window_sec), window_sec, window_sec)
+    followed = [
+        view
+        for view in views
+        if view.end - view.start >= EXPLAINED_FOLLOWED_SEC
+        and view.start <= episode.end
+        and view.end >= episode.start
+    ]
+    if not followed:
+        return False
+    pixels = size[0] * size[1]
+    total = inside = 0.0
+    for member in episode.members:
+        moment = series.after[member]
+        total += float(series.area[member]) * pixels
+        for view in followed:
+            row = int(np.searchsorted(view.t, moment - 1e-6))
+            if row < len(view.t) and abs(view.t[row] - moment) < 1e-6:
+                inside += float(view.data[row, behaviour.MOTION])
+    return total > 0 and inside >= EXPLAINED_SHARE * total
+
+
+def _changed_box(report: MotionReport, episode: Episode) -> tuple[float, float, float, float] | None:
+    """The cells that moved unusually at the episode's peak, as one box in analysed-frame pixels."""
+    series = report.series
+    peak = int(np.argmin(np.abs(series.after - episode.peak_time)))
+    unusual = series.cells[peak] > report.cell_threshold
+    if not unusual.any():
+        return None
+    columns, rows = series.grid
+    cells = np.flatnonzero(unusual)
+    xs, ys = cells % columns, cells // columns
+    cell_w, cell_h = series.size[0] / columns, series.size[1] / rows
+    return (
+        float(xs.min() * cell_w),
+        float(ys.min() * cell_h),
+        float((xs.max() - xs.min() + 1) * cell_w),
+        float((ys.max() - ys.min() + 1) * cell_h),
     )
-    for index, start in occupied_windows(frame_times, window_sec, duration=duration):
-        end = min(start + window_sec, duration) if duration > 0 else start + window_sec
-        # the frame pairs that overlap the window (times only grow)
+
+
+def _normalised(box: tuple[float, float, float, float] | None, size: tuple[int, int]) -> Box | None:
+    if box is None or size[0] <= 0 or size[1] <= 0:
+        return None
+    x0 = min(max(box[0] / size[0], 0.0), 1.0)
+    y0 = min(max(box[1] / size[1], 0.0), 1.0)
+    x1 = min(max((box[0] + box[2]) / size[0], 0.0), 1.0)
+    y1 = min(max((box[1] + box[3]) / size[1], 0.0), 1.0)
+    if x1 - x0 <= 1e-4 or y1 - y0 <= 1e-4:
+        return None
+    return Box(x=round(x0, 4), y=round(y0, 4), w=round(x1 - x0, 4), h=round(y1 - y0, 4))
+
+
+def _path(views: list[TrackView], finding: Finding, size: tuple[int, int]) -> list[TrackPoint]:
+    points: list[TrackPoint] = []
+    for view in views:
+        inside = np.flatnonzero(view.between(finding.start - PATH_MARGIN_SEC, finding.end + PATH_MARGIN_SEC))
+        if len(inside) > PATH_POINTS:
+            inside = inside[np.linspace(0, len(inside) - 1, PATH_POINTS).round().astype(int)]
+        points += [
+            TrackPoint(
+                track_id=view.id,
+                t=round(float(view.t[k]), 3),
+                x=round(min(max(float(view.cx[k]) / size[0], 0.0), 1.0), 4),
+                y=round(min(max(float(view.cy[k]) / size[1], 0.0), 1.0), 4),
+            )
+            for k in inside
+        ]
+    return points
+
+
+def _event(
+    finding: Finding,
+    report: MotionReport,
+    texts: dict[str, str],
+    size: tuple[int, int],
+    by_id: dict[int, TrackView],
+) -> Event:
+    return Event(
+        event_type=finding.event_type,
+        start_time=max(0.0, finding.start),
+        end_time=max(finding.start, finding.end, 0.0),
+        confidence=round(min(0.99, _score01(finding.strength)), 4),
+        description=_describe_finding(finding, report, texts),
+        severity=finding.severity,
+        box=_normalised(finding.box, size),
+        track_ids=list(finding.track_ids),
+        track_path=_path([by_id[t] for t in finding.track_ids if t in by_id], finding, size),
+        peak_time=round(max(0.0, finding.peak), 3),
+    )
+
+
+def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, str]) -> str:
+    """What was measured, with its figures (in the language of `texts`); never a guess at what happened."""
+    if finding.event_type in ("SUDDEN_MOTION", "MOTION_BURST"):
+        area, z = float(finding.facts["area"]), float(finding.facts["z"])
+        figures = texts["figures"].format(ratio=report.ratio(area), area=area, z=z)
+        return texts["episode"].format(
+            what=texts[finding.event_type],
+            figures=figures,
+            span=finding.end - finding.start,
+            peak=finding.peak,
+        )
+    values = {
+        key: texts.get(value, value) if isinstance(value, str) else value
+        for key, value in finding.facts.items()
+    }
+    values.setdefault("within", behaviour.PANIC_WITHIN_SEC)
+    return texts[finding.event_type].format(peak=finding.peak, **values)
+
+
+def _windows(
+    seen: Observation,
+    report: MotionReport,
+    findings: list[Finding],
+    events: list[Event],
+    views: list[TrackView],
+    duration: float,
+    window_sec: float,
+    texts: dict[str, str],
+) -> list[WindowRecord]:
+    """A row for every window in which frames were decoded (windows follow the frames), with the
+    motion figures, the tracked objects, and an anomaly score (0.5 at the flagging threshold)."""
+    series = report.series
+    spans = {
+        kind: (
+            np.sort([v.start for v in views if v.kind == kind]),
+            np.sort([v.end for v in views if v.kind == kind]),
+        )
+        for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
+    }
+    windows: list[WindowRecord] = []
+    # windows follow the frames that were decoded: a stretch without frames is no window at all
+    times = seen.times if len(seen.times) else [0.0]
+    for _index, start in occupied_windows(times, window_sec, duration=duration):
+        end = min(start + window_sec, duration) if duration > start else start + window_sec
         low, high = np.searchsorted(series.after, start, "right"), np.searchsorted(series.before, end, "left")
         peak_z = float(report.z[low:high].max()) if high > low else 0.0
         peak_area = float(series.area[low:high].max()) if high > low else 0.0
-        touching = [e for e in flagged if e.start < end and e.end > start]
-        # a window no flagged episode touches stays below 0.5, whatever a lone glitch scored
-        strength = max([min(peak_z / SPIKE_Z, 0.99)] + [e.strength for e in touching])
-        description = _describe(texts, report, peak_area, peak_z, touching)
+        touching = [(f, e) for f, e in zip(findings, events) if f.start < end and f.end >= start]
+        # a window no event touches stays below 0.5, whatever a lone glitch or explained motion scored
+        strength = max([min(peak_z / SPIKE_Z, 0.99)] + [f.strength for f, _ in touching])
+        counts = {
+            kind: int(np.searchsorted(starts, end, "left") - np.searchsorted(ends, start, "left"))
+            for kind, (starts, ends) in spans.items()
+        }
+        description = texts["figures"].format(ratio=report.ratio(peak_area), area=peak_area, z=peak_z)
+        description += texts["objects"].format(total=sum(counts.values()), **counts)
+        if touching:
+            description += "; " + "; ".join(e.description for _, e in touching)
         windows.append(
             WindowRecord(
-                window_index=index,
+                window_index=len(windows),
                 start_time=start,
-                end_time=end,
+                end_time=max(end, start),
                 description=description,
                 score=round(_score01(strength), 4),
                 pass_no=1,
             )
         )
-        for episode in touching:
-            detections.append(
-                Event(
-                    event_type=episode.kind,
-                    start_time=max(start, episode.start),
-                    end_time=min(end, episode.end),
-                    confidence=round(min(0.99, _score01(episode.strength)), 4),
-                    description=_describe(texts, report, episode.peak_area, episode.peak_z, [episode]),
-                )
-            )
-    return windows, merge_detections(detections, gap=EPISODE_BRIDGE_SEC)
-
-
-def _describe(
-    texts: dict[str, str], report: MotionReport, area: float, peak_z: float, episodes: list[Episode]
-) -> str:
-    """What was measured, with its figures (in the language of `texts`); never a guess at what happened."""
-    figures = texts["figures"].format(ratio=report.ratio(area), area=area, z=peak_z)
-    if not episodes:
-        return figures
-    episode = max(episodes, key=lambda e: e.strength)
-    return texts["episode"].format(
-        what=texts[episode.kind], figures=figures, span=episode.end - episode.start, peak=episode.peak_time
-    )
+    return windows

@@ -7,37 +7,44 @@ closer: half-overlapping windows holding twice the frames (every frame sampled a
 nothing too, pass 3 sends OpenCV keyframes of the whole video in one request. The model answers
 with frame numbers; times always come from the frames' own timestamps. Requests run concurrently
 (`LLM_MAX_CONCURRENCY` in flight, which vLLM batches); faults are retried, repaired or recorded
-as failed windows. The wire protocol and prompts live in `core.prompts`.
+as failed windows. The wire protocol and prompts live in `core.prompts`, the HTTP client in
+`core.llm`.
+
+The analyst's concerns and site context (`AnalysisParams`) enter every prompt. With
+`LLM_SKIP_STILL_WINDOWS`, pass 1 does not send windows whose frames change no more than the video's
+own noise (measured on the frames already decoded). After the pass that found events, each of the
+kept events gets one closer look (`LLM_REFINE`): every frame sampled from a window before it to a
+window after it, asking for the first and last frame that show it.
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import math
-import random
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Self
 
 import cv2
-import httpx
 import numpy as np
 
 from core.config import Settings, mask_url
 from core.engines.base import AnalysisEngine, RunContext, register
+from core.engines.local import ChangeMeter
 from core.errors import AnalysisFailed, EngineUnavailable
 from core.keyframes import frames_at, select_keyframes
-from core.pipeline import frame_span, merge_detections, repair_frame_range
+from core.llm import ModelClient, RequestFailed, Traffic, chat_request, choose_model
+from core.pipeline import cap_highlights, frame_span, merge_detections, repair_frame_range
 from core.prompts import (
     DOMAIN_FRAMES,
     DOMAIN_MAX_TOKENS,
     DOMAIN_SCHEMA_NAME,
     PROMPT_VERSION,
+    REFINE_MAX_TOKENS,
+    REFINE_SCHEMA_NAME,
+    TAXONOMY,
     WINDOW_MAX_TOKENS,
     WINDOW_SCHEMA_NAME,
     UnusableAnswer,
@@ -46,22 +53,31 @@ from core.prompts import (
     domain_system_prompt,
     normalize_event_type,
     parse_domain_answer,
+    parse_refine_answer,
     parse_window_answer,
+    prompt_fingerprint,
+    refine_content,
+    refine_schema,
+    refine_system_prompt,
     window_schema,
     window_system_prompt,
     with_repair_request,
 )
-from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import iter_windows, window_count
+from core.schema import AnalysisParams, EngineOutcome, Event, WindowRecord
+from core.video import Frame, frames_between, iter_windows, spread, window_count
 
 PATCH = 28  # Qwen2-VL-class models: 14-pixel patches merged 2×2 into one token
 JPEG_QUALITY = 85
-_RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
-_MAX_BACKOFF_SEC = 30.0
-_MAX_RETRY_AFTER_SEC = 120.0
 _LOGGED_NOTES_PER_PASS = 25
 # Progress bar shares: domain inference, then the passes (later passes only when earlier ones found nothing).
+# Refinement runs from the end of the pass that found events to the end of the bar.
 _PROGRESS = {0: (0.0, 0.05), 1: (0.05, 0.6), 2: (0.6, 0.95), 3: (0.95, 1.0)}
+# A pass-1 window is still when no pair of its frames (the previous window's last one included) has
+# more than this fraction of the frame changed beyond that pair's own noise, as the local engine
+# measures change (core.engines.local.ChangeMeter) on grey copies at most STILL_MEASURE_SIDE pixels.
+# Chosen on random generated clips that the tests do not use (bench/RESULTS.md, section vlm-skip).
+STILL_MAX_CHANGE = 0.005
+STILL_MEASURE_SIDE = 160
 
 
 # --- Images ---------------------------------------------------------------------------------------
@@ -113,178 +129,30 @@ def encode_frame(image: np.ndarray, size: tuple[int, int]) -> str:
     return base64.b64encode(data.tobytes()).decode("ascii")
 
 
-# --- Talking to the server ------------------------------------------------------------------------
+class StillnessMeter:
+    """How much consecutive frames change beyond the video's own noise: the local engine's change
+    measure (lighting drift compensated, each pair thresholded above its own noise level) on small
+    grey copies of frames already decoded for the model. Carries the last frame across windows, so
+    a change between two windows counts for the second."""
 
+    def __init__(self) -> None:
+        self._meter: ChangeMeter | None = None
 
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-
-
-@dataclass
-class Traffic:
-    """What talking to the server cost: requests sent, retries among them, tokens, and what went wrong."""
-
-    requests: int = 0
-    retries: int = 0
-    usage: Usage = field(default_factory=Usage)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, other: Traffic) -> None:
-        self.requests += other.requests
-        self.retries += other.retries
-        self.usage.add(other.usage)
-        self.notes += other.notes
-
-
-@dataclass
-class Completion:
-    content: str
-    finish_reason: str | None
-
-
-class RequestFailed(Exception):
-    """A request that could not get an answer: retries exhausted, or refused for good (4xx)."""
-
-
-class ServerUnreachable(RequestFailed):
-    """Nothing listens at the server's address (connection refused, unknown host)."""
-
-
-class ModelClient:
-    """Chat completions and the model list, with bounded retries, exponential backoff and jitter.
-
-    Thread-safe: one client serves all the engine's worker threads over one connection pool.
-    """
-
-    def __init__(self, settings: Settings, *, stop: threading.Event | None = None) -> None:
-        self.base_url = settings.llm_base_url or ""
-        self.shown_url = mask_url(self.base_url)  # what messages show: never a password inside the URL
-        self.settings = settings
-        self.stop = stop or threading.Event()
-        headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-        connections = settings.llm_max_concurrency + 2
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(settings.llm_timeout_sec, connect=min(settings.llm_timeout_sec, 10.0)),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def list_models(self) -> list[str]:
-        """Model ids the server serves; raises `ServerUnreachable` at once when nobody answers."""
-        traffic = Traffic()
-        response = self._send("GET", "/models", None, traffic, retry_connect=False)
-        try:
-            return [str(item["id"]) for item in response.json()["data"]]
-        except (ValueError, KeyError, TypeError):
-            raise RequestFailed(f"GET {self.shown_url}/models did not return a model list") from None
-
-    def chat(self, body: dict, traffic: Traffic) -> Completion:
-        """One chat completion (retried as needed); `traffic` is updated with what it cost."""
-        response = self._send("POST", "/chat/completions", body, traffic, retry_connect=True)
-        try:
-            data = response.json()
-            choice = data["choices"][0]
-            content = choice["message"].get("content") or ""
-            finish_reason = choice.get("finish_reason")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise RequestFailed(
-                f"the server's reply is not a chat completion: {response.text[:200]!r}"
-            ) from None
-        usage = data.get("usage") or {}
-        traffic.usage.add(
-            Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        )
-        return Completion(content=content, finish_reason=finish_reason)
-
-    def _send(self, method: str, path: str, body: dict | None, traffic: Traffic, *, retry_connect: bool):
-        max_attempts = 1 + self.settings.llm_max_retries
-        for attempt in range(1, max_attempts + 1):
-            if self.stop.is_set():
-                raise RequestFailed("the analysis was stopped")
-            traffic.requests += 1
-            retry_after = None
-            try:
-                response = self._http.request(method, path, json=body)
-            except httpx.ConnectError as error:
-                problem = f"cannot connect to the model server at {self.shown_url}: {_reason(error)}"
-                if not retry_connect:
-                    raise ServerUnreachable(problem) from None
-            except httpx.TimeoutException:
-                limit = self.settings.llm_timeout_sec
-                problem = f"no answer from the model server within LLM_TIMEOUT_SEC={limit:g} s"
-            except httpx.TransportError as error:
-                problem = f"the connection to the model server failed: {_reason(error)}"
-            else:
-                if response.status_code < 400:
-                    return response
-                where = f"{method} {self.shown_url}{path}"
-                problem = f"HTTP {response.status_code} from {where}: {_server_message(response)}"
-                if response.status_code not in _RETRY_STATUSES:
-                    raise RequestFailed(problem)
-                retry_after = _retry_after(response)
-            if attempt == max_attempts:
-                raise RequestFailed(problem + f" (gave up after {max_attempts} attempts)")
-            delay = self._backoff(attempt, retry_after)
-            source = "Retry-After" if retry_after is not None else "backoff"
-            traffic.notes.append(f"{problem}; retry {attempt}/{max_attempts - 1} in {delay:.2f} s ({source})")
-            traffic.retries += 1
-            if self.stop.wait(delay):
-                raise RequestFailed("the analysis was stopped")
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, _MAX_RETRY_AFTER_SEC)
-        base = min(_MAX_BACKOFF_SEC, self.settings.llm_retry_backoff_sec * 2 ** (attempt - 1))
-        return base * random.uniform(0.5, 1.5)
-
-
-def _reason(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    return text[:200]
-
-
-def _server_message(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-        message = data.get("error", data.get("message", data))
-        if isinstance(message, dict):
-            message = message.get("message", message)
-        text = str(message)
-    except ValueError:
-        text = response.text
-    return " ".join(text.split())[:300] or response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    def largest_change(self, images: list[np.ndarray]) -> float:
+        """The largest changed fraction between consecutive images (1.0 for the very first)."""
+        largest = 0.0
+        for image in images:
+            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+            height, width = gray.shape
+            scale = min(1.0, STILL_MEASURE_SIDE / max(height, width))
+            if scale < 1.0:
+                size = (max(1, round(width * scale)), max(1, round(height * scale)))
+                gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+            if self._meter is None:
+                self._meter = ChangeMeter((gray.shape[1], gray.shape[0]))
+            measured = self._meter(gray)
+            largest = max(largest, 1.0 if measured is None else measured[0])
+        return largest
 
 
 # --- Windows and passes ---------------------------------------------------------------------------
@@ -292,7 +160,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 @dataclass
 class WindowJob:
-    """One request's worth of frames: their times and JPEGs, and the span of video they stand for."""
+    """One request's worth of frames: their times and JPEGs, and the span of video they stand for.
+    A job with `skipped` set is not sent: it says why (pass 1's still windows)."""
 
     pass_no: int
     index: int
@@ -300,6 +169,7 @@ class WindowJob:
     end: float
     times: list[float]
     images: list[str]
+    skipped: str | None = None
 
     @property
     def label(self) -> str:
@@ -317,6 +187,7 @@ class WindowReply:
     failed: bool = False
     error: str | None = None
     reasks: int = 0
+    skipped: bool = False
     traffic: Traffic = field(default_factory=Traffic)
 
     def record(self) -> WindowRecord:
@@ -328,6 +199,7 @@ class WindowReply:
             score=max((d.confidence for d in self.detections), default=0.0),
             pass_no=self.pass_no,
             failed=self.failed,
+            skipped=self.skipped,
         )
 
 
@@ -355,6 +227,32 @@ def pass_plans(window_sec: float, target_fps: float, frames_per_window: int) -> 
     )
 
 
+def refine_spans(
+    start: float, end: float, *, margin: float, duration: float, target_fps: float, max_frames: int
+) -> list[tuple[float, float, float]]:
+    """What a closer look at an event [start, end] decodes: (from, to, fps) spans.
+
+    Every frame sampled at `target_fps` from `margin` (a window) before the event to `margin` after
+    it; when that is more than `max_frames`, the frames around its two edges matter (the question is
+    where it begins and ends): a span around each edge, sampled more sparsely if still too many."""
+    first, last = max(0.0, start - margin), min(duration, end + margin)
+    spans = [(first, last)]
+    if last - first > 2 * (2 * margin) and (last - first) * target_fps > max_frames:
+        spans = [(first, min(duration, start + margin)), (max(0.0, end - margin), last)]
+    share = max_frames / len(spans)
+    return [(a, b, min(target_fps, share / max(b - a, 1e-6))) for a, b in spans]
+
+
+@dataclass
+class _Refined:
+    """One closer look: the event (with refined times, or as it was), what it cost, and what happened."""
+
+    event: Event
+    refined: bool = False
+    reasks: int = 0
+    traffic: Traffic = field(default_factory=Traffic)
+
+
 @register
 class VLMEngine(AnalysisEngine):
     name = "vlm"
@@ -373,29 +271,12 @@ class VLMEngine(AnalysisEngine):
             raise EngineUnavailable(
                 "the VLM engine needs LLM_BASE_URL, the model server's address (e.g. http://localhost:8000/v1)"
             )
-        with ModelClient(settings) as client:
-            try:
-                models = client.list_models()
-            except ServerUnreachable as error:
-                raise EngineUnavailable(str(error)) from None
-            except RequestFailed as error:
-                if not settings.llm_model:
-                    raise EngineUnavailable(
-                        f"the model server at {client.shown_url} did not list its models: {error}"
-                    ) from None
-                models = []
-                self._model_note = f"could not list the server's models ({error}); using LLM_MODEL as given"
-        if settings.llm_model:
-            self._model = settings.llm_model
-            if models and settings.llm_model not in models:
-                listed = ", ".join(models)
-                self._model_note = (
-                    f"LLM_MODEL={settings.llm_model} is not among the models the server lists ({listed})"
-                )
-        elif models:
-            self._model = models[0]
-        else:
-            raise EngineUnavailable(f"the model server at {mask_url(settings.llm_base_url)} serves no model")
+        try:
+            with ModelClient(settings) as client:
+                choice = choose_model(client)
+        except RequestFailed as error:
+            raise EngineUnavailable(str(error)) from None
+        self._model, self._model_note = choice.model, choice.note
 
     def versions(self) -> tuple[str, str]:
         if self._model is None:
@@ -403,14 +284,27 @@ class VLMEngine(AnalysisEngine):
         assert self._model is not None
         return self._model, PROMPT_VERSION
 
+    def versions_for(self, params: AnalysisParams) -> tuple[str, str]:
+        """The model, and the prompt version with the hash of this run's concerns and site context."""
+        model, _ = self.versions()
+        return model, prompt_fingerprint(params.concerns, params.site_context)
+
     # -- the analysis
 
     def analyze(self, ctx: RunContext) -> EngineOutcome:
-        model, _ = self.versions()
-        ctx.set_versions(*self.versions())
+        model, fingerprint = self.versions_for(ctx.params)
+        ctx.set_versions(model, fingerprint)
         settings, params, video = self.settings, ctx.params, ctx.video
         if self._model_note:
             ctx.log("model", self._model_note, "WARNING")
+        if params.concerns or params.site_context:
+            codes = ", ".join(c.code for c in params.concerns) or "none"
+            context = f"{len(params.site_context)} characters" if params.site_context else "none"
+            ctx.log(
+                "prompt",
+                f"prompts {fingerprint}: {PROMPT_VERSION} with the analyst's concerns ({codes}) and site "
+                f"context ({context})",
+            )
         size = image_size_for(video.width, video.height, settings.llm_image_max_side)
         plans = pass_plans(params.window_sec, params.target_fps, params.frames_per_window)
         tokens = qwen_image_tokens(*size)
@@ -439,13 +333,17 @@ class VLMEngine(AnalysisEngine):
                 passes_run.append(3)
                 replies, events = run.keyframe_pass(domain)
                 windows += [reply.record() for reply in replies]
+            if events and settings.llm_refine:
+                events = run.refine(events, domain, found_by=passes_run[-1])
+            elif events:
+                ctx.log("refine", "refinement off (LLM_REFINE=false): event times are the first look's")
         finally:
             stop.set()
             client.close()
         return EngineOutcome(
             engine="vlm",
             model_version=model,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=fingerprint,
             inferred_domain=domain,
             domain_reason=reason,
             passes_run=passes_run,
@@ -463,6 +361,18 @@ class _Run:
         self.ctx, self.client, self.model, self.size, self.stop = ctx, client, model, size, stop
         self.settings = ctx.settings
         self.duration = ctx.video.duration
+        self.concerns, self.site_context = ctx.params.concerns, ctx.params.site_context
+        self._system_prompts: dict[tuple, str] = {}
+
+    def _system_prompt(self, domain: str | None, pass_no: int) -> str:
+        """The window prompt of a pass, made once: identical across the pass's requests, so the model
+        server's prefix cache serves every window after the first."""
+        key = (domain, pass_no)
+        if key not in self._system_prompts:
+            self._system_prompts[key] = window_system_prompt(
+                domain, pass_no, self.settings.analysis_language, self.concerns, self.site_context
+            )
+        return self._system_prompts[key]
 
     # -- domain inference
 
@@ -482,7 +392,7 @@ class _Run:
         traffic = Traffic()
         body = chat_body(
             self.model,
-            domain_system_prompt(self.settings.analysis_language),
+            domain_system_prompt(self.settings.analysis_language, self.concerns, self.site_context),
             [(f.time, encode_frame(f.image, self.size)) for f in frames],
             DOMAIN_SCHEMA_NAME,
             domain_schema(),
@@ -571,6 +481,7 @@ class _Run:
 
     def _window_jobs(self, plan: PassPlan) -> Iterator[WindowJob]:
         params = self.ctx.params
+        stillness = StillnessMeter() if plan.pass_no == 1 and self.settings.llm_skip_still_windows else None
         # Pass 2 sends every sampled frame; its frame count only caps variable-frame-rate surprises.
         for window in iter_windows(
             self.ctx.video_path,
@@ -583,6 +494,22 @@ class _Run:
         ):
             if not window.frames:
                 continue
+            if stillness is not None:
+                change = stillness.largest_change([f.image for f in window.frames])
+                if change <= STILL_MAX_CHANGE:
+                    yield WindowJob(
+                        pass_no=plan.pass_no,
+                        index=window.index,
+                        start=window.start,
+                        end=window.end,
+                        times=[f.time for f in window.frames],
+                        images=[],
+                        skipped=(
+                            f"skipped: still (at most {change:.2%} of the frame changed beyond the video's "
+                            "noise between frames)"
+                        ),
+                    )
+                    continue
             yield WindowJob(
                 pass_no=plan.pass_no,
                 index=window.index,
@@ -604,21 +531,22 @@ class _Run:
         pending: set[Future] = set()
         replies: list[WindowReply] = []
         budget = _NoteBudget(self.ctx, f"pass {pass_no}")
-        failed = 0
+        failed = skipped = 0
         self._progress(pass_no, 0.0, f"pass {pass_no}: 0/{total} windows", pass_no, 0, total)
 
-        def collect(done: Iterable[Future]) -> None:
+        def collect(done: Iterable[Future | WindowReply]) -> None:
             nonlocal failed
             for future in done:
-                reply: WindowReply = future.result()
+                reply: WindowReply = future if isinstance(future, WindowReply) else future.result()
                 replies.append(reply)
                 budget.log(reply.traffic.notes)
                 if reply.failed:
                     failed += 1
                     budget.log([f"pass {pass_no} window {reply.index + 1} failed: {reply.error}"])
-                    if fail_limit and failed * 100 > self.settings.llm_max_failed_windows_pct * total:
+                    sent = total - skipped  # at least the windows this pass sends (skipping only lowers it)
+                    if fail_limit and failed * 100 > self.settings.llm_max_failed_windows_pct * sent:
                         raise AnalysisFailed(
-                            f"{failed} of {total} windows of pass {pass_no} failed, more than "
+                            f"{failed} of {sent} windows of pass {pass_no} failed, more than "
                             f"LLM_MAX_FAILED_WINDOWS_PCT={self.settings.llm_max_failed_windows_pct:g}%; "
                             f"last error: {reply.error}"
                         )
@@ -634,6 +562,12 @@ class _Run:
 
         try:
             for job in jobs:
+                if job.skipped:
+                    skipped += 1
+                    collect(
+                        [WindowReply(job.pass_no, job.index, job.start, job.end, job.skipped, skipped=True)]
+                    )
+                    continue
                 pending.add(pool.submit(self._ask_window, job, domain))
                 done = {future for future in pending if future.done()}
                 if len(pending) - len(done) >= 2 * concurrency:
@@ -659,7 +593,7 @@ class _Run:
         traffic = reply.traffic
         body = chat_body(
             self.model,
-            window_system_prompt(domain, job.pass_no, self.settings.analysis_language),
+            self._system_prompt(domain, job.pass_no),
             list(zip(job.times, job.images)),
             WINDOW_SCHEMA_NAME,
             window_schema(len(job.times)),
@@ -702,7 +636,7 @@ class _Run:
             first, last, note = repaired
             if note:
                 notes.append(f"{job.label}: {event.event_type} repaired: {note}")
-            event_type, replaced = normalize_event_type(event.event_type, domain)
+            event_type, replaced = normalize_event_type(event.event_type, domain, self.concerns)
             description = event.description.strip()
             if replaced:
                 description = (
@@ -716,11 +650,150 @@ class _Run:
                     start_time=start,
                     end_time=min(max(end, start), self.duration),
                     confidence=event.confidence,
+                    severity=event.severity,
                     description=description,
                     pass_no=job.pass_no,
                 )
             )
         return detections
+
+    # -- refinement
+
+    def refine(self, events: list[Event], domain: str | None, *, found_by: int) -> list[Event]:
+        """A closer look at each event the run keeps (at most `max_highlights` requests): every frame
+        sampled from a window before it to a window after it, asking for the first and last frame that
+        show it. A failed or unusable look keeps the event's first-look times, with a note."""
+        params, settings = self.ctx.params, self.settings
+        started = time.monotonic()
+        chosen = cap_highlights(events, params.max_highlights)
+        rest = [event for event in events if all(event is not kept for kept in chosen)]
+        low = _PROGRESS[found_by][1]
+        total = len(chosen)
+        self.ctx.progress(low, f"refining event boundaries: 0/{total}")
+        system = refine_system_prompt(domain, self.concerns, self.site_context)
+        pool = ThreadPoolExecutor(
+            max_workers=settings.llm_max_concurrency, thread_name_prefix="sigma-vlm-refine"
+        )
+        budget = _NoteBudget(self.ctx, "refine")
+        results: list[_Refined] = []
+        try:
+            futures = []
+            for event in chosen:  # decoding here, one event at a time; the requests run in the pool
+                futures.append(pool.submit(self._refine_one, event, self._refine_frames(event), system))
+            for future in futures:
+                results.append(future.result())
+                budget.log(results[-1].traffic.notes)
+                done = len(results)
+                self.ctx.progress(
+                    low + (1.0 - low) * done / max(total, 1), f"refining event boundaries: {done}/{total}"
+                )
+        except BaseException:
+            self.stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            budget.flush()
+        pool.shutdown(wait=True)
+        traffic = Traffic()
+        for result in results:
+            traffic.add(result.traffic)
+        moved = [
+            (abs(r.event.start_time - e.start_time), abs(r.event.end_time - e.end_time))
+            for r, e in zip(results, chosen)
+            if r.refined
+        ]
+        shifts = (
+            f"; start moved by {np.median([m[0] for m in moved]):.2f} s and end by "
+            f"{np.median([m[1] for m in moved]):.2f} s (medians)"
+            if moved
+            else ""
+        )
+        self.ctx.log(
+            "refine",
+            f"refinement: {total} of {len(events)} events looked at closer (at most {params.max_highlights}), "
+            f"{traffic.requests} requests ({traffic.retries} retries, {sum(r.reasks for r in results)} "
+            f"re-asked), {traffic.usage.prompt_tokens} prompt + {traffic.usage.completion_tokens} completion "
+            f"tokens, {time.monotonic() - started:.1f} s; {len(moved)} refined, {total - len(moved)} kept "
+            f"their first-look times{shifts}",
+        )
+        return merge_detections([r.event for r in results] + rest, gap=0.0)
+
+    def _refine_frames(self, event: Event) -> list[Frame]:
+        params = self.ctx.params
+        frames: list[Frame] = []
+        for first, last, fps in refine_spans(
+            event.start_time,
+            event.end_time,
+            margin=params.window_sec,
+            duration=self.duration,
+            target_fps=params.target_fps,
+            max_frames=self.settings.llm_refine_max_frames,
+        ):
+            taken = frames_between(self.ctx.video_path, first, last, target_fps=fps, max_side=max(self.size))
+            frames += [f for f in taken if not frames or f.time > frames[-1].time]
+        return spread(frames, self.settings.llm_refine_max_frames)
+
+    def _refine_one(self, event: Event, frames: list[Frame], system: str) -> _Refined:
+        """One closer look; never raises (a failure keeps the event as the first look found it)."""
+        result = _Refined(event)
+        notes = result.traffic.notes
+        what = f"refine {event.event_type} {event.highlight}"
+        if len(frames) < 2:
+            notes.append(f"{what}: too few frames around it to look closer; first-look times kept")
+            return result
+        times = [f.time for f in frames]
+        content = refine_content(
+            self._event_label(event), [(f.time, encode_frame(f.image, self.size)) for f in frames]
+        )
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+        body = chat_request(
+            self.model, messages, REFINE_SCHEMA_NAME, refine_schema(len(frames)), REFINE_MAX_TOKENS
+        )
+        try:
+            completion = self.client.chat(body, result.traffic)
+            try:
+                answer = parse_refine_answer(completion.content)
+            except UnusableAnswer as error:
+                notes.append(f"{what}: {error}; asking once more")
+                result.reasks += 1
+                answer = parse_refine_answer(
+                    self.client.chat(with_repair_request(body, completion.content), result.traffic).content
+                )
+        except (RequestFailed, UnusableAnswer) as error:
+            notes.append(f"{what}: {error}; first-look times kept")
+            return result
+        except Exception as error:  # noqa: BLE001  (one bad look must not lose the event)
+            notes.append(f"{what}: internal error {type(error).__name__}: {error}; first-look times kept")
+            return result
+        count = len(frames)
+        first, last = answer.first_frame, answer.last_frame
+        if not answer.visible:
+            notes.append(f"{what}: the closer look did not see it; first-look times kept")
+            return result
+        if not (1 <= first <= count and 1 <= last <= count):
+            notes.append(
+                f"{what}: refined frames {first}..{last} lie outside 1..{count}; dropped, first-look times kept"
+            )
+            return result
+        if first > last:
+            first, last = last, first
+            notes.append(f"{what}: first and last frame swapped")
+        start, end = frame_span(times, first, last, fallback_step=1.0 / self.ctx.params.target_fps)
+        start = min(max(start, 0.0), self.duration)
+        result.event = event.model_copy(
+            update={"start_time": start, "end_time": min(max(end, start), self.duration)}
+        )
+        result.refined = True
+        return result
+
+    def _event_label(self, event: Event) -> str:
+        """The event as the closer look names it: type, its definition, and what the first look saw."""
+        definitions = {c.code: c.definition for c in self.concerns}
+        for types in TAXONOMY.values():
+            definitions.update(types)
+        definition = definitions.get(event.event_type)
+        label = event.event_type + (f" ({definition})" if definition else "")
+        return f"{label}: {event.description}" if event.description else label
 
     # -- reporting
 
@@ -750,10 +823,12 @@ class _Run:
             traffic.add(reply.traffic)
         failed = sum(reply.failed for reply in replies)
         reasks = sum(reply.reasks for reply in replies)
+        skipped = sum(reply.skipped for reply in replies)
+        still = f" ({skipped} skipped as still: LLM_SKIP_STILL_WINDOWS)" if skipped else ""
         seconds = time.monotonic() - started
         self.ctx.log(
             f"pass {pass_no}",
-            f"pass {pass_no} ({layout}): {len(replies)} windows, {traffic.requests} requests "
+            f"pass {pass_no} ({layout}): {len(replies)} windows{still}, {traffic.requests} requests "
             f"({traffic.retries} retries, {reasks} re-asked), {traffic.usage.prompt_tokens} prompt + "
             f"{traffic.usage.completion_tokens} completion tokens, {seconds:.1f} s; "
             f"{len(detections)} detections "

@@ -15,7 +15,7 @@
 - `events`: who reviewed, and the event of an earlier run a verdict was carried over from.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006
 """
 
 import importlib.util
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

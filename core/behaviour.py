@@ -1,0 +1,861 @@
+"""What tracks do, named: typed events from the local engine's tracks (core.tracks).
+
+Every rule works on measurements in the object's own size (a person's height, a vehicle's length)
+and seconds, so it holds whatever the camera's distance; the thresholds below were chosen on
+generated clips of the test scenes and checked on a held-out random set and on real footage
+(bench/RESULTS.md). Each finding keeps the figures that made it fire, for its description.
+
+- Classification (`classify`): person-like (taller than wide and changing shape as limbs move),
+  vehicle-like (wider than long-side-up, rigid, travelling), else other; the evidence is kept.
+- COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
+  region), and at least one loses most of its speed or turns sharply within a second.
+- NEAR_MISS: two tracks, at least one vehicle-like, pass within a fraction of their size of each
+  other at speed without touching, and both keep going.
+- FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
+  and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
+- FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
+  back-and-forth motion inside their boxes while staying in place, for a second or more.
+- RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.8 s, at least
+  twice as fast as it (or, when it just appeared, the video's people) moved before;
+  CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other.
+- WRONG_WAY: a non-person track moving against the direction that other tracks (three or more)
+  establish where it drives, for a second or more.
+- STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
+  other tracks keep moving.
+
+Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
+(`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
+under a quarter of the smaller object's size, else 1; WRONG_WAY is 2 for a vehicle-like track
+against the flow for 2 s or more, else 1; STOPPED_VEHICLE 1; RUNNING 0; unexplained motion
+(SUDDEN_MOTION, MOTION_BURST) 1 when it stands out twice as far as the flagging threshold, else 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.tracks import MATCHED, MH, MOTION, MW, MY, SHARED, H, T, Track, W, X, Y, iou
+
+PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
+
+SPEED_SPAN_SEC = 0.2  # velocities: positions compared this long before and after each frame
+MOVING = 0.5  # sizes per second: a track slower than this is not driving or walking
+STILL = 0.3  # sizes per second: slower than this stands still (a fading box jitters)
+
+COLLISION_APPROACH = 0.5  # sizes/s: the two closed in on each other at least this fast
+COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast before
+COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
+COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
+COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
+NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
+NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
+NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
+FALL_MAX_SEC = 1.5
+FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
+FALL_AFTER_SEC = 0.6
+FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
+FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
+FIGHT_MIN_SEC = 1.0
+FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
+FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
+RUN_SPEED = 1.8  # heights per second
+RUN_MIN_SEC = 0.8
+PANIC_RUNNERS = 3
+PANIC_WITHIN_SEC = 1.5
+FLOW_GRID = 8
+FLOW_MIN_TRACKS = 3
+FLOW_AGREEMENT = 0.7
+WRONG_WAY_DEG = 135.0
+WRONG_WAY_MIN_SEC = 1.0
+STOP_MIN_SEC = 2.0
+STOP_DRIVING_SEC = 0.7
+
+
+@dataclass
+class TrackView:
+    """A finished track with smoothed velocities, its size and its class (with the evidence)."""
+
+    id: int
+    data: np.ndarray
+    t: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    height: float
+    length: float  # the longer side (a vehicle's length, a person's height)
+    kind: str = OTHER
+    evidence: str = ""
+    aspect: float = 1.0
+    variation: float = 0.0
+    travel: float = 0.0
+    person_check: bool | None = None  # the HOG people detector's verdict, when it was asked
+
+    @property
+    def speed(self) -> np.ndarray:
+        return np.hypot(self.vx, self.vy)
+
+    @property
+    def start(self) -> float:
+        return float(self.t[0])
+
+    @property
+    def end(self) -> float:
+        return float(self.t[-1])
+
+    def box_at(self, time: float) -> tuple[float, float, float, float]:
+        row = self.data[int(np.argmin(np.abs(self.t - time)))]
+        return float(row[X]), float(row[Y]), float(row[W]), float(row[H])
+
+    def between(self, start: float, end: float) -> np.ndarray:
+        return (self.t >= start - 1e-6) & (self.t <= end + 1e-6)
+
+
+@dataclass
+class Finding:
+    """A typed event found in the tracks, with the figures that made its rule fire."""
+
+    event_type: str
+    start: float
+    end: float
+    peak: float
+    track_ids: list[int]
+    strength: float  # 1 at the rule's threshold, more the further the measurement exceeds it
+    facts: dict[str, float | str] = field(default_factory=dict)
+    box: tuple[float, float, float, float] | None = None  # analysed-frame pixels at the peak
+
+    @property
+    def severity(self) -> int:
+        return severity_of(self.event_type, self.strength, self.facts)
+
+
+def severity_of(event_type: str, strength: float, facts: dict) -> int:
+    """0 note, 1 concern, 2 danger, from the type and the measured magnitude (see the module doc)."""
+    if event_type in ("COLLISION", "FALL", "FIGHT", "CROWD_PANIC"):
+        return 2
+    if event_type == "NEAR_MISS":
+        return 2 if float(facts.get("gap_share", 1.0)) < 0.25 else 1
+    if event_type == "WRONG_WAY":
+        return 2 if facts.get("kind") == VEHICLE and float(facts.get("seconds", 0.0)) >= 2.0 else 1
+    if event_type == "STOPPED_VEHICLE":
+        return 1
+    if event_type == "RUNNING":
+        return 0
+    return 1 if strength >= 2.0 else 0
+
+
+# --- tracks as measurements -------------------------------------------------------------------------
+
+
+def view_of(track: Track) -> TrackView:
+    data = track.data if track.data is not None else np.array(track.rows, dtype=np.float64)
+    t = data[:, T]
+    cx, cy = data[:, X] + data[:, W] / 2, data[:, Y] + data[:, H] / 2
+    before, after = t - SPEED_SPAN_SEC, t + SPEED_SPAN_SEC
+    before, after = np.clip(before, t[0], t[-1]), np.clip(after, t[0], t[-1])
+    span = np.maximum(after - before, 1e-3)
+    vx = (np.interp(after, t, cx) - np.interp(before, t, cx)) / span
+    vy = (np.interp(after, t, cy) - np.interp(before, t, cy)) / span
+    own = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0)
+    sizes = data[own] if own.any() else data
+    height = float(np.median(sizes[:, H]))
+    length = float(np.median(np.maximum(sizes[:, W], sizes[:, H])))
+    return TrackView(track.id, data, t, cx, cy, vx, vy, max(height, 1.0), max(length, 1.0))
+
+
+def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
+    """Person-like, vehicle-like or other, from shape, shape changes, travel and (when asked) the
+    HOG people detector; the evidence goes into `view.evidence`."""
+    data = view.data
+    own = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0)
+    rows = data[own] if own.sum() >= 3 else data
+    aspect = float(np.median(rows[:, H] / np.maximum(rows[:, W], 1.0)))
+    variation = float(
+        (_relative_spread(rows[:, H]) + _relative_spread(rows[:, W])) / 2 if len(rows) >= 3 else 0.0
+    )
+    steps = np.hypot(np.diff(view.cx), np.diff(view.cy))
+    travel = float(steps.sum() / view.length)
+    speed = float(np.median(view.speed) / view.length)
+    view.aspect, view.variation, view.travel, view.person_check = aspect, variation, travel, person_check
+    if person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False:
+        kind = PERSON
+    elif (
+        aspect <= 0.9
+        and variation < 0.12
+        and travel >= 1.0
+        or variation < 0.08
+        and speed >= 1.0
+        and travel >= 2.0
+    ):
+        kind = VEHICLE
+    else:
+        kind = OTHER
+    view.kind = kind
+    hog = "" if person_check is None else f", HOG people detector {'yes' if person_check else 'no'}"
+    view.evidence = (
+        f"{kind}: box {aspect:.2f}× as tall as wide, shape varies {variation:.0%}, "
+        f"travelled {travel:.1f}× its size at {speed:.2f} sizes/s{hog}"
+    )
+    return view
+
+
+def _relative_spread(values: np.ndarray) -> float:
+    median = float(np.median(values))
+    return 1.4826 * float(np.median(np.abs(values - median))) / max(median, 1.0)
+
+
+def _speed_between(view: TrackView, start: float, end: float) -> float | None:
+    inside = view.between(start, end)
+    return float(np.median(view.speed[inside])) if inside.any() else None
+
+
+def _direction_between(view: TrackView, start: float, end: float) -> np.ndarray | None:
+    inside = view.between(start, end)
+    if not inside.any():
+        return None
+    vector = np.array([view.vx[inside].mean(), view.vy[inside].mean()])
+    norm = float(np.hypot(*vector))
+    return vector / norm if norm > 1e-6 else None
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    return math.degrees(math.acos(float(np.clip(np.dot(a, b), -1.0, 1.0))))
+
+
+def _common(a: TrackView, b: TrackView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    times, ia, ib = np.intersect1d(np.round(a.t, 4), np.round(b.t, 4), return_indices=True)
+    return times, ia, ib
+
+
+def _gaps(a: TrackView, b: TrackView, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """The distance between the two boxes (0 when they touch or overlap), per common frame."""
+    ra, rb = a.data[ia], b.data[ib]
+    dx = np.maximum(0.0, np.maximum(ra[:, X] - (rb[:, X] + rb[:, W]), rb[:, X] - (ra[:, X] + ra[:, W])))
+    dy = np.maximum(0.0, np.maximum(ra[:, Y] - (rb[:, Y] + rb[:, H]), rb[:, Y] - (ra[:, Y] + ra[:, H])))
+    return np.hypot(dx, dy)
+
+
+def _union(*boxes: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    left = min(b[0] for b in boxes)
+    top = min(b[1] for b in boxes)
+    right = max(b[0] + b[2] for b in boxes)
+    bottom = max(b[1] + b[3] for b in boxes)
+    return left, top, right - left, bottom - top
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+
+def collisions(views: list[TrackView]) -> list[Finding]:
+    found = []
+    for a, b in _overlapping_pairs(views):
+        times, ia, ib = _common(a, b)
+        if len(times) < 3:
+            continue
+        gaps = _gaps(a, b, ia, ib)
+        together = (a.data[ia, SHARED] > 0) & (b.data[ib, SHARED] > 0)
+        contact = (gaps <= 1.0) | together
+        if not contact.any():
+            continue
+        first = int(np.argmax(contact))
+        contact_time = float(times[first])
+        if first == 0 or not (gaps[:first] > 2.0).any():
+            continue  # they never were apart: one object seen as two, not two meeting
+        if min(_seen_alone(a, contact_time), _seen_alone(b, contact_time)) < COLLISION_KNOWN_SEC:
+            continue  # a flicker or a fragment that just appeared is not a road user
+        size = min(a.length, b.length)
+        recent = max(0, first - 8)
+        distance = np.hypot(a.cx[ia] - b.cx[ib], a.cy[ia] - b.cy[ib])
+        elapsed = max(float(times[first] - times[recent]), 1e-3)
+        approach = float(distance[recent] - distance[first]) / elapsed / size
+        if approach < COLLISION_APPROACH:
+            continue
+        best = None
+        for view in (a, b):
+            before = _speed_between(view, contact_time - 0.8, contact_time - 0.1)
+            if before is None or before / view.length < COLLISION_FAST:
+                continue
+            after = _speed_between(view, contact_time + 0.2, contact_time + 0.8)
+            heading_before = _direction_between(view, contact_time - 0.8, contact_time - 0.1)
+            heading_after = _direction_between(view, contact_time + 0.2, contact_time + 0.8)
+            if after is None or _passed_by(view, contact_time, before, heading_before):
+                continue
+            slowdown = 1.0 - after / before
+            turn = (
+                _angle(heading_before, heading_after)
+                if heading_before is not None and heading_after is not None and after >= 0.3 * before
+                else 0.0
+            )
+            strength = max(slowdown / COLLISION_SLOWDOWN, turn / COLLISION_TURN_DEG)
+            if strength >= 1.0 and (best is None or strength > best[0]):
+                best = (strength, view, before, after, slowdown, turn)
+        if best is None:
+            continue
+        if VEHICLE not in (a.kind, b.kind):
+            continue  # people (or unknown regions) walking up to each other and stopping is a meeting
+        strength, view, before, after, slowdown, turn = best
+        settled = contact_time + 1.0
+        calm = view.between(contact_time, contact_time + 2.0) & (view.speed <= 0.4 * before)
+        if calm.any():
+            settled = float(view.t[calm][0])
+        found.append(
+            Finding(
+                "COLLISION",
+                start=max(a.start, b.start, contact_time - 0.5),
+                end=max(settled, contact_time + 0.2),
+                peak=contact_time,
+                track_ids=[a.id, b.id],
+                strength=strength,
+                box=_union(a.box_at(contact_time), b.box_at(contact_time)),
+                facts={
+                    "a": a.id,
+                    "b": b.id,
+                    "kind_a": a.kind,
+                    "kind_b": b.kind,
+                    "approach": approach,
+                    "before": before / view.length,
+                    "after": after / view.length,
+                    "slowdown": slowdown,
+                    "turn": turn,
+                    "who": view.id,
+                },
+            )
+        )
+    return found
+
+
+def _seen_alone(view: TrackView, time: float) -> float:
+    """Seconds the track was seen on its own (matched, not sharing a region) before `time`."""
+    alone = (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
+    return float(np.count_nonzero(alone)) * _step(view)
+
+
+def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarray | None) -> bool:
+    """The track came out of the shared region within 1.5 s at its old speed and heading: it passed
+    over or behind the other (overlap in the picture), it did not hit it."""
+    later = (
+        (view.t > contact)
+        & (view.t <= contact + 1.5)
+        & (view.data[:, SHARED] == 0)
+        & (view.data[:, MATCHED] > 0)
+    )
+    if not later.any():
+        return False
+    out = float(view.t[later][0])
+    speed = _speed_between(view, out + 0.2, out + 0.7)
+    direction = _direction_between(view, out + 0.2, out + 0.7)
+    if speed is None or direction is None or heading is None:
+        return False
+    return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
+
+
+def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[Finding]:
+    found = []
+    for a, b in _overlapping_pairs(views):
+        if frozenset((a.id, b.id)) in collided or VEHICLE not in (a.kind, b.kind):
+            continue
+        times, ia, ib = _common(a, b)
+        if len(times) < 3:
+            continue
+        gaps = _gaps(a, b, ia, ib)
+        together = (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
+        if (gaps <= 1.0).any() or together.any():
+            continue
+        closest = int(np.argmin(gaps))
+        when = float(times[closest])
+        short_side = min(
+            min(a.data[ia[closest], W], a.data[ia[closest], H]),
+            min(b.data[ib[closest], W], b.data[ib[closest], H]),
+        )
+        limit = NEAR_MISS_GAP * max(short_side, 1.0)
+        if gaps[closest] > limit:
+            continue
+        size = min(a.length, b.length)
+        speed_a, speed_b = float(a.speed[ia[closest]]), float(b.speed[ib[closest]])
+        relative = math.hypot(a.vx[ia[closest]] - b.vx[ib[closest]], a.vy[ia[closest]] - b.vy[ib[closest]])
+        if (
+            max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST
+            or relative / size < NEAR_MISS_RELATIVE
+        ):
+            continue
+        kept_going = True
+        for view, speed in ((a, speed_a), (b, speed_b)):
+            after = _speed_between(view, when + 0.2, when + 1.0)
+            if after is not None and after < 0.5 * speed:
+                kept_going = False
+        if not kept_going:
+            continue
+        near = times[gaps <= 2 * limit]
+        found.append(
+            Finding(
+                "NEAR_MISS",
+                start=float(near.min()),
+                end=max(float(near.max()), when + 0.1),
+                peak=when,
+                track_ids=[a.id, b.id],
+                strength=min(limit / max(float(gaps[closest]), 0.25 * limit), 4.0)
+                * min(relative / size, 3.0),
+                box=_union(a.box_at(when), b.box_at(when)),
+                facts={
+                    "a": a.id,
+                    "b": b.id,
+                    "kind_a": a.kind,
+                    "kind_b": b.kind,
+                    "gap_share": float(gaps[closest]) / max(short_side, 1.0),
+                    "relative": relative / size,
+                },
+            )
+        )
+    return found
+
+
+def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
+    found = []
+    for view in views:
+        if len(view.t) < 6:
+            continue
+        data = view.data
+        moving = data[:, MW] > 0
+        tall = float(np.percentile(data[:, H], 90))
+        upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0) & (data[:, H] >= 0.8 * tall)
+        upright &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
+        for i in np.flatnonzero(upright):
+            if np.count_nonzero(upright[max(0, i - 3) : i + 1]) < 3:
+                continue  # upright for a moment is not standing
+            top0, height0 = data[i, Y], data[i, H]
+            bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
+            window = np.flatnonzero((view.t > view.t[i]) & (view.t <= view.t[i] + FALL_MAX_SEC) & moving)
+            landed = None
+            high = False
+            for j in window:
+                high = high or data[j, MY] <= top0 + 0.3 * height0  # it moved from up high ...
+                low = high and data[j, MY] >= top0 + FALL_DROP * height0  # ... down to its lower half
+                wide = data[j, MW] >= 1.2 * data[j, MH] and data[j, MW] >= 0.5 * height0
+                feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0
+                in_place = abs(view.cx[j] - centre0) <= height0
+                if low and wide and feet and in_place:
+                    landed = j
+                    break
+            if landed is None:
+                continue
+            after = view.between(view.t[landed], view.t[landed] + FALL_AFTER_SEC)
+            later = data[after]
+            stays_low = bool(np.all((later[:, MW] == 0) | (later[:, MY] >= top0 + 0.4 * height0)))
+            lasts = view.end - view.t[landed] >= FALL_AFTER_SEC * 0.8
+            if not (stays_low and lasts):
+                continue
+            drop = (data[landed, MY] - top0) / height0
+            seconds = float(view.t[landed] - view.t[i])
+            box = (
+                float(data[landed, X]),
+                float(data[landed, Y]),
+                float(data[landed, W]),
+                float(data[landed, H]),
+            )
+            found.append(
+                Finding(
+                    "FALL",
+                    start=float(view.t[i]),
+                    end=float(view.t[landed]) + 0.1,
+                    peak=float(view.t[landed]),
+                    track_ids=[view.id],
+                    strength=drop / FALL_DROP,
+                    box=box,
+                    facts={"track": view.id, "kind": view.kind, "drop": drop, "seconds": seconds},
+                )
+            )
+            break
+    return _first_per_track(found)
+
+
+def _first_per_track(found: list[Finding]) -> list[Finding]:
+    seen: set[int] = set()
+    kept = []
+    for finding in found:
+        if finding.track_ids[0] not in seen:
+            seen.add(finding.track_ids[0])
+            kept.append(finding)
+    return kept
+
+
+def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
+    """Places where person-sized regions move strongly, back and forth, without going anywhere, for a
+    second or more. Followed as a place, not as one track: grappling people split and merge, and
+    their tracks change hands; every track that took part is named."""
+    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
+    for view in views:
+        if view.kind == VEHICLE:
+            continue
+        data = view.data
+        area = np.maximum(data[:, W] * data[:, H], 1.0)
+        strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
+        strong &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
+        for k in np.flatnonzero(strong):
+            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
+    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
+    closed: list[dict] = []
+    for time in sorted(per_frame):
+        members = per_frame[time]
+        box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
+        motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
+        for site in list(sites):
+            if time - site["last"] > 0.35:
+                sites.remove(site)
+                closed.append(site)
+        site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
+        if site is None:
+            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "last": time}
+            sites.append(site)
+        site["boxes"].append(box)
+        site["times"].append(time)
+        site["motion"].append(motion)
+        site["tracks"].update(view.id for view, _ in members)
+        site["last"] = time
+    found = []
+    for site in closed + sites:
+        times = np.array(site["times"])
+        if len(times) < 3 or times[-1] - times[0] < FIGHT_MIN_SEC:
+            continue
+        boxes = np.array(site["boxes"])
+        height = float(np.median(boxes[:, 3]))
+        centres = boxes[:, :2] + boxes[:, 2:] / 2
+        drift = float(np.hypot(*(centres[-1] - centres[0])))
+        if drift > FIGHT_MAX_DRIFT * height:
+            continue  # it went somewhere: walking, running, driving
+        path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
+        back_and_forth = path / max(drift, 0.1 * height)
+        wide = float(np.median(boxes[:, 2] / np.maximum(boxes[:, 3], 1.0)))
+        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(site["tracks"]) < 2 and wide < 0.7):
+            continue
+        peak = int(np.argmax(site["motion"]))
+        seconds = float(times[-1] - times[0])
+        motion = float(np.median(site["motion"]))
+        if motion < FIGHT_MOTION:
+            continue
+        found.append(
+            Finding(
+                "FIGHT",
+                start=float(times[0]),
+                end=float(times[-1]),
+                peak=float(times[peak]),
+                track_ids=sorted(site["tracks"]),
+                strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
+                box=tuple(float(v) for v in boxes[peak]),
+                facts={
+                    "tracks": len(site["tracks"]),
+                    "motion": motion,
+                    "seconds": seconds,
+                    "back_and_forth": back_and_forth,
+                },
+            )
+        )
+    return found
+
+
+def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:
+    times, ia, ib = _common(a, b)
+    inside = (times >= start) & (times <= end)
+    if not inside.any():
+        return False
+    return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
+
+
+def runs_and_panic(views: list[TrackView]) -> list[Finding]:
+    runs: list[Finding] = []
+    people = [v for v in views if v.kind == PERSON]
+    for view in people:
+        others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
+        walking = float(np.median(others)) if others else 0.0
+        whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (
+            view.data[:, SHARED] == 0
+        )
+        fast = (view.speed / view.height >= RUN_SPEED) & whole
+        for run in _runs(view.t, fast, max_dip=1):
+            start, end = float(view.t[run[0]]), float(view.t[run[-1]])
+            if end - start < RUN_MIN_SEC:
+                continue
+            speed = float(np.median(view.speed[run]) / view.height)
+            earlier = _speed_between(view, start - 2.0, start - 0.3)
+            usual = earlier / view.height if earlier is not None else walking
+            if usual > 0.6 * speed:
+                continue  # not a sudden rise: it moved like this before, or everyone here does
+            peak = float(view.t[run[int(np.argmax(view.speed[run]))]])
+            runs.append(
+                Finding(
+                    "RUNNING",
+                    start=start,
+                    end=end,
+                    peak=peak,
+                    track_ids=[view.id],
+                    strength=speed / RUN_SPEED,
+                    box=view.box_at(peak),
+                    facts={
+                        "track": view.id,
+                        "speed": speed,
+                        "earlier": (earlier / view.height) if earlier is not None else -1.0,
+                    },
+                )
+            )
+    runs.sort(key=lambda f: f.start)
+    findings: list[Finding] = []
+    used: set[int] = set()
+    for index, run in enumerate(runs):
+        if index in used:
+            continue
+        group = [
+            i
+            for i in range(index, len(runs))
+            if i not in used and runs[i].start - run.start <= PANIC_WITHIN_SEC
+        ]
+        if len({runs[i].track_ids[0] for i in group}) >= PANIC_RUNNERS:
+            used.update(group)
+            members = [runs[i] for i in group]
+            peak = min(m.start for m in members) + 0.3
+            boxes = [
+                v.box_at(peak)
+                for v in views
+                if v.id in {m.track_ids[0] for m in members} and v.start <= peak <= v.end
+            ] or [members[0].box]
+            headings = [v for v in views if v.id in {m.track_ids[0] for m in members}]
+            spread = _scatter(headings, peak)
+            findings.append(
+                Finding(
+                    "CROWD_PANIC",
+                    start=min(m.start for m in members),
+                    end=max(m.end for m in members),
+                    peak=peak,
+                    track_ids=sorted(m.track_ids[0] for m in members),
+                    strength=len(members) / PANIC_RUNNERS,
+                    box=_union(*boxes),
+                    facts={
+                        "tracks": len(members),
+                        "speed": float(np.median([m.facts["speed"] for m in members])),
+                        "scatter": spread,
+                    },
+                )
+            )
+        else:
+            used.add(index)
+            findings.append(run)
+    return findings
+
+
+def _scatter(views: list[TrackView], time: float) -> float:
+    """0 when the tracks all head one way, 1 when they head apart (1 − mean resultant length)."""
+    headings = []
+    for view in views:
+        direction = _direction_between(view, time, time + 1.0)
+        if direction is not None:
+            headings.append(direction)
+    if len(headings) < 2:
+        return 0.0
+    return float(1.0 - np.hypot(*np.mean(headings, axis=0)))
+
+
+def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
+    width, height = size
+    movers = [v for v in views if v.kind != PERSON]
+    # per grid cell, per track: the time spent moving in each of 8 directions
+    contributions: dict[int, dict[tuple[int, int], np.ndarray]] = {}
+    for view in movers:
+        cells: dict[tuple[int, int], np.ndarray] = {}
+        moving = view.speed / view.length >= MOVING
+        dt = np.gradient(view.t) if len(view.t) > 1 else np.ones(1)
+        for k in np.flatnonzero(moving):
+            cell = _cell(view.cx[k], view.cy[k], width, height)
+            direction = _direction_bin(view.vx[k], view.vy[k])
+            cells.setdefault(cell, np.zeros(8))[direction] += dt[k]
+        contributions[view.id] = cells
+    found = []
+    for view in movers:
+        moving = np.flatnonzero(view.speed / view.length >= MOVING)
+        against, judged = [], 0
+        for k in moving:
+            cell = _cell(view.cx[k], view.cy[k], width, height)
+            others = [c[cell] for tid, c in contributions.items() if tid != view.id and cell in c]
+            if len(others) < FLOW_MIN_TRACKS:
+                continue
+            total = np.sum(others, axis=0)
+            dominant = int(np.argmax(total))
+            if total[dominant] < FLOW_AGREEMENT * total.sum():
+                continue
+            judged += 1
+            flow = np.array([math.cos(dominant * math.pi / 4), math.sin(dominant * math.pi / 4)])
+            heading = np.array([view.vx[k], view.vy[k]]) / max(float(view.speed[k]), 1e-6)
+            if _angle(flow, heading) >= WRONG_WAY_DEG:
+                against.append(k)
+        if not against or len(against) < 0.7 * judged:
+            continue
+        start, end = float(view.t[against[0]]), float(view.t[against[-1]])
+        if end - start < WRONG_WAY_MIN_SEC:
+            continue
+        peak = float(view.t[against[len(against) // 2]])
+        found.append(
+            Finding(
+                "WRONG_WAY",
+                start=start,
+                end=end,
+                peak=peak,
+                track_ids=[view.id],
+                strength=(end - start) / WRONG_WAY_MIN_SEC,
+                box=view.box_at(peak),
+                facts={
+                    "track": view.id,
+                    "kind": view.kind,
+                    "seconds": end - start,
+                    "share": len(against) / max(judged, 1),
+                },
+            )
+        )
+    return found
+
+
+def _cell(x: float, y: float, width: int, height: int) -> tuple[int, int]:
+    return (
+        min(FLOW_GRID - 1, max(0, int(x / max(width, 1) * FLOW_GRID))),
+        min(FLOW_GRID - 1, max(0, int(y / max(height, 1) * FLOW_GRID))),
+    )
+
+
+def _direction_bin(vx: float, vy: float) -> int:
+    return round(math.atan2(vy, vx) / (math.pi / 4)) % 8
+
+
+def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
+    found = []
+    for view in views:
+        if view.kind != VEHICLE:
+            continue
+        relative = view.speed / view.length
+        still = (relative <= STILL) & (view.data[:, MATCHED] > 0)
+        for run in _runs(view.t, still, max_dip=3):
+            start, end = float(view.t[run[0]]), float(view.t[run[-1]])
+            if end - start < STOP_MIN_SEC:
+                continue
+            driving = view.between(start - 2.0, start - 0.2) & (relative >= MOVING)
+            if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
+                continue
+            if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
+                continue
+            passing = [
+                other.id
+                for other in views
+                if other.id != view.id
+                and other.kind != PERSON
+                and (other.between(start, end) & (other.speed / other.length >= MOVING)).any()
+            ]
+            if not passing:
+                continue  # everything stands: a queue or a jam, not one vehicle stopped in moving traffic
+            before = float(np.median(view.speed[driving]) / view.length)
+            found.append(
+                Finding(
+                    "STOPPED_VEHICLE",
+                    start=start,
+                    end=end,
+                    peak=start,
+                    track_ids=[view.id],
+                    strength=(end - start) / STOP_MIN_SEC,
+                    box=view.box_at(start),
+                    facts={
+                        "track": view.id,
+                        "seconds": end - start,
+                        "before": before,
+                        "passing": len(passing),
+                    },
+                )
+            )
+            break
+    return found
+
+
+def _step(view: TrackView) -> float:
+    return float(np.median(np.diff(view.t))) if len(view.t) > 1 else 0.1
+
+
+def _runs(times: np.ndarray, flags: np.ndarray, *, max_dip: int) -> list[np.ndarray]:
+    """Index runs where `flags` holds, a dip of up to `max_dip` frames not ending a run."""
+    runs: list[list[int]] = []
+    for index in np.flatnonzero(flags).tolist():
+        if runs and index - runs[-1][-1] <= max_dip + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [np.array(run) for run in runs]
+
+
+def _overlapping_pairs(views: list[TrackView]):
+    ordered = sorted(views, key=lambda v: v.start)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b.start > a.end:
+                break
+            yield a, b
+
+
+def _merge_overlapping(found: list[Finding]) -> list[Finding]:
+    """Findings of one type that overlap in time become one (tracks joined, the strongest's figures)."""
+    merged: list[Finding] = []
+    for finding in sorted(found, key=lambda f: f.start):
+        if merged and finding.start <= merged[-1].end + 0.5:
+            last = merged[-1]
+            strongest = finding if finding.strength > last.strength else last
+            merged[-1] = Finding(
+                last.event_type,
+                start=last.start,
+                end=max(last.end, finding.end),
+                peak=strongest.peak,
+                track_ids=sorted(set(last.track_ids) | set(finding.track_ids)),
+                strength=strongest.strength,
+                facts={**strongest.facts, "tracks": len(set(last.track_ids) | set(finding.track_ids))},
+                box=_union(last.box, finding.box) if last.box and finding.box else strongest.box,
+            )
+        else:
+            merged.append(finding)
+    return merged
+
+
+def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
+    """Every rule over the classified tracks; a pair that collided is not also a near miss."""
+    found_collisions = collisions(views)
+    collided = {frozenset(f.track_ids) for f in found_collisions}
+    findings = [
+        *found_collisions,
+        *near_misses(views, collided),
+        *falls(views, size[1]),
+        *fights(views, size[1]),
+        *runs_and_panic(views),
+        *wrong_way(views, size),
+        *stopped_vehicles(views, found_collisions),
+    ]
+    by_type: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_type.setdefault(finding.event_type, []).append(finding)
+    merged = [kept for same in by_type.values() for kept in _merge_overlapping(same)]
+    return sorted(merged, key=lambda f: (f.start, f.end))
+
+
+@dataclass
+class Domain:
+    name: str | None
+    facts: dict[str, float]
+
+
+def traffic_domain(views: list[TrackView]) -> Domain:
+    """Traffic when the tracks make it plain: four or more vehicle-like tracks travelling at least twice
+    their length, most of them along one axis, and more vehicles than people."""
+    vehicles = [v for v in views if v.kind == VEHICLE and v.travel >= 2.0]
+    people = [v for v in views if v.kind == PERSON]
+    axes = []
+    for view in vehicles:
+        dx, dy = view.cx[-1] - view.cx[0], view.cy[-1] - view.cy[0]
+        axes.append(abs(math.degrees(math.atan2(dy, dx))) % 180.0)
+    share = 0.0
+    if axes:
+        bins = np.histogram(np.minimum(axes, 180.0 - np.array(axes)), bins=[0, 30, 60, 91])[0]
+        share = float(bins.max() / len(axes))
+    facts = {"vehicles": len(vehicles), "people": len(people), "axis_share": share}
+    plain = len(vehicles) >= 4 and share >= 0.6 and len(vehicles) > len(people)
+    return Domain("traffic" if plain else None, facts)

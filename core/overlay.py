@@ -1,0 +1,65 @@
+"""An event's keyframe with what the engine measured drawn on it: the box at the peak frame and the
+tracked objects' paths. One drawing for the dashboard's event card and the report's picture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.schema import Event
+from core.video import read_frame_at
+
+MAX_WIDTH = 960
+BOX_BGR = (0, 0, 255)
+PATH_BGR = ((255, 200, 0), (0, 220, 255), (255, 0, 255), (0, 255, 0))
+
+
+def keyframe_time(event: Event) -> float:
+    """The frame that shows the event best: the one its box was measured at, else its middle."""
+    if event.peak_time is not None and event.start_time - 1e-6 <= event.peak_time <= event.end_time + 1e-6:
+        return event.peak_time
+    return (event.start_time + event.end_time) / 2
+
+
+def draw_event(image: np.ndarray, event: Event) -> np.ndarray:
+    """A copy of `image` (BGR) with the event's track paths (dots fading in time, one colour per track)
+    and its box (red) drawn on it."""
+    picture = image.copy()
+    height, width = picture.shape[:2]
+    thickness = max(2, round(width / 320))
+    tracks = sorted({point.track_id for point in event.track_path})
+    for number, track_id in enumerate(tracks):
+        colour = PATH_BGR[number % len(PATH_BGR)]
+        points = [
+            (round(p.x * (width - 1)), round(p.y * (height - 1)))
+            for p in event.track_path
+            if p.track_id == track_id
+        ]
+        if len(points) >= 2:
+            cv2.polylines(picture, [np.array(points, np.int32)], False, colour, thickness, cv2.LINE_AA)
+        for x, y in points:
+            cv2.circle(picture, (x, y), thickness, colour, -1, cv2.LINE_AA)
+    if event.box is not None:
+        box = event.box
+        top_left = (round(box.x * (width - 1)), round(box.y * (height - 1)))
+        bottom_right = (round((box.x + box.w) * (width - 1)), round((box.y + box.h) * (height - 1)))
+        cv2.rectangle(picture, top_left, bottom_right, BOX_BGR, thickness + 1, cv2.LINE_AA)
+    return picture
+
+
+def event_keyframe_jpeg(path: Path, event: Event) -> tuple[bytes, float] | None:
+    """The event's keyframe as JPEG (at most 960 px wide) with its box and paths, and the frame's
+    exact time; None when the video cannot be read there."""
+    if not path.is_file():
+        return None
+    frame = read_frame_at(path, keyframe_time(event))
+    if frame is None:
+        return None
+    image = frame.image
+    if image.shape[1] > MAX_WIDTH:
+        scale = MAX_WIDTH / image.shape[1]
+        image = cv2.resize(image, (MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", draw_event(image, event), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return (encoded.tobytes(), frame.time) if ok else None

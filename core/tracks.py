@@ -1,0 +1,342 @@
+"""Foreground objects per sampled frame and the tracks that link them (the local engine's eyes).
+
+Objects come from a background model on the engine's small grey frames (not from the change masks:
+a flat-coloured car moving slowly changes only at its two ends, a background model sees all of it,
+and it keeps seeing a vehicle that stops). The model:
+
+- starts from the first frame and learns fast for `WARM_UP_SEC`; after that it follows the
+  background slowly (`BACKGROUND_TAU_SEC`), what moves in front of it ten times slower
+  (`FOREGROUND_TAU_SEC`) and what stands in front of it in between (`STANDING_TAU_SEC`), so a
+  stopped vehicle stays an object for several seconds and a "ghost" (the place an object that was
+  part of the background leaves) fades as fast;
+- compensates the global lighting gain and thresholds each frame at a multiple of its own noise
+  (as the change masks do), so sensor noise, drift and compression shimmer stay below it;
+- starts over after a gap between frames longer than `MAX_GAP_SEC` (a file whose timestamps jump).
+
+Each object is a connected region of the foreground (`Blob`), with its box and the part of it that
+moved since the previous frame (from the engine's change mask): a fall or a fight is seen in what
+moves, a stopped vehicle in what stands.
+
+Tracks: no tracker from the package index could be used here (bench/RESULTS.md, `local-tracker`):
+`supervision` removed its ByteTrack in 0.31, `trackers` requires the GUI build of OpenCV beside
+ours, `norfair` requires numpy < 2. So `Tracker` is a small IoU tracker with a constant-velocity
+prediction, greedy matching by overlap, and one rule of its own that matters for incidents: when
+two tracked objects touch and become one region (two cars crash, two people grapple) both tracks
+go on inside it, each keeping to the side it came from, instead of one track dying.
+The bench (bench/bench_tracker.py) measures it against supervision 0.30.9's ByteTrack on the same objects:
+ByteTrack fragments and switches ids less, this one covers more and is ten times faster.
+
+Everything is in the analysed frame's pixels and in seconds; boxes are (x, y, w, h).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+WARM_UP_SEC = 1.0  # the background model learns fast this long after the start (and after a gap)
+WARM_UP_TAU_SEC = 0.25
+BACKGROUND_TAU_SEC = 2.0  # the background follows slow changes (shadows, light) with this time constant,
+FOREGROUND_TAU_SEC = 20.0  # ... what moves in front of it ten times slower,
+STANDING_TAU_SEC = 5.0  # ... and what stands in front of it in between: a stopped vehicle stays an
+# object for about eight seconds, the "ghost" an object leaves where it stood fades as fast
+MAX_GAP_SEC = 2.0  # frames further apart than this: tracks end, the background starts over
+FOREGROUND_K = 4.0  # a pixel is foreground above 4× the frame's noise level ...
+FOREGROUND_MIN = 14  # ... and at least this many grey levels from the background
+MIN_BLOB_FRACTION = 0.0012  # objects smaller than this part of the frame are noise
+MIN_BLOB_PX = 12
+MAX_LOST_SEC = 0.5  # a track not matched for this long ends
+MIN_TRACK_FRAMES = 4  # a track seen in fewer frames is a flicker, not an object
+MATCH_IOU = 0.1  # a region continues a track when it overlaps the track's predicted box this much ...
+MATCH_DISTANCE = 0.75  # ... or its centre lies within this many of the track's sizes of the prediction
+SHARED_COVER = 0.4  # a region holds a second track when it covers this much of that track's prediction
+SHARED_GROWTH = 2.5  # ... and is no larger than this many times the two boxes (not a new large object)
+
+# columns of Track.rows (MOTION: changed pixels inside the region; SHARED, MATCHED: 0 or 1)
+T, X, Y, W, H, MX, MY, MW, MH, MOTION, SHARED, MATCHED = range(12)
+_COLUMNS = 12
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A foreground region in one frame: its box, its area, and what of it moved since the last frame."""
+
+    box: tuple[float, float, float, float]
+    area: float
+    moving_box: tuple[float, float, float, float] | None  # box of its changed pixels, None when still
+    moving: float  # changed pixels (from the change mask) inside the region
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        x, y, w, h = self.box
+        return x + w / 2, y + h / 2
+
+
+class ForegroundModel:
+    """Background subtraction on small grey frames, robust to lighting drift and noise."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size = size
+        width, height = size
+        self.min_area = max(MIN_BLOB_PX, MIN_BLOB_FRACTION * width * height)
+        self._background: np.ndarray | None = None
+        self._warm_until = 0.0
+        self._last_time: float | None = None
+        self.foreground: np.ndarray | None = None  # the last foreground mask (0/1), for inspection
+
+    def reset(self, image: np.ndarray, time: float) -> None:
+        self._background = image.astype(np.float32)
+        self._warm_until = time + WARM_UP_SEC
+        self._last_time = time
+
+    def warming(self, time: float) -> bool:
+        return time < self._warm_until
+
+    def __call__(self, image: np.ndarray, time: float, change: np.ndarray | None) -> list[Blob]:
+        """The objects in `image` (blurred grey), with what moved per `change` (the change mask)."""
+        if self._background is None or self._last_time is None or time - self._last_time > MAX_GAP_SEC:
+            self.reset(image, time)
+            return []
+        dt = max(time - self._last_time, 1e-3)
+        self._last_time = time
+        background = self._background
+        current = image.astype(np.float32)
+        gain = (float(np.median(current[::4, ::4])) + 1.0) / (float(np.median(background[::4, ::4])) + 1.0)
+        difference = cv2.absdiff(current, background * gain)
+        noise = 1.4826 * float(np.median(difference[::2, ::2]))
+        threshold = max(FOREGROUND_K * noise, FOREGROUND_MIN)
+        mask = (difference > threshold).astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _OPEN)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _CLOSE)
+        self.foreground = mask
+        warm = time < self._warm_until
+        still_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else BACKGROUND_TAU_SEC))
+        object_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else FOREGROUND_TAU_SEC))
+        standing_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else STANDING_TAU_SEC))
+        moving = mask if change is None else mask & (change > 0).astype(np.uint8)
+        cv2.accumulateWeighted(current, background, still_rate, mask=1 - mask)
+        cv2.accumulateWeighted(current, background, standing_rate, mask=mask - moving)
+        cv2.accumulateWeighted(current, background, object_rate, mask=moving)
+        if warm:
+            return []
+        return self._blobs(mask, change)
+
+    def _blobs(self, mask: np.ndarray, change: np.ndarray | None) -> list[Blob]:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        blobs = []
+        for label in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[label])
+            if area < self.min_area:
+                continue
+            moving_box, moving = None, 0.0
+            if change is not None:
+                inside = (labels[y : y + h, x : x + w] == label) & (change[y : y + h, x : x + w] > 0)
+                moving = float(np.count_nonzero(inside))
+                if moving >= 3:
+                    rows, cols = np.nonzero(inside)
+                    moving_box = (
+                        float(x + cols.min()),
+                        float(y + rows.min()),
+                        float(cols.max() - cols.min() + 1),
+                        float(rows.max() - rows.min() + 1),
+                    )
+            blobs.append(Blob((float(x), float(y), float(w), float(h)), float(area), moving_box, moving))
+        return blobs
+
+
+_OPEN = np.ones((2, 2), np.uint8)
+_CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+
+
+@dataclass
+class Track:
+    """One object followed over time: a row per frame it was seen or predicted in (columns T..MATCHED)."""
+
+    id: int
+    rows: list[list[float]] = field(default_factory=list)
+    velocity: tuple[float, float] = (0.0, 0.0)
+    matched_frames: int = 0
+    last_matched: float = 0.0
+    anchor: tuple[float, float, float, float] | None = None  # its place in a shared region (see _in_region)
+    data: np.ndarray | None = None  # `rows` as an array once the track has ended
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        row = self.rows[-1]
+        return row[X], row[Y], row[W], row[H]
+
+    def predicted(self, time: float) -> tuple[float, float, float, float]:
+        x, y, w, h = self.box
+        dt = time - self.rows[-1][T]
+        return x + self.velocity[0] * dt, y + self.velocity[1] * dt, w, h
+
+    def finish(self) -> None:
+        # drop the predicted rows after the last match: the object was not seen there
+        while self.rows and not self.rows[-1][MATCHED]:
+            self.rows.pop()
+        self.data = np.array(self.rows, dtype=np.float64).reshape(-1, _COLUMNS)
+        self.rows = []
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ax, ay, aw, ah = a[:4]
+    bx, by, bw, bh = b[:4]
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _area(box: tuple[float, ...]) -> float:
+    return box[2] * box[3]
+
+
+def _intersection(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """The overlap of two boxes (an empty box at 0 when they do not overlap)."""
+    left, top = max(a[0], b[0]), max(a[1], b[1])
+    right, bottom = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    if right <= left or bottom <= top:
+        return 0.0, 0.0, 0.0, 0.0
+    return left, top, right - left, bottom - top
+
+
+def _cover(region: tuple[float, ...], box: tuple[float, ...]) -> float:
+    """How much of `box` lies inside `region` (0..1)."""
+    rx, ry, rw, rh = region[:4]
+    bx, by, bw, bh = box[:4]
+    ix = max(0.0, min(rx + rw, bx + bw) - max(rx, bx))
+    iy = max(0.0, min(ry + rh, by + bh) - max(ry, by))
+    return ix * iy / max(bw * bh, 1e-6)
+
+
+def _in_region(track: Track, region: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """Where a track is inside a region it shares with another: on entering, it keeps to the side of
+    the region it came from (its offset from that side's edge, per axis); while the region lasts, it
+    stays at that offset, so two objects that met and stopped stand still, and two that part go on."""
+    rx, ry, rw, rh = region[:4]
+    x, y, w, h = track.box
+    w, h = min(w, rw), min(h, rh)
+    if track.anchor is None:
+        from_left = x + w / 2 <= rx + rw / 2
+        from_top = y + h / 2 <= ry + rh / 2
+        track.anchor = (
+            (x - rx) if from_left else -(rx + rw - x - w),
+            (y - ry) if from_top else -(ry + rh - y - h),
+            w,
+            h,
+        )
+    ox, oy, w, h = track.anchor
+    w, h = min(w, rw), min(h, rh)
+    x = rx + ox if ox >= 0 else rx + rw + ox - w
+    y = ry + oy if oy >= 0 else ry + rh + oy - h
+    return min(max(x, rx), rx + rw - w), min(max(y, ry), ry + rh - h), w, h
+
+
+class Tracker:
+    """Links each frame's blobs into tracks (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.active: list[Track] = []
+        self.finished: list[Track] = []
+        self._next_id = 1
+
+    def update(self, time: float, blobs: list[Blob]) -> None:
+        if self.active and time - self.active[0].rows[-1][T] > MAX_GAP_SEC:
+            self.close()
+        predictions = [track.predicted(time) for track in self.active]
+        pairs = []
+        for ti, predicted in enumerate(predictions):
+            size = max(math.sqrt(predicted[2] * predicted[3]), 1.0)
+            pcx, pcy = predicted[0] + predicted[2] / 2, predicted[1] + predicted[3] / 2
+            for bi, blob in enumerate(blobs):
+                overlap = iou(predicted, blob.box)
+                bcx, bcy = blob.centre
+                distance = math.hypot(bcx - pcx, bcy - pcy) / size
+                if overlap >= MATCH_IOU or distance <= MATCH_DISTANCE:
+                    pairs.append((overlap - 0.1 * distance, ti, bi))
+        pairs.sort(reverse=True)
+        track_blob: dict[int, int] = {}
+        used: set[int] = set()
+        for _, ti, bi in pairs:
+            if ti not in track_blob and bi not in used:
+                track_blob[ti] = bi
+                used.add(bi)
+        shared: dict[int, int] = {}
+        owner = {bi: ti for ti, bi in track_blob.items()}
+        for ti, predicted in enumerate(predictions):  # two objects became one region: both go on in it
+            if ti in track_blob:
+                continue
+            cover = [(_cover(blob.box, predicted), bi) for bi, blob in enumerate(blobs) if bi in used]
+            if cover:
+                best, bi = max(cover)
+                region = blobs[bi].box
+                together = predicted[2] * predicted[3] + _area(predictions[owner[bi]])
+                if best >= SHARED_COVER and region[2] * region[3] <= SHARED_GROWTH * together:
+                    shared[ti] = bi
+        holders = {bi for bi in shared.values()}
+        for ti, track in enumerate(self.active):
+            if ti in track_blob:
+                bi = track_blob[ti]
+                is_shared = bi in holders
+                if not is_shared:
+                    track.anchor = None
+                box = _in_region(track, blobs[bi].box) if is_shared else blobs[bi].box
+                self._observe(track, time, box, blobs[bi], shared=is_shared)
+            elif ti in shared:
+                bi = shared[ti]
+                self._observe(track, time, _in_region(track, blobs[bi].box), blobs[bi], shared=True)
+            else:
+                x, y, w, h = predictions[ti]
+                track.rows.append([time, x, y, w, h, 0, 0, 0, 0, 0.0, 0, 0])
+        still_active = []
+        for track in self.active:
+            if time - track.last_matched > MAX_LOST_SEC:
+                self._end(track)
+            else:
+                still_active.append(track)
+        self.active = still_active
+        for bi, blob in enumerate(blobs):
+            if bi not in used:
+                track = Track(self._next_id)
+                self._next_id += 1
+                self._observe(track, time, blob.box, blob, shared=False)
+                self.active.append(track)
+
+    def _observe(self, track: Track, time: float, box, blob: Blob, *, shared: bool) -> None:
+        if track.rows:
+            last = track.rows[-1]
+            dt = max(time - last[T], 1e-3)
+            vx = (box[0] + box[2] / 2 - last[X] - last[W] / 2) / dt
+            vy = (box[1] + box[3] / 2 - last[Y] - last[H] / 2) / dt
+            if track.matched_frames >= 2:
+                vx = 0.5 * vx + 0.5 * track.velocity[0]
+                vy = 0.5 * vy + 0.5 * track.velocity[1]
+            track.velocity = (vx, vy)
+        moving_box = blob.moving_box or (0.0, 0.0, 0.0, 0.0)
+        moving = blob.moving
+        if shared:  # the region's changed pixels, shared out by the part of the region this track holds
+            moving *= min(1.0, _area(box) / max(_area(blob.box), 1e-6))
+            moving_box = _intersection(moving_box, box) if blob.moving_box else moving_box
+        track.rows.append([time, *box, *moving_box, moving, float(shared), 1.0])
+        track.matched_frames += 1
+        track.last_matched = time
+
+    def _end(self, track: Track) -> None:
+        if track.matched_frames >= MIN_TRACK_FRAMES:
+            track.finish()
+            self.finished.append(track)
+
+    def end_all(self) -> None:
+        """End every active track (the view changed: nothing seen before continues after)."""
+        for track in self.active:
+            self._end(track)
+        self.active = []
+
+    def close(self) -> list[Track]:
+        """End every active track; returns all tracks seen so far, by id."""
+        self.end_all()
+        return sorted(self.finished, key=lambda t: t.id)

@@ -1,0 +1,97 @@
+"""Issue 11, honest words: what a run without events means for each engine, and what the local
+engine's scores are, on the page (AppTest) and in the report (DOCX)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+
+from core.report import TEXT, build_report
+from core.schema import Event
+from dashboard.i18n import STRINGS
+from tests.app_harness import configured_app, new_app, problems
+from tests.stored_results import store_incident
+
+EN = {key: value["en"] for key, value in STRINGS.items()}
+WINDOWS = [(i * 1.5, i * 1.5 + 1.5, f"window {i}") for i in range(4)]
+FALL = Event(
+    event_type="FALL",
+    start_time=2.0,
+    end_time=3.0,
+    confidence=0.62,
+    description="fall: track 3 stood upright",
+)
+
+
+@pytest.fixture
+def app_settings(tmp_path, monkeypatch):
+    yield from configured_app(tmp_path, monkeypatch)
+
+
+def _page(settings, clip, *, engine: str, events: list[Event]):
+    incident_id = store_incident(
+        settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine
+    )
+    at = new_app("incident", incident_id=incident_id)
+    assert not problems(at)
+    return at
+
+
+def test_a_local_run_without_events_does_not_clear_the_footage(app_settings, clips):
+    at = _page(app_settings, clips["calm"], engine="local", events=[])
+    infos = [i.value for i in at.info]
+    assert EN["summary.no_events_local"] in infos
+    assert "cannot rule out incidents" in EN["summary.no_events_local"]
+    assert EN["summary.no_events"] not in infos and EN["summary.no_events_vlm"] not in infos
+    assert EN["summary.local_measures"] in [c.value for c in at.caption]
+
+
+def test_a_vlm_run_without_events_says_a_model_can_miss(app_settings, clips):
+    at = _page(app_settings, clips["calm"], engine="vlm", events=[])
+    infos = [i.value for i in at.info]
+    assert EN["summary.no_events_vlm"] in infos and EN["summary.no_events_local"] not in infos
+    assert EN["summary.local_measures"] not in [c.value for c in at.caption]
+
+
+def test_local_scores_are_named_anomaly_score_and_measured_strength(app_settings, clips):
+    at = _page(app_settings, clips["calm"], engine="local", events=[FALL])
+    tables = " ".join(str(df.proto) for df in at.dataframe)
+    assert EN["events.strength"] in tables and EN["timeline.anomaly_score"] in tables
+    assert EN["events.confidence"] not in tables
+    assert EN["timeline.anomaly_score"] in at.get("plotly_chart")[0].proto.spec
+
+
+def _report_text(settings, clip, *, engine: str, events: list[Event], lang: str = "en") -> str:
+    incident_id = store_incident(
+        settings, clip, name="cam.mp4", windows=WINDOWS, events=events, engine=engine
+    )
+    document = Document(io.BytesIO(build_report(incident_id, settings, lang=lang)))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_report_of_a_local_run_says_what_the_engine_can_and_cannot_see(settings, clips, lang):
+    text = _report_text(settings, clips["calm"], engine="local", events=[], lang=lang)
+    assert TEXT["about"][lang] in text
+    for key in ("engine_local", "sees_local", "cannot_local"):
+        assert TEXT[key][lang] in text
+    assert all(part in text for part in TEXT["no_events_local"][lang].split("{duration}"))
+    assert max(TEXT["no_events"][lang].split("{duration}"), key=len) not in text  # the old, overclaiming one
+
+
+def test_report_of_a_vlm_run_has_its_own_sentences(settings, clips):
+    text = _report_text(settings, clips["calm"], engine="vlm", events=[])
+    assert (
+        TEXT["about"]["en"] in text and TEXT["engine_vlm"]["en"] in text and TEXT["cannot_vlm"]["en"] in text
+    )
+    assert "a model can miss incidents" in text
+    assert TEXT["engine_local"]["en"] not in text
+
+
+def test_report_of_a_local_run_with_events_names_the_strength(settings, clips):
+    text = _report_text(settings, clips["calm"], engine="local", events=[FALL])
+    assert TEXT["col_strength"]["en"] in text and TEXT["col_confidence"]["en"] not in text
