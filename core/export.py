@@ -1,6 +1,7 @@
 """Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
 (exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
-2 danger, empty when not rated), and WebVTT captions with one cue per event for the player."""
+2 danger, empty when not rated), WebVTT captions with one cue per event for the player, and the full
+storyboard (every analysed window) as JSON."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from sqlalchemy.orm import Session
 from core import repository
 from core.errors import InvalidInput
 from core.models import Incident
-from core.schema import Event
+from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
 
-Format = Literal["json", "csv", "vtt"]
-FORMATS: tuple[Format, ...] = ("json", "csv", "vtt")
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "vtt": "text/vtt"}
+Format = Literal["json", "csv", "vtt", "storyboard"]
+FORMATS: tuple[Format, ...] = ("json", "csv", "vtt", "storyboard")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "vtt": "text/vtt",
+    "storyboard": "application/json",
+}
 CSV_COLUMNS = (
     "incident_id",
     "event_type",
@@ -141,6 +147,16 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def to_storyboard(incident: Incident, windows: list[WindowRecord]) -> str:
+    """Every analysed window in time order, with the incident it belongs to (the report lists only the
+    windows around events)."""
+    return json.dumps(
+        {"incident_id": incident.id, "windows": [w.model_dump() for w in windows]},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
 def export(session: Session, incident_id: int, fmt: Format) -> str:
     """The incident's stored results in `fmt` (json, csv or vtt)."""
     if fmt not in FORMATS:
@@ -148,6 +164,8 @@ def export(session: Session, incident_id: int, fmt: Format) -> str:
     incident = finished_incident(session, incident_id)
     if fmt == "json":
         return to_json(incident)
+    if fmt == "storyboard":
+        return to_storyboard(incident, repository.windows_of(session, incident_id))
     events = repository.events_of(session, incident_id)
     return to_csv(incident, events) if fmt == "csv" else to_vtt(events, incident.engine)
 

@@ -1,5 +1,6 @@
-"""Download buttons for a finished incident (JSON, CSV, WebVTT, DOCX report) and the WebVTT captions
-the player shows. All from stored results; nothing is re-analysed.
+"""Download buttons for a finished incident (JSON, CSV, WebVTT, DOCX report, storyboard JSON) and the
+WebVTT captions the player shows. All from stored results; nothing is re-analysed. Each download is
+recorded in the audit trail when it is clicked ("export", "report").
 
     from dashboard.downloads import download_buttons, subtitles
     download_buttons(incident)                             # in the incident page's downloads tab
@@ -15,9 +16,11 @@ from functools import partial
 
 import streamlit as st
 
+from core.evidence.audit import Action
 from core.export import MEDIA_TYPES, export, file_name
 from core.models import Incident
 from core.report import build_report
+from dashboard.evidence import recorded
 from dashboard.i18n import lang, t
 from dashboard.resources import session, settings
 
@@ -42,9 +45,12 @@ def download_buttons(incident: Incident) -> None:
         contents = {fmt: export(opened, incident.id, fmt) for fmt in buttons}
     columns = st.columns(4)
     for column, (fmt, (label, help_text, icon)) in zip(columns, buttons.items()):
+        data = contents[fmt].encode(
+            "utf-8-sig" if fmt == "csv" else "utf-8"
+        )  # BOM: Excel reads Cyrillic right
         column.download_button(
             label,
-            contents[fmt].encode("utf-8-sig" if fmt == "csv" else "utf-8"),  # BOM: Excel reads Cyrillic right
+            recorded(Action.EXPORT, incident.id, fmt, partial(bytes, data)),  # audited when clicked
             file_name=file_name(incident, fmt),
             mime=MEDIA_TYPES[fmt],
             icon=icon,
@@ -56,7 +62,12 @@ def download_buttons(incident: Incident) -> None:
     viewer_lang = lang()
     columns[3].download_button(
         t("download.docx"),
-        partial(build_report, incident.id, settings(), lang=viewer_lang),
+        recorded(
+            Action.REPORT,
+            incident.id,
+            f"docx ({viewer_lang})",
+            partial(build_report, incident.id, settings(), lang=viewer_lang),
+        ),
         file_name=file_name(incident, "docx").replace(".docx", f"-{viewer_lang}.docx"),
         mime=DOCX_MEDIA_TYPE,
         icon=":material/description:",
@@ -65,3 +76,20 @@ def download_buttons(incident: Incident) -> None:
         key=f"sigma.download.docx.{incident.id}.{viewer_lang}",
         width="stretch",
     )
+    storyboard_col, _ = st.columns(2)
+    storyboard_col.download_button(
+        t("download.storyboard"),
+        recorded(Action.EXPORT, incident.id, "storyboard", partial(_storyboard, incident.id)),
+        file_name=file_name(incident, "json").replace(".json", "-storyboard.json"),
+        mime=MEDIA_TYPES["storyboard"],
+        icon=":material/view_timeline:",
+        help=t("download.storyboard_help"),
+        on_click="ignore",
+        key=f"sigma.download.storyboard.{incident.id}",
+        width="stretch",
+    )
+
+
+def _storyboard(incident_id: int) -> str:
+    with session() as opened:
+        return export(opened, incident_id, "storyboard")
