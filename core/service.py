@@ -1,15 +1,45 @@
-"""What the UI, the CLI and workers do with a video, in a few calls over storage, database and jobs."""
+"""What the UI, the API, the CLI and workers do with a video, in a few calls over storage, database and
+jobs. Reads return views (core.views), never ORM rows; a missing incident is `NotFound`, results asked
+of an unfinished one `NotReady`."""
 
 from __future__ import annotations
 
+import platform
+import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
+
+import httpx
+from sqlalchemy import text
 
 from core import repository
-from core.config import Settings
+from core.config import Settings, mask_url
 from core.db import get_engine, session_scope
-from core.schema import AnalysisParams
-from core.storage import remove_video, store_existing, store_upload
+from core.errors import MediaPreparing, NotFound, NotReady
+from core.export import Format as ExportFormat
+from core.export import export
+from core.export import file_name as export_file_name
+from core.media import browser_copies, usable_now
+from core.models import Incident
+from core.schema import AnalysisParams, Event, Status, WindowRecord
+from core.search import search
+from core.storage import StoredVideo, content_type, remove_video, store_existing, store_upload, video_path
+from core.taxonomy_i18n import Lang
+from core.views import (
+    Check,
+    Health,
+    IncidentDetail,
+    IncidentPage,
+    IncidentResult,
+    IncidentStatus,
+    IncidentSummary,
+    ModelServerCheck,
+    Review,
+    SearchHits,
+    VideoFacts,
+)
 
 
 def register_video(
@@ -24,6 +54,12 @@ def register_video(
         stored = store_existing(source, settings)  # type: ignore[arg-type]
     else:
         stored = store_upload(source, original_name, settings)
+    return register_stored(stored, settings, params)
+
+
+def register_stored(stored: StoredVideo, settings: Settings, params: AnalysisParams) -> int:
+    """Create the incident (SAVED) of a video already validated into storage; on any failure the
+    file is removed, so nothing is left behind."""
     try:
         with session_scope(get_engine(settings.resolved_database_url)) as session:
             return repository.create_incident(session=session, video=stored, params=params).id
@@ -37,22 +73,278 @@ def rerun(incident_id: int, settings: Settings, params: AnalysisParams) -> int:
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise LookupError(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         return repository.create_rerun(session=session, incident=incident, params=params).id
 
 
-def delete(incident_id: int, settings: Settings) -> None:
-    """Delete a run with its rows, and its file when no other run uses it."""
+def delete(incident_id: int, settings: Settings) -> bool:
+    """Delete a run with its rows, and its file when no other run uses it; False when there is none."""
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            return
+            return False
         orphaned = repository.delete_incident(session, incident)
     for stored_name in orphaned:
         remove_video(settings, stored_name)
+    return True
 
 
 def queue_position(incident_id: int, settings: Settings) -> int | None:
     """1 for the next waiting analysis to start, 2 for the one after...; None when it is not QUEUED."""
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         return repository.queue_position(session, incident_id)
+
+
+# --- views: what the HTTP API returns (and the dashboard and CLI can move to) ------------------------
+
+
+def _db(settings: Settings):
+    return get_engine(settings.resolved_database_url)
+
+
+def _incident(session, incident_id: int) -> Incident:
+    incident = repository.get_incident(session, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+def _status_view(session, incident: Incident) -> IncidentStatus:
+    return IncidentStatus(
+        incident_id=incident.id,
+        status=incident.status,
+        progress=min(1.0, max(0.0, incident.progress or 0.0)),
+        stage=incident.stage or "",
+        pass_no=incident.pass_no,
+        windows_done=incident.windows_done or 0,
+        windows_total=incident.windows_total or 0,
+        queue_position=repository.queue_position(session, incident.id),
+        error=incident.error,
+    )
+
+
+def _summary_view(incident: Incident, event_count: int) -> IncidentSummary:
+    return IncidentSummary(
+        incident_id=incident.id,
+        run_of_id=incident.run_of_id,
+        original_name=incident.original_name,
+        status=incident.status,
+        progress=round(incident.progress or 0.0, 3),
+        stage=incident.stage or "",
+        error=incident.error,
+        duration=round(incident.duration, 2),
+        engine=incident.engine or incident.requested_engine,
+        domain=incident.inferred_domain or incident.requested_domain,
+        events=event_count,
+        created_at=incident.created_at,
+        finished_at=incident.finished_at,
+    )
+
+
+def incident_status(incident_id: int, settings: Settings) -> IncidentStatus:
+    """Status, progress, pass, stage and queue position, read from the database (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        return _status_view(session, _incident(session, incident_id))
+
+
+def incident_list(
+    settings: Settings, *, limit: int = 50, offset: int = 0, status: Status | None = None
+) -> IncidentPage:
+    """A page of incidents, newest first, with their event counts."""
+    with session_scope(_db(settings)) as session:
+        rows, total = repository.incident_page(session, limit=limit, offset=offset, status=status)
+        counts = repository.event_counts(session, [row.id for row in rows])
+        items = [_summary_view(row, counts.get(row.id, 0)) for row in rows]
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
+    """Everything about one incident, with the seed's result JSON once it is DONE (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        incident = _incident(session, incident_id)
+        result = repository.result_json(incident)
+        return IncidentDetail(
+            incident_id=incident.id,
+            run_of_id=incident.run_of_id,
+            runs=[run.id for run in repository.runs_of(session, incident)],
+            video=VideoFacts.model_validate(
+                {field: getattr(incident, field) for field in VideoFacts.model_fields}
+            ),
+            status=_status_view(session, incident),
+            params=AnalysisParams.model_validate(incident.params),
+            requested_engine=incident.requested_engine,
+            engine=incident.engine,
+            requested_domain=incident.requested_domain,
+            inferred_domain=incident.inferred_domain,
+            domain_reason=incident.domain_reason,
+            model_version=incident.model_version,
+            prompt_version=incident.prompt_version,
+            passes_run=incident.passes_run,
+            events=repository.event_counts(session, [incident.id]).get(incident.id, 0),
+            created_at=incident.created_at,
+            started_at=incident.started_at,
+            finished_at=incident.finished_at,
+            result=IncidentResult.model_validate(result) if result is not None else None,
+        )
+
+
+def incident_events(incident_id: int, settings: Settings) -> list[Event]:
+    """The incident's events in time order, with their reviews (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        return repository.events_of(session, incident_id)
+
+
+def incident_windows(incident_id: int, settings: Settings) -> list[WindowRecord]:
+    """The incident's analysed windows, the storyboard (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        return repository.windows_of(session, incident_id)
+
+
+def review_event(event_id: int, review: Review, settings: Settings) -> Event:
+    """Record an analyst's verdict on an event and return the event as stored (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        try:
+            repository.set_review(session, event_id, review.status, review.note)
+        except LookupError as error:
+            raise NotFound(str(error)) from None
+        session.flush()
+        _, event = repository.event_by_id(session, event_id)
+        return event
+
+
+def search_incident(incident_id: int, prompt: str, settings: Settings, *, limit: int = 50) -> SearchHits:
+    """Windows and events of one incident matching `prompt` (the dashboard's search), best first."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        found = search(session, prompt, incident_id=incident_id, limit=limit)
+    return SearchHits(prompt=prompt, matched_all=found.matched_all, event_types=found.types, hits=found.hits)
+
+
+def _finished(session, incident_id: int) -> Incident:
+    incident = _incident(session, incident_id)
+    if incident.status != Status.DONE:
+        reason = f": {incident.error}" if incident.error else ""
+        raise NotReady(f"incident {incident_id} is {incident.status}{reason}; it has no results to give yet")
+    return incident
+
+
+def export_incident(incident_id: int, fmt: ExportFormat, settings: Settings) -> tuple[str, str]:
+    """(content, download file name) of a DONE incident's results as json, csv or vtt."""
+    with session_scope(_db(settings)) as session:
+        incident = _finished(session, incident_id)
+        return export(session, incident_id, fmt), export_file_name(incident, fmt)
+
+
+def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
+    """(DOCX bytes, download file name) of a DONE incident's report, built from stored results."""
+    from core.report import build_report
+
+    with session_scope(_db(settings)) as session:
+        incident = _finished(session, incident_id)
+        name = export_file_name(incident, "docx").replace(".docx", f"-{lang}.docx")
+    return build_report(incident_id, settings, lang=lang), name
+
+
+MediaVariant = Literal["original", "browser"]
+
+
+def media_file(incident_id: int, variant: MediaVariant, settings: Settings) -> tuple[Path, str, str]:
+    """(path, content type, file name) of an incident's video: the stored original, or the copy any
+    browser plays (`NotReady` with progress while that copy is being made; it is started then)."""
+    with session_scope(_db(settings)) as session:
+        incident = _incident(session, incident_id)
+        stored_name, original_name = incident.stored_name, incident.original_name
+    path = video_path(settings, stored_name)
+    if not path.is_file():
+        raise NotFound(f"the video of incident {incident_id} is missing from storage")
+    if variant == "original":
+        return path, content_type(stored_name), original_name
+    ready = usable_now(settings, stored_name)
+    if ready is None:
+        copies = browser_copies(settings)
+        future = copies.start(stored_name)
+        if not future.done():
+            raise MediaPreparing(copies.progress(stored_name))
+        ready = future.result()  # MediaError when ffmpeg could not make it
+    stem = original_name.rsplit(".", 1)[0] or "video"
+    return ready.path, ready.mimetype, f"{stem}{ready.path.suffix}"
+
+
+def versions() -> dict[str, str]:
+    """Versions a person needs to say what ran: prompts, the local engine, Python, ffmpeg, libraries."""
+    import imageio_ffmpeg
+
+    from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
+    from core.prompts import PROMPT_VERSION
+
+    found = {
+        "prompts": PROMPT_VERSION,
+        "local engine": LOCAL_ENGINE_VERSION,
+        "python": platform.python_version(),
+        "ffmpeg (imageio-ffmpeg)": imageio_ffmpeg.get_ffmpeg_version(),
+    }
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = package_version(package)
+        except PackageNotFoundError:
+            found[package] = "-"
+    return found
+
+
+VERSIONED_PACKAGES = (
+    "streamlit", "fastapi", "uvicorn", "sqlalchemy", "alembic", "pydantic", "opencv-python-headless",
+    "numpy", "plotly", "httpx",
+)  # fmt: skip
+_MODEL_CHECK_TTL_SEC = 10.0
+_model_checks: dict[tuple[str, str], tuple[float, ModelServerCheck]] = {}
+
+
+def model_server(settings: Settings) -> ModelServerCheck | None:
+    """Whether LLM_BASE_URL answers, and the models it lists (None when it is not set). A short
+    timeout, and the answer is kept for a few seconds: the health check is open to anyone."""
+    if not settings.llm_base_url:
+        return None
+    key = (settings.llm_base_url, settings.llm_api_key or "")
+    cached = _model_checks.get(key)
+    if cached and time.monotonic() - cached[0] < _MODEL_CHECK_TTL_SEC:
+        return cached[1]
+    headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
+    shown = mask_url(settings.llm_base_url)
+    try:
+        response = httpx.get(f"{settings.llm_base_url}/models", headers=headers, timeout=3.0)
+        if response.status_code != 200:
+            check = ModelServerCheck(ok=False, detail=f"{shown} answered HTTP {response.status_code}")
+        else:
+            listed = response.json().get("data", [])
+            models = [str(item["id"]) for item in listed if isinstance(item, dict) and item.get("id")]
+            check = ModelServerCheck(ok=True, detail=shown, models=models)
+    except httpx.HTTPError as error:
+        check = ModelServerCheck(
+            ok=False, detail=settings.redact(f"{shown}: {type(error).__name__}: {error}")
+        )
+    except (ValueError, AttributeError):
+        check = ModelServerCheck(ok=False, detail=f"{shown} did not answer with a model list")
+    _model_checks[key] = (time.monotonic(), check)
+    return check
+
+
+def health(settings: Settings) -> Health:
+    """Database reachable (and its schema revision), model server reachable, versions."""
+    try:
+        with _db(settings).connect() as connection:
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        database = Check(ok=True, detail=f"schema {revision}")
+    except Exception as error:  # noqa: BLE001 - any failure to reach the database is the answer
+        database = Check(ok=False, detail=settings.redact(f"{type(error).__name__}: {error}"))
+    server = model_server(settings)
+    status = "down" if not database.ok else "degraded" if server is not None and not server.ok else "ok"
+    return Health(
+        status=status,
+        database=database,
+        model_server=server,
+        engine=settings.resolved_engine,
+        job_backend=settings.job_backend,
+        versions=versions(),
+    )
