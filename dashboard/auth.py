@@ -1,38 +1,57 @@
-"""An optional password gate for shared deployments (APP_PASSWORD; off when unset).
+"""Who is using the dashboard: the person the HTTP gate (api/gate.py) let in, read from the request's
+session cookie (or bearer token) through `st.context`. One line anywhere in the dashboard:
 
-One shared password, checked with a constant-time comparison; the session remembers only that it
-was entered, never the password. A wrong guess costs a second, which makes guessing by script slow.
-For accounts, single sign-on or TLS put a reverse proxy in front; this gate keeps a server on a
-shared network from being open to anyone who finds the port.
+    from dashboard.auth import current_principal
+    who = current_principal()        # core.access.Principal: name, role ("analyst" | "viewer"), via
+
+The gate decides who gets in, before any page runs; `require_principal` in the entry point is a second
+lock on the same door (a page never draws without a valid session while a password or token is set).
 """
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from core.access import authenticate
-from core.config import Settings
+from core.access import (
+    OPEN_ACCESS,
+    SESSION_COOKIE,
+    Principal,
+    gate_enabled,
+    principal_for_session,
+    principal_for_token,
+)
 from dashboard.i18n import t
+from dashboard.resources import settings
 
-_SIGNED_IN = "sigma.auth.signed_in"
-_WRONG_GUESS_DELAY_SEC = 1.0
+SIGN_IN_URL = "/signin"
+SIGN_OUT_URL = "/signout"
 
 
-def require_password(settings: Settings) -> None:
-    """Show a password form and stop the page until the right password is entered (no-op without APP_PASSWORD)."""
-    if not settings.app_password or st.session_state.get(_SIGNED_IN):
+def current_principal() -> Principal | None:
+    """The signed-in person (OPEN_ACCESS when Sigma runs without APP_PASSWORD and API_TOKEN); None
+    when the request carries no valid session."""
+    current = settings()
+    if not gate_enabled(current):
+        return OPEN_ACCESS
+    scheme, _, token = (st.context.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return principal_for_token(token.strip(), current)
+    return principal_for_session(st.context.cookies.get(SESSION_COOKIE), current)
+
+
+def require_principal() -> Principal:
+    """The signed-in person; without one, a link to the sign-in form and nothing else on the page."""
+    principal = current_principal()
+    if principal is None:
+        st.warning(t("auth.no_session"), icon=":material/lock:")
+        st.link_button(t("auth.sign_in"), SIGN_IN_URL, type="primary")
+        st.stop()
+    return principal
+
+
+def account_box(principal: Principal) -> None:
+    """Who is signed in, and a way out (only when there is a gate to pass)."""
+    if principal.via == "open":
         return
-    st.title(t("auth.title"))
-    st.write(t("auth.prompt"))
-    with st.form("sigma-sign-in"):
-        given = st.text_input(t("auth.password"), type="password")
-        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
-    if submitted:
-        if authenticate(None, given, settings) is not None:
-            st.session_state[_SIGNED_IN] = True
-            st.rerun()
-        time.sleep(_WRONG_GUESS_DELAY_SEC)
-        st.error(t("auth.wrong"))
-    st.stop()
+    st.sidebar.caption(t("auth.signed_in_as", name=principal.name))
+    st.sidebar.link_button(t("auth.sign_out"), SIGN_OUT_URL, icon=":material/logout:", width="stretch")
