@@ -150,13 +150,18 @@ def principal_for_session(cookie: str | None, settings: Settings) -> Principal |
 
 # --- guessing ---------------------------------------------------------------------------------------
 
+_TRUST_SEC = 3600.0
+
 
 class GuessLimiter:
     """Slows password and token guessing. Every failed attempt takes a token from its client's bucket
     and from one shared bucket; an empty bucket means "wait", and an attempt made while waiting is not
     even checked. Buckets refill at a steady pace, so a person who mistypes barely notices, while a
     script gets `per_client` quick guesses and then one every `client_refill_sec` seconds, and all
-    clients together (many addresses, many sessions) one every `overall_refill_sec`. Per process."""
+    clients together (many addresses, many sessions) one every `overall_refill_sec`. A client that
+    signed in (or sent the right token) within the last hour is spared the shared bucket, so guessing
+    from elsewhere does not lock out the people and scripts who know the password; its own bucket
+    still holds. Per process."""
 
     def __init__(
         self,
@@ -173,6 +178,7 @@ class GuessLimiter:
         self._max_clients = max_clients
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, at)
+        self._trusted: dict[str, float] = {}  # client -> when it last got in
         self._shared = (float(overall), clock())
         self._lock = threading.Lock()
 
@@ -187,7 +193,9 @@ class GuessLimiter:
         with self._lock:
             now = self._clock()
             own = self._buckets.get(client)
-            waits = [(1 - self._level(self._shared, self._overall, now)) * self._overall[1]]
+            waits = [0.0]
+            if now - self._trusted.get(client, -_TRUST_SEC) >= _TRUST_SEC:
+                waits.append((1 - self._level(self._shared, self._overall, now)) * self._overall[1])
             if own is not None:
                 waits.append((1 - self._level(own, self._client, now)) * self._client[1])
             return max(0.0, *waits)
@@ -201,6 +209,15 @@ class GuessLimiter:
             self._shared = (self._level(self._shared, self._overall, now) - 1, now)
             if len(self._buckets) > self._max_clients:
                 self._forget_full(now)
+
+    def succeeded(self, client: str) -> None:
+        """`client` got in: the shared bucket no longer holds it up (for an hour)."""
+        with self._lock:
+            now = self._clock()
+            self._trusted[client] = now
+            if len(self._trusted) > self._max_clients:
+                for old in sorted(self._trusted, key=self._trusted.__getitem__)[: -self._max_clients]:
+                    del self._trusted[old]
 
     def _forget_full(self, now: float) -> None:
         """Drop clients whose bucket has refilled (they are as if never seen), then the oldest."""
