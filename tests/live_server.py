@@ -42,6 +42,7 @@ def serve(
     """`python -m uvicorn APP` with the test environment plus `environment`; stopped afterwards."""
     port = free_port()
     values = app_environment(folder / "data", DATABASE_URL=database_url or "", **environment)
+    folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / f"uvicorn-{port}.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
