@@ -6,6 +6,7 @@ lines over `core.service` (the same calls the dashboard and the CLI make), answe
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response, Security
@@ -121,11 +122,15 @@ def _params_patch() -> type[BaseModel]:
 AnalysisParamsChange = _params_patch()
 
 
-def _start(incident_id: int, config: Settings) -> Accepted:
-    """Hand a SAVED incident to the jobs; a refusal (queue full, queue unreachable) deletes it again,
-    so a refused request leaves nothing behind."""
+def _start(incident_id: int, config: Settings, *, admitted: bool) -> Accepted:
+    """Hand the incident to the jobs (admitted: it is QUEUED already; else it is SAVED and admitted
+    now); a refusal (queue full, queue unreachable) deletes it again, so a refused request leaves
+    nothing behind."""
     try:
-        jobs.submit(incident_id, config)
+        if admitted:
+            jobs.dispatch(incident_id, config)
+        else:
+            jobs.submit(incident_id, config)
     except (QueueFull, AnalysisFailed):
         service.delete(incident_id, config)
         raise
@@ -151,8 +156,11 @@ async def upload(request: Request, response: Response, config: Config, _who: Ana
     refuse_oversized(request, config)
     await run_in_threadpool(jobs.check_capacity, config)  # before a byte of a large file is stored
     stored, params = await receive_upload(request, config)
-    incident_id = await run_in_threadpool(service.register_stored, stored, config, params)
-    return _created(await run_in_threadpool(_start, incident_id, config), response)
+    # admitted again as its row is written, serialised with everyone else admitting
+    incident_id = await run_in_threadpool(
+        partial(service.register_stored, stored, config, params, admit=True)
+    )
+    return _created(await run_in_threadpool(partial(_start, incident_id, config, admitted=True)), response)
 
 
 @router.get("/incidents", summary="List incidents, newest first")
@@ -207,7 +215,7 @@ def reanalyze(
     except ValidationError as error:
         raise RequestValidationError(error.errors(include_url=False, include_context=False)) from None
     jobs.check_capacity(config)
-    return _created(_start(service.rerun(incident_id, config, params), config), response)
+    return _created(_start(service.rerun(incident_id, config, params), config, admitted=False), response)
 
 
 @router.get(

@@ -1,6 +1,8 @@
 """`python -m core ...`: analyse, list and show from a shell. Only calls the public library.
 
-Exit codes: 0 done; 2 bad input (one line on stderr); 3 analysis failed (one line naming the cause).
+Exit codes: 0 done; 2 bad input or unusable settings, DATABASE_URL included (one line on stderr);
+3 analysis failed (one line naming the cause); 130 / 143 stopped by SIGINT / SIGTERM (a running
+analysis is recorded FAILED "cancelled"). Every command first runs `core.recovery.start_of_process`.
 """
 
 from __future__ import annotations
@@ -8,19 +10,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from core import repository
 from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
-from core.errors import AnalysisFailed, InvalidInput, QueueFull
-from core.jobs import check_capacity, run_analysis, submit
+from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, InvalidInput, QueueFull
+from core.jobs import dispatch, run_analysis
+from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams
 from core.service import register_video
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
+_STOP_SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,14 +98,14 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.detach and settings.job_backend != "queue":
         raise InvalidInput("--detach needs JOB_BACKEND=queue (a worker must run the analysis)")
-    if args.detach:
-        check_capacity(settings)
-    incident_id = register_video(args.video, settings, params)
-    if args.detach:
-        submit(incident_id, settings)
+    if args.detach:  # admitted before storing, and again with its row: a full queue leaves nothing
+        incident_id = register_video(args.video, settings, params, admit=True)
+        dispatch(incident_id, settings)
         print(json.dumps({"incident_id": incident_id, "status": "QUEUED"}) if args.json else incident_id)
         return EXIT_OK
-    result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
+    with _stopped_by_signals():
+        incident_id = register_video(args.video, settings, params)
+        result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -104,6 +113,25 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         for event in result["events"]:
             print(f"  {event['highlight']:>15}  {event['event_type']:<18} {event['description']}")
     return EXIT_OK
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Cancelled` in the main thread, so the analysis under way is recorded
+    FAILED "cancelled" on the way out instead of staying PROCESSING (a second signal is ignored
+    while that is written)."""
+
+    def stop(signum, _frame) -> None:
+        for handled in _STOP_SIGNALS.values():
+            signal.signal(handled, signal.SIG_IGN)
+        raise Cancelled(signal.Signals(signum).name)
+
+    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS.values()}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _incident_summary(incident, event_count: int) -> dict:
@@ -155,7 +183,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    get_engine(settings.resolved_database_url)  # migrates to the newest revision on first use
+    get_engine(settings.resolved_database_url)  # migrated by start_of_process; here for clarity
     print(f"database at {mask_url(settings.resolved_database_url)} is up to date", file=sys.stderr)
     return EXIT_OK
 
@@ -192,34 +220,49 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _output_path(output: str | None, incident_id: int, extension: str, settings: Settings) -> Path:
+    """Where `-o` says to write: the file it names, or inside the folder it names (or here, without
+    `-o`) under the incident's download name."""
+    from core.export import file_name, finished_incident
+
+    target = Path(output) if output else Path(".")
+    if output and not target.is_dir():
+        return target
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return target / file_name(finished_incident(session, incident_id), extension)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write through a temporary file beside `target` (its folder made if missing), renamed into
+    place; nothing is left on failure, which is one line."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {target}: {error.strerror or error}") from None
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
+    from core.report import build_report
 
-    from core.report import write_report
-
-    output = args.output
-    if not output:
-        from core.export import file_name, finished_incident
-
-        with session_scope(get_engine(settings.resolved_database_url)) as session:
-            output = file_name(finished_incident(session, args.incident_id), "docx")
-    print(write_report(args.incident_id, Path(output), settings, lang=args.lang))
+    target = _output_path(args.output, args.incident_id, "docx", settings)
+    _write_atomically(target, build_report(args.incident_id, settings, lang=args.lang))
+    print(target)
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
     from core.export import export
 
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         content = export(session, args.incident_id, args.format)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
     if args.output:
-        target = Path(args.output)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(content, encoding="utf-8", newline="")
-        partial.replace(target)
+        target = _output_path(args.output, args.incident_id, args.format, settings)
+        _write_atomically(target, content.encode("utf-8"))
         print(target)
     else:
         sys.stdout.write(content)
@@ -238,6 +281,14 @@ _COMMANDS = {
 }
 
 
+def _check_ids(args: argparse.Namespace) -> None:
+    """An id no incident can have (0, negative, beyond the database's integers) is "no incident"."""
+    for name in ("incident_id", "incident"):
+        value = getattr(args, name, None)
+        if value is not None and not repository.valid_id(value):
+            raise InvalidInput(f"no incident {value}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -247,13 +298,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid configuration: {problems}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        _check_ids(args)
+        start_of_process(settings)
         return _COMMANDS[args.command](args, settings)
-    except (InvalidInput, QueueFull) as error:
+    except (InvalidInput, QueueFull, DatabaseUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except AnalysisFailed as error:
         print(f"analysis failed: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except SQLAlchemyError as error:  # the database failed mid-command: one line, never a traceback
+        reason = settings.redact(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
+        print(f"error: the database failed: {reason}", file=sys.stderr)
+        return EXIT_FAILED
+    except Cancelled as stop:
+        print(f"cancelled ({stop.signal_name})", file=sys.stderr)
+        return 128 + _STOP_SIGNALS[stop.signal_name]
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("cancelled (SIGINT)", file=sys.stderr)
         return 130

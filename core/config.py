@@ -6,10 +6,13 @@ name, is accepted for `DATABASE_URL`, and its async driver names are mapped to s
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -101,34 +104,152 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> list[str]:
-        """Values that must never appear in logs or the UI: the API key, passwords inside URLs."""
+        """Values that must never appear in logs or the UI: the API key, the app's password and API
+        token, passwords inside URLs (user:password@ and secret query parameters)."""
         values = [self.llm_api_key, self.app_password, self.api_token]
         for url in (self.database_url, self.redis_url, self.llm_base_url):
-            password = _url_password(url)
-            values += [password, unquote(password)] if password else []
-        return [value for value in set(values) if value and len(value) >= 3]
+            for secret in _url_secrets(url):
+                values += [secret, unquote(secret)]
+        return [value for value in set(values) if value]
 
     def redact(self, text: str) -> str:
-        """`text` with every secret of these settings replaced by `***`."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """`text` fit to show or log, masked by structure (see `mask_text`); these settings' secrets
+        are also masked wherever they stand as a whole token, when long enough to be a real secret."""
+        return mask_text(text, self.secrets)
 
 
-def _url_password(url: str | None) -> str | None:
-    try:
-        return urlsplit(url).password if url else None
-    except ValueError:
-        return None
+# --- masking secrets (issue 13): by structure, never by blind substring replacement ---------------
+
+MASK = "***"
+# A secret is masked wherever it stands as a whole token, unless it is a short plain word: "local"
+# or "test" as LLM_API_KEY would turn "the local engine" into "the *** engine", garbling the text
+# and revealing the key. Such values are masked only where they stand as values (URLs, key=value).
+WORD_LIKE_MAX_LEN = 7
+# a parameter is secret when its name holds one of these words, or one of the short ones as a part
+_SECRET_WORDS = re.compile(
+    r"password|passwd|secret|token|api[-_]?key|access[-_]?key|credential|signature", re.IGNORECASE
+)
+_SECRET_PARTS = {"pass", "pwd", "auth", "sig", "key"}
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)\b([\w.-]*(?:password|passwd|pwd|secret|api[-_]?key|apikey|access[-_]?token|auth[-_]?token|token))"
+    r"(\s*=\s*)(\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]+)")
+_TOKEN_CHAR = r"A-Za-z0-9_\-.~+/="
+
+
+def _is_secret_name(name: str) -> bool:
+    name = unquote(name).lower()
+    return bool(_SECRET_WORDS.search(name)) or bool(_SECRET_PARTS & set(re.split(r"[-_.]", name)))
+
+
+def _url_secrets(url: str | None) -> list[str]:
+    """The password in a URL's userinfo and the values of its secret query parameters."""
+    if not url:
+        return []
+    found = []
+    userinfo = url.partition("://")[2].split("/", 1)[0].rpartition("@")[0]
+    if ":" in userinfo:
+        found.append(userinfo.partition(":")[2])
+    query = url.partition("?")[2].partition("#")[0]
+    for pair in query.split("&"):
+        name, sep, value = pair.partition("=")
+        if sep and value and _is_secret_name(name):
+            found.append(value)
+    return [value for value in found if value]
 
 
 def mask_url(url: str | None) -> str:
-    """A URL fit to show or log: its password (if any) replaced by `***`."""
-    if not url or not _url_password(url):
+    """A URL fit to show or log: the password of its userinfo and the values of secret query
+    parameters (`?password=`, `sslpassword`, `token`, `api_key` ...) replaced by `***`; everything
+    else kept as written. Works on URLs `urlsplit` refuses (a bad port) too."""
+    if not url:
         return url or ""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "?" in authority and not slash:  # "host?query" without a path
+        authority, question, tail = authority.partition("?")
+        tail, slash = question + tail, ""
+    userinfo, at, host = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
+    path, question, query = tail.partition("?")
+    if question:
+        query, hash_sign, fragment = query.partition("#")
+        pairs = []
+        for pair in query.split("&"):
+            name, eq, value = pair.partition("=")
+            pairs.append(f"{name}={MASK}" if eq and value and _is_secret_name(name) else pair)
+        tail = f"{path}?{'&'.join(pairs)}{hash_sign}{fragment}"
+    return f"{scheme}://{authority}{slash}{tail}"
+
+
+def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Free text (an error message, a log line) fit to show: every URL in it masked as `mask_url`
+    does, `password=...`-style assignments and `Bearer ...` credentials masked, and each of
+    `secrets` masked where it stands as a whole token (never inside a word), unless it is a short
+    plain word (see WORD_LIKE_MAX_LEN)."""
+    if not text:
+        return text
+    text = _URL_IN_TEXT.sub(_mask_url_in_text, text)
+    text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
+    text = _BEARER.sub(lambda found: f"{found.group(1)}{found.group(2)}{MASK}", text)
+    for secret in sorted({s for s in secrets if not _word_like(s)}, key=len, reverse=True):
+        whole = re.compile(rf"(?<![{_TOKEN_CHAR}]){re.escape(secret)}(?![{_TOKEN_CHAR}])")
+        text = whole.sub(MASK, text)
+    return text
+
+
+def _mask_assignment(found: re.Match) -> str:
+    value = found.group(3)
+    bare = value if value[:1] in "\"'" else value.rstrip(".,;:!?)]}")
+    return f"{found.group(1)}{found.group(2)}{MASK}{value[len(bare) :]}"
+
+
+def _mask_url_in_text(found: re.Match) -> str:
+    url = found.group()
+    bare = url.rstrip(".,;:!?)]}")  # the sentence's punctuation is not part of the URL
+    return mask_url(bare) + url[len(bare) :]
+
+
+def _word_like(secret: str) -> bool:
+    return len(secret) < 3 or (len(secret) <= WORD_LIKE_MAX_LEN and secret.isalpha())
+
+
+_redacting: list[Settings] = []
+_redacting_lock = threading.Lock()
+
+
+def install_log_redaction(settings: Settings) -> None:
+    """Mask secrets in every log record this process creates from now on (message and traceback),
+    with these settings' secrets (the latest call wins). Safe to call more than once."""
+    with _redacting_lock:
+        if not _redacting:
+            previous = logging.getLogRecordFactory()
+
+            def redacting_factory(*args, **kwargs) -> logging.LogRecord:
+                record = previous(*args, **kwargs)
+                _redact_record(record, _redacting[-1])
+                return record
+
+            logging.setLogRecordFactory(redacting_factory)
+            _redacting.append(settings)
+        _redacting[-1] = settings
+
+
+def _redact_record(record: logging.LogRecord, settings: Settings) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001  (a malformed record is logging's business, not ours)
+        return
+    masked = settings.redact(message)
+    if masked != message:
+        record.msg, record.args = masked, ()
+    if record.exc_info:
+        record.exc_text = settings.redact(logging.Formatter().formatException(record.exc_info))
 
 
 @lru_cache(maxsize=1)

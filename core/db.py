@@ -1,17 +1,27 @@
 """Database engine and sessions. `DATABASE_URL` alone picks SQLite (WAL, busy timeout) or PostgreSQL.
 
 One engine per process and URL; the schema is brought to the newest Alembic revision on start.
+Migrations run one at a time across processes (a PostgreSQL advisory lock, or a lock file beside
+the SQLite database) and each upgrade is one transaction, so processes starting together on a new
+database never race and a crash half-way leaves the schema as it was. Time that decides whether a
+run is alive (`db_now`) is the database's, never the clock of whichever machine writes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, create_engine, event, exc, func, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.config import mask_url
+from core.errors import DatabaseUnavailable
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x5167_6D61  # "Sigma"
@@ -29,33 +39,85 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def create_db_engine(url: str) -> Engine:
     """A new engine for `url`, with SQLite made safe for several threads and processes."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if (path := _sqlite_file(url)) is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def _transactional_sqlite_engine(url: str) -> Engine:
+    """An engine whose transactions really hold DDL: Python's sqlite3 module commits before
+    `CREATE TABLE` on its own, so it is told to stay out (`isolation_level=None`) and every
+    transaction starts with `BEGIN IMMEDIATE` (the write lock at once). SQLAlchemy's recipe for
+    SQLite's transactional DDL."""
+    engine = create_db_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    """Across processes: one migrates a SQLite database at a time (a lock on `<db>.migrate.lock`,
+    released by the kernel if the process dies)."""
+    path = _sqlite_file(url)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(f"{path.name}.migrate.lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "head") -> None:
     """Run Alembic `upgrade` or `downgrade` to `revision` on `engine` (the same migrations on SQLite
     and PostgreSQL). Alembic's `op` and `context` are process-wide, so one migration runs at a time
     in a process; across processes (the app and workers starting together) a PostgreSQL advisory
-    lock lets one migrate while the others wait."""
+    lock lets one migrate while the others wait, on SQLite a lock file does. The whole upgrade is one
+    transaction (on SQLite too): a process killed half-way leaves the schema as it found it."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS_DIR))
-    with _migration_lock, engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-        config.attributes["connection"] = connection
-        getattr(command, direction)(config, revision)
+    url = engine.url.render_as_string(hide_password=False)
+    sqlite = engine.dialect.name == "sqlite"
+    with _migration_lock, _sqlite_migration_lock(url) if sqlite else nullcontext():
+        migrating = _transactional_sqlite_engine(url) if sqlite and _sqlite_file(url) else engine
+        try:
+            with migrating.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                config.attributes["connection"] = connection
+                getattr(command, direction)(config, revision)
+        finally:
+            if migrating is not engine:
+                migrating.dispose()
 
 
 def migrate(engine: Engine) -> None:
@@ -64,14 +126,49 @@ def migrate(engine: Engine) -> None:
 
 
 def get_engine(url: str) -> Engine:
-    """The process-wide engine for `url`, migrated on first use."""
+    """The process-wide engine for `url`, migrated on first use. A malformed URL, an unreachable
+    database or a failed migration raises `DatabaseUnavailable` with one line (password masked)."""
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = create_db_engine(url)
-            migrate(engine)
+            engine = _open_and_migrate(url)
             _engines[url] = engine
         return engine
+
+
+def _open_and_migrate(url: str) -> Engine:
+    from alembic.util import CommandError
+
+    try:
+        engine = create_db_engine(url)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as error:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL is not usable ({mask_url(url)}): {_first_line(error)}"
+        ) from None
+    except OSError as error:
+        raise DatabaseUnavailable(f"the database folder cannot be made ({mask_url(url)}): {error}") from None
+    try:
+        migrate(engine)
+    except (exc.SQLAlchemyError, CommandError, OSError) as error:
+        engine.dispose()
+        reason = _first_line(getattr(error, "orig", None) or error)
+        raise DatabaseUnavailable(f"cannot use the database at {mask_url(url)}: {reason}") from None
+    return engine
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def db_now(session: Session, offset: timedelta = timedelta(0)) -> ColumnElement:
+    """The database's current time (UTC), shifted by `offset`, as an SQL expression: heartbeats and
+    staleness compare times from one clock, whichever machine writes. On SQLite it is written in
+    SQLAlchemy's own text format (microseconds), so it sorts and reads like every other timestamp."""
+    if session.get_bind().dialect.name == "sqlite":
+        shift = f"{offset.total_seconds():+.6f} seconds"
+        return func.strftime("%Y-%m-%d %H:%M:%f000", "now", shift, type_=DateTime(timezone=True))
+    return func.now() + offset if offset else func.now()
 
 
 def dispose_engines() -> None:

@@ -21,6 +21,24 @@ class QueueFull(SigmaError):
     """Too many analyses are already waiting."""
 
 
+class RunLost(AnalysisFailed):
+    """This run no longer owns its incident (recovered as interrupted while it was paused, deleted,
+    or taken over): it stops without writing anything more."""
+
+
+class DatabaseUnavailable(SigmaError):
+    """DATABASE_URL is malformed, or the database cannot be reached or migrated (CLI exit 2)."""
+
+
+class Cancelled(BaseException):
+    """A signal (SIGINT, SIGTERM) asked this process to stop; a running analysis is recorded FAILED
+    "cancelled" on the way out."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
 # --- refusals the HTTP API tells apart by status code (each still an InvalidInput for the CLI) -------
 
 

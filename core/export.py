@@ -51,13 +51,25 @@ def to_json(incident: Incident) -> str:
     return json.dumps(repository.result_json(incident), ensure_ascii=False, indent=2)
 
 
+# A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): it starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula (a review note such as
+    `=HYPERLINK(...)`) gets a leading apostrophe, as spreadsheet tools expect."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def to_csv(incident: Incident, events: list[Event]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event in events:
         writer.writerow(
-            [
+            neutral_cell(cell)
+            for cell in [
                 incident.id,
                 event.event_type,
                 f"{event.start_time:.2f}",

@@ -20,10 +20,10 @@ from core import repository
 from core.config import Settings
 from core.db import get_engine, session_scope
 from core.engines.base import RunContext, create_engine_by_name
-from core.errors import AnalysisFailed, EngineUnavailable, QueueFull, SigmaError
+from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
 from core.pipeline import cap_highlights, clamp_to_video
-from core.recovery import Maintenance
-from core.schema import AnalysisParams, Status
+from core.recovery import Maintenance, start_of_process
+from core.schema import AnalysisParams, Status, WindowRecord
 from core.storage import video_path
 from core.video import VideoInfo
 
@@ -33,19 +33,59 @@ ProgressEcho = Callable[[float, str], None]
 _PROGRESS_INTERVAL_SEC = 0.5
 
 
+_WINDOW_BATCH = 500  # timeline rows per transaction: no long write lock on SQLite
+GAP_MIN_SEC = 2.0  # a stretch of the timeline without any window, at least this long, is noted
+
+
 class JobNotRunnable(AnalysisFailed):
     """The incident is not waiting to run (already running, finished or failed): nothing was changed."""
 
 
+class _Ownership:
+    """This run's claim on its incident (the token `claim_for_run` gave it). Every write of the run
+    proves it first, in the same transaction, so a run recovered while paused, or whose incident
+    was deleted, stops writing at its next step instead of overwriting what others decided."""
+
+    def __init__(self, db, incident_id: int, token: str) -> None:
+        self.db, self.incident_id, self.token = db, incident_id, token
+        self.lost = threading.Event()
+
+    def check(self, session) -> None:
+        """Beat and prove ownership in `session`'s transaction; `RunLost` when it is gone."""
+        if not repository.beat_run(session, self.incident_id, self.token):
+            self.lost.set()
+            raise RunLost(self.lost_reason())
+
+    def lost_reason(self) -> str:
+        with session_scope(self.db) as session:
+            incident = repository.get_incident(session, self.incident_id)
+            if incident is None:
+                return (
+                    f"incident {self.incident_id} was deleted while it was being analysed; nothing was saved"
+                )
+            status, error = incident.status, incident.error
+        if status == Status.FAILED:
+            return (
+                f"incident {self.incident_id} was marked FAILED while this analysis was not running "
+                f"({error}); its results were not saved"
+            )
+        return (
+            f"incident {self.incident_id} is {status}: this run no longer owns it; its results were not saved"
+        )
+
+
 class _Heartbeat:
     """Beats for a running analysis from its own thread, so a model call that takes minutes never
-    makes a live run look crashed to recovery (core.recovery)."""
+    makes a live run look crashed to recovery (core.recovery). A beat is conditional on the run
+    still owning its incident; once it does not, beating stops and `ownership.lost` is set."""
 
-    def __init__(self, db, incident_id: int, settings: Settings) -> None:
-        self.db, self.incident_id = db, incident_id
+    def __init__(self, ownership: _Ownership, settings: Settings) -> None:
+        self.ownership = ownership
         self.interval = max(0.1, settings.heartbeat_stale_sec / 4)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"sigma-heartbeat-{incident_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, name=f"sigma-heartbeat-{ownership.incident_id}", daemon=True
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -56,56 +96,74 @@ class _Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
+        owner = self.ownership
         while not self._stop.wait(self.interval):
             try:
-                with session_scope(self.db) as session:
-                    repository.touch_heartbeats(session, [self.incident_id], status=Status.PROCESSING)
+                with session_scope(owner.db) as session:
+                    alive = repository.beat_run(session, owner.incident_id, owner.token)
             except Exception:  # a missed beat is harmless; the next one tries again
-                logger.warning("heartbeat of incident %s not written", self.incident_id, exc_info=True)
+                logger.warning("heartbeat of incident %s not written", owner.incident_id, exc_info=True)
+                continue
+            if not alive:
+                owner.lost.set()
+                return
 
 
 class _ProgressWriter:
-    """Writes progress to the database, at most every half second unless a stage changes."""
+    """Writes progress to the database, at most every half second unless a stage changes; each
+    write is conditional on the run still owning its incident (`RunLost` otherwise)."""
 
-    def __init__(self, db, incident_id: int, echo: ProgressEcho | None) -> None:
-        self.db, self.incident_id, self.echo = db, incident_id, echo
+    def __init__(self, ownership: _Ownership, echo: ProgressEcho | None) -> None:
+        self.ownership, self.echo = ownership, echo
         self._last_write = 0.0
         self._last_stage = ""
         self._lock = threading.Lock()
 
     def __call__(self, fraction, stage, *, pass_no=None, windows_done=None, windows_total=None):
+        owner = self.ownership
         with self._lock:
             now = time.monotonic()
             if stage == self._last_stage and now - self._last_write < _PROGRESS_INTERVAL_SEC:
+                if owner.lost.is_set():
+                    raise RunLost(owner.lost_reason())
                 return
             self._last_write, self._last_stage = now, stage
-            with session_scope(self.db) as session:
-                repository.update_progress(
+            with session_scope(owner.db) as session:
+                written = repository.update_progress(
                     session,
-                    self.incident_id,
+                    owner.incident_id,
                     fraction=fraction,
                     stage=stage,
                     pass_no=pass_no,
                     windows_done=windows_done,
                     windows_total=windows_total,
+                    token=owner.token,
                 )
+            if not written:
+                owner.lost.set()
+                raise RunLost(owner.lost_reason())
         if self.echo:
             self.echo(fraction, stage)
 
 
 def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | None = None) -> dict:
     """Analyse one SAVED or QUEUED incident to the end. Returns the seed's JSON (with `incident_id`);
-    raises `AnalysisFailed` after recording FAILED with the reason, or `JobNotRunnable` (changing
-    nothing) when the incident is not waiting to run — e.g. a queue delivered its message twice."""
+    raises `AnalysisFailed` after recording FAILED with the reason, `RunLost` (writing nothing more)
+    when the run lost its incident meanwhile (recovered while paused, deleted), or `JobNotRunnable`
+    (changing nothing) when the incident is not waiting to run — e.g. a queue delivered its message
+    twice. A `Cancelled` or `KeyboardInterrupt` (SIGTERM, SIGINT) records FAILED "cancelled" and
+    propagates."""
     db = get_engine(settings.resolved_database_url)
     with session_scope(db) as session:
-        if not repository.claim_for_run(session, incident_id):
+        token = repository.claim_for_run(session, incident_id)
+        if token is None:
             incident = repository.get_incident(session, incident_id)
             if incident is None:
                 raise JobNotRunnable(f"no incident {incident_id}")
             raise JobNotRunnable(
                 f"incident {incident_id} is {incident.status}, not waiting to run; re-analyse it to run it again"
             )
+    owner = _Ownership(db, incident_id, token)
     with session_scope(db) as session:
         incident = repository.get_incident(session, incident_id)
         params = AnalysisParams.model_validate(incident.params)
@@ -113,13 +171,19 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
         duration = incident.duration
         # the facts probed when the video was stored: probing again costs seconds on long files
         video = VideoInfo(
-            incident.width, incident.height, incident.fps, incident.duration, incident.frame_count, incident.codec
+            incident.width,
+            incident.height,
+            incident.fps,
+            incident.duration,
+            incident.frame_count,
+            incident.codec,
         )
 
     versions: dict[str, str] = {}
 
     def log(step: str, message: str, level: str = "INFO") -> None:
         with session_scope(db) as session:
+            owner.check(session)
             repository.add_log(
                 session,
                 incident_id,
@@ -131,16 +195,18 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             )
 
     try:
-        with _Heartbeat(db, incident_id, settings):
+        with _Heartbeat(owner, settings):
             path = video_path(settings, stored_name)
             if not path.is_file():
-                raise AnalysisFailed(f"the stored video is missing from storage ({path.name}); upload it again")
+                raise AnalysisFailed(
+                    f"the stored video is missing from storage ({path.name}); upload it again"
+                )
             ctx = RunContext(
                 video_path=path,
                 video=video,
                 params=params,
                 settings=settings,
-                progress=_ProgressWriter(db, incident_id, echo),
+                progress=_ProgressWriter(owner, echo),
                 log=log,
                 versions=versions,
             )
@@ -154,24 +220,88 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)
+            note = coverage_note(outcome.windows, duration, params.window_sec)
+            if note:
+                log("coverage", note, "WARNING")
+                if echo:
+                    echo(1.0, f"note: {note}")
             log(
                 "done",
                 f"{len(events)} event(s) in {len(outcome.windows)} window(s); passes {outcome.passes_run}",
             )
-            with session_scope(db) as session:
-                incident = repository.get_incident(session, incident_id)
-                result = repository.save_outcome(session, incident, outcome, events)
+            result = _save(owner, outcome, events)
         return {**result, "incident_id": incident_id}
+    except RunLost as error:
+        logger.info("analysis %s stopped: %s", incident_id, error)
+        raise
+    except (Cancelled, KeyboardInterrupt) as stop:
+        name = stop.signal_name if isinstance(stop, Cancelled) else "SIGINT"
+        _fail_run(owner, f"cancelled: the analysis was stopped ({name}); re-analyse to run it again")
+        raise
     except SigmaError as error:
         reason = settings.redact(str(error))
     except Exception as error:  # a bug must still end in FAILED, never in PROCESSING
         logger.exception("analysis %s crashed", incident_id)
         reason = settings.redact(f"internal error: {type(error).__name__}: {error}")
-    _fail(db, incident_id, reason)
+    if not _fail_run(owner, reason):
+        raise RunLost(owner.lost_reason())
     raise AnalysisFailed(reason)
 
 
-def _fail(db, incident_id: int, reason: str) -> None:
+def _save(owner: _Ownership, outcome, events) -> dict:
+    """The timeline in short transactions of _WINDOW_BATCH rows, then the events, the seed's JSON
+    and DONE in one: each proves the run still owns its incident. Should a later step fail, FAILED
+    takes the written rows with it (`repository.fail_run`)."""
+    windows = outcome.windows
+    for first in range(0, len(windows), _WINDOW_BATCH):
+        with session_scope(owner.db) as session:
+            owner.check(session)
+            repository.add_windows(session, owner.incident_id, windows[first : first + _WINDOW_BATCH])
+    with session_scope(owner.db) as session:
+        result = repository.finish_run(session, owner.incident_id, owner.token, outcome, events)
+    if result is None:
+        raise RunLost(owner.lost_reason())
+    return result
+
+
+def coverage_note(windows: list[WindowRecord], duration: float, window_sec: float) -> str | None:
+    """When the video's timeline has stretches with no frame at all (windows follow frames, so no
+    first-pass window lies there), a sentence saying where and how much was not analysed."""
+    spans = sorted((w.start_time, w.end_time) for w in windows if w.pass_no == 1)
+    if not spans:
+        return None
+    smallest = max(GAP_MIN_SEC, window_sec)
+    gaps: list[tuple[float, float]] = []
+    reached = 0.0
+    for start, end in spans:
+        if start - reached >= smallest:
+            gaps.append((reached, start))
+        reached = max(reached, end)
+    if duration - reached >= smallest:
+        gaps.append((reached, duration))
+    if not gaps:
+        return None
+    missing = sum(end - start for start, end in gaps)
+    longest = max(gaps, key=lambda gap: gap[1] - gap[0])
+    return (
+        f"the video's timeline is {duration:.2f} s long, but {len(gaps)} stretch(es) of it hold no frame "
+        f"at all ({missing:.2f} s in all; the longest from {longest[0]:.2f} s to {longest[1]:.2f} s): "
+        f"nothing there was analysed. Windows follow the frames that exist ({len(spans)} window(s))."
+    )
+
+
+def _fail_run(owner: _Ownership, reason: str) -> bool:
+    """FAILED with `reason` and a log row, only while the run still owns its incident; False (nothing
+    written) when it no longer does."""
+    with session_scope(owner.db) as session:
+        if not repository.fail_run(session, owner.incident_id, owner.token, reason):
+            return False
+        repository.add_log(session, owner.incident_id, "failed", reason, level="ERROR")
+    return True
+
+
+def _fail_waiting(db, incident_id: int, reason: str) -> None:
+    """FAILED for an incident that was never claimed by a run (refused by the queue)."""
     with session_scope(db) as session:
         repository.mark_failed(session, incident_id, reason)
         repository.add_log(session, incident_id, "failed", reason, level="ERROR")
@@ -209,14 +339,22 @@ def _check_capacity(session, settings: Settings) -> None:
         )
 
 
+def admit_in(session, settings: Settings) -> None:
+    """Within `session`'s transaction: take the admission lock (so callers admitting at once are
+    counted one after the other) and raise `QueueFull` when there is no room for one more."""
+    repository.lock_for_admission(session)
+    _check_capacity(session, settings)
+
+
 def admit(incident_id: int, settings: Settings) -> None:
     """SAVED → QUEUED if there is room. When the queue is full the incident is recorded FAILED with
     the reason (it never lingers in SAVED) and `QueueFull` is raised; an incident that is not SAVED
-    raises `JobNotRunnable` unchanged."""
+    raises `JobNotRunnable` unchanged. (A new upload is admitted before its row exists instead:
+    `core.service.register_video(..., admit=True)`.)"""
     db = get_engine(settings.resolved_database_url)
     with session_scope(db) as session:
         try:
-            _check_capacity(session, settings)
+            admit_in(session, settings)
         except QueueFull as error:
             refusal = str(error)
         else:
@@ -227,7 +365,7 @@ def admit(incident_id: int, settings: Settings) -> None:
             raise JobNotRunnable(
                 f"incident {incident_id} is {state}; only a newly saved video can be submitted"
             )
-    _fail(db, incident_id, f"not started: {refusal}")
+    _fail_waiting(db, incident_id, f"not started: {refusal}")
     raise QueueFull(refusal)
 
 
@@ -248,6 +386,10 @@ class JobRunner:
     def submit(self, incident_id: int) -> Future:
         """Admit (QUEUED, or `QueueFull`) and run in the pool when a thread is free."""
         admit(incident_id, self.settings)
+        return self.run_admitted(incident_id)
+
+    def run_admitted(self, incident_id: int) -> Future:
+        """Run an incident already admitted (QUEUED) in the pool when a thread is free."""
         with self._lock:
             self._waiting.add(incident_id)
         return self._pool.submit(self._run_quietly, incident_id)
@@ -284,8 +426,11 @@ def runner_for(settings: Settings) -> JobRunner:
 
 
 def start_background(settings: Settings) -> None:
-    """Call once when the app starts: recovers interrupted analyses now and keeps maintenance running
-    (under the thread backend through its runner, under the queue backend on the queue's behalf)."""
+    """Call once when the app server starts (and the worker at boot, through core.worker): the
+    start of every process (`core.recovery.start_of_process`: schema, recovery of interrupted
+    analyses, leftover files), then maintenance kept running (under the thread backend through its
+    runner, under the queue backend on the queue's behalf)."""
+    start_of_process(settings)
     if settings.job_backend == "queue":
         from core.worker import start_queue_maintenance
 
@@ -295,18 +440,23 @@ def start_background(settings: Settings) -> None:
 
 
 def submit(incident_id: int, settings: Settings) -> None:
-    """The one dispatch the dashboard and the CLI use: admit the incident (QUEUED, or `QueueFull`),
-    then run it in this process's threads (JOB_BACKEND=thread) or enqueue it for the workers
-    (JOB_BACKEND=queue)."""
+    """The one dispatch the dashboard and the CLI use for a SAVED incident (a re-run): admit it
+    (QUEUED, or `QueueFull`), then `dispatch` it."""
+    admit(incident_id, settings)
+    dispatch(incident_id, settings)
+
+
+def dispatch(incident_id: int, settings: Settings) -> None:
+    """Run an admitted (QUEUED) incident in this process's threads (JOB_BACKEND=thread) or enqueue
+    it for the workers (JOB_BACKEND=queue)."""
     if settings.job_backend == "queue":
         from core.worker import enqueue
 
-        admit(incident_id, settings)
         try:
             enqueue(incident_id, settings)
         except Exception as error:
             reason = settings.redact(f"could not reach the job queue: {type(error).__name__}: {error}")
-            _fail(get_engine(settings.resolved_database_url), incident_id, reason)
+            _fail_waiting(get_engine(settings.resolved_database_url), incident_id, reason)
             raise AnalysisFailed(reason) from error
     else:
-        runner_for(settings).submit(incident_id)
+        runner_for(settings).run_admitted(incident_id)

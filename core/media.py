@@ -5,7 +5,10 @@ those, with its index (`moov`) before the media data so playback and seeking sta
 it is. H.264 in another container (MKV, AVI, MOV with its index at the end) is remuxed without
 re-encoding, which takes seconds even for long files. Anything else (MJPEG, HEVC, MPEG-4 Part 2
 "mp4v", 10-bit or 4:2:2 video) is re-encoded to H.264 yuv420p with `+faststart`, using the ffmpeg
-binary of the imageio-ffmpeg wheel. Timestamps are kept, so the player's times are the analysis's.
+binary of the imageio-ffmpeg wheel, scaled to fit 1080p (1920×1080, or 1080×1920 upright): an
+8000×8000 MJPEG would otherwise take gigabytes of memory to encode and play nowhere (H.264 larger
+than 4096 px on a side is re-encoded for the same reason; bench/RESULTS.md, bench:browser_copy).
+Timestamps are kept, so the player's times are the analysis's.
 
 The copy lives in `storage_dir/derived/<stem>/` (removed with the video); `browser.json` there records
 what was decided, so later calls are a file read. Several processes may ask at once: a file lock makes
@@ -38,6 +41,13 @@ _BROWSER_AUDIO_MP4 = {"aac", "mp3"}
 _BROWSER_AUDIO_WEBM = {"opus", "vorbis"}
 _WEBM_VIDEO = {"vp8", "vp9", "av1"}
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}  # 8-bit 4:2:0 (the "j" is only a full-range flag)
+BROWSER_MAX_SIDES = (1920, 1080)  # a re-encoded copy fits this box (turned for upright video)
+_BROWSER_DECODE_MAX_SIDE = 4096  # H.264 beyond this is not played by browsers' decoders
+# fit the box (never enlarge), keep the aspect ratio, even sides as yuv420p needs
+_SCALE_TO_BOX = (
+    "scale=w='if(gte(iw,ih),min(iw,{long}),min(iw,{short}))':h='if(gte(iw,ih),min(ih,{short}),min(ih,{long}))'"
+    ":force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=tv"
+).format(long=BROWSER_MAX_SIDES[0], short=BROWSER_MAX_SIDES[1])
 
 ProgressCallback = Callable[[float], None]
 
@@ -56,6 +66,8 @@ class StreamFacts:
     audio_codec: str | None
     duration: float | None
     index_first: bool
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,7 @@ def read_facts(path: str | Path) -> StreamFacts:
     if duration:
         hours, minutes, secs = duration.groups()
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    size = re.search(r"Stream #0:\d+.*?: Video: .*?, (\d{2,5})x(\d{2,5})\b", text)
     pixel_format = video.group(2) if video and video.group(2) else None
     if pixel_format:
         pixel_format = pixel_format.split("(")[0]
@@ -101,6 +114,8 @@ def read_facts(path: str | Path) -> StreamFacts:
         audio_codec=audio.group(1) if audio else None,
         duration=seconds,
         index_first=_mp4_index_first(Path(path)) if container & _MP4_FAMILY else False,
+        width=int(size.group(1)) if size else None,
+        height=int(size.group(2)) if size else None,
     )
 
 
@@ -134,6 +149,8 @@ def decide(facts: StreamFacts) -> tuple[str, str]:
     if codec is None:
         return "transcode", "no video stream recognised"
     plain_pixels = pixels in _BROWSER_PIXELS
+    if codec == "h264" and max(facts.width or 0, facts.height or 0) > _BROWSER_DECODE_MAX_SIDE:
+        return "transcode", f"H.264 at {facts.width}x{facts.height} is larger than browsers decode"
     if facts.container & _MP4_FAMILY and codec == "h264" and plain_pixels:
         if audio not in (None, *_BROWSER_AUDIO_MP4):
             return "remux", f"audio codec {audio} does not play in browsers"
@@ -231,7 +248,7 @@ def _run_ffmpeg(
     else:
         video_args = [
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-            "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,format=yuv420p",
+            "-vf", f"{_SCALE_TO_BOX},format=yuv420p",
         ]  # fmt: skip
     audio_args = (
         ["-c:a", "copy"] if facts.audio_codec in _BROWSER_AUDIO_MP4 else ["-c:a", "aac", "-b:a", "128k"]

@@ -73,6 +73,8 @@ class Incident(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # run ownership (migration 0004): the claim of the run now PROCESSING; its writes check it
+    run_token: Mapped[str | None] = mapped_column(String(32))
 
     timelines: Mapped[list[Timeline]] = relationship(
         back_populates="incident",

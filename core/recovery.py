@@ -6,6 +6,15 @@ Redis messages, seen by every worker) touches them from a `Maintenance` thread. 
 whose heartbeat is older than HEARTBEAT_STALE_SEC has no owner any more: it becomes FAILED with an
 "interrupted: ..." reason and a log row, and the analyst re-analyses it with one click.
 
+Heartbeats are written and judged with the database's clock (`core.db.db_now`), so machines whose
+clocks disagree never take each other's live runs for dead; and a run recovered while it was only
+paused cannot write anything afterwards (its writes are conditional on its token, core.jobs).
+
+Every entry point (the CLI, the app server's start, a worker's boot) calls `start_of_process`:
+the schema to head, interrupted analyses recovered, leftover files swept (`sweep_orphans`: upload
+parts of processes that died mid-write, stored videos no row points to). Maintenance repeats the
+recovery every quarter of HEARTBEAT_STALE_SEC and the sweep hourly.
+
 Why FAILED and not re-queued: an analysis that took its process down (out of memory on a huge video,
 a decoder crash) would take the next one down too, in a loop, and re-running silently spends model
 time nobody asked for. A visible reason and a deliberate re-run are safer.
@@ -18,8 +27,10 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from core import repository
-from core.config import Settings
+from sqlalchemy import select
+
+from core import repository, storage
+from core.config import Settings, install_log_redaction
 from core.db import get_engine, session_scope
 from core.models import Incident, utcnow
 from core.schema import Status
@@ -27,6 +38,7 @@ from core.schema import Status
 logger = logging.getLogger(__name__)
 
 _RETENTION_INTERVAL_SEC = 3600.0
+_SWEEP_INTERVAL_SEC = 3600.0
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
@@ -55,14 +67,15 @@ def recover_stale(settings: Settings) -> list[int]:
     older_than = timedelta(seconds=settings.heartbeat_stale_sec)
     recovered: list[int] = []
     with session_scope(db) as session:
+        now = _as_utc(repository.database_now(session))
         candidates = [
-            (incident.id, _interruption_reason(incident, utcnow()))
+            (incident.id, _interruption_reason(incident, now))
             for incident in repository.stale_active(session, older_than=older_than)
         ]
     for incident_id, reason in candidates:
         with session_scope(db) as session:
-            # the cutoff is taken again here: a run that beat since the query above is left alone
-            if repository.fail_if_stale(session, incident_id, cutoff=utcnow() - older_than, reason=reason):
+            # staleness is judged again here: a run that beat since the query above is left alone
+            if repository.fail_if_stale(session, incident_id, older_than=older_than, reason=reason):
                 repository.add_log(session, incident_id, "recovered", reason, level="ERROR")
                 recovered.append(incident_id)
     if recovered:
@@ -70,10 +83,36 @@ def recover_stale(settings: Settings) -> list[int]:
     return recovered
 
 
+def sweep_orphans(settings: Settings, min_age_sec: float = storage.ORPHAN_MIN_AGE_SEC) -> list[str]:
+    """Remove files left by processes that died: upload parts no live writer holds, stored videos
+    no incident points to, derived folders of videos that are gone (all older than `min_age_sec`,
+    so a file being stored right now is never touched). Returns the names removed."""
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        referenced = set(session.scalars(select(Incident.stored_name).distinct()))
+    removed = storage.remove_orphans(settings, referenced, min_age_sec=min_age_sec)
+    if removed:
+        logger.warning("removed %d leftover file(s): %s", len(removed), ", ".join(removed))
+    return removed
+
+
+def start_of_process(settings: Settings) -> None:
+    """What every entry point does first (CLI, app server start, worker boot): secrets masked in
+    this process's log records, the schema brought to head, interrupted analyses marked FAILED,
+    leftover files swept. Raises `DatabaseUnavailable` (one line) when the database cannot be used."""
+    install_log_redaction(settings)
+    get_engine(settings.resolved_database_url)
+    recover_stale(settings)
+    try:
+        sweep_orphans(settings)
+    except OSError:  # an unreadable storage folder must not stop a start; the next round retries
+        logger.warning("could not sweep leftover files in %s", settings.storage_dir, exc_info=True)
+
+
 class Maintenance:
     """A daemon thread that, every quarter of HEARTBEAT_STALE_SEC, touches the waiting incidents this
-    process holds, recovers stale ones, and (hourly) applies RETENTION_DAYS. `start` runs one round
-    synchronously first, so recovery happens at start, before anything new is submitted."""
+    process holds, recovers stale ones, and (hourly) sweeps leftover files and applies RETENTION_DAYS.
+    `start` runs one round synchronously first, so recovery happens at start, before anything new is
+    submitted."""
 
     def __init__(self, settings: Settings, held: Callable[[], Iterable[int]] = tuple) -> None:
         self.settings = settings
@@ -82,6 +121,7 @@ class Maintenance:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_retention = 0.0
+        self._next_sweep = 0.0
 
     def start(self) -> Maintenance:
         self.run_once()
@@ -107,6 +147,9 @@ class Maintenance:
         if self.settings.retention_days and now >= self._next_retention:
             self._next_retention = now + _RETENTION_INTERVAL_SEC
             purge_expired(self.settings)
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_INTERVAL_SEC
+            sweep_orphans(self.settings)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

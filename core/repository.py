@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from core.db import db_now
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
 from core.schema import (
     ACTIVE_STATUSES,
@@ -37,9 +40,11 @@ def _new_run(session: Session, params: AnalysisParams, run_of_id: int | None, **
         requested_domain=params.domain,
         requested_engine=params.engine,
         params=params.model_dump(),
+        heartbeat_at=db_now(session),  # staleness is judged on the database's clock
     )
     session.add(incident)
     session.flush()
+    session.refresh(incident, ["heartbeat_at"])
     return incident
 
 
@@ -61,8 +66,16 @@ def create_rerun(*, session: Session, incident: Incident, params: AnalysisParams
     return _new_run(session, params, incident.run_of_id or incident.id, **facts)
 
 
+MAX_ID = 2**31 - 1  # incidents.id is a 32-bit integer on PostgreSQL; larger ids cannot exist
+
+
+def valid_id(incident_id: int) -> bool:
+    """Whether `incident_id` can name a row at all (a huge number from a URL or a shell cannot)."""
+    return isinstance(incident_id, int) and 0 < incident_id <= MAX_ID
+
+
 def get_incident(session: Session, incident_id: int) -> Incident | None:
-    return session.get(Incident, incident_id)
+    return session.get(Incident, incident_id) if valid_id(incident_id) else None
 
 
 def list_incidents(session: Session, *, status: str | None = None) -> list[Incident]:
@@ -107,11 +120,14 @@ def update_progress(
     pass_no: int | None = None,
     windows_done: int | None = None,
     windows_total: int | None = None,
-) -> None:
+    token: str | None = None,
+) -> bool:
+    """Write a run's progress (and heartbeat). With `token`, only while that run still owns the
+    incident; returns whether the row was written."""
     values: dict[str, object] = {
         "progress": max(0.0, min(1.0, fraction)),
         "stage": stage[:200],
-        "heartbeat_at": utcnow(),
+        "heartbeat_at": db_now(session),
     }
     if pass_no is not None:
         values["pass_no"] = pass_no
@@ -119,8 +135,8 @@ def update_progress(
         values["windows_done"] = windows_done
     if windows_total is not None:
         values["windows_total"] = windows_total
-
-    session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+    owner = _owned_by(incident_id, token) if token else (Incident.id == incident_id,)
+    return session.execute(update(Incident).where(*owner).values(**values)).rowcount == 1
 
 
 def add_log(
@@ -149,13 +165,45 @@ def add_log(
 
 
 def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, events: list[Event]) -> dict:
-    """Write windows, events and the seed's JSON, and mark the incident DONE (one transaction)."""
+    """Write windows, events and the seed's JSON, and mark the incident DONE (one transaction).
+    A job writes a run's results with `add_windows` and `finish_run` instead, checking ownership."""
     session.execute(delete(Timeline).where(Timeline.incident_id == incident.id))
     session.execute(delete(EventRow).where(EventRow.incident_id == incident.id))
-    session.add_all(Timeline(incident_id=incident.id, **window.model_dump()) for window in outcome.windows)
+    add_windows(session, incident.id, outcome.windows)
+    _add_events(session, incident.id, events)
+    result = AnalysisResult.from_events(events, outcome.inferred_domain).model_dump()
+    for column, value in _done_values(outcome, result).items():
+        setattr(incident, column, value)
+    incident.finished_at = utcnow()
+    incident.heartbeat_at = utcnow()
+    return result
+
+
+def add_windows(session: Session, incident_id: int, windows: Sequence[WindowRecord]) -> None:
+    """Timeline rows for these windows (a job writes them in short batches, each its own transaction)."""
+    session.add_all(Timeline(incident_id=incident_id, **window.model_dump()) for window in windows)
+
+
+def _done_values(outcome: EngineOutcome, result: dict) -> dict[str, object]:
+    return {
+        "analysis_json": result,
+        "engine": outcome.engine,
+        "model_version": outcome.model_version,
+        "prompt_version": outcome.prompt_version,
+        "inferred_domain": outcome.inferred_domain,
+        "domain_reason": outcome.domain_reason,
+        "passes_run": outcome.passes_run,
+        "status": Status.DONE,
+        "progress": 1.0,
+        "stage": "done",
+        "error": None,
+    }
+
+
+def _add_events(session: Session, incident_id: int, events: list[Event]) -> None:
     session.add_all(
         EventRow(
-            incident_id=incident.id,
+            incident_id=incident_id,
             event_type=event.event_type,
             start_time=event.start_time,
             end_time=event.end_time,
@@ -169,21 +217,6 @@ def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, e
         )
         for event in events
     )
-    result = AnalysisResult.from_events(events, outcome.inferred_domain).model_dump()
-    incident.analysis_json = result
-    incident.engine = outcome.engine
-    incident.model_version = outcome.model_version
-    incident.prompt_version = outcome.prompt_version
-    incident.inferred_domain = outcome.inferred_domain
-    incident.domain_reason = outcome.domain_reason
-    incident.passes_run = outcome.passes_run
-    incident.status = Status.DONE
-    incident.progress = 1.0
-    incident.stage = "done"
-    incident.error = None
-    incident.finished_at = utcnow()
-    incident.heartbeat_at = utcnow()
-    return result
 
 
 def mark_failed(session: Session, incident_id: int, reason: str) -> None:
@@ -245,13 +278,18 @@ def delete_incident(session: Session, incident: Incident) -> list[str]:
 
 
 def stale_active(session: Session, *, older_than: timedelta) -> list[Incident]:
-    """Incidents that claim to be running but whose heartbeat stopped (crashed process)."""
-    cutoff = utcnow() - older_than
+    """Incidents that claim to be running but whose heartbeat stopped (crashed process), judged on
+    the database's clock."""
     query = select(Incident).where(
         Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-        func.coalesce(Incident.heartbeat_at, Incident.created_at) < cutoff,
+        func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
     )
     return list(session.scalars(query))
+
+
+def database_now(session: Session) -> datetime:
+    """The database's current time (what heartbeats are written and judged with)."""
+    return session.scalar(select(db_now(session)))
 
 
 # --- job queue, heartbeats, recovery and retention -------------------------------------------------
@@ -262,26 +300,85 @@ def mark_queued(session: Session, incident_id: int) -> bool:
     result = session.execute(
         update(Incident)
         .where(Incident.id == incident_id, Incident.status == Status.SAVED.value)
-        .values(status=Status.QUEUED.value, stage="queued", heartbeat_at=utcnow())
+        .values(status=Status.QUEUED.value, stage="queued", heartbeat_at=db_now(session))
     )
     return result.rowcount == 1
 
 
-def claim_for_run(session: Session, incident_id: int) -> bool:
+def claim_for_run(session: Session, incident_id: int) -> str | None:
     """SAVED or QUEUED → PROCESSING in one conditional UPDATE, so a run starts at most once even when
-    a queue delivers its message twice; False when the incident is not waiting to run."""
-    now = utcnow()
+    a queue delivers its message twice. Returns the run's token (every later write of the run must
+    present it, see `beat_run`), or None when the incident is not waiting to run."""
+    token = uuid.uuid4().hex
+    now = db_now(session)
     result = session.execute(
         update(Incident)
-        .where(Incident.id == incident_id, Incident.status.in_([Status.SAVED.value, Status.QUEUED.value]))
+        .where(
+            Incident.id == incident_id,
+            Incident.status.in_([Status.SAVED.value, Status.QUEUED.value]),
+        )
         .values(
             status=Status.PROCESSING.value,
             stage="starting",
             heartbeat_at=now,
             started_at=func.coalesce(Incident.started_at, now),
+            run_token=token,
         )
     )
+    return token if result.rowcount == 1 else None
+
+
+# --- run ownership: every write of a run is a compare-and-set on status and token ------------------
+
+
+def _owned_by(incident_id: int, token: str) -> tuple:
+    return (
+        Incident.id == incident_id,
+        Incident.status == Status.PROCESSING.value,
+        Incident.run_token == token,
+    )
+
+
+def beat_run(session: Session, incident_id: int, token: str) -> bool:
+    """The run's heartbeat, and its proof of ownership before any other write in this transaction:
+    False when the incident was recovered, failed, finished or deleted meanwhile."""
+    result = session.execute(
+        update(Incident).where(*_owned_by(incident_id, token)).values(heartbeat_at=db_now(session))
+    )
     return result.rowcount == 1
+
+
+def finish_run(
+    session: Session, incident_id: int, token: str, outcome: EngineOutcome, events: list[Event]
+) -> dict | None:
+    """DONE with the seed's JSON and the events, only while `token` owns the incident (the windows
+    were written before with `add_windows`); None, writing nothing, when it no longer does."""
+    result = AnalysisResult.from_events(events, outcome.inferred_domain).model_dump()
+    now = db_now(session)
+    done = session.execute(
+        update(Incident)
+        .where(*_owned_by(incident_id, token))
+        .values(**_done_values(outcome, result), finished_at=now, heartbeat_at=now, run_token=None)
+    )
+    if done.rowcount != 1:
+        return None
+    _add_events(session, incident_id, events)
+    return result
+
+
+def fail_run(session: Session, incident_id: int, token: str, reason: str) -> bool:
+    """FAILED with `reason`, only while `token` owns the incident; the windows the run had written
+    go with it (a failed run shows no half a timeline). False when it no longer owns it."""
+    now = db_now(session)
+    failed = session.execute(
+        update(Incident)
+        .where(*_owned_by(incident_id, token))
+        .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
+    )
+    if failed.rowcount != 1:
+        return False
+    session.execute(delete(Timeline).where(Timeline.incident_id == incident_id))
+    return True
 
 
 def touch_heartbeats(session: Session, incident_ids: list[int], *, status: Status) -> int:
@@ -291,9 +388,22 @@ def touch_heartbeats(session: Session, incident_ids: list[int], *, status: Statu
     result = session.execute(
         update(Incident)
         .where(Incident.id.in_(incident_ids), Incident.status == status.value)
-        .values(heartbeat_at=utcnow())
+        .values(heartbeat_at=db_now(session))
     )
     return result.rowcount
+
+
+_ADMISSION_LOCK_KEY = 0x5167_6D62
+
+
+def lock_for_admission(session: Session) -> None:
+    """Serialise admissions until this transaction ends, so processes admitting at once count the
+    queue one after the other: a transaction-scoped advisory lock on PostgreSQL, SQLite's write
+    lock (a no-op UPDATE takes it) on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_ADMISSION_LOCK_KEY)))
+    else:
+        session.execute(update(Incident).where(Incident.id == -1).values(status=Incident.status))
 
 
 def count_by_status(session: Session) -> dict[str, int]:
@@ -315,20 +425,24 @@ def queue_position(session: Session, incident_id: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def fail_if_stale(session: Session, incident_id: int, *, cutoff: datetime, reason: str) -> bool:
-    """FAILED with `reason` only if the incident is still active with a heartbeat older than `cutoff`
-    (one conditional UPDATE: a run that just beat is left alone)."""
-    now = utcnow()
+def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta, reason: str) -> bool:
+    """FAILED with `reason` only if the incident is still active with a heartbeat older than
+    `older_than` on the database's clock (one conditional UPDATE: a run that just beat is left
+    alone). Windows a run had written in batches before it stopped go with it."""
+    now = db_now(session)
     result = session.execute(
         update(Incident)
         .where(
             Incident.id == incident_id,
             Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-            func.coalesce(Incident.heartbeat_at, Incident.created_at) < cutoff,
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
         )
         .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    session.execute(delete(Timeline).where(Timeline.incident_id == incident_id))
+    return True
 
 
 def expired_videos(session: Session, *, cutoff: datetime) -> list[int]:

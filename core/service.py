@@ -14,7 +14,7 @@ from typing import BinaryIO, Literal
 import httpx
 from sqlalchemy import text
 
-from core import repository
+from core import jobs, repository
 from core.config import Settings, mask_url
 from core.db import get_engine, session_scope
 from core.errors import MediaPreparing, NotFound, NotReady
@@ -48,21 +48,37 @@ def register_video(
     params: AnalysisParams,
     *,
     original_name: str | None = None,
+    admit: bool = False,
 ) -> int:
-    """Store and validate a video and create its incident (SAVED). Raises `InvalidInput`, leaving nothing."""
+    """Store and validate a video and create its incident (SAVED). Raises `InvalidInput`, leaving nothing.
+
+    With `admit`, the incident is created QUEUED, for `core.jobs.dispatch`, only if the queue has
+    room (MAX_QUEUED_JOBS): that is asked before anything is stored, and again, serialised with
+    everyone else admitting, in the transaction that creates the row. A refusal raises `QueueFull`
+    and leaves neither a file nor a row."""
+    if admit:
+        jobs.check_capacity(settings)  # cheap: refuse before storing a large file for nothing
     if original_name is None:
         stored = store_existing(source, settings)  # type: ignore[arg-type]
     else:
         stored = store_upload(source, original_name, settings)
-    return register_stored(stored, settings, params)
+    return register_stored(stored, settings, params, admit=admit)
 
 
-def register_stored(stored: StoredVideo, settings: Settings, params: AnalysisParams) -> int:
-    """Create the incident (SAVED) of a video already validated into storage; on any failure the
-    file is removed, so nothing is left behind."""
+def register_stored(
+    stored: StoredVideo, settings: Settings, params: AnalysisParams, *, admit: bool = False
+) -> int:
+    """Create the incident of a video already validated into storage: SAVED, or with `admit` QUEUED
+    if the queue has room (`QueueFull` otherwise); on any failure the file is removed, so nothing is
+    left behind."""
     try:
         with session_scope(get_engine(settings.resolved_database_url)) as session:
-            return repository.create_incident(session=session, video=stored, params=params).id
+            if admit:
+                jobs.admit_in(session, settings)
+            incident = repository.create_incident(session=session, video=stored, params=params)
+            if admit:
+                repository.mark_queued(session, incident.id)
+            return incident.id
     except BaseException:
         remove_video(settings, stored.stored_name)
         raise

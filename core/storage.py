@@ -4,11 +4,15 @@ The user's file name is kept only as metadata (cleaned of control characters, ne
 path), so path traversal is impossible; the stored file's extension comes from the container ffmpeg
 recognised, not from the name. The bytes go to a temporary `.upload-*.part` file in the uploads
 directory and are renamed into place only after validation: a refused, interrupted or failed
-write leaves no file behind.
+write leaves no file behind. A process killed mid-write cannot clean up: its part file stays
+locked (`flock`) only while the writer lives, and `remove_orphans` (run at every start and
+hourly, core.recovery) deletes unlocked parts and stored videos no row points to, once they are
+a few minutes old.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -29,6 +33,7 @@ __all__ = [
     "UploadWriter",
     "content_type",
     "describe_non_video",
+    "remove_orphans",
     "remove_partial_uploads",
     "remove_video",
     "store_existing",
@@ -39,7 +44,7 @@ __all__ = [
 _CHUNK = 1024 * 1024
 _HEAD_BYTES = 512
 _PARTIAL_PREFIX, _PARTIAL_SUFFIX = ".upload-", ".part"
-_PARTIAL_MAX_AGE_SEC = 24 * 3600  # older partial files belong to a process that died mid-write
+ORPHAN_MIN_AGE_SEC = 300.0  # leftovers younger than this may belong to a store still under way
 _ORIGINAL_NAME_MAX = 512  # incidents.original_name is String(512)
 
 # ffmpeg demuxer name -> the extension the stored copy gets (browsers and players go by it)
@@ -145,6 +150,7 @@ class UploadWriter:
             ) from error
         self._temp_path = Path(temp_name)
         self._out = os.fdopen(handle, "wb")
+        fcntl.flock(self._out, fcntl.LOCK_EX)  # "a writer lives" (remove_orphans): held until the end
         return self
 
     def write(self, chunk: bytes) -> None:
@@ -166,13 +172,13 @@ class UploadWriter:
         try:
             self._out.flush()
             os.fsync(self._out.fileno())
-            self._out.close()
             refusal = describe_non_video(self._head)
             if refusal:
                 raise InvalidInput(refusal)
-            info = probe(self._temp_path)
+            info = probe(self._temp_path)  # still locked: a sweep leaves a part being probed alone
             stored_name = f"{uuid.uuid4().hex}{_suffix_for(info)}"
             os.replace(self._temp_path, self.settings.uploads_dir / stored_name)
+            os.utime(self.settings.uploads_dir / stored_name)  # its age counts from now: its row comes next
         except OSError as error:
             raise StorageFailed(f"could not store the upload: {error.strerror or error}") from error
         self._temp_path = None
@@ -222,15 +228,60 @@ def remove_video(settings: Settings, stored_name: str) -> None:
     shutil.rmtree(settings.storage_dir / "derived" / Path(stored_name).stem, ignore_errors=True)
 
 
-def remove_partial_uploads(settings: Settings, max_age_sec: float = _PARTIAL_MAX_AGE_SEC) -> int:
-    """Delete temporary upload files left by a process that died mid-write; returns how many."""
+def remove_partial_uploads(settings: Settings, max_age_sec: float = ORPHAN_MIN_AGE_SEC) -> int:
+    """Delete temporary upload files left by a process that died mid-write (no writer holds their
+    lock, older than `max_age_sec`); returns how many."""
     removed = 0
-    cutoff = time.time() - max_age_sec
     for partial in settings.uploads_dir.glob(f"{_PARTIAL_PREFIX}*{_PARTIAL_SUFFIX}"):
-        try:
-            if partial.stat().st_mtime < cutoff:
-                partial.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
+        if _remove_if_abandoned(partial, max_age_sec):
+            removed += 1
     return removed
+
+
+def remove_orphans(
+    settings: Settings, referenced: set[str], *, min_age_sec: float = ORPHAN_MIN_AGE_SEC
+) -> list[str]:
+    """Delete what no live process and no incident row accounts for: abandoned upload parts, stored
+    videos whose name is not in `referenced`, and derived folders whose video is gone; only files
+    older than `min_age_sec`. Returns the names removed."""
+    removed: list[str] = []
+    uploads = settings.uploads_dir
+    if uploads.is_dir():
+        for path in uploads.iterdir():
+            if path.name.startswith(_PARTIAL_PREFIX) and path.name.endswith(_PARTIAL_SUFFIX):
+                if _remove_if_abandoned(path, min_age_sec):
+                    removed.append(path.name)
+            elif path.is_file() and path.name not in referenced and _older_than(path, min_age_sec):
+                remove_video(settings, path.name)
+                removed.append(path.name)
+    derived = settings.storage_dir / "derived"
+    if derived.is_dir():
+        stems = {Path(name).stem for name in referenced}
+        for folder in derived.iterdir():
+            if folder.is_dir() and folder.name not in stems and _older_than(folder, min_age_sec):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(f"derived/{folder.name}")
+    return removed
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return path.stat().st_mtime < time.time() - seconds
+    except FileNotFoundError:
+        return False
+
+
+def _remove_if_abandoned(partial: Path, min_age_sec: float) -> bool:
+    """Delete an upload part whose writer is gone (its lock is free) and that is old enough."""
+    if not _older_than(partial, min_age_sec):
+        return False
+    try:
+        with open(partial, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # a live process is still writing or probing it
+            partial.unlink()
+            return True
+    except FileNotFoundError:
+        return False

@@ -10,9 +10,14 @@ stay right on variable-frame-rate phone videos and in hour-long files. Frames ar
 ffmpeg (the first frame of each 1/target_fps slot) and read one at a time: memory does not grow with
 the video's length.
 
-`probe` reads every packet of the video stream once (no decoding, so it is fast) to learn the true
-duration and frame count even when the container has none or lies (mkv/webm, truncated files), and
-decodes one frame to prove the file is a video. A truncated file is analysed as far as it decodes.
+`probe` reads every packet of the video stream once through PyAV (no decoding, so it is fast) to
+learn the true duration and frame count even when the container has none or lies (mkv/webm,
+truncated files, XviD AVI whose packed B-frames carry no presentation times), and decodes one frame
+to prove the file is a video. A truncated file is analysed as far as it decodes.
+
+Windows follow the frames that exist: a window is made only where a sampled frame falls, so a
+video whose frames are days apart gives a few windows and gaps, never a window per 1.5 s of an
+empty timeline (`iter_windows`, `occupied_windows`).
 """
 
 from __future__ import annotations
@@ -20,23 +25,25 @@ from __future__ import annotations
 import collections
 import fcntl
 import math
+import os
 import queue
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
+import av
 import imageio_ffmpeg
 import numpy as np
 
 from core.errors import AnalysisFailed, InvalidInput
 
-_PROBE_TIMEOUT_SEC = 900
 _PIPE_BYTES = 1 << 20  # a larger pipe halves the context switches per full-resolution frame
 _F_SETPIPE_SZ = 1031
 _LOOKBACK_SEC = 1.0  # read_frame_at decodes from this far before the asked time
@@ -65,7 +72,8 @@ class VideoInfo:
     """Facts about a video stream as Sigma will see its frames (rotation applied).
 
     `duration` is the end of the last decodable frame on the file's timeline; `fps` is the
-    average rate (frames / span), which is the true rate for constant-frame-rate files."""
+    average rate where there are frames (frames / span, stretches without any frame left out),
+    which is the true rate for constant-frame-rate files."""
 
     width: int
     height: int
@@ -145,114 +153,198 @@ def _check_file(path: Path) -> None:
 
 # --- probe -----------------------------------------------------------------------------------------
 
-_CONTAINER = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
-_SIZE = re.compile(r"\] n:\s*0 .*? s:(\d+)x(\d+)")
-_NOMINAL_RATE = re.compile(r"frame_rate: (\d+)/(\d+)")
-_AUDIO_STREAM = re.compile(r"^\s*Stream #0:\d+.*: Audio: ", re.MULTILINE)
-_DISCARDED = 0x2 | 0x4  # AV_PKT_FLAG_CORRUPT | AV_PKT_FLAG_DISCARD
+_NO_TIME = -(1 << 63)
+_ATTACHED_PICTURE = 1 << 10  # AV_DISPOSITION_ATTACHED_PIC: cover art, not the video
+_MP4_BRANDS = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
+GAP_MIN_SEC = 2.0  # a stretch without frames at least this long (and 10 frame intervals) is a gap
+_GAP_INTERVALS = 10
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Facts about a decodable video, or `InvalidInput` saying what is wrong with the file."""
+    """Facts about a decodable video, or `InvalidInput` saying what is wrong with the file.
+
+    PyAV (FFmpeg's libraries in-process) reads every packet of the video stream once, without
+    decoding, for the times of all frames, and decodes the first frame to prove the stream decodes
+    and to learn its displayed size. A packet's time is its presentation time, or its decoding time
+    when the container gives none (AVI: XviD's packed B-frames carry no pts), so every frame the
+    decoder will output is counted; bench/RESULTS.md (bench:probe) compares this with parsing the
+    ffmpeg binary's log and with decoding every frame."""
     path = Path(path)
     _check_file(path)
-    command = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path),
-        # output 1: every packet of the video stream, copied, listed with pts/duration (no decoding)
-        "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
-        # output 2: decode the first frame, proving the stream decodes and giving its displayed size
-        "-map", "0:V:0", "-frames:v", "1", "-vf", "showinfo=checksum=0", "-f", "null", "-",
-    ]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, timeout=_PROBE_TIMEOUT_SEC, check=False)
-    except subprocess.TimeoutExpired as error:
-        raise InvalidInput(f"reading the video took longer than {_PROBE_TIMEOUT_SEC} s") from error
-    except OSError as error:
-        raise AnalysisFailed(f"ffmpeg could not be started: {error}") from error
-    log = done.stderr.decode("utf-8", errors="replace")
-    if "Input #0" not in log:
-        raise InvalidInput(_unreadable_reason(log))
-    if "matches no streams" in log:
-        if _AUDIO_STREAM.search(log):
-            raise InvalidInput("no video stream: this is an audio file, not a video")
-        raise InvalidInput("no video stream in this file")
-    size = _SIZE.search(log)
-    if size is None:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError as error:
+        raise InvalidInput(_unreadable_reason(path, error)) from error
+    with container:
+        stream = next(
+            (s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE),
+            None,
+        )
+        if stream is None:
+            if container.streams.audio:
+                raise InvalidInput("no video stream: this is an audio file, not a video")
+            raise InvalidInput("no video stream in this file")
+        times, first = _scan_packets(container, stream)
+    if first is None:
         raise InvalidInput(
             "no video frame could be decoded: the video is damaged or its codec is not supported"
         )
-    span = _packet_span(done.stdout, _nominal_rate(log))
-    if span is None:
+    if not times.count:
         raise InvalidInput("the video stream holds no frames")
-    start, end, frame_count, codec = span
+    start, end = times.span()
     if end <= 0 or end <= start:
         raise InvalidInput("the video has no duration")
-    fps = float(frame_count / (end - start))
-    container = _CONTAINER.search(log)
+    width, height = first
     return VideoInfo(
-        width=int(size.group(1)),
-        height=int(size.group(2)),
-        fps=fps,
-        duration=float(end),
-        frame_count=frame_count,
-        codec=codec,
-        container=container.group(1) if container else "",
+        width=width,
+        height=height,
+        fps=times.rate(),
+        duration=end,
+        frame_count=times.count,
+        codec=stream.codec_context.name,
+        container=container.format.name,
     )
 
 
-def _unreadable_reason(log: str) -> str:
-    if "moov atom not found" in log:
-        return "the video is truncated or damaged: its MP4 index (moov atom) is missing"
-    if "Invalid data found when processing input" in log:
-        return "not a video: the file's format is not recognised"
-    last = [line for line in log.splitlines() if line.strip()]
-    return f"the file could not be read as a video ({last[-1].strip() if last else 'ffmpeg failed'})"
+class _FrameTimes:
+    """The start and end of every frame (in the stream's time base) as packets come in."""
+
+    def __init__(self, time_base: Fraction, nominal_rate: Fraction | None) -> None:
+        self.time_base = time_base
+        self.nominal_rate = nominal_rate
+        self.pts = array("q")  # _NO_TIME where a packet has none
+        self.dts = array("q")
+        self.lengths = array("q")
+
+    @property
+    def count(self) -> int:
+        return len(self.lengths)
+
+    def add(self, packet) -> None:
+        self.pts.append(_NO_TIME if packet.pts is None else packet.pts)
+        self.dts.append(_NO_TIME if packet.dts is None else packet.dts)
+        self.lengths.append(packet.duration or 0)
+
+    def _starts(self) -> np.ndarray | None:
+        """One clock for every frame: presentation times, or decoding times when some frames have
+        none (XviD's packed B-frames in AVI), or None when the stream has no times at all."""
+        pts, dts = np.array(self.pts, dtype=np.int64), np.array(self.dts, dtype=np.int64)
+        if (pts != _NO_TIME).all():
+            return pts
+        if (dts != _NO_TIME).all():
+            return dts
+        mixed = np.where(pts != _NO_TIME, pts, dts)
+        return mixed[mixed != _NO_TIME] if (mixed != _NO_TIME).any() else None
+
+    def _typical_interval(self, ordered: np.ndarray) -> int:
+        steps = np.diff(ordered)
+        steps = steps[steps > 0]
+        if len(steps):
+            return int(np.median(steps))
+        rate = self.nominal_rate or Fraction(25)
+        return max(1, round(1 / (rate * self.time_base)))
+
+    def _shown(self) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of the frames that are shown: those at or after 0 (edit-list pre-roll is not)."""
+        starts = self._starts()
+        lengths = np.array(self.lengths, dtype=np.int64)
+        if starts is None:  # no timestamps at all (raw H.264/HEVC): frames follow each other
+            typical = int(np.median(lengths[lengths > 0])) if (lengths > 0).any() else 0
+            step = typical or max(1, round(1 / ((self.nominal_rate or Fraction(25)) * self.time_base)))
+            starts = np.arange(len(lengths), dtype=np.int64) * step
+            return starts, starts + step
+        lengths = lengths[: len(starts)]
+        shown = starts >= 0
+        if shown.any():
+            starts, lengths = starts[shown], lengths[shown]
+        if (lengths <= 0).any():
+            typical = self._typical_interval(np.sort(starts))
+            lengths = np.where(lengths > 0, lengths, typical)
+        return starts, starts + lengths
+
+    def span(self) -> tuple[float, float]:
+        """(first frame's time, end of the last frame) in seconds."""
+        starts, ends = self._shown()
+        return float(starts.min() * self.time_base), float(ends.max() * self.time_base)
+
+    def rate(self) -> float:
+        """Frames per second where there are frames: stretches without any (a camera that paused,
+        timestamps days apart) do not dilute it. Equals frames / span when there is no gap."""
+        starts, ends = self._shown()
+        ordered = np.sort(starts)
+        steps = np.diff(ordered)
+        if len(steps):
+            typical = max(1, int(np.median(steps)))
+            gap = max(_GAP_INTERVALS * typical, GAP_MIN_SEC / self.time_base)
+            covered = int(ends.max() - ordered[0]) - int(steps[steps > gap].sum())
+        else:
+            covered = int(ends.max() - ordered[0])
+        seconds = float(max(covered, 1) * self.time_base)
+        return len(starts) / seconds
 
 
-def _nominal_rate(log: str) -> Fraction | None:
-    found = _NOMINAL_RATE.search(log)
-    if found and int(found.group(1)) > 0 and int(found.group(2)) > 0:
-        return Fraction(int(found.group(1)), int(found.group(2)))
+def _scan_packets(container, stream) -> tuple[_FrameTimes, tuple[int, int] | None]:
+    """Every packet's time, and the displayed size of the first frame that decodes."""
+    nominal = stream.average_rate or stream.base_rate
+    times = _FrameTimes(Fraction(stream.time_base), Fraction(nominal) if nominal else None)
+    first: tuple[int, int] | None = None
+    decoder = stream.codec_context
+    try:
+        for packet in container.demux(stream):
+            if first is None:
+                first = _first_frame_size(decoder, packet)
+            if packet.size == 0 or packet.is_corrupt or packet.is_discard:
+                continue  # the demuxer's end marker; damaged or dropped packets are never shown
+            times.add(packet)
+    except av.error.FFmpegError:
+        pass  # a damaged or truncated tail: the frames before it are the video
+    if first is None:
+        first = _first_frame_size(decoder, None)
+    return times, first
+
+
+def _first_frame_size(decoder, packet) -> tuple[int, int] | None:
+    """(width, height) as shown (rotation applied) of a frame this packet completes, if any."""
+    try:
+        frames = decoder.decode(packet)
+    except av.error.FFmpegError:
+        return None
+    for frame in frames:
+        if abs(getattr(frame, "rotation", 0) or 0) % 180 == 90:
+            return frame.height, frame.width
+        return frame.width, frame.height
     return None
 
 
-def _packet_span(listing: bytes, nominal_rate: Fraction | None) -> tuple[Fraction, Fraction, int, str] | None:
-    """(first pts, end of last frame in seconds, frame count, codec) from ffmpeg's framecrc listing."""
-    time_base = Fraction(1, 1000)
-    codec = ""
-    starts: list[int] = []
-    ends: list[int] = []
-    for line in listing.splitlines():
-        if line.startswith(b"#"):
-            if line.startswith(b"#tb 0:"):
-                time_base = Fraction(line.split(b":", 1)[1].strip().decode())
-            elif line.startswith(b"#codec_id 0:"):
-                codec = line.split(b":", 1)[1].strip().decode()
-            continue
-        fields = line.split(b",")
-        if len(fields) < 6 or not fields[2].strip().lstrip(b"-").isdigit():
-            continue
-        if len(fields) > 6 and int(fields[6].strip().removeprefix(b"F=") or b"0", 16) & _DISCARDED:
-            continue
-        pts, length = int(fields[2]), int(fields[3])
-        starts.append(pts)
-        ends.append(pts + length if length > 0 else -1)
-    shown = [i for i, pts in enumerate(starts) if pts >= 0] or list(range(len(starts)))
-    if not shown:
-        return None
-    starts = [starts[i] for i in shown]
-    ends = [ends[i] for i in shown]
-    if min(ends) < 0:  # some packets carry no duration: give them the typical frame interval
-        ordered = sorted(set(starts))
-        gaps = np.diff(ordered)
-        if len(gaps):
-            typical = int(np.median(gaps))
-        elif nominal_rate:
-            typical = max(1, round(1 / (nominal_rate * time_base)))
-        else:
-            typical = max(1, round(Fraction(1, 25) / time_base))
-        ends = [end if end >= 0 else start + typical for start, end in zip(starts, ends)]
-    return min(starts) * time_base, max(ends) * time_base, len(starts), codec
+def _unreadable_reason(path: Path, error: Exception) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    if head[4:8] in _MP4_BRANDS and not _has_top_level_box(path, b"moov"):
+        return "the video is truncated or damaged: its MP4 index (moov atom) is missing"
+    if isinstance(error, av.error.InvalidDataError):
+        return "not a video: the file's format is not recognised"
+    return f"the file could not be read as a video ({getattr(error, 'strerror', None) or error})"
+
+
+def _has_top_level_box(path: Path, kind: bytes) -> bool:
+    """Whether an MP4/MOV file has a complete top-level box of this kind."""
+    with open(path, "rb") as handle:
+        total = os.fstat(handle.fileno()).st_size
+        offset = 0
+        while offset + 8 <= total:
+            handle.seek(offset)
+            header = handle.read(16)
+            size = int.from_bytes(header[:4], "big")
+            if size == 1 and len(header) == 16:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                size = total - offset
+            if header[4:8] == kind:
+                return offset + size <= total
+            if size < 8:
+                return False
+            offset += size
+    return False
 
 
 # --- sampling ------------------------------------------------------------------------------------
@@ -447,41 +539,80 @@ def iter_windows(
     max_side: int | None = None,
     gray: bool = False,
 ) -> Iterator[Window]:
-    """Windows of `window_sec` (overlapping by the fraction `overlap`), each with
-    `frames_per_window` frames chosen evenly from those sampled at `target_fps`
-    (all of them when `frames_per_window` is None). Only one window's frames are held at a time."""
+    """Windows of `window_sec` on a grid from t=0 (overlapping by the fraction `overlap`), each with
+    `frames_per_window` frames chosen evenly from those sampled at `target_fps` (all of them when
+    `frames_per_window` is None). The grid's windows cover [0, duration), but only those holding a
+    sampled frame are made: a stretch of the timeline without frames gives no window at all, so the
+    work follows what was decoded. A window's `index` is its place on the grid. Only the open
+    windows' frames are held at a time."""
     hop = window_sec * (1.0 - overlap)
-    starts = window_starts(duration, window_sec, hop)
-    pending: list[Frame] = []
-    next_window = 0
+    last = _last_index(duration, window_sec, hop)
+    open_windows: dict[int, list[Frame]] = {}
     for frame in iter_frames(path, target_fps, max_side=max_side, gray=gray):
-        pending.append(frame)
-        while next_window < len(starts) and frame.time >= starts[next_window] + window_sec:
-            yield _make_window(
-                next_window, starts[next_window], window_sec, duration, pending, frames_per_window
-            )
-            next_window += 1
-            if next_window < len(starts):
-                pending = [f for f in pending if f.time >= starts[next_window]]
-    while next_window < len(starts):
-        yield _make_window(next_window, starts[next_window], window_sec, duration, pending, frames_per_window)
-        next_window += 1
-        if next_window < len(starts):
-            pending = [f for f in pending if f.time >= starts[next_window]]
+        holding = [index for index in _windows_holding(frame.time, window_sec, hop) if index <= last]
+        for index in sorted(open_windows):
+            if holding and index >= holding[0]:
+                break
+            yield _make_window(index, hop, window_sec, duration, open_windows.pop(index), frames_per_window)
+        for index in holding:
+            open_windows.setdefault(index, []).append(frame)
+    for index in sorted(open_windows):
+        yield _make_window(index, hop, window_sec, duration, open_windows.pop(index), frames_per_window)
+
+
+def _grid_start(index: int, hop: float) -> float:
+    return round(index * hop, 6)
+
+
+def _windows_holding(time: float, window_sec: float, hop: float) -> list[int]:
+    """Grid indexes of the windows [start, start + window_sec) that hold `time`, in order."""
+    last = max(0, math.floor(time / hop + 1e-9))
+    indexes = []
+    index = last
+    while index >= 0 and _grid_start(index, hop) + window_sec > time + 1e-9:
+        if _grid_start(index, hop) <= time + 1e-9:
+            indexes.append(index)
+        index -= 1
+    return indexes[::-1]
+
+
+def occupied_windows(
+    times: Iterable[float], window_sec: float, hop: float | None = None, *, duration: float | None = None
+) -> list[tuple[int, float]]:
+    """(grid index, start) of the windows that hold at least one of `times`, in order: the windows
+    an analysis of frames at these times makes (see `iter_windows`); with `duration`, only the
+    windows of the grid that covers [0, duration)."""
+    hop = window_sec if hop is None else hop
+    last = _last_index(duration, window_sec, hop)
+    indexes = {i for time in times for i in _windows_holding(float(time), window_sec, hop) if i <= last}
+    return [(index, _grid_start(index, hop)) for index in sorted(indexes)]
+
+
+def _last_index(duration: float | None, window_sec: float, hop: float) -> float:
+    """The last grid index of the windows covering [0, duration) (no limit without a duration)."""
+    return window_count(duration, window_sec, hop) - 1 if duration and duration > 0 else math.inf
+
+
+def window_count(duration: float, window_sec: float, hop: float, frame_count: int | None = None) -> int:
+    """How many windows an analysis makes at most: those covering [0, duration), but never more than
+    the video's frames can open (windows follow frames), so a nearly empty timeline stays cheap."""
+    count = max(1, math.ceil((duration - window_sec) / hop - 1e-9) + 1) if duration > window_sec else 1
+    if frame_count:
+        count = min(count, frame_count * max(1, math.ceil(window_sec / hop - 1e-9)))
+    return count
 
 
 def window_starts(duration: float, window_sec: float, hop: float) -> list[float]:
     """Start times of the windows that cover [0, duration)."""
-    count = max(1, math.ceil((duration - window_sec) / hop - 1e-9) + 1) if duration > window_sec else 1
-    return [round(i * hop, 6) for i in range(count)]
+    return [_grid_start(i, hop) for i in range(window_count(duration, window_sec, hop))]
 
 
 def _make_window(
-    index: int, start: float, window_sec: float, duration: float, frames: list[Frame], count: int | None
+    index: int, hop: float, window_sec: float, duration: float, frames: list[Frame], count: int | None
 ) -> Window:
+    start = _grid_start(index, hop)
     end = min(start + window_sec, duration) if duration > 0 else start + window_sec
-    inside = [f for f in frames if start <= f.time < start + window_sec]
-    return Window(index, start, max(end, start), spread(inside, count) if count else inside)
+    return Window(index, start, max(end, start), spread(frames, count) if count else frames)
 
 
 def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None) -> Frame | None:

@@ -29,7 +29,7 @@ from dramatiq.middleware import Middleware
 from core.config import Settings, get_settings
 from core.errors import AnalysisFailed
 from core.jobs import JobNotRunnable, run_analysis
-from core.recovery import Maintenance
+from core.recovery import Maintenance, start_of_process
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,11 @@ def start_queue_maintenance(settings: Settings) -> Maintenance:
 
 
 class _WorkerMaintenance(Middleware):
-    """Runs recovery when a worker boots, and the maintenance round while it lives."""
+    """Runs the start of every process (core.recovery.start_of_process) when a worker boots, and the
+    maintenance round while it lives."""
 
     def after_worker_boot(self, broker, worker) -> None:
+        start_of_process(get_settings())  # schema, recovery, leftover files, masked log records
         start_queue_maintenance(get_settings())
 
     def before_worker_shutdown(self, broker, worker) -> None:

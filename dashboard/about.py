@@ -14,7 +14,6 @@ import imageio_ffmpeg
 import pandas as pd
 import streamlit as st
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from core import repository
 from core.config import Settings, mask_url
@@ -63,7 +62,8 @@ def check_model_server(base_url: str) -> ServerCheck:
 
 
 def masked_database_url(current: Settings) -> str:
-    return make_url(current.resolved_database_url).render_as_string(hide_password=True)
+    """The database URL with its password and secret query parameters (`?password=`) masked."""
+    return mask_url(current.resolved_database_url)
 
 
 def _package_version(name: str) -> str:

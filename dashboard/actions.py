@@ -29,10 +29,13 @@ def open_incident(incident_id: int) -> None:
     st.switch_page(INCIDENT_PAGE, query_params={"id": str(incident_id)})
 
 
-def _start(incident_id: int) -> None:
+def _start(incident_id: int, *, admitted: bool = False) -> None:
     """Dispatch, then open the incident; a refused dispatch is recorded FAILED by core and shown there."""
     try:
-        submit_analysis(incident_id)
+        if admitted:
+            jobs.dispatch(incident_id, settings())
+        else:
+            submit_analysis(incident_id)
     except SigmaError as error:
         flash(t("analyse.not_started", reason=describe_error(error)), "error")
     open_incident(incident_id)
@@ -41,9 +44,9 @@ def _start(incident_id: int) -> None:
 def analyse_upload(source: BinaryIO, original_name: str, params: AnalysisParams) -> None:
     """Store and validate an upload, create its incident and start it. A bad file raises `InvalidInput`
     (nothing is left behind) for the caller to show."""
-    jobs.check_capacity(settings())  # refuse before storing a large file for nothing
-    incident_id = service.register_video(source, settings(), params, original_name=original_name)
-    _start(incident_id)
+    # admitted before anything is stored, and again as its row is written: a full queue leaves nothing
+    incident_id = service.register_video(source, settings(), params, original_name=original_name, admit=True)
+    _start(incident_id, admitted=True)
 
 
 def sample_path() -> Path:
@@ -59,10 +62,11 @@ def sample_path() -> Path:
 
 
 def analyse_sample(params: AnalysisParams) -> None:
-    jobs.check_capacity(settings())
     with open(sample_path(), "rb") as handle:
-        incident_id = service.register_video(handle, settings(), params, original_name=SAMPLE_NAME)
-    _start(incident_id)
+        incident_id = service.register_video(
+            handle, settings(), params, original_name=SAMPLE_NAME, admit=True
+        )
+    _start(incident_id, admitted=True)
 
 
 def reanalyse(incident_id: int, params: AnalysisParams) -> None:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from core.config import get_settings
-from core.errors import SigmaError
+from core.errors import DatabaseUnavailable, SigmaError
 from dashboard.i18n import t
 
 logger = logging.getLogger("sigma.dashboard")
@@ -27,7 +27,9 @@ _FLASH_KEY = "sigma.flash"
 
 def describe_error(error: Exception) -> str:
     """One message a person can act on, with any secret of the settings masked."""
-    if isinstance(error, SigmaError):
+    if isinstance(error, DatabaseUnavailable):
+        message = t("error.database", detail=str(error))
+    elif isinstance(error, SigmaError):
         message = str(error)
     elif isinstance(error, ValidationError):
         problems = "; ".join(

@@ -41,7 +41,7 @@ from core.config import AnalysisLanguage
 from core.engines.base import AnalysisEngine, RunContext, register
 from core.pipeline import merge_detections
 from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import iter_frames, window_starts
+from core.video import iter_frames, occupied_windows, window_count, window_starts
 
 MODEL_VERSION = "local-motion-2"
 
@@ -101,7 +101,7 @@ class LocalEngine(AnalysisEngine):
         params, video = ctx.params, ctx.video
         ctx.set_versions(*self.versions())
         fps = analysis_fps(params.target_fps, video.fps)
-        total = len(window_starts(video.duration, params.window_sec, params.window_sec))
+        total = window_count(video.duration, params.window_sec, params.window_sec, video.frame_count)
 
         def progress(time: float) -> None:
             done = min(total, int(time / params.window_sec))
@@ -377,7 +377,14 @@ def flag_windows(
     flagged = [e for e in report.episodes if e.flagged]
     windows: list[WindowRecord] = []
     detections: list[Event] = []
-    for index, start in enumerate(window_starts(duration, window_sec, window_sec)):
+    # windows follow the frames that were measured: a stretch without frames is no window at all
+    # (with no frame pair, a single frame: the first two windows of the span at most)
+    frame_times = (
+        np.concatenate([series.before, series.after])
+        if len(series)
+        else window_starts(min(duration, 2 * window_sec), window_sec, window_sec)
+    )
+    for index, start in occupied_windows(frame_times, window_sec, duration=duration):
         end = min(start + window_sec, duration) if duration > 0 else start + window_sec
         # the frame pairs that overlap the window (times only grow)
         low, high = np.searchsorted(series.after, start, "right"), np.searchsorted(series.before, end, "left")

@@ -52,7 +52,7 @@ from core.prompts import (
     with_repair_request,
 )
 from core.schema import EngineOutcome, Event, WindowRecord
-from core.video import iter_windows, window_starts
+from core.video import iter_windows, window_count
 
 PATCH = 28  # Qwen2-VL-class models: 14-pixel patches merged 2×2 into one token
 JPEG_QUALITY = 85
@@ -340,8 +340,9 @@ class PassPlan:
     overlap: float
     frames_per_window: int
 
-    def window_count(self, duration: float) -> int:
-        return len(window_starts(duration, self.window_sec, self.window_sec * (1 - self.overlap)))
+    def window_count(self, duration: float, frame_count: int | None = None) -> int:
+        """At most this many windows (windows follow frames: never more than the frames can open)."""
+        return window_count(duration, self.window_sec, self.window_sec * (1 - self.overlap), frame_count)
 
 
 def pass_plans(window_sec: float, target_fps: float, frames_per_window: int) -> tuple[PassPlan, PassPlan]:
@@ -519,7 +520,11 @@ class _Run:
         started = time.monotonic()
         jobs = self._window_jobs(plan)
         replies = self._run_jobs(
-            plan.pass_no, jobs, plan.window_count(self.duration), domain, fail_limit=True
+            plan.pass_no,
+            jobs,
+            plan.window_count(self.duration, self.ctx.video.frame_count),
+            domain,
+            fail_limit=True,
         )
         detections = [d for reply in replies for d in reply.detections]
         events = merge_detections(detections, gap=plan.window_sec / 2)
