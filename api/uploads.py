@@ -6,7 +6,10 @@ refusal (too large, not a video, bad parameters, a dropped connection) leaves no
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
+from typing import Self
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -117,46 +120,8 @@ async def receive_upload(request: Request, settings: Settings) -> tuple[StoredVi
     parser = MultipartParser(boundary, events.callbacks())
     fields: dict[str, str] = {}
     with UploadWriter(settings) as writer:
-        part: _Part | None = None
-        file_name: str | None = None
-        pending = bytearray()
-        try:
-            async for chunk in request.stream():
-                parser.write(chunk)
-                for kind, data in events.items:
-                    if kind == "begin":
-                        part = _Part()
-                    elif kind == "disposition":
-                        _, params = parse_options_header(data)
-                        part.name = params.get(b"name", b"").decode("utf-8", "replace")
-                        raw_name = params.get(b"filename")
-                        part.filename = raw_name.decode("utf-8", "replace") if raw_name is not None else None
-                        if part.name == FILE_FIELD:
-                            if file_name is not None:
-                                raise _form_error(FILE_FIELD, "send one file per upload")
-                            file_name = part.filename or "upload"
-                        elif part.name not in PARAM_FIELDS:
-                            raise _form_error(
-                                part.name,
-                                f"unknown form field; the fields are {FILE_FIELD}, {', '.join(PARAM_FIELDS)}",
-                            )
-                    elif kind == "data" and part is not None and part.name == FILE_FIELD:
-                        pending += data
-                    elif kind == "data" and part is not None:
-                        part.value += data
-                        if len(part.value) > FIELD_MAX_BYTES:
-                            raise _form_error(part.name, f"longer than {FIELD_MAX_BYTES} bytes")
-                    elif kind == "end" and part is not None and part.name != FILE_FIELD:
-                        fields[part.name] = part.value.decode("utf-8", "replace").strip()
-                events.items.clear()
-                if len(pending) >= _FLUSH_BYTES:
-                    await run_in_threadpool(writer.write, bytes(pending))
-                    pending.clear()
-            parser.finalize()
-        except MultipartParseError as error:
-            raise _form_error(FILE_FIELD, f"the multipart body is malformed: {error}") from None
-        if pending:
-            await run_in_threadpool(writer.write, bytes(pending))
+        async with _Background(writer) as disk:
+            file_name = await _read_parts(request, parser, events, disk, fields)
         if file_name is None:
             raise _form_error(
                 FILE_FIELD, f"no `{FILE_FIELD}` field: attach the video as {FILE_FIELD}=@clip.mp4"
@@ -169,6 +134,99 @@ async def receive_upload(request: Request, settings: Settings) -> tuple[StoredVi
         except InvalidInput as error:
             raise NotAVideo(str(error)) from None
     return stored, params
+
+
+async def _read_parts(
+    request: Request, parser: MultipartParser, events: _Events, disk: _Background, fields: dict[str, str]
+) -> str | None:
+    """Feed the body to the parser: the file's bytes to `disk`, the other fields into `fields`;
+    returns the file's name (None when there was no file)."""
+    part: _Part | None = None
+    file_name: str | None = None
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            for kind, data in events.items:
+                if kind == "begin":
+                    part = _Part()
+                elif kind == "disposition":
+                    _, params = parse_options_header(data)
+                    part.name = params.get(b"name", b"").decode("utf-8", "replace")
+                    raw_name = params.get(b"filename")
+                    part.filename = raw_name.decode("utf-8", "replace") if raw_name is not None else None
+                    if part.name == FILE_FIELD:
+                        if file_name is not None:
+                            raise _form_error(FILE_FIELD, "send one file per upload")
+                        file_name = part.filename or "upload"
+                    elif part.name not in PARAM_FIELDS:
+                        raise _form_error(
+                            part.name,
+                            f"unknown form field; the fields are {FILE_FIELD}, {', '.join(PARAM_FIELDS)}",
+                        )
+                elif kind == "data" and part is not None and part.name == FILE_FIELD:
+                    await disk.add(data)
+                elif kind == "data" and part is not None:
+                    part.value += data
+                    if len(part.value) > FIELD_MAX_BYTES:
+                        raise _form_error(part.name, f"longer than {FIELD_MAX_BYTES} bytes")
+                elif kind == "end" and part is not None and part.name != FILE_FIELD:
+                    fields[part.name] = part.value.decode("utf-8", "replace").strip()
+            events.items.clear()
+        parser.finalize()
+    except MultipartParseError as error:
+        raise _form_error(FILE_FIELD, f"the multipart body is malformed: {error}") from None
+    await disk.drain()
+    return file_name
+
+
+class _Background:
+    """Hands the file's bytes to the writer (hash and disk) in a worker thread, about a megabyte at
+    a time, while the request keeps arriving: one batch in flight, so order is kept and at most two
+    megabytes wait in memory. A refusal from the writer (TooLarge, StorageFailed) surfaces at the
+    next `add` or at `drain`."""
+
+    def __init__(self, writer: UploadWriter) -> None:
+        self.writer = writer
+        self._batch: list[bytes] = []
+        self._size = 0
+        self._received = 0
+        self._in_flight: asyncio.Future | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        if self._in_flight is not None:  # never leave the thread writing to a file about to be removed
+            with contextlib.suppress(Exception):  # the refusal on the way out is the one that counts
+                await self._in_flight
+
+    async def add(self, data: bytes) -> None:
+        self._received += len(data)
+        self.writer.check_size(self._received)  # at once, not when the thread gets to it
+        self._batch.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH_BYTES:
+            await self._hand_over()
+
+    async def drain(self) -> None:
+        await self._hand_over()
+        await self._wait()
+
+    async def _hand_over(self) -> None:
+        await self._wait()
+        batch, self._batch, self._size = self._batch, [], 0
+        if batch:
+            loop = asyncio.get_running_loop()
+            self._in_flight = loop.run_in_executor(None, self._write, batch)
+
+    async def _wait(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            await in_flight
+
+    def _write(self, batch: list[bytes]) -> None:
+        for data in batch:
+            self.writer.write(data)
 
 
 def _params(fields: dict[str, str], settings: Settings) -> AnalysisParams:

@@ -153,13 +153,18 @@ class UploadWriter:
         fcntl.flock(self._out, fcntl.LOCK_EX)  # "a writer lives" (remove_orphans): held until the end
         return self
 
+    def check_size(self, size: int) -> None:
+        """`TooLarge` when an upload of `size` bytes would pass MAX_UPLOAD_MB: for a caller that
+        counts bytes as they arrive, before they reach `write`."""
+        if size > self.settings.max_upload_bytes:
+            raise TooLarge(_too_large(self.settings))
+
     def write(self, chunk: bytes) -> None:
         """Append `chunk`; `TooLarge` once the upload passes MAX_UPLOAD_MB."""
         if len(self._head) < _HEAD_BYTES:
             self._head += chunk[: _HEAD_BYTES - len(self._head)]
         self.size += len(chunk)
-        if self.size > self.settings.max_upload_bytes:
-            raise TooLarge(_too_large(self.settings))
+        self.check_size(self.size)
         self._digest.update(chunk)
         try:
             self._out.write(chunk)
