@@ -47,7 +47,7 @@ def _query_names(dependant) -> set[str]:
     return names
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """A query parameter the endpoint does not take is refused (422), not ignored: a misspelt
     `?incident_idd=` must not quietly mean something else."""
     route = request.scope.get("route")
@@ -83,11 +83,13 @@ EventId = Annotated[int, PathParam(description="the event's id", ge=1, le=MAX_ID
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def settings() -> Settings:
+async def settings() -> Settings:
+    """(The dependencies here are `async def`: none blocks, and FastAPI would run each plain `def`
+    one in a worker thread of its own, several thread hops per request.)"""
     return get_settings()
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     """Who is asking, as the gate in front found out; open access only when no gate is configured."""
     found = request.scope.get("state", {}).get("principal")
     if found is not None:
@@ -97,7 +99,7 @@ def principal(request: Request) -> Principal:
     return OPEN_ACCESS
 
 
-def analyst(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def analyst(who: Annotated[Principal, Depends(principal)]) -> Principal:
     """Writing endpoints (upload, delete, re-analyse, review) need an analyst; viewers only read."""
     if not who.can_change:
         raise HTTPException(403, f"{who.name} may view but not change incidents (role {who.role})")
@@ -260,7 +262,7 @@ INCIDENT_QUERY = {
 }
 
 
-def incident_query(request: Request) -> int:
+async def incident_query(request: Request) -> int:
     """`?incident_iid=` as the seed spells it, or `?incident_id=`."""
     name = "incident_iid" if "incident_iid" in request.query_params else "incident_id"
     raw = request.query_params.get(name)
