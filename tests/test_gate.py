@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
 import httpx
 import pytest
 import websockets
+from sqlalchemy import update
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from api.gate import UploadLimit, safe_next
+from core import service
 from core.config import get_settings
+from core.db import dispose_engines, get_engine, session_scope
+from core.models import Incident
+from core.schema import AnalysisParams
+from tests.conftest import make_settings
 from tests.live_server import serve
 
 PASSWORD = "correct horse battery"
@@ -230,10 +237,27 @@ def test_guessing_is_slowed_across_addresses(gated):
 
 
 @pytest.fixture(scope="module")
-def open_server(tmp_path_factory):
+def open_server(tmp_path_factory, clips):
+    """Started over a database that holds an analysis a crashed server left PROCESSING an hour ago."""
     folder = tmp_path_factory.mktemp("open")
+    before = make_settings(folder)
+    stale = service.register_video(clips["calm"], before, AnalysisParams.from_settings(before))
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with session_scope(get_engine(before.resolved_database_url)) as session:
+        session.execute(
+            update(Incident).where(Incident.id == stale).values(status="PROCESSING", heartbeat_at=hour_ago)
+        )
+    dispose_engines()
     with serve("server:app", folder) as running:
+        running.stale_id = stale
         yield running
+
+
+def test_recovery_runs_when_the_server_starts_not_on_a_page_view(open_server):
+    """Only the health check has been asked: the interrupted analysis is FAILED already."""
+    with session_scope(get_engine(open_server.settings.resolved_database_url)) as session:
+        incident = session.get(Incident, open_server.stale_id)
+        assert incident.status == "FAILED" and incident.error.startswith("interrupted:")
 
 
 def test_without_a_password_everything_is_open_and_the_api_is_beside_the_dashboard(open_server, clips):
@@ -248,5 +272,8 @@ def test_without_a_password_everything_is_open_and_the_api_is_beside_the_dashboa
         )
     assert answer.status_code == 201
     listed = httpx.get(f"{base}/api/v1/incidents").json()
-    assert [row["incident_id"] for row in listed["items"]] == [answer.json()["incident_id"]]
+    assert [row["incident_id"] for row in listed["items"]] == [
+        answer.json()["incident_id"],
+        open_server.stale_id,
+    ]
     assert "paths" in httpx.get(f"{base}/openapi.json").json()
