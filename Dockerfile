@@ -1,4 +1,5 @@
-# Sigma: the dashboard (`app`) and the queue workers (`worker`) run from this one image.
+# Sigma: the server (`app`: dashboard and API), the API alone (`api`) and the queue workers (`worker`)
+# run from this one image.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,11 +24,10 @@ COPY --chown=sigma:sigma . .
 
 USER sigma
 VOLUME ["/data"]
-EXPOSE 8501
+EXPOSE 8501 8080
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
 
-CMD ["python", "-m", "streamlit", "run", "streamlit_app.py", \
-     "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true", \
-     "--browser.gatherUsageStats=false"]
+# the one server: the dashboard with the API beside it and the sign-in in front (server.py)
+CMD ["python", "-m", "uvicorn", "server:app", "--host=0.0.0.0", "--port=8501"]

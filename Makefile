@@ -3,9 +3,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
 PORT ?= 8501
+API_PORT ?= 8080
 
-.PHONY: run test bench clean
+.PHONY: run api test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +21,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.app-installed $@
 
+# the one server: the dashboard, the API beside it (/api/v1, /docs), one sign-in in front of both
 run: $(VENV)/.app-installed
-	$(BIN)/python -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(BIN)/python -m uvicorn server:app --host $(HOST) --port $(PORT)
+
+# the API alone (what the compose `api` service runs)
+api: $(VENV)/.app-installed
+	$(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(API_PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest

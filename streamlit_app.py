@@ -1,47 +1,45 @@
 """Sigma's entry point: the frame around every page (sidebar, language, errors) and the router.
 
-Run with `make run` or `streamlit run streamlit_app.py`. Pages live in `pages/` and stay thin; the
-building blocks are in `dashboard/`, the product without a UI in `core/`.
-
-Pages run only inside this frame: see `dashboard/routing.py` for the first-request case Streamlit's
-legacy `pages/` handling would otherwise let through.
+Served by `server.py` (`make run`), which puts the HTTP gate in front and the API beside it. Pages live
+in `app_pages/` (not `pages/`, which Streamlit would also run on their own, outside this frame) and stay
+thin; the building blocks are in `dashboard/`, the product without a UI in `core/`.
 """
 
 import streamlit as st
 
-from dashboard.auth import require_password
+from dashboard.auth import account_box, require_principal
 from dashboard.feedback import friendly_errors, show_flashes
 from dashboard.i18n import t
-from dashboard.resources import settings, start_background
+from dashboard.resources import db
 from dashboard.sidebar import language_switch
 
 st.set_page_config(page_title="Sigma", layout="wide")
 
 with friendly_errors("app"):
     language_switch()
-    require_password(settings())  # APP_PASSWORD: nothing below runs until it is entered
     page = st.navigation(
         [
             st.Page(
-                "pages/analyse.py",
+                "app_pages/analyse.py",
                 title=t("nav.analyse"),
                 icon=":material/upload:",
                 url_path="analyse",
                 default=True,
             ),
             st.Page(
-                "pages/incidents.py",
+                "app_pages/incidents.py",
                 title=t("nav.incidents"),
                 icon=":material/list:",
                 url_path="incidents",
             ),
             st.Page(
-                "pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"
+                "app_pages/incident.py", title=t("nav.incident"), icon=":material/movie:", url_path="incident"
             ),
-            st.Page("pages/about.py", title=t("nav.about"), icon=":material/info:", url_path="about"),
+            st.Page("app_pages/about.py", title=t("nav.about"), icon=":material/info:", url_path="about"),
         ]
     )
-    start_background()
+    account_box(require_principal())  # the gate let this request in; nothing draws without a session
+    db()  # a database that does not answer is one clear message, before any page tries it
     show_flashes()
     with friendly_errors(page.title):
         page.run()

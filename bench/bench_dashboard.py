@@ -130,9 +130,6 @@ def main() -> None:
 
         from bench._results import write_section
         from core.config import get_settings
-        from tests.app_harness import run_pages_like_a_server
-
-        run_pages_like_a_server()
 
         get_settings.cache_clear()
         settings = get_settings()
@@ -144,7 +141,7 @@ def main() -> None:
             at = AppTest.from_file(app, default_timeout=60)
             at.query_params.update(query)
             if page != "analyse":
-                at.switch_page(f"pages/{page}.py")
+                at.switch_page(f"app_pages/{page}.py")
             return at
 
         new_session(

@@ -17,10 +17,16 @@ cannot upload, delete, re-analyse, review, hold or edit case details, whatever t
 from __future__ import annotations
 
 import getpass
+import hashlib
 import hmac
 import os
+import secrets
+import threading
+import time
+from pathlib import Path
 from typing import Literal
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel
 
 from core.config import Settings
@@ -136,3 +142,162 @@ def require_analyst(actor: Principal, doing: str) -> None:
     """Refuse a viewer: `Forbidden` saying who they are and what viewers cannot do."""
     if not actor.can_change:
         raise Forbidden(f"{actor.name} signs in as a viewer, and viewers cannot {doing}")
+
+
+def sign_in(name: str | None, password: str, settings: Settings) -> Principal | None:
+    """The sign-in form's check: a user's (or APP_PASSWORD's) password, or API_TOKEN typed as the
+    password, so a deployment with only API_TOKEN set still lets its holder use the dashboard."""
+    return authenticate(name, password, settings) or principal_for_token(password, settings)
+
+
+# --- sessions: what the sign-in form hands the browser (a signed cookie) -------------------------------
+
+SESSION_COOKIE = "sigma_session"
+SESSION_MAX_AGE_SEC = 12 * 3600  # a working day; then the person signs in again (and lands where they were)
+_SESSION_SALT = "sigma.session.v1"
+_SECRET_FILE = ".session-secret"
+
+
+def session_secret(settings: Settings) -> bytes:
+    """The key sessions are signed with: made once per storage folder (a file only this user can read),
+    so every process sharing STORAGE_DIR (the app, the API, after a restart) accepts the same cookies."""
+    path = (settings.storage_dir / _SECRET_FILE).resolve()
+    with _secrets_lock:
+        if path not in _secrets:
+            _secrets[path] = _read_or_make_secret(path)
+        return _secrets[path]
+
+
+_secrets: dict[Path, bytes] = {}
+_secrets_lock = threading.Lock()
+
+
+def _read_or_make_secret(path: Path) -> bytes:
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{_SECRET_FILE}.{secrets.token_hex(4)}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(partial, path)  # the first process to get here wins; the others read its secret
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _credential_stamp(principal: Principal, settings: Settings) -> str:
+    """Changes when the credential the session was opened with changes (`session_credential`), so
+    changing APP_PASSWORD or API_TOKEN signs everyone out, and removing a user or changing their
+    password or role signs them out."""
+    credential = session_credential(principal, settings)
+    return hmac.new(session_secret(settings), credential.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(session_secret(settings), salt=_SESSION_SALT)
+
+
+def issue_session(principal: Principal, settings: Settings) -> str:
+    """The cookie value for a signed-in principal: signed and dated, holding no secret."""
+    payload = {"n": principal.name, "r": principal.role, "v": principal.via}
+    return _serializer(settings).dumps({**payload, "s": _credential_stamp(principal, settings)})
+
+
+def principal_for_session(cookie: str | None, settings: Settings) -> Principal | None:
+    """Who a session cookie belongs to; None when it is missing, forged, expired or outdated."""
+    if not cookie or not gate_enabled(settings):
+        return None
+    try:
+        payload = _serializer(settings).loads(cookie, max_age=SESSION_MAX_AGE_SEC)
+        principal = Principal(name=payload["n"], role=payload["r"], via=payload["v"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if not secrets_match(str(payload.get("s", "")), _credential_stamp(principal, settings)):
+        return None
+    return principal
+
+
+# --- guessing ---------------------------------------------------------------------------------------
+
+_TRUST_SEC = 3600.0
+
+
+class GuessLimiter:
+    """Slows password and token guessing. Every failed attempt takes a token from its client's bucket
+    and from one shared bucket; an empty bucket means "wait", and an attempt made while waiting is not
+    even checked. Buckets refill at a steady pace, so a person who mistypes barely notices, while a
+    script gets `per_client` quick guesses and then one every `client_refill_sec` seconds, and all
+    clients together (many addresses, many sessions) one every `overall_refill_sec`. A client that
+    signed in (or sent the right token) within the last hour is spared the shared bucket, so guessing
+    from elsewhere does not lock out the people and scripts who know the password; its own bucket
+    still holds. Per process."""
+
+    def __init__(
+        self,
+        *,
+        per_client: int = 5,
+        client_refill_sec: float = 12.0,
+        overall: int = 20,
+        overall_refill_sec: float = 3.0,
+        max_clients: int = 10_000,
+        clock=time.monotonic,
+    ) -> None:
+        self._client = (per_client, client_refill_sec)
+        self._overall = (overall, overall_refill_sec)
+        self._max_clients = max_clients
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, at)
+        self._trusted: dict[str, float] = {}  # client -> when it last got in
+        self._shared = (float(overall), clock())
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _level(bucket: tuple[float, float], size: tuple[int, float], now: float) -> float:
+        tokens, at = bucket
+        capacity, refill_sec = size
+        return min(float(capacity), tokens + (now - at) / refill_sec)
+
+    def wait_seconds(self, client: str) -> float:
+        """0 when `client` may try now, else how long until it may."""
+        with self._lock:
+            now = self._clock()
+            own = self._buckets.get(client)
+            waits = [0.0]
+            if now - self._trusted.get(client, -_TRUST_SEC) >= _TRUST_SEC:
+                waits.append((1 - self._level(self._shared, self._overall, now)) * self._overall[1])
+            if own is not None:
+                waits.append((1 - self._level(own, self._client, now)) * self._client[1])
+            return max(0.0, *waits)
+
+    def failed(self, client: str) -> None:
+        """Count one wrong password or token from `client`."""
+        with self._lock:
+            now = self._clock()
+            own = self._buckets.get(client, (float(self._client[0]), now))
+            self._buckets[client] = (self._level(own, self._client, now) - 1, now)
+            self._shared = (self._level(self._shared, self._overall, now) - 1, now)
+            if len(self._buckets) > self._max_clients:
+                self._forget_full(now)
+
+    def succeeded(self, client: str) -> None:
+        """`client` got in: the shared bucket no longer holds it up (for an hour)."""
+        with self._lock:
+            now = self._clock()
+            self._trusted[client] = now
+            if len(self._trusted) > self._max_clients:
+                for old in sorted(self._trusted, key=self._trusted.__getitem__)[: -self._max_clients]:
+                    del self._trusted[old]
+
+    def _forget_full(self, now: float) -> None:
+        """Drop clients whose bucket has refilled (they are as if never seen), then the oldest."""
+        full = [c for c, b in self._buckets.items() if self._level(b, self._client, now) >= self._client[0]]
+        for client in full:
+            del self._buckets[client]
+        for client in sorted(self._buckets, key=lambda c: self._buckets[c][1])[: -self._max_clients or None]:
+            del self._buckets[client]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.taxonomy_i18n import TYPES
 
@@ -45,8 +45,17 @@ class Concern(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    code: str
-    definition: str
+    # the schema says what it can (for API clients and /docs); the validators say the rest in words
+    code: str = Field(
+        json_schema_extra={"pattern": CODE_PATTERN.pattern, "minLength": 2, "maxLength": CODE_MAX_CHARS}
+    )
+    definition: str = Field(
+        json_schema_extra={
+            "pattern": r"^\S(.*\S)?$",
+            "minLength": DEFINITION_MIN_CHARS,
+            "maxLength": DEFINITION_MAX_CHARS,
+        }
+    )
 
     @field_validator("code", mode="before")
     @classmethod

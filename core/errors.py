@@ -45,3 +45,32 @@ class Forbidden(SigmaError):
 
 class OnHold(InvalidInput):
     """The incident is on legal hold: it cannot be deleted until the hold is lifted."""
+
+
+# --- refusals the HTTP API tells apart by status code (each still an InvalidInput for the CLI) -------
+
+
+class NotFound(InvalidInput, LookupError):
+    """No such incident or event."""
+
+
+class NotReady(InvalidInput):
+    """The incident has no results yet (still running, or failed): nothing to report or export."""
+
+
+class TooLarge(InvalidInput):
+    """The upload is larger than MAX_UPLOAD_MB."""
+
+
+class StorageFailed(InvalidInput):
+    """The upload could not be written to storage (disk full, no permission): not the file's fault."""
+
+
+class MediaPreparing(SigmaError):
+    """The browser-playable copy of a video is being made; ask again shortly."""
+
+    def __init__(self, progress: float) -> None:
+        self.progress = progress
+        super().__init__(
+            f"the browser-playable copy is being made ({progress * 100:.0f}% done); try again shortly"
+        )

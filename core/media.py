@@ -22,7 +22,9 @@ import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -276,3 +278,52 @@ def _run_ffmpeg(
         last = (errors.strip().splitlines() or ["ffmpeg failed"])[-1]
         raise MediaError(f"could not make a browser-playable copy: {last}")
     os.replace(partial, target)
+
+
+# --- browser copies made in the background, shared by the dashboard's sessions and the API's requests --
+
+
+class BrowserCopies:
+    """Makes browser copies in one background thread per storage folder (one ffmpeg at a time: a
+    transcode uses every core), so a page or a request never waits for one; `progress` says how far
+    the copy of a video is while it runs. A failed copy is remembered (its error is the answer) until
+    the process restarts: a file ffmpeg cannot convert is not converted again on every request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigma-media")
+        self._futures: dict[str, Future] = {}
+        self._progress: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self, stored_name: str) -> Future:
+        """The copy of `stored_name`, started now unless it is running or made (its result: BrowserVideo)."""
+        with self._lock:
+            future = self._futures.get(stored_name)
+            if future is None:
+                self._progress[stored_name] = 0.0
+
+                def report(fraction: float) -> None:
+                    self._progress[stored_name] = fraction
+
+                future = self._pool.submit(
+                    ensure_browser_video, self.settings, stored_name, on_progress=report
+                )
+                self._futures[stored_name] = future
+            return future
+
+    def progress(self, stored_name: str) -> float:
+        return min(1.0, self._progress.get(stored_name, 0.0))
+
+
+_copiers: dict[str, BrowserCopies] = {}
+_copiers_lock = threading.Lock()
+
+
+def browser_copies(settings: Settings) -> BrowserCopies:
+    """The process-wide maker of browser copies for these settings' storage folder."""
+    key = str(settings.storage_dir.resolve())
+    with _copiers_lock:
+        if key not in _copiers:
+            _copiers[key] = BrowserCopies(settings)
+        return _copiers[key]

@@ -561,3 +561,24 @@ def _as_naive(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.min
     return moment.replace(tzinfo=None) if moment.tzinfo else moment
+
+
+# --- reads for the HTTP API's views (core.views) -----------------------------------------------------
+
+
+def incident_page(
+    session: Session, *, limit: int, offset: int, status: str | None = None
+) -> tuple[list[Incident], int]:
+    """One page of incidents, newest first, and how many there are in all (with the same filter)."""
+    where = [Incident.status == status] if status else []
+    total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
+    rows = session.scalars(
+        select(Incident).where(*where).order_by(Incident.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), int(total)
+
+
+def event_by_id(session: Session, event_id: int) -> tuple[int, Event] | None:
+    """(incident id, event) for one stored event, or None."""
+    row = session.get(EventRow, event_id)
+    return (row.incident_id, Event.model_validate(row)) if row is not None else None

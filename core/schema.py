@@ -144,8 +144,9 @@ class WindowRecord(BaseModel):
 class AnalysisParams(BaseModel):
     """What is computed: recorded with every run; changing it means re-analysis."""
 
-    window_sec: float = Field(gt=0, le=60)
-    target_fps: float = Field(gt=0, le=60)
+    # lower bounds as the dashboard's inputs: a window of 1e-9 s would ask for billions of windows
+    window_sec: float = Field(ge=0.25, le=60)
+    target_fps: float = Field(ge=0.5, le=60)
     frames_per_window: int = Field(ge=1, le=64)
     max_highlights: int = Field(ge=1, le=1000)
     engine: Literal["auto", "local", "vlm"] = "auto"

@@ -1,4 +1,6 @@
-"""What the UI, the CLI and workers do with a video, in a few calls over storage, database and jobs.
+"""What the UI, the API, the CLI and workers do with a video, in a few calls over storage, database and
+jobs. Reads return views (core.views), never ORM rows; a missing incident is `NotFound`, results asked
+of an unfinished one `NotReady`.
 
 Services that change evidence take the acting `Principal` (`actor`): viewers are refused
 (`core.access.require_analyst`), and each change is recorded in the audit trail in the same
@@ -7,18 +9,43 @@ transaction as the change itself.
 
 from __future__ import annotations
 
+import platform
+import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
+
+from sqlalchemy import text
 
 from core import jobs, repository
 from core.access import UNATTRIBUTED, Principal, require_analyst
 from core.config import Settings
 from core.db import get_engine, session_scope
-from core.errors import InvalidInput, OnHold
+from core.errors import InvalidInput, MediaPreparing, NotFound, NotReady, OnHold
 from core.evidence.audit import Action, record
+from core.export import Format as ExportFormat
+from core.export import export
+from core.export import file_name as export_file_name
+from core.llm.client import server_status
+from core.media import browser_copies, usable_now
 from core.models import Incident
-from core.schema import AnalysisParams, Event, ReviewStatus
-from core.storage import remove_video, store_existing, store_upload
+from core.schema import AnalysisParams, Event, ReviewStatus, Status, WindowRecord
+from core.search import search
+from core.storage import StoredVideo, content_type, remove_video, store_existing, store_upload, video_path
+from core.taxonomy_i18n import Lang
+from core.views import (
+    Check,
+    Health,
+    IncidentDetail,
+    IncidentPage,
+    IncidentResult,
+    IncidentStatus,
+    IncidentSummary,
+    ModelServerCheck,
+    SearchHits,
+    VideoFacts,
+)
 
 
 def register_video(
@@ -45,7 +72,23 @@ def register_video(
         stored = store_existing(source, settings)  # type: ignore[arg-type]
     else:
         stored = store_upload(source, original_name, settings)
+    return register_stored(stored, settings, params, admit=admit, actor=actor)
+
+
+def register_stored(
+    stored: StoredVideo,
+    settings: Settings,
+    params: AnalysisParams,
+    *,
+    admit: bool = False,
+    actor: Principal | None = None,
+) -> int:
+    """Create the incident of a video already validated into storage: SAVED, or with `admit` QUEUED
+    if the queue has room (`QueueFull` otherwise); on any failure the file is removed, so nothing is
+    left behind. `actor` as for `register_video`."""
+    actor = actor or UNATTRIBUTED
     try:
+        require_analyst(actor, "upload videos")
         with session_scope(get_engine(settings.resolved_database_url)) as session:
             if admit:
                 jobs.admit_in(session, settings)
@@ -68,7 +111,7 @@ def rerun(incident_id: int, settings: Settings, params: AnalysisParams, *, actor
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise LookupError(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         new_run = repository.create_rerun(session=session, incident=incident, params=params)
         record(
             session, actor, Action.REANALYSE, incident=new_run, target=f"incident {new_run.id}",
@@ -77,14 +120,15 @@ def rerun(incident_id: int, settings: Settings, params: AnalysisParams, *, actor
         return new_run.id
 
 
-def delete(incident_id: int, settings: Settings, *, actor: Principal, reason: str | None = None) -> None:
+def delete(incident_id: int, settings: Settings, *, actor: Principal, reason: str | None = None) -> bool:
     """Delete a run with its rows (and its re-runs, when it is a first run), and its file when no other
-    run uses it. Refused while it, or a re-run it would take with it, is on legal hold."""
+    run uses it; False when there is none. Refused (`OnHold`) while it, or a re-run it would take with
+    it, is on legal hold."""
     require_analyst(actor, "delete incidents")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            return
+            return False
         held = repository.held_runs_deleted_with(session, incident)
         if held:
             raise OnHold(_hold_refusal(incident, held))
@@ -100,6 +144,7 @@ def delete(incident_id: int, settings: Settings, *, actor: Principal, reason: st
         orphaned = repository.delete_incident(session, incident)
     for stored_name in orphaned:
         remove_video(settings, stored_name)
+    return True
 
 
 def _hold_refusal(incident: Incident, held: list[Incident]) -> str:
@@ -130,7 +175,7 @@ def review(
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         row = repository.event_row_for_update(session, event_id)
         if row is None:
-            raise InvalidInput(f"no event {event_id}")
+            raise NotFound(f"no event {event_id}")
         verdict_before, note_before = row.review_status, row.review_note
         event = repository.set_review(session, event_id, status, note, reviewed_by=actor.name)
         verdict = event.review_status.value if event.review_status else None
@@ -154,7 +199,7 @@ def set_hold(incident_id: int, reason: str, settings: Settings, *, actor: Princi
     if not reason:
         raise InvalidInput("a legal hold needs a reason (e.g. the case or the request it answers)")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incident = _existing(session, incident_id)
+        incident = _incident(session, incident_id)
         repository.set_hold(session, incident, reason[:2000], held_by=actor.name)
         record(session, actor, Action.HOLD, incident=incident, details={"reason": reason[:2000]})
 
@@ -162,7 +207,7 @@ def set_hold(incident_id: int, reason: str, settings: Settings, *, actor: Princi
 def lift_hold(incident_id: int, settings: Settings, *, actor: Principal, reason: str | None = None) -> None:
     require_analyst(actor, "lift legal holds")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incident = _existing(session, incident_id)
+        incident = _incident(session, incident_id)
         if incident.hold_reason is None:
             raise InvalidInput(f"incident {incident_id} is not on legal hold")
         details = {"hold was": incident.hold_reason, "held by": incident.held_by}
@@ -189,7 +234,7 @@ def set_case(
         "case_note": (note or "").strip()[:4000] or None,
     }
     with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incident = _existing(session, incident_id)
+        incident = _incident(session, incident_id)
         changed = {k: v for k, v in values.items() if getattr(incident, k) != v}
         if not changed:
             return
@@ -202,8 +247,230 @@ def _field(value: str | None, limit: int) -> str | None:
     return " ".join((value or "").split())[:limit] or None
 
 
-def _existing(session, incident_id: int) -> Incident:
+# --- views: what the HTTP API returns (and the dashboard and CLI can move to) ------------------------
+
+
+def _db(settings: Settings):
+    return get_engine(settings.resolved_database_url)
+
+
+def _incident(session, incident_id: int) -> Incident:
     incident = repository.get_incident(session, incident_id)
     if incident is None:
-        raise InvalidInput(f"no incident {incident_id}")
+        raise NotFound(f"no incident {incident_id}")
     return incident
+
+
+def _status_view(session, incident: Incident) -> IncidentStatus:
+    return IncidentStatus(
+        incident_id=incident.id,
+        status=incident.status,
+        progress=min(1.0, max(0.0, incident.progress or 0.0)),
+        stage=incident.stage or "",
+        pass_no=incident.pass_no,
+        windows_done=incident.windows_done or 0,
+        windows_total=incident.windows_total or 0,
+        queue_position=repository.queue_position(session, incident.id),
+        error=incident.error,
+    )
+
+
+def _summary_view(incident: Incident, event_count: int) -> IncidentSummary:
+    return IncidentSummary(
+        incident_id=incident.id,
+        run_of_id=incident.run_of_id,
+        original_name=incident.original_name,
+        status=incident.status,
+        progress=round(incident.progress or 0.0, 3),
+        stage=incident.stage or "",
+        error=incident.error,
+        duration=round(incident.duration, 2),
+        engine=incident.engine or incident.requested_engine,
+        domain=incident.inferred_domain or incident.requested_domain,
+        events=event_count,
+        created_at=incident.created_at,
+        finished_at=incident.finished_at,
+    )
+
+
+def incident_status(incident_id: int, settings: Settings) -> IncidentStatus:
+    """Status, progress, pass, stage and queue position, read from the database (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        return _status_view(session, _incident(session, incident_id))
+
+
+def incident_list(
+    settings: Settings, *, limit: int = 50, offset: int = 0, status: Status | None = None
+) -> IncidentPage:
+    """A page of incidents, newest first, with their event counts."""
+    with session_scope(_db(settings)) as session:
+        rows, total = repository.incident_page(session, limit=limit, offset=offset, status=status)
+        counts = repository.event_counts(session, [row.id for row in rows])
+        items = [_summary_view(row, counts.get(row.id, 0)) for row in rows]
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
+    """Everything about one incident, with the seed's result JSON once it is DONE (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        incident = _incident(session, incident_id)
+        result = repository.result_json(incident)
+        return IncidentDetail(
+            incident_id=incident.id,
+            run_of_id=incident.run_of_id,
+            runs=[run.id for run in repository.runs_of(session, incident)],
+            video=VideoFacts.model_validate(
+                {field: getattr(incident, field) for field in VideoFacts.model_fields}
+            ),
+            status=_status_view(session, incident),
+            params=AnalysisParams.of_run(incident.params),
+            requested_engine=incident.requested_engine,
+            engine=incident.engine,
+            requested_domain=incident.requested_domain,
+            inferred_domain=incident.inferred_domain,
+            domain_reason=incident.domain_reason,
+            model_version=incident.model_version,
+            prompt_version=incident.prompt_version,
+            passes_run=incident.passes_run,
+            events=repository.event_counts(session, [incident.id]).get(incident.id, 0),
+            created_at=incident.created_at,
+            started_at=incident.started_at,
+            finished_at=incident.finished_at,
+            result=IncidentResult.model_validate(result) if result is not None else None,
+        )
+
+
+def incident_events(incident_id: int, settings: Settings) -> list[Event]:
+    """The incident's events in time order, with their reviews (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        return repository.events_of(session, incident_id)
+
+
+def incident_windows(incident_id: int, settings: Settings) -> list[WindowRecord]:
+    """The incident's analysed windows, the storyboard (`NotFound`)."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        return repository.windows_of(session, incident_id)
+
+
+def search_incident(incident_id: int, prompt: str, settings: Settings, *, limit: int = 50) -> SearchHits:
+    """Windows and events of one incident matching `prompt` (the dashboard's search), best first."""
+    with session_scope(_db(settings)) as session:
+        _incident(session, incident_id)
+        found = search(session, prompt, incident_id=incident_id, limit=limit)
+    return SearchHits(prompt=prompt, matched_all=found.matched_all, event_types=found.types, hits=found.hits)
+
+
+def _finished(session, incident_id: int) -> Incident:
+    incident = _incident(session, incident_id)
+    if incident.status != Status.DONE:
+        reason = f": {incident.error}" if incident.error else ""
+        raise NotReady(f"incident {incident_id} is {incident.status}{reason}; it has no results to give yet")
+    return incident
+
+
+def export_incident(incident_id: int, fmt: ExportFormat, settings: Settings) -> tuple[str, str]:
+    """(content, download file name) of a DONE incident's results as json, csv or vtt."""
+    with session_scope(_db(settings)) as session:
+        incident = _finished(session, incident_id)
+        return export(session, incident_id, fmt), export_file_name(incident, fmt)
+
+
+def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
+    """(DOCX bytes, download file name) of a DONE incident's report, built from stored results."""
+    from core.report import build_report
+
+    with session_scope(_db(settings)) as session:
+        incident = _finished(session, incident_id)
+        name = export_file_name(incident, "docx").replace(".docx", f"-{lang}.docx")
+    return build_report(incident_id, settings, lang=lang), name
+
+
+MediaVariant = Literal["original", "browser"]
+
+
+def media_file(incident_id: int, variant: MediaVariant, settings: Settings) -> tuple[Path, str, str]:
+    """(path, content type, file name) of an incident's video: the stored original, or the copy any
+    browser plays (`NotReady` with progress while that copy is being made; it is started then)."""
+    with session_scope(_db(settings)) as session:
+        incident = _incident(session, incident_id)
+        stored_name, original_name = incident.stored_name, incident.original_name
+    path = video_path(settings, stored_name)
+    if not path.is_file():
+        raise NotFound(f"the video of incident {incident_id} is missing from storage")
+    if variant == "original":
+        return path, content_type(stored_name), original_name
+    ready = usable_now(settings, stored_name)
+    if ready is None:
+        copies = browser_copies(settings)
+        future = copies.start(stored_name)
+        if not future.done():
+            raise MediaPreparing(copies.progress(stored_name))
+        ready = future.result()  # MediaError when ffmpeg could not make it
+    stem = original_name.rsplit(".", 1)[0] or "video"
+    return ready.path, ready.mimetype, f"{stem}{ready.path.suffix}"
+
+
+def versions() -> dict[str, str]:
+    """Versions a person needs to say what ran: prompts, the local engine, Python, ffmpeg, libraries."""
+    import imageio_ffmpeg
+
+    from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
+    from core.prompts import PROMPT_VERSION
+
+    found = {
+        "prompts": PROMPT_VERSION,
+        "local engine": LOCAL_ENGINE_VERSION,
+        "python": platform.python_version(),
+        "ffmpeg (imageio-ffmpeg)": imageio_ffmpeg.get_ffmpeg_version(),
+    }
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = package_version(package)
+        except PackageNotFoundError:
+            found[package] = "-"
+    return found
+
+
+VERSIONED_PACKAGES = (
+    "streamlit", "fastapi", "uvicorn", "sqlalchemy", "alembic", "pydantic", "opencv-python-headless",
+    "numpy", "plotly", "httpx",
+)  # fmt: skip
+_MODEL_CHECK_TTL_SEC = 10.0
+_model_checks: dict[tuple[str, str], tuple[float, ModelServerCheck]] = {}
+
+
+def model_server(settings: Settings) -> ModelServerCheck | None:
+    """Whether LLM_BASE_URL answers, and the models it lists (None when it is not set). A short
+    timeout, and the answer is kept for a few seconds: the health check is open to anyone."""
+    if not settings.llm_base_url:
+        return None
+    key = (settings.llm_base_url, settings.llm_api_key or "")
+    cached = _model_checks.get(key)
+    if cached and time.monotonic() - cached[0] < _MODEL_CHECK_TTL_SEC:
+        return cached[1]
+    status = server_status(settings)
+    check = ModelServerCheck(ok=status.reachable, detail=status.detail, models=list(status.models))
+    _model_checks[key] = (time.monotonic(), check)
+    return check
+
+
+def health(settings: Settings) -> Health:
+    """Database reachable (and its schema revision), model server reachable, versions."""
+    try:
+        with _db(settings).connect() as connection:
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        database = Check(ok=True, detail=f"schema {revision}")
+    except Exception as error:  # noqa: BLE001 - any failure to reach the database is the answer
+        database = Check(ok=False, detail=settings.redact(f"{type(error).__name__}: {error}"))
+    server = model_server(settings)
+    status = "down" if not database.ok else "degraded" if server is not None and not server.ok else "ok"
+    return Health(
+        status=status,
+        database=database,
+        model_server=server,
+        engine=settings.resolved_engine,
+        job_backend=settings.job_backend,
+        versions=versions(),
+    )

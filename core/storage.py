@@ -22,14 +22,16 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from core.config import Settings
-from core.errors import InvalidInput
+from core.errors import InvalidInput, StorageFailed, TooLarge
 from core.video import VideoInfo, describe_non_video, probe
 
 __all__ = [
     "StoredVideo",
+    "UploadWriter",
+    "content_type",
     "describe_non_video",
     "remove_orphans",
     "remove_partial_uploads",
@@ -59,6 +61,20 @@ _CONTAINER_SUFFIX = {
     "hevc": ".hevc",
 }
 _WEB_CODECS = {"vp8", "vp9", "av1"}
+# stored extension -> the content type the file is served with
+_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".ts": "video/mp2t",
+    ".mpg": "video/mpeg",
+    ".flv": "video/x-flv",
+    ".wmv": "video/x-ms-wmv",
+    ".ogv": "video/ogg",
+    ".h264": "video/h264",
+    ".hevc": "video/h265",
+}
 
 
 @dataclass(frozen=True)
@@ -80,60 +96,106 @@ def video_path(settings: Settings, stored_name: str) -> Path:
     return settings.uploads_dir / Path(stored_name).name
 
 
+def content_type(stored_name: str) -> str:
+    """The content type a stored video is served with (its extension came from its container)."""
+    return _CONTENT_TYPES.get(Path(stored_name).suffix, "application/octet-stream")
+
+
 def store_upload(source: BinaryIO | str | Path, original_name: str, settings: Settings) -> StoredVideo:
     """Copy `source` (a binary stream or a path) into storage and validate it by content.
 
     Raises `InvalidInput` saying what is wrong (empty, not a video, too large, unwritable storage),
     leaving no file behind; any other exception while copying also leaves none."""
-    limit = settings.max_upload_bytes
-    if isinstance(source, (str, Path)) and Path(source).is_file() and Path(source).stat().st_size > limit:
-        raise InvalidInput(_too_large(settings, Path(source).stat().st_size))
-    directory = settings.uploads_dir
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        remove_partial_uploads(settings)
-        handle, temp_name = tempfile.mkstemp(prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=directory)
-    except OSError as error:
-        raise InvalidInput(f"could not store the upload in {directory}: {error.strerror or error}") from error
-    temp_path = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            fcntl.flock(out, fcntl.LOCK_EX)  # "a writer lives": held until this function returns
-            digest, size, head = _copy(source, out, limit, settings)
-            out.flush()
-            os.fsync(out.fileno())
-            refusal = describe_non_video(head)
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        size = Path(source).stat().st_size
+        if size > settings.max_upload_bytes:
+            raise TooLarge(_too_large(settings, size))
+    with UploadWriter(settings) as writer:
+        # a path is opened and closed here; a caller's stream is left open for the caller
+        with open(source, "rb") if isinstance(source, (str, Path)) else nullcontext(source) as reader:
+            try:
+                while chunk := reader.read(_CHUNK):
+                    writer.write(chunk)
+            except OSError as error:
+                raise StorageFailed(f"could not store the upload: {error.strerror or error}") from error
+        return writer.finish(original_name)
+
+
+class UploadWriter:
+    """An upload received chunk by chunk (from a file, or from an HTTP request as it arrives) into a
+    temporary `.upload-*.part` file beside the stored videos, hashed and counted on the way; `write`
+    refuses as soon as MAX_UPLOAD_MB is passed, so an oversized upload never lands whole on disk.
+    `finish` validates by content and renames into place under a generated name. Leaving the `with`
+    block without `finish` (a refusal, an error, a dropped connection) removes the partial file."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._head = b""
+        self._out: BinaryIO | None = None
+        self._temp_path: Path | None = None
+
+    def __enter__(self) -> Self:
+        directory = self.settings.uploads_dir
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            remove_partial_uploads(self.settings)
+            handle, temp_name = tempfile.mkstemp(
+                prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=directory
+            )
+        except OSError as error:
+            raise StorageFailed(
+                f"could not store the upload in {directory}: {error.strerror or error}"
+            ) from error
+        self._temp_path = Path(temp_name)
+        self._out = os.fdopen(handle, "wb")
+        fcntl.flock(self._out, fcntl.LOCK_EX)  # "a writer lives" (remove_orphans): held until the end
+        return self
+
+    def check_size(self, size: int) -> None:
+        """`TooLarge` when an upload of `size` bytes would pass MAX_UPLOAD_MB: for a caller that
+        counts bytes as they arrive, before they reach `write`."""
+        if size > self.settings.max_upload_bytes:
+            raise TooLarge(_too_large(self.settings))
+
+    def write(self, chunk: bytes) -> None:
+        """Append `chunk`; `TooLarge` once the upload passes MAX_UPLOAD_MB."""
+        if len(self._head) < _HEAD_BYTES:
+            self._head += chunk[: _HEAD_BYTES - len(self._head)]
+        self.size += len(chunk)
+        self.check_size(self.size)
+        self._digest.update(chunk)
+        try:
+            self._out.write(chunk)
+        except OSError as error:
+            raise StorageFailed(f"could not store the upload: {error.strerror or error}") from error
+
+    def finish(self, original_name: str) -> StoredVideo:
+        """Validate what was written by content and move it into place; `InvalidInput` when it is not
+        a video (the `with` block then removes it)."""
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            refusal = describe_non_video(self._head)
             if refusal:
                 raise InvalidInput(refusal)
-            info = probe(temp_path)
+            info = probe(self._temp_path)  # still locked: a sweep leaves a part being probed alone
             stored_name = f"{uuid.uuid4().hex}{_suffix_for(info)}"
-            os.replace(temp_path, directory / stored_name)
-            os.utime(directory / stored_name)  # its age counts from now: its row is written next
-    except OSError as error:
-        temp_path.unlink(missing_ok=True)
-        raise InvalidInput(f"could not store the upload: {error.strerror or error}") from error
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    return StoredVideo(stored_name, clean_original_name(original_name), digest, size, info)
+            os.replace(self._temp_path, self.settings.uploads_dir / stored_name)
+            os.utime(self.settings.uploads_dir / stored_name)  # its age counts from now: its row comes next
+        except OSError as error:
+            raise StorageFailed(f"could not store the upload: {error.strerror or error}") from error
+        self._temp_path = None
+        return StoredVideo(
+            stored_name, clean_original_name(original_name), self._digest.hexdigest(), self.size, info
+        )
 
-
-def _copy(source: BinaryIO | str | Path, out: BinaryIO, limit: int, settings: Settings):
-    """Stream `source` into `out`; (sha256 hex, size, leading bytes). Stops as soon as it is too large."""
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    # a path is opened and closed here; a caller's stream is left open for the caller
-    with open(source, "rb") if isinstance(source, (str, Path)) else nullcontext(source) as reader:
-        while chunk := reader.read(_CHUNK):
-            if len(head) < _HEAD_BYTES:
-                head += chunk[: _HEAD_BYTES - len(head)]
-            size += len(chunk)
-            if size > limit:
-                raise InvalidInput(_too_large(settings))
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest(), size, head
+    def __exit__(self, *_exc) -> None:
+        if self._out is not None:
+            self._out.close()
+        if self._temp_path is not None:
+            self._temp_path.unlink(missing_ok=True)
 
 
 def _too_large(settings: Settings, size: int | None = None) -> str:

@@ -20,9 +20,9 @@ from dashboard.feedback import describe_error, flash
 from dashboard.i18n import t
 from dashboard.resources import settings, submit_analysis
 
-ANALYSE_PAGE = "pages/analyse.py"
-INCIDENT_PAGE = "pages/incident.py"
-INCIDENTS_PAGE = "pages/incidents.py"
+ANALYSE_PAGE = "app_pages/analyse.py"
+INCIDENT_PAGE = "app_pages/incident.py"
+INCIDENTS_PAGE = "app_pages/incidents.py"
 SAMPLE_NAME = "sigma-sample.mp4"
 
 

@@ -1,55 +1,63 @@
-"""An optional sign-in gate for shared deployments (APP_PASSWORD and/or APP_USERS; off when neither).
+"""Who is using the dashboard: the person the HTTP gate (api/gate.py) let in, read from the request's
+session cookie (or bearer token) through `st.context`. One line anywhere in the dashboard:
 
-Named users (APP_USERS) sign in with their name and password; the shared password with an empty name.
-Checks are `core.access.authenticate`; `core.access.record_sign_in` puts each attempt in the audit trail. The
-session remembers the signed-in principal, never the password. A wrong guess costs a second, which
-makes guessing by script slow. `current_principal()` is who the dashboard acts as: what the services
-are given as `actor`, and what the audit trail records.
+    from dashboard.auth import current_principal
+    who = current_principal()        # core.access.Principal: name, role ("analyst" | "viewer"), via
+
+The gate decides who gets in, before any page runs; `require_principal` in the entry point is a second
+lock on the same door (a page never draws without a valid session while a password or token is set).
 """
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from core.access import ANONYMOUS, OPEN_ACCESS, Principal, authenticate, record_sign_in
-from core.config import Settings
+from core.access import (
+    ANONYMOUS,
+    OPEN_ACCESS,
+    SESSION_COOKIE,
+    Principal,
+    gate_enabled,
+    principal_for_session,
+    principal_for_token,
+)
 from dashboard.i18n import t
+from dashboard.resources import settings
 
-_SIGNED_IN = "sigma.auth.signed_in"
-_PRINCIPAL = "sigma.auth.principal"
-_WRONG_GUESS_DELAY_SEC = 1.0
-
-
-def require_password(settings: Settings) -> None:
-    """Show a sign-in form and stop the page until it succeeds (no-op without APP_PASSWORD or APP_USERS)."""
-    if not (settings.app_password or settings.app_users) or st.session_state.get(_SIGNED_IN):
-        return
-    st.title(t("auth.title"))
-    st.write(t("auth.prompt"))
-    with st.form("sigma-sign-in"):
-        name = st.text_input(t("auth.name"), help=t("auth.name_help")) if settings.app_users else None
-        given = st.text_input(t("auth.password"), type="password")
-        submitted = st.form_submit_button(t("auth.sign_in"), type="primary")
-    if submitted:
-        principal = record_sign_in(settings, name, authenticate(name, given, settings), where="dashboard")
-        if principal is not None:
-            st.session_state[_SIGNED_IN] = True
-            st.session_state[_PRINCIPAL] = principal.model_dump()
-            st.rerun()
-        time.sleep(_WRONG_GUESS_DELAY_SEC)
-        st.error(t("auth.wrong_named") if settings.app_users else t("auth.wrong"))
-    st.stop()
+SIGN_IN_URL = "/signin"
+SIGN_OUT_URL = "/signout"
 
 
 def current_principal() -> Principal:
-    """Who this browser session acts as: the signed-in user; `OPEN_ACCESS` when there is no gate;
-    `ANONYMOUS` (a viewer, who can change nothing) if a gate is set and nobody signed in."""
-    from dashboard.resources import settings
+    """Who this browser session acts as: the signed-in person; `OPEN_ACCESS` when Sigma runs without
+    a gate; `ANONYMOUS` (a viewer, who can change nothing) when the request carries no valid session.
+    What the services are given as `actor`, and what the audit trail records."""
+    return _session_principal() or ANONYMOUS
 
-    stored = st.session_state.get(_PRINCIPAL)
-    if stored:
-        return Principal.model_validate(stored)
+
+def _session_principal() -> Principal | None:
     current = settings()
-    return ANONYMOUS if current.app_password or current.app_users else OPEN_ACCESS
+    if not gate_enabled(current):
+        return OPEN_ACCESS
+    scheme, _, token = (st.context.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return principal_for_token(token.strip(), current)
+    return principal_for_session(st.context.cookies.get(SESSION_COOKIE), current)
+
+
+def require_principal() -> Principal:
+    """The signed-in person; without one, a link to the sign-in form and nothing else on the page."""
+    principal = _session_principal()
+    if principal is None:
+        st.warning(t("auth.no_session"), icon=":material/lock:")
+        st.link_button(t("auth.sign_in"), SIGN_IN_URL, type="primary")
+        st.stop()
+    return principal
+
+
+def account_box(principal: Principal) -> None:
+    """Who is signed in, and a way out (only when there is a gate to pass)."""
+    if principal.via == "open":
+        return
+    st.sidebar.caption(t("auth.signed_in_as", name=principal.name))
+    st.sidebar.link_button(t("auth.sign_out"), SIGN_OUT_URL, icon=":material/logout:", width="stretch")

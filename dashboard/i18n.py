@@ -33,10 +33,15 @@ def lang() -> str:
 
 
 def t(key: str, **values: object) -> str:
+    return text_in(lang(), key, **values)
+
+
+def text_in(language: str, key: str, **values: object) -> str:
+    """`key` in `language`, for pages drawn outside a Streamlit run (the sign-in form, api/gate.py)."""
     entry = STRINGS.get(key)
     if entry is None:
         return key
-    text = entry[lang()]
+    text = entry[language if language in LANGS else LANGS[0]]
     return text.format(**values) if values else text
 
 
@@ -675,24 +680,16 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Кадр на {time}: красная рамка — где движок измерил событие; линии — пути отслеженных объектов.",
     ),
     ("card.tracks", "Tracks: {ids}", "Треки: {ids}"),
-    # password gate (dashboard/auth.py)
+    # sign-in form (api/gate.py) and who is signed in (dashboard/auth.py)
     ("auth.title", "Sigma", "Sigma"),
     (
         "auth.prompt",
-        "This Sigma server is shared: enter its password to continue.",
-        "Этот сервер Sigma общий: введите пароль, чтобы продолжить.",
+        "This Sigma server is shared: sign in to continue.",
+        "Этот сервер Sigma общий: войдите, чтобы продолжить.",
     ),
+    ("auth.name", "Name (if you have an account)", "Имя (если у вас есть учётная запись)"),
     ("auth.password", "Password", "Пароль"),
     ("auth.sign_in", "Sign in", "Войти"),
-    ("auth.wrong", "Wrong password.", "Неверный пароль."),
-    # evidence: named users (dashboard/auth.py)
-    ("auth.name", "Name", "Имя"),
-    (
-        "auth.name_help",
-        "Your user name; leave it empty to use the server's shared password.",
-        "Ваше имя пользователя; оставьте пустым, чтобы войти по общему паролю сервера.",
-    ),
-    ("auth.wrong_named", "Wrong name or password.", "Неверное имя или пароль."),
     # evidence: case details, legal hold, audit trail, clips, case package (dashboard/evidence.py)
     ("hold.badge", "On legal hold", "Запрет удаления"),
     (
@@ -774,5 +771,18 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "download.storyboard_help",
         "Every analysed window with its score and description (the report lists those around events).",
         "Все проанализированные окна с оценкой и описанием (в отчёте — только окна рядом с событиями).",
+    ),
+    ("auth.wrong", "Wrong name or password.", "Неверное имя или пароль."),
+    (
+        "auth.wait",
+        "Too many wrong attempts from here: wait {seconds} s and try again.",
+        "Слишком много неверных попыток: подождите {seconds} с и попробуйте снова.",
+    ),
+    ("auth.signed_in_as", "Signed in as {name}", "Вы вошли как {name}"),
+    ("auth.sign_out", "Sign out", "Выйти"),
+    (
+        "auth.no_session",
+        "Your session has ended: sign in again.",
+        "Сеанс завершён: войдите снова.",
     ),
 )

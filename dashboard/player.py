@@ -11,6 +11,9 @@ How to seek (for every building block: timeline markers, the events table, searc
 table and shown in the review card. The seek is kept in `st.session_state` for the incident page; the
 player reads it with `current_seek(incident_id)`.
 
+The video itself streams from the API's media endpoint (`/api/v1/incidents/{id}/media?variant=browser`,
+HTTP Range, the same sign-in), so opening an incident costs this process nothing per byte of video.
+
 Why a seeker beside `st.video`: `st.video(start_time=...)` takes whole seconds (its message field is an
 integer; floats are rounded down), and the browser only re-seeks when that number changes, so a second
 click on the same marker, or two events within one second, would not move the player. `st.video` is
@@ -23,15 +26,13 @@ time on every new seek (also after the video's metadata loads, since the player 
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from urllib.parse import urljoin
 
 import streamlit as st
 
 from core.errors import SigmaError
-from core.media import BrowserVideo, ensure_browser_video, usable_now
+from core.media import BrowserVideo, browser_copies, usable_now
 from dashboard.i18n import t
 from dashboard.resources import settings
 
@@ -113,33 +114,13 @@ def seek_revision() -> int:
     return int((st.session_state.get(_SEEK_KEY) or {}).get("nonce", 0))
 
 
-@st.cache_resource(show_spinner=False)
-def _conversions() -> tuple[ThreadPoolExecutor, dict[str, Future], dict[str, float], threading.Lock]:
-    """One background worker makes browser copies (one ffmpeg at a time), shared by all sessions."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigma-media"), {}, {}, threading.Lock()
-
-
-def _start_conversion(stored_name: str) -> Future:
-    pool, futures, progress, lock = _conversions()
-    current = settings()
-    with lock:
-        future = futures.get(stored_name)
-        if future is None or (future.done() and future.exception() is not None):
-            progress[stored_name] = 0.0
-
-            def report(fraction: float) -> None:
-                progress[stored_name] = fraction
-
-            future = pool.submit(ensure_browser_video, current, stored_name, on_progress=report)
-            futures[stored_name] = future
-        return future
-
-
-@st.cache_resource(show_spinner=False, max_entries=2, ttl=3600)
-def _video_bytes(path: str, mtime_ns: int, size: int) -> bytes:
-    """The browser file's bytes, read once: `st.video` would otherwise re-read (and re-register) the
-    whole file on every rerun, which for an hour of video costs more than the rest of the page."""
-    return Path(path).read_bytes()
+def media_url(incident_id: int) -> str:
+    """The API's media endpoint for this incident's browser-playable copy, as the browser reaches this
+    server: the player streams it with HTTP Range (behind the same sign-in), nothing passes through
+    this process's memory."""
+    return urljoin(
+        st.context.url or "http://localhost/", f"/api/v1/incidents/{incident_id}/media?variant=browser"
+    )
 
 
 def render_player(incident_id: int, stored_name: str, *, subtitles: str | None = None) -> None:
@@ -150,7 +131,7 @@ def render_player(incident_id: int, stored_name: str, *, subtitles: str | None =
         st.warning(t("player.unplayable", reason=str(error)), icon=":material/videocam_off:")
         return
     if ready is None:
-        future = _start_conversion(stored_name)
+        future = browser_copies(settings()).start(stored_name)
         if not future.done():
             _conversion_progress(stored_name)
             return
@@ -165,10 +146,9 @@ def render_player(incident_id: int, stored_name: str, *, subtitles: str | None =
 def _show(incident_id: int, video: BrowserVideo, subtitles: str | None) -> None:
     seek = current_seek(incident_id)
     target = seek.seconds if seek else 0.0
-    stat = video.path.stat()
     with st.container(key=PLAYER_KEY):
         st.video(
-            _video_bytes(str(video.path), stat.st_mtime_ns, stat.st_size),
+            media_url(incident_id),
             format=video.mimetype,
             start_time=math.floor(target),
             subtitles=subtitles or None,
@@ -180,9 +160,8 @@ def _show(incident_id: int, video: BrowserVideo, subtitles: str | None) -> None:
 
 @st.fragment(run_every=1.0)
 def _conversion_progress(stored_name: str) -> None:
-    _, futures, progress, _ = _conversions()
-    future = futures.get(stored_name)
-    if future is None or future.done():
+    copies = browser_copies(settings())
+    if copies.start(stored_name).done():
         st.rerun()
     st.info(t("player.preparing"), icon=":material/movie:")
-    st.progress(min(1.0, progress.get(stored_name, 0.0)))
+    st.progress(copies.progress(stored_name))

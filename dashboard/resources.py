@@ -4,8 +4,9 @@ Settings come from `core.config.get_settings()` (environment and `.env`); the en
 `core.db` keeps per URL (migrated on first use); analyses are dispatched with `core.jobs.submit`,
 which under JOB_BACKEND=thread runs them in the process-wide runner of `core.jobs` (one pool per
 database and storage dir, the role an `st.cache_resource` would play) and under JOB_BACKEND=queue
-enqueues them for the workers. The pages never hold Python objects shared with the job threads:
-status and progress are read from the database.
+enqueues them for the workers. Recovery and retention start with the server (server.py's lifespan),
+not here. The pages never hold Python objects shared with the job threads: status and progress are
+read from the database.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -34,18 +34,6 @@ def db() -> Engine:
 def session() -> Iterator[Session]:
     with session_scope(db()) as opened:
         yield opened
-
-
-@st.cache_resource(show_spinner=False)
-def _background_started(settings_fingerprint: str) -> bool:
-    """Once per process and configuration: recover interrupted analyses and keep maintenance running."""
-    jobs.start_background(settings())
-    return True
-
-
-def start_background() -> None:
-    current = settings()
-    _background_started(current.model_dump_json())
 
 
 def submit_analysis(incident_id: int) -> None:

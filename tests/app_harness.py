@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from sqlalchemy import func, select
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings, get_settings
@@ -24,23 +23,7 @@ from core.schema import ACTIVE_STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "streamlit_app.py"
-PAGES = {name: f"pages/{name}.py" for name in ("analyse", "incidents", "incident", "about")}
-
-
-def run_pages_like_a_server() -> None:
-    """AppTest resets Streamlit's legacy `pages/` flag before every run, so each run would look like a
-    server's first request (handled by `dashboard.routing`, covered by tests/test_browser.py). Make
-    AppTest runs behave like a server's later requests, which is what these tests are about."""
-    if getattr(PagesManager.__init__, "sigma_patched", False):
-        return
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    init.sigma_patched = True  # type: ignore[attr-defined]
-    PagesManager.__init__ = init
+PAGES = {name: f"app_pages/{name}.py" for name in ("analyse", "incidents", "incident", "about")}
 
 
 def app_environment(storage_dir: Path, **extra: str) -> dict[str, str]:
@@ -63,7 +46,6 @@ def app_environment(storage_dir: Path, **extra: str) -> dict[str, str]:
 
 def configured_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Body of the test modules' `app_settings` fixture: the app on a fresh storage dir, then cleanup."""
-    run_pages_like_a_server()
     for name, value in app_environment(tmp_path / "data").items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,13 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides) 
 @pytest.fixture
 def postgres_schema_url():
     """A URL whose connections live in a fresh PostgreSQL schema, dropped afterwards."""
+    with throwaway_schema() as url:
+        yield url
+
+
+@contextmanager
+def throwaway_schema():
+    """A fresh PostgreSQL schema for as long as the block runs (also for module-wide fixtures)."""
     schema = f"sigma_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -38,11 +46,13 @@ def postgres_schema_url():
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as error:  # pragma: no cover - only when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}")
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    dispose_engines()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -134,12 +134,17 @@ def test_type_colours_are_stable_and_distinct():
 
 
 def _ui_sources() -> list[Path]:
-    return [ROOT / "streamlit_app.py", *(ROOT / "dashboard").glob("*.py"), *(ROOT / "pages").glob("*.py")]
+    return [
+        ROOT / "streamlit_app.py",
+        ROOT / "api" / "gate.py",  # the sign-in form
+        *(ROOT / "dashboard").glob("*.py"),
+        *(ROOT / "app_pages").glob("*.py"),
+    ]
 
 
 def _keys_used_in_code() -> set[str]:
     code = "\n".join(path.read_text() for path in _ui_sources())
-    keys = set(re.findall(r"\bt\(\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
+    keys = set(re.findall(r"\b(?:t\(|text\(|text_in\(\s*\w+\s*,)\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
     expanded = set()
     for key in keys:
         if "{status}" in key:

@@ -57,9 +57,9 @@ def test_app_starts_with_an_empty_database(app_settings):
     assert not problems(at)
     assert [b.label for b in at.button] == [EN["analyse.start"], EN["analyse.sample"]]
     for page in ("incidents", "incident", "about"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
         assert not problems(at), page
-    at.switch_page("pages/incidents.py").run()
+    at.switch_page("app_pages/incidents.py").run()
     assert EN["incidents.empty"] in [i.value for i in at.info]
     assert _incident_count(app_settings) == 0
 
@@ -136,8 +136,8 @@ def test_display_filters_change_what_is_shown_without_touching_the_database(app_
     assert db_snapshot(app_settings) == before, "a display filter wrote to the database"
 
     # the filters survive a visit to another page
-    at.switch_page("pages/about.py").run()
-    at.switch_page("pages/incident.py").run()
+    at.switch_page("app_pages/about.py").run()
+    at.switch_page("app_pages/incident.py").run()
     assert _metric(at, EN["summary.events"]) == "1 / 3"
 
 
@@ -232,7 +232,7 @@ def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
 
     at.selectbox(key=f"runs-{first}").set_value(second).run()  # the run selector opens the other run
     assert at.query_params["id"] == str(second)
-    at.switch_page("pages/incident.py")
+    at.switch_page("app_pages/incident.py")
     at.query_params["id"] = str(first)
     at.run()
 
@@ -260,7 +260,7 @@ def test_incidents_table_filters_opens_and_deletes_with_confirmation(app_setting
     at.session_state["incidents.table"] = {"selection": {"rows": [0], "columns": []}}  # a click on a row
     at.run()
     assert at.query_params["id"] == str(other) and at.subheader[0].value == "parking.mp4"
-    at.switch_page("pages/incidents.py").run()
+    at.switch_page("app_pages/incidents.py").run()
 
     at.multiselect(key="incidents.delete").set_value([other]).run()
     at.button(key="incidents.delete_button").click().run()

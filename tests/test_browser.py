@@ -1,30 +1,29 @@
-"""The dashboard in a real browser: `streamlit run` headless on a free port, Debian's Chromium driven by
-Playwright. Upload a clip with a known event, wait for DONE, click the event's marker on the Plotly
-timeline, and check that the `<video>` element is at the event's start. A screenshot of the incident
-page is saved under the test's temporary folder.
+"""The dashboard in a real browser: the one server (`server:app`, as `make run` starts it) on a free
+port, with APP_PASSWORD set, and Debian's Chromium driven by Playwright. A deep link to an incident
+goes through the sign-in form and lands on that incident; the video streams from the media endpoint
+(Range) and plays; a click on an event marker seeks it to the event's exact start; the CSV download
+holds the events; the uploader works behind the gate. A screenshot of the incident page is saved.
+(Without a password the same pages serve everyone: tested at the HTTP level in tests/test_gate.py
+and under AppTest.)
 
 Skips only when no Chromium is installed (`.ci/run` installs it with apt-get where it can).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from core.config import Settings
-from core.db import dispose_engines, get_engine, session_scope
+from core import jobs, service
+from core.db import get_engine, session_scope
 from core.repository import events_of
 from core.samples import ScriptedEvent, make_clip
-from tests.app_harness import ROOT, app_environment
+from core.schema import AnalysisParams
+from tests.app_harness import wait_for_status
+from tests.live_server import serve
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -34,124 +33,106 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
 ]
+PASSWORD = "correct horse"
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_app(tmp_path: Path, **environment_extra: str):
-    """The app as users run it (`streamlit run`), on its own storage dir; yields (base URL, settings)."""
+@pytest.fixture(scope="module")
+def chromium():
     if not CHROMIUM:
-        message = "NO CHROMIUM (/usr/bin/chromium): the real-browser test of the dashboard did NOT run"
+        message = "NO CHROMIUM (/usr/bin/chromium): the real-browser tests of the dashboard did NOT run"
         print(f"\n{'!' * 20} {message} {'!' * 20}", file=sys.stderr)
         pytest.skip(message)
-    port = _free_port()
-    environment = {**os.environ, **app_environment(tmp_path / "data", **environment_extra)}
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-        ],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{(tmp_path / 'streamlit.log').read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base, Settings(_env_file=None, storage_dir=tmp_path / "data")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        dispose_engines()
-
-
-@pytest.fixture
-def server(tmp_path):
-    with running_app(tmp_path) as running:
-        yield running
-
-
-def test_a_deep_link_as_the_first_request_still_passes_the_password_gate(tmp_path):
-    """Streamlit runs a `pages/` file alone on a server's first request unless the page sends it back
-    through the entry point; with APP_PASSWORD set, the page must not show before the password."""
     from playwright.sync_api import sync_playwright
 
-    with running_app(tmp_path, APP_PASSWORD="correct horse") as (base, _settings):
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.goto(f"{base}/about?lang=en")
-                page.locator('input[type="password"]').wait_for(timeout=20_000)
-                assert page.get_by_text("Storage and database").count() == 0
-                page.locator('input[type="password"]').fill("correct horse")
-                page.locator('input[type="password"]').press("Enter")
-                page.get_by_text("Storage and database").first.wait_for(timeout=20_000)
-            finally:
-                browser.close()
-
-
-def test_clicking_an_event_marker_moves_the_video_to_the_event_start(server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    base, settings = server
-    clip = make_clip(tmp_path / "junction.mp4", seconds=8, events=[ScriptedEvent(4.6, 5.6, "collision")])
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1500})
-            page.goto(f"{base}/?lang=en")
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(clip))
-            page.wait_for_selector('[data-testid="stFileChip"]', timeout=20_000)
-            page.get_by_role("button", name="Analyse", exact=True).click()
-            page.wait_for_url("**/incident?id=*", timeout=30_000)
-            incident_id = int(page.url.rsplit("id=", 1)[1].split("&")[0])
-            page.wait_for_selector("video", timeout=60_000)  # DONE: the results replace the live status
-            page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=20_000)
-
-            with session_scope(get_engine(settings.resolved_database_url)) as session:
-                events = events_of(session, incident_id)
-            assert events, "the scripted collision must be found"
-            first_type = min(e.event_type for e in events)
-            target = min((e for e in events if e.event_type == first_type), key=lambda e: e.start_time)
-
-            marker = page.locator(".js-plotly-plot .scatterlayer .trace .points path").first
-            marker.wait_for(timeout=20_000)
-            marker.click(force=True)
-            page.wait_for_function(
-                f"Math.abs(document.querySelector('video').currentTime - {target.start_time}) <= 0.5",
-                timeout=15_000,
-            )
-            current = page.evaluate("document.querySelector('video').currentTime")
-            assert current == pytest.approx(target.start_time, abs=0.5)
-            assert current == pytest.approx(target.start_time, abs=0.05), "the seeker lands on the exact time"
-
-            page.get_by_text("Save review").wait_for(timeout=10_000)  # the event is selected for review
-            time.sleep(0.5)  # let the chart settle for the picture
-            shot = tmp_path / "incident-page.png"
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"\nscreenshot of the incident page: {shot}")
+            yield browser
         finally:
             browser.close()
+
+
+def _first_event(settings, incident_id: int):
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        events = events_of(session, incident_id)
+    assert events, "the scripted collision must be found"
+    first_type = min(e.event_type for e in events)
+    return min((e for e in events if e.event_type == first_type), key=lambda e: e.start_time), events
+
+
+def _click_marker_and_land(page, start_time: float) -> float:
+    marker = page.locator(".js-plotly-plot .scatterlayer .trace .points path").first
+    marker.wait_for(timeout=20_000)
+    marker.click(force=True)
+    page.wait_for_function(
+        f"Math.abs(document.querySelector('video').currentTime - {start_time}) <= 0.5", timeout=15_000
+    )
+    return page.evaluate("document.querySelector('video').currentTime")
+
+
+def test_signed_in_from_a_deep_link_the_video_streams_plays_seeks_and_downloads(chromium, tmp_path):
+    clip = make_clip(tmp_path / "junction.mp4", seconds=8, events=[ScriptedEvent(4.6, 5.6, "collision")])
+    with serve("server:app", tmp_path, APP_PASSWORD=PASSWORD) as running:
+        settings = running.settings
+        incident_id = service.register_video(clip, settings, AnalysisParams.from_settings(settings))
+        jobs.run_analysis(incident_id, settings)
+        assert wait_for_status(settings, incident_id) == "DONE"
+        target, events = _first_event(settings, incident_id)
+
+        context = chromium.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)
+        page = context.new_page()
+        media_requests: list[tuple[int, str | None]] = []
+        page.on(
+            "response",
+            lambda r: (
+                "/media?variant=browser" in r.url
+                and media_requests.append((r.status, r.headers.get("content-range")))
+            ),
+        )
+        page.goto(f"{running.base}/incident?id={incident_id}&lang=en")
+        page.wait_for_url("**/signin?next=*")
+        assert page.locator("video").count() == 0
+        page.locator('input[name="password"]').fill(PASSWORD)
+        page.locator('button[type="submit"]').click()
+        page.wait_for_url(f"**/incident?id={incident_id}*", timeout=20_000)
+        page.get_by_text("Signed in as shared-password").wait_for(timeout=20_000)
+
+        page.wait_for_selector("video", timeout=30_000)
+        source = page.evaluate("document.querySelector('video').currentSrc")
+        assert f"/api/v1/incidents/{incident_id}/media?variant=browser" in source
+        page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=20_000)
+        page.evaluate("document.querySelector('video').muted = true; document.querySelector('video').play()")
+        page.wait_for_function("document.querySelector('video').currentTime > 0.3", timeout=20_000)
+        page.evaluate("document.querySelector('video').pause()")  # so the seek below stays where it lands
+        assert any(status == 206 and content_range for status, content_range in media_requests), (
+            media_requests
+        )
+
+        current = _click_marker_and_land(page, target.start_time)
+        assert current == pytest.approx(target.start_time, abs=0.05), "the seeker lands on the exact time"
+        page.get_by_text("Save review").wait_for(timeout=10_000)  # the event is selected for review
+        shot = tmp_path / "incident-page.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot of the incident page: {shot}")
+
+        page.get_by_role("tab", name="Downloads").click()
+        with page.expect_download(timeout=20_000) as download:
+            page.get_by_role("button", name="Events CSV").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name.startswith(f"sigma-{incident_id}-") and saved.suffix == ".csv"
+        rows = saved.read_text(encoding="utf-8-sig").strip().splitlines()
+        assert len(rows) == 1 + len(events) and target.event_type in rows[1 + events.index(target)]
+
+        # the dashboard's own uploader works behind the gate too (its requests carry the session)
+        page.goto(f"{running.base}/?lang=en")
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(clip))
+        page.wait_for_selector('[data-testid="stFileChip"]', timeout=20_000)
+        page.get_by_role("button", name="Analyse", exact=True).click()
+        page.wait_for_url("**/incident?id=*", timeout=30_000)
+        assert int(page.url.rsplit("id=", 1)[1].split("&")[0]) == incident_id + 1
+        context.close()

@@ -54,14 +54,18 @@ def _app_like(compose: dict) -> list[str]:
 
 def test_services_and_profiles(compose):
     services = compose["services"]
-    assert {"app", "db", "redis", "worker", "vllm", "migrate"} <= set(services)
+    assert {"app", "api", "db", "redis", "worker", "vllm", "migrate"} <= set(services)
     assert services["vllm"]["profiles"] == ["gpu"]
-    assert all("profiles" not in services[name] for name in ("app", "db", "redis", "worker", "migrate"))
-    assert sorted(_app_like(compose)) == ["app", "migrate", "worker"]
+    assert all(
+        "profiles" not in services[name] for name in ("app", "api", "db", "redis", "worker", "migrate")
+    )
+    assert sorted(_app_like(compose)) == ["api", "app", "migrate", "worker"]
     for name in _app_like(compose):
         assert services[name]["build"] == "."
     assert services["worker"]["command"] == ["python", "-m", "core", "worker"]
     assert services["migrate"]["command"] == ["python", "-m", "core", "migrate"]
+    assert services["api"]["command"][:4] == ["python", "-m", "uvicorn", "api.main:app"]
+    assert "--port=8080" in services["api"]["command"] and services["api"]["ports"] == ["8080:8080"]
     assert services["db"]["image"] == "postgres:16"
     assert services["vllm"]["image"].startswith("vllm/vllm-openai:")
 
@@ -90,9 +94,9 @@ def test_environment_names_are_real_settings_and_point_at_the_services(compose):
         assert f"--port={vllm_url.port}" in services["vllm"]["command"]
         assert str(settings.storage_dir) == "/data"
         assert services[name]["volumes"] == ["sigma-data:/data"]
-    assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == {
-        "APP_PASSWORD"
-    }
+    gate = {"APP_PASSWORD", "API_TOKEN"}  # only what serves HTTP has a gate to keep
+    assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == gate
+    assert services["api"]["environment"] == services["app"]["environment"]
 
 
 def test_volumes_are_declared_and_persist_state(compose):
@@ -112,13 +116,15 @@ def test_healthchecks_and_start_order(compose, dockerfile):
     services = compose["services"]
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
-    port = re.search(r"--server\.port=(\d+)", dockerfile).group(1)
+    port = re.search(r'"--port=(\d+)"', dockerfile).group(1)
+    assert '"server:app"' in dockerfile  # the one server: dashboard, API, sign-in
     health_url = f"http://127.0.0.1:{port}/_stcore/health"
     assert health_url in " ".join(services["app"]["healthcheck"]["test"])
     assert health_url in dockerfile.split("HEALTHCHECK", 1)[1]
     assert services["app"]["ports"] == [f"8501:{port}"]
     assert "/health" in " ".join(services["vllm"]["healthcheck"]["test"])
-    for name in ("app", "worker"):
+    assert "http://127.0.0.1:8080/api/v1/health" in " ".join(services["api"]["healthcheck"]["test"])
+    for name in ("app", "api", "worker"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["redis"]["condition"] == "service_healthy"

@@ -10,10 +10,9 @@ import stat
 
 import pytest
 from argon2 import PasswordHasher
-from streamlit.testing.v1 import AppTest
 
 from core import users
-from core.access import OPEN_ACCESS, authenticate, gate_enabled, record_sign_in, session_credential
+from core.access import authenticate, gate_enabled, record_sign_in, session_credential
 from core.cli import main as cli_main
 from core.config import Settings, get_settings
 from core.errors import InvalidInput
@@ -163,41 +162,3 @@ def test_the_cli_adds_lists_and_removes_users_and_audits_it(settings, tmp_path, 
         ("add user", "user vera"),
         ("remove user", "user vera"),
     ]
-
-
-def _gated_page(users_path: str, storage: str):
-    import streamlit as st
-
-    from core.config import Settings
-    from dashboard.auth import current_principal, require_password
-
-    settings = Settings(_env_file=None, app_users=users_path, storage_dir=storage)
-    st.session_state.setdefault("sigma.lang", "en")
-    require_password(settings)
-    st.write(f"signed in as {current_principal().name} ({current_principal().role})")
-
-
-def test_the_dashboard_signs_in_a_named_viewer(users_file, tmp_path, monkeypatch):
-    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    try:
-        app = AppTest.from_function(
-            _gated_page, kwargs={"users_path": str(users_file), "storage": str(tmp_path / "data")},
-            default_timeout=30,
-        ).run()  # fmt: skip
-        app.text_input[0].input("vera")
-        app.text_input[1].input("wrong guess")
-        app.button[0].click().run()
-        assert app.error[0].value == "Wrong name or password."
-        app.text_input[0].input("vera")
-        app.text_input[1].input("viewer's own secret")
-        app.button[0].click().run()
-        assert "signed in as vera (viewer)" in [m.value for m in app.markdown]
-        assert "viewer's own secret" not in repr(app.session_state)
-    finally:
-        get_settings.cache_clear()
-    assert [e.action for e in trail_of(Settings(_env_file=None, storage_dir=tmp_path / "data"))] == [
-        "failed login",
-        "sign in",
-    ]
-    assert OPEN_ACCESS.can_change

@@ -1,0 +1,328 @@
+"""One gate in front of every path the server answers (the dashboard's pages, its websocket, `/media`,
+uploads, metrics, the API), decided at the HTTP layer before any of them runs.
+
+With APP_PASSWORD or API_TOKEN set, a request needs a session cookie (signed, HttpOnly, SameSite=Lax,
+from the sign-in form) or `Authorization: Bearer <API_TOKEN>`; only the sign-in page and the health
+checks are open. Who is asking (`core.access.Principal`) is put on the request (`request.state.principal`)
+for the API's handlers; the dashboard reads the same cookie through `st.context` (dashboard/auth.py).
+A page asked for without a session redirects to the sign-in form, which sends the person back to it.
+Wrong passwords and tokens are slowed per client address and across all clients (core.access.GuessLimiter).
+Without APP_PASSWORD and API_TOKEN the gate lets everything through as `OPEN_ACCESS`.
+
+`UploadLimit` holds Streamlit's own upload route (`/_stcore/upload_file`) to MAX_UPLOAD_MB.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from urllib.parse import parse_qs, quote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.access import (
+    OPEN_ACCESS,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_SEC,
+    GuessLimiter,
+    Principal,
+    gate_enabled,
+    issue_session,
+    principal_for_session,
+    principal_for_token,
+    record_sign_in,
+    sign_in,
+)
+from core.config import get_settings
+from dashboard.i18n import LANGS, text_in
+
+SIGN_IN_PATH = "/signin"
+SIGN_OUT_PATH = "/signout"
+OPEN_PATHS = frozenset(
+    {SIGN_IN_PATH, SIGN_OUT_PATH, "/_stcore/health", "/_stcore/script-health-check", "/api/v1/health"}
+)
+UPLOAD_PREFIX = "/_stcore/upload_file"
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+_FORM_MAX_BYTES = 8 * 1024
+
+guesses = GuessLimiter()  # one per process: the sign-in form and bearer tokens draw on the same buckets
+
+
+def client_address(scope: Scope) -> str:
+    """The caller's address (behind a reverse proxy: run uvicorn with --forwarded-allow-ips)."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this server only (never another site, never back here)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(character) < 32 for character in target) or urlsplit(target).netloc:
+        return "/"
+    if target.split("?", 1)[0] in (SIGN_IN_PATH, SIGN_OUT_PATH):
+        return "/"
+    return target
+
+
+def _wanted(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return scope["path"] + (f"?{query}" if query else "")
+
+
+def _json(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps({"detail": detail}), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _too_many(wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    return _json(
+        429, f"too many wrong passwords or tokens: try again in {seconds} s", {"Retry-After": str(seconds)}
+    )
+
+
+class Gate:
+    """ASGI middleware: a session or a bearer token for every path but the open ones."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        if not gate_enabled(settings):
+            await self._let_in(OPEN_ACCESS, scope, receive, send)
+            return
+        if scope["path"] in OPEN_PATHS:  # the sign-in form and the health checks, whoever asks
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            client = client_address(scope)
+            wait = guesses.wait_seconds(client)
+            if wait > 0:
+                await self._refuse(scope, receive, send, lambda *_: _too_many(wait))
+                return
+            principal = principal_for_token(token.strip(), settings)
+            if principal is None:
+                guesses.failed(client)
+                await self._refuse(
+                    scope, receive, send, lambda *_: _json(401, "the bearer token is not valid")
+                )
+                return
+            guesses.succeeded(client)
+            await self._let_in(principal, scope, receive, send)
+            return
+        principal = principal_for_session(HTTPConnection(scope).cookies.get(SESSION_COOKIE), settings)
+        if principal is not None:
+            await self._let_in(principal, scope, receive, send)
+        else:
+            await self._refuse(scope, receive, send, _not_signed_in)
+
+    async def _let_in(self, principal: Principal, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "state": {**scope.get("state", {}), "principal": principal}}, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, refusal) -> None:
+        """`refusal(scope, headers)` is the HTTP answer; a websocket is closed before it opens (403)."""
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await refusal(scope, Headers(scope=scope))(scope, receive, send)
+
+
+def _not_signed_in(scope: Scope, headers: Headers) -> Response:
+    """A person opening a page is sent to the sign-in form (and back afterwards); anything else is 401."""
+    is_page = (
+        scope["method"] in ("GET", "HEAD")
+        and "text/html" in headers.get("accept", "")
+        and not scope["path"].startswith(("/api/", "/_stcore/", "/media/", "/component/", "/static/"))
+    )
+    if is_page:
+        return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(_wanted(scope), safe='')}", status_code=303)
+    return _json(
+        401,
+        "sign in first, or send Authorization: Bearer <API_TOKEN>",
+        {"WWW-Authenticate": 'Bearer realm="sigma"'},
+    )
+
+
+# --- the sign-in form -------------------------------------------------------------------------------
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    preferred = request.headers.get("accept-language", "")[:2].lower()
+    return preferred if preferred in LANGS else get_settings().ui_language
+
+
+_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: sans-serif; background: #f3f4f6; color: #1f2328; display: grid; place-items: center;
+       min-height: 100vh; margin: 0; }}
+form {{ background: #fff; padding: 2rem 2.5rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; width: 20rem; }}
+h1 {{ margin: 0 0 .3rem; font-size: 1.6rem; }} p {{ margin: .2rem 0 1.2rem; color: #555; }}
+label {{ display: block; margin: .8rem 0 .3rem; font-size: .9rem; }}
+input {{ width: 100%; box-sizing: border-box; padding: .55rem; border: 1px solid #ccc; border-radius: 4px; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: 4px; background: #c0392b;
+         color: #fff; font-size: 1rem; cursor: pointer; }}
+.error {{ color: #b00020; background: #fdecea; padding: .6rem; border-radius: 4px; }}
+</style></head>
+<body><form method="post" action="{action}">
+<h1>{title}</h1><p>{prompt}</p>{error}
+<label for="name">{name_label}</label><input id="name" name="name" autocomplete="username" value="{name}">
+<label for="password">{password_label}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">{button}</button>
+</form></body></html>"""
+
+
+def _page(lang: str, target: str, *, status: int = 200, error: str = "", name: str = "", headers=None):
+    def text(key: str, **values: object) -> str:
+        return html.escape(text_in(lang, key, **values))
+
+    body = _PAGE.format(
+        lang=lang,
+        title=text("auth.title"),
+        prompt=text("auth.prompt"),
+        error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+        name_label=text("auth.name"),
+        name=html.escape(name),
+        password_label=text("auth.password"),
+        next=html.escape(target),
+        action=f"{SIGN_IN_PATH}?lang={lang}",
+        button=text("auth.sign_in"),
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+async def _sign_in_form(request: Request) -> Response:
+    target = safe_next(request.query_params.get("next"))
+    settings = get_settings()
+    if not gate_enabled(settings) or principal_for_session(request.cookies.get(SESSION_COOKIE), settings):
+        return RedirectResponse(target, status_code=303)
+    return _page(_lang(request), target)
+
+
+async def _read_form(request: Request) -> dict[str, str] | None:
+    """A small url-encoded form, or None when it is larger than a sign-in form can be."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _FORM_MAX_BYTES:
+            return None
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _same_origin(request: Request) -> bool:
+    """A form posted from another site (its Origin says so) is not ours to act on."""
+    origin = request.headers.get("origin")
+    return origin in (None, "null") or urlsplit(origin).netloc == request.headers.get("host")
+
+
+async def _sign_in(request: Request) -> Response:
+    lang = _lang(request)
+    settings = get_settings()
+    if not _same_origin(request):
+        return _json(403, "sign-in forms are accepted from this site only")
+    form = await _read_form(request)
+    if form is None:
+        return _json(413, "the sign-in form is too large")
+    target = safe_next(form.get("next"))
+    name = form.get("name", "").strip()[:200]
+    client = client_address(request.scope)
+    wait = guesses.wait_seconds(client)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        message = text_in(lang, "auth.wait", seconds=seconds)
+        return _page(
+            lang, target, status=429, error=message, name=name, headers={"Retry-After": str(seconds)}
+        )
+    principal = await run_in_threadpool(_checked_sign_in, name, form.get("password", ""), settings)
+    if principal is None:
+        guesses.failed(client)
+        return _page(lang, target, status=401, error=text_in(lang, "auth.wrong"), name=name)
+    guesses.succeeded(client)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        issue_session(principal, settings),
+        max_age=SESSION_MAX_AGE_SEC,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _checked_sign_in(name: str, password: str, settings) -> Principal | None:
+    """The form's credentials checked (an Argon2 verification for a named user: off the event loop)
+    and the attempt put in the audit trail."""
+    if not gate_enabled(settings):
+        return None
+    return record_sign_in(settings, name, sign_in(name or None, password, settings), where="sign-in form")
+
+
+async def _sign_out(request: Request) -> Response:
+    response = RedirectResponse(SIGN_IN_PATH, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+sign_in_routes = [
+    Route(SIGN_IN_PATH, _sign_in_form, methods=["GET"]),
+    Route(SIGN_IN_PATH, _sign_in, methods=["POST"]),
+    Route(SIGN_OUT_PATH, _sign_out, methods=["GET", "POST"]),
+]
+
+
+# --- Streamlit's own upload route -------------------------------------------------------------------
+
+
+class UploadLimit:
+    """ASGI middleware: `/_stcore/upload_file` bodies are refused (413) once they pass MAX_UPLOAD_MB,
+    from the declared length at once or while they stream, so none is buffered whole."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(UPLOAD_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        limit = settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES
+        refusal = f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB)"
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _json(413, refusal)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, refusal)  # Streamlit's app answers it, before its form is complete
+            return message
+
+        await self.app(scope, counted, send)
