@@ -592,14 +592,3 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     _storyboard(report, windows, engine)
     _log(report, logs)
     return report.save()
-
-
-def write_report(incident_id: int, path: str | Path, settings: Settings, *, lang: Lang = "en") -> Path:
-    """Build the report and write it atomically to `path` (a temporary file, then rename)."""
-    data = build_report(incident_id, settings, lang=lang)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-    return path

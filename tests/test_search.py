@@ -180,11 +180,16 @@ def test_search_finds_what_the_local_engine_stored(settings, clips):
     assert any(h.kind == "event" and h.event_id == event.id for h in hits)
 
 
-def test_every_model_event_type_has_words_in_both_languages():
+def test_every_produced_event_type_has_words_and_every_word_entry_a_producer():
+    """The types the VLM's taxonomy names and the local engine writes (one text per type it
+    produces) have words in both languages; an entry no engine produces is dead and must go."""
+    from core.engines.local import TEXTS
     from core.prompts import OTHER, TAXONOMY
 
-    for code in [*(t for types in TAXONOMY.values() for t in types), OTHER]:
-        assert code in TYPES, code
+    produced = {*(t for types in TAXONOMY.values() for t in types), OTHER}
+    produced |= {key for key in TEXTS["en"] if key.isupper()}
+    assert set(TYPES) == produced, f"no producer: {set(TYPES) - produced}; no words: {produced - set(TYPES)}"
+    for code in sorted(produced):
         words = TYPES[code]
         assert words.ru and words.en and words.ru != words.en
         assert parse_query(words.ru).types >= {code}, code
