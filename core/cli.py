@@ -23,6 +23,7 @@ from core import repository
 from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
+from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, InvalidInput, QueueFull
 from core.jobs import dispatch, run_analysis
 from core.recovery import start_of_process
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse a video synchronously")
     analyze.add_argument("video")
     analyze.add_argument("--json", action="store_true", help="print the result JSON on stdout")
-    analyze.add_argument("--engine", choices=["auto", "local", "vlm"])
+    analyze.add_argument("--engine", choices=ENGINE_CHOICES)
     analyze.add_argument("--domain", choices=["auto", *DOMAINS], default="auto")
     analyze.add_argument("--window-sec", type=float)
     analyze.add_argument("--target-fps", type=float)

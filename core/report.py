@@ -27,6 +27,7 @@ from docx.shared import Cm, Pt, RGBColor
 from core import repository
 from core.config import Settings
 from core.db import get_engine, session_scope
+from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
@@ -369,7 +370,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         )
     elif incident.status != "FAILED":
         engine = incident.engine or incident.requested_engine
-        key = {"local": "no_events_local", "vlm": "no_events_vlm"}.get(engine, "no_events")
+        key = f"no_events_{engine}" if engine in ENGINE_NAMES else "no_events"
         report.paragraph(t(key, duration=duration))
     domain = incident.inferred_domain or incident.requested_domain
     if domain and domain != "auto":
@@ -379,7 +380,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
 def _about(report: _Report, incident: Incident) -> None:
     """Which engine ran, what it can see and what it cannot: read before the events."""
     engine = incident.engine or incident.requested_engine
-    if engine not in ("local", "vlm"):
+    if engine not in ENGINE_NAMES:
         return
     t = report.t
     report.heading(t("about"), 1)
@@ -497,7 +498,9 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
         moment = keyframe_time(event)
-        frame = event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
+        frame = (
+            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
+        )
         if frame is None:
             report.paragraph(t("no_frame", time=clock(moment)), italic=True)
         else:

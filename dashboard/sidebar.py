@@ -23,14 +23,14 @@ from core.concerns import (
     parse_concern,
     readable_error,
 )
-from core.schema import DOMAINS, AnalysisParams
+from core.engines import ENGINE_CHOICES
+from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
 from dashboard.i18n import LANG_KEY, LANG_NAMES, LANGS, lang, t
 from dashboard.resources import settings
 
 _FILTER_KEY = "sigma.filters"
-ENGINES = ("auto", "local", "vlm")
 DOMAIN_CHOICES = ("auto", *DOMAINS)
 
 
@@ -104,7 +104,7 @@ def display_filters(present_types: list[str], place=None) -> DisplayFilters:
     st.session_state["w.filter.min_severity"] = filters.min_severity
     box.select_slider(
         t("filters.min_severity"),
-        options=[0, 1, 2],
+        options=SEVERITY_LEVELS,
         format_func=_severity_choice,
         key="w.filter.min_severity",
         on_change=_copy_widget,
@@ -237,7 +237,7 @@ def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list
 
 def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
     engine = container.selectbox(
-        t("params.engine"), ENGINES, index=ENGINES.index(defaults.engine), key=f"{key}.engine",
+        t("params.engine"), ENGINE_CHOICES, index=ENGINE_CHOICES.index(defaults.engine), key=f"{key}.engine",
         format_func=engine_label, help=t("params.engine_help"),
     )  # fmt: skip
     domain = container.selectbox(

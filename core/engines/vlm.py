@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from core.config import Settings, mask_url
-from core.engines.base import AnalysisEngine, RunContext, register
+from core.engines.base import AnalysisEngine, RunContext
 from core.engines.local import ChangeMeter
 from core.errors import AnalysisFailed, EngineUnavailable
 from core.keyframes import frames_at, select_keyframes
@@ -253,9 +253,9 @@ class _Refined:
     traffic: Traffic = field(default_factory=Traffic)
 
 
-@register
 class VLMEngine(AnalysisEngine):
     name = "vlm"
+    code_version = PROMPT_VERSION
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
