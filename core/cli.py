@@ -25,6 +25,7 @@ from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, InvalidInput, QueueFull
+from core.export import EXPORTERS, export, file_name, finished_incident
 from core.jobs import dispatch, run_analysis
 from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams
@@ -91,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export an incident's stored results")
     export.add_argument("incident_id", type=int)
-    export.add_argument("--format", choices=["json", "csv", "vtt"], default="json")
+    export.add_argument("--format", choices=list(EXPORTERS), default="json")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     return parser
 
@@ -249,8 +250,6 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 def _output_path(output: str | None, incident_id: int, extension: str, settings: Settings) -> Path:
     """Where `-o` says to write: the file it names, or inside the folder it names (or here, without
     `-o`) under the incident's download name."""
-    from core.export import file_name, finished_incident
-
     target = Path(output) if output else Path(".")
     if output and not target.is_dir():
         return target
@@ -281,13 +280,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from core.export import export
-
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         content = export(session, args.incident_id, args.format)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
     if args.output:
-        target = _output_path(args.output, args.incident_id, args.format, settings)
+        target = _output_path(args.output, args.incident_id, EXPORTERS[args.format].extension, settings)
         _write_atomically(target, content.encode("utf-8"))
         print(target)
     else:

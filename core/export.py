@@ -1,13 +1,15 @@
 """Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
 (exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
-2 danger, empty when not rated), and WebVTT captions with one cue per event for the player."""
+2 danger, empty when not rated), and WebVTT captions with one cue per event for the player. Every
+format is one entry of `EXPORTERS`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +19,6 @@ from core.models import Incident
 from core.schema import Event
 from core.taxonomy_i18n import severity_label
 
-Format = Literal["json", "csv", "vtt"]
-FORMATS: tuple[Format, ...] = ("json", "csv", "vtt")
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "vtt": "text/vtt"}
 CSV_COLUMNS = (
     "incident_id",
     "event_type",
@@ -141,15 +140,46 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def export(session: Session, incident_id: int, fmt: Format) -> str:
-    """The incident's stored results in `fmt` (json, csv or vtt)."""
-    if fmt not in FORMATS:
+class Exporter(NamedTuple):
+    """One export format: how its text is made from a finished incident's stored results, the media
+    type it is served as, and the extension of its file."""
+
+    function: Callable[[Session, Incident], str]
+    media_type: str
+    extension: str
+
+
+def _json(_session: Session, incident: Incident) -> str:
+    return to_json(incident)
+
+
+def _csv(session: Session, incident: Incident) -> str:
+    return to_csv(incident, repository.events_of(session, incident.id))
+
+
+def _vtt(session: Session, incident: Incident) -> str:
+    return to_vtt(repository.events_of(session, incident.id), incident.engine)
+
+
+# The export formats: the CLI's `export --format`, the dashboard's download buttons and the API's
+# export endpoint iterate this. Adding a format is one entry (and its button's words in
+# dashboard/i18n.py: `download.<format>` and `download.<format>_help`).
+EXPORTERS: dict[str, Exporter] = {
+    "json": Exporter(_json, "application/json", "json"),
+    "csv": Exporter(_csv, "text/csv", "csv"),
+    "vtt": Exporter(_vtt, "text/vtt", "vtt"),
+}
+FORMATS: tuple[str, ...] = tuple(EXPORTERS)
+Format = Literal[FORMATS]  # the formats as a type, for request parameters (FastAPI lists them)
+MEDIA_TYPES: dict[str, str] = {fmt: exporter.media_type for fmt, exporter in EXPORTERS.items()}
+
+
+def export(session: Session, incident_id: int, fmt: str) -> str:
+    """The incident's stored results in `fmt`, one of `FORMATS`."""
+    exporter = EXPORTERS.get(fmt)
+    if exporter is None:
         raise InvalidInput(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-    incident = finished_incident(session, incident_id)
-    if fmt == "json":
-        return to_json(incident)
-    events = repository.events_of(session, incident_id)
-    return to_csv(incident, events) if fmt == "csv" else to_vtt(events, incident.engine)
+    return exporter.function(session, finished_incident(session, incident_id))
 
 
 def file_name(incident: Incident, extension: str) -> str:

@@ -15,13 +15,14 @@ from functools import partial
 
 import streamlit as st
 
-from core.export import MEDIA_TYPES, export, file_name
+from core.export import EXPORTERS, export, file_name
 from core.models import Incident
 from core.report import build_report
 from dashboard.i18n import lang, t
 from dashboard.resources import session, settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_ICONS = {"json": ":material/data_object:", "csv": ":material/table:", "vtt": ":material/subtitles:"}
 
 
 def subtitles(incident_id: int) -> str | None:
@@ -32,29 +33,24 @@ def subtitles(incident_id: int) -> str | None:
 
 
 def download_buttons(incident: Incident) -> None:
-    """One button per format, side by side."""
-    buttons = {  # format: (label, help, icon)
-        "json": (t("download.json"), t("download.json_help"), ":material/data_object:"),
-        "csv": (t("download.csv"), t("download.csv_help"), ":material/table:"),
-        "vtt": (t("download.vtt"), t("download.vtt_help"), ":material/subtitles:"),
-    }
+    """One button per export format (core.export.EXPORTERS), then the report's, side by side."""
     with session() as opened:
-        contents = {fmt: export(opened, incident.id, fmt) for fmt in buttons}
-    columns = st.columns(4)
-    for column, (fmt, (label, help_text, icon)) in zip(columns, buttons.items()):
+        contents = {fmt: export(opened, incident.id, fmt) for fmt in EXPORTERS}
+    columns = st.columns(len(EXPORTERS) + 1)
+    for column, (fmt, exporter) in zip(columns, EXPORTERS.items()):
         column.download_button(
-            label,
+            t(f"download.{fmt}"),
             contents[fmt].encode("utf-8-sig" if fmt == "csv" else "utf-8"),  # BOM: Excel reads Cyrillic right
-            file_name=file_name(incident, fmt),
-            mime=MEDIA_TYPES[fmt],
-            icon=icon,
-            help=help_text,
+            file_name=file_name(incident, exporter.extension),
+            mime=exporter.media_type,
+            icon=_ICONS.get(fmt, ":material/download:"),
+            help=t(f"download.{fmt}_help"),
             on_click="ignore",
             key=f"sigma.download.{fmt}.{incident.id}",
             width="stretch",
         )
     viewer_lang = lang()
-    columns[3].download_button(
+    columns[-1].download_button(
         t("download.docx"),
         partial(build_report, incident.id, settings(), lang=viewer_lang),
         file_name=file_name(incident, "docx").replace(".docx", f"-{viewer_lang}.docx"),
