@@ -178,3 +178,35 @@ def test_no_dashboard_module_keeps_its_own_translations():
         if path.name != "i18n.py" and re.search(r"[\"']ru[\"']\s*:", path.read_text())
     ]
     assert private == []
+
+
+def _parameter_inputs_app():
+    from core.schema import AnalysisParams
+    from dashboard.sidebar import analysis_inputs
+
+    analysis_inputs(
+        AnalysisParams(window_sec=1.5, target_fps=10, frames_per_window=5, max_highlights=10), "p"
+    )
+
+
+def test_parameter_inputs_reach_the_limits_the_analysis_accepts_and_no_further(english):
+    """The sidebar's bounds come from AnalysisParams: each input's least and greatest value validate,
+    and one step beyond either is refused."""
+    from pydantic import ValidationError
+    from streamlit.testing.v1 import AppTest
+
+    from core.schema import AnalysisParams
+
+    app = AppTest.from_function(_parameter_inputs_app, default_timeout=30)
+    app.run()
+    assert not app.exception
+    base = {"window_sec": 1.5, "target_fps": 10, "frames_per_window": 5, "max_highlights": 10}
+    fields = ("window_sec", "target_fps", "frames_per_window", "max_highlights")
+    for name, widget in zip(fields, app.number_input, strict=True):
+        least, greatest, step = widget.min, widget.max, widget.step
+        assert least is not None and greatest is not None, name
+        for value in (least, greatest):
+            AnalysisParams(**{**base, name: value})
+        for value in (least - step, greatest + step):
+            with pytest.raises(ValidationError):
+                AnalysisParams(**{**base, name: value})
