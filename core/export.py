@@ -18,6 +18,7 @@ from core.errors import InvalidInput
 from core.models import Incident
 from core.schema import Event
 from core.taxonomy_i18n import severity_label
+from core.timefmt import clock
 
 CSV_COLUMNS = (
     "incident_id",
@@ -103,14 +104,6 @@ def to_csv(incident: Incident, events: list[Event]) -> str:
     return buffer.getvalue()
 
 
-def vtt_timestamp(seconds: float) -> str:
-    millis = round(max(0.0, seconds) * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
 def _cue_text(text: str) -> str:
     """One line of cue text: no blank lines or "-->" (they end or break a cue), markup escaped."""
     flat = " ".join(text.split())
@@ -133,7 +126,7 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
             caption += f" ({event.review_status.value})"
         lines += [
             str(number),
-            f"{vtt_timestamp(event.start_time)} --> {vtt_timestamp(end)}",
+            f"{clock(event.start_time, decimals=3, full=True)} --> {clock(end, decimals=3, full=True)}",
             _cue_text(caption),
             "",
         ]

@@ -34,6 +34,7 @@ from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
 from core.taxonomy_i18n import Lang, review_label, severity_label, type_label
+from core.timefmt import clock
 from core.timeline_image import render_timeline
 from core.video import read_frame_at
 
@@ -222,13 +223,6 @@ def wrappable(text: str) -> str:
     return _LONG_WORD.sub(
         lambda m: _ZERO_WIDTH_SPACE.join(m.group()[i : i + 20] for i in range(0, len(m.group()), 20)), text
     )
-
-
-def clock(seconds: float) -> str:
-    """00:01.50, or 1:02:03.40 past an hour."""
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:05.2f}" if hours else f"{minutes:02d}:{secs:05.2f}"
 
 
 def _when(moment: datetime | None) -> str:

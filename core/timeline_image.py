@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import Lang, type_label
+from core.timefmt import clock
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -44,14 +45,6 @@ def type_colour(event_type: str) -> tuple[int, int, int]:
     return _PALETTE[zlib.crc32(event_type.encode()) % len(_PALETTE)]
 
 
-def _time_label(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    if minutes >= 60:
-        hours, minutes = divmod(minutes, 60)
-        return f"{int(hours)}:{int(minutes):02d}:{int(secs):02d}"
-    return f"{int(minutes)}:{secs:04.1f}" if secs % 1 else f"{int(minutes)}:{int(secs):02d}"
-
-
 def render_timeline(
     duration: float, windows: list[WindowRecord], events: list[Event], *, lang: Lang = "en", width: int = 1800
 ) -> bytes:
@@ -79,7 +72,8 @@ def render_timeline(
     while tick <= duration + 1e-9:
         draw.line([(x(tick), top), (x(tick), axis_y)], fill=_GRID, width=1)
         draw.line([(x(tick), axis_y), (x(tick), axis_y + 8)], fill=_TEXT, width=2)
-        draw.text((x(tick), axis_y + 12), _time_label(tick), fill=_TEXT, font=small, anchor="mt")
+        label = clock(tick, decimals=0 if step >= 1 else 1)
+        draw.text((x(tick), axis_y + 12), label, fill=_TEXT, font=small, anchor="mt")
         tick += step
     draw.line([(left, axis_y), (left + plot_width, axis_y)], fill=_TEXT, width=2)
 

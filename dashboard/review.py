@@ -13,8 +13,8 @@ import streamlit as st
 from core import repository
 from core.schema import Event, ReviewStatus
 from core.taxonomy_i18n import review_label, severity_label, type_label
+from core.timefmt import clock
 from dashboard.feedback import flash
-from dashboard.fmt import clock
 from dashboard.i18n import lang, t
 from dashboard.player import set_seek
 from dashboard.resources import session

@@ -22,8 +22,8 @@ from plotly.subplots import make_subplots
 
 from core.schema import Event
 from core.taxonomy_i18n import review_label, severity_label, type_label
+from core.timefmt import clock
 from dashboard.compare import RunComparison
-from dashboard.fmt import clock
 from dashboard.i18n import lang, t
 
 TYPE_PALETTE = (
@@ -256,7 +256,9 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(
+        title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1
+    )
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

@@ -12,9 +12,9 @@ import pytest
 
 from core.config import get_settings
 from core.schema import Event, ReviewStatus
+from core.timefmt import clock
 from dashboard.compare import compare_runs
 from dashboard.filters import DisplayFilters
-from dashboard.fmt import clock
 from dashboard.i18n import LANGS, STRINGS
 from dashboard.incident_results import sort_events
 from dashboard.timeline import (
@@ -122,6 +122,25 @@ def test_times_and_ticks_read_well():
     assert clock(4.0) == "0:04.00"
     assert clock(3725.5, decimals=1) == "1:02:05.5"
     assert clock(59.999) == "1:00.00"
+    assert clock(None) == clock(float("nan")) == "—" and clock(-3) == "0:00.00"
+    assert clock(30, decimals=0) == "0:30" and clock(7.5, decimals=1) == "0:07.5"
+    assert clock(3725.9996, decimals=3, full=True) == "01:02:06.000"  # WebVTT's form
+
+
+def test_one_time_format_in_the_dashboard_the_report_and_the_captions():
+    """core.timefmt.clock is the only clock: no module of core/ or dashboard/ formats times itself."""
+    from core.export import to_vtt
+
+    vtt = to_vtt([_event(1, "FALL", 59.9996, 61.25)])
+    assert "00:01:00.000 --> 00:01:01.250" in vtt
+    own = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("core", "dashboard")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "timefmt.py"
+        and re.search(r"def \w*(clock|time_label|timestamp)\w*\(", path.read_text())
+    ]
+    assert own == []
     assert tick_positions(0, 3600)[:3] == [0, 600, 1200]
     assert tick_positions(0, 12) == [0, 2, 4, 6, 8, 10, 12]
     assert tick_positions(13.4, 40.4) == [15, 20, 25, 30, 35, 40]
@@ -140,20 +159,24 @@ def _ui_sources() -> list[Path]:
 def _keys_used_in_code() -> set[str]:
     code = "\n".join(path.read_text() for path in _ui_sources())
     keys = set(re.findall(r"\bt\(\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
+    from core.engines import ENGINE_CHOICES
+    from core.export import EXPORTERS
+    from core.schema import DOMAINS, Status
+
+    placeholders = {  # a key made from a name: every name it can take, from the name's own list
+        "{status}": [s.value for s in Status],
+        "{engine}": ENGINE_CHOICES,
+        "{unit}": ("B", "KB", "MB", "GB"),
+        "{domain}": ("auto", *DOMAINS),
+        "{fmt}": EXPORTERS,
+    }
     expanded = set()
     for key in keys:
-        if "{status}" in key:
-            expanded |= {
-                key.replace("{status}", s) for s in ("SAVED", "QUEUED", "PROCESSING", "DONE", "FAILED")
-            }
-        elif "{engine}" in key:
-            expanded |= {key.replace("{engine}", e) for e in ("auto", "local", "vlm")}
-        elif "{unit}" in key:
-            expanded |= {key.replace("{unit}", u) for u in ("B", "KB", "MB", "GB")}
-        elif "{domain}" in key:
-            expanded |= {key.replace("{domain}", d) for d in ("auto", "traffic", "industrial", "violence")}
-        else:
+        placeholder = next((p for p in placeholders if p in key), None)
+        if placeholder is None:
             expanded.add(key)
+        else:
+            expanded |= {key.replace(placeholder, name) for name in placeholders[placeholder]}
     return expanded
 
 
