@@ -406,3 +406,25 @@ def test_ask_panel_answers_with_clickable_windows(app_env, clips, ask_server):
     citation = next(b for b in app.button if b.label.startswith("W2"))
     citation.click().run()
     assert app.session_state["sigma.seek"]["seconds"] == 1.5
+
+
+def test_inflected_forms_find_each_other(db_settings, clips):
+    """Snowball stems, matched as prefixes: forms the hand-made endings missed ("ножом" → "нож",
+    "дерущиеся" → "дерущихся") are found, and a word Snowball rewrites is still found as typed."""
+    incident = store_incident(
+        db_settings,
+        clips["calm"],
+        name="shop.mp4",
+        windows=[
+            (0.0, 1.5, "У мужчины в руке нож, покупатели отходят"),
+            (1.5, 3.0, "Охранники разнимают дерущихся"),
+            (3.0, 4.5, "A person is lying on the floor"),
+            (4.5, 6.0, "Smoke fills the corridor"),
+        ],
+        events=[],
+    )
+    for query, start in (("ножом", 0.0), ("дерущиеся", 1.5), ("lying", 3.0), ("smoking", 4.5)):
+        hits = _search(db_settings, query, incident_id=incident, kinds=("window",)).hits
+        assert [h.start_time for h in hits] == [start], query
+    for word in ("driving", "body", "lying", "машиной", "перекрёстке"):
+        assert search_module.fold(word).startswith(search_module.stem(word)), word
