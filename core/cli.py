@@ -1,8 +1,9 @@
 """`python -m core ...`: analyse, list and show from a shell. Only calls the public library.
 
 Exit codes: 0 done; 2 bad input or unusable settings, DATABASE_URL included (one line on stderr);
-3 analysis failed (one line naming the cause); 130 / 143 stopped by SIGINT / SIGTERM (a running
-analysis is recorded FAILED "cancelled"). Every command first runs `core.recovery.start_of_process`.
+3 analysis failed (one line naming the cause); 4 `verify` found a case package that is not intact;
+130 / 143 stopped by SIGINT / SIGTERM (a running analysis is recorded FAILED "cancelled"). Every
+command first runs `core.recovery.start_of_process`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import repository
+from core.access import cli_principal
 from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
 from core.engines import ENGINE_CHOICES
-from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, InvalidInput, QueueFull
+from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
 from core.export import EXPORTERS, export, file_name, finished_incident
 from core.jobs import dispatch, run_analysis
 from core.recovery import start_of_process
@@ -94,7 +96,231 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("incident_id", type=int)
     export.add_argument("--format", choices=list(EXPORTERS), default="json")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    _evidence_commands(commands)
     return parser
+
+
+# --- evidence: clips, case packages, audit trail, users, legal hold, case details -------------------
+
+EXIT_TAMPERED = 4
+_FROM_KEYFRAME = (
+    "start each clip at the keyframe before its pre-roll: the original's frames only, never re-encoded "
+    "(CLIP_CUT=keyframe)"
+)
+
+
+def _evidence_commands(commands) -> None:
+    clip = commands.add_parser("clip", help="cut an event's clip (MP4 with pre- and post-roll)")
+    clip.add_argument("incident_id", type=int)
+    which = clip.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--event", type=int, help="the event's number in the incident (1 = earliest, as in the report)"
+    )
+    which.add_argument("--all", action="store_true", help="a clip for every event (-o names a folder)")
+    clip.add_argument("-o", "--output", required=True, help="the .mp4 to write (with --all: a folder)")
+    clip.add_argument("--pre", type=float, help="seconds before the event (default CLIP_PRE_ROLL_SEC, 3)")
+    clip.add_argument("--post", type=float, help="seconds after the event (default CLIP_POST_ROLL_SEC, 3)")
+    clip.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)
+
+    package = commands.add_parser("package", help="write the case package (ZIP with manifest) of an incident")
+    package.add_argument("incident_id", type=int)
+    package.add_argument("-o", "--output", required=True, help="the .zip to write")
+    package.add_argument("--lang", choices=["ru", "en"], default="en", help="language of the report inside")
+    package.add_argument("--pre", type=float, help="clip pre-roll in seconds (default CLIP_PRE_ROLL_SEC)")
+    package.add_argument("--post", type=float, help="clip post-roll in seconds (default CLIP_POST_ROLL_SEC)")
+    package.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)
+
+    verify = commands.add_parser("verify", help="recheck a case package (exit 0 intact, 4 not)")
+    verify.add_argument("package")
+    verify.add_argument("--public-key", help="PEM Ed25519 public key the signature must verify with")
+    verify.add_argument("--json", action="store_true")
+
+    audit = commands.add_parser("audit", help="show the audit trail (who did what, when)")
+    audit.add_argument("--incident", type=int, help="only what concerns this incident's video")
+    audit.add_argument("--json", action="store_true")
+
+    users = commands.add_parser("users", help="manage the named users of APP_USERS")
+    actions = users.add_subparsers(dest="users_command", required=True)
+    add = actions.add_parser("add", help="add a user (the password is asked for, or read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["analyst", "viewer"], required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--replace", action="store_true", help="change an existing user's password and role")
+    remove = actions.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    listing = actions.add_parser("list", help="list users (names, roles; never hashes)")
+    listing.add_argument("--json", action="store_true")
+
+    hold = commands.add_parser("hold", help="put an incident on legal hold, or lift it (--lift)")
+    hold.add_argument("incident_id", type=int)
+    hold.add_argument("--reason", help="why (required to place a hold)")
+    hold.add_argument("--lift", action="store_true")
+
+    case = commands.add_parser(
+        "case", help="set an incident's case details (shown on the report's first page)"
+    )
+    case.add_argument("incident_id", type=int)
+    case.add_argument("--number", help="case number")
+    case.add_argument("--investigator")
+    case.add_argument("--note")
+
+
+def _clip(args: argparse.Namespace, settings: Settings) -> int:
+    import shutil
+    from pathlib import Path
+
+    from core.evidence.clips import event_clips
+
+    numbers = None if args.all else [args.event]
+    mode = "keyframe" if args.from_keyframe else None
+    clips = event_clips(
+        settings, args.incident_id, numbers, pre_roll=args.pre, post_roll=args.post, mode=mode,
+        actor=cli_principal(),
+    )  # fmt: skip
+    output = Path(args.output)
+    if args.all:
+        output.mkdir(parents=True, exist_ok=True)
+    for clip in clips:
+        target = output / clip.file_name if args.all else output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(clip.cut.path, partial)
+        partial.replace(target)
+        print(
+            f"{target}  event {clip.number} {clip.event.event_type} {clip.event.highlight}: "
+            f"{clip.cut.start:.2f}-{clip.cut.end:.2f} s, {clip.cut.frames} frames, {clip.cut.method}"
+        )
+    if not clips:
+        print(f"incident {args.incident_id} has no events: no clips", file=sys.stderr)
+    return EXIT_OK
+
+
+def _package(args: argparse.Namespace, settings: Settings) -> int:
+    from core.evidence.package import build_package
+
+    made = build_package(
+        args.incident_id, args.output, settings, actor=cli_principal(), lang=args.lang,
+        pre_roll=args.pre, post_roll=args.post, mode="keyframe" if args.from_keyframe else None,
+        progress=_progress_to_stderr,
+    )  # fmt: skip
+    print(made.path)
+    print(
+        f"{len(made.files)} files, manifest SHA-256 {made.manifest_sha256}"
+        + (", signed" if made.signed else ", not signed (EVIDENCE_SIGNING_KEY unset)"),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from core.evidence.package import verify
+
+    found = verify(args.package, public_key=args.public_key)
+    if args.json:
+        print(json.dumps(found.model_dump(), ensure_ascii=False, indent=2))
+    else:
+        for problem in found.problems:
+            print(problem)
+        for note in found.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if found.intact:
+            signed = ", signature verified" if found.signed else ""
+            print(f"intact: {found.checked} files match the manifest{signed}")
+        else:
+            print(f"NOT INTACT: {len(found.problems)} problem(s) in {found.package}")
+    return EXIT_OK if found.intact else EXIT_TAMPERED
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from core.evidence.audit import trail_of
+
+    entries = trail_of(settings, args.incident)
+    if args.json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for e in entries:
+        incident = f"#{e.incident_id}" if e.incident_id is not None else "-"
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor:<20} {e.role:<8} {e.action:<14} {incident:>6}  "
+            f"{e.target}  {e.details_text()}".rstrip()
+        )
+    if not entries:
+        print("the audit trail has no entries" + (f" for incident {args.incident}" if args.incident else ""),
+              file=sys.stderr)  # fmt: skip
+    return EXIT_OK
+
+
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from core import users
+    from core.evidence.audit import Action, record_now
+
+    if not settings.app_users:
+        raise InvalidInput(
+            "APP_USERS is not set: name the users file first (e.g. APP_USERS=./data/users.json)"
+        )
+    path = settings.app_users
+    if args.users_command == "list":
+        listed = users.list_users(path)
+        if args.json:
+            print(json.dumps([u.model_dump() for u in listed], indent=2))
+        for user in [] if args.json else listed:
+            print(f"{user.name:<24} {user.role:<8} added {user.added_at}")
+        return EXIT_OK
+    if args.users_command == "remove":
+        users.remove_user(path, args.name)
+        record_now(settings, cli_principal(), Action.REMOVE_USER, target=f"user {args.name}")
+        print(f"removed {args.name}")
+        return EXIT_OK
+    users.validate_name(args.name)
+    password = _read_password(args.password_stdin)
+    user = users.add_user(path, args.name, password, args.role, replace=args.replace)
+    record_now(
+        settings, cli_principal(), Action.ADD_USER, target=f"user {user.name}",
+        details={"role": user.role, "replaced": args.replace},
+    )  # fmt: skip
+    print(f"{'changed' if args.replace else 'added'} {user.name} ({user.role})")
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidInput("the two passwords differ")
+    return first
+
+
+def _hold(args: argparse.Namespace, settings: Settings) -> int:
+    from core import service
+
+    if args.lift:
+        service.lift_hold(args.incident_id, settings, actor=cli_principal(), reason=args.reason)
+        print(f"incident {args.incident_id}: legal hold lifted")
+    else:
+        service.set_hold(args.incident_id, args.reason or "", settings, actor=cli_principal())
+        print(f"incident {args.incident_id}: on legal hold ({args.reason})")
+    return EXIT_OK
+
+
+def _case(args: argparse.Namespace, settings: Settings) -> int:
+    from core import service
+
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        incident = repository.get_incident(session, args.incident_id)
+        if incident is None:
+            raise InvalidInput(f"no incident {args.incident_id}")
+        current = (incident.case_number, incident.investigator, incident.case_note)
+    given = (args.number, args.investigator, args.note)
+    number, investigator, note = (new if new is not None else old for new, old in zip(given, current))
+    service.set_case(
+        args.incident_id, settings, case_number=number, investigator=investigator, note=note,
+        actor=cli_principal(),
+    )  # fmt: skip
+    print(json.dumps({"case_number": number, "investigator": investigator, "note": note}, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _progress_to_stderr(fraction: float, stage: str) -> None:
@@ -126,12 +352,12 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.detach and settings.job_backend != "queue":
         raise InvalidInput("--detach needs JOB_BACKEND=queue (a worker must run the analysis)")
     if args.detach:  # admitted before storing, and again with its row: a full queue leaves nothing
-        incident_id = register_video(args.video, settings, params, admit=True)
+        incident_id = register_video(args.video, settings, params, admit=True, actor=cli_principal())
         dispatch(incident_id, settings)
         print(json.dumps({"incident_id": incident_id, "status": "QUEUED"}) if args.json else incident_id)
         return EXIT_OK
     with _stopped_by_signals():
-        incident_id = register_video(args.video, settings, params)
+        incident_id = register_video(args.video, settings, params, actor=cli_principal())
         result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -276,19 +502,30 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     target = _output_path(args.output, args.incident_id, "docx", settings)
     _write_atomically(target, build_report(args.incident_id, settings, lang=args.lang))
     print(target)
+    _audit_read(settings, "report", args.incident_id, {"what": f"docx ({args.lang})", "file": str(target)})
     return EXIT_OK
+
+
+def _audit_read(settings: Settings, action: str, incident_id: int, details: dict) -> None:
+    """A report or export written from the command line, in the audit trail (as `cli:<login>`)."""
+    from core.evidence.audit import Action, record_now
+
+    record_now(settings, cli_principal(), Action(action), incident_id=incident_id, details=details)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         content = export(session, args.incident_id, args.format)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
+    written = "stdout"
     if args.output:
         target = _output_path(args.output, args.incident_id, EXPORTERS[args.format].extension, settings)
         _write_atomically(target, content.encode("utf-8"))
         print(target)
+        written = str(target)
     else:
         sys.stdout.write(content)
+    _audit_read(settings, "export", args.incident_id, {"what": args.format, "file": written})
     return EXIT_OK
 
 
@@ -301,6 +538,13 @@ _COMMANDS = {
     "search": _search,
     "report": _report,
     "export": _export,
+    "clip": _clip,
+    "package": _package,
+    "verify": _verify,
+    "audit": _audit,
+    "users": _users,
+    "hold": _hold,
+    "case": _case,
 }
 
 
@@ -322,9 +566,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         _check_ids(args)
-        start_of_process(settings)
+        if args.command != "verify":  # verify reads a package alone: it may run where no database is
+            start_of_process(settings)
         return _COMMANDS[args.command](args, settings)
-    except (InvalidInput, QueueFull, DatabaseUnavailable) as error:
+    except (InvalidInput, QueueFull, DatabaseUnavailable, Forbidden) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except AnalysisFailed as error:

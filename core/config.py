@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
     api_token: str | None = None  # lets API clients use `Authorization: Bearer <token>`
+    # evidence: named users, clips, signed case packages
+    app_users: Path | None = None  # JSON file of named users (python -m core users ...)
+    evidence_signing_key: Path | None = None  # Ed25519 private key (PEM) that signs case packages
+    clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
+    clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
+    clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
     ui_language: Literal["ru", "en"] = "ru"
     analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
@@ -111,6 +117,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("app_users", "evidence_signing_key", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("llm_base_url")
     @classmethod

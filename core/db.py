@@ -68,6 +68,11 @@ def _transactional_sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
+        # Foreign keys off while migrating (this engine is disposed afterwards): Alembic's batch mode
+        # rebuilds a table by copying it and dropping the old one, and with them enforced dropping
+        # `incidents` would first delete, by cascade, every event, window and log row. Whether the
+        # migration left every reference intact is checked before it commits.
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection) -> None:
@@ -111,6 +116,9 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                     )
                 yield connection
+                # a SQLite table rebuilt by a migration must not leave references dangling
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
         finally:
             if migrating is not engine:
                 migrating.dispose()

@@ -37,3 +37,11 @@ class Cancelled(BaseException):
     def __init__(self, signal_name: str) -> None:
         super().__init__(signal_name)
         self.signal_name = signal_name
+
+
+class Forbidden(SigmaError):
+    """The signed-in user's role does not allow this (a viewer asked to change something)."""
+
+
+class OnHold(InvalidInput):
+    """The incident is on legal hold: it cannot be deleted until the hold is lifted."""

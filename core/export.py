@@ -1,7 +1,7 @@
 """Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
 (exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
-2 danger, empty when not rated), and WebVTT captions with one cue per event for the player. Every
-format is one entry of `EXPORTERS`."""
+2 danger, empty when not rated), WebVTT captions with one cue per event for the player, and the full
+storyboard (every analysed window) as JSON. Every format is one entry of `EXPORTERS`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import repository
 from core.errors import InvalidInput
 from core.models import Incident
-from core.schema import Event
+from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
 from core.timefmt import clock
 
@@ -133,6 +133,16 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def to_storyboard(incident: Incident, windows: list[WindowRecord]) -> str:
+    """Every analysed window in time order, with the incident it belongs to (the report lists only the
+    windows around events)."""
+    return json.dumps(
+        {"incident_id": incident.id, "windows": [w.model_dump() for w in windows]},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
 class Exporter(NamedTuple):
     """One export format: how its text is made from a finished incident's stored results, the media
     type it is served as, and the extension of its file."""
@@ -154,6 +164,10 @@ def _vtt(session: Session, incident: Incident) -> str:
     return to_vtt(repository.events_of(session, incident.id), incident.engine)
 
 
+def _storyboard(session: Session, incident: Incident) -> str:
+    return to_storyboard(incident, repository.windows_of(session, incident.id))
+
+
 # The export formats: the CLI's `export --format`, the dashboard's download buttons and the API's
 # export endpoint iterate this. Adding a format is one entry (and its button's words in
 # dashboard/i18n.py: `download.<format>` and `download.<format>_help`).
@@ -161,6 +175,7 @@ EXPORTERS: dict[str, Exporter] = {
     "json": Exporter(_json, "application/json", "json"),
     "csv": Exporter(_csv, "text/csv", "csv"),
     "vtt": Exporter(_vtt, "text/vtt", "vtt"),
+    "storyboard": Exporter(_storyboard, "application/json", "storyboard.json"),
 }
 FORMATS: tuple[str, ...] = tuple(EXPORTERS)
 Format = Literal[FORMATS]  # the formats as a type, for request parameters (FastAPI lists them)

@@ -1,12 +1,15 @@
-"""ORM tables: the seed's `incidents`, `timelines`, `events`, `logs` (SQLAlchemy 2.0 style).
+"""ORM tables: the seed's `incidents`, `timelines`, `events`, `logs` (SQLAlchemy 2.0 style), and the
+append-only `audit` trail.
 
 An incident is one analysis run of one stored video. Re-analysing creates a new incident whose
 `run_of_id` points at the first run, so an incident keeps its runs and they share the file.
+Incident and event numbers are never given out twice (SQLite AUTOINCREMENT, PostgreSQL sequences):
+a report that names "No. 11" keeps naming the same video after No. 11 is deleted.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -24,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -33,6 +36,7 @@ class Base(DeclarativeBase):
 
 class Incident(Base):
     __tablename__ = "incidents"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids never reused (migration 0005)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
@@ -75,6 +79,14 @@ class Incident(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # run ownership (migration 0004): the claim of the run now PROCESSING; its writes check it
     run_token: Mapped[str | None] = mapped_column(String(32))
+
+    # evidence: the case it belongs to, and a legal hold (held while hold_reason is set)
+    case_number: Mapped[str | None] = mapped_column(String(100))
+    investigator: Mapped[str | None] = mapped_column(String(200))
+    case_note: Mapped[str | None] = mapped_column(Text)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    held_by: Mapped[str | None] = mapped_column(String(200))
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     timelines: Mapped[list[Timeline]] = relationship(
         back_populates="incident",
@@ -119,6 +131,7 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_events_incident_start", "incident_id", "start_time"),
         Index("ix_events_event_type", "event_type"),  # search: the analysts' own types (0007)
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0005)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,6 +151,10 @@ class EventRow(Base):
     review_status: Mapped[str | None] = mapped_column(String(16))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    # the event of an earlier run of the same video whose verdict this one carries (no FK: kept when
+    # that run is deleted, as the record of where the verdict came from)
+    review_carried_from: Mapped[int | None] = mapped_column(Integer)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 
@@ -156,3 +173,23 @@ class LogRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     incident: Mapped[Incident] = relationship(back_populates="logs")
+
+
+class AuditRow(Base):
+    """Who did what, when, to what. Append-only: Sigma only inserts, and the database refuses UPDATE
+    and DELETE (triggers of migration 0005). `incident_id` has no foreign key on purpose: the trail
+    outlives the incident it describes (deletion and retention keep it)."""
+
+    __tablename__ = "audit"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    first_run_id: Mapped[int | None] = mapped_column(Integer, index=True)  # groups the runs of one video
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict | None] = mapped_column(JSON)

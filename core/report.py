@@ -1,6 +1,8 @@
 """The DOCX report of one incident, built from stored results alone (regenerating it never re-runs
-the analysis): summary, video and analysis facts, events table, a keyframe per event, the timeline
-picture, the storyboard and the processing log. Russian or English labels.
+the analysis): the case (number, investigator, note, legal hold), summary, video and analysis facts,
+events table with reviews (who and when), a keyframe per event, the timeline picture, the storyboard
+around the events, the processing log and the audit trail. Russian or English throughout: event
+types, statuses, engines, domains, log steps and units are words in the report's language, not codes.
 
 Model text can hold anything: every string passes through `xml_safe` (characters XML 1.0 forbids
 are dropped, so the file always opens in Word and LibreOffice) and very long unbroken words get
@@ -29,11 +31,12 @@ from core.config import Settings
 from core.db import get_engine, session_scope
 from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
+from core.evidence.audit import AuditEntry, trail
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
-from core.taxonomy_i18n import Lang, review_label, severity_label, type_label
+from core.taxonomy_i18n import TYPES, Lang, review_label, severity_label, type_label
 from core.timefmt import clock
 from core.timeline_image import render_timeline
 from core.video import read_frame_at
@@ -201,15 +204,117 @@ TEXT: dict[str, dict[str, str]] = {
         "ru": "Дополнительные типы событий аналитика",
     },
     "col_severity": {"en": "Severity", "ru": "Опасность"},
+    # evidence: case details, legal hold, reviews with who and when, words for codes, audit appendix
+    "case": {"en": "Case", "ru": "Дело"},
+    "case_number": {"en": "Case number", "ru": "Номер дела"},
+    "investigator": {"en": "Investigator", "ru": "Следователь"},
+    "case_note": {"en": "Note", "ru": "Примечание"},
+    "legal_hold": {"en": "Legal hold", "ru": "Запрет удаления"},
+    "hold_value": {
+        "en": "since {when}, placed by {who}: {reason}",
+        "ru": "с {when}, установил(а) {who}: {reason}",
+    },
+    "reviewed_by": {"en": "{who}, {when}", "ru": "{who}, {when}"},
+    "carried_over": {
+        "en": "carried over from event {event} of an earlier run",
+        "ru": "перенесено с события {event} предыдущего анализа",
+    },
+    "seconds": {"en": "{value} s", "ru": "{value} с"},
+    "megabytes": {"en": "{mb} MB ({bytes} bytes)", "ru": "{mb} МБ ({bytes} байт)"},
+    "frames_per_second": {"en": "{value} frames/s", "ru": "{value} кадр/с"},
+    "storyboard_condensed": {
+        "en": "{shown} of {n} windows: those within {margin} of an event. The full storyboard is in the "
+        "JSON export (python -m core export {id} --format storyboard) and in the case package.",
+        "ru": "{shown} из {n} окон: те, что ближе {margin} к событию. Полная раскадровка — в выгрузке JSON "
+        "(python -m core export {id} --format storyboard) и в пакете дела.",
+    },
+    "storyboard_top": {
+        "en": "No events: the {shown} of {n} windows that scored highest. The full storyboard is in the "
+        "JSON export (python -m core export {id} --format storyboard) and in the case package.",
+        "ru": "Событий нет: {shown} из {n} окон с наибольшей оценкой. Полная раскадровка — в выгрузке JSON "
+        "(python -m core export {id} --format storyboard) и в пакете дела.",
+    },
+    "audit": {"en": "Appendix C. Audit trail", "ru": "Приложение В. Журнал действий"},
+    "audit_intro": {
+        "en": "Who did what to this video (every run of it), as recorded by Sigma; the trail cannot be edited.",
+        "ru": "Кто и что делал с этим видео (со всеми его анализами) по записям Sigma; журнал не редактируется.",
+    },
+    "col_who": {"en": "Who", "ru": "Кто"},
+    "col_action": {"en": "Action", "ru": "Действие"},
+    "col_target": {"en": "Incident, object", "ru": "Инцидент, объект"},
+    "col_details": {"en": "Details", "ru": "Подробности"},
 }
+_STATUS_WORDS = {
+    "SAVED": {"en": "saved, not analysed yet", "ru": "сохранено, ещё не проанализировано"},
+    "QUEUED": {"en": "waiting in the queue", "ru": "в очереди"},
+    "PROCESSING": {"en": "being analysed", "ru": "анализируется"},
+    "DONE": {"en": "analysis finished", "ru": "анализ завершён"},
+    "FAILED": {"en": "analysis failed", "ru": "анализ завершился ошибкой"},
+}
+_ENGINE_WORDS = {
+    "local": {"en": "local motion engine (no model)", "ru": "локальный анализ движения (без модели)"},
+    "vlm": {"en": "vision-language model", "ru": "визуально-языковая модель"},
+    "auto": {"en": "automatic choice", "ru": "автоматический выбор"},
+}
+_DOMAIN_WORDS = {
+    "traffic": {"en": "road traffic", "ru": "дорожное движение"},
+    "industrial": {"en": "industrial safety", "ru": "промышленная безопасность"},
+    "violence": {"en": "violence and aggression", "ru": "насилие и агрессия"},
+    "auto": {"en": "to be inferred", "ru": "определить автоматически"},
+}
+_STEP_WORDS = {
+    "start": {"en": "start", "ru": "начало"},
+    "done": {"en": "done", "ru": "готово"},
+    "failed": {"en": "failed", "ru": "ошибка"},
+    "recovered": {"en": "interrupted", "ru": "прервано"},
+    "engine": {"en": "engine", "ru": "движок"},
+    "model": {"en": "model", "ru": "модель"},
+    "domain": {"en": "domain", "ru": "область"},
+    "sampling": {"en": "sampling", "ru": "выборка кадров"},
+    "baseline": {"en": "baseline", "ru": "фон"},
+    "events": {"en": "events", "ru": "события"},
+    "pass 1": {"en": "pass 1", "ru": "проход 1"},
+    "pass 2": {"en": "pass 2", "ru": "проход 2"},
+    "pass 3": {"en": "pass 3", "ru": "проход 3"},
+}
+_LEVEL_WORDS = {
+    "INFO": {"en": "info", "ru": "инфо"},
+    "WARNING": {"en": "warning", "ru": "предупр."},
+    "ERROR": {"en": "error", "ru": "ошибка"},
+}
+_ACTION_WORDS = {
+    "upload": {"en": "uploaded", "ru": "загрузка"},
+    "open incident": {"en": "opened", "ru": "открытие"},
+    "play": {"en": "played", "ru": "просмотр"},
+    "review": {"en": "review", "ru": "проверка"},
+    "note": {"en": "note", "ru": "заметка"},
+    "export": {"en": "export", "ru": "выгрузка"},
+    "report": {"en": "report", "ru": "отчёт"},
+    "clip": {"en": "clip", "ru": "фрагмент"},
+    "package": {"en": "case package", "ru": "пакет дела"},
+    "delete": {"en": "deleted", "ru": "удаление"},
+    "re-analyse": {"en": "re-analysed", "ru": "повторный анализ"},
+    "hold": {"en": "legal hold placed", "ru": "запрет удаления"},
+    "lift hold": {"en": "legal hold lifted", "ru": "запрет снят"},
+    "case details": {"en": "case details", "ru": "сведения о деле"},
+}
+STORYBOARD_MARGIN_SEC = 10.0  # windows this close to an event stay in the report's storyboard
+STORYBOARD_TOP_WITHOUT_EVENTS = 20
 _PARAM_NAMES = {
     "window_sec": {"en": "window {v} s", "ru": "окно {v} с"},
     "target_fps": {"en": "{v} fps sampled", "ru": "выборка {v} кадр/с"},
     "frames_per_window": {"en": "{v} frames per window", "ru": "{v} кадров на окно"},
     "max_highlights": {"en": "at most {v} events", "ru": "не более {v} событий"},
-    "engine": {"en": "engine {v}", "ru": "движок {v}"},
-    "domain": {"en": "domain {v}", "ru": "область {v}"},
+    "engine": {"en": "engine: {v}", "ru": "движок: {v}"},
+    "domain": {"en": "domain: {v}", "ru": "область: {v}"},
 }
+
+
+def _word(table: dict[str, dict[str, str]], code: str | None, lang: Lang) -> str:
+    """`code` in words in `lang`; an unknown code as it is."""
+    if code is None:
+        return "—"
+    return table.get(code, {}).get(lang, code)
 
 
 def xml_safe(value: object) -> str:
@@ -233,8 +338,9 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _size(size_bytes: int) -> str:
-    return f"{size_bytes / 1024 / 1024:.1f} MB ({size_bytes:,} bytes)".replace(",", " ")
+def _size(size_bytes: int, lang: Lang = "en") -> str:
+    spaced = f"{size_bytes:,}".replace(",", " ")
+    return TEXT["megabytes"][lang].format(mb=f"{size_bytes / 1024 / 1024:.1f}", bytes=spaced)
 
 
 class _Report:
@@ -354,9 +460,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t("failed", reason=incident.error or "?"))
     if events:
         counts = Counter(e.event_type for e in events)
-        types = ", ".join(
-            f"{type_label(code, report.lang)} ({code}) × {n}" for code, n in counts.most_common()
-        )
+        types = ", ".join(f"{type_label(code, report.lang)} × {n}" for code, n in counts.most_common())
         report.paragraph(t("events_found", n=len(events), duration=duration, types=types))
         reviews = Counter(e.review_status.value if e.review_status else None for e in events)
         report.paragraph(
@@ -368,7 +472,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t(key, duration=duration))
     domain = incident.inferred_domain or incident.requested_domain
     if domain and domain != "auto":
-        report.paragraph(t("domain_line", domain=domain))
+        report.paragraph(t("domain_line", domain=_word(_DOMAIN_WORDS, domain, report.lang)))
 
 
 def _about(report: _Report, incident: Incident) -> None:
@@ -393,12 +497,12 @@ def _video_facts(report: _Report, incident: Incident) -> None:
     report.facts(
         [
             (t("file"), incident.original_name),
-            (t("duration"), f"{clock(incident.duration)} ({incident.duration:.2f} s)"),
+            (t("duration"), f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"),
             (t("resolution"), f"{incident.width} × {incident.height}"),
-            (t("fps"), f"{incident.fps:.3f}".rstrip("0").rstrip(".")),
+            (t("fps"), t("frames_per_second", value=f"{incident.fps:.3f}".rstrip("0").rstrip("."))),
             (t("frames"), str(incident.frame_count)),
             (t("codec"), incident.codec or "—"),
-            (t("size"), _size(incident.size_bytes)),
+            (t("size"), _size(incident.size_bytes, report.lang)),
             (t("sha256"), incident.sha256),
             (t("uploaded"), _when(incident.created_at)),
         ]
@@ -409,16 +513,22 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     t, lang = report.t, report.lang
     report.heading(t("analysis"), 1)
     params = incident.params or {}
-    described = [_PARAM_NAMES[k][lang].format(v=v) for k, v in params.items() if k in _PARAM_NAMES]
+    words = {"engine": _ENGINE_WORDS, "domain": _DOMAIN_WORDS}
+    described = [
+        _PARAM_NAMES[k][lang].format(v=_word(words[k], v, lang) if k in words else v)
+        for k, v in params.items()
+        if k in _PARAM_NAMES
+    ]
     failed = sum(w.failed for w in windows)
     window_text = str(len(windows)) + (f" ({t('windows_failed', n=failed)})" if failed else "")
+    requested, inferred = incident.requested_domain, incident.inferred_domain
     pairs = [
-        (t("status"), incident.status),
-        (t("engine"), incident.engine or incident.requested_engine),
+        (t("status"), _word(_STATUS_WORDS, incident.status, lang)),
+        (t("engine"), _word(_ENGINE_WORDS, incident.engine or incident.requested_engine, lang)),
         (t("model_version"), incident.model_version or "—"),
         (t("prompt_version"), incident.prompt_version or "—"),
         (t("parameters"), "; ".join(described) or "—"),
-        (t("domain"), f"{incident.requested_domain} → {incident.inferred_domain or '—'}"),
+        (t("domain"), " → ".join(_word(_DOMAIN_WORDS, d, lang) for d in (requested, inferred))),
     ]
     if incident.domain_reason:
         pairs.append((t("domain_reason"), incident.domain_reason))
@@ -461,13 +571,11 @@ def _events_table(report: _Report, events: list[Event], engine: str | None) -> N
     ]
     rows = []
     for number, event in enumerate(events, start=1):
-        review = review_label(event.review_status.value if event.review_status else None, lang)
-        if event.review_note:
-            review += f": {event.review_note}"
+        review = _review_text(report, event)
         rows.append(
             [
                 str(number),
-                f"{type_label(event.event_type, lang)}\n{event.event_type}",
+                type_label(event.event_type, lang),
                 f"{clock(event.start_time)} – {clock(event.end_time)}",
                 event.highlight,
                 f"{event.confidence:.2f}",
@@ -487,7 +595,7 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
     path = video_path(settings, incident.stored_name)
     for number, event in enumerate(events, start=1):
         start, end = clock(event.start_time), clock(event.end_time)
-        label = f"{type_label(event.event_type, lang)} ({event.event_type})"
+        label = type_label(event.event_type, lang)
         if event.severity is not None:
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
@@ -500,12 +608,11 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         else:
             jpeg, shown_at = frame
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
-            report.picture(jpeg, 11.0, t(caption, time=f"{clock(shown_at)} ({shown_at:.2f} s)"))
+            seconds = t("seconds", value=f"{shown_at:.2f}")
+            report.picture(jpeg, 11.0, t(caption, time=f"{clock(shown_at)} ({seconds})"))
         if event.description:
             report.paragraph(wrappable(event.description))
-        review = review_label(event.review_status.value if event.review_status else None, lang)
-        note = f" — {wrappable(event.review_note)}" if event.review_note else ""
-        report.paragraph(f"{t('col_review')}: {review}{note}")
+        report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
@@ -514,9 +621,32 @@ def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], 
     report.picture(png, 17.8, report.t("timeline_caption"))
 
 
-def _storyboard(report: _Report, windows: list[WindowRecord], engine: str | None) -> None:
+def condensed_storyboard(windows: list[WindowRecord], events: list[Event]) -> list[WindowRecord]:
+    """The windows the report lists: those within STORYBOARD_MARGIN_SEC of an event (in time order), or
+    without events the STORYBOARD_TOP_WITHOUT_EVENTS that scored highest."""
+    if not events:
+        top = sorted(windows, key=lambda w: w.score, reverse=True)[:STORYBOARD_TOP_WITHOUT_EVENTS]
+        return sorted(top, key=lambda w: (w.start_time, w.pass_no))
+    spans = [(e.start_time - STORYBOARD_MARGIN_SEC, e.end_time + STORYBOARD_MARGIN_SEC) for e in events]
+    return [w for w in windows if any(w.start_time <= end and w.end_time >= start for start, end in spans)]
+
+
+def _storyboard(
+    report: _Report,
+    incident_id: int,
+    all_windows: list[WindowRecord],
+    events: list[Event],
+    engine: str | None,
+) -> None:
     t = report.t
     report.heading(t("storyboard"), 1)
+    windows = condensed_storyboard(all_windows, events)
+    if len(windows) < len(all_windows):
+        key = "storyboard_condensed" if events else "storyboard_top"
+        margin = t("seconds", value=f"{STORYBOARD_MARGIN_SEC:g}")
+        report.paragraph(
+            t(key, shown=len(windows), n=len(all_windows), margin=margin, id=incident_id), italic=True
+        )
     if len(windows) > STORYBOARD_MAX_ROWS:
         report.paragraph(t("storyboard_omitted", n=len(windows), shown=STORYBOARD_MAX_ROWS), italic=True)
     score = t("col_anomaly") if engine == "local" else t("col_score")
@@ -541,8 +671,8 @@ def _log(report: _Report, logs: list[LogRow]) -> None:
     rows = [
         [
             _when(row.started_at).removesuffix(" UTC"),
-            row.step,
-            row.level,
+            _word(_STEP_WORDS, row.step, report.lang),
+            _word(_LEVEL_WORDS, row.level, report.lang),
             wrappable(row.message),
             f"{row.model_version or '—'} / {row.prompt_version or '—'}",
         ]
@@ -553,6 +683,77 @@ def _log(report: _Report, logs: list[LogRow]) -> None:
         if log.level in ("ERROR", "WARNING"):
             for run in row.cells[2].paragraphs[0].runs:
                 run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+
+
+def _case(report: _Report, incident: Incident) -> None:
+    """Case number, investigator, note and legal hold, on the first page when any is set."""
+    t = report.t
+    pairs = [
+        (t(label), value)
+        for label, value in (
+            ("case_number", incident.case_number),
+            ("investigator", incident.investigator),
+            ("case_note", incident.case_note),
+        )
+        if value
+    ]
+    if incident.hold_reason:
+        held = t(
+            "hold_value",
+            when=_when(incident.held_at),
+            who=incident.held_by or "—",
+            reason=incident.hold_reason,
+        )
+        pairs.append((t("legal_hold"), held))
+    if pairs:
+        report.heading(t("case"), 1)
+        report.facts(pairs)
+
+
+def _review_text(report: _Report, event: Event) -> str:
+    """The review in words: `confirmed — alice, 2026-11-30 12:00:00 UTC (carried over ...): note`."""
+    text = review_label(event.review_status.value if event.review_status else None, report.lang)
+    if event.reviewed_by and (event.review_status or event.review_note):
+        text += " — " + report.t("reviewed_by", who=event.reviewed_by, when=_when(event.reviewed_at))
+    if event.review_carried_from:
+        text += f" ({report.t('carried_over', event=event.review_carried_from)})"
+    if event.review_note:
+        text += f": {event.review_note}"
+    return text
+
+
+def _audit(report: _Report, entries: list[AuditEntry]) -> None:
+    t = report.t
+    report.heading(t("audit"), 1)
+    report.paragraph(t("audit_intro"), italic=True)
+    header = [t("col_when"), t("col_who"), t("col_action"), t("col_target"), t("col_details")]
+    rows = [
+        [
+            _when(e.at).removesuffix(" UTC"),
+            f"{e.actor} ({e.role})",
+            _word(_ACTION_WORDS, e.action, report.lang),
+            _type_words(_audit_target(e, report.lang), report.lang),
+            wrappable(_type_words(e.details_text(), report.lang)),
+        ]
+        for e in entries
+    ]
+    report.table(header, rows, [3.0, 3.0, 2.6, 3.6, 5.6], font_pt=7.5)
+
+
+def _audit_target(entry: AuditEntry, lang: Lang) -> str:
+    """ "No. 12" for the incident itself, "No. 12: event 45 (...)" for something in it."""
+    if entry.incident_id is None:
+        return entry.target
+    number = f"{'№' if lang == 'ru' else 'No.'} {entry.incident_id}"
+    return number if entry.target == f"incident {entry.incident_id}" else f"{number}: {entry.target}"
+
+
+_CODE = re.compile(r"\b[A-Z][A-Z_]{2,}\b")
+
+
+def _type_words(text: str, lang: Lang) -> str:
+    """Recorded text with the event type codes in it (COLLISION) named in words (Collision)."""
+    return _CODE.sub(lambda m: type_label(m.group(), lang) if m.group() in TYPES else m.group(), text)
 
 
 def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> bytes:
@@ -570,6 +771,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)
         logs = repository.logs_of(session, incident_id)
+        audit = trail(session, incident_id=incident_id)
 
     report = _Report(lang)
     report.doc.core_properties.title = xml_safe(report.t("title", id=incident.id))
@@ -577,6 +779,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     report.heading(report.t("title", id=incident.id), 0)
     generated = report.t("generated", when=_when(datetime.now(UTC)))
     report.paragraph(f"{incident.original_name} · {generated}", italic=True)
+    _case(report, incident)
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
     _about(report, incident)
@@ -586,6 +789,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     _keyframes(report, incident, events, settings)
     if windows or events:
         _timeline(report, incident, windows, events)
-    _storyboard(report, windows, engine)
+    _storyboard(report, incident.id, windows, events, engine)
     _log(report, logs)
+    _audit(report, audit)
     return report.save()

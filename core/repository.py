@@ -23,11 +23,11 @@ from core.schema import (
 )
 from core.storage import StoredVideo
 
-
 _FILE_FACTS = (
     "original_name", "stored_name", "sha256", "size_bytes",
     "duration", "width", "height", "fps", "frame_count", "codec",
 )  # fmt: skip
+_CASE_FIELDS = ("case_number", "investigator", "case_note")
 
 
 def _new_run(session: Session, params: AnalysisParams, run_of_id: int | None, **file_facts) -> Incident:
@@ -61,8 +61,8 @@ def create_incident(
 
 
 def create_rerun(*, session: Session, incident: Incident, params: AnalysisParams) -> Incident:
-    """A new run of the same stored video with other parameters."""
-    facts = {column: getattr(incident, column) for column in _FILE_FACTS}
+    """A new run of the same stored video with other parameters (in the same case)."""
+    facts = {column: getattr(incident, column) for column in _FILE_FACTS + _CASE_FIELDS}
     return _new_run(session, params, incident.run_of_id or incident.id, **facts)
 
 
@@ -171,6 +171,7 @@ def save_outcome(session: Session, incident: Incident, outcome: EngineOutcome, e
     session.execute(delete(EventRow).where(EventRow.incident_id == incident.id))
     add_windows(session, incident.id, outcome.windows)
     _add_events(session, incident.id, events)
+    carry_over_reviews(session, incident.id)
     result = AnalysisResult.from_events(events, outcome.inferred_domain).model_dump()
     for column, value in _done_values(outcome, result).items():
         setattr(incident, column, value)
@@ -259,13 +260,26 @@ def logs_of(session: Session, incident_id: int) -> list[LogRow]:
     return list(session.scalars(select(LogRow).where(LogRow.incident_id == incident_id).order_by(LogRow.id)))
 
 
-def set_review(session: Session, event_id: int, status: ReviewStatus | None, note: str | None) -> None:
+def set_review(
+    session: Session,
+    event_id: int,
+    status: ReviewStatus | None,
+    note: str | None,
+    *,
+    reviewed_by: str | None = None,
+) -> Event:
+    """Store a verdict and note with who and when (written at once, so concurrent reviews of one event
+    queue on its row and the last to commit stays)."""
     row = session.get(EventRow, event_id)
     if row is None:
         raise LookupError(f"no event {event_id}")
     row.review_status = status.value if status else None
     row.review_note = (note or "").strip() or None
     row.reviewed_at = utcnow()
+    row.reviewed_by = reviewed_by
+    row.review_carried_from = None
+    session.flush()
+    return Event.model_validate(row)
 
 
 def delete_incident(session: Session, incident: Incident) -> list[str]:
@@ -365,6 +379,7 @@ def finish_run(
     if done.rowcount != 1:
         return None
     _add_events(session, incident_id, events)
+    carry_over_reviews(session, incident_id)
     return result
 
 
@@ -452,5 +467,97 @@ def expired_videos(session: Session, *, cutoff: datetime) -> list[int]:
     Deleting such a first run deletes its re-runs with it (`run_of_id` cascades)."""
     root = func.coalesce(Incident.run_of_id, Incident.id)
     active = func.sum(case((Incident.status.in_([s.value for s in ACTIVE_STATUSES]), 1), else_=0))
-    old_and_idle = (func.max(Incident.created_at) < cutoff, active == 0)
+    held = func.sum(case((Incident.hold_reason.is_not(None), 1), else_=0))  # legal hold: kept
+    old_and_idle = (func.max(Incident.created_at) < cutoff, active == 0, held == 0)
     return list(session.scalars(select(root).group_by(root).having(*old_and_idle).order_by(root)))
+
+
+# --- evidence: legal hold, reviews carried over to re-runs ------------------------------------------
+
+
+def event_row_for_update(session: Session, event_id: int) -> EventRow | None:
+    """An event's row, locked until the transaction ends (PostgreSQL; SQLite has one writer anyway),
+    so a review compares against the verdict it replaces."""
+    return session.get(EventRow, event_id, with_for_update=True)
+
+
+def set_hold(session: Session, incident: Incident, reason: str | None, *, held_by: str | None) -> None:
+    incident.hold_reason = reason
+    incident.held_by = held_by
+    incident.held_at = utcnow() if reason else None
+
+
+def held_runs_deleted_with(session: Session, incident: Incident) -> list[Incident]:
+    """Runs on legal hold that deleting `incident` would delete: itself, and its re-runs when it is a
+    first run (they go with it by cascade)."""
+    query = select(Incident).where(
+        (Incident.id == incident.id) | (Incident.run_of_id == incident.id), Incident.hold_reason.is_not(None)
+    )
+    return list(session.scalars(query.order_by(Incident.id)))
+
+
+def carry_over_reviews(session: Session, incident_id: int) -> int:
+    """Give each event of this run the verdict (confirmed or dismissed, with its note, reviewer and
+    time) of the event of another run of the same video that it overlaps most, with the same type;
+    among equals the latest review wins. Marked with the event it came from. Returns how many."""
+    session.flush()
+    incident = session.get(Incident, incident_id)
+    root = incident.run_of_id or incident.id
+    others = session.scalars(
+        select(EventRow)
+        .join(Incident, EventRow.incident_id == Incident.id)
+        .where(
+            (Incident.id == root) | (Incident.run_of_id == root),
+            Incident.id != incident.id,
+            EventRow.review_status.is_not(None),
+        )
+    ).all()
+    if not others:
+        return 0
+    from core.access import SYSTEM
+    from core.evidence.audit import Action, record
+
+    carried = 0
+    for event in session.scalars(select(EventRow).where(EventRow.incident_id == incident.id)):
+        candidates = [
+            (min(event.end_time, other.end_time) - max(event.start_time, other.start_time), other)
+            for other in others
+            if other.event_type == event.event_type
+        ]
+        overlapping = [
+            (overlap, other) for overlap, other in candidates if overlap > 0 or _same_instant(event, other)
+        ]
+        if not overlapping:
+            continue
+        _, source = max(
+            overlapping, key=lambda pair: (round(pair[0], 6), _as_naive(pair[1].reviewed_at), pair[1].id)
+        )
+        event.review_status = source.review_status
+        event.review_note = source.review_note
+        event.reviewed_by = source.reviewed_by
+        event.reviewed_at = source.reviewed_at
+        event.review_carried_from = source.id
+        carried += 1
+        record(
+            session, SYSTEM, Action.REVIEW, incident=incident,
+            target=f"event {event.id} ({event.event_type} {event.highlight})",
+            details={"verdict": source.review_status, "carried over from event": source.id,
+                     "reviewed by": source.reviewed_by},
+        )  # fmt: skip
+    session.flush()
+    return carried
+
+
+def _same_instant(a: EventRow, b: EventRow) -> bool:
+    """Zero-length events at the same moment overlap too."""
+    return (
+        a.start_time <= b.end_time
+        and b.start_time <= a.end_time
+        and (a.start_time == a.end_time or b.start_time == b.end_time)
+    )
+
+
+def _as_naive(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.min
+    return moment.replace(tzinfo=None) if moment.tzinfo else moment

@@ -6,6 +6,7 @@ exactly `event_type`, `start_time`, `end_time`, `description`, `highlight`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -90,6 +91,9 @@ class Event(BaseModel):
     id: int | None = None
     review_status: ReviewStatus | None = None
     review_note: str | None = None
+    reviewed_by: str | None = None  # who reviewed (a verdict carried over keeps its reviewer)
+    reviewed_at: datetime | None = None
+    review_carried_from: int | None = None  # the event of an earlier run this verdict came from
 
     @field_validator("track_ids", "track_path", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from core import jobs, service
 from core.errors import SigmaError
 from core.samples import make_sample_clip
 from core.schema import AnalysisParams
+from dashboard.auth import current_principal
 from dashboard.feedback import describe_error, flash
 from dashboard.i18n import t
 from dashboard.resources import settings, submit_analysis
@@ -45,7 +46,9 @@ def analyse_upload(source: BinaryIO, original_name: str, params: AnalysisParams)
     """Store and validate an upload, create its incident and start it. A bad file raises `InvalidInput`
     (nothing is left behind) for the caller to show."""
     # admitted before anything is stored, and again as its row is written: a full queue leaves nothing
-    incident_id = service.register_video(source, settings(), params, original_name=original_name, admit=True)
+    incident_id = service.register_video(
+        source, settings(), params, original_name=original_name, admit=True, actor=current_principal()
+    )
     _start(incident_id, admitted=True)
 
 
@@ -64,18 +67,26 @@ def sample_path() -> Path:
 def analyse_sample(params: AnalysisParams) -> None:
     with open(sample_path(), "rb") as handle:
         incident_id = service.register_video(
-            handle, settings(), params, original_name=SAMPLE_NAME, admit=True
+            handle, settings(), params, original_name=SAMPLE_NAME, admit=True, actor=current_principal()
         )
     _start(incident_id, admitted=True)
 
 
 def reanalyse(incident_id: int, params: AnalysisParams) -> None:
-    new_id = service.rerun(incident_id, settings(), params)
+    new_id = service.rerun(incident_id, settings(), params, actor=current_principal())
     flash(t("incident.reanalyse_started", id=new_id, previous=incident_id), "success")
     _start(new_id)
 
 
-def delete_incidents(incident_ids: list[int]) -> None:
+def delete_incidents(incident_ids: list[int]) -> int:
+    """Delete each; a refusal (legal hold, a viewer) is shown and the others still go. Returns how many went."""
+    deleted = 0
     for incident_id in incident_ids:
-        service.delete(incident_id, settings())
-    flash(t("incidents.deleted", count=len(incident_ids)), "success")
+        try:
+            service.delete(incident_id, settings(), actor=current_principal())
+            deleted += 1
+        except SigmaError as error:
+            flash(describe_error(error), "error")
+    if deleted:
+        flash(t("incidents.deleted", count=deleted), "success")
+    return deleted

@@ -1,5 +1,6 @@
-"""Download buttons for a finished incident (JSON, CSV, WebVTT, DOCX report) and the WebVTT captions
-the player shows. All from stored results; nothing is re-analysed.
+"""Download buttons for a finished incident (JSON, CSV, WebVTT, DOCX report, storyboard JSON) and the
+WebVTT captions the player shows. All from stored results; nothing is re-analysed. Each download is
+recorded in the audit trail when it is clicked ("export", "report").
 
     from dashboard.downloads import download_buttons, subtitles
     download_buttons(incident)                             # in the incident page's downloads tab
@@ -15,14 +16,21 @@ from functools import partial
 
 import streamlit as st
 
+from core.evidence.audit import Action
 from core.export import EXPORTERS, export, file_name
 from core.models import Incident
 from core.report import build_report
+from dashboard.evidence import recorded
 from dashboard.i18n import lang, t
 from dashboard.resources import session, settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_ICONS = {"json": ":material/data_object:", "csv": ":material/table:", "vtt": ":material/subtitles:"}
+_ICONS = {
+    "json": ":material/data_object:",
+    "csv": ":material/table:",
+    "vtt": ":material/subtitles:",
+    "storyboard": ":material/view_timeline:",
+}
 
 
 def subtitles(incident_id: int) -> str | None:
@@ -33,14 +41,13 @@ def subtitles(incident_id: int) -> str | None:
 
 
 def download_buttons(incident: Incident) -> None:
-    """One button per export format (core.export.EXPORTERS), then the report's, side by side."""
-    with session() as opened:
-        contents = {fmt: export(opened, incident.id, fmt) for fmt in EXPORTERS}
+    """One button per export format (core.export.EXPORTERS), then the report's, side by side. Each file
+    is made when its button is clicked, and the click is recorded in the audit trail."""
     columns = st.columns(len(EXPORTERS) + 1)
     for column, (fmt, exporter) in zip(columns, EXPORTERS.items()):
         column.download_button(
             t(f"download.{fmt}"),
-            contents[fmt].encode("utf-8-sig" if fmt == "csv" else "utf-8"),  # BOM: Excel reads Cyrillic right
+            recorded(Action.EXPORT, incident.id, fmt, partial(_exported, incident.id, fmt)),
             file_name=file_name(incident, exporter.extension),
             mime=exporter.media_type,
             icon=_ICONS.get(fmt, ":material/download:"),
@@ -52,7 +59,12 @@ def download_buttons(incident: Incident) -> None:
     viewer_lang = lang()
     columns[-1].download_button(
         t("download.docx"),
-        partial(build_report, incident.id, settings(), lang=viewer_lang),
+        recorded(
+            Action.REPORT,
+            incident.id,
+            f"docx ({viewer_lang})",
+            partial(build_report, incident.id, settings(), lang=viewer_lang),
+        ),
         file_name=file_name(incident, "docx").replace(".docx", f"-{viewer_lang}.docx"),
         mime=DOCX_MEDIA_TYPE,
         icon=":material/description:",
@@ -61,3 +73,9 @@ def download_buttons(incident: Incident) -> None:
         key=f"sigma.download.docx.{incident.id}.{viewer_lang}",
         width="stretch",
     )
+
+
+def _exported(incident_id: int, fmt: str) -> bytes:
+    with session() as opened:
+        content = export(opened, incident_id, fmt)
+    return content.encode("utf-8-sig" if fmt == "csv" else "utf-8")  # BOM: Excel reads Cyrillic right

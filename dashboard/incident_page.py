@@ -7,7 +7,7 @@ from functools import partial
 import streamlit as st
 
 from core.schema import AnalysisParams, Status
-from dashboard import actions, data, incident_list
+from dashboard import actions, data, evidence, incident_list
 from dashboard.fmt import when
 from dashboard.i18n import t
 from dashboard.incident_results import results
@@ -35,6 +35,9 @@ def render() -> None:
         return
     runs = data.load_runs(incident)
     header(incident, runs)
+    evidence.hold_badge(incident)
+    evidence.record_open(incident.id)
+    evidence.case_and_hold(incident)
     filters_place = st.sidebar.container()  # display filters first, above the analysis parameters
     reanalyse_form(
         AnalysisParams.of_run(incident.params), incident.id, partial(actions.reanalyse, incident.id)
@@ -45,6 +48,7 @@ def render() -> None:
         failed(incident)
     else:
         results(incident, runs, filters_place)
+    evidence.audit_panel(incident.id)
 
 
 def _pick() -> None:

@@ -23,6 +23,7 @@ from core.timefmt import clock
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
+from dashboard.evidence import evidence_downloads
 from dashboard.filters import DisplayFilters
 from dashboard.fmt import as_utc, span
 from dashboard.i18n import lang, t
@@ -116,6 +117,8 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
             _comparison_table(incident, other_run, shown, other_shown, comparison)
     with tabs[-1]:
         download_buttons(incident)
+        st.divider()
+        evidence_downloads(incident, events)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -271,6 +274,7 @@ def _events_table(
                 review_label(e.review_status.value if e.review_status else None, lang()) for e in shown
             ],
             "note": [e.review_note or "" for e in shown],
+            "reviewed_by": [e.reviewed_by or "" if e.review_status or e.review_note else "" for e in shown],
             "description": [e.description for e in shown],
         }
     )
@@ -306,6 +310,7 @@ def _events_table(
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),
             "review": st.column_config.TextColumn(t("events.review")),
             "note": st.column_config.TextColumn(t("events.note")),
+            "reviewed_by": st.column_config.TextColumn(t("events.reviewed_by"), width="small"),
             "description": st.column_config.TextColumn(t("events.description"), width="large"),
         },
     )

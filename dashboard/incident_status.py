@@ -96,8 +96,9 @@ def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
         yes, no = st.columns(2)
         if yes.button(t("common.delete"), type="primary", key=f"delete-yes-{incident.id}", width="stretch"):
             st.session_state.pop(_CONFIRM_KEY, None)
-            actions.delete_incidents([incident.id])
-            st.switch_page(actions.INCIDENTS_PAGE)
+            if actions.delete_incidents([incident.id]):
+                st.switch_page(actions.INCIDENTS_PAGE)
+            st.rerun()  # refused (legal hold): stay, with the reason shown
         if no.button(t("common.cancel"), key=f"delete-no-{incident.id}", width="stretch"):
             st.session_state.pop(_CONFIRM_KEY, None)
             st.rerun()

@@ -83,6 +83,9 @@ class Seek:
 
 def set_seek(incident_id: int, seconds: float, *, event_id: int | None = None) -> None:
     """Ask the player of `incident_id` to go to `seconds` (and select `event_id`); use in callbacks."""
+    from dashboard.evidence import record_play  # the first play of an incident is in the audit trail
+
+    record_play(incident_id, seconds)
     previous = st.session_state.get(_SEEK_KEY) or {}
     st.session_state[_SEEK_KEY] = {
         "incident_id": incident_id,

@@ -1,7 +1,8 @@
 """The selected event: what it is, stepping to the previous or next one, and the investigator's review.
 
-A review (confirmed / dismissed, and a note) is stored in the database with `core.repository.set_review`
-and shows on the timeline (marker shape), in the table and in the report.
+A review (confirmed / dismissed, and a note) is stored with who and when by `core.service.review` (which
+also records it in the audit trail) and shows on the timeline (marker shape), in the table and in the
+report.
 """
 
 from __future__ import annotations
@@ -10,22 +11,25 @@ import html
 
 import streamlit as st
 
-from core import repository
+from core import service
 from core.schema import Event, ReviewStatus
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from core.timefmt import clock
+from dashboard.auth import current_principal
+from dashboard.data import load_events, load_incident
+from dashboard.evidence import clip_button
 from dashboard.feedback import flash
+from dashboard.fmt import when
 from dashboard.i18n import lang, t
 from dashboard.player import set_seek
-from dashboard.resources import session
+from dashboard.resources import settings
 
 REVIEW_CHOICES = ("none", ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value)
 
 
 def save_review(event_id: int, choice: str, note: str) -> None:
     status = None if choice == "none" else ReviewStatus(choice)
-    with session() as opened:
-        repository.set_review(opened, event_id, status, note)
+    service.review(event_id, settings(), status=status, note=note, actor=current_principal())
 
 
 def event_card(
@@ -62,6 +66,22 @@ def event_card(
         st.write(event.description)
     _step_buttons(incident_id, event, shown)
     _review_form(event)
+    _reviewed_by(event)
+    incident = load_incident(incident_id)
+    if incident is not None:
+        numbers = [e.id for e in load_events(incident_id)]
+        if event.id in numbers:
+            clip_button(incident, numbers.index(event.id) + 1, event)
+
+
+def _reviewed_by(event: Event) -> None:
+    """Who gave the verdict and when (and whether it came from an earlier run)."""
+    if not event.reviewed_by or not (event.review_status or event.review_note):
+        return
+    line = t("card.reviewed_by", who=event.reviewed_by, when=when(event.reviewed_at))
+    if event.review_carried_from:
+        line += " " + t("card.carried_over", event=event.review_carried_from)
+    st.caption(line)
 
 
 def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
@@ -102,7 +122,8 @@ def _review_form(event: Event) -> None:
             t("card.note"), value=event.review_note or "", key=f"review-note-{event.id}", height=80,
             max_chars=2000,
         )  # fmt: skip
-        if st.form_submit_button(t("card.save_review"), icon=":material/save:"):
+        allowed = current_principal().can_change
+        if st.form_submit_button(t("card.save_review"), icon=":material/save:", disabled=not allowed):
             save_review(event.id, choice, note)
             flash(t("card.review_saved", label=review_label(None if choice == "none" else choice, lang())))
             st.rerun()

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from core import jobs, repository, service
+from core.access import OPEN_ACCESS
 from core.db import get_engine, session_scope
 from core.engines.local import LocalEngine
 from core.models import Incident, utcnow
@@ -105,7 +106,7 @@ def test_sigkill_half_way_then_recovery_and_rerun(tmp_path, clips):
             assert repository.logs_of(session, running.id)[-1].step == "recovered"
 
         params = AnalysisParams.from_settings(settings, engine="local", target_fps=2, window_sec=10)
-        rerun_id = service.rerun(running.id, settings, params)
+        rerun_id = service.rerun(running.id, settings, params, actor=OPEN_ACCESS)
         result = jobs.run_analysis(rerun_id, settings)
         assert result["incident_id"] == rerun_id
         assert _incident(settings, rerun_id).status == Status.DONE

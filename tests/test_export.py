@@ -167,8 +167,8 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
     buttons = [b.proto for b in app.get("download_button")]
     assert [b.id.rsplit("-", 1)[-1] for b in buttons] == [
         f"sigma.download.{fmt}.{incident_id}" for fmt in ("json", "csv", "vtt")
-    ] + [f"sigma.download.docx.{incident_id}.ru"]
-    assert buttons[-1].deferred_file_id, "the report is built only when its button is clicked"
+    ] + [f"sigma.download.storyboard.{incident_id}", f"sigma.download.docx.{incident_id}.ru"]
+    assert all(b.deferred_file_id for b in buttons), "each download is made (and audited) when clicked"
     assert (
         app.session_state["subtitles"].startswith("WEBVTT")
         and "COLLISION [danger] — two cars" in app.session_state["subtitles"]

@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from core import models, repository, service
+from core.access import OPEN_ACCESS
 from core.db import _MIGRATIONS_DIR, get_engine, session_scope
 from core.recovery import recover_stale
 from core.schema import AnalysisParams, Status
@@ -183,7 +184,7 @@ def test_deleting_an_incident_while_its_cli_analysis_runs_ends_it_cleanly(tmp_pa
     analysis = _cli(settings, "analyze", str(long_clip), "--quiet")
     try:
         running = _running(settings, analysis)
-        service.delete(running.id, settings)
+        service.delete(running.id, settings, actor=OPEN_ACCESS)
         code = analysis.wait(120)
         message = analysis.stderr.read()
     finally:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import jobs, repository, service
+from core.access import OPEN_ACCESS
 from core.db import get_engine, session_scope
 from core.errors import InvalidInput
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
@@ -112,7 +113,7 @@ def test_delete_removes_files_and_rows(db_settings, clips):
     params = AnalysisParams.from_settings(settings)
     first = service.register_video(clips["collision"], settings, params)
     jobs.run_analysis(first, settings)
-    rerun = service.rerun(first, settings, params.model_copy(update={"window_sec": 1.0}))
+    rerun = service.rerun(first, settings, params.model_copy(update={"window_sec": 1.0}), actor=OPEN_ACCESS)
     jobs.run_analysis(rerun, settings)
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         stored_name = repository.get_incident(session, first).stored_name
@@ -123,11 +124,11 @@ def test_delete_removes_files_and_rows(db_settings, clips):
     (derived / "keyframes" / "0001.jpg").write_bytes(b"jpg")
     assert all(count > 0 for count in _rows(settings, [first, rerun]).values())
 
-    service.delete(rerun, settings)  # the first run still uses the file
+    service.delete(rerun, settings, actor=OPEN_ACCESS)  # the first run still uses the file
     assert _rows(settings, [rerun]) == {"incidents": 0, "timelines": 0, "events": 0, "logs": 0}
     assert video_path(settings, stored_name).is_file() and derived.is_dir()
 
-    service.delete(first, settings)
+    service.delete(first, settings, actor=OPEN_ACCESS)
     assert _rows(settings, [first]) == {"incidents": 0, "timelines": 0, "events": 0, "logs": 0}
     assert [name for name in _files(settings) if not name.startswith("sigma.db")] == []
     assert not derived.exists()
@@ -147,11 +148,11 @@ def test_retention_deletes_only_videos_whose_every_run_is_old(db_settings, clips
     params = AnalysisParams.from_settings(settings)
     old = service.register_video(clips["collision"], settings, params)
     jobs.run_analysis(old, settings)
-    old_rerun = service.rerun(old, settings, params)
+    old_rerun = service.rerun(old, settings, params, actor=OPEN_ACCESS)
     jobs.run_analysis(old_rerun, settings)
     revisited = service.register_video(clips["calm"], settings, params)
     jobs.run_analysis(revisited, settings)
-    revisited_rerun = service.rerun(revisited, settings, params)
+    revisited_rerun = service.rerun(revisited, settings, params, actor=OPEN_ACCESS)
     jobs.run_analysis(revisited_rerun, settings)
     waiting = service.register_video(clips["burst"], settings, params)  # SAVED: never deleted while active
     _created_days_ago(settings, [old, old_rerun, revisited, waiting], 40)

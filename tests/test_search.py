@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from core import repository
 from core import search as search_module
+from core.access import OPEN_ACCESS
 from core.ask import AskUnavailable, ask_model, unavailable_reason
 from core.cli import main as cli_main
 from core.config import get_settings
@@ -162,7 +163,7 @@ def test_search_index_follows_every_write(db_settings, clips):
     assert _search(db_settings, "junction").hits == []
     assert [h.incident_id for h in _search(db_settings, "tram").hits] == [junction]
 
-    delete(junction, db_settings)
+    delete(junction, db_settings, actor=OPEN_ACCESS)
     assert _search(db_settings, "tram").hits == []
     assert _search(db_settings, "драка").hits  # the other incident is untouched
 

@@ -1,0 +1,203 @@
+"""Named users (APP_USERS): the users file and its CLI, sign-in that never says whether the name or the
+password was wrong (and costs the same either way), failed sign-ins in the audit trail, the dashboard's
+sign-in with a name."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+
+import pytest
+from argon2 import PasswordHasher
+from streamlit.testing.v1 import AppTest
+
+from core import users
+from core.access import OPEN_ACCESS, authenticate, gate_enabled, record_sign_in, session_credential
+from core.cli import main as cli_main
+from core.config import Settings, get_settings
+from core.errors import InvalidInput
+from core.evidence.audit import trail_of
+
+
+class _CountingHasher:
+    """A cheap Argon2id hasher for tests (the cost parameters are not what is tested) that counts
+    the verifications it does."""
+
+    def __init__(self) -> None:
+        self.real = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verified: list[str] = []
+
+    def hash(self, password: str) -> str:
+        return self.real.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return self.real.verify(password_hash, password)
+
+
+@pytest.fixture(autouse=True)
+def hasher(monkeypatch):
+    counting = _CountingHasher()
+    monkeypatch.setattr(users, "_hasher", counting)
+    users._dummy_hash.cache_clear()
+    yield counting
+    users._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def users_file(tmp_path):
+    path = tmp_path / "users.json"
+    users.add_user(path, "alice", "correct horse battery", "analyst")
+    users.add_user(path, "vera", "viewer's own secret", "viewer")
+    return path
+
+
+def test_the_users_file_keeps_hashes_only_owner_readable(users_file):
+    raw = users_file.read_text()
+    assert "correct horse" not in raw and "$argon2id$" in raw
+    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
+    assert [(u.name, u.role) for u in users.list_users(users_file)] == [
+        ("alice", "analyst"),
+        ("vera", "viewer"),
+    ]
+    with pytest.raises(InvalidInput, match="already exists"):
+        users.add_user(users_file, "alice", "another password", "viewer")
+    users.add_user(users_file, "alice", "another password", "viewer", replace=True)
+    assert users.check_password(users_file, "alice", "another password").role == "viewer"
+    for name, password, role, problem in (
+        ("../etc", "long enough pw", "analyst", "is not allowed"),
+        ("bob", "short", "analyst", "at least 8 characters"),
+        ("bob", "long enough pw", "admin", "unknown role 'admin'"),
+    ):
+        with pytest.raises(InvalidInput, match=problem):
+            users.add_user(users_file, name, password, role)
+    users.remove_user(users_file, "vera")
+    with pytest.raises(InvalidInput, match="no user 'vera'"):
+        users.remove_user(users_file, "vera")
+
+
+def test_a_named_user_signs_in_with_their_role_and_failures_do_not_say_why(users_file, tmp_path, hasher):
+    settings = Settings(
+        _env_file=None, storage_dir=tmp_path / "data", app_users=users_file, app_password="shared pw"
+    )
+    assert gate_enabled(Settings(_env_file=None, app_users=users_file))
+    vera = authenticate("vera", "viewer's own secret", settings)
+    assert (vera.name, vera.role, vera.can_change) == ("vera", "viewer", False)
+    assert authenticate(" alice ", "correct horse battery", settings).role == "analyst"
+    assert authenticate(None, "shared pw", settings).name == "shared-password"  # no name: the shared one
+
+    verified = hasher.verified
+    verified.clear()
+    assert authenticate("alice", "wrong password", settings) is None
+    assert authenticate("nobody", "correct horse battery", settings) is None
+    assert authenticate("alice", "shared pw", settings) is None  # a name never falls back to the shared one
+    assert len(verified) == 3 and len(set(verified)) == 2  # one Argon2 check each; a dummy for "nobody"
+
+    users_file.write_text("{broken")
+    assert authenticate("alice", "correct horse battery", settings) is None  # a broken file fails closed
+    assert len(verified) == 4
+
+
+def test_a_session_ends_when_its_user_is_removed_or_changed(users_file, tmp_path):
+    settings = Settings(
+        _env_file=None, storage_dir=tmp_path / "data", app_users=users_file, app_password="pw"
+    )
+    vera = authenticate("vera", "viewer's own secret", settings)
+    before = session_credential(vera, settings)
+    assert before and session_credential(authenticate(None, "pw", settings), settings) == "pw"
+    users.add_user(users_file, "vera", "a new password", "viewer", replace=True)
+    changed = session_credential(vera, settings)
+    assert changed and changed != before  # a new password: the old session's stamp no longer matches
+    users.add_user(users_file, "vera", "a new password", "analyst", replace=True)
+    assert session_credential(vera, settings) == ""  # the role the session holds is not hers any more
+    users.remove_user(users_file, "vera")
+    assert session_credential(vera, settings) == ""
+
+
+def test_sign_in_records_who_and_failed_logins_without_the_password(db_settings, users_file):
+    settings = db_settings.model_copy(update={"app_users": users_file})
+
+    def sign_in(name, password, **where):
+        return record_sign_in(settings, name, authenticate(name, password, settings), **where)
+
+    assert sign_in("alice", "correct horse battery", where="api").name == "alice"
+    assert sign_in("alice", "Tr0ub4dor&3") is None
+    assert sign_in("mallory", "Tr0ub4dor&3") is None
+    entries = trail_of(settings)
+    assert [(e.actor, e.action, e.target, e.details) for e in entries] == [
+        ("alice", "sign in", "alice", {"where": "api"}),
+        ("anonymous", "failed login", "alice", {"where": "dashboard"}),
+        ("anonymous", "failed login", "mallory", {"where": "dashboard"}),
+    ]
+    assert "Tr0ub4dor" not in json.dumps([e.model_dump(mode="json") for e in entries])
+
+
+def test_the_cli_adds_lists_and_removes_users_and_audits_it(settings, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "users.json"
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("APP_USERS", str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+        assert cli_main(["users", "add", "vera", "--role", "viewer", "--password-stdin"]) == 0
+        assert capsys.readouterr().out.strip() == "added vera (viewer)"
+        assert cli_main(["users", "list", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [(u["name"], u["role"]) for u in listed] == [("vera", "viewer")] and "hash" not in str(listed)
+        monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+        assert cli_main(["users", "add", "bob", "--role", "analyst", "--password-stdin"]) == 2
+        assert "at least 8 characters" in capsys.readouterr().err
+        assert cli_main(["users", "remove", "vera"]) == 0
+        assert cli_main(["users", "list"]) == 0
+        assert users.list_users(path) == []
+        monkeypatch.delenv("APP_USERS")
+        get_settings.cache_clear()
+        capsys.readouterr()
+        assert cli_main(["users", "list"]) == 2
+        assert capsys.readouterr().err.startswith("error: APP_USERS is not set")
+    finally:
+        get_settings.cache_clear()
+    assert [(e.action, e.target) for e in trail_of(settings)] == [
+        ("add user", "user vera"),
+        ("remove user", "user vera"),
+    ]
+
+
+def _gated_page(users_path: str, storage: str):
+    import streamlit as st
+
+    from core.config import Settings
+    from dashboard.auth import current_principal, require_password
+
+    settings = Settings(_env_file=None, app_users=users_path, storage_dir=storage)
+    st.session_state.setdefault("sigma.lang", "en")
+    require_password(settings)
+    st.write(f"signed in as {current_principal().name} ({current_principal().role})")
+
+
+def test_the_dashboard_signs_in_a_named_viewer(users_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        app = AppTest.from_function(
+            _gated_page, kwargs={"users_path": str(users_file), "storage": str(tmp_path / "data")},
+            default_timeout=30,
+        ).run()  # fmt: skip
+        app.text_input[0].input("vera")
+        app.text_input[1].input("wrong guess")
+        app.button[0].click().run()
+        assert app.error[0].value == "Wrong name or password."
+        app.text_input[0].input("vera")
+        app.text_input[1].input("viewer's own secret")
+        app.button[0].click().run()
+        assert "signed in as vera (viewer)" in [m.value for m in app.markdown]
+        assert "viewer's own secret" not in repr(app.session_state)
+    finally:
+        get_settings.cache_clear()
+    assert [e.action for e in trail_of(Settings(_env_file=None, storage_dir=tmp_path / "data"))] == [
+        "failed login",
+        "sign in",
+    ]
+    assert OPEN_ACCESS.can_change
