@@ -25,7 +25,6 @@ from core.schema import Event, Status, WindowRecord
 from core.search import search
 
 ASK_SCHEMA_NAME = "sigma_ask"
-ASK_PROMPT_VERSION = "sigma-ask-1"
 ASK_MAX_TOKENS = 700
 STORYBOARD_MAX_CHARS = 24_000
 

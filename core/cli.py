@@ -25,7 +25,9 @@ from core.access import cli_principal
 from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
 from core.db import get_engine, session_scope
+from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
+from core.export import EXPORTERS, export, file_name, finished_incident
 from core.jobs import dispatch, run_analysis
 from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse a video synchronously")
     analyze.add_argument("video")
     analyze.add_argument("--json", action="store_true", help="print the result JSON on stdout")
-    analyze.add_argument("--engine", choices=["auto", "local", "vlm"])
+    analyze.add_argument("--engine", choices=ENGINE_CHOICES)
     analyze.add_argument("--domain", choices=["auto", *DOMAINS], default="auto")
     analyze.add_argument("--window-sec", type=float)
     analyze.add_argument("--target-fps", type=float)
@@ -92,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export an incident's stored results")
     export.add_argument("incident_id", type=int)
-    export.add_argument("--format", choices=["json", "csv", "vtt", "storyboard"], default="json")
+    export.add_argument("--format", choices=list(EXPORTERS), default="json")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     _evidence_commands(commands)
     return parser
@@ -474,8 +476,6 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 def _output_path(output: str | None, incident_id: int, extension: str, settings: Settings) -> Path:
     """Where `-o` says to write: the file it names, or inside the folder it names (or here, without
     `-o`) under the incident's download name."""
-    from core.export import file_name, finished_incident
-
     target = Path(output) if output else Path(".")
     if output and not target.is_dir():
         return target
@@ -514,14 +514,12 @@ def _audit_read(settings: Settings, action: str, incident_id: int, details: dict
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from core.export import export
-
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         content = export(session, args.incident_id, args.format)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
     written = "stdout"
     if args.output:
-        target = _output_path(args.output, args.incident_id, args.format, settings)
+        target = _output_path(args.output, args.incident_id, EXPORTERS[args.format].extension, settings)
         _write_atomically(target, content.encode("utf-8"))
         print(target)
         written = str(target)

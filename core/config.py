@@ -10,17 +10,51 @@ import json
 import logging
 import re
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.concerns import Concern, check_concerns, check_site_context
 
-EngineChoice = Literal["auto", "local", "vlm"]
+AUTO_ENGINE = "auto"  # the VLM engine when a model server is configured, else the local one
+
+
+def _registered_engines() -> tuple[str, ...]:
+    # The registry (core.engines) imports the engines, which import these settings: it is read when
+    # a value is checked, never while this module loads.
+    from core.engines import ENGINE_NAMES
+
+    return ENGINE_NAMES
+
+
+def check_engine(value: str, *, auto: bool = True) -> str:
+    """`value` when an engine of `core.engines.AVAILABLE_ENGINES` has that name (or, where `auto`,
+    it is "auto"); else a `ValueError` naming the choices."""
+    allowed = (AUTO_ENGINE, *_registered_engines()) if auto else _registered_engines()
+    if value not in allowed:
+        raise ValueError(f"unknown engine {value!r}: use one of {', '.join(allowed)}")
+    return value
+
+
+def _engine_enum(auto: bool):
+    def add_enum(schema: dict) -> None:  # the JSON schema (the API's OpenAPI) lists the choices
+        schema["enum"] = [*([AUTO_ENGINE] if auto else []), *_registered_engines()]
+
+    return add_enum
+
+
+# An engine's name as settings and analysis parameters take it: "auto" or a registered engine's.
+EngineChoice = Annotated[str, AfterValidator(check_engine), Field(json_schema_extra=_engine_enum(auto=True))]
+# The engine that ran.
+EngineName = Annotated[
+    str,
+    AfterValidator(partial(check_engine, auto=False)),
+    Field(json_schema_extra=_engine_enum(auto=False)),
+]
 JobBackend = Literal["thread", "queue"]
 AnalysisLanguage = Literal["ru", "en"]
 
@@ -37,7 +71,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "DB_URL"))
     storage_dir: Path = Path("./data")
-    engine: EngineChoice = "auto"
+    engine: EngineChoice = AUTO_ENGINE
 
     llm_base_url: str | None = None
     llm_api_key: str | None = None
@@ -134,9 +168,9 @@ class Settings(BaseSettings):
         return f"{_ASYNC_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
     @property
-    def resolved_engine(self) -> Literal["local", "vlm"]:
+    def resolved_engine(self) -> str:
         """`auto` means the VLM engine when a model server is configured, else the local one."""
-        if self.engine == "auto":
+        if self.engine == AUTO_ENGINE:
             return "vlm" if self.llm_base_url else "local"
         return self.engine
 

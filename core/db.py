@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event, exc, func, text
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event, exc, func, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -97,17 +97,14 @@ def _sqlite_migration_lock(url: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "head") -> None:
-    """Run Alembic `upgrade` or `downgrade` to `revision` on `engine` (the same migrations on SQLite
-    and PostgreSQL). Alembic's `op` and `context` are process-wide, so one migration runs at a time
-    in a process; across processes (the app and workers starting together) a PostgreSQL advisory
-    lock lets one migrate while the others wait, on SQLite a lock file does. The whole upgrade is one
-    transaction (on SQLite too): a process killed half-way leaves the schema as it found it."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to migrate `engine`'s database on, inside one transaction that holds the
+    migration lock: Alembic's `op` and `context` are process-wide, so one migration runs at a time
+    in a process; across processes (the app, workers and an `alembic` command starting together) a
+    PostgreSQL advisory lock lets one migrate while the others wait, on SQLite a lock file does. The
+    whole upgrade is one transaction (on SQLite too): a process killed half-way leaves the schema as
+    it found it. `run_migrations` and `alembic` run from a shell (core/migrations/env.py) both use it."""
     url = engine.url.render_as_string(hide_password=False)
     sqlite = engine.dialect.name == "sqlite"
     with _migration_lock, _sqlite_migration_lock(url) if sqlite else nullcontext():
@@ -118,13 +115,26 @@ def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                     )
-                config.attributes["connection"] = connection
-                getattr(command, direction)(config, revision)
+                yield connection
+                # a SQLite table rebuilt by a migration must not leave references dangling
                 if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
                     raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
         finally:
             if migrating is not engine:
                 migrating.dispose()
+
+
+def run_migrations(engine: Engine, direction: str = "upgrade", revision: str = "head") -> None:
+    """Run Alembic `upgrade` or `downgrade` to `revision` on `engine` (the same migrations on SQLite
+    and PostgreSQL), holding the migration lock (see `migration_connection`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    with migration_connection(engine) as connection:
+        config.attributes["connection"] = connection
+        getattr(command, direction)(config, revision)
 
 
 def migrate(engine: Engine) -> None:

@@ -1,14 +1,15 @@
 """Exports of a finished incident from stored results alone (never re-analysed): the seed's JSON
 (exactly the seed's keys), a CSV with one row per event (severity included: 0 note, 1 concern,
 2 danger, empty when not rated), WebVTT captions with one cue per event for the player, and the full
-storyboard (every analysed window) as JSON."""
+storyboard (every analysed window) as JSON. Every format is one entry of `EXPORTERS`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -17,15 +18,8 @@ from core.errors import InvalidInput
 from core.models import Incident
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
+from core.timefmt import clock
 
-Format = Literal["json", "csv", "vtt", "storyboard"]
-FORMATS: tuple[Format, ...] = ("json", "csv", "vtt", "storyboard")
-MEDIA_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv",
-    "vtt": "text/vtt",
-    "storyboard": "application/json",
-}
 CSV_COLUMNS = (
     "incident_id",
     "event_type",
@@ -110,14 +104,6 @@ def to_csv(incident: Incident, events: list[Event]) -> str:
     return buffer.getvalue()
 
 
-def vtt_timestamp(seconds: float) -> str:
-    millis = round(max(0.0, seconds) * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
 def _cue_text(text: str) -> str:
     """One line of cue text: no blank lines or "-->" (they end or break a cue), markup escaped."""
     flat = " ".join(text.split())
@@ -140,7 +126,7 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
             caption += f" ({event.review_status.value})"
         lines += [
             str(number),
-            f"{vtt_timestamp(event.start_time)} --> {vtt_timestamp(end)}",
+            f"{clock(event.start_time, decimals=3, full=True)} --> {clock(end, decimals=3, full=True)}",
             _cue_text(caption),
             "",
         ]
@@ -157,17 +143,51 @@ def to_storyboard(incident: Incident, windows: list[WindowRecord]) -> str:
     )
 
 
-def export(session: Session, incident_id: int, fmt: Format) -> str:
-    """The incident's stored results in `fmt` (json, csv or vtt)."""
-    if fmt not in FORMATS:
+class Exporter(NamedTuple):
+    """One export format: how its text is made from a finished incident's stored results, the media
+    type it is served as, and the extension of its file."""
+
+    function: Callable[[Session, Incident], str]
+    media_type: str
+    extension: str
+
+
+def _json(_session: Session, incident: Incident) -> str:
+    return to_json(incident)
+
+
+def _csv(session: Session, incident: Incident) -> str:
+    return to_csv(incident, repository.events_of(session, incident.id))
+
+
+def _vtt(session: Session, incident: Incident) -> str:
+    return to_vtt(repository.events_of(session, incident.id), incident.engine)
+
+
+def _storyboard(session: Session, incident: Incident) -> str:
+    return to_storyboard(incident, repository.windows_of(session, incident.id))
+
+
+# The export formats: the CLI's `export --format`, the dashboard's download buttons and the API's
+# export endpoint iterate this. Adding a format is one entry (and its button's words in
+# dashboard/i18n.py: `download.<format>` and `download.<format>_help`).
+EXPORTERS: dict[str, Exporter] = {
+    "json": Exporter(_json, "application/json", "json"),
+    "csv": Exporter(_csv, "text/csv", "csv"),
+    "vtt": Exporter(_vtt, "text/vtt", "vtt"),
+    "storyboard": Exporter(_storyboard, "application/json", "storyboard.json"),
+}
+FORMATS: tuple[str, ...] = tuple(EXPORTERS)
+Format = Literal[FORMATS]  # the formats as a type, for request parameters (FastAPI lists them)
+MEDIA_TYPES: dict[str, str] = {fmt: exporter.media_type for fmt, exporter in EXPORTERS.items()}
+
+
+def export(session: Session, incident_id: int, fmt: str) -> str:
+    """The incident's stored results in `fmt`, one of `FORMATS`."""
+    exporter = EXPORTERS.get(fmt)
+    if exporter is None:
         raise InvalidInput(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-    incident = finished_incident(session, incident_id)
-    if fmt == "json":
-        return to_json(incident)
-    if fmt == "storyboard":
-        return to_storyboard(incident, repository.windows_of(session, incident_id))
-    events = repository.events_of(session, incident_id)
-    return to_csv(incident, events) if fmt == "csv" else to_vtt(events, incident.engine)
+    return exporter.function(session, finished_incident(session, incident_id))
 
 
 def file_name(incident: Incident, extension: str) -> str:

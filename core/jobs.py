@@ -19,7 +19,8 @@ from typing import Self
 from core import repository
 from core.config import Settings
 from core.db import get_engine, session_scope
-from core.engines.base import RunContext, create_engine_by_name
+from core.engines import create_engine_by_name
+from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
 from core.pipeline import cap_highlights, clamp_to_video
 from core.recovery import Maintenance, start_of_process

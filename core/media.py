@@ -33,6 +33,7 @@ import imageio_ffmpeg
 from core.config import Settings
 from core.errors import SigmaError
 from core.storage import video_path
+from core.video import top_level_boxes
 
 _MARKER = "browser.json"
 _COPY = "browser.mp4"
@@ -121,26 +122,8 @@ def read_facts(path: str | Path) -> StreamFacts:
 
 def _mp4_index_first(path: Path) -> bool:
     """True when the top-level `moov` box comes before `mdat` (what `+faststart` arranges)."""
-    with open(path, "rb") as handle:
-        size_total = os.fstat(handle.fileno()).st_size
-        offset = 0
-        while offset + 8 <= size_total:
-            handle.seek(offset)
-            header = handle.read(16)
-            size = int.from_bytes(header[:4], "big")
-            kind = header[4:8]
-            if kind == b"moov":
-                return True
-            if kind == b"mdat":
-                return False
-            if size == 1:
-                size = int.from_bytes(header[8:16], "big")
-            elif size == 0:
-                return False
-            if size < 8:
-                return False
-            offset += size
-    return False
+    kinds = (kind for kind, _offset, _size in top_level_boxes(path) if kind in (b"moov", b"mdat"))
+    return next(kinds, None) == b"moov"
 
 
 def decide(facts: StreamFacts) -> tuple[str, str]:

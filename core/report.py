@@ -29,6 +29,7 @@ from docx.shared import Cm, Pt, RGBColor
 from core import repository
 from core.config import Settings
 from core.db import get_engine, session_scope
+from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
 from core.evidence.audit import AuditEntry, trail
 from core.models import Incident, LogRow
@@ -36,6 +37,7 @@ from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, Lang, review_label, severity_label, type_label
+from core.timefmt import clock
 from core.timeline_image import render_timeline
 from core.video import read_frame_at
 
@@ -328,13 +330,6 @@ def wrappable(text: str) -> str:
     )
 
 
-def clock(seconds: float) -> str:
-    """00:01.50, or 1:02:03.40 past an hour."""
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:05.2f}" if hours else f"{minutes:02d}:{secs:05.2f}"
-
-
 def _when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
@@ -473,7 +468,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         )
     elif incident.status != "FAILED":
         engine = incident.engine or incident.requested_engine
-        key = {"local": "no_events_local", "vlm": "no_events_vlm"}.get(engine, "no_events")
+        key = f"no_events_{engine}" if engine in ENGINE_NAMES else "no_events"
         report.paragraph(t(key, duration=duration))
     domain = incident.inferred_domain or incident.requested_domain
     if domain and domain != "auto":
@@ -483,7 +478,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
 def _about(report: _Report, incident: Incident) -> None:
     """Which engine ran, what it can see and what it cannot: read before the events."""
     engine = incident.engine or incident.requested_engine
-    if engine not in ("local", "vlm"):
+    if engine not in ENGINE_NAMES:
         return
     t = report.t
     report.heading(t("about"), 1)
@@ -798,14 +793,3 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     _log(report, logs)
     _audit(report, audit)
     return report.save()
-
-
-def write_report(incident_id: int, path: str | Path, settings: Settings, *, lang: Lang = "en") -> Path:
-    """Build the report and write it atomically to `path` (a temporary file, then rename)."""
-    data = build_report(incident_id, settings, lang=lang)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-    return path

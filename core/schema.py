@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from core.concerns import STORED_RUN, Concern, check_concerns, check_site_context
-from core.config import Settings
+from core.config import AUTO_ENGINE, EngineChoice, EngineName, Settings
 
 DOMAINS = ("traffic", "industrial", "violence")
 Domain = Literal["traffic", "industrial", "violence"]
@@ -149,7 +149,7 @@ class AnalysisParams(BaseModel):
     target_fps: float = Field(ge=0.5, le=60)
     frames_per_window: int = Field(ge=1, le=64)
     max_highlights: int = Field(ge=1, le=1000)
-    engine: Literal["auto", "local", "vlm"] = "auto"
+    engine: EngineChoice = AUTO_ENGINE
     domain: RequestedDomain = "auto"
     # the analyst's own words for the model (core.concerns): what the camera shows, what else to look for
     site_context: str = ""
@@ -189,7 +189,7 @@ class AnalysisParams(BaseModel):
 class EngineOutcome(BaseModel):
     """What an engine hands back to the job: stored as rows and as the seed's JSON."""
 
-    engine: Literal["local", "vlm"]
+    engine: EngineName
     model_version: str
     prompt_version: str
     inferred_domain: Domain | None = None

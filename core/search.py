@@ -7,8 +7,9 @@ How a query is read:
   Russian question finds an English description and the other way round; the types analysts added
   as concerns (stored events of a type Sigma does not define, such as NO_GLOVES) are named by the
   words of their code ("no gloves") the same way;
-- other words are matched by a light stem as a prefix ("аварии" → `авари*`... → "авария", "аварию"),
-  because neither database stems both languages the same way; `"quoted words"` match as a phrase;
+- other words are matched by their Snowball stem as a prefix ("аварии" → `авари*` → "авария",
+  "аварию"; "crossing" → `cross*`), because neither database stems both languages the same way;
+  `"quoted words"` match as a phrase;
 - every group must match; when no row matches them all, rows matching any group are shown instead
   (`SearchResults.matched_all` says which).
 
@@ -20,13 +21,16 @@ for both.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+import snowballstemmer
 from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -41,25 +45,11 @@ _WORD = re.compile(r"[^\W_]+")
 _QUOTED = re.compile(r'"([^"]*)"')
 _CYRILLIC = re.compile(r"[а-я]")
 
-_STOPWORDS = frozenset(
-    (
-        "a an the of on in at to and or is are was were be by with for from this that it its as into "
-        "и в во на с со по к ко у о об из за не что как а но или это то же ли от до при под над для"
-    ).split()
+_STOPWORD_TEXT = (
+    "a an the of on in at to and or is are was were be by with for from this that it its as into "
+    "и в во на с со по к ко у о об из за не что как а но или это то же ли от до при под над для"
 )
-# Russian endings, longest first; one is stripped (leaving 4+ letters) and the rest matched as a prefix.
-_RU_ENDINGS = sorted(
-    frozenset(
-        (
-            "иями ями ами ыми ими его ого ему ому ией ием ии ия ию ях ах ов ев ей ий ый ой ая яя ое ее ые ие "
-            "ую юю ом ем ам ям ья ье ью ьи ется ются утся ятся тся ешь ет ют ут ит ат ят ись ась ось ся сь "
-            "ала ила ыла али или ало ило ал ил ыл ла ли ло а я о е ы и у ю ь й"
-        ).split()
-    ),
-    key=len,
-    reverse=True,
-)
-_EN_ENDINGS = ("ings", "ing", "ies", "ed", "es", "ly", "s")
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _SNIPPET_CHARS = 220
 _MAX_CODE_WORDS = 6  # an analyst's type code is looked up from runs of at most this many query words ...
 _MAX_CODE_QUERY_WORDS = 24  # ... among the query's first words
@@ -85,21 +75,25 @@ def words(text_: str) -> list[str]:
     return _WORD.findall(text_)
 
 
+_SNOWBALL = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
+_SNOWBALL_LOCK = threading.Lock()  # a Snowball stemmer keeps its word in itself while it works
+
+
+@lru_cache(maxsize=4096)
 def stem(word: str) -> str:
-    """A light stem, matched as a prefix: enough to join the forms of a Russian or English word."""
+    """The Snowball stem (Russian or English), matched as a prefix of the stored words.
+
+    The database indexes words as written, so the stem must be a prefix of the words it should find:
+    where Snowball rewrote the stem's last letter ("driving" → "drive", "body" → "bodi") it is cut back
+    to the letters it shares with the word ("driv", "bod"); a word Snowball maps to letters that are
+    not its own (English exceptions such as "lying" → "lie") is kept whole. bench/bench_search.py
+    (`stemmer`) measured this against the hand-made endings used before: bench/RESULTS.md."""
     word = fold(word)
-    if _CYRILLIC.search(word):
-        for ending in _RU_ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= 4:
-                return word[: -len(ending)]
-        return word
-    for ending in _EN_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 3 and not word.endswith("ss"):
-            base = word[: -len(ending)]
-            if ending in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
-                base = base[:-1]  # "stopped" → "stop", "running" → "run"
-            return base
-    return word
+    stemmer = _SNOWBALL["ru" if _CYRILLIC.search(word) else "en"]
+    with _SNOWBALL_LOCK:
+        stemmed = stemmer.stemWord(word)
+    shared = os.path.commonprefix([word, stemmed])
+    return shared if shared and len(shared) >= len(stemmed) - 1 else word
 
 
 @dataclass(frozen=True)

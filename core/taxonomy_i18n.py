@@ -2,8 +2,10 @@
 
 Labels name a type in the report, the exports and the dashboard; synonyms let a search for "ДТП",
 "авария" or "crash" find `COLLISION`, and "драка" find `FIGHT`, whatever language the model wrote its
-descriptions in. Covers the VLM taxonomies of every domain and what the local engine measures; an
-unknown type still gets a readable label made from its code.
+descriptions in. Covers exactly the types an engine produces (the VLM taxonomies of every domain and
+what the local engine measures; tests/test_search.py holds the two to each other); an unknown type,
+such as an analyst's concern or one an older version stored, still gets a readable label made from
+its code.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class TypeWords:
 
 
 _TYPES = (
-    # traffic (core.prompts.TAXONOMY, and the seed's NEAR_CRASH)
+    # traffic (core.prompts.TAXONOMY; the words of the seed's example NEAR_CRASH name NEAR_MISS)
     TypeWords(
         "COLLISION",
         "Collision",
@@ -45,15 +47,14 @@ _TYPES = (
         "NEAR_MISS",
         "Near miss",
         "Опасное сближение",
-        ("near collision", "close call", "almost hit", "narrowly avoided"),
-        ("чуть не столкнулись", "едва не столкнулись", "почти столкновение", "предаварийная ситуация"),
-    ),
-    TypeWords(
-        "NEAR_CRASH",
-        "Near crash",
-        "Предаварийная ситуация",
-        ("near collision", "close call", "almost crashed", "narrowly avoided"),
-        ("опасное сближение", "чуть не столкнулись", "едва не столкнулись", "почти авария"),
+        ("near collision", "near crash", "close call", "almost hit", "almost crashed", "narrowly avoided"),
+        (
+            "чуть не столкнулись",
+            "едва не столкнулись",
+            "почти столкновение",
+            "почти авария",
+            "предаварийная ситуация",
+        ),
     ),
     TypeWords(
         "PEDESTRIAN_HIT",
@@ -241,13 +242,6 @@ _TYPES = (
         "Всплеск активности",
         ("burst of activity", "sustained motion", "flurry of movement", "agitation", "motion"),
         ("вспышка движения", "продолжительное движение", "суматоха", "активность", "движение"),
-    ),
-    TypeWords(
-        "LARGE_AREA_CHANGE",
-        "Large part of the frame changed",
-        "Изменение большой части кадра",
-        ("camera moved", "scene cut", "scene change", "large object", "frame changed"),
-        ("камеру сдвинули", "смена сцены", "смена кадра", "крупный объект", "кадр изменился"),
     ),
 )
 

@@ -5,14 +5,15 @@ report, and anywhere else a static picture is wanted."""
 from __future__ import annotations
 
 import io
-import zlib
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from core.palette import FAILED_COLOUR, PASS_COLOURS, pass_colour, type_colours
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import Lang, type_label
+from core.timefmt import clock
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -21,13 +22,8 @@ _FONT_CANDIDATES = (
     "/Library/Fonts/Arial Unicode.ttf",
     "C:/Windows/Fonts/arial.ttf",
 )
-_PALETTE = (
-    (214, 39, 40), (31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (23, 190, 207), (188, 189, 34), (127, 127, 127),
-)  # fmt: skip
-_PASS_COLOURS = {1: (70, 130, 180), 2: (240, 150, 40), 3: (150, 90, 190)}
 _NICE_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
-_TEXT, _GRID, _FAILED = (40, 40, 40), (225, 225, 225), (190, 190, 190)
+_TEXT, _GRID = "#282828", "#e1e1e1"
 
 
 @lru_cache(maxsize=8)
@@ -37,19 +33,6 @@ def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, bool
         if Path(candidate).is_file():
             return ImageFont.truetype(candidate, size), True
     return ImageFont.load_default(size=size), False
-
-
-def type_colour(event_type: str) -> tuple[int, int, int]:
-    """The same colour for a type in every picture (stable across runs, unlike hash())."""
-    return _PALETTE[zlib.crc32(event_type.encode()) % len(_PALETTE)]
-
-
-def _time_label(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    if minutes >= 60:
-        hours, minutes = divmod(minutes, 60)
-        return f"{int(hours)}:{int(minutes):02d}:{int(secs):02d}"
-    return f"{int(minutes)}:{secs:04.1f}" if secs % 1 else f"{int(minutes)}:{int(secs):02d}"
 
 
 def render_timeline(
@@ -79,26 +62,28 @@ def render_timeline(
     while tick <= duration + 1e-9:
         draw.line([(x(tick), top), (x(tick), axis_y)], fill=_GRID, width=1)
         draw.line([(x(tick), axis_y), (x(tick), axis_y + 8)], fill=_TEXT, width=2)
-        draw.text((x(tick), axis_y + 12), _time_label(tick), fill=_TEXT, font=small, anchor="mt")
+        label = clock(tick, decimals=0 if step >= 1 else 1)
+        draw.text((x(tick), axis_y + 12), label, fill=_TEXT, font=small, anchor="mt")
         tick += step
     draw.line([(left, axis_y), (left + plot_width, axis_y)], fill=_TEXT, width=2)
 
-    # window scores: one bar per window, coloured by pass; failed windows grey at full height
+    # window scores: one bar per window, coloured by pass (as on the dashboard); failed windows outlined
+    # in the dashboard's failed colour at full height (no score is known there)
     baseline = top + score_height
     score_label = "оценка" if lang == "ru" and unicode_ok else "score"
     draw.text((10, top + score_height // 2), score_label, fill=_TEXT, font=small, anchor="lm")
     for window in windows:
         x0, x1 = x(window.start_time), max(x(window.end_time) - 1, x(window.start_time) + 1)
         if window.failed:
-            draw.rectangle([x0, top, x1, baseline], fill=_FAILED)
+            draw.rectangle([x0, top, x1, baseline], outline=FAILED_COLOUR, width=1)
             continue
         bar_top = baseline - score_height * min(max(window.score, 0.0), 1.0)
-        draw.rectangle(
-            [x0, min(bar_top, baseline - 1), x1, baseline], fill=_PASS_COLOURS.get(window.pass_no, _FAILED)
-        )
+        draw.rectangle([x0, min(bar_top, baseline - 1), x1, baseline], fill=pass_colour(window.pass_no))
     draw.line([(left, baseline), (left + plot_width, baseline)], fill=_TEXT, width=1)
 
-    # events: one lane per type; dismissed events drawn hollow, confirmed ones outlined in black
+    # events: one lane per type, in the type's colour on the dashboard; dismissed events drawn hollow,
+    # confirmed ones outlined in black
+    colours = type_colours(lanes)
     for lane, (event_type, name) in enumerate(zip(lanes, lane_names)):
         y0 = baseline + 16 + lane * lane_height
         draw.text((left - 10, y0 + lane_height / 2), name, fill=_TEXT, font=small, anchor="rm")
@@ -106,7 +91,7 @@ def render_timeline(
             x0 = x(event.start_time)
             x1 = max(x(event.end_time), x0 + 4)
             box = [x0, y0 + 6, x1, y0 + lane_height - 6]
-            colour = type_colour(event_type)
+            colour = colours[event_type]
             review = event.review_status.value if event.review_status else None
             if review == "dismissed":
                 draw.rectangle(box, outline=colour, width=3)
@@ -118,7 +103,7 @@ def render_timeline(
     # legend: passes
     legend_y = axis_y + axis_height + 8
     cursor = left
-    for pass_no, colour in _PASS_COLOURS.items():
+    for pass_no, colour in PASS_COLOURS.items():
         if not any(w.pass_no == pass_no for w in windows):
             continue
         draw.rectangle([cursor, legend_y, cursor + 30, legend_y + 30], fill=colour)

@@ -326,8 +326,10 @@ def _unreadable_reason(path: Path, error: Exception) -> str:
     return f"the file could not be read as a video ({getattr(error, 'strerror', None) or error})"
 
 
-def _has_top_level_box(path: Path, kind: bytes) -> bool:
-    """Whether an MP4/MOV file has a complete top-level box of this kind."""
+def top_level_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
+    """(kind, offset, size) of each top-level box of an MP4/MOV file, in file order, read from the
+    headers alone (a 64-bit size is read; size 0 means "to the end of the file"). A box may claim
+    more bytes than the file has (a truncated file); the walk stops at a size that cannot be."""
     with open(path, "rb") as handle:
         total = os.fstat(handle.fileno()).st_size
         offset = 0
@@ -339,12 +341,16 @@ def _has_top_level_box(path: Path, kind: bytes) -> bool:
                 size = int.from_bytes(header[8:16], "big")
             elif size == 0:
                 size = total - offset
-            if header[4:8] == kind:
-                return offset + size <= total
+            yield header[4:8], offset, size
             if size < 8:
-                return False
+                return
             offset += size
-    return False
+
+
+def _has_top_level_box(path: Path, kind: bytes) -> bool:
+    """Whether an MP4/MOV file has a complete top-level box of this kind."""
+    total = path.stat().st_size
+    return any(offset + size <= total for found, offset, size in top_level_boxes(path) if found == kind)
 
 
 # --- sampling ------------------------------------------------------------------------------------

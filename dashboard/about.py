@@ -15,9 +15,8 @@ from sqlalchemy import text
 
 from core import repository
 from core.config import Settings, mask_url
-from core.engines.local import MODEL_VERSION as LOCAL_ENGINE_VERSION
+from core.engines import AVAILABLE_ENGINES
 from core.llm import ServerStatus, server_status
-from core.prompts import PROMPT_VERSION
 from dashboard.fmt import size
 from dashboard.i18n import t
 from dashboard.resources import db, session, settings
@@ -111,8 +110,7 @@ def _storage(current: Settings) -> None:
 def _versions() -> None:
     st.markdown(f"##### {t('about.versions')}")
     rows = [
-        (t("about.prompt_version"), PROMPT_VERSION),
-        (t("about.local_engine"), LOCAL_ENGINE_VERSION),
+        *[(engine_label(name), engine.code_version) for name, engine in AVAILABLE_ENGINES.items()],
         ("Python", platform.python_version()),
         ("ffmpeg (imageio-ffmpeg)", imageio_ffmpeg.get_ffmpeg_version()),
         *[(name, _package_version(name)) for name in _PACKAGES],

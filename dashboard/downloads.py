@@ -17,7 +17,7 @@ from functools import partial
 import streamlit as st
 
 from core.evidence.audit import Action
-from core.export import MEDIA_TYPES, export, file_name
+from core.export import EXPORTERS, export, file_name
 from core.models import Incident
 from core.report import build_report
 from dashboard.evidence import recorded
@@ -25,6 +25,12 @@ from dashboard.i18n import lang, t
 from dashboard.resources import session, settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_ICONS = {
+    "json": ":material/data_object:",
+    "csv": ":material/table:",
+    "vtt": ":material/subtitles:",
+    "storyboard": ":material/view_timeline:",
+}
 
 
 def subtitles(incident_id: int) -> str | None:
@@ -35,32 +41,23 @@ def subtitles(incident_id: int) -> str | None:
 
 
 def download_buttons(incident: Incident) -> None:
-    """One button per format, side by side."""
-    buttons = {  # format: (label, help, icon)
-        "json": (t("download.json"), t("download.json_help"), ":material/data_object:"),
-        "csv": (t("download.csv"), t("download.csv_help"), ":material/table:"),
-        "vtt": (t("download.vtt"), t("download.vtt_help"), ":material/subtitles:"),
-    }
-    with session() as opened:
-        contents = {fmt: export(opened, incident.id, fmt) for fmt in buttons}
-    columns = st.columns(4)
-    for column, (fmt, (label, help_text, icon)) in zip(columns, buttons.items()):
-        data = contents[fmt].encode(
-            "utf-8-sig" if fmt == "csv" else "utf-8"
-        )  # BOM: Excel reads Cyrillic right
+    """One button per export format (core.export.EXPORTERS), then the report's, side by side. Each file
+    is made when its button is clicked, and the click is recorded in the audit trail."""
+    columns = st.columns(len(EXPORTERS) + 1)
+    for column, (fmt, exporter) in zip(columns, EXPORTERS.items()):
         column.download_button(
-            label,
-            recorded(Action.EXPORT, incident.id, fmt, partial(bytes, data)),  # audited when clicked
-            file_name=file_name(incident, fmt),
-            mime=MEDIA_TYPES[fmt],
-            icon=icon,
-            help=help_text,
+            t(f"download.{fmt}"),
+            recorded(Action.EXPORT, incident.id, fmt, partial(_exported, incident.id, fmt)),
+            file_name=file_name(incident, exporter.extension),
+            mime=exporter.media_type,
+            icon=_ICONS.get(fmt, ":material/download:"),
+            help=t(f"download.{fmt}_help"),
             on_click="ignore",
             key=f"sigma.download.{fmt}.{incident.id}",
             width="stretch",
         )
     viewer_lang = lang()
-    columns[3].download_button(
+    columns[-1].download_button(
         t("download.docx"),
         recorded(
             Action.REPORT,
@@ -76,20 +73,9 @@ def download_buttons(incident: Incident) -> None:
         key=f"sigma.download.docx.{incident.id}.{viewer_lang}",
         width="stretch",
     )
-    storyboard_col, _ = st.columns(2)
-    storyboard_col.download_button(
-        t("download.storyboard"),
-        recorded(Action.EXPORT, incident.id, "storyboard", partial(_storyboard, incident.id)),
-        file_name=file_name(incident, "json").replace(".json", "-storyboard.json"),
-        mime=MEDIA_TYPES["storyboard"],
-        icon=":material/view_timeline:",
-        help=t("download.storyboard_help"),
-        on_click="ignore",
-        key=f"sigma.download.storyboard.{incident.id}",
-        width="stretch",
-    )
 
 
-def _storyboard(incident_id: int) -> str:
+def _exported(incident_id: int, fmt: str) -> bytes:
     with session() as opened:
-        return export(opened, incident_id, "storyboard")
+        content = export(opened, incident_id, fmt)
+    return content.encode("utf-8-sig" if fmt == "csv" else "utf-8")  # BOM: Excel reads Cyrillic right

@@ -1,30 +1,14 @@
-"""How times, sizes and dates read on screen: video times as `m:ss.ss`, units in the viewer's language."""
+"""How times, sizes and dates read on screen: video times as `m:ss.ss` (core.timefmt.clock, the same
+as in the report and the captions), units in the viewer's language."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
 from dashboard.i18n import t
-
-
-def clock(seconds: float | None, *, decimals: int = 2) -> str:
-    """Video time: `1:07.25`, or `1:02:03.50` past an hour."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    seconds = max(0.0, seconds)
-    scale = 10**decimals
-    total = round(seconds * scale)
-    whole, fraction = divmod(total, scale)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    tail = f".{fraction:0{decimals}d}" if decimals else ""
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}{tail}"
-    return f"{minutes}:{secs:02d}{tail}"
 
 
 def span(seconds: float) -> str:

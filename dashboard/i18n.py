@@ -501,8 +501,6 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("about.setting", "Setting", "Параметр"),
     ("about.value", "Value", "Значение"),
     ("about.versions", "Versions", "Версии"),
-    ("about.prompt_version", "Sigma prompts", "Промпты Sigma"),
-    ("about.local_engine", "Sigma local engine", "Локальный движок Sigma"),
     ("about.component", "Component", "Компонент"),
     ("about.version", "Version", "Версия"),
     # search and "ask the model" (dashboard/search_panel.py)

@@ -8,9 +8,10 @@ import streamlit as st
 
 from core.models import Incident
 from core.schema import DOMAINS, Status
+from core.timefmt import clock
 from dashboard import actions, data
 from dashboard.feedback import safe_callback
-from dashboard.fmt import clock, local
+from dashboard.fmt import local
 from dashboard.i18n import t
 from dashboard.incident_status import status_label
 from dashboard.search_panel import search_panel

@@ -19,12 +19,13 @@ from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
 from core.storage import video_path
 from core.taxonomy_i18n import review_label, severity_label, type_label
+from core.timefmt import clock
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
 from dashboard.evidence import evidence_downloads
 from dashboard.filters import DisplayFilters
-from dashboard.fmt import as_utc, clock, span
+from dashboard.fmt import as_utc, span
 from dashboard.i18n import lang, t
 from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
@@ -300,7 +301,10 @@ def _events_table(
             "end": st.column_config.TextColumn(t("events.end"), width="small"),
             "duration": st.column_config.NumberColumn(t("events.duration"), format="%.2f s", width="small"),
             "confidence": st.column_config.ProgressColumn(
-                t("events.strength" if local else "events.confidence"), min_value=0, max_value=1, format="%.2f"
+                t("events.strength" if local else "events.confidence"),
+                min_value=0,
+                max_value=1,
+                format="%.2f",
             ),
             "severity": st.column_config.TextColumn(t("events.severity"), width="small"),
             "pass": st.column_config.NumberColumn(t("events.pass"), width="small"),

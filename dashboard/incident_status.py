@@ -13,9 +13,10 @@ import streamlit as st
 
 from core.models import Incident
 from core.schema import AnalysisParams, Status
+from core.timefmt import clock
 from dashboard import actions, data
 from dashboard.feedback import friendly_errors
-from dashboard.fmt import as_utc, clock, size, span, when
+from dashboard.fmt import as_utc, size, span, when
 from dashboard.i18n import t
 from dashboard.resources import settings
 from dashboard.sidebar import domain_label, engine_label

@@ -14,11 +14,12 @@ import streamlit as st
 from core import service
 from core.schema import Event, ReviewStatus
 from core.taxonomy_i18n import review_label, severity_label, type_label
+from core.timefmt import clock
 from dashboard.auth import current_principal
 from dashboard.data import load_events, load_incident
 from dashboard.evidence import clip_button
 from dashboard.feedback import flash
-from dashboard.fmt import clock, when
+from dashboard.fmt import when
 from dashboard.i18n import lang, t
 from dashboard.player import set_seek
 from dashboard.resources import settings

@@ -21,8 +21,8 @@ from core.ask import AskUnavailable, ask_model, unavailable_reason
 from core.errors import InvalidInput
 from core.search import Hit, search
 from core.taxonomy_i18n import type_label
+from core.timefmt import clock
 from dashboard.actions import open_incident
-from dashboard.fmt import clock
 from dashboard.i18n import lang, t
 from dashboard.player import request_seek, set_seek
 from dashboard.resources import session, settings

@@ -23,14 +23,14 @@ from core.concerns import (
     parse_concern,
     readable_error,
 )
-from core.schema import DOMAINS, AnalysisParams
+from core.engines import ENGINE_CHOICES
+from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
 from dashboard.i18n import LANG_KEY, LANG_NAMES, LANGS, lang, t
 from dashboard.resources import settings
 
 _FILTER_KEY = "sigma.filters"
-ENGINES = ("auto", "local", "vlm")
 DOMAIN_CHOICES = ("auto", *DOMAINS)
 
 
@@ -104,7 +104,7 @@ def display_filters(present_types: list[str], place=None) -> DisplayFilters:
     st.session_state["w.filter.min_severity"] = filters.min_severity
     box.select_slider(
         t("filters.min_severity"),
-        options=[0, 1, 2],
+        options=SEVERITY_LEVELS,
         format_func=_severity_choice,
         key="w.filter.min_severity",
         on_change=_copy_widget,
@@ -161,23 +161,41 @@ def run_domain(inferred: str | None, requested: str) -> str:
     return t("domain.short.auto") if domain == "auto" else domain_label(domain)
 
 
+def param_bounds(name: str, step: float) -> tuple[float | None, float | None]:
+    """The range `AnalysisParams` accepts for the field `name`, as a number input's min and max (None:
+    unbounded); an exclusive bound becomes the first step inside it (gt=0 with step 0.25 → 0.25)."""
+    low = high = None
+    for rule in AnalysisParams.model_fields[name].metadata:
+        if getattr(rule, "ge", None) is not None:
+            low = rule.ge
+        elif getattr(rule, "gt", None) is not None:
+            low = rule.gt + step
+        elif getattr(rule, "le", None) is not None:
+            high = rule.le
+        elif getattr(rule, "lt", None) is not None:
+            high = rule.lt - step
+    kind = type(step)
+    return (None if low is None else kind(low)), (None if high is None else kind(high))
+
+
 def analysis_inputs(defaults: AnalysisParams, key: str, container=st) -> AnalysisParams:
-    """The analysis parameters as inputs (inside a form), defaulting to `defaults`; returns the choice."""
+    """The analysis parameters as inputs (inside a form), defaulting to `defaults`; returns the choice.
+    Their bounds are the ones `AnalysisParams` checks."""
     window_sec = container.number_input(
-        t("params.window_sec"), 0.25, 60.0, float(defaults.window_sec), 0.25, key=f"{key}.window_sec",
-        help=t("params.window_sec_help"),
+        t("params.window_sec"), *param_bounds("window_sec", 0.25), float(defaults.window_sec), 0.25,
+        key=f"{key}.window_sec", help=t("params.window_sec_help"),
     )  # fmt: skip
     target_fps = container.number_input(
-        t("params.target_fps"), 0.5, 60.0, float(defaults.target_fps), 0.5, key=f"{key}.target_fps",
-        help=t("params.target_fps_help"),
+        t("params.target_fps"), *param_bounds("target_fps", 0.5), float(defaults.target_fps), 0.5,
+        key=f"{key}.target_fps", help=t("params.target_fps_help"),
     )  # fmt: skip
     frames = container.number_input(
-        t("params.frames_per_window"), 1, 64, int(defaults.frames_per_window), 1, key=f"{key}.frames",
-        help=t("params.frames_per_window_help"),
+        t("params.frames_per_window"), *param_bounds("frames_per_window", 1), int(defaults.frames_per_window), 1,
+        key=f"{key}.frames", help=t("params.frames_per_window_help"),
     )  # fmt: skip
     highlights = container.number_input(
-        t("params.max_highlights"), 1, 1000, int(defaults.max_highlights), 1, key=f"{key}.highlights",
-        help=t("params.max_highlights_help"),
+        t("params.max_highlights"), *param_bounds("max_highlights", 1), int(defaults.max_highlights), 1,
+        key=f"{key}.highlights", help=t("params.max_highlights_help"),
     )  # fmt: skip
     return AnalysisParams(
         window_sec=window_sec,
@@ -237,7 +255,7 @@ def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list
 
 def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
     engine = container.selectbox(
-        t("params.engine"), ENGINES, index=ENGINES.index(defaults.engine), key=f"{key}.engine",
+        t("params.engine"), ENGINE_CHOICES, index=ENGINE_CHOICES.index(defaults.engine), key=f"{key}.engine",
         format_func=engine_label, help=t("params.engine_help"),
     )  # fmt: skip
     domain = container.selectbox(

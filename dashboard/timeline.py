@@ -13,30 +13,23 @@ from __future__ import annotations
 
 import html
 import math
-import zlib
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.palette import FAILED_COLOUR, SKIPPED_COLOUR, pass_colour, type_colours
 from core.schema import Event
 from core.taxonomy_i18n import review_label, severity_label, type_label
+from core.timefmt import clock
 from dashboard.compare import RunComparison
-from dashboard.fmt import clock
 from dashboard.i18n import lang, t
 
-TYPE_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-    "#393b79", "#ad494a", "#637939", "#7b4173",
-)  # fmt: skip
-PASS_COLOURS = {1: "#9fb3c8", 2: "#f2a65a", 3: "#a98bd6"}
-FAILED_COLOUR = "#d62728"
-UNIQUE_OUTLINE = "#d62728"
+UNIQUE_OUTLINE = FAILED_COLOUR
 SELECTED_COLOUR = "#111111"
 REVIEW_SYMBOLS = {None: "circle", "confirmed": "diamond", "dismissed": "x"}
 SEVERITY_SIZES = {None: 13, 0: 10, 1: 14, 2: 19}  # marker size: larger is more dangerous
-SKIPPED_COLOUR = "#c7c7c7"
 SKIPPED_HEIGHT = 0.04  # score units: visible on the axis, never mistaken for a score
 _TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 _HOVER_DESCRIPTION_CHARS = 160
@@ -49,19 +42,6 @@ class OtherRun:
 
     label: str
     events: list[Event]
-
-
-def type_colours(codes: list[str]) -> dict[str, str]:
-    """A colour per type, the same for a type wherever it appears, distinct within one figure."""
-    colours: dict[str, str] = {}
-    for code in sorted(set(codes)):
-        index = zlib.crc32(code.encode()) % len(TYPE_PALETTE)
-        for step in range(len(TYPE_PALETTE)):
-            candidate = TYPE_PALETTE[(index + step) % len(TYPE_PALETTE)]
-            if candidate not in colours.values() or len(colours) >= len(TYPE_PALETTE):
-                colours[code] = candidate
-                break
-    return colours
 
 
 def tick_positions(start: float, end: float, target: int = 10) -> list[float]:
@@ -256,7 +236,9 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(
+        title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1
+    )
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -287,7 +269,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame, score_label: str) -> 
                 width=ends - starts,
                 y=group["score"].to_numpy(),
                 name=f"{t('timeline.windows')} · {t('timeline.pass')} {int(pass_no)}",
-                marker={"color": PASS_COLOURS.get(int(pass_no), "#999999"), "line": {"width": 0}},
+                marker={"color": pass_colour(int(pass_no)), "line": {"width": 0}},
                 hovertext=[
                     f"{clock(s)} – {clock(e)}<br>{_short(str(text), limit)}"
                     for s, e, text in zip(starts, ends, group["description"])

@@ -12,9 +12,9 @@ import pytest
 
 from core.config import get_settings
 from core.schema import Event, ReviewStatus
+from core.timefmt import clock
 from dashboard.compare import compare_runs
 from dashboard.filters import DisplayFilters
-from dashboard.fmt import clock
 from dashboard.i18n import LANGS, STRINGS
 from dashboard.incident_results import sort_events
 from dashboard.timeline import (
@@ -122,6 +122,25 @@ def test_times_and_ticks_read_well():
     assert clock(4.0) == "0:04.00"
     assert clock(3725.5, decimals=1) == "1:02:05.5"
     assert clock(59.999) == "1:00.00"
+    assert clock(None) == clock(float("nan")) == "—" and clock(-3) == "0:00.00"
+    assert clock(30, decimals=0) == "0:30" and clock(7.5, decimals=1) == "0:07.5"
+    assert clock(3725.9996, decimals=3, full=True) == "01:02:06.000"  # WebVTT's form
+
+
+def test_one_time_format_in_the_dashboard_the_report_and_the_captions():
+    """core.timefmt.clock is the only clock: no module of core/ or dashboard/ formats times itself."""
+    from core.export import to_vtt
+
+    vtt = to_vtt([_event(1, "FALL", 59.9996, 61.25)])
+    assert "00:01:00.000 --> 00:01:01.250" in vtt
+    own = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("core", "dashboard")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "timefmt.py"
+        and re.search(r"def \w*(clock|time_label|timestamp)\w*\(", path.read_text())
+    ]
+    assert own == []
     assert tick_positions(0, 3600)[:3] == [0, 600, 1200]
     assert tick_positions(0, 12) == [0, 2, 4, 6, 8, 10, 12]
     assert tick_positions(13.4, 40.4) == [15, 20, 25, 30, 35, 40]
@@ -145,20 +164,24 @@ def _ui_sources() -> list[Path]:
 def _keys_used_in_code() -> set[str]:
     code = "\n".join(path.read_text() for path in _ui_sources())
     keys = set(re.findall(r"\b(?:t\(|text\(|text_in\(\s*\w+\s*,)\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
+    from core.engines import ENGINE_CHOICES
+    from core.export import EXPORTERS
+    from core.schema import DOMAINS, Status
+
+    placeholders = {  # a key made from a name: every name it can take, from the name's own list
+        "{status}": [s.value for s in Status],
+        "{engine}": ENGINE_CHOICES,
+        "{unit}": ("B", "KB", "MB", "GB"),
+        "{domain}": ("auto", *DOMAINS),
+        "{fmt}": EXPORTERS,
+    }
     expanded = set()
     for key in keys:
-        if "{status}" in key:
-            expanded |= {
-                key.replace("{status}", s) for s in ("SAVED", "QUEUED", "PROCESSING", "DONE", "FAILED")
-            }
-        elif "{engine}" in key:
-            expanded |= {key.replace("{engine}", e) for e in ("auto", "local", "vlm")}
-        elif "{unit}" in key:
-            expanded |= {key.replace("{unit}", u) for u in ("B", "KB", "MB", "GB")}
-        elif "{domain}" in key:
-            expanded |= {key.replace("{domain}", d) for d in ("auto", "traffic", "industrial", "violence")}
-        else:
+        placeholder = next((p for p in placeholders if p in key), None)
+        if placeholder is None:
             expanded.add(key)
+        else:
+            expanded |= {key.replace(placeholder, name) for name in placeholders[placeholder]}
     return expanded
 
 
@@ -183,3 +206,35 @@ def test_no_dashboard_module_keeps_its_own_translations():
         if path.name != "i18n.py" and re.search(r"[\"']ru[\"']\s*:", path.read_text())
     ]
     assert private == []
+
+
+def _parameter_inputs_app():
+    from core.schema import AnalysisParams
+    from dashboard.sidebar import analysis_inputs
+
+    analysis_inputs(
+        AnalysisParams(window_sec=1.5, target_fps=10, frames_per_window=5, max_highlights=10), "p"
+    )
+
+
+def test_parameter_inputs_reach_the_limits_the_analysis_accepts_and_no_further(english):
+    """The sidebar's bounds come from AnalysisParams: each input's least and greatest value validate,
+    and one step beyond either is refused."""
+    from pydantic import ValidationError
+    from streamlit.testing.v1 import AppTest
+
+    from core.schema import AnalysisParams
+
+    app = AppTest.from_function(_parameter_inputs_app, default_timeout=30)
+    app.run()
+    assert not app.exception
+    base = {"window_sec": 1.5, "target_fps": 10, "frames_per_window": 5, "max_highlights": 10}
+    fields = ("window_sec", "target_fps", "frames_per_window", "max_highlights")
+    for name, widget in zip(fields, app.number_input, strict=True):
+        least, greatest, step = widget.min, widget.max, widget.step
+        assert least is not None and greatest is not None, name
+        for value in (least, greatest):
+            AnalysisParams(**{**base, name: value})
+        for value in (least - step, greatest + step):
+            with pytest.raises(ValidationError):
+                AnalysisParams(**{**base, name: value})

@@ -13,7 +13,7 @@ from core.cli import main as cli_main
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import InvalidInput
-from core.export import export, file_name
+from core.export import EXPORTERS, Exporter, export, file_name
 from core.schema import AnalysisParams, Event, ReviewStatus
 from core.service import register_video
 from tests.stored_results import store_incident
@@ -167,8 +167,7 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
     buttons = [b.proto for b in app.get("download_button")]
     assert [b.id.rsplit("-", 1)[-1] for b in buttons] == [
         f"sigma.download.{fmt}.{incident_id}" for fmt in ("json", "csv", "vtt")
-    ] + [f"sigma.download.docx.{incident_id}.ru", f"sigma.download.storyboard.{incident_id}"]
-    assert buttons[3].deferred_file_id, "the report is built only when its button is clicked"
+    ] + [f"sigma.download.storyboard.{incident_id}", f"sigma.download.docx.{incident_id}.ru"]
     assert all(b.deferred_file_id for b in buttons), "each download is made (and audited) when clicked"
     assert (
         app.session_state["subtitles"].startswith("WEBVTT")
@@ -179,8 +178,12 @@ def test_dashboard_offers_every_download_and_captions_for_the_player(cli_env, cl
 def test_local_engine_exports_name_the_score_for_what_it_measured(settings, clips):
     """Issue 11: the local engine's event score is a measured strength, not a model's confidence; the CSV
     header says so, and the WebVTT file carries a note on what the cues are (a VLM run keeps "confidence")."""
-    event = Event(event_type="FALL", start_time=2.0, end_time=3.0, confidence=0.62, description="fall: track 3 ...")
-    local_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="local")
+    event = Event(
+        event_type="FALL", start_time=2.0, end_time=3.0, confidence=0.62, description="fall: track 3 ..."
+    )
+    local_id = store_incident(
+        settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="local"
+    )
     vlm_id = store_incident(settings, clips["calm"], name="cam.mp4", windows=[], events=[event], engine="vlm")
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         local_csv, vlm_csv = export(session, local_id, "csv"), export(session, vlm_id, "csv")
@@ -191,3 +194,28 @@ def test_local_engine_exports_name_the_score_for_what_it_measured(settings, clip
     assert local_vtt.startswith("WEBVTT\n\nNOTE Sigma local engine: ")
     assert "no model looked at the video" in local_vtt and "cannot rule out incidents" in local_vtt
     assert "NOTE" not in vlm_vtt and local_vtt.count("-->") == vlm_vtt.count("-->") == 1
+
+
+def test_a_format_added_to_the_registry_is_offered_everywhere(cli_env, clips, capsys, monkeypatch, tmp_path):
+    """EXPORTERS is the one list of formats: one entry reaches export(), the CLI (choices, file
+    extension) and the dashboard's download buttons (media type, file name)."""
+    from streamlit.testing.v1 import AppTest
+
+    def event_types(session, incident) -> str:
+        return "\n".join(e.event_type for e in repository.events_of(session, incident.id))
+
+    monkeypatch.setitem(EXPORTERS, "types", Exporter(event_types, "text/plain", "txt"))
+    incident_id, _events = _stored(cli_env, clips["calm"])
+    with session_scope(get_engine(cli_env.resolved_database_url)) as session:
+        assert export(session, incident_id, "types") == "COLLISION\nNEAR_MISS\nOTHER"
+    assert cli_main(["export", str(incident_id), "--format", "types", "-o", str(tmp_path)]) == 0
+    written = tmp_path / f"sigma-{incident_id}-junction--cam-3.txt"
+    assert capsys.readouterr().out.strip() == str(written)
+    assert written.read_text(encoding="utf-8") == "COLLISION\nNEAR_MISS\nOTHER\n"
+
+    app = AppTest.from_function(_downloads_app, default_timeout=30)
+    app.session_state["incident"] = incident_id
+    app.run()
+    assert not app.exception
+    offered = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in app.get("download_button")}
+    assert f"sigma.download.types.{incident_id}" in offered

@@ -3,6 +3,12 @@ matches the ORM models exactly, and every revision can be undone and redone."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,6 +18,7 @@ from core.db import _MIGRATIONS_DIR, get_engine, include_in_autogenerate, run_mi
 from core.models import Base
 
 TABLES = {"incidents", "timelines", "events", "logs"}
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _differences(engine) -> list:
@@ -86,3 +93,34 @@ def test_threads_of_one_process_migrate_different_databases_at_once(tmp_path):
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def _alembic(*args: str, database: Path) -> subprocess.CompletedProcess:
+    """`alembic ...` as a developer types it in the repository root, on the database DATABASE_URL names."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "STORAGE_DIR": str(database.parent)}
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=REPOSITORY_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_alembic_from_the_repository_root(tmp_path):
+    """alembic.ini and env.py: `alembic upgrade head` builds the schema on the settings' database,
+    and autogenerate finds no difference between it and the models (so writes no migration); once
+    the database lacks something the models have, `alembic check` says so."""
+    database = tmp_path / "sigma.db"
+    versions = sorted(p.name for p in (_MIGRATIONS_DIR / "versions").glob("*.py"))
+    upgraded = _alembic("upgrade", "head", database=database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    head = ScriptDirectory(str(_MIGRATIONS_DIR)).get_current_head()
+    assert f"{head} (head)" in _alembic("current", database=database).stdout
+    checked = _alembic("check", database=database)
+    assert checked.returncode == 0 and "No new upgrade operations detected" in checked.stdout, checked.stderr
+    generated = _alembic("revision", "--autogenerate", "-m", "nothing to change", database=database)
+    assert generated.returncode == 0 and "no migration written" in generated.stdout, generated.stderr
+    assert sorted(p.name for p in (_MIGRATIONS_DIR / "versions").glob("*.py")) == versions
+
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP INDEX ix_events_event_type")
+    drifted = _alembic("check", database=database)
+    assert drifted.returncode != 0 and "ix_events_event_type" in drifted.stderr

@@ -193,3 +193,26 @@ def test_report_shows_the_analysts_concerns_context_and_severities(tmp_path, cli
     assert "concern" in text and "danger" in text and "not rated" in text
     russian = _all_text(Document(io.BytesIO(build_report(incident_id, settings, lang="ru"))))
     assert "Опасность" in russian and "опасно" in russian and "Дополнительные типы событий" in russian
+
+
+def test_the_reports_timeline_uses_the_dashboards_colours():
+    """One palette (core.palette): an event type and a pass have the same colour in the report's
+    picture as on the dashboard's chart, and a failed window is marked in the chart's failed colour."""
+    from PIL import Image, ImageColor
+
+    from core.palette import FAILED_COLOUR, PASS_COLOURS, type_colours
+    from core.schema import WindowRecord
+    from core.timeline_image import render_timeline
+
+    windows = [
+        WindowRecord(window_index=0, start_time=0.0, end_time=5.0, score=1.0, pass_no=1),
+        WindowRecord(window_index=1, start_time=5.0, end_time=10.0, failed=True),
+    ]
+    event = Event(event_type="FIGHT", start_time=0.0, end_time=10.0, confidence=0.9)
+    picture = Image.open(io.BytesIO(render_timeline(10.0, windows, [event], width=1000))).convert("RGB")
+    lane_y = 20 + 170 + 16 + 56 // 2  # below the 170-pixel score panel: the first lane's middle
+    assert picture.getpixel((500, lane_y)) == ImageColor.getrgb(type_colours(["FIGHT"])["FIGHT"])
+    pass_one = ImageColor.getrgb(PASS_COLOURS[1])
+    assert sum(picture.getpixel((x, 100)) == pass_one for x in range(200, 500)) > 250
+    failed = ImageColor.getrgb(FAILED_COLOUR)
+    assert any(picture.getpixel((x, y)) == failed for x in range(550, 1000) for y in (20, 21))

@@ -181,11 +181,16 @@ def test_search_finds_what_the_local_engine_stored(settings, clips):
     assert any(h.kind == "event" and h.event_id == event.id for h in hits)
 
 
-def test_every_model_event_type_has_words_in_both_languages():
+def test_every_produced_event_type_has_words_and_every_word_entry_a_producer():
+    """The types the VLM's taxonomy names and the local engine writes (one text per type it
+    produces) have words in both languages; an entry no engine produces is dead and must go."""
+    from core.engines.local import TEXTS
     from core.prompts import OTHER, TAXONOMY
 
-    for code in [*(t for types in TAXONOMY.values() for t in types), OTHER]:
-        assert code in TYPES, code
+    produced = {*(t for types in TAXONOMY.values() for t in types), OTHER}
+    produced |= {key for key in TEXTS["en"] if key.isupper()}
+    assert set(TYPES) == produced, f"no producer: {set(TYPES) - produced}; no words: {produced - set(TYPES)}"
+    for code in sorted(produced):
         words = TYPES[code]
         assert words.ru and words.en and words.ru != words.en
         assert parse_query(words.ru).types >= {code}, code
@@ -402,3 +407,25 @@ def test_ask_panel_answers_with_clickable_windows(app_env, clips, ask_server):
     citation = next(b for b in app.button if b.label.startswith("W2"))
     citation.click().run()
     assert app.session_state["sigma.seek"]["seconds"] == 1.5
+
+
+def test_inflected_forms_find_each_other(db_settings, clips):
+    """Snowball stems, matched as prefixes: forms the hand-made endings missed ("ножом" → "нож",
+    "дерущиеся" → "дерущихся") are found, and a word Snowball rewrites is still found as typed."""
+    incident = store_incident(
+        db_settings,
+        clips["calm"],
+        name="shop.mp4",
+        windows=[
+            (0.0, 1.5, "У мужчины в руке нож, покупатели отходят"),
+            (1.5, 3.0, "Охранники разнимают дерущихся"),
+            (3.0, 4.5, "A person is lying on the floor"),
+            (4.5, 6.0, "Smoke fills the corridor"),
+        ],
+        events=[],
+    )
+    for query, start in (("ножом", 0.0), ("дерущиеся", 1.5), ("lying", 3.0), ("smoking", 4.5)):
+        hits = _search(db_settings, query, incident_id=incident, kinds=("window",)).hits
+        assert [h.start_time for h in hits] == [start], query
+    for word in ("driving", "body", "lying", "машиной", "перекрёстке"):
+        assert search_module.fold(word).startswith(search_module.stem(word)), word

@@ -121,7 +121,8 @@ def test_a_failure_at_the_final_rename_leaves_no_file(settings, clips, monkeypat
     assert files_in(settings.uploads_dir) == []
 
 
-def test_unwritable_storage_is_a_clear_refusal(tmp_path, clips):
+def test_storage_dir_under_a_file_is_a_clear_refusal(tmp_path, clips):
+    """STORAGE_DIR inside a path whose parent is a file: "Not a directory", said in one line."""
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the storage dir should be")
     settings = make_settings(tmp_path, storage_dir=blocker / "data")

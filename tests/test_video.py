@@ -4,6 +4,7 @@ truncated and container-without-frame-count files, decoder-side downscaling, rea
 from __future__ import annotations
 
 import subprocess
+import threading
 import tracemalloc
 from fractions import Fraction
 from pathlib import Path
@@ -203,10 +204,31 @@ def test_read_frame_at_returns_the_frame_on_screen(vfr_clip):
     assert small.image.shape == (24, 32, 3)
 
 
-def test_stopping_early_ends_the_decoder(clips):
-    frames = iter_frames(clips["calm"], 10)
+def test_stopping_early_ends_the_decoder(clips, monkeypatch):
+    """Closing the generator after one frame ends ffmpeg at once. A decoder that waited for ffmpeg
+    instead would block forever (ffmpeg blocks on a full pipe): `close()` runs in a thread given ten
+    seconds, so that fault fails this test instead of hanging the suite."""
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    frames = iter_frames(clips["calm"], None)
     next(frames)
-    frames.close()  # must not hang or leave ffmpeg running (the generator kills it)
+    closer = threading.Thread(target=frames.close, daemon=True)
+    closer.start()
+    closer.join(timeout=10)
+    (process,) = started
+    try:
+        assert not closer.is_alive(), "closing the frame generator hung"
+        assert process.poll() is not None, "ffmpeg still runs after the generator was closed"
+    finally:
+        if process.poll() is None:  # free the stuck thread and the process when the test fails
+            process.kill()
+            process.wait()
 
 
 def test_window_starts_and_spread():

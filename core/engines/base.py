@@ -1,4 +1,5 @@
-"""The engine interface: a small abstract class, one required method, found by name in a registry.
+"""The engine interface: a small abstract class, one required method; engines are found by name in
+the registry of `core.engines`, which imports them (this module never does).
 
 An engine turns a stored video into an `EngineOutcome` (windows for the timeline, events with
 times from the pipeline). It reports progress and log lines through the `RunContext` the job gives
@@ -10,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from core.config import Settings
 from core.schema import AnalysisParams, EngineOutcome
@@ -51,7 +52,10 @@ class RunContext:
 
 
 class AnalysisEngine(ABC):
-    name: ClassVar[str]
+    """One way of analysing a video. Engines are listed by name in `core.engines.AVAILABLE_ENGINES`."""
+
+    name: ClassVar[str]  # how settings, the CLI, the database and the UI name the engine
+    code_version: ClassVar[str]  # the version of the engine's own code or prompts (the About page)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -71,21 +75,3 @@ class AnalysisEngine(ABC):
     @abstractmethod
     def analyze(self, ctx: RunContext) -> EngineOutcome:
         """Analyse the video in `ctx`; raise `AnalysisFailed` with a reason a person can act on."""
-
-
-_REGISTRY: dict[str, Callable[[Settings], AnalysisEngine]] = {}
-
-
-def register(cls: type[AnalysisEngine]) -> type[AnalysisEngine]:
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def create_engine_by_name(name: str, settings: Settings) -> AnalysisEngine:
-    import core.engines.local  # noqa: F401  (registers)
-    import core.engines.vlm  # noqa: F401  (registers)
-
-    try:
-        return _REGISTRY[name](settings)
-    except KeyError:
-        raise ValueError(f"unknown engine {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None

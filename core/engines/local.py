@@ -45,7 +45,7 @@ import numpy as np
 from core import behaviour
 from core.behaviour import Finding, TrackView
 from core.config import AnalysisLanguage
-from core.engines.base import AnalysisEngine, RunContext, register
+from core.engines.base import AnalysisEngine, RunContext
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
 from core.tracks import ForegroundModel, Tracker
 from core.video import iter_frames, occupied_windows, window_count
@@ -194,9 +194,9 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-@register
 class LocalEngine(AnalysisEngine):
     name = "local"
+    code_version = MODEL_VERSION
 
     def versions(self) -> tuple[str, str]:
         return MODEL_VERSION, "n/a"

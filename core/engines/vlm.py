@@ -23,15 +23,16 @@ import base64
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from core.config import Settings, mask_url
-from core.engines.base import AnalysisEngine, RunContext, register
+from core.engines.base import AnalysisEngine, RunContext
 from core.engines.local import ChangeMeter
 from core.errors import AnalysisFailed, EngineUnavailable
 from core.keyframes import frames_at, select_keyframes
@@ -65,6 +66,8 @@ from core.prompts import (
 )
 from core.schema import AnalysisParams, EngineOutcome, Event, WindowRecord
 from core.video import Frame, frames_between, iter_windows, spread, window_count
+
+Answer = TypeVar("Answer")  # what a parser makes of the model's reply
 
 PATCH = 28  # Qwen2-VL-class models: 14-pixel patches merged 2×2 into one token
 JPEG_QUALITY = 85
@@ -253,9 +256,9 @@ class _Refined:
     traffic: Traffic = field(default_factory=Traffic)
 
 
-@register
 class VLMEngine(AnalysisEngine):
     name = "vlm"
+    code_version = PROMPT_VERSION
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -399,14 +402,7 @@ class _Run:
             DOMAIN_MAX_TOKENS,
         )
         try:
-            completion = self.client.chat(body, traffic)
-            try:
-                answer = parse_domain_answer(completion.content)
-            except UnusableAnswer as error:
-                traffic.notes.append(f"domain inference: {error}; asking once more")
-                answer = parse_domain_answer(
-                    self.client.chat(with_repair_request(body, completion.content), traffic).content
-                )
+            answer, _ = self._ask(body, traffic, parse_domain_answer, "domain inference")
         except (RequestFailed, UnusableAnswer) as error:
             self._log_notes("domain", traffic.notes)
             reason = f"domain inference failed ({error}); every domain's event types are used"
@@ -587,6 +583,21 @@ class _Run:
         pool.shutdown(wait=True)
         return sorted(replies, key=lambda reply: reply.index)
 
+    def _ask(
+        self, body: dict, traffic: Traffic, parse: Callable[[str], Answer], label: str
+    ) -> tuple[Answer, bool]:
+        """Ask, and read the answer with `parse`; an unusable answer is noted in `traffic` and asked
+        once more with the broken answer and what was wrong with it. Returns the answer and whether it
+        had to be asked again; `RequestFailed` or `UnusableAnswer` when the second try fails too."""
+        completion = self.client.chat(body, traffic)
+        try:
+            return parse(completion.content), False
+        except UnusableAnswer as error:
+            cut = " (cut off at max_tokens)" if completion.finish_reason == "length" else ""
+            traffic.notes.append(f"{label}: {error}{cut}; asking once more")
+            repaired = self.client.chat(with_repair_request(body, completion.content), traffic)
+            return parse(repaired.content), True
+
     def _ask_window(self, job: WindowJob, domain: str | None) -> WindowReply:
         """One window: ask, validate, repair; never raises (a failure becomes a failed window)."""
         reply = WindowReply(job.pass_no, job.index, job.start, job.end)
@@ -600,16 +611,8 @@ class _Run:
             WINDOW_MAX_TOKENS,
         )
         try:
-            completion = self.client.chat(body, traffic)
-            try:
-                answer = parse_window_answer(completion.content)
-            except UnusableAnswer as error:
-                cut = " (cut off at max_tokens)" if completion.finish_reason == "length" else ""
-                traffic.notes.append(f"{job.label}: {error}{cut}; asking once more")
-                reply.reasks += 1
-                answer = parse_window_answer(
-                    self.client.chat(with_repair_request(body, completion.content), traffic).content
-                )
+            answer, reasked = self._ask(body, traffic, parse_window_answer, job.label)
+            reply.reasks += reasked
         except (RequestFailed, UnusableAnswer) as error:
             reply.failed, reply.error = True, str(error)
             return reply
@@ -750,15 +753,8 @@ class _Run:
             self.model, messages, REFINE_SCHEMA_NAME, refine_schema(len(frames)), REFINE_MAX_TOKENS
         )
         try:
-            completion = self.client.chat(body, result.traffic)
-            try:
-                answer = parse_refine_answer(completion.content)
-            except UnusableAnswer as error:
-                notes.append(f"{what}: {error}; asking once more")
-                result.reasks += 1
-                answer = parse_refine_answer(
-                    self.client.chat(with_repair_request(body, completion.content), result.traffic).content
-                )
+            answer, reasked = self._ask(body, result.traffic, parse_refine_answer, what)
+            result.reasks += reasked
         except (RequestFailed, UnusableAnswer) as error:
             notes.append(f"{what}: {error}; first-look times kept")
             return result
