@@ -24,7 +24,7 @@ from core import repository
 from core.access import cli_principal
 from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
 from core.export import EXPORTERS, export, file_name, finished_incident
@@ -308,7 +308,7 @@ def _hold(args: argparse.Namespace, settings: Settings) -> int:
 def _case(args: argparse.Namespace, settings: Settings) -> int:
     from core import service
 
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, args.incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {args.incident_id}")
@@ -405,7 +405,7 @@ def _incident_summary(incident, event_count: int) -> dict:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incidents = repository.list_incidents(session)
         counts = repository.event_counts(session, [i.id for i in incidents])
         rows = [_incident_summary(i, counts.get(i.id, 0)) for i in incidents]
@@ -420,7 +420,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, args.incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {args.incident_id}")
@@ -436,7 +436,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    get_engine(settings.resolved_database_url)  # migrated by start_of_process; here for clarity
+    database(settings)  # migrated by start_of_process; here for clarity
     print(f"database at {mask_url(settings.resolved_database_url)} is up to date", file=sys.stderr)
     return EXIT_OK
 
@@ -444,7 +444,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from core.worker import worker_command
 
-    get_engine(settings.resolved_database_url)
+    database(settings)
     argv, env = worker_command(settings)
     os.execvpe(argv[0], argv, env)  # dramatiq's own CLI from here on (signals, restarts, logging)
 
@@ -452,7 +452,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     from core.search import search
 
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         found = search(session, args.query, incident_id=args.incident, limit=args.limit)
     if args.json:
         print(json.dumps([hit.model_dump() for hit in found.hits], ensure_ascii=False, indent=2))
@@ -479,7 +479,7 @@ def _output_path(output: str | None, incident_id: int, extension: str, settings:
     target = Path(output) if output else Path(".")
     if output and not target.is_dir():
         return target
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         return target / file_name(finished_incident(session, incident_id), extension)
 
 
@@ -514,7 +514,7 @@ def _audit_read(settings: Settings, action: str, incident_id: int, details: dict
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         content = export(session, args.incident_id, args.format)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
     written = "stdout"

@@ -28,7 +28,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
 from core.evidence.audit import AuditEntry, trail
@@ -760,7 +760,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
     if lang not in ("ru", "en"):
         raise InvalidInput(f"unknown report language {lang!r}: use ru or en")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")

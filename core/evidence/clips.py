@@ -37,7 +37,7 @@ from typing import Literal
 from core import repository
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput, SigmaError
 from core.evidence.audit import Action, record
 from core.media import derived_dir, read_facts
@@ -251,7 +251,7 @@ def event_clips(
     mode = mode or settings.clip_cut
     if pre < 0 or post < 0:
         raise InvalidInput("pre- and post-roll cannot be negative")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
@@ -283,7 +283,7 @@ def event_clips(
         made = cut(source, start, end, folder, fps=incident.fps, mode=mode)
         clips.append(EventClip(number, event, made, file_name(incident, number, event)))
     if actor is not None:
-        with session_scope(get_engine(settings.resolved_database_url)) as session:
+        with database(settings).session() as session:
             for clip in clips:
                 record(
                     session, actor, Action.CLIP, incident_id=incident_id,
