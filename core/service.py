@@ -39,9 +39,11 @@ from core.views import (
     Health,
     IncidentDetail,
     IncidentPage,
+    IncidentRecord,
     IncidentResult,
     IncidentStatus,
     IncidentSummary,
+    LogLine,
     ModelServerCheck,
     SearchHits,
     VideoFacts,
@@ -247,7 +249,7 @@ def _field(value: str | None, limit: int) -> str | None:
     return " ".join((value or "").split())[:limit] or None
 
 
-# --- views: what the HTTP API returns (and the dashboard and CLI can move to) ------------------------
+# --- views: what the HTTP API, the dashboard and the CLI read --------------------------------------
 
 
 def _incident(session, incident_id: int) -> Incident:
@@ -296,14 +298,60 @@ def incident_status(incident_id: int, settings: Settings) -> IncidentStatus:
 
 
 def incident_list(
-    settings: Settings, *, limit: int = 50, offset: int = 0, status: Status | None = None
+    settings: Settings, *, limit: int | None = 50, offset: int = 0, status: Status | None = None
 ) -> IncidentPage:
-    """A page of incidents, newest first, with their event counts."""
+    """A page of incidents (all of them with `limit` None), newest first, with their event counts."""
     with database(settings).session() as session:
         rows, total = repository.incident_page(session, limit=limit, offset=offset, status=status)
         counts = repository.event_counts(session, [row.id for row in rows])
         items = [_summary_view(row, counts.get(row.id, 0)) for row in rows]
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def incident_summary(incident_id: int, settings: Settings) -> IncidentSummary:
+    """One incident as a row of the list (`NotFound`)."""
+    with database(settings).session() as session:
+        incident = _incident(session, incident_id)
+        return _summary_view(incident, repository.event_counts(session, [incident_id]).get(incident_id, 0))
+
+
+def incident_record(incident_id: int, settings: Settings) -> IncidentRecord:
+    """Every stored fact of one run, for the dashboard's pages (`NotFound`)."""
+    with database(settings).session() as session:
+        return IncidentRecord.model_validate(_incident(session, incident_id))
+
+
+def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int, int]]:
+    """Every run, newest first, and how many events each has."""
+    with database(settings).session() as session:
+        rows = repository.list_incidents(session)
+        counts = repository.event_counts(session, [row.id for row in rows])
+        return [IncidentRecord.model_validate(row) for row in rows], counts
+
+
+def incident_runs(incident_id: int, settings: Settings) -> list[IncidentRecord]:
+    """Every run of the incident's video, oldest first, this one included (`NotFound`)."""
+    with database(settings).session() as session:
+        runs = repository.runs_of(session, _incident(session, incident_id))
+        return [IncidentRecord.model_validate(run) for run in runs]
+
+
+def incident_logs(incident_id: int, settings: Settings) -> list[LogLine]:
+    """The run's processing log, one line per step, in order."""
+    with database(settings).session() as session:
+        return [LogLine.model_validate(row) for row in repository.logs_of(session, incident_id)]
+
+
+def status_counts(settings: Settings) -> dict[str, int]:
+    """How many incidents there are in each status."""
+    with database(settings).session() as session:
+        return repository.count_by_status(session)
+
+
+def schema_revision(settings: Settings) -> str | None:
+    """The Alembic revision the database is at."""
+    with database(settings).engine.connect() as connection:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
@@ -350,10 +398,14 @@ def incident_windows(incident_id: int, settings: Settings) -> list[WindowRecord]
         return repository.windows_of(session, incident_id)
 
 
-def search_incident(incident_id: int, prompt: str, settings: Settings, *, limit: int = 50) -> SearchHits:
-    """Windows and events of one incident matching `prompt` (the dashboard's search), best first."""
+def search_incidents(
+    prompt: str, settings: Settings, *, incident_id: int | None = None, limit: int = 50
+) -> SearchHits:
+    """Windows and events matching `prompt`, best first: in one incident (`NotFound` when there is
+    none) or, with `incident_id` None, across all of them."""
     with database(settings).session() as session:
-        _incident(session, incident_id)
+        if incident_id is not None:
+            _incident(session, incident_id)
         found = search(session, prompt, incident_id=incident_id, limit=limit)
     return SearchHits(prompt=prompt, matched_all=found.matched_all, event_types=found.types, hits=found.hits)
 
@@ -371,6 +423,14 @@ def export_incident(incident_id: int, fmt: ExportFormat, settings: Settings) -> 
     with database(settings).session() as session:
         incident = _finished(session, incident_id)
         return export(session, incident_id, fmt), export_file_name(incident, fmt)
+
+
+def subtitles(incident_id: int, settings: Settings) -> str | None:
+    """WebVTT captions of the incident's events for a player, None when it has none (`NotFound`)."""
+    with database(settings).session() as session:
+        _incident(session, incident_id)
+        vtt = export(session, incident_id, "vtt")
+    return vtt if "-->" in vtt else None
 
 
 def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
@@ -455,9 +515,7 @@ def model_server(settings: Settings) -> ModelServerCheck | None:
 def health(settings: Settings) -> Health:
     """Database reachable (and its schema revision), model server reachable, versions."""
     try:
-        with database(settings).engine.connect() as connection:
-            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        reached = Check(ok=True, detail=f"schema {revision}")
+        reached = Check(ok=True, detail=f"schema {schema_revision(settings)}")
     except Exception as error:  # noqa: BLE001 - any failure to reach the database is the answer
         reached = Check(ok=False, detail=settings.redact(f"{type(error).__name__}: {error}"))
     server = model_server(settings)

@@ -11,11 +11,6 @@ read from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy.orm import Session
-
 from core import jobs
 from core.config import Settings, get_settings
 from core.db import Database, database
@@ -27,12 +22,6 @@ def settings() -> Settings:
 
 def db() -> Database:
     return database(settings())
-
-
-@contextmanager
-def session() -> Iterator[Session]:
-    with db().session() as opened:
-        yield opened
 
 
 def submit_analysis(incident_id: int) -> None:

@@ -31,3 +31,49 @@ def test_one_database_handle_per_url_shared_by_every_caller(db_settings, tmp_pat
         assert session.execute(text("SELECT n FROM scratch")).scalars().all() == [2], (
             "a failed block leaves nothing, a finished one commits"
         )
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (imports inside functions count)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def _offenders(files: list[Path], forbidden: tuple[str, ...], allowed: tuple[str, ...] = ()) -> dict:
+    found = {}
+    for path in files:
+        bad = sorted(m for m in _imports(path) if _within(m, forbidden) and not _within(m, allowed))
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
+    return found
+
+
+UI_AND_API = [
+    *sorted((ROOT / "dashboard").rglob("*.py")),
+    *sorted((ROOT / "app_pages").rglob("*.py")),
+    *sorted((ROOT / "api").rglob("*.py")),
+    ROOT / "streamlit_app.py",
+    ROOT / "server.py",
+]
+
+
+def test_the_dashboard_and_the_api_read_views_from_the_services_never_rows():
+    assert len(UI_AND_API) > 20
+    # sqlalchemy.exc only to word a failed database for a person (dashboard/feedback.py)
+    assert _offenders(UI_AND_API, ("core.models", "core.repository", "sqlalchemy"), ("sqlalchemy.exc",)) == {}
+
+
+def test_core_never_imports_a_ui_or_web_framework():
+    files = sorted((ROOT / "core").rglob("*.py"))
+    assert len(files) > 30
+    assert _offenders(files, ("streamlit", "fastapi", "starlette", "dashboard", "api")) == {}
