@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy.orm import Session
 
 from core import repository
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.models import Incident
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
@@ -47,13 +47,13 @@ VTT_NOTES = {
 
 
 def finished_incident(session: Session, incident_id: int) -> Incident:
-    """The incident if its analysis is stored, else `InvalidInput` saying why there is nothing yet."""
+    """The incident if its analysis is stored: `NotFound`, or `NotReady` saying why there is nothing yet."""
     incident = repository.get_incident(session, incident_id)
     if incident is None:
-        raise InvalidInput(f"no incident {incident_id}")
+        raise NotFound(f"no incident {incident_id}")
     if incident.analysis_json is None:
         reason = f": {incident.error}" if incident.error else ""
-        raise InvalidInput(
+        raise NotReady(
             f"incident {incident_id} is {incident.status}{reason}; there are no results to export yet"
         )
     return incident

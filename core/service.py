@@ -24,6 +24,7 @@ from core.config import Settings
 from core.db import database
 from core.errors import InvalidInput, MediaPreparing, NotFound, NotReady, OnHold
 from core.evidence.audit import Action, record
+from core.export import EXPORTERS
 from core.export import Format as ExportFormat
 from core.export import export
 from core.export import file_name as export_file_name
@@ -410,37 +411,32 @@ def search_incidents(
     return SearchHits(prompt=prompt, matched_all=found.matched_all, event_types=found.types, hits=found.hits)
 
 
-def _finished(session, incident_id: int) -> Incident:
-    incident = _incident(session, incident_id)
-    if incident.status != Status.DONE:
-        reason = f": {incident.error}" if incident.error else ""
-        raise NotReady(f"incident {incident_id} is {incident.status}{reason}; it has no results to give yet")
-    return incident
-
-
 def export_incident(incident_id: int, fmt: ExportFormat, settings: Settings) -> tuple[str, str]:
-    """(content, download file name) of a DONE incident's results as json, csv or vtt."""
+    """(content, download file name) of a finished incident's results in one of `core.export.EXPORTERS`'
+    formats (`NotFound`, `NotReady` while nothing is stored)."""
     with database(settings).session() as session:
-        incident = _finished(session, incident_id)
-        return export(session, incident_id, fmt), export_file_name(incident, fmt)
+        content = export(session, incident_id, fmt)
+        return content, export_file_name(_incident(session, incident_id), EXPORTERS[fmt].extension)
 
 
 def subtitles(incident_id: int, settings: Settings) -> str | None:
-    """WebVTT captions of the incident's events for a player, None when it has none (`NotFound`)."""
-    with database(settings).session() as session:
-        _incident(session, incident_id)
-        vtt = export(session, incident_id, "vtt")
+    """WebVTT captions of the incident's events for a player, None while it has none (`NotFound`)."""
+    try:
+        vtt, _name = export_incident(incident_id, "vtt", settings)
+    except NotReady:
+        return None
     return vtt if "-->" in vtt else None
 
 
 def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
-    """(DOCX bytes, download file name) of a DONE incident's report, built from stored results."""
+    """(DOCX bytes, download file name) of an incident's report, built from stored results (`NotFound`;
+    `NotReady` while it is still running)."""
     from core.report import build_report
 
+    content = build_report(incident_id, settings, lang=lang)
     with database(settings).session() as session:
-        incident = _finished(session, incident_id)
-        name = export_file_name(incident, "docx").replace(".docx", f"-{lang}.docx")
-    return build_report(incident_id, settings, lang=lang), name
+        name = export_file_name(_incident(session, incident_id), "docx").replace(".docx", f"-{lang}.docx")
+    return content, name
 
 
 MediaVariant = Literal["original", "browser"]
