@@ -31,7 +31,7 @@ from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidde
 from core.export import EXPORTERS
 from core.jobs import dispatch, run_analysis
 from core.recovery import start_of_process
-from core.schema import DOMAINS, AnalysisParams, Status
+from core.schema import DOMAINS, AnalysisParams, ReviewStatus, Status
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
 _STOP_SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
@@ -155,6 +155,16 @@ def _evidence_commands(commands) -> None:
     hold.add_argument("incident_id", type=int)
     hold.add_argument("--reason", help="why (required to place a hold)")
     hold.add_argument("--lift", action="store_true")
+
+    review = commands.add_parser(
+        "review", help="confirm or dismiss an event, with a note (who and when kept)"
+    )
+    review.add_argument("incident_id", type=int)
+    review.add_argument(
+        "--event", type=int, required=True, help="the event's number in the incident (1 = earliest)"
+    )
+    review.add_argument("--verdict", choices=[*ReviewStatus, "none"], required=True)
+    review.add_argument("--note", help='the analyst\'s note (default: the note it has; "" clears it)')
 
     case = commands.add_parser(
         "case", help="set an incident's case details (shown on the report's first page)"
@@ -300,6 +310,19 @@ def _hold(args: argparse.Namespace, settings: Settings) -> int:
     else:
         service.set_hold(args.incident_id, args.reason or "", settings, actor=cli_principal())
         print(f"incident {args.incident_id}: on legal hold ({args.reason})")
+    return EXIT_OK
+
+
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    events = service.incident_events(args.incident_id, settings)
+    if not 1 <= args.event <= len(events):
+        raise InvalidInput(f"incident {args.incident_id} has no event {args.event} (it has {len(events)})")
+    event = events[args.event - 1]
+    reviewed = service.review(
+        event.id, settings, status=None if args.verdict == "none" else ReviewStatus(args.verdict),
+        note=event.review_note if args.note is None else args.note, actor=cli_principal(),
+    )  # fmt: skip
+    print(reviewed.model_dump_json(indent=2))
     return EXIT_OK
 
 
@@ -503,6 +526,7 @@ _COMMANDS = {
     "audit": _audit,
     "users": _users,
     "hold": _hold,
+    "review": _review,
     "case": _case,
 }
 

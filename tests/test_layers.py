@@ -77,3 +77,49 @@ def test_core_never_imports_a_ui_or_web_framework():
     files = sorted((ROOT / "core").rglob("*.py"))
     assert len(files) > 30
     assert _offenders(files, ("streamlit", "fastapi", "starlette", "dashboard", "api")) == {}
+
+
+def test_the_cli_reviews_an_event_through_the_service_the_api_and_the_dashboard_use(
+    settings, clips, monkeypatch, capsys
+):
+    from core import service
+    from core.cli import main as cli_main
+    from core.config import get_settings
+    from core.evidence.audit import trail_of
+    from core.schema import Event
+    from tests.stored_results import store_incident
+
+    incident_id = store_incident(
+        settings, clips["calm"], name="junction.mp4", windows=[(0.0, 2.0, "cars")],
+        events=[
+            Event(event_type="COLLISION", start_time=1.0, end_time=2.0, confidence=0.9, description="two cars"),
+            Event(event_type="FALL", start_time=4.0, end_time=4.5, confidence=0.5, description="a person"),
+        ],
+    )  # fmt: skip
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("ENGINE", "local")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert (
+            cli_main(
+                ["review", str(incident_id), "--event", "2", "--verdict", "dismissed", "--note", "a shadow"]
+            )
+            == 0
+        )
+        assert cli_main(["review", str(incident_id), "--event", "2", "--verdict", "confirmed"]) == 0
+        capsys.readouterr()
+        assert cli_main(["review", str(incident_id), "--event", "3", "--verdict", "confirmed"]) == 2
+        assert "has no event 3 (it has 2)" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    fall = service.incident_events(incident_id, settings)[1]
+    assert (fall.event_type, fall.review_status, fall.review_note) == ("FALL", "confirmed", "a shadow")
+    assert fall.reviewed_by.startswith("cli:")
+    reviews = [e for e in trail_of(settings, incident_id) if e.action in ("review", "note")]
+    assert [(e.action, e.details) for e in reviews] == [
+        ("review", {"verdict": "dismissed", "was": None}),
+        ("note", {"note": "a shadow", "was": None}),
+        ("review", {"verdict": "confirmed", "was": "dismissed"}),
+    ]
+    assert {e.actor for e in reviews} == {fall.reviewed_by} and {e.via for e in reviews} == {"cli"}
