@@ -24,9 +24,8 @@ from core.config import Settings
 from core.db import database
 from core.errors import InvalidInput, MediaPreparing, NotFound, NotReady, OnHold
 from core.evidence.audit import Action, record
-from core.export import EXPORTERS
+from core.export import EXPORTERS, export
 from core.export import Format as ExportFormat
-from core.export import export
 from core.export import file_name as export_file_name
 from core.llm.client import server_status
 from core.media import browser_copies, usable_now
