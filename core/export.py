@@ -19,6 +19,7 @@ from core.models import Incident
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
 from core.timefmt import clock
+from core.views import IncidentRecord
 
 CSV_COLUMNS = (
     "incident_id",
@@ -190,7 +191,7 @@ def export(session: Session, incident_id: int, fmt: str) -> str:
     return exporter.function(session, finished_incident(session, incident_id))
 
 
-def file_name(incident: Incident, extension: str) -> str:
+def file_name(incident: Incident | IncidentRecord, extension: str) -> str:
     """A download name that says what it is: "sigma-12-junction.csv" (only safe characters)."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in incident.original_name.rsplit(".", 1)[0])
     return f"sigma-{incident.id}-{stem.strip('-')[:60] or 'video'}.{extension}"

@@ -45,6 +45,7 @@ from core.models import Incident
 from core.schema import Event
 from core.storage import video_path
 from core.video import VideoInfo, ffmpeg_exe, probe
+from core.views import IncidentRecord
 
 CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
@@ -227,7 +228,7 @@ def _ffmpeg(source: Path, start: float, end: float, target: Path, video_args: li
     return made
 
 
-def file_name(incident: Incident, number: int, event: Event) -> str:
+def file_name(incident: Incident | IncidentRecord, number: int, event: Event) -> str:
     """sigma-12-event-03-COLLISION.mp4 (only safe characters)."""
     kind = "".join(c if c.isalnum() or c in "-_" else "-" for c in event.event_type)[:40] or "event"
     return f"sigma-{incident.id}-event-{number:02d}-{kind}.mp4"

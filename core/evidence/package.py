@@ -56,6 +56,7 @@ from core.export import file_name, to_csv, to_json, to_storyboard
 from core.models import Incident
 from core.schema import ACTIVE_STATUSES
 from core.storage import video_path
+from core.views import IncidentRecord
 
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
@@ -574,6 +575,6 @@ def _report(package: Path, problems: list[str], notes: list[str], checked: int, 
     )
 
 
-def package_bytes_name(incident: Incident) -> str:
+def package_bytes_name(incident: Incident | IncidentRecord) -> str:
     """The download name of a case package: sigma-12-junction-case.zip."""
     return file_name(incident, "zip").replace(".zip", "-case.zip")
