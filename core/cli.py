@@ -1,5 +1,5 @@
-"""`python -m core ...`: analyse, list, show, search, export and report from a shell, through the same
-`core.service` functions as the API and the dashboard.
+"""`python -m core ...`: analyse, list, show, search, export, report, review and delete from a shell,
+through the same `core.service` functions as the API and the dashboard.
 
 Exit codes: 0 done; 2 bad input or unusable settings, DATABASE_URL included (one line on stderr);
 3 analysis failed (one line naming the cause); 4 `verify` found a case package that is not intact;
@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("incident_id", type=int)
     export.add_argument("--format", choices=list(EXPORTERS), default="json")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
+
+    delete = commands.add_parser(
+        "delete", help="delete an incident (with its re-runs) and its video when no other run uses it"
+    )
+    delete.add_argument("incident_id", type=int)
+    delete.add_argument("--reason", help="why (kept in the audit trail)")
     _evidence_commands(commands)
     return parser
 
@@ -511,6 +517,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _delete(args: argparse.Namespace, settings: Settings) -> int:
+    if not service.delete(args.incident_id, settings, actor=cli_principal(), reason=args.reason):
+        raise InvalidInput(f"no incident {args.incident_id}")
+    print(f"incident {args.incident_id}: deleted")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "analyze": _analyze,
     "list": _list,
@@ -520,6 +533,7 @@ _COMMANDS = {
     "search": _search,
     "report": _report,
     "export": _export,
+    "delete": _delete,
     "clip": _clip,
     "package": _package,
     "verify": _verify,

@@ -123,3 +123,34 @@ def test_the_cli_reviews_an_event_through_the_service_the_api_and_the_dashboard_
         ("review", {"verdict": "confirmed", "was": "dismissed"}),
     ]
     assert {e.actor for e in reviews} == {fall.reviewed_by} and {e.via for e in reviews} == {"cli"}
+
+
+def test_the_cli_deletes_through_the_service_refused_while_on_hold(settings, clips, monkeypatch, capsys):
+    from core import service
+    from core.access import SYSTEM
+    from core.cli import main as cli_main
+    from core.config import get_settings
+    from core.evidence.audit import trail_of
+    from tests.stored_results import store_incident
+
+    incident_id = store_incident(
+        settings, clips["calm"], name="gate.mp4", windows=[(0.0, 1.0, "calm")], events=[]
+    )
+    service.set_hold(incident_id, "case 7", settings, actor=SYSTEM)
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("ENGINE", "local")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["delete", str(incident_id)]) == 2
+        assert "on legal hold" in capsys.readouterr().err
+        service.lift_hold(incident_id, settings, actor=SYSTEM)
+        assert cli_main(["delete", str(incident_id), "--reason", "wrong camera"]) == 0
+        assert capsys.readouterr().out.strip() == f"incident {incident_id}: deleted"
+        assert cli_main(["delete", str(incident_id)]) == 2
+        assert f"no incident {incident_id}" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    assert service.incident_list(settings).total == 0 and not any(settings.uploads_dir.iterdir())
+    [deleted] = [e for e in trail_of(settings, incident_id) if e.action == "delete"]
+    assert deleted.via == "cli" and deleted.details["reason"] == "wrong camera"
