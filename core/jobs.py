@@ -19,7 +19,7 @@ from typing import Self
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import create_engine_by_name
 from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
@@ -59,7 +59,7 @@ class _Ownership:
             raise RunLost(self.lost_reason())
 
     def lost_reason(self) -> str:
-        with session_scope(self.db) as session:
+        with self.db.session() as session:
             incident = repository.get_incident(session, self.incident_id)
             if incident is None:
                 return (
@@ -101,7 +101,7 @@ class _Heartbeat:
         owner = self.ownership
         while not self._stop.wait(self.interval):
             try:
-                with session_scope(owner.db) as session:
+                with owner.db.session() as session:
                     alive = repository.beat_run(session, owner.incident_id, owner.token)
             except Exception:  # a missed beat is harmless; the next one tries again
                 logger.warning("heartbeat of incident %s not written", owner.incident_id, exc_info=True)
@@ -130,7 +130,7 @@ class _ProgressWriter:
                     raise RunLost(owner.lost_reason())
                 return
             self._last_write, self._last_stage = now, stage
-            with session_scope(owner.db) as session:
+            with owner.db.session() as session:
                 written = repository.update_progress(
                     session,
                     owner.incident_id,
@@ -155,8 +155,8 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     (changing nothing) when the incident is not waiting to run — e.g. a queue delivered its message
     twice. A `Cancelled` or `KeyboardInterrupt` (SIGTERM, SIGINT) records FAILED "cancelled" and
     propagates."""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         token = repository.claim_for_run(session, incident_id)
         if token is None:
             incident = repository.get_incident(session, incident_id)
@@ -166,7 +166,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 f"incident {incident_id} is {incident.status}, not waiting to run; re-analyse it to run it again"
             )
     owner = _Ownership(db, incident_id, token)
-    with session_scope(db) as session:
+    with db.session() as session:
         incident = repository.get_incident(session, incident_id)
         params = AnalysisParams.of_run(incident.params)
         stored_name = incident.stored_name
@@ -184,7 +184,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     versions: dict[str, str] = {}
 
     def log(step: str, message: str, level: str = "INFO") -> None:
-        with session_scope(db) as session:
+        with db.session() as session:
             owner.check(session)
             repository.add_log(
                 session,
@@ -263,10 +263,10 @@ def _save(owner: _Ownership, outcome, events) -> dict:
     takes the written rows with it (`repository.fail_run`)."""
     windows = outcome.windows
     for first in range(0, len(windows), _WINDOW_BATCH):
-        with session_scope(owner.db) as session:
+        with owner.db.session() as session:
             owner.check(session)
             repository.add_windows(session, owner.incident_id, windows[first : first + _WINDOW_BATCH])
-    with session_scope(owner.db) as session:
+    with owner.db.session() as session:
         result = repository.finish_run(session, owner.incident_id, owner.token, outcome, events)
     if result is None:
         raise RunLost(owner.lost_reason())
@@ -302,7 +302,7 @@ def coverage_note(windows: list[WindowRecord], duration: float, window_sec: floa
 def _fail_run(owner: _Ownership, reason: str) -> bool:
     """FAILED with `reason` and a log row, only while the run still owns its incident; False (nothing
     written) when it no longer does."""
-    with session_scope(owner.db) as session:
+    with owner.db.session() as session:
         if not repository.fail_run(session, owner.incident_id, owner.token, reason):
             return False
         repository.add_log(session, owner.incident_id, "failed", reason, level="ERROR")
@@ -311,7 +311,7 @@ def _fail_run(owner: _Ownership, reason: str) -> bool:
 
 def _fail_waiting(db, incident_id: int, reason: str) -> None:
     """FAILED for an incident that was never claimed by a run (refused by the queue)."""
-    with session_scope(db) as session:
+    with db.session() as session:
         repository.mark_failed(session, incident_id, reason)
         repository.add_log(session, incident_id, "failed", reason, level="ERROR")
 
@@ -333,7 +333,7 @@ def _choose_engine(params: AnalysisParams, settings: Settings, log):
 def check_capacity(settings: Settings) -> None:
     """Raise `QueueFull` when one more analysis would wait beyond MAX_QUEUED_JOBS. Cheap: the app
     asks before it stores a large upload, and `submit` asks again."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         _check_capacity(session, settings)
 
 
@@ -360,8 +360,8 @@ def admit(incident_id: int, settings: Settings) -> None:
     the reason (it never lingers in SAVED) and `QueueFull` is raised; an incident that is not SAVED
     raises `JobNotRunnable` unchanged. (A new upload is admitted before its row exists instead:
     `core.service.register_video(..., admit=True)`.)"""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         try:
             admit_in(session, settings)
         except QueueFull as error:
@@ -464,7 +464,7 @@ def dispatch(incident_id: int, settings: Settings) -> None:
             enqueue(incident_id, settings)
         except Exception as error:
             reason = settings.redact(f"could not reach the job queue: {type(error).__name__}: {error}")
-            _fail_waiting(get_engine(settings.resolved_database_url), incident_id, reason)
+            _fail_waiting(database(settings), incident_id, reason)
             raise AnalysisFailed(reason) from error
     else:
         runner_for(settings).run_admitted(incident_id)

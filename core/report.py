@@ -28,9 +28,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_NAMES
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
@@ -757,16 +757,16 @@ def _type_words(text: str, lang: Lang) -> str:
 
 
 def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> bytes:
-    """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
+    """The DOCX bytes for one incident (a failed run's too). `NotFound`, or `NotReady` while it runs."""
     if lang not in ("ru", "en"):
         raise InvalidInput(f"unknown report language {lang!r}: use ru or en")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise InvalidInput(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         if incident.status in {s.value for s in ACTIVE_STATUSES}:
-            raise InvalidInput(
-                f"incident {incident_id} is still {incident.status}: the report comes when it is done"
+            raise NotReady(
+                f"incident {incident_id} is still {incident.status}: no results to report until it is done"
             )
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)

@@ -567,9 +567,10 @@ def _as_naive(moment: datetime | None) -> datetime:
 
 
 def incident_page(
-    session: Session, *, limit: int, offset: int, status: str | None = None
+    session: Session, *, limit: int | None, offset: int, status: str | None = None
 ) -> tuple[list[Incident], int]:
-    """One page of incidents, newest first, and how many there are in all (with the same filter)."""
+    """One page of incidents (every one with `limit` None), newest first, and how many there are in
+    all (with the same filter)."""
     where = [Incident.status == status] if status else []
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = session.scalars(

@@ -25,8 +25,8 @@ from core.evidence.audit import Action, record_now, trail_of
 from core.evidence.clips import event_clips, file_name
 from core.evidence.package import build_package, package_bytes_name
 from core.media import derived_dir
-from core.models import Incident
 from core.schema import Event
+from core.views import IncidentRecord
 from dashboard.auth import current_principal
 from dashboard.feedback import flash, friendly_errors, safe_callback
 from dashboard.fmt import size, when
@@ -76,12 +76,12 @@ def recorded(
 # --- case details and legal hold ---------------------------------------------------------------------
 
 
-def hold_badge(incident: Incident) -> None:
+def hold_badge(incident: IncidentRecord) -> None:
     if incident.hold_reason:
         st.badge(t("hold.badge"), color="orange", icon=":material/gavel:")
 
 
-def case_and_hold(incident: Incident) -> None:
+def case_and_hold(incident: IncidentRecord) -> None:
     actor = current_principal()
     with st.expander(t("case.title"), icon=":material/gavel:", expanded=bool(incident.hold_reason)):
         if incident.hold_reason:
@@ -182,7 +182,7 @@ def audit_panel(incident_id: int) -> None:
 # --- clips and the case package ---------------------------------------------------------------------
 
 
-def clip_button(incident: Incident, number: int, event: Event) -> None:
+def clip_button(incident: IncidentRecord, number: int, event: Event) -> None:
     """Download this event's clip (cut when clicked, then kept)."""
     current = settings()
     st.download_button(
@@ -210,7 +210,7 @@ def _all_clips_zip(current: Settings, incident_id: int, actor: Principal) -> byt
     return buffer.getvalue()
 
 
-def evidence_downloads(incident: Incident, events: list[Event]) -> None:
+def evidence_downloads(incident: IncidentRecord, events: list[Event]) -> None:
     """Clips of every event (ZIP) and the case package (built on the server, then downloaded)."""
     current, actor = settings(), current_principal()
     clips_col, package_col = st.columns(2)
@@ -230,11 +230,11 @@ def evidence_downloads(incident: Incident, events: list[Event]) -> None:
         _package(incident, current, actor)
 
 
-def _package_path(current: Settings, incident: Incident) -> Path:
+def _package_path(current: Settings, incident: IncidentRecord) -> Path:
     return derived_dir(current, incident.stored_name) / "packages" / package_bytes_name(incident)
 
 
-def _package(incident: Incident, current: Settings, actor: Principal) -> None:
+def _package(incident: IncidentRecord, current: Settings, actor: Principal) -> None:
     key = _PACKAGE.format(id=incident.id)
     if st.button(t("package.build"), icon=":material/inventory_2:", key=f"{key}.build", width="stretch",
                  help=t("package.help")):  # fmt: skip

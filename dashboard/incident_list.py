@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.models import Incident
 from core.schema import DOMAINS, Status
 from core.timefmt import clock
+from core.views import IncidentRecord
 from dashboard import actions, data
 from dashboard.feedback import safe_callback
 from dashboard.fmt import local
@@ -45,7 +45,7 @@ def render() -> None:
     _delete_section(incidents)
 
 
-def _matches(incident: Incident, needle: str, statuses: list[str], domains: list[str]) -> bool:
+def _matches(incident: IncidentRecord, needle: str, statuses: list[str], domains: list[str]) -> bool:
     if needle and needle.lower() not in f"#{incident.id} {incident.original_name}".lower():
         return False
     if statuses and incident.status not in statuses:
@@ -54,7 +54,7 @@ def _matches(incident: Incident, needle: str, statuses: list[str], domains: list
     return not domains or domain in domains
 
 
-def _frame(incidents: list[Incident], counts: dict[int, int]) -> pd.DataFrame:
+def _frame(incidents: list[IncidentRecord], counts: dict[int, int]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [i.id for i in incidents],
@@ -111,7 +111,7 @@ def _table(needle: str, statuses: list[str], domains: list[str], run_every: floa
     table()
 
 
-def _delete_section(incidents: list[Incident]) -> None:
+def _delete_section(incidents: list[IncidentRecord]) -> None:
     labels = {i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)}" for i in incidents}
     with st.expander(t("incidents.delete_title"), icon=":material/delete:"):
         chosen = st.multiselect(

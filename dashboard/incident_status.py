@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.models import Incident
 from core.schema import AnalysisParams, Status
 from core.timefmt import clock
+from core.views import IncidentRecord
 from dashboard import actions, data
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
@@ -35,7 +35,7 @@ def status_label(status: str) -> str:
     return t(f"status.{status}")
 
 
-def run_label(run: Incident) -> str:
+def run_label(run: IncidentRecord) -> str:
     params = run.params or {}
     engine = run.engine or run.requested_engine
     return t(
@@ -47,7 +47,7 @@ def run_label(run: Incident) -> str:
     )
 
 
-def header(incident: Incident, runs: list[Incident]) -> None:
+def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     """Title, facts about the video, the run selector and the delete action."""
     title_col, action_col = st.columns([5, 1], vertical_alignment="bottom")
     with title_col:
@@ -86,7 +86,7 @@ def header(incident: Incident, runs: list[Incident]) -> None:
             actions.open_incident(chosen)
 
 
-def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
+def _confirm_delete(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     dependants = [run.id for run in runs if run.run_of_id == incident.id]
     with st.container(border=True):
         if dependants:
@@ -104,7 +104,7 @@ def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
             st.rerun()
 
 
-def eta_seconds(incident: Incident, now: datetime) -> float | None:
+def eta_seconds(incident: IncidentRecord, now: datetime) -> float | None:
     """Time left at the speed so far; None until there is enough progress to say."""
     started = as_utc(incident.started_at)
     if started is None or incident.progress < 0.02:
@@ -122,7 +122,7 @@ def live_status(incident_id: int) -> None:
         _status_body(incident)
 
 
-def _status_body(incident: Incident) -> None:
+def _status_body(incident: IncidentRecord) -> None:
     now = datetime.now(UTC)
     stage = incident.stage or status_label(incident.status)
     with st.container(border=True):
@@ -156,7 +156,7 @@ def _status_body(incident: Incident) -> None:
         )
 
 
-def failed(incident: Incident) -> None:
+def failed(incident: IncidentRecord) -> None:
     st.error(
         t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
     )

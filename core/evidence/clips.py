@@ -37,7 +37,7 @@ from typing import Literal
 from core import repository
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput, SigmaError
 from core.evidence.audit import Action, record
 from core.media import derived_dir, read_facts
@@ -45,6 +45,7 @@ from core.models import Incident
 from core.schema import Event
 from core.storage import video_path
 from core.video import VideoInfo, ffmpeg_exe, probe
+from core.views import IncidentRecord
 
 CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
@@ -227,7 +228,7 @@ def _ffmpeg(source: Path, start: float, end: float, target: Path, video_args: li
     return made
 
 
-def file_name(incident: Incident, number: int, event: Event) -> str:
+def file_name(incident: Incident | IncidentRecord, number: int, event: Event) -> str:
     """sigma-12-event-03-COLLISION.mp4 (only safe characters)."""
     kind = "".join(c if c.isalnum() or c in "-_" else "-" for c in event.event_type)[:40] or "event"
     return f"sigma-{incident.id}-event-{number:02d}-{kind}.mp4"
@@ -251,7 +252,7 @@ def event_clips(
     mode = mode or settings.clip_cut
     if pre < 0 or post < 0:
         raise InvalidInput("pre- and post-roll cannot be negative")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
@@ -283,7 +284,7 @@ def event_clips(
         made = cut(source, start, end, folder, fps=incident.fps, mode=mode)
         clips.append(EventClip(number, event, made, file_name(incident, number, event)))
     if actor is not None:
-        with session_scope(get_engine(settings.resolved_database_url)) as session:
+        with database(settings).session() as session:
             for clip in clips:
                 record(
                     session, actor, Action.CLIP, incident_id=incident_id,

@@ -48,7 +48,7 @@ import core
 from core import repository
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput
 from core.evidence.audit import Action, record, trail
 from core.evidence.clips import CLIP_VERSION, CutMode, EventClip, event_clips
@@ -56,6 +56,7 @@ from core.export import file_name, to_csv, to_json, to_storyboard
 from core.models import Incident
 from core.schema import ACTIVE_STATUSES
 from core.storage import video_path
+from core.views import IncidentRecord
 
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
@@ -163,7 +164,7 @@ def build_package(
 
     step = progress or (lambda fraction, stage: None)
     signing_key = load_signing_key(settings) if settings.evidence_signing_key else None
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
@@ -237,7 +238,7 @@ def build_package(
         partial.unlink(missing_ok=True)
         raise
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         record(
             session, actor, Action.PACKAGE, incident_id=incident_id,
             details={"file": output.name, "files": len(writer.files), "manifest sha256": manifest_sha256,
@@ -574,6 +575,6 @@ def _report(package: Path, problems: list[str], notes: list[str], checked: int, 
     )
 
 
-def package_bytes_name(incident: Incident) -> str:
+def package_bytes_name(incident: Incident | IncidentRecord) -> str:
     """The download name of a case package: sigma-12-junction-case.zip."""
     return file_name(incident, "zip").replace(".zip", "-case.zip")
