@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.gate import Gate, sign_in_routes
 from api.routes import open_router, router
+from api.zerocopy import ZeroCopySend
 from core import jobs
 from core.config import get_settings
 
@@ -115,4 +116,4 @@ def create_api(*, standalone: bool) -> FastAPIOffline:
     return app
 
 
-app = create_api(standalone=True)
+app = ZeroCopySend(create_api(standalone=True))

@@ -39,6 +39,7 @@ import imageio_ffmpeg
 from bench._clips import OUT
 from bench._results import write_section
 from core import repository, service
+from core.access import SYSTEM
 from core.db import get_engine, session_scope
 from core.samples import make_clip
 from core.schema import AnalysisParams
@@ -159,7 +160,7 @@ def measure_ranges(video: Path, folder: Path) -> dict:
         )
         stored = Path(service.media_file(incident_id, "original", running.settings)[0])
         url = f"{running.base}/api/v1/incidents/{incident_id}/media"
-        config = "\n".join(
+        config = "\nnext\n".join(  # `next`: otherwise curl sends every Range header so far with each URL
             f'url = "{url}"\nheader = "Range: bytes={a}-{b}"\noutput = "/dev/null"' for a, b in spans
         )
         listing = folder / "ranges.curl"
@@ -287,7 +288,7 @@ def measure_stream(folder: Path) -> list[float]:
                     if line.startswith("data:") and stage in line:
                         delays.append(time.perf_counter() - written[stage])
                         break
-        service.delete(incident_id, settings)
+        service.delete(incident_id, settings, actor=SYSTEM)
     return delays
 
 
