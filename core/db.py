@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, Engine, create_engine, event, exc, func, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.config import mask_url
@@ -198,7 +198,7 @@ def dispose_engines() -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error: no half-written rows."""
-    session = sessionmaker(engine, expire_on_commit=False)()
+    session = Session(engine, expire_on_commit=False)  # not sessionmaker(): a new Session class per call
     try:
         yield session
         session.commit()

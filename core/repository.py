@@ -442,18 +442,20 @@ def queue_position(session: Session, incident_id: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta, reason: str) -> bool:
+def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta | None, reason: str) -> bool:
     """FAILED with `reason` only if the incident is still active with a heartbeat older than
     `older_than` on the database's clock (one conditional UPDATE: a run that just beat is left
-    alone). Windows a run had written in batches before it stopped go with it."""
+    alone; None: whatever its heartbeat, its runner knows it is gone). Windows a run had written in
+    batches before it stopped go with it."""
     now = db_now(session)
+    conditions = [Incident.id == incident_id, Incident.status.in_([s.value for s in ACTIVE_STATUSES])]
+    if older_than is not None:
+        conditions.append(
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than)
+        )
     result = session.execute(
         update(Incident)
-        .where(
-            Incident.id == incident_id,
-            Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
-        )
+        .where(*conditions)
         .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
     )
     if result.rowcount != 1:
