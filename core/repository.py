@@ -85,11 +85,19 @@ def list_incidents(session: Session, *, status: str | None = None) -> list[Incid
     return list(session.scalars(query))
 
 
+def _runs_where(incident: Incident):
+    root_id = incident.run_of_id or incident.id
+    return (Incident.id == root_id) | (Incident.run_of_id == root_id)
+
+
 def runs_of(session: Session, incident: Incident) -> list[Incident]:
     """All runs of this incident's video, oldest first (the first run included)."""
-    root_id = incident.run_of_id or incident.id
-    query = select(Incident).where((Incident.id == root_id) | (Incident.run_of_id == root_id))
-    return list(session.scalars(query.order_by(Incident.id)))
+    return list(session.scalars(select(Incident).where(_runs_where(incident)).order_by(Incident.id)))
+
+
+def run_ids(session: Session, incident: Incident) -> list[int]:
+    """The ids of `runs_of`, without loading every run's row and results (a polled request asks)."""
+    return list(session.scalars(select(Incident.id).where(_runs_where(incident)).order_by(Incident.id)))
 
 
 def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
