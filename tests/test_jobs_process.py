@@ -9,6 +9,7 @@ import os
 import signal
 import time
 
+import httpx
 import pytest
 
 from core import jobs, repository, service
@@ -16,6 +17,7 @@ from core.db import get_engine, session_scope
 from core.engines.local import LocalEngine
 from core.schema import AnalysisParams, Status
 from tests.conftest import make_settings
+from tests.live_server import serve
 from tests.test_crash_recovery import _long_clip
 
 
@@ -107,3 +109,25 @@ def test_the_backend_follows_job_backend(tmp_path):
         assert type(process) is jobs.ProcessRunner and type(thread) is jobs.JobRunner
     finally:
         jobs.stop_background(make_settings(tmp_path))
+
+
+def test_a_server_with_the_process_backend_analyses_uploads_and_cancels_them_when_it_stops(
+    tmp_path, clips, long_clip
+):
+    """`python -m uvicorn api.main:app` with JOB_BACKEND=process: an upload runs to DONE (in a child),
+    and stopping the server while an analysis runs leaves it FAILED "cancelled", not PROCESSING."""
+    with serve("api.main:app", tmp_path / "server", JOB_BACKEND="process") as running:
+        settings = running.settings
+        with httpx.Client(base_url=running.base, timeout=60) as client:
+            with open(clips["collision"], "rb") as handle:
+                done = client.post("/api/v1/incidents/upload", files={"file": ("c.mp4", handle)})
+            assert done.status_code == 201, done.text
+            with open(long_clip, "rb") as handle:
+                long = client.post("/api/v1/incidents/upload", files={"file": ("long.mp4", handle)})
+            assert long.status_code == 201, long.text
+            finished = done.json()["incident_id"]
+            _wait_for(lambda: _incident(settings, finished).status == Status.DONE, what="the upload DONE")
+            stopped = long.json()["incident_id"]
+            _wait_for(lambda: _running(settings, stopped), what="the long analysis running")
+    cancelled = _incident(settings, stopped)
+    assert cancelled.status == Status.FAILED and cancelled.error.startswith("cancelled"), cancelled.error
