@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.gate import Gate, UploadLimit, sign_in_routes
 from api.main import PATHS, background, create_api
+from api.zerocopy import ZeroCopySend
 
 ENTRY_POINT = Path(__file__).with_name("streamlit_app.py")
 
@@ -41,9 +42,11 @@ class ApiPaths(BaseRoute):
         await self.api(scope, receive, send)
 
 
-app = st.App(
-    ENTRY_POINT,
-    routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
-    middleware=[Middleware(Gate), Middleware(UploadLimit)],
-    lifespan=background,
+app = ZeroCopySend(
+    st.App(
+        ENTRY_POINT,
+        routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
+        middleware=[Middleware(Gate), Middleware(UploadLimit)],
+        lifespan=background,
+    )
 )

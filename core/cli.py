@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -29,12 +26,11 @@ from core.db import database
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
 from core.export import EXPORTERS
-from core.jobs import dispatch, run_analysis
+from core.jobs import STOP_SIGNALS, dispatch, run_analysis, stopped_by_signals
 from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams, ReviewStatus, Status
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
-_STOP_SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -378,7 +374,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         dispatch(incident_id, settings)
         print(json.dumps({"incident_id": incident_id, "status": "QUEUED"}) if args.json else incident_id)
         return EXIT_OK
-    with _stopped_by_signals():
+    with stopped_by_signals():
         incident_id = service.register_video(args.video, settings, params, actor=cli_principal())
         result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
     if args.json:
@@ -388,25 +384,6 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         for event in result["events"]:
             print(f"  {event['highlight']:>15}  {event['event_type']:<18} {event['description']}")
     return EXIT_OK
-
-
-@contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise `Cancelled` in the main thread, so the analysis under way is recorded
-    FAILED "cancelled" on the way out instead of staying PROCESSING (a second signal is ignored
-    while that is written)."""
-
-    def stop(signum, _frame) -> None:
-        for handled in _STOP_SIGNALS.values():
-            signal.signal(handled, signal.SIG_IGN)
-        raise Cancelled(signal.Signals(signum).name)
-
-    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS.values()}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
@@ -578,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except Cancelled as stop:
         print(f"cancelled ({stop.signal_name})", file=sys.stderr)
-        return 128 + _STOP_SIGNALS[stop.signal_name]
+        return 128 + STOP_SIGNALS[stop.signal_name]
     except KeyboardInterrupt:
         print("cancelled (SIGINT)", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from functools import lru_cache, partial
@@ -55,7 +56,7 @@ EngineName = Annotated[
     AfterValidator(partial(check_engine, auto=False)),
     Field(json_schema_extra=_engine_enum(auto=False)),
 ]
-JobBackend = Literal["thread", "queue"]
+JobBackend = Literal["thread", "process", "queue"]
 AnalysisLanguage = Literal["ru", "en"]
 
 _ASYNC_DRIVERS = {
@@ -163,7 +164,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """DATABASE_URL with sync drivers, or a SQLite file inside the storage dir."""
         if not self.database_url:
-            return f"sqlite:///{(self.storage_dir / 'sigma.db').resolve()}"
+            return _sqlite_url(self.storage_dir, os.getcwd())
         scheme, sep, rest = self.database_url.partition("://")
         return f"{_ASYNC_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
@@ -330,6 +331,12 @@ def _redact_record(record: logging.LogRecord, settings: Settings) -> None:
         record.msg, record.args = masked, ()
     if record.exc_info:
         record.exc_text = settings.redact(logging.Formatter().formatException(record.exc_info))
+
+
+@lru_cache(maxsize=64)
+def _sqlite_url(storage_dir: Path, _cwd: str) -> str:
+    """Resolving the path costs a few system calls, on every request that opens a session."""
+    return f"sqlite:///{(storage_dir / 'sigma.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

@@ -85,11 +85,19 @@ def list_incidents(session: Session, *, status: str | None = None) -> list[Incid
     return list(session.scalars(query))
 
 
+def _runs_where(incident: Incident):
+    root_id = incident.run_of_id or incident.id
+    return (Incident.id == root_id) | (Incident.run_of_id == root_id)
+
+
 def runs_of(session: Session, incident: Incident) -> list[Incident]:
     """All runs of this incident's video, oldest first (the first run included)."""
-    root_id = incident.run_of_id or incident.id
-    query = select(Incident).where((Incident.id == root_id) | (Incident.run_of_id == root_id))
-    return list(session.scalars(query.order_by(Incident.id)))
+    return list(session.scalars(select(Incident).where(_runs_where(incident)).order_by(Incident.id)))
+
+
+def run_ids(session: Session, incident: Incident) -> list[int]:
+    """The ids of `runs_of`, without loading every run's row and results (a polled request asks)."""
+    return list(session.scalars(select(Incident.id).where(_runs_where(incident)).order_by(Incident.id)))
 
 
 def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
@@ -442,18 +450,20 @@ def queue_position(session: Session, incident_id: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta, reason: str) -> bool:
+def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta | None, reason: str) -> bool:
     """FAILED with `reason` only if the incident is still active with a heartbeat older than
     `older_than` on the database's clock (one conditional UPDATE: a run that just beat is left
-    alone). Windows a run had written in batches before it stopped go with it."""
+    alone; None: whatever its heartbeat, its runner knows it is gone). Windows a run had written in
+    batches before it stopped go with it."""
     now = db_now(session)
+    conditions = [Incident.id == incident_id, Incident.status.in_([s.value for s in ACTIVE_STATUSES])]
+    if older_than is not None:
+        conditions.append(
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than)
+        )
     result = session.execute(
         update(Incident)
-        .where(
-            Incident.id == incident_id,
-            Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
-        )
+        .where(*conditions)
         .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
     )
     if result.rowcount != 1:

@@ -362,7 +362,7 @@ def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
         return IncidentDetail(
             incident_id=incident.id,
             run_of_id=incident.run_of_id,
-            runs=[run.id for run in repository.runs_of(session, incident)],
+            runs=repository.run_ids(session, incident),
             video=VideoFacts.model_validate(
                 {field: getattr(incident, field) for field in VideoFacts.model_fields}
             ),
