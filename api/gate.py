@@ -6,7 +6,8 @@ from the sign-in form) or `Authorization: Bearer <API_TOKEN>`; only the sign-in 
 checks are open. Who is asking (`core.access.Principal`) is put on the request (`request.state.principal`)
 for the API's handlers; the dashboard reads the same cookie through `st.context` (dashboard/auth.py).
 A page asked for without a session redirects to the sign-in form, which sends the person back to it.
-Wrong passwords and tokens are slowed per client address and across all clients (core.access.GuessLimiter).
+Wrong passwords and tokens are slowed per client address and across all clients (core.access.GuessLimiter),
+and each one checked is a "failed login" in the audit trail (a token: without saying how it was wrong).
 Without APP_PASSWORD and API_TOKEN the gate lets everything through as `OPEN_ACCESS`.
 
 `UploadLimit` holds Streamlit's own upload route (`/_stcore/upload_file`) to MAX_UPLOAD_MB.
@@ -115,9 +116,10 @@ class Gate:
             if wait > 0:
                 await self._refuse(scope, receive, send, lambda *_: _too_many(wait))
                 return
-            principal = principal_for_token(token.strip(), settings)
+            principal = await run_in_threadpool(principal_for_token, token.strip(), settings)
             if principal is None:
                 guesses.failed(client)
+                await run_in_threadpool(record_sign_in, settings, None, None, where="api bearer token")
                 await self._refuse(
                     scope, receive, send, lambda *_: _json(401, "the bearer token is not valid")
                 )

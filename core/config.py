@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.concerns import Concern, check_concerns, check_site_context
 
+# a user name (APP_USERS, API_TOKEN_USER): what the audit trail records as who did something
+USER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
 AUTO_ENGINE = "auto"  # the VLM engine when a model server is configured, else the local one
 
 
@@ -103,6 +105,8 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
     api_token: str | None = None  # lets API clients use `Authorization: Bearer <token>`
+    # the service user API_TOKEN acts as: who the audit trail names for what its clients do
+    api_token_user: str = Field("api", pattern=f"^{USER_NAME_PATTERN}$")
     # evidence: named users, clips, signed case packages
     app_users: Path | None = None  # JSON file of named users (python -m core users ...)
     evidence_signing_key: Path | None = None  # Ed25519 private key (PEM) that signs case packages
