@@ -253,3 +253,50 @@ def test_the_cli_adds_a_token_prints_it_once_and_keeps_api_tokens_name_free(
     assert [(e.action, e.target, e.details) for e in trail_of(settings)] == [
         ("add user", "user ingest-bot", {"role": "analyst", "kind": "token", "replaced": False}),
     ]
+
+
+def test_the_sign_in_form_answers_a_wrong_password_and_an_unknown_name_alike(
+    users_file, tmp_path, monkeypatch
+):
+    """Byte for byte the same page (but the name typed, echoed in its field) and the same trail entry."""
+    import asyncio
+
+    import httpx
+    from starlette.applications import Starlette
+
+    from api import gate
+
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("APP_USERS", str(users_file))
+    monkeypatch.setenv("APP_PASSWORD", "")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(gate, "guesses", gate.GuessLimiter())
+    get_settings.cache_clear()
+
+    async def attempts():
+        transport = httpx.ASGITransport(app=Starlette(routes=gate.sign_in_routes))
+        async with httpx.AsyncClient(transport=transport, base_url="http://sigma") as client:
+
+            async def attempt(name: str, password: str):
+                form = {"name": name, "password": password, "next": "/"}
+                return await client.post("/signin?lang=en", data=form)
+
+            # two names of one length, so even the page's length cannot differ
+            answers = [
+                await attempt("alice", "not her password"),
+                await attempt("carol", "correct horse battery"),
+            ]
+            assert (await attempt("alice", "correct horse battery")).status_code == 303  # the form does work
+            return answers
+
+    try:
+        wrong_password, unknown_name = asyncio.run(attempts())
+        settings = get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert wrong_password.status_code == unknown_name.status_code == 401
+    assert "Wrong name or password." in wrong_password.text
+    assert wrong_password.text.replace('value="alice"', "") == unknown_name.text.replace('value="carol"', "")
+    assert dict(wrong_password.headers) == dict(unknown_name.headers)
+    failed = [(e.actor, e.action, e.details) for e in trail_of(settings) if e.action == "failed login"]
+    assert failed == [("anonymous", "failed login", {"where": "sign-in form"})] * 2
