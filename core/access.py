@@ -7,7 +7,9 @@ Sigma is open (a laptop on its own) and everyone is `OPEN_ACCESS`.
 
 Named users (APP_USERS, see core.users) sign in with their name and password; the shared APP_PASSWORD
 with an empty name. A bearer token is API_TOKEN (the service user API_TOKEN_USER, "api" unless set)
-or an integration's own token from the users file (that integration's name and role). Comparisons are constant-time and a named check always costs one Argon2
+or an integration's own token from the users file (that integration's name and role). With an
+identity provider (OIDC_PROVIDER, Streamlit's st.login) a person is their e-mail address, with the
+role OIDC_ANALYSTS / OIDC_VIEWERS give it (`oidc_principal`). Comparisons are constant-time and a named check always costs one Argon2
 verification; a failed check never says whether the name or the password was wrong.
 `record_sign_in` puts each attempt in the audit trail (who got in, or the name that failed).
 
@@ -35,7 +37,7 @@ from core.errors import Forbidden, InvalidInput
 
 Role = Literal["analyst", "viewer"]
 ROLES: tuple[Role, ...] = ("analyst", "viewer")
-Via = Literal["open", "password", "token", "cli", "system"]
+Via = Literal["open", "password", "token", "oidc", "cli", "system"]
 SHARED_PASSWORD_USER = "shared-password"  # who signed in with APP_PASSWORD (no name of their own)
 
 
@@ -72,7 +74,29 @@ def secrets_match(given: str, expected: str) -> bool:
 
 def gate_enabled(settings: Settings) -> bool:
     """Whether anything must be presented to get in."""
-    return bool(settings.app_password or settings.api_token or settings.app_users)
+    return bool(settings.app_password or settings.api_token or settings.app_users or settings.oidc_provider)
+
+
+def oidc_role(email: str, settings: Settings) -> Role | None:
+    """The role of someone the identity provider signed in: analyst when listed in OIDC_ANALYSTS,
+    viewer in OIDC_VIEWERS, else OIDC_DEFAULT_ROLE (None: no access). Case does not matter."""
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    if address in settings.oidc_analysts:
+        return "analyst"
+    if address in settings.oidc_viewers or settings.oidc_default_role == "viewer":
+        return "viewer"
+    return None
+
+
+def oidc_principal(email: str | None, settings: Settings) -> Principal | None:
+    """The principal for an e-mail address the identity provider vouched for, or None (no provider
+    configured, no address, or an address OIDC_DEFAULT_ROLE=none leaves out)."""
+    if not settings.oidc_provider or not email:
+        return None
+    role = oidc_role(email, settings)
+    return Principal(name=email.strip().lower(), role=role, via="oidc") if role else None
 
 
 def authenticate(name: str | None, password: str, settings: Settings) -> Principal | None:
@@ -116,6 +140,8 @@ def session_credential(principal: Principal, settings: Settings) -> str:
 
     if principal.via == "token" and principal.name == settings.api_token_user:
         return settings.api_token or ""
+    if principal.via == "oidc":  # the provider vouches for the person; the role is Sigma's to give
+        return f"oidc:{oidc_role(principal.name, settings) or ''}" if settings.oidc_provider else ""
     if principal.via not in ("password", "token") or principal.name == SHARED_PASSWORD_USER:
         return settings.app_password or ""
     try:
