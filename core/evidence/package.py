@@ -17,7 +17,8 @@
     data/audit.json         the audit trail of the incident's video (every run)
 
 Files are streamed into the ZIP (stored, not compressed: video does not compress) and hashed as they
-are written, so memory stays flat however long the video is. The original is hashed on the way in: if
+are written (SHA-256 in a thread beside the ZIP's CRC-32), so memory stays flat however long the video
+is; the report is made meanwhile, the clips (several at once) once the original has proved unaltered. The original is hashed on the way in: if
 it no longer matches the SHA-256 recorded at upload, no package is made (the stored evidence has been
 altered or damaged, and that must be looked into, not handed on).
 
@@ -33,13 +34,17 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import re
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -104,8 +109,10 @@ class _Writer:
         return info
 
     def add_stream(self, name: str, chunks: Iterator[bytes]) -> dict:
-        digest, size = hashlib.sha256(), 0
-        with self.zip.open(self._info(name), "w", force_zip64=True) as out:
+        """Each chunk is hashed (SHA-256, in a helper thread) while the ZIP takes its CRC-32 and writes
+        it: both release Python's lock, so the two run side by side on two cores."""
+        size = 0
+        with _Hasher() as digest, self.zip.open(self._info(name), "w", force_zip64=True) as out:
             for chunk in chunks:
                 digest.update(chunk)
                 out.write(chunk)
@@ -119,6 +126,34 @@ class _Writer:
 
     def add_file(self, name: str, path: Path, on_chunk: Callable[[int], None] | None = None) -> dict:
         return self.add_stream(name, _read_chunks(path, on_chunk))
+
+
+class _Hasher:
+    """SHA-256 of the chunks given to `update`, computed by a thread of its own (at most two chunks
+    wait, so memory stays two chunks)."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="package-sha256", daemon=True)
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def update(self, chunk: bytes) -> None:
+        self._chunks.put(chunk)
+
+    def __exit__(self, *exc: object) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _read_chunks(path: Path, on_chunk: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -190,7 +225,10 @@ def build_package(
     partial = output.with_name(f".{output.name}.partial")
     made_at = datetime.now(UTC).replace(microsecond=0)
     try:
-        with open(partial, "wb") as handle:
+        # the report is made while the original streams in (its pictures are decoded outside Python's
+        # lock); clips are cut only once the original has proved unaltered (none from altered evidence)
+        with open(partial, "wb") as handle, ThreadPoolExecutor(max_workers=1) as helper:
+            reporting = helper.submit(build_report, incident_id, settings, lang=lang)
             with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
                 writer = _Writer(archive, made_at.timetuple()[:6])
                 original = _add_original(writer, incident, source, step)  # first: refused if altered
@@ -203,7 +241,7 @@ def build_package(
                 for clip in clips:
                     writer.add_file(f"clips/{clip.file_name}", clip.cut.path)
                 step(0.85, "writing the report")
-                report = build_report(incident_id, settings, lang=lang)  # type: ignore[arg-type]
+                report = reporting.result()
                 writer.add_bytes(f"report/{file_name(incident, 'docx')[:-5]}-{lang}.docx", report)
                 if result_json is not None:
                     writer.add_bytes("data/result.json", (result_json + "\n").encode("utf-8"))
