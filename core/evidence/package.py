@@ -39,7 +39,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +65,7 @@ from core.storage import video_path
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 _CHUNK = 4 * 1024 * 1024
+_BUFFERS = 4  # chunks in flight while a file streams in: one being read, the others being hashed
 _COMPRESSED_SUFFIXES = (".json", ".csv")
 
 Progress = Callable[[float, str], None]
@@ -108,45 +109,71 @@ class _Writer:
         info.external_attr = 0o644 << 16
         return info
 
-    def add_stream(self, name: str, chunks: Iterator[bytes]) -> dict:
-        """Each chunk is hashed (SHA-256, in a helper thread) while the ZIP takes its CRC-32 and writes
-        it: both release Python's lock, so the two run side by side on two cores."""
-        size = 0
-        with _Hasher() as digest, self.zip.open(self._info(name), "w", force_zip64=True) as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        entry = {"path": name, "sha256": digest.hexdigest(), "size": size}
+    def _entry(self, name: str, sha256: str, size: int) -> dict:
+        entry = {"path": name, "sha256": sha256, "size": size}
         self.files.append(entry)
         return entry
 
     def add_bytes(self, name: str, data: bytes) -> dict:
-        return self.add_stream(name, iter([data]))
+        with self.zip.open(self._info(name), "w", force_zip64=True) as out:
+            out.write(data)
+        return self._entry(name, hashlib.sha256(data).hexdigest(), len(data))
 
     def add_file(self, name: str, path: Path, on_chunk: Callable[[int], None] | None = None) -> dict:
-        return self.add_stream(name, _read_chunks(path, on_chunk))
+        """Stream a file in, hashing exactly the bytes written: SHA-256 in a helper thread while the ZIP
+        takes its CRC-32 and writes them (both release Python's lock, so they run side by side). A few
+        buffers are reused throughout: memory stays flat, and no chunk is allocated (and page-faulted)
+        anew."""
+        size = 0
+        with (
+            _Hasher() as hasher,
+            open(path, "rb") as source,
+            self.zip.open(self._info(name), "w", force_zip64=True) as out,
+        ):
+            while count := source.readinto(buffer := hasher.free_buffer()):
+                hasher.update(buffer, count)
+                with memoryview(buffer) as whole, whole[:count] as chunk:
+                    out.write(chunk)
+                size += count
+                if on_chunk:
+                    on_chunk(count)
+            hasher.give_back(buffer)
+        return self._entry(name, hasher.hexdigest(), size)
 
 
 class _Hasher:
-    """SHA-256 of the chunks given to `update`, computed by a thread of its own (at most two chunks
-    wait, so memory stays two chunks)."""
+    """SHA-256 computed by a thread of its own over chunks of `_BUFFERS` reused buffers: a buffer goes
+    back to the free list once hashed, so the reader never overwrites bytes not yet hashed."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(_BUFFERS):
+            self._free.put(bytearray(_CHUNK))
+        self._chunks: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="package-sha256", daemon=True)
 
     def _run(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
+        while (item := self._chunks.get()) is not None:
+            buffer, count = item
+            with memoryview(buffer) as whole, whole[:count] as chunk:
+                self._digest.update(chunk)
+            self._free.put(buffer)
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def update(self, chunk: bytes) -> None:
-        self._chunks.put(chunk)
+    def free_buffer(self) -> bytearray:
+        return self._free.get()
+
+    def give_back(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+    def update(self, buffer: bytearray, count: int) -> None:
+        """Hash the first `count` bytes of `buffer`, which the caller does not refill until it comes
+        back from `free_buffer`."""
+        self._chunks.put((buffer, count))
 
     def __exit__(self, *exc: object) -> None:
         self._chunks.put(None)
@@ -154,14 +181,6 @@ class _Hasher:
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
-
-
-def _read_chunks(path: Path, on_chunk: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            if on_chunk:
-                on_chunk(len(chunk))
-            yield chunk
 
 
 def _safe(name: str, limit: int = 80) -> str:
