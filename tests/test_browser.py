@@ -142,7 +142,7 @@ def test_signed_in_from_a_deep_link_the_video_streams_plays_seeks_and_downloads(
 
 
 # what changes evidence, by its label: none is drawn for a viewer
-WRITE_CONTROLS = ("Re-analyse", "Save review", "Save case details", "Place a legal hold")
+WRITE_CONTROLS = ("Delete", "Re-analyse", "Save review", "Save case details", "Place a legal hold")
 
 
 def _add_user(users_file: Path, storage: Path, name: str, role: str, password: str) -> None:
