@@ -148,7 +148,13 @@ def _evidence_commands(commands) -> None:
     add.add_argument("--role", choices=["analyst", "viewer"], required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--replace", action="store_true", help="change an existing user's password and role")
-    remove = actions.add_parser("remove", help="remove a user")
+    token = actions.add_parser(
+        "add-token", help="add an integration with its own API token (printed once, stored as a hash)"
+    )
+    token.add_argument("name")
+    token.add_argument("--role", choices=["analyst", "viewer"], required=True)
+    token.add_argument("--replace", action="store_true", help="give an existing integration a new token")
+    remove = actions.add_parser("remove", help="remove a user or an integration (its token stops working)")
     remove.add_argument("name")
     listing = actions.add_parser("list", help="list users (names, roles; never hashes)")
     listing.add_argument("--json", action="store_true")
@@ -276,7 +282,7 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps([u.model_dump() for u in listed], indent=2))
         for user in [] if args.json else listed:
-            print(f"{user.name:<24} {user.role:<8} added {user.added_at}")
+            print(f"{user.name:<24} {user.role:<8} {user.kind:<8} added {user.added_at}")
         return EXIT_OK
     if args.users_command == "remove":
         users.remove_user(path, args.name)
@@ -284,13 +290,20 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         print(f"removed {args.name}")
         return EXIT_OK
     users.validate_name(args.name)
-    password = _read_password(args.password_stdin)
-    user = users.add_user(path, args.name, password, args.role, replace=args.replace)
+    if args.name == settings.api_token_user:
+        raise InvalidInput(f"{args.name!r} is API_TOKEN's service user (API_TOKEN_USER): choose another name")
+    if args.users_command == "add-token":
+        user, token = users.add_token(path, args.name, args.role, replace=args.replace)
+    else:
+        password = _read_password(args.password_stdin)
+        user, token = users.add_user(path, args.name, password, args.role, replace=args.replace), None
     record_now(
         settings, cli_principal(), Action.ADD_USER, target=f"user {user.name}",
-        details={"role": user.role, "replaced": args.replace},
+        details={"role": user.role, "kind": user.kind, "replaced": args.replace},
     )  # fmt: skip
     print(f"{'changed' if args.replace else 'added'} {user.name} ({user.role})")
+    if token:
+        print(f"token (shown this once; send it as 'Authorization: Bearer <token>'):\n{token}")
     return EXIT_OK
 
 

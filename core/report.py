@@ -12,8 +12,10 @@ break opportunities, so descriptions wrap inside their table cells.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -593,18 +595,14 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         return
     report.heading(t("keyframes"), 1)
     path = video_path(settings, incident.stored_name)
-    for number, event in enumerate(events, start=1):
+    for (number, event), frame in zip(enumerate(events, start=1), _pictures(path, events)):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
         if event.severity is not None:
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
-        moment = keyframe_time(event)
-        frame = (
-            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
-        )
         if frame is None:
-            report.paragraph(t("no_frame", time=clock(moment)), italic=True)
+            report.paragraph(t("no_frame", time=clock(keyframe_time(event))), italic=True)
         else:
             jpeg, shown_at = frame
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
@@ -613,6 +611,19 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         if event.description:
             report.paragraph(wrappable(event.description))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
+
+
+def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
+    """Each event's picture (with its box when it has one), several decoded at once (the decoder
+    works outside Python's lock)."""
+
+    def picture(event: Event) -> tuple[bytes, float] | None:
+        if event.box or event.track_path:
+            return event_keyframe_jpeg(path, event)
+        return keyframe_jpeg(path, keyframe_time(event))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 4))) as pool:
+        return list(pool.map(picture, events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:

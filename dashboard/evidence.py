@@ -4,7 +4,7 @@ case package, and the audit records of what a person opens, plays and downloads.
 Everything is done by core (core.service, core.evidence); this module draws and passes the acting
 principal (`dashboard.auth.current_principal`). Downloads are callables Streamlit runs when the button
 is clicked, so each download is recorded in the audit trail when it happens, not when the page draws.
-Controls that change evidence are disabled for viewers (core refuses them anyway).
+Controls that change evidence are not drawn for viewers (core refuses them anyway).
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def hold_badge(incident: IncidentRecord) -> None:
 
 
 def case_and_hold(incident: IncidentRecord) -> None:
+    """Case details and legal hold: forms for an analyst; for a viewer the same facts as text and no
+    control that changes them (core refuses a viewer anyway)."""
     actor = current_principal()
     with st.expander(t("case.title"), icon=":material/gavel:", expanded=bool(incident.hold_reason)):
         if incident.hold_reason:
@@ -95,7 +97,9 @@ def case_and_hold(incident: IncidentRecord) -> None:
                 icon=":material/gavel:",
             )
         if not actor.can_change:
+            _case_text(incident)
             st.caption(t("evidence.viewer"))
+            return
         case_col, hold_col = st.columns(2, gap="large")
         with case_col.form(f"case-{incident.id}", border=False):
             number = st.text_input(t("case.number"), value=incident.case_number or "", max_chars=100)
@@ -103,21 +107,29 @@ def case_and_hold(incident: IncidentRecord) -> None:
                 t("case.investigator"), value=incident.investigator or "", max_chars=200
             )
             note = st.text_area(t("case.note"), value=incident.case_note or "", max_chars=4000, height=80)
-            if st.form_submit_button(t("case.save"), icon=":material/save:", disabled=not actor.can_change):
+            if st.form_submit_button(t("case.save"), icon=":material/save:"):
                 _save_case(incident.id, number, investigator, note, actor)
         with hold_col:
             if incident.hold_reason:
                 st.button(
                     t("hold.lift"), icon=":material/lock_open:", key=f"hold-lift-{incident.id}",
-                    disabled=not actor.can_change, on_click=_lift_hold, args=(incident.id, actor),
+                    on_click=_lift_hold, args=(incident.id, actor),
                 )  # fmt: skip
             else:
                 with st.form(f"hold-{incident.id}", border=False):
                     reason = st.text_input(t("hold.reason"), help=t("hold.help"), max_chars=2000)
-                    if st.form_submit_button(
-                        t("hold.place"), icon=":material/lock:", disabled=not actor.can_change
-                    ):
+                    if st.form_submit_button(t("hold.place"), icon=":material/lock:"):
                         _place_hold(incident.id, reason, actor)
+
+
+def _case_text(incident: IncidentRecord) -> None:
+    for label, value in (
+        (t("case.number"), incident.case_number),
+        (t("case.investigator"), incident.investigator),
+        (t("case.note"), incident.case_note),
+    ):
+        if value:
+            st.text(f"{label}: {value}")  # as typed, never read as markdown
 
 
 def _save_case(incident_id: int, number: str, investigator: str, note: str, actor: Principal) -> None:

@@ -10,6 +10,7 @@ from core.schema import DOMAINS, Status
 from core.timefmt import clock
 from core.views import IncidentRecord
 from dashboard import actions, data
+from dashboard.auth import current_principal
 from dashboard.feedback import safe_callback
 from dashboard.fmt import local
 from dashboard.i18n import t
@@ -42,7 +43,8 @@ def render() -> None:
     live = any(data.is_active(incident) for incident in incidents)
     _table(needle, statuses, domains, run_every=2.0 if live else None)
     search_panel()
-    _delete_section(incidents)
+    if current_principal().can_change:
+        _delete_section(incidents)
 
 
 def _matches(incident: IncidentRecord, needle: str, statuses: list[str], domains: list[str]) -> bool:
@@ -159,4 +161,5 @@ def _confirmed(pending: list[int]) -> None:
 def show_no_incidents() -> None:
     """The empty state: nothing analysed yet, and the way to start."""
     st.info(t("incidents.empty"), icon=":material/inbox:")
-    st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
+    if current_principal().can_change:  # viewers have no analyse page
+        st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")

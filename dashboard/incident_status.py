@@ -15,6 +15,7 @@ from core.schema import AnalysisParams, Status
 from core.timefmt import clock
 from core.views import IncidentRecord
 from dashboard import actions, data
+from dashboard.auth import current_principal
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
 from dashboard.i18n import t
@@ -65,13 +66,14 @@ def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
                 created=when(incident.created_at),
             )
         )
-    with action_col:
-        if st.button(
-            t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
-        ):
-            st.session_state[_CONFIRM_KEY] = incident.id
-    if st.session_state.get(_CONFIRM_KEY) == incident.id:
-        _confirm_delete(incident, runs)
+    if current_principal().can_change:  # a viewer gets no delete at all
+        with action_col:
+            if st.button(
+                t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
+            ):
+                st.session_state[_CONFIRM_KEY] = incident.id
+        if st.session_state.get(_CONFIRM_KEY) == incident.id:
+            _confirm_delete(incident, runs)
     if len(runs) > 1:
         ids = [run.id for run in runs]
         labels = {run.id: run_label(run) for run in runs}
@@ -160,7 +162,7 @@ def failed(incident: IncidentRecord) -> None:
     st.error(
         t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
     )
-    if st.button(
+    if current_principal().can_change and st.button(
         t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
     ):
         actions.reanalyse(incident.id, AnalysisParams.of_run(incident.params))

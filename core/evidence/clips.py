@@ -18,7 +18,8 @@ starts at the keyframe at or before the cut (so the pre-roll is longer, by up to
 interval) and holds the original's encoded frames only; much faster on long, high-resolution videos.
 
 Either way the clip is an MP4 with its index first (`+faststart`), so a browser plays it at once, and
-its frames keep the original's timing. Clips are kept beside the browser copy
+its frames keep the original's timing. Several clips are cut at once (one ffmpeg process each, up to
+the number of CPUs, at most MAX_PARALLEL_CUTS). Clips are kept beside the browser copy
 (`STORAGE_DIR/derived/<video>/clips/`, removed with the video): a clip asked for again, or put in a
 case package, is not cut twice. Several processes may ask at once: a file lock per clip makes one cut.
 """
@@ -30,6 +31,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -50,6 +52,7 @@ from core.views import IncidentRecord
 CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
 CutMode = Literal["exact", "keyframe"]
+MAX_PARALLEL_CUTS = 4  # ffmpeg processes at once (each holds a 1080p decoder and encoder: ~200 MB)
 _FRAME_LINE = re.compile(rb"^\s*\d+,\s*(-?\d+),\s*(-?\d+),")
 _TIME_BASE = re.compile(rb"^#tb \d+: (\d+)/(\d+)", re.MULTILINE)
 _ENCODE = [
@@ -271,7 +274,7 @@ def event_clips(
             f"the original video of incident {incident_id} ({incident.original_name}) is no longer in "
             "storage: clips are cut from it, so none can be made"
         )
-    clips = []
+    spans = []
     for number in wanted:
         event = events[number - 1]
         start, end = clip_span(event, incident.duration, pre, post)
@@ -280,9 +283,17 @@ def event_clips(
                 f"event {number} ({event.start_time:.2f}-{event.end_time:.2f} s) lies outside the video "
                 f"({incident.duration:.2f} s long): no clip can be cut"
             )
-        folder = derived_dir(settings, incident.stored_name) / "clips"
-        made = cut(source, start, end, folder, fps=incident.fps, mode=mode)
-        clips.append(EventClip(number, event, made, file_name(incident, number, event)))
+        spans.append((start, end))
+    folder = derived_dir(settings, incident.stored_name) / "clips"
+    # one ffmpeg process per clip, several at once: each is mostly one core's decoding and encoding
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(len(spans), os.cpu_count() or 1, MAX_PARALLEL_CUTS))
+    ) as pool:
+        cuts = list(pool.map(lambda span: cut(source, *span, folder, fps=incident.fps, mode=mode), spans))
+    clips = [
+        EventClip(number, events[number - 1], made, file_name(incident, number, events[number - 1]))
+        for number, made in zip(wanted, cuts)
+    ]
     if actor is not None:
         with database(settings).session() as session:
             for clip in clips:
