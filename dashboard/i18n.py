@@ -339,6 +339,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Видео нельзя показать в браузере: {reason}. На результаты анализа это не влияет.",
     ),
     (
+        "player.keys",
+        "Keys: space plays or pauses, ←/→ one frame (with Shift one second), n/p next or previous event.",
+        "Клавиши: пробел — пуск или пауза, ←/→ — кадр (с Shift — секунда), n/p — следующее или предыдущее событие.",
+    ),
+    (
         "card.hint",
         "Click an event marker on the timeline or a row of the events table to jump to it.",
         "Нажмите на маркер события на шкале времени или на строку таблицы событий, чтобы перейти к нему.",

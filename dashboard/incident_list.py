@@ -16,6 +16,7 @@ from dashboard.i18n import t
 from dashboard.incident_status import status_label
 from dashboard.search_panel import search_panel
 from dashboard.sidebar import domain_label, engine_label, run_domain
+from dashboard.tables import ROW_CLICK, picked_row
 
 _PENDING_DELETE = "sigma.pending_delete"
 _STATUSES = [s.value for s in Status]
@@ -83,7 +84,7 @@ def _table(needle: str, statuses: list[str], domains: list[str], run_every: floa
             _frame(shown, counts),
             key="incidents.table",
             on_select="rerun",
-            selection_mode="single-row",
+            selection_mode=ROW_CLICK,
             hide_index=True,
             width="stretch",
             column_config={
@@ -104,9 +105,9 @@ def _table(needle: str, statuses: list[str], domains: list[str], run_every: floa
             },
         )
         st.caption(t("incidents.help", count=len(shown), total=len(incidents)))
-        rows = picked.selection.rows
-        if rows and rows[0] < len(shown):
-            actions.open_incident(shown[rows[0]].id)
+        row = picked_row(picked)
+        if row is not None and row < len(shown):
+            actions.open_incident(shown[row].id)
 
     table()
 
