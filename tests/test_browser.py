@@ -241,3 +241,24 @@ def test_a_row_click_selects_keys_drive_the_player_and_a_playhead_follows(chromi
     _lands_and_plays(page, first.start_time)
 
     context.close()
+
+
+def test_no_request_leaves_the_machine_on_any_page(chromium, site):
+    """Sigma is meant for closed networks: fonts, icons and favicons included, every page loads from the
+    server alone (in Streamlit 1.67 a `:material/…:` page icon made the favicon a fonts.gstatic.com URL)."""
+    requests: list[str] = []
+    context, page = _signed_in_page(chromium, site.running, "/?lang=en", requests)
+    for path in (
+        f"/incident?id={site.incident_id}&lang=en",
+        "/incidents?lang=en",
+        "/about?lang=en",
+        "/?lang=ru",
+    ):
+        page.goto(f"{site.running.base}{path}")
+        page.get_by_text("shared-password").first.wait_for(timeout=20_000)
+        page.wait_for_load_state("networkidle")
+    page.locator("[data-testid=stSidebarNavLink][href*=incidents]").click()  # the favicon changes too
+    page.wait_for_load_state("networkidle")
+    context.close()
+    outside = sorted({url for url in requests if not url.startswith((site.running.base, "data:", "blob:"))})
+    assert outside == [], outside
