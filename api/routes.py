@@ -162,7 +162,9 @@ async def upload(request: Request, response: Response, config: Config, who: Anal
     incident_id = await run_in_threadpool(
         partial(service.register_stored, stored, config, params, admit=True, actor=who)
     )
-    return _created(await run_in_threadpool(partial(_start, incident_id, config, who, admitted=True)), response)
+    return _created(
+        await run_in_threadpool(partial(_start, incident_id, config, who, admitted=True)), response
+    )
 
 
 @router.get("/incidents", summary="List incidents, newest first")

@@ -9,6 +9,7 @@ here shares objects with the UI.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -409,10 +410,9 @@ class JobRunner:
     def _run_quietly(self, incident_id: int) -> None:
         with self._lock:
             self._waiting.discard(incident_id)
-        try:
+        # recorded as FAILED in the database (or not runnable: nothing to record)
+        with contextlib.suppress(AnalysisFailed):
             run_analysis(incident_id, self.settings)
-        except AnalysisFailed:
-            pass  # recorded as FAILED in the database (or not runnable: nothing to record)
 
     def shutdown(self, wait: bool = True) -> None:
         self.maintenance.stop()

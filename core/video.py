@@ -32,7 +32,7 @@ import subprocess
 import threading
 from array import array
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -461,10 +461,8 @@ def _decode(
         )
     except OSError as error:
         raise AnalysisFailed(f"ffmpeg could not be started: {error}") from error
-    try:
+    with suppress(OSError):  # the default pipe size only costs a little speed
         fcntl.fcntl(process.stdout.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:
-        pass  # the default pipe size only costs a little speed
     log = _FfmpegLog(process.stderr)
     delivered = 0
     try:

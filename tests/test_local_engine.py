@@ -128,7 +128,7 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     event = typed[0]
     assert event.start_time < span[1] + TYPED_TOLERANCE and event.end_time > span[0] - TYPED_TOLERANCE
     assert event.box is not None  # Box validates 0..1 and inside the frame
-    assert 0 <= event.box.x and event.box.x + event.box.w <= 1 and event.box.y + event.box.h <= 1
+    assert event.box.x >= 0 and event.box.x + event.box.w <= 1 and event.box.y + event.box.h <= 1
     assert event.track_ids and {p.track_id for p in event.track_path} <= set(event.track_ids)
     assert event.peak_time is not None and event.start_time <= event.peak_time <= event.end_time
     assert event.severity in (0, 1, 2) and event.confidence >= 0.5

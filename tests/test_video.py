@@ -82,7 +82,7 @@ def test_vfr_sampled_times_are_the_true_presentation_times(vfr_clip):
     times = vfr_times()
     frames = list(iter_frames(vfr_clip, 10))
     # the first frame of each 0.1 s slot: every 10 fps frame, every third 30 fps frame, every 5 fps frame
-    expected = [n for n in range(20)] + [20 + 3 * k for k in range(20)] + [80 + k for k in range(10)]
+    expected = list(range(20)) + [20 + 3 * k for k in range(20)] + [80 + k for k in range(10)]
     assert [f.index for f in frames] == expected
     for frame in frames:
         assert frame.time == pytest.approx(float(times[frame.index]), abs=1e-9)

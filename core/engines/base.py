@@ -60,7 +60,7 @@ class AnalysisEngine(ABC):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - a hook: engines that need nothing outside leave it empty
         """Raise `EngineUnavailable` when the engine cannot run at all (e.g. no model server)."""
 
     @abstractmethod
