@@ -256,6 +256,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
         "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
     ),
+    (
+        "incident.truncated",
+        "The file is cut short: decoded {decoded} s of {declared} s, analysed as far as it decodes.",
+        "Файл обрезан: декодировано {decoded} с из {declared} с, проанализировано, сколько декодируется.",
+    ),
     ("incident.delete", "Delete", "Удалить"),
     (
         "incident.delete_confirm",

@@ -13,7 +13,9 @@ import streamlit as st
 
 from core.models import Incident
 from core.schema import AnalysisParams, Status
-from core.timefmt import clock
+from core.storage import video_path
+from core.timefmt import clock, seconds
+from core.video import cut_short
 from dashboard import actions, data
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
@@ -65,6 +67,12 @@ def header(incident: Incident, runs: list[Incident]) -> None:
                 created=when(incident.created_at),
             )
         )
+        declared = _cut_short(incident.stored_name, incident.duration)
+        if declared is not None:
+            st.warning(
+                t("incident.truncated", decoded=seconds(incident.duration), declared=seconds(declared)),
+                icon=":material/content_cut:",
+            )
     with action_col:
         if st.button(
             t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
@@ -84,6 +92,12 @@ def header(incident: Incident, runs: list[Incident]) -> None:
         )
         if chosen != incident.id:
             actions.open_incident(chosen)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cut_short(stored_name: str, decoded: float) -> float | None:
+    """The header's duration of a file that decodes only in part (a stored file never changes)."""
+    return cut_short(video_path(settings(), stored_name), decoded)
 
 
 def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:

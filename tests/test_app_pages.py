@@ -15,7 +15,7 @@ from core.schema import AnalysisParams, Event
 from core.service import register_video
 from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
-from tests.stored_results import store_incident
+from tests.stored_results import cut_clip, store_incident
 
 
 @pytest.fixture
@@ -306,3 +306,18 @@ def test_an_incident_deleted_from_its_page_is_gone_with_its_file(app_settings, c
     assert _incident_count(app_settings) == 0
     assert not any(app_settings.uploads_dir.iterdir())
     assert EN["incidents.empty"] in [i.value for i in at.info]  # back on the incidents page
+
+
+def test_a_truncated_file_says_on_its_page_how_much_of_it_decoded(app_settings, clips, tmp_path):
+    cut = store_incident(
+        app_settings, cut_clip(clips["collision"], tmp_path), name="cut.mp4", windows=WINDOWS, events=[]
+    )
+    whole = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        decoded = session.get(Incident, cut).duration
+    at = new_app("incident", incident_id=cut)
+    assert not problems(at)
+    wanted = EN["incident.truncated"].format(decoded=f"{decoded:.2f}".rstrip("0").rstrip("."), declared="8")
+    assert wanted in [w.value for w in at.warning]
+    at = new_app("incident", incident_id=whole)
+    assert not any("cut short" in w.value for w in at.warning)
