@@ -253,8 +253,14 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ),
     (
         "incident.facts",
-        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
-        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
+        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · {when}",
+        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · {when}",
+    ),
+    ("incident.uploaded", "uploaded {created}", "загружен {created}"),
+    (
+        "incident.rerun_started",
+        "re-run of #{of}, started {started}",
+        "повторный прогон №{of}, начат {started}",
     ),
     (
         "incident.truncated",
@@ -275,8 +281,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("incident.runs", "Runs of this video ({count})", "Прогоны этого видео ({count})"),
     (
         "incident.run_label",
-        "#{id} · {engine} · window {window} s · {status}",
-        "№{id} · {engine} · окно {window} с · {status}",
+        "#{id} · {engine} · window {window} s · {status} · {started}",
+        "№{id} · {engine} · окно {window} с · {status} · {started}",
     ),
     ("incident.failed", "The analysis failed: {reason}", "Анализ завершился ошибкой: {reason}"),
     ("incident.failed_unknown", "no reason was recorded", "причина не записана"),

@@ -46,7 +46,13 @@ def run_label(run: Incident) -> str:
         engine=engine_label(engine),
         window=params.get("window_sec", "?"),
         status=status_label(run.status),
+        started=when(run_started(run)),
     )
+
+
+def run_started(run: Incident) -> datetime:
+    """When this run started (a re-run's own start, never its video's upload); asked for, if not yet."""
+    return run.started_at or run.created_at
 
 
 def header(incident: Incident, runs: list[Incident]) -> None:
@@ -64,7 +70,9 @@ def header(incident: Incident, runs: list[Incident]) -> None:
                 height=incident.height,
                 fps=f"{incident.fps:.2f}",
                 size=size(incident.size_bytes),
-                created=when(incident.created_at),
+                when=t("incident.rerun_started", of=incident.run_of_id, started=when(run_started(incident)))
+                if incident.run_of_id
+                else t("incident.uploaded", created=when(incident.created_at)),
             )
         )
         declared = _cut_short(incident.stored_name, incident.duration)
@@ -81,7 +89,25 @@ def header(incident: Incident, runs: list[Incident]) -> None:
     if st.session_state.get(_CONFIRM_KEY) == incident.id:
         _confirm_delete(incident, runs)
     if len(runs) > 1:
+        _run_selector(incident, refresh_every(runs))
+
+
+RUNS_REFRESH_SEC = 2.0
+
+
+def refresh_every(runs: list[Incident]) -> float | None:
+    """How often the run selector reads the runs again: while one of them runs, so its label follows
+    it to done (or failed) without a click; never when all are finished."""
+    return RUNS_REFRESH_SEC if any(data.is_active(run) for run in runs) else None
+
+
+def _run_selector(incident: Incident, every: float | None) -> None:
+    @st.fragment(run_every=every)
+    def selector() -> None:
+        runs = data.load_runs(incident)
         ids = [run.id for run in runs]
+        if incident.id not in ids:
+            st.rerun()  # deleted meanwhile: the page says so
         labels = {run.id: run_label(run) for run in runs}
         chosen = st.selectbox(
             t("incident.runs", count=len(runs)),
@@ -92,6 +118,10 @@ def header(incident: Incident, runs: list[Incident]) -> None:
         )
         if chosen != incident.id:
             actions.open_incident(chosen)
+        if every is not None and refresh_every(runs) is None:
+            st.rerun()  # the last run finished: the whole page once (comparison choices), then no more polling
+
+    selector()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

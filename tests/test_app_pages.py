@@ -4,6 +4,7 @@ filters that never write, reviews that persist, seeking, failure, re-analysis an
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,9 @@ from core.db import get_engine, session_scope
 from core.models import EventRow, Incident
 from core.schema import AnalysisParams, Event
 from core.service import register_video
+from dashboard.fmt import when
 from dashboard.i18n import STRINGS
+from dashboard.incident_status import RUNS_REFRESH_SEC, refresh_every
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
 from tests.stored_results import cut_clip, store_incident
 
@@ -321,3 +324,38 @@ def test_a_truncated_file_says_on_its_page_how_much_of_it_decoded(app_settings, 
     assert wanted in [w.value for w in at.warning]
     at = new_app("incident", incident_id=whole)
     assert not any("cut short" in w.value for w in at.warning)
+
+
+def test_a_rerun_shows_its_own_start_and_the_run_selector_follows_it_to_done(app_settings, clips):
+    first = _stored(app_settings, clips)
+    second = _stored(app_settings, clips)
+    started = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        rerun = session.get(Incident, second)
+        rerun.run_of_id, rerun.status, rerun.started_at = first, "PROCESSING", started
+        uploaded = when(session.get(Incident, first).created_at)
+
+    at = new_app("incident", incident_id=second)  # the re-run's page: its own start, not "uploaded"
+    facts = next(c.value for c in at.caption if c.value.startswith(f"Analysis #{second} "))
+    assert facts.endswith(EN["incident.rerun_started"].format(of=first, started=when(started)))
+    at = new_app("incident", incident_id=first)
+    facts = next(c.value for c in at.caption if c.value.startswith(f"Analysis #{first} "))
+    assert facts.endswith(EN["incident.uploaded"].format(created=uploaded))
+    selector = at.selectbox(key=f"runs-{first}")
+    label = next(option for option in selector.options if option.startswith(f"#{second} "))
+    assert "processing" in label and label.endswith(when(started))
+    runs = [session_incident(app_settings, first), session_incident(app_settings, second)]
+    assert refresh_every(runs) == RUNS_REFRESH_SEC  # the selector reads the runs again while one runs
+
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        session.get(Incident, second).status = "DONE"
+    runs = [session_incident(app_settings, first), session_incident(app_settings, second)]
+    assert refresh_every(runs) is None
+    at.run()
+    label = next(o for o in at.selectbox(key=f"runs-{first}").options if o.startswith(f"#{second} "))
+    assert "done" in label
+
+
+def session_incident(settings, incident_id: int) -> Incident:
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return repository.get_incident(session, incident_id)
