@@ -187,6 +187,16 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Какие инциденты искать; «авто» — модель определит область по видео.",
     ),
     (
+        "params.vlm_refused_unconfigured",
+        "Not started: the VLM engine needs a model server, and none is configured (LLM_BASE_URL). Choose the local engine, or set LLM_BASE_URL.",
+        "Не запущено: движку VLM нужен сервер модели, а он не настроен (LLM_BASE_URL). Выберите локальный движок или задайте LLM_BASE_URL.",
+    ),
+    (
+        "params.vlm_refused_unreachable",
+        "Not started: the model server for the VLM engine does not answer ({detail}). Choose the local engine, or start the server.",
+        "Не запущено: сервер модели для движка VLM не отвечает ({detail}). Выберите локальный движок или запустите сервер.",
+    ),
+    (
         "params.vlm_unconfigured",
         "No model server is configured (LLM_BASE_URL): a VLM run will fail.",
         "Сервер модели не настроен (LLM_BASE_URL): прогон VLM завершится ошибкой.",
