@@ -205,6 +205,7 @@ def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
     assert [e.value for e in at.error] == [
         EN["incident.failed"].format(reason="the model server at http://gpu:8000/v1 is unreachable")
     ]
+    assert at.get("video"), "a failed run still shows its video"
     at.button(key=f"rerun-{incident_id}").click().run()
     assert not at.exception
     new_id = int(at.query_params["id"])
