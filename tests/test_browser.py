@@ -243,7 +243,7 @@ def test_a_row_click_selects_keys_drive_the_player_and_a_playhead_follows(chromi
     context.close()
 
 
-def test_no_request_leaves_the_machine_on_any_page(chromium, site):
+def test_no_request_leaves_the_machine_and_back_returns_to_the_list(chromium, site):
     """Sigma is meant for closed networks: fonts, icons and favicons included, every page loads from the
     server alone (in Streamlit 1.67 a `:material/…:` page icon made the favicon a fonts.gstatic.com URL)."""
     requests: list[str] = []
@@ -259,6 +259,17 @@ def test_no_request_leaves_the_machine_on_any_page(chromium, site):
         page.wait_for_load_state("networkidle")
     page.locator("[data-testid=stSidebarNavLink][href*=incidents]").click()  # the favicon changes too
     page.wait_for_load_state("networkidle")
+
+    # a click on a row of the list opens its incident; the browser's Back returns to the list
+    table = page.locator("[data-testid='stDataFrameResizable']").first  # the incidents table
+    table.scroll_into_view_if_needed(timeout=20_000)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)
+    page.wait_for_url("**/incident?id=*", timeout=20_000)
+    page.wait_for_selector("video", timeout=20_000)
+    page.go_back()
+    page.wait_for_url("**/incidents*", timeout=20_000)
+    table.wait_for(timeout=20_000)
     context.close()
     outside = sorted({url for url in requests if not url.startswith((site.running.base, "data:", "blob:"))})
     assert outside == [], outside
