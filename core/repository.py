@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
@@ -101,6 +102,52 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .group_by(EventRow.incident_id)
     )
     return dict(session.execute(query).tuples().all())
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """An incident's events by review state, and its highest-scoring event (for lists)."""
+
+    confirmed: int = 0
+    dismissed: int = 0
+    unreviewed: int = 0
+    top_score: float | None = None
+    top_time: float | None = None  # where the highest-scoring event starts
+
+    @property
+    def events(self) -> int:
+        return self.confirmed + self.dismissed + self.unreviewed
+
+
+def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
+    """Per incident (those with events): how many are confirmed, dismissed, not reviewed, and the
+    highest score. Read as rows: a run holds at most `max_events` events."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(EventRow.incident_id, EventRow.review_status, EventRow.confidence, EventRow.start_time)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.incident_id, EventRow.confidence.desc(), EventRow.start_time)
+    )
+    counts: dict[int, dict[str | None, int]] = {}
+    tops: dict[int, tuple[float, float]] = {}
+    for incident_id, review, confidence, start in rows:
+        by_review = counts.setdefault(incident_id, {})
+        by_review[review] = by_review.get(review, 0) + 1
+        tops.setdefault(incident_id, (confidence, start))  # the first row of each incident scores highest
+    return {
+        incident_id: ReviewProgress(
+            confirmed=by_review.get(ReviewStatus.CONFIRMED.value, 0),
+            dismissed=by_review.get(ReviewStatus.DISMISSED.value, 0),
+            unreviewed=sum(n for review, n in by_review.items() if review not in _REVIEWED),
+            top_score=tops[incident_id][0],
+            top_time=tops[incident_id][1],
+        )
+        for incident_id, by_review in counts.items()
+    }
+
+
+_REVIEWED = {ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value}
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:

@@ -79,12 +79,12 @@ def load_windows(incident_id: int, finished_marker: str) -> pd.DataFrame:
     return pd.DataFrame([[getattr(w, c) for c in columns] for w in windows], columns=columns)
 
 
-def list_incidents() -> tuple[list[Incident], dict[int, int]]:
-    """All incidents, newest first, and their event counts."""
+def list_incidents() -> tuple[list[Incident], dict[int, repository.ReviewProgress]]:
+    """All incidents, newest first, and their events' review progress and top score."""
     with session() as opened:
         incidents = repository.list_incidents(opened)
-        counts = repository.event_counts(opened, [incident.id for incident in incidents])
-    return incidents, counts
+        progress = repository.review_progress(opened, [incident.id for incident in incidents])
+    return incidents, progress
 
 
 def is_active(incident: Incident) -> bool:

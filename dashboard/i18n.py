@@ -232,6 +232,29 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("incidents.progress", "Progress", "Прогресс"),
     ("incidents.events", "Events", "Событий"),
     ("incidents.engine", "Engine", "Движок"),
+    ("incidents.thumbnail", "Frame", "Кадр"),
+    ("incidents.review", "Review", "Проверка"),
+    (
+        "incidents.review_help",
+        "Events not reviewed yet · confirmed (✓) · dismissed (✗)",
+        "События: ещё не проверены · подтверждены (✓) · отклонены (✗)",
+    ),
+    (
+        "incidents.review_cell",
+        "{open} open · {confirmed} ✓ · {dismissed} ✗",
+        "{open} не пров. · {confirmed} ✓ · {dismissed} ✗",
+    ),
+    ("incidents.top_score", "Top score", "Макс. оценка"),
+    (
+        "incidents.engine_help",
+        "local: motion and tracked objects; vlm: the vision-language model",
+        "local — движение и отслеживаемые объекты; vlm — визуально-языковая модель",
+    ),
+    (
+        "incidents.top_score_help",
+        "The highest score of the run's events (a local run's is a measured strength, not a probability)",
+        "Наибольшая оценка среди событий прогона (у локального движка — измеренная сила, не вероятность)",
+    ),
     ("incidents.run_of", "Re-run of", "Повтор для"),
     ("incidents.created", "Created", "Создан"),
     (
@@ -383,6 +406,12 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("card.previous", "Previous", "Предыдущее"),
     ("card.replay", "Replay", "Повторить"),
     ("card.next", "Next", "Следующее"),
+    (
+        "card.next_unreviewed",
+        "Next unreviewed event ({count} left)",
+        "Следующее непроверенное событие (осталось {count})",
+    ),
+    ("card.all_reviewed", "Every event shown is reviewed", "Все показанные события проверены"),
     ("card.review", "Review", "Проверка"),
     ("card.note", "Note", "Заметка"),
     ("card.save_review", "Save review", "Сохранить проверку"),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core import repository
 from core.db import get_engine, session_scope
 from core.models import EventRow, Incident
-from core.schema import AnalysisParams, Event
+from core.schema import AnalysisParams, Event, ReviewStatus
 from core.service import register_video
 from dashboard.fmt import when
 from dashboard.i18n import STRINGS
@@ -360,3 +360,42 @@ def test_a_rerun_shows_its_own_start_and_the_run_selector_follows_it_to_done(app
 def session_incident(settings, incident_id: int) -> Incident:
     with session_scope(get_engine(settings.resolved_database_url)) as session:
         return repository.get_incident(session, incident_id)
+
+
+def test_the_incidents_list_shows_a_frame_review_progress_top_score_and_engine(app_settings, clips):
+    reviewed = _stored(app_settings, clips)
+    quiet = store_incident(app_settings, clips["calm"], name="calm.mp4", windows=WINDOWS, events=[])
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        first, second, _ = repository.events_of(session, reviewed)
+        repository.set_review(session, first.id, ReviewStatus.CONFIRMED, "seen")
+        repository.set_review(session, second.id, ReviewStatus.DISMISSED, "a shadow")
+    at = new_app("incidents")
+    for _ in range(5):  # thumbnails are made a few per run of the table
+        at.run()
+    assert not problems(at)
+    table = at.dataframe[0].value.set_index("id")
+    assert table.loc[reviewed, "review"] == "1 open · 1 ✓ · 1 ✗"  # not reviewed · confirmed · dismissed
+    assert table.loc[reviewed, "top_score"] == pytest.approx(0.9) and table.loc[reviewed, "events"] == 3
+    assert table.loc[quiet, "review"] == "" and table.loc[quiet, "events"] == 0
+    assert table.loc[reviewed, "engine"] == "vlm"
+    for incident_id in (reviewed, quiet):
+        assert table.loc[incident_id, "thumbnail"].startswith("data:image/jpeg;base64,")
+    thumbs = list((app_settings.storage_dir / "derived").rglob("thumb-*.jpg"))
+    assert len(thumbs) == 2  # made once, kept beside the browser copy
+
+
+def test_next_unreviewed_event_walks_through_the_events_without_a_verdict(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        collision, near_miss, fight = repository.events_of(session, incident_id)
+        repository.set_review(session, collision.id, ReviewStatus.CONFIRMED, "")
+    at = new_app("incident", incident_id=incident_id)
+    visited = []
+    for _ in range(3):
+        button = at.button(key=f"card-unreviewed-{incident_id}")
+        assert button.label == EN["card.next_unreviewed"].format(count=2)
+        button.click().run()
+        assert not problems(at)
+        visited.append(at.session_state["sigma.seek"]["event_id"])
+    assert visited == [near_miss.id, fight.id, near_miss.id]  # past the last one, from the start again
+    assert at.session_state["sigma.seek"]["seconds"] == near_miss.start_time
