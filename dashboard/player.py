@@ -51,12 +51,14 @@ const video = () => document.querySelector(".st-key-%(key)s video");
 function typing(target) {
   const tag = (target && target.tagName) || "";
   return /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(tag) || (target && target.isContentEditable) ||
-    (target && target.closest && target.closest('[data-testid="stDataFrame"], [role="slider"]'));
+    (target && target.closest && target.closest('[role="slider"]'));
 }
 
 function onKey(e) {
   const v = video();
   if (!v || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+  const inTable = e.target && e.target.closest && e.target.closest('[data-testid="stDataFrame"]');
+  if (inTable && e.key.startsWith("Arrow")) return; // a table's arrows move between its cells
   const step = e.shiftKey ? 1 : 1 / (S.fps || 25);
   if (e.key === " ") {
     v.paused ? v.play().catch(() => {}) : v.pause();
@@ -75,6 +77,7 @@ function onKey(e) {
     return;
   }
   e.preventDefault();
+  e.stopPropagation(); // seen first (capture): a focused table must not take space, n or p too
 }
 
 function playhead() {
@@ -104,7 +107,7 @@ function playhead() {
 function install() {
   if (S.installed) return;
   S.installed = true;
-  document.addEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, true);
   const tick = () => { playhead(); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
 }

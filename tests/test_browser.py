@@ -216,14 +216,15 @@ def test_a_row_click_selects_keys_drive_the_player_and_a_playhead_follows(chromi
         timeout=10_000,
     )
 
-    # keys: space pauses and plays, Shift+→ one second, → one frame, n / p the next / previous event
-    page.evaluate("document.activeElement && document.activeElement.blur()")
+    # keys: space pauses and plays (the clicked table keeps the focus), Shift+→ one second, → one frame,
+    # n / p the next / previous event
     page.keyboard.press(" ")
     page.wait_for_function(f"{video}.paused", timeout=5_000)
     page.keyboard.press(" ")
     page.wait_for_function(f"!{video}.paused", timeout=5_000)
     page.keyboard.press(" ")
     page.wait_for_function(f"{video}.paused", timeout=5_000)
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # arrows: the table's own
     page.evaluate(f"{video}.currentTime = 1.0")
     page.keyboard.press("Shift+ArrowRight")
     page.wait_for_function(f"Math.abs({video}.currentTime - 2.0) < 0.05", timeout=5_000)
