@@ -19,7 +19,6 @@ from starlette.types import Receive, Scope, Send
 
 from api.gate import Gate, UploadLimit, sign_in_routes
 from api.main import PATHS, background, create_api
-from api.zerocopy import ZeroCopySend
 
 ENTRY_POINT = Path(__file__).with_name("streamlit_app.py")
 
@@ -42,11 +41,12 @@ class ApiPaths(BaseRoute):
         await self.api(scope, receive, send)
 
 
-app = ZeroCopySend(
-    st.App(
-        ENTRY_POINT,
-        routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
-        middleware=[Middleware(Gate), Middleware(UploadLimit)],
-        lifespan=background,
-    )
+# No zero-copy send here (api/zerocopy.py): st.App puts its GZip layer around every route, and that
+# layer forwards only body messages, so a zero-copy message would never reach the socket. The media
+# endpoint reads the file in large pieces instead; the API alone (`make api`) sends by sendfile.
+app = st.App(
+    ENTRY_POINT,
+    routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
+    middleware=[Middleware(Gate), Middleware(UploadLimit)],
+    lifespan=background,
 )

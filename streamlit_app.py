@@ -13,7 +13,9 @@ from dashboard.i18n import t
 from dashboard.resources import db
 from dashboard.sidebar import language_switch
 
-st.set_page_config(page_title="Sigma", layout="wide")
+# The favicon is an emoji drawn in the page: a `:material/…:` page icon would be fetched from
+# fonts.gstatic.com as the favicon, and Sigma must load nothing from outside the machine it runs on.
+st.set_page_config(page_title="Sigma", page_icon="🎥", layout="wide")
 
 with friendly_errors("app"):
     language_switch()

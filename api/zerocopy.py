@@ -8,6 +8,9 @@ anything else (h11, TLS, uvloop, a test client) gets no extension, and the media
 file in large pieces instead (api/media.py). A range read this way moves no byte through Python:
 on loopback it runs at the speed of reading the file (bench/bench_api.py).
 
+Only the API served alone (`api.main:app`) is wrapped: under the one server (server.py) Streamlit's
+GZip layer stands between the route and uvicorn and forwards only body messages.
+
 This reaches into uvicorn's request cycle (its transport, flow control and the Content-Length it
 counts down), so uvicorn is pinned in requirements.txt; tests/test_api.py's Range cases run through it.
 """

@@ -33,8 +33,8 @@ CSV_COLUMNS = (
     "review_status",
     "review_note",
 )
-# A cue shorter than this flashes by unread; sub-second events keep their start and show this long.
-MIN_CUE_SEC = 1.0
+# WebVTT drops a cue that does not end after it starts: an instant event lasts one millisecond.
+_INSTANT_CUE_SEC = 0.001
 # What each engine's event score is (issue 11, honest words): the local engine measures motion and
 # tracked objects, so its score is the measured strength of a rule (0.5 at its threshold), not a
 # model's confidence. The CSV's score column and a NOTE after the WebVTT header say so.
@@ -118,7 +118,7 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
     if engine in VTT_NOTES:
         lines += [VTT_NOTES[engine], ""]
     for number, event in enumerate(sorted(events, key=lambda e: (e.start_time, e.end_time)), start=1):
-        end = max(event.end_time, event.start_time + MIN_CUE_SEC)
+        end = max(event.end_time, event.start_time + _INSTANT_CUE_SEC)  # the cue ends when the event does
         caption = event.event_type + (
             f" [{severity_label(event.severity)}]" if event.severity is not None else ""
         )

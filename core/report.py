@@ -39,9 +39,9 @@ from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, Lang, review_label, severity_label, type_label
-from core.timefmt import clock
+from core.timefmt import clock, seconds
 from core.timeline_image import render_timeline
-from core.video import read_frame_at
+from core.video import cut_short, read_frame_at
 
 # Characters XML 1.0 allows; everything else (control characters, lone surrogates, U+FFFE/FFFF) is dropped.
 _XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -133,6 +133,10 @@ TEXT: dict[str, dict[str, str]] = {
     "video": {"en": "Video", "ru": "Видео"},
     "file": {"en": "Original file name", "ru": "Исходное имя файла"},
     "duration": {"en": "Duration", "ru": "Длительность"},
+    "truncated": {
+        "en": "the file is cut short: decoded {decoded} s of {declared} s; analysed as far as it decodes",
+        "ru": "файл обрезан: декодировано {decoded} с из {declared} с; проанализировано до места, где он перестаёт декодироваться",
+    },
     "resolution": {"en": "Resolution", "ru": "Разрешение"},
     "fps": {"en": "Frame rate", "ru": "Частота кадров"},
     "frames": {"en": "Frames", "ru": "Кадров"},
@@ -493,13 +497,17 @@ def _about(report: _Report, incident: Incident) -> None:
     )
 
 
-def _video_facts(report: _Report, incident: Incident) -> None:
+def _video_facts(report: _Report, incident: Incident, settings: Settings) -> None:
     t = report.t
     report.heading(t("video"), 1)
+    duration = f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"
+    declared = cut_short(video_path(settings, incident.stored_name), incident.duration)
+    if declared is not None:  # a truncated file, analysed as far as it decodes
+        duration += " — " + t("truncated", decoded=seconds(incident.duration), declared=seconds(declared))
     report.facts(
         [
             (t("file"), incident.original_name),
-            (t("duration"), f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"),
+            (t("duration"), duration),
             (t("resolution"), f"{incident.width} × {incident.height}"),
             (t("fps"), t("frames_per_second", value=f"{incident.fps:.3f}".rstrip("0").rstrip("."))),
             (t("frames"), str(incident.frame_count)),
@@ -794,7 +802,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
     _about(report, incident)
-    _video_facts(report, incident)
+    _video_facts(report, incident, settings)
     _analysis_facts(report, incident, windows)
     _events_table(report, events, engine)
     _keyframes(report, incident, events, settings)

@@ -22,6 +22,7 @@ from core.schema import (
     WindowRecord,
 )
 from core.storage import StoredVideo
+from core.views import ReviewProgress
 
 _FILE_FACTS = (
     "original_name", "stored_name", "sha256", "size_bytes",
@@ -109,6 +110,37 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .group_by(EventRow.incident_id)
     )
     return dict(session.execute(query).all())
+
+
+def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
+    """Per incident (those with events): how many are confirmed, dismissed, not reviewed, and the
+    highest score. Read as rows: a run holds at most `max_events` events."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(EventRow.incident_id, EventRow.review_status, EventRow.confidence, EventRow.start_time)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.incident_id, EventRow.confidence.desc(), EventRow.start_time)
+    )
+    counts: dict[int, dict[str | None, int]] = {}
+    tops: dict[int, tuple[float, float]] = {}
+    for incident_id, review, confidence, start in rows:
+        by_review = counts.setdefault(incident_id, {})
+        by_review[review] = by_review.get(review, 0) + 1
+        tops.setdefault(incident_id, (confidence, start))  # the first row of each incident scores highest
+    return {
+        incident_id: ReviewProgress(
+            confirmed=by_review.get(ReviewStatus.CONFIRMED.value, 0),
+            dismissed=by_review.get(ReviewStatus.DISMISSED.value, 0),
+            unreviewed=sum(n for review, n in by_review.items() if review not in _REVIEWED),
+            top_score=tops[incident_id][0],
+            top_time=tops[incident_id][1],
+        )
+        for incident_id, by_review in counts.items()
+    }
+
+
+_REVIEWED = {ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value}
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:

@@ -45,6 +45,7 @@ from core.views import (
     IncidentSummary,
     LogLine,
     ModelServerCheck,
+    ReviewProgress,
     SearchHits,
     VideoFacts,
 )
@@ -321,12 +322,12 @@ def incident_record(incident_id: int, settings: Settings) -> IncidentRecord:
         return IncidentRecord.model_validate(_incident(session, incident_id))
 
 
-def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int, int]]:
-    """Every run, newest first, and how many events each has."""
+def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int, ReviewProgress]]:
+    """Every run, newest first, and its events' review progress and top score (runs with events)."""
     with database(settings).session() as session:
         rows = repository.list_incidents(session)
-        counts = repository.event_counts(session, [row.id for row in rows])
-        return [IncidentRecord.model_validate(row) for row in rows], counts
+        progress = repository.review_progress(session, [row.id for row in rows])
+        return [IncidentRecord.model_validate(row) for row in rows], progress
 
 
 def incident_runs(incident_id: int, settings: Settings) -> list[IncidentRecord]:

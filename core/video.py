@@ -206,6 +206,26 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
+def declared_duration(path: str | Path) -> float | None:
+    """How long the file's header says its video lasts, or None when it does not say (or cannot be read).
+    The video stream's own duration first: the container's may include a longer audio track."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            return container.duration / av.time_base if container.duration else None
+    except (av.error.FFmpegError, OSError):
+        return None
+
+
+def cut_short(path: str | Path, decoded: float) -> float | None:
+    """The header's duration when the frames clearly end before it (a truncated file, analysed as far
+    as it decodes, as `probe` measures it), else None: the page and the report say how much was seen."""
+    declared = declared_duration(path)
+    return declared if declared and declared - decoded > max(0.5, 0.02 * declared) else None
+
+
 class _FrameTimes:
     """The start and end of every frame (in the stream's time base) as packets come in."""
 

@@ -230,3 +230,17 @@ class Health(BaseModel):
     engine: str = Field(description="the engine analyses use by default (ENGINE, resolved)")
     job_backend: str
     versions: dict[str, str]
+
+
+class ReviewProgress(BaseModel):
+    """An incident's events by review state, and its highest-scoring event (for lists)."""
+
+    confirmed: int = 0
+    dismissed: int = 0
+    unreviewed: int = 0
+    top_score: float | None = None
+    top_time: float | None = None  # where the highest-scoring event starts
+
+    @property
+    def events(self) -> int:
+        return self.confirmed + self.dismissed + self.unreviewed

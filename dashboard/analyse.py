@@ -11,7 +11,14 @@ from dashboard import actions
 from dashboard.feedback import describe_error
 from dashboard.i18n import t
 from dashboard.resources import settings
-from dashboard.sidebar import analysis_inputs, concern_inputs, engine_and_domain, engine_label, with_concerns
+from dashboard.sidebar import (
+    analysis_inputs,
+    concern_inputs,
+    engine_and_domain,
+    engine_label,
+    engine_refusal,
+    with_concerns,
+)
 
 
 def render() -> None:
@@ -49,6 +56,9 @@ def render() -> None:
             chosen = with_concerns(chosen, *typed)
         except ValueError as error:
             st.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+            return
+        if refusal := engine_refusal(engine):
+            st.error(refusal, icon=":material/cloud_off:")
             return
     if start:
         if upload is None:

@@ -13,7 +13,7 @@ import streamlit as st
 from core import service
 from core.errors import NotFound
 from core.schema import Event, Status
-from core.views import IncidentRecord, LogLine
+from core.views import IncidentRecord, LogLine, ReviewProgress
 from dashboard.resources import settings
 
 
@@ -60,8 +60,8 @@ def load_windows(incident_id: int, finished_marker: str) -> pd.DataFrame:
     return pd.DataFrame([[getattr(w, c) for c in columns] for w in windows], columns=columns)
 
 
-def list_incidents() -> tuple[list[IncidentRecord], dict[int, int]]:
-    """All incidents, newest first, and their event counts."""
+def list_incidents() -> tuple[list[IncidentRecord], dict[int, ReviewProgress]]:
+    """All incidents, newest first, and their events' review progress and top score."""
     return service.incident_records(settings())
 
 

@@ -187,6 +187,16 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Какие инциденты искать; «авто» — модель определит область по видео.",
     ),
     (
+        "params.vlm_refused_unconfigured",
+        "Not started: the VLM engine needs a model server, and none is configured (LLM_BASE_URL). Choose the local engine, or set LLM_BASE_URL.",
+        "Не запущено: движку VLM нужен сервер модели, а он не настроен (LLM_BASE_URL). Выберите локальный движок или задайте LLM_BASE_URL.",
+    ),
+    (
+        "params.vlm_refused_unreachable",
+        "Not started: the model server for the VLM engine does not answer ({detail}). Choose the local engine, or start the server.",
+        "Не запущено: сервер модели для движка VLM не отвечает ({detail}). Выберите локальный движок или запустите сервер.",
+    ),
+    (
         "params.vlm_unconfigured",
         "No model server is configured (LLM_BASE_URL): a VLM run will fail.",
         "Сервер модели не настроен (LLM_BASE_URL): прогон VLM завершится ошибкой.",
@@ -222,6 +232,29 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("incidents.progress", "Progress", "Прогресс"),
     ("incidents.events", "Events", "Событий"),
     ("incidents.engine", "Engine", "Движок"),
+    ("incidents.thumbnail", "Frame", "Кадр"),
+    ("incidents.review", "Review", "Проверка"),
+    (
+        "incidents.review_help",
+        "Events not reviewed yet · confirmed (✓) · dismissed (✗)",
+        "События: ещё не проверены · подтверждены (✓) · отклонены (✗)",
+    ),
+    (
+        "incidents.review_cell",
+        "{open} open · {confirmed} ✓ · {dismissed} ✗",
+        "{open} не пров. · {confirmed} ✓ · {dismissed} ✗",
+    ),
+    ("incidents.top_score", "Top score", "Макс. оценка"),
+    (
+        "incidents.engine_help",
+        "local: motion and tracked objects; vlm: the vision-language model",
+        "local — движение и отслеживаемые объекты; vlm — визуально-языковая модель",
+    ),
+    (
+        "incidents.top_score_help",
+        "The highest score of the run's events (a local run's is a measured strength, not a probability)",
+        "Наибольшая оценка среди событий прогона (у локального движка — измеренная сила, не вероятность)",
+    ),
     ("incidents.run_of", "Re-run of", "Повтор для"),
     ("incidents.created", "Created", "Создан"),
     (
@@ -253,8 +286,19 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ),
     (
         "incident.facts",
-        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · uploaded {created}",
-        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · загружен {created}",
+        "Analysis #{id} · {duration} · {width}×{height} · {fps} fps · {size} · {when}",
+        "Анализ №{id} · {duration} · {width}×{height} · {fps} к/с · {size} · {when}",
+    ),
+    ("incident.uploaded", "uploaded {created}", "загружен {created}"),
+    (
+        "incident.rerun_started",
+        "re-run of #{of}, started {started}",
+        "повторный прогон №{of}, начат {started}",
+    ),
+    (
+        "incident.truncated",
+        "The file is cut short: decoded {decoded} s of {declared} s, analysed as far as it decodes.",
+        "Файл обрезан: декодировано {decoded} с из {declared} с, проанализировано, сколько декодируется.",
     ),
     ("incident.delete", "Delete", "Удалить"),
     (
@@ -270,8 +314,8 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("incident.runs", "Runs of this video ({count})", "Прогоны этого видео ({count})"),
     (
         "incident.run_label",
-        "#{id} · {engine} · window {window} s · {status}",
-        "№{id} · {engine} · окно {window} с · {status}",
+        "#{id} · {engine} · window {window} s · {status} · {started}",
+        "№{id} · {engine} · окно {window} с · {status} · {started}",
     ),
     ("incident.failed", "The analysis failed: {reason}", "Анализ завершился ошибкой: {reason}"),
     ("incident.failed_unknown", "no reason was recorded", "причина не записана"),
@@ -339,6 +383,11 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Видео нельзя показать в браузере: {reason}. На результаты анализа это не влияет.",
     ),
     (
+        "player.keys",
+        "Keys: space plays or pauses, ←/→ one frame (with Shift one second), n/p next or previous event.",
+        "Клавиши: пробел — пуск или пауза, ←/→ — кадр (с Shift — секунда), n/p — следующее или предыдущее событие.",
+    ),
+    (
         "card.hint",
         "Click an event marker on the timeline or a row of the events table to jump to it.",
         "Нажмите на маркер события на шкале времени или на строку таблицы событий, чтобы перейти к нему.",
@@ -357,6 +406,12 @@ STRINGS: dict[str, dict[str, str]] = _entries(
     ("card.previous", "Previous", "Предыдущее"),
     ("card.replay", "Replay", "Повторить"),
     ("card.next", "Next", "Следующее"),
+    (
+        "card.next_unreviewed",
+        "Next unreviewed event ({count} left)",
+        "Следующее непроверенное событие (осталось {count})",
+    ),
+    ("card.all_reviewed", "Every event shown is reviewed", "Все показанные события проверены"),
     ("card.review", "Review", "Проверка"),
     ("card.note", "Note", "Заметка"),
     ("card.save_review", "Save review", "Сохранить проверку"),

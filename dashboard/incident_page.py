@@ -13,6 +13,7 @@ from dashboard.fmt import when
 from dashboard.i18n import t
 from dashboard.incident_results import results
 from dashboard.incident_status import failed, header, live_status, status_label
+from dashboard.player import render_player
 from dashboard.sidebar import reanalyse_form
 
 
@@ -48,6 +49,7 @@ def render() -> None:
         live_status(incident.id)
     elif incident.status == Status.FAILED:
         failed(incident)
+        render_player(incident.id, incident.stored_name)  # the video stays viewable when its analysis failed
     else:
         results(incident, runs, filters_place)
     evidence.audit_panel(incident.id)

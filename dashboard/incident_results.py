@@ -34,6 +34,7 @@ from dashboard.resources import settings
 from dashboard.review import event_card
 from dashboard.search_panel import ask_panel, safe_html, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
+from dashboard.tables import ROW_CLICK, picked_row, selected_rows
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
 _COMPARE_KEY = "sigma.compare"
@@ -58,10 +59,18 @@ def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place)
     colours = type_colours([e.event_type for e in shown + other_shown])
 
     _summary(incident, events, shown, filters)
+    timeline_key = f"timeline-{incident.id}"
 
     player_col, card_col = st.columns([3, 2], gap="medium")
     with player_col:
-        render_player(incident.id, incident.stored_name, subtitles=subtitles(incident.id))
+        render_player(
+            incident.id,
+            incident.stored_name,
+            subtitles=subtitles(incident.id),
+            events=[(e.id, e.start_time) for e in shown if e.id is not None],
+            fps=incident.fps,
+            timeline_key=timeline_key,
+        )
     with card_col:
         event_card(
             incident.id,
@@ -85,7 +94,6 @@ def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place)
         revision=seek_revision(),
         score_label=t("timeline.anomaly_score") if incident.engine == "local" else None,
     )
-    timeline_key = f"timeline-{incident.id}"
     st.plotly_chart(
         figure,
         key=timeline_key,
@@ -235,11 +243,10 @@ def _on_timeline_select(key: str, incident_id: int) -> None:
 
 
 def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, float]]) -> None:
-    selection = st.session_state.get(key)
-    picked = selection.selection.rows if selection else []
-    if not picked or picked[0] >= len(rows):
+    picked = picked_row(st.session_state.get(key))
+    if picked is None or picked >= len(rows):
         return
-    event_id, start = rows[picked[0]]
+    event_id, start = rows[picked]
     set_seek(incident_id, start, event_id=event_id)
 
 
@@ -285,14 +292,13 @@ def _events_table(
     key = f"events-{incident_id}"
     wanted = [i for i, e in enumerate(shown) if selected is not None and e.id == selected.id]
     current = st.session_state.get(key)
-    current_rows = list(current["selection"]["rows"]) if current is not None else []
-    if current_rows != wanted:
-        st.session_state[key] = {"selection": {"rows": wanted, "columns": []}}
+    if current is None or current != selected_rows(wanted):
+        st.session_state[key] = selected_rows(wanted)  # the selected event's row, also after a cell click
     st.dataframe(
         frame,
         key=key,
         on_select=partial(_on_table_select, key, incident_id, [(e.id, e.start_time) for e in shown]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         column_config={
@@ -365,7 +371,7 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
         frame,
         key=key,
         on_select=partial(_on_table_select, key, incident_id, [(None, float(s)) for s in view["start_time"]]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         height=360,
@@ -423,7 +429,7 @@ def _comparison_table(
         ),
         key=key,
         on_select=partial(_on_table_select, key, incident.id, [(e.id, e.start_time) for _, e in unique]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         column_config={

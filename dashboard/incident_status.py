@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from core.schema import AnalysisParams, Status
-from core.timefmt import clock
+from core.storage import video_path
+from core.timefmt import clock, seconds
+from core.video import cut_short
 from core.views import IncidentRecord
 from dashboard import actions, data
 from dashboard.auth import current_principal
@@ -45,7 +47,13 @@ def run_label(run: IncidentRecord) -> str:
         engine=engine_label(engine),
         window=params.get("window_sec", "?"),
         status=status_label(run.status),
+        started=when(run_started(run)),
     )
+
+
+def run_started(run: IncidentRecord) -> datetime:
+    """When this run started (a re-run's own start, never its video's upload); asked for, if not yet."""
+    return run.started_at or run.created_at
 
 
 def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
@@ -63,9 +71,17 @@ def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
                 height=incident.height,
                 fps=f"{incident.fps:.2f}",
                 size=size(incident.size_bytes),
-                created=when(incident.created_at),
+                when=t("incident.rerun_started", of=incident.run_of_id, started=when(run_started(incident)))
+                if incident.run_of_id
+                else t("incident.uploaded", created=when(incident.created_at)),
             )
         )
+        declared = _cut_short(incident.stored_name, incident.duration)
+        if declared is not None:
+            st.warning(
+                t("incident.truncated", decoded=seconds(incident.duration), declared=seconds(declared)),
+                icon=":material/content_cut:",
+            )
     if current_principal().can_change:  # a viewer gets no delete at all
         with action_col:
             if st.button(
@@ -75,7 +91,25 @@ def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
         if st.session_state.get(_CONFIRM_KEY) == incident.id:
             _confirm_delete(incident, runs)
     if len(runs) > 1:
+        _run_selector(incident, refresh_every(runs))
+
+
+RUNS_REFRESH_SEC = 2.0
+
+
+def refresh_every(runs: list[IncidentRecord]) -> float | None:
+    """How often the run selector reads the runs again: while one of them runs, so its label follows
+    it to done (or failed) without a click; never when all are finished."""
+    return RUNS_REFRESH_SEC if any(data.is_active(run) for run in runs) else None
+
+
+def _run_selector(incident: IncidentRecord, every: float | None) -> None:
+    @st.fragment(run_every=every)
+    def selector() -> None:
+        runs = data.load_runs(incident)
         ids = [run.id for run in runs]
+        if incident.id not in ids:
+            st.rerun()  # deleted meanwhile: the page says so
         labels = {run.id: run_label(run) for run in runs}
         chosen = st.selectbox(
             t("incident.runs", count=len(runs)),
@@ -86,6 +120,16 @@ def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
         )
         if chosen != incident.id:
             actions.open_incident(chosen)
+        if every is not None and refresh_every(runs) is None:
+            st.rerun()  # the last run finished: the whole page once (comparison choices), then no more polling
+
+    selector()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cut_short(stored_name: str, decoded: float) -> float | None:
+    """The header's duration of a file that decodes only in part (a stored file never changes)."""
+    return cut_short(video_path(settings(), stored_name), decoded)
 
 
 def _confirm_delete(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:

@@ -49,6 +49,7 @@ def event_card(
             icon=":material/skip_next:",
             key=f"card-first-{incident_id}",
         )
+        _next_unreviewed_button(incident_id, None, shown)
         return
     dot = f"<span style='color:{colour}'>●</span> " if colour else ""
     st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)
@@ -65,6 +66,7 @@ def event_card(
     if event.description:
         st.write(event.description)
     _step_buttons(incident_id, event, shown)
+    _next_unreviewed_button(incident_id, event, shown)
     if current_principal().can_change:
         _review_form(event)
     else:
@@ -116,6 +118,33 @@ def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
             key=f"card-{name}-{event.id}",
             width="stretch",
         )
+
+
+def next_unreviewed(current: Event | None, shown: list[Event]) -> Event | None:
+    """The first event without a verdict after `current` in time (from the start again past the last
+    one), so an investigator can work through a run event by event."""
+    open_ = [e for e in shown if e.review_status is None and (current is None or e.id != current.id)]
+    if current is None:
+        return open_[0] if open_ else None
+    key = (current.start_time, current.end_time, current.id or 0)
+    return next(
+        (e for e in open_ if (e.start_time, e.end_time, e.id or 0) > key), open_[0] if open_ else None
+    )
+
+
+def _next_unreviewed_button(incident_id: int, current: Event | None, shown: list[Event]) -> None:
+    target = next_unreviewed(current, shown)
+    left = sum(e.review_status is None for e in shown)
+    st.button(
+        t("card.next_unreviewed", count=left) if target else t("card.all_reviewed"),
+        icon=":material/rule:",
+        disabled=target is None,
+        on_click=set_seek,
+        args=(incident_id, target.start_time if target else 0.0),
+        kwargs={"event_id": target.id if target else None},
+        key=f"card-unreviewed-{incident_id}",
+        width="stretch",
+    )
 
 
 def _review_form(event: Event) -> None:

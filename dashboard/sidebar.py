@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from core import service
 from core.concerns import (
     EXAMPLES,
     MAX_CONCERNS,
@@ -23,6 +24,7 @@ from core.concerns import (
     parse_concern,
     readable_error,
 )
+from core.config import AUTO_ENGINE
 from core.engines import ENGINE_CHOICES
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
@@ -267,6 +269,20 @@ def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple
     return engine, domain
 
 
+def engine_refusal(engine: str) -> str | None:
+    """Why an analysis with `engine` cannot start now, said before anything is stored: the VLM engine
+    (chosen, or what `auto` means here) with no model server configured, or one that does not answer."""
+    current = settings()
+    if (current.resolved_engine if engine == AUTO_ENGINE else engine) != "vlm":
+        return None
+    if not current.llm_base_url:
+        return t("params.vlm_refused_unconfigured")
+    check = service.model_server(current)  # a short timeout, kept a few seconds
+    if check is not None and not check.ok:
+        return t("params.vlm_refused_unreachable", detail=check.detail)
+    return None
+
+
 def reanalyse_form(
     run_params: AnalysisParams, incident_id: int, on_submit: Callable[[AnalysisParams], None]
 ) -> None:
@@ -285,4 +301,7 @@ def reanalyse_form(
             except ValueError as error:
                 box.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
             else:
-                on_submit(params)
+                if refusal := engine_refusal(engine):
+                    box.error(refusal, icon=":material/cloud_off:")
+                else:
+                    on_submit(params)

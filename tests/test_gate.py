@@ -319,3 +319,18 @@ def test_without_a_password_everything_is_open_and_the_api_is_beside_the_dashboa
         open_server.stale_id,
     ]
     assert "paths" in httpx.get(f"{base}/openapi.json").json()
+
+
+@pytest.mark.parametrize("ranged", [True, False])
+def test_the_one_servers_media_sends_the_bytes_to_a_browser_that_accepts_gzip(open_server, clips, ranged):
+    """Under st.App every response passes Streamlit's GZip layer, which forwards only body messages:
+    a zero-copy message would be dropped there and the player would wait for ever (it did)."""
+    expected = clips["calm"].read_bytes()
+    headers = {"Accept-Encoding": "gzip, deflate, br"} | ({"Range": "bytes=100-"} if ranged else {})
+    answer = httpx.get(
+        f"{open_server.base}/api/v1/incidents/{open_server.stale_id}/media?variant=original",
+        headers=headers,
+        timeout=10,
+    )
+    assert answer.status_code == (206 if ranged else 200)
+    assert answer.content == (expected[100:] if ranged else expected)

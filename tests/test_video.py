@@ -13,7 +13,16 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidInput
-from core.video import ffmpeg_exe, iter_frames, iter_windows, probe, read_frame_at, spread, window_starts
+from core.video import (
+    cut_short,
+    ffmpeg_exe,
+    iter_frames,
+    iter_windows,
+    probe,
+    read_frame_at,
+    spread,
+    window_starts,
+)
 
 SIZE = (64, 48)
 
@@ -168,6 +177,8 @@ def test_truncated_files(tmp_path, clips):
     cut.write_bytes(data[: len(data) // 2])
     info = probe(cut)
     assert 1.0 < info.duration < whole.duration - 1.0
+    assert cut_short(cut, info.duration) == pytest.approx(whole.duration, abs=0.05)  # "decoded 3.9 s of 8 s"
+    assert cut_short(clips["collision"], whole.duration) is None
     frames = list(iter_frames(cut, 10))
     assert frames and frames[-1].time <= info.duration
     assert frames[-1].time >= info.duration - 0.5
