@@ -100,7 +100,7 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .where(EventRow.incident_id.in_(incident_ids))
         .group_by(EventRow.incident_id)
     )
-    return dict(session.execute(query))
+    return dict(session.execute(query).tuples().all())
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:
@@ -425,7 +425,7 @@ def lock_for_admission(session: Session) -> None:
 
 def count_by_status(session: Session) -> dict[str, int]:
     query = select(Incident.status, func.count()).group_by(Incident.status)
-    return dict(session.execute(query))
+    return dict(session.execute(query).tuples().all())
 
 
 def queue_position(session: Session, incident_id: int) -> int | None:
