@@ -19,6 +19,7 @@ from pydantic import AfterValidator, AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.concerns import Concern, check_concerns, check_site_context
+from core.i18n import DEFAULT_LANGUAGE, Language
 
 AUTO_ENGINE = "auto"  # the VLM engine when a model server is configured, else the local one
 
@@ -56,7 +57,6 @@ EngineName = Annotated[
     Field(json_schema_extra=_engine_enum(auto=False)),
 ]
 JobBackend = Literal["thread", "queue"]
-AnalysisLanguage = Literal["ru", "en"]
 
 _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite",
@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
-    ui_language: Literal["ru", "en"] = "ru"
-    analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
+    ui_language: Language = DEFAULT_LANGUAGE
+    analysis_language: Language = DEFAULT_LANGUAGE  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
 
     @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "api_token", "database_url")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from core.i18n import Language
 from core.palette import FAILED_COLOUR, PASS_COLOURS, pass_colour, type_colours
 from core.schema import Event, WindowRecord
-from core.taxonomy_i18n import Lang, type_label
+from core.taxonomy_i18n import type_label
 from core.timefmt import clock
 
 _FONT_CANDIDATES = (
@@ -36,7 +37,12 @@ def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, bool
 
 
 def render_timeline(
-    duration: float, windows: list[WindowRecord], events: list[Event], *, lang: Lang = "en", width: int = 1800
+    duration: float,
+    windows: list[WindowRecord],
+    events: list[Event],
+    *,
+    lang: Language = "en",
+    width: int = 1800,
 ) -> bytes:
     """PNG bytes of the timeline."""
     duration = max(duration, max((e.end_time for e in events), default=0.0), 0.1)

@@ -24,10 +24,11 @@ from core.concerns import (
     readable_error,
 )
 from core.engines import ENGINE_CHOICES
+from core.i18n import LANGUAGE_NAMES, LANGUAGES
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
-from dashboard.i18n import LANG_KEY, LANG_NAMES, LANGS, lang, t
+from dashboard.i18n import LANG_KEY, chosen_before, lang, per_language, streamlit_words, t
 from dashboard.resources import settings
 
 _FILTER_KEY = "sigma.filters"
@@ -35,18 +36,22 @@ DOMAIN_CHOICES = ("auto", *DOMAINS)
 
 
 def language_switch() -> None:
-    if st.session_state.get(LANG_KEY) not in LANGS:
+    if st.session_state.get(LANG_KEY) not in LANGUAGES:
         st.session_state[LANG_KEY] = lang()
     st.sidebar.segmented_control(
         t("sidebar.language"),
-        LANGS,
+        LANGUAGES,
         key=LANG_KEY,
-        format_func=LANG_NAMES.__getitem__,
+        format_func=LANGUAGE_NAMES.__getitem__,
         selection_mode="single",
         required=True,
         label_visibility="collapsed",
         width="stretch",
     )
+    # in the URL: a reload, a copied link and every page move (which starts with a bare URL) keep it
+    if st.query_params.get("lang") != st.session_state[LANG_KEY]:
+        st.query_params["lang"] = st.session_state[LANG_KEY]
+    streamlit_words()
 
 
 def current_filters() -> DisplayFilters:
@@ -223,7 +228,7 @@ def concern_inputs(defaults: AnalysisParams, key: str, container=st) -> tuple[st
         placeholder=t("concerns.list_placeholder"), help=t("concerns.list_help", count=MAX_CONCERNS),
     )  # fmt: skip
     first = [defaults.domain] if defaults.domain in EXAMPLES else []
-    options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code, _ in EXAMPLES[d]]
+    options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code in EXAMPLES[d]]
     picked = container.multiselect(
         t("concerns.examples"), options, key=f"{key}.examples", format_func=_example_label,
         help=t("concerns.examples_help"),
@@ -255,11 +260,13 @@ def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list
 
 def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
     engine = container.selectbox(
-        t("params.engine"), ENGINE_CHOICES, index=ENGINE_CHOICES.index(defaults.engine), key=f"{key}.engine",
+        t("params.engine"), ENGINE_CHOICES, key=per_language(f"{key}.engine"),
+        index=ENGINE_CHOICES.index(chosen_before(f"{key}.engine", defaults.engine)),
         format_func=engine_label, help=t("params.engine_help"),
     )  # fmt: skip
     domain = container.selectbox(
-        t("params.domain"), DOMAIN_CHOICES, index=DOMAIN_CHOICES.index(defaults.domain), key=f"{key}.domain",
+        t("params.domain"), DOMAIN_CHOICES, key=per_language(f"{key}.domain"),
+        index=DOMAIN_CHOICES.index(chosen_before(f"{key}.domain", defaults.domain)),
         format_func=domain_label, help=t("params.domain_help"),
     )  # fmt: skip
     if engine == "vlm" and not settings().llm_base_url:

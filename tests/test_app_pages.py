@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from core import repository
 from core.db import get_engine, session_scope
+from core.i18n import catalogue
 from core.models import EventRow, Incident
 from core.schema import AnalysisParams, Event
 from core.service import register_video
-from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
 from tests.stored_results import store_incident
 
@@ -23,7 +23,7 @@ def app_settings(tmp_path, monkeypatch):
     yield from configured_app(tmp_path, monkeypatch)
 
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 
 EVENTS = [
     Event(
@@ -292,7 +292,9 @@ def test_a_broken_configuration_is_a_message_not_a_traceback(app_settings, monke
     assert not at.exception
     # the settings cannot be read, so neither can UI_LANGUAGE: the message comes in the default language
     assert [e.value for e in at.error] == [
-        STRINGS["error.invalid_value"]["ru"].format(problems="llm_window_sec: Input should be greater than 0")
+        catalogue("ru")["error.invalid_value"].format(
+            problems="llm_window_sec: Input should be greater than 0"
+        )
     ]
 
 
