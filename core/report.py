@@ -32,10 +32,10 @@ from core.db import get_engine, session_scope
 from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
 from core.evidence.audit import AuditEntry, trail
-from core.i18n import LANGUAGES, Language, has, text, word
+from core.i18n import DOMAIN_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
-from core.schema import ACTIVE_STATUSES, Event, WindowRecord
+from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, review_label, severity_label, type_label
 from core.timefmt import clock
@@ -248,11 +248,7 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     t, lang = report.t, report.lang
     report.heading(t("analysis"), 1)
     params = incident.params or {}
-    described = [
-        text(lang, f"report.param.{k}", v=word(lang, f"report.{k}", v) if k in ("engine", "domain") else v)
-        for k, v in params.items()
-        if has(f"report.param.{k}")
-    ]
+    described = [words.text(lang) for words in params_in_words(params)]
     failed = sum(w.failed for w in windows)
     window_text = str(len(windows)) + (f" ({t('windows_failed', n=failed)})" if failed else "")
     requested, inferred = incident.requested_domain, incident.inferred_domain
@@ -265,7 +261,7 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
         (t("domain"), " → ".join(word(lang, "report.domain", d) for d in (requested, inferred))),
     ]
     if incident.domain_reason:
-        pairs.append((t("domain_reason"), incident.domain_reason))
+        pairs.append((t("domain_reason"), reword(lang, DOMAIN_REASONS, incident.domain_reason)))
     if params.get("site_context"):
         pairs.append((t("site_context"), wrappable(params["site_context"])))
     if params.get("concerns"):
@@ -314,7 +310,7 @@ def _events_table(report: _Report, events: list[Event], engine: str | None) -> N
                 event.highlight,
                 f"{event.confidence:.2f}",
                 severity_label(event.severity, lang),
-                wrappable(event.description),
+                wrappable(reword(lang, "local.", event.description)),
                 wrappable(review),
             ]
         )
@@ -344,8 +340,8 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
             seconds = t("seconds", value=f"{shown_at:.2f}")
             report.picture(jpeg, 11.0, t(caption, time=f"{clock(shown_at)} ({seconds})"))
-        if event.description:
-            report.paragraph(wrappable(event.description))
+        if event.description:  # the local engine's words in the report's language; a model's as written
+            report.paragraph(wrappable(reword(lang, "local.", event.description)))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
 
 
@@ -407,7 +403,7 @@ def _log(report: _Report, logs: list[LogRow]) -> None:
             _when(row.started_at).removesuffix(" UTC"),
             word(report.lang, "report.step", row.step),
             word(report.lang, "report.level", row.level),
-            wrappable(row.message),
+            wrappable(worded(report.lang, row.words, row.message)),
             f"{row.model_version or '—'} / {row.prompt_version or '—'}",
         ]
         for row in logs

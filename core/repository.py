@@ -10,6 +10,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import db_now
+from core.i18n import Message
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
 from core.schema import (
     ACTIVE_STATUSES,
@@ -100,7 +101,7 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .where(EventRow.incident_id.in_(incident_ids))
         .group_by(EventRow.incident_id)
     )
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:
@@ -143,7 +144,7 @@ def add_log(
     session: Session,
     incident_id: int,
     step: str,
-    message: str,
+    message: str | Message,
     *,
     level: str = "INFO",
     model_version: str | None = None,
@@ -154,7 +155,8 @@ def add_log(
         LogRow(
             incident_id=incident_id,
             step=step[:64],
-            message=message,
+            message=message.text("en") if isinstance(message, Message) else message,
+            words=message.to_json() if isinstance(message, Message) else None,
             level=level,
             model_version=model_version,
             prompt_version=prompt_version,
@@ -425,7 +427,7 @@ def lock_for_admission(session: Session) -> None:
 
 def count_by_status(session: Session) -> dict[str, int]:
     query = select(Incident.status, func.count()).group_by(Incident.status)
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def queue_position(session: Session, incident_id: int) -> int | None:

@@ -26,6 +26,7 @@ class LogLine:
     prompt_version: str | None
     started_at: object
     finished_at: object
+    words: dict | None = None  # the line as a catalogue message (core.i18n), worded for the viewer
 
 
 def load_incident(incident_id: int) -> Incident | None:
@@ -48,7 +49,7 @@ def load_logs(incident_id: int) -> list[LogLine]:
     with session() as opened:
         return [
             LogLine(row.step, row.level, row.message, row.model_version, row.prompt_version,
-                    row.started_at, row.finished_at)
+                    row.started_at, row.finished_at, row.words)
             for row in repository.logs_of(opened, incident_id)
         ]  # fmt: skip
 

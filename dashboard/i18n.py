@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.config import get_settings
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, Message, text
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, text
 
 LANG_KEY = "sigma.lang"
 
@@ -48,11 +48,6 @@ def chosen_before(key: str, default: object) -> object:
         if f"{key}.{other}" in st.session_state:
             return st.session_state[f"{key}.{other}"]
     return default
-
-
-def recorded(message: Message | None, plain: str) -> str:
-    """What a run recorded, in the viewer's language: its message when it kept one, else its plain text."""
-    return message.text(lang()) if message is not None else plain
 
 
 def _css_string(words: str) -> str:

@@ -14,6 +14,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core.i18n import DOMAIN_REASONS, reword
 from core.models import Incident
 from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
@@ -200,7 +201,7 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
         )
     )
     if incident.domain_reason:
-        facts_col.caption(incident.domain_reason)
+        facts_col.caption(reword(lang(), DOMAIN_REASONS, incident.domain_reason))
     params = AnalysisParams.of_run(incident.params)
     if params.site_context:
         facts_col.caption(t("summary.site_context", text=safe_html(params.site_context)))

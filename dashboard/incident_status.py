@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from core.i18n import reword
 from core.models import Incident
 from core.schema import AnalysisParams, Status
 from core.timefmt import clock
 from dashboard import actions, data
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
 from dashboard.sidebar import domain_label, engine_label
 
@@ -124,7 +125,7 @@ def live_status(incident_id: int) -> None:
 
 def _status_body(incident: Incident) -> None:
     now = datetime.now(UTC)
-    stage = incident.stage or status_label(incident.status)
+    stage = reword(lang(), "stage.", incident.stage) if incident.stage else status_label(incident.status)
     with st.container(border=True):
         st.progress(
             min(1.0, max(0.0, incident.progress)),

@@ -11,6 +11,7 @@ pages (Streamlit forgets the state of widgets that a run does not draw).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
@@ -24,7 +25,7 @@ from core.concerns import (
     readable_error,
 )
 from core.engines import ENGINE_CHOICES
-from core.i18n import LANGUAGE_NAMES, LANGUAGES
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, text
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
@@ -152,12 +153,14 @@ def _store_defaults() -> None:
     st.session_state[_FILTER_KEY] = DisplayFilters()
 
 
-def engine_label(engine: str) -> str:
-    return t(f"engine.{engine}")
+def engine_label(engine: str, language: Language | None = None) -> str:
+    language = language or lang()  # bound when a widget is drawn: its labels stay in that run's language
+    return text(language, f"engine.{engine}")
 
 
-def domain_label(domain: str) -> str:
-    return t(f"domain.{domain}")
+def domain_label(domain: str, language: Language | None = None) -> str:
+    language = language or lang()  # bound when a widget is drawn: its labels stay in that run's language
+    return text(language, f"domain.{domain}")
 
 
 def run_domain(inferred: str | None, requested: str) -> str:
@@ -262,12 +265,12 @@ def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple
     engine = container.selectbox(
         t("params.engine"), ENGINE_CHOICES, key=per_language(f"{key}.engine"),
         index=ENGINE_CHOICES.index(chosen_before(f"{key}.engine", defaults.engine)),
-        format_func=engine_label, help=t("params.engine_help"),
+        format_func=partial(engine_label, language=lang()), help=t("params.engine_help"),
     )  # fmt: skip
     domain = container.selectbox(
         t("params.domain"), DOMAIN_CHOICES, key=per_language(f"{key}.domain"),
         index=DOMAIN_CHOICES.index(chosen_before(f"{key}.domain", defaults.domain)),
-        format_func=domain_label, help=t("params.domain_help"),
+        format_func=partial(domain_label, language=lang()), help=t("params.domain_help"),
     )  # fmt: skip
     if engine == "vlm" and not settings().llm_base_url:
         container.caption(t("params.vlm_unconfigured"))

@@ -66,7 +66,7 @@ def _event_hover(event: Event, language: str, unique: bool, run_label: str | Non
     lines = [
         f"<b>{html.escape(type_label(event.event_type, language))}</b>"
         + (f" · {html.escape(run_label)}" if run_label else ""),
-        f"{clock(event.start_time)} – {clock(event.end_time)} ({event.duration:.2f} s)",
+        f"{clock(event.start_time)} – {clock(event.end_time)} ({t('unit.seconds', value=f'{event.duration:.2f}')})",
         (
             f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
             f" · {review_label(event.review_status, language)}"

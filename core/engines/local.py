@@ -45,7 +45,7 @@ import numpy as np
 from core import behaviour
 from core.behaviour import Finding, TrackView
 from core.engines.base import AnalysisEngine, RunContext
-from core.i18n import Language, catalogue
+from core.i18n import Language, Message, catalogue, say, text
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
 from core.tracks import ForegroundModel, Tracker
 from core.video import iter_frames, occupied_windows, window_count
@@ -96,25 +96,26 @@ class LocalEngine(AnalysisEngine):
         def progress(time: float) -> None:
             ctx.progress(
                 min(0.99, time / max(video.duration, 1e-6)),
-                "measuring motion and tracking objects",
+                text("en", "stage.local"),
                 pass_no=1,
                 windows_done=min(total, int(time / params.window_sec)),
                 windows_total=total,
             )
 
         seen = observe(ctx.video_path, fps=fps, on_frame=progress)
-        ctx.log(
-            "sampling",
-            f"measured motion and tracked objects at {fps:g} fps on {seen.size[0]}x{seen.size[1]} grey "
-            f"frames ({len(seen.times)} frames, {len(seen.series)} frame pairs, a grid of "
-            f"{seen.series.cells.shape[1]} cells)"
-            + (
-                f"; the whole view changed {len(seen.view_changes)} time(s) (cuts or camera moves, first at "
-                f"{seen.view_changes[0]:.2f} s): the background was learnt anew and tracks ended each time"
-                if seen.view_changes
-                else ""
-            ),
-        )
+        sampled = {
+            "fps": fps,
+            "width": seen.size[0],
+            "height": seen.size[1],
+            "frames": len(seen.times),
+            "pairs": len(seen.series),
+            "cells": seen.series.cells.shape[1],
+        }
+        if seen.view_changes:
+            cuts = {"changes": len(seen.view_changes), "first": seen.view_changes[0]}
+            ctx.log("sampling", say("log.local_sampling_cuts", **sampled, **cuts))
+        else:
+            ctx.log("sampling", say("log.local_sampling", **sampled))
         language = ctx.settings.analysis_language
         analysis = analyse(seen, video.duration, params.window_sec, language=language, domain=params.domain)
         ctx.log("baseline", analysis.report.baseline_note())
@@ -125,32 +126,22 @@ class LocalEngine(AnalysisEngine):
             else 0.0
         )
         if sparse > 0.1:
+            rate = len(seen.times) / max(video.duration, 1e-6)
             ctx.log(
                 "sampling",
-                f"{sparse:.0%} of the frames are more than {MAX_MOTION_GAP_SEC:g} s apart (a recording of "
-                f"{len(seen.times) / max(video.duration, 1e-6):.1f} frames a second): motion cannot be told from "
-                "change between them, so no unusual motion is flagged there; tracks and typed events are less reliable",
+                say("log.local_sparse", share=sparse, gap=MAX_MOTION_GAP_SEC, rate=rate),
                 "WARNING",
             )
         covered = len(analysis.windows) * params.window_sec
         if video.duration > 0 and covered < 0.5 * video.duration and len(seen.times) > 0:
-            ctx.log(
-                "sampling",
-                f"frames were decoded in {len(analysis.windows)} window(s) ({covered:g} s) of the "
-                f"{video.duration:g} s the file claims: windows follow the frames that exist",
-                "WARNING",
-            )
-        ctx.progress(
-            1.0, "measuring motion and tracking objects", pass_no=1, windows_done=total, windows_total=total
-        )
-        ctx.log(
-            "events",
-            f"{len(analysis.events)} event(s): "
-            + (
-                ", ".join(f"{e.event_type} {e.highlight} (severity {e.severity})" for e in analysis.events)
-                or "none"
-            ),
-        )
+            decoded = {"windows": len(analysis.windows), "covered": covered, "duration": video.duration}
+            ctx.log("sampling", say("log.local_decoded", **decoded), "WARNING")
+        ctx.progress(1.0, text("en", "stage.local"), pass_no=1, windows_done=total, windows_total=total)
+        found = [
+            say("log.event", type=say(f"type.{e.event_type}"), highlight=e.highlight, severity=e.severity)
+            for e in analysis.events
+        ]
+        ctx.log("events", say("log.events", n=len(found), events=found) if found else say("log.events_none"))
         return EngineOutcome(
             engine="local",
             model_version=MODEL_VERSION,
@@ -336,13 +327,18 @@ class MotionReport:
         """A changed area as a multiple of this video's median changed area."""
         return area / max(self.area_median, 0.001)
 
-    def baseline_note(self) -> str:
-        flagged = sum(e.flagged for e in self.episodes)
-        return (
-            f"{len(self.series)} frame pairs; median changed area {self.area_median:.2%} of the frame; "
-            f"unusual motion median {self.unusual_median:.2%}, robust spread {self.unusual_spread:.2%}; "
-            f"{len(self.episodes)} episode(s) above z {EPISODE_LOW_Z:g}, {flagged} flagged "
-            f"(peak z ≥ {SPIKE_Z:g} or sustained ≥ {SUSTAINED_Z_SEC:g} z·s)"
+    def baseline_note(self) -> Message:
+        return say(
+            "log.local_baseline",
+            pairs=len(self.series),
+            area=self.area_median,
+            median=self.unusual_median,
+            spread=self.unusual_spread,
+            episodes=len(self.episodes),
+            low=EPISODE_LOW_Z,
+            flagged=sum(e.flagged for e in self.episodes),
+            spike=SPIKE_Z,
+            sustained=SUSTAINED_Z_SEC,
         )
 
 
@@ -445,19 +441,18 @@ class Analysis:
     explained: int = 0  # flagged motion episodes that tracked objects or typed events explain
     notes: list[str] = field(default_factory=list)
 
-    def tracks_note(self) -> str:
+    def tracks_note(self) -> Message:
         counts = {
             kind: sum(v.kind == kind for v in self.views)
             for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
         }
         involved = sorted({tid for f in self.findings for tid in f.track_ids})
         by_id = {v.id: v for v in self.views}
-        evidence = "; ".join(f"track {tid}: {by_id[tid].evidence}" for tid in involved[:20] if tid in by_id)
-        return (
-            f"{len(self.views)} track(s): {counts['person']} person-like, {counts['vehicle']} vehicle-like, "
-            f"{counts['other']} other; {self.explained} episode(s) of unusual motion explained by tracked "
-            f"objects or typed events" + (f"; in events: {evidence}" if evidence else "")
-        )
+        evidence = [behaviour.evidence(by_id[tid]) for tid in involved[:20] if tid in by_id]
+        counted = {"tracks": len(self.views), **counts, "explained": self.explained}
+        if evidence:
+            return say("log.local_tracks_evidence", **counted, evidence=evidence)
+        return say("log.local_tracks", **counted)
 
 
 def analyse(

@@ -12,9 +12,11 @@ language; text recorded before that (plain strings) shows as it was written.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import re
+import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal, get_args
 
 from core.i18n import en, ru
@@ -57,37 +59,110 @@ def word(lang: Language, prefix: str, code: object) -> str:
     return text(lang, key) if has(key) else str(code)
 
 
+# the keys of the domain's reasons an engine records (as English text): worded again for each reader
+DOMAIN_REASONS = ("local.domain_", "reason.domain_")
+
+
+def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
+    """Text recorded in the words of a `prefix` key in any language (a stage, the domain's reason, the
+    local engine's descriptions), in `lang`'s words, values that are such words themselves too; text
+    that is no such key's (a model's own words) as it was written."""
+    for pattern, key in _templates(prefix):
+        match = pattern.fullmatch(recorded)
+        if match:
+            values = {name: reword(lang, prefix, value) for name, value in match.groupdict().items()}
+            return _plain(_CATALOGUES[lang][key]).format(**values)
+    return recorded
+
+
+@cache
+def _templates(prefix: str | tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """A pattern per language per `prefix` key, its values captured; the most specific first."""
+    found = []
+    for lang in LANGUAGES:
+        for key, words in _CATALOGUES[lang].items():
+            if not key.startswith(prefix):
+                continue
+            pattern, names = "", set()
+            for literal, name, _spec, _conversion in string.Formatter().parse(words):
+                pattern += re.escape(literal)
+                if name is not None:
+                    pattern += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
+                    names.add(name)
+            found.append((re.compile(pattern, re.DOTALL), key))
+    return tuple(sorted(found, key=lambda item: -len(item[0].pattern)))
+
+
+def _plain(words: str) -> str:
+    """`words` with its placeholders' formats dropped: recorded values come back already formatted."""
+    return "".join(
+        literal.replace("{", "{{").replace("}", "}}") + ("" if name is None else "{" + name + "}")
+        for literal, name, _spec, _conversion in string.Formatter().parse(words)
+    )
+
+
 @dataclass(frozen=True)
 class Message:
-    """A text to word later, in whoever reads it's language: a catalogue key and its values. Values that
-    are themselves messages (a reason inside a sentence) are worded in the same language."""
+    """A text to word later, in its reader's language: a catalogue key and its values. A value that is
+    itself a message (a reason inside a sentence) is worded in the same language, and a list of them is
+    worded item by item and joined with "; "."""
 
     key: str
     values: dict[str, object] = field(default_factory=dict)
 
     def text(self, lang: Language) -> str:
-        worded = {k: v.text(lang) if isinstance(v, Message) else v for k, v in self.values.items()}
-        return text(lang, self.key, **worded)
+        return text(lang, self.key, **{k: _worded(v, lang) for k, v in self.values.items()})
+
+    def redacted(self, redact: Callable[[str], str]) -> Message:
+        """The same message with `redact` applied to its text values (a secret inside an error)."""
+        return Message(self.key, {k: _mapped(v, redact) for k, v in self.values.items()})
 
     def to_json(self) -> dict:
-        values = {k: v.to_json() if isinstance(v, Message) else v for k, v in self.values.items()}
-        return {"key": self.key, "values": values}
+        return {"key": self.key, "values": {k: _stored(v) for k, v in self.values.items()}}
 
     @classmethod
     def from_json(cls, stored: object) -> Message | None:
         """The message a column holds, or None for anything else (rows written before messages)."""
-        if isinstance(stored, str):
-            try:
-                stored = json.loads(stored)
-            except ValueError:
-                return None
         if not isinstance(stored, dict) or not isinstance(stored.get("key"), str):
             return None
-        values = stored.get("values") or {}
-        return cls(
-            stored["key"],
-            {k: cls.from_json(v) or v if isinstance(v, dict) else v for k, v in values.items()},
-        )
+        return cls(stored["key"], {k: _loaded(v) for k, v in (stored.get("values") or {}).items()})
+
+
+def _worded(value: object, lang: Language) -> object:
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, list):
+        return "; ".join(str(_worded(item, lang)) for item in value)
+    return value
+
+
+def _mapped(value: object, redact: Callable[[str], str]) -> object:
+    if isinstance(value, Message):
+        return value.redacted(redact)
+    if isinstance(value, list):
+        return [_mapped(item, redact) for item in value]
+    return redact(value) if isinstance(value, str) else value
+
+
+def _stored(value: object) -> object:
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    return value
+
+
+def _loaded(value: object) -> object:
+    if isinstance(value, list):
+        return [_loaded(item) for item in value]
+    return Message.from_json(value) or value if isinstance(value, dict) else value
+
+
+def worded(lang: Language, words: object, plain: str) -> str:
+    """A recorded line in `lang`: from its stored message (`words`) when it has one, else its plain text
+    (rows written before messages, a model's own notes)."""
+    message = Message.from_json(words)
+    return message.text(lang) if message is not None else plain
 
 
 def say(key: str, **values: object) -> Message:

@@ -1,0 +1,126 @@
+"""One language per screen under AppTest: `?lang=` is kept in the URL when an analysis starts, and an
+incident page drawn in English has no Russian in it (an analysis written in Russian: its log, stage,
+the domain's reason), in Russian no English from the catalogue (log, uploader, units); a refusal is
+worded in the viewer's language."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import get_settings
+from core.i18n import LANGUAGE_NAMES, catalogue, text
+from tests.app_harness import APP, configured_app, problems, wait_for_status
+
+CYRILLIC = re.compile("[а-яА-ЯёЁ]")
+
+
+@pytest.fixture
+def app_settings(tmp_path, monkeypatch):
+    yield from configured_app(tmp_path, monkeypatch)
+
+
+def _speaking(monkeypatch, ui: str, analysis: str):
+    monkeypatch.setenv("UI_LANGUAGE", ui)
+    monkeypatch.setenv("ANALYSIS_LANGUAGE", analysis)
+    get_settings.cache_clear()
+
+
+def _opened_in(lang: str) -> AppTest:
+    """The app as a new browser tab opens it at `?lang=...`."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+def _shown(at) -> list[str]:
+    """Every text on the page a person reads: words, labels, options, help, metrics and the cells of
+    every table but the descriptions (an engine's or a model's words, in ANALYSIS_LANGUAGE by design)."""
+    shown = []
+    for kind in (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        shown += [str(e.value) for e in at.get(kind)]
+    for kind in ("button", "selectbox", "multiselect", "slider", "select_slider", "text_input", "text_area"):
+        for widget in at.get(kind):
+            shown += [str(widget.label), str(widget.help or "")]
+            shown += [str(option) for option in getattr(widget, "options", [])]
+    shown += [f"{m.label} {m.value}" for m in at.metric]
+    shown += [str(tab.label) for tab in at.tabs] + [str(e.label) for e in at.expander]
+    for table in at.dataframe:
+        frame: pd.DataFrame = table.value
+        for column in frame.columns:
+            if column != "description":
+                shown += [str(column)] + [str(cell) for cell in frame[column]]
+    return [line for line in shown if line not in LANGUAGE_NAMES.values()]
+
+
+def _analysed_sample(at, settings) -> int:
+    at.button(key=f"FormSubmitter:analyse-{text(at.query_params['lang'], 'analyse.sample')}").click().run()
+    assert not problems(at)
+    incident_id = int(at.query_params["id"])
+    assert wait_for_status(settings, incident_id) == "DONE"
+    return incident_id
+
+
+def test_english_stays_in_the_url_and_on_the_page_when_an_analysis_starts(app_settings, monkeypatch):
+    _speaking(monkeypatch, ui="ru", analysis="ru")
+    assert AppTest.from_file(str(APP)).run().query_params["lang"] == "ru"  # the URL says the language
+    at = _opened_in("en")
+    assert at.button[0].label == catalogue("en")["analyse.start"]
+    _analysed_sample(at, app_settings)
+    assert at.query_params["lang"] == "en", "the move to the incident keeps the language"
+    at.run()
+    assert not problems(at)
+    russian = [line for line in _shown(at) if CYRILLIC.search(line)]
+    assert russian == []
+    logs = next(df.value for df in at.dataframe if "step" in df.value.columns)
+    assert len(logs) >= 4 and not any(CYRILLIC.search(m) for m in logs["message"])
+
+
+def _english_phrases() -> set[str]:
+    """Runs of three or more English words from the catalogue, as a Russian page must not show them."""
+    phrases = set()
+    for words in catalogue("en").values():
+        for literal, *_ in string.Formatter().parse(words):
+            command_free = re.sub(r"python -m core[^)]*", " ", literal)  # commands read the same in Russian
+            phrases |= {p.strip() for p in re.findall(r"[A-Za-z]+(?: [a-z]+){2,}", command_free)}
+    return phrases
+
+
+def test_a_russian_page_shows_no_english_from_the_catalogue(app_settings, monkeypatch):
+    _speaking(monkeypatch, ui="en", analysis="en")
+    at = _opened_in("ru")
+    uploader_words = " ".join(str(e.proto.body) for e in at.get("html"))
+    assert text("ru", "uploader.button") in uploader_words  # Streamlit's own "Upload", replaced
+    assert text("ru", "uploader.limit", limit=app_settings.max_upload_mb) in uploader_words
+    _analysed_sample(at, app_settings)
+    assert at.query_params["lang"] == "ru"
+    at.run()
+    assert not problems(at)
+    shown = "\n".join(_shown(at))
+    leftovers = sorted(phrase for phrase in _english_phrases() if phrase in shown)
+    assert leftovers == []
+    assert not re.search(r"\d s\b", shown), "seconds are «с» in Russian"
+    logs = next(df.value for df in at.dataframe if "step" in df.value.columns)
+    assert all(CYRILLIC.search(message) for message in logs["message"])
+
+
+def test_a_refused_upload_says_why_in_the_viewers_language(app_settings):
+    at = _opened_in("ru")
+    at.file_uploader(key="analyse.file").set_value(("holiday.mp4", b"just some text\n" * 20, "video/mp4"))
+    at.button(key=f"FormSubmitter:analyse-{text('ru', 'analyse.start')}").click().run()
+    [error] = [e.value for e in at.error]
+    assert "holiday.mp4" in error and "это текстовый файл, а не видео" in error
