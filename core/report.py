@@ -387,7 +387,7 @@ def _storyboard(
             f"{clock(w.start_time)} – {clock(w.end_time)}",
             str(w.pass_no),
             f"{w.score:.2f}",
-            t("failed_window") if w.failed else wrappable(w.description),
+            t("failed_window") if w.failed else wrappable(reword(report.lang, "local.", w.description)),
         ]
         for w in windows[:STORYBOARD_MAX_ROWS]
     ]

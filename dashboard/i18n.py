@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.config import get_settings
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, text
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, reword, text
 
 LANG_KEY = "sigma.lang"
 
@@ -33,6 +33,12 @@ def lang() -> Language:
 
 def t(key: str, **values: object) -> str:
     return text(lang(), key, **values)
+
+
+def described(words: str | None) -> str | None:
+    """An event's or a window's description in the viewer's language when the local engine wrote it
+    (its catalogue's words); a model's own words as it wrote them."""
+    return reword(lang(), "local.", words) if isinstance(words, str) else words
 
 
 def per_language(key: str) -> str:

@@ -134,7 +134,7 @@ def _type_filter(box, present: list[str], filters: DisplayFilters) -> None:
         t("filters.types"),
         present,
         key="w.filter.types",
-        format_func=lambda code: type_label(code, lang()),
+        format_func=partial(type_label, lang=lang()),
         on_change=_copy_types,
         args=("w.filter.types", present),
         placeholder=t("filters.types_none"),
@@ -233,16 +233,16 @@ def concern_inputs(defaults: AnalysisParams, key: str, container=st) -> tuple[st
     first = [defaults.domain] if defaults.domain in EXAMPLES else []
     options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code in EXAMPLES[d]]
     picked = container.multiselect(
-        t("concerns.examples"), options, key=f"{key}.examples", format_func=_example_label,
-        help=t("concerns.examples_help"),
+        t("concerns.examples"), options, key=f"{key}.examples", format_func=partial(_example_label, language=lang()),
+        help=t("concerns.examples_help"), placeholder=t("concerns.examples_placeholder"),
     )  # fmt: skip
     return context, lines, picked
 
 
-def _example_label(option: str) -> str:
+def _example_label(option: str, language: Language) -> str:
     domain, code = option.split("/", 1)
-    concern = next(c for c in examples(domain, lang()) if c.code == code)
-    return f"{domain_label(domain)} · {concern.code}: {concern.definition}"
+    concern = next(c for c in examples(domain, language) if c.code == code)
+    return f"{domain_label(domain, language)} · {concern.code}: {concern.definition}"
 
 
 def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list[str]) -> AnalysisParams:

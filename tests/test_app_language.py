@@ -1,20 +1,28 @@
 """One language per screen under AppTest: `?lang=` is kept in the URL when an analysis starts, and an
 incident page drawn in English has no Russian in it (an analysis written in Russian: its log, stage,
-the domain's reason), in Russian no English from the catalogue (log, uploader, units); a refusal is
-worded in the viewer's language."""
+the domain's reason, the local engine's descriptions), in Russian no English from the catalogue (log,
+uploader, units); a refusal is worded in the viewer's language. And the report: one language."""
 
 from __future__ import annotations
 
+import io
 import re
 import string
 
 import pandas as pd
 import pytest
+from docx import Document
 from streamlit.testing.v1 import AppTest
 
 from core.config import get_settings
+from core.db import dispose_engines
 from core.i18n import LANGUAGE_NAMES, catalogue, text
+from core.jobs import run_analysis
+from core.report import build_report
+from core.schema import AnalysisParams
+from core.service import register_video
 from tests.app_harness import APP, configured_app, problems, wait_for_status
+from tests.conftest import make_settings
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 
@@ -39,7 +47,7 @@ def _opened_in(lang: str) -> AppTest:
 
 def _shown(at) -> list[str]:
     """Every text on the page a person reads: words, labels, options, help, metrics and the cells of
-    every table but the descriptions (an engine's or a model's words, in ANALYSIS_LANGUAGE by design)."""
+    every table (the local engine's descriptions included: they are the catalogue's words too)."""
     shown = []
     for kind in (
         "markdown",
@@ -62,8 +70,7 @@ def _shown(at) -> list[str]:
     for table in at.dataframe:
         frame: pd.DataFrame = table.value
         for column in frame.columns:
-            if column != "description":
-                shown += [str(column)] + [str(cell) for cell in frame[column]]
+            shown += [str(column)] + [str(cell) for cell in frame[column]]
     return [line for line in shown if line not in LANGUAGE_NAMES.values()]
 
 
@@ -77,7 +84,9 @@ def _analysed_sample(at, settings) -> int:
 
 def test_english_stays_in_the_url_and_on_the_page_when_an_analysis_starts(app_settings, monkeypatch):
     _speaking(monkeypatch, ui="ru", analysis="ru")
-    assert AppTest.from_file(str(APP)).run().query_params["lang"] == "ru"  # the URL says the language
+    assert (
+        AppTest.from_file(str(APP), default_timeout=30).run().query_params["lang"] == "ru"
+    )  # the URL says the language
     at = _opened_in("en")
     assert at.button[0].label == catalogue("en")["analyse.start"]
     _analysed_sample(at, app_settings)
@@ -124,3 +133,26 @@ def test_a_refused_upload_says_why_in_the_viewers_language(app_settings):
     at.button(key=f"FormSubmitter:analyse-{text('ru', 'analyse.start')}").click().run()
     [error] = [e.value for e in at.error]
     assert "holiday.mp4" in error and "это текстовый файл, а не видео" in error
+
+
+def _report_text(settings, incident_id: int, lang: str) -> str:
+    document = Document(io.BytesIO(build_report(incident_id, settings, lang=lang)))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_a_report_is_in_its_own_language_whatever_the_analysis_was_written_in(tmp_path, clips):
+    for analysis, report in (("ru", "en"), ("en", "ru")):
+        settings = make_settings(tmp_path / analysis, analysis_language=analysis)
+        params = AnalysisParams.from_settings(settings, engine="local")
+        incident_id = register_video(clips["collision"], settings, params)
+        run_analysis(incident_id, settings)
+        written = _report_text(settings, incident_id, report)
+        dispose_engines()
+        if report == "en":
+            assert [line for line in written.splitlines() if CYRILLIC.search(line)] == []
+        else:
+            assert sorted(p for p in _english_phrases() if p in written) == []
+            assert not re.search(r"\d s\b", written)

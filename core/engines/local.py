@@ -660,7 +660,7 @@ def _windows(
             for kind, (starts, ends) in spans.items()
         }
         description = texts["figures"].format(ratio=report.ratio(peak_area), area=peak_area, z=peak_z)
-        description += texts["objects"].format(total=sum(counts.values()), **counts)
+        description += "; " + texts["objects"].format(total=sum(counts.values()), **counts)
         if touching:
             description += "; " + "; ".join(e.description for _, e in touching)
         windows.append(

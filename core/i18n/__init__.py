@@ -16,7 +16,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal, get_args
 
 from core.i18n import en, ru
@@ -64,15 +64,28 @@ DOMAIN_REASONS = ("local.domain_", "reason.domain_")
 
 
 def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
-    """Text recorded in the words of a `prefix` key in any language (a stage, the domain's reason, the
-    local engine's descriptions), in `lang`'s words, values that are such words themselves too; text
-    that is no such key's (a model's own words) as it was written."""
+    """Text recorded in the words of `prefix` keys in any language (a stage, the domain's reason, the
+    local engine's descriptions, several joined by "; "), in `lang`'s words, values that are such words
+    themselves too; text that is no such key's (a model's own words) as it was written."""
+    worded = _reworded(lang, prefix, recorded)
+    return recorded if worded is None else worded
+
+
+@lru_cache(maxsize=4096)
+def _reworded(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str | None:
     for pattern, key in _templates(prefix):
         match = pattern.fullmatch(recorded)
         if match:
             values = {name: reword(lang, prefix, value) for name, value in match.groupdict().items()}
             return _plain(_CATALOGUES[lang][key]).format(**values)
-    return recorded
+    start = recorded.find("; ")
+    while start != -1:  # texts joined by "; ": the first that is a key's words, then the rest
+        head = _reworded(lang, prefix, recorded[:start])
+        tail = _reworded(lang, prefix, recorded[start + 2 :]) if head is not None else None
+        if tail is not None:
+            return f"{head}; {tail}"
+        start = recorded.find("; ", start + 2)
+    return None
 
 
 @cache
@@ -87,7 +100,8 @@ def _templates(prefix: str | tuple[str, ...]) -> tuple[tuple[re.Pattern[str], st
             for literal, name, _spec, _conversion in string.Formatter().parse(words):
                 pattern += re.escape(literal)
                 if name is not None:
-                    pattern += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
+                    # a value never holds "; ", which joins several texts
+                    pattern += f"(?P={name})" if name in names else f"(?P<{name}>(?:(?!; ).)+?)"
                     names.add(name)
             found.append((re.compile(pattern, re.DOTALL), key))
     return tuple(sorted(found, key=lambda item: -len(item[0].pattern)))
