@@ -32,7 +32,7 @@ from core.db import get_engine, session_scope
 from core.engines import ENGINE_NAMES
 from core.errors import InvalidInput
 from core.evidence.audit import AuditEntry, trail
-from core.i18n import DOMAIN_REASONS, LANGUAGES, Language, reword, text, word, worded
+from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
@@ -192,7 +192,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
     report.heading(t("summary"), 1)
     duration = clock(incident.duration)
     if incident.status == "FAILED":
-        report.paragraph(t("failed", reason=incident.error or "?"))
+        report.paragraph(t("failed", reason=reword(report.lang, FAILURE_REASONS, incident.error or "?")))
     if events:
         counts = Counter(e.event_type for e in events)
         types = ", ".join(f"{type_label(code, report.lang)} × {n}" for code, n in counts.most_common())

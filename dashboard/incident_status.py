@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.i18n import reword
+from core.i18n import FAILURE_REASONS, reword
 from core.models import Incident
 from core.schema import AnalysisParams, Status
 from core.timefmt import clock
@@ -159,7 +159,11 @@ def _status_body(incident: Incident) -> None:
 
 def failed(incident: Incident) -> None:
     st.error(
-        t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
+        t(
+            "incident.failed",
+            reason=reword(lang(), FAILURE_REASONS, incident.error or t("incident.failed_unknown")),
+        ),
+        icon=":material/error:",
     )
     if st.button(
         t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"

@@ -14,8 +14,9 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
+from core import repository
 from core.config import get_settings
-from core.db import dispose_engines
+from core.db import dispose_engines, get_engine, session_scope
 from core.i18n import LANGUAGE_NAMES, catalogue, text
 from core.jobs import run_analysis
 from core.report import build_report
@@ -156,3 +157,25 @@ def test_a_report_is_in_its_own_language_whatever_the_analysis_was_written_in(tm
         else:
             assert sorted(p for p in _english_phrases() if p in written) == []
             assert not re.search(r"\d s\b", written)
+
+
+def test_why_a_run_failed_is_worded_in_the_viewers_language(app_settings, clips):
+    """Runs record why they failed in English (the CLI and the API read it); the page words it again,
+    the stage it stopped in too, for runs recorded before as well."""
+    incident_id = register_video(clips["collision"], app_settings, AnalysisParams.from_settings(app_settings))
+    stopped = (
+        "interrupted: the process running this analysis stopped while measuring motion and tracking objects "
+        "(42% done); no heartbeat for 93 s. Re-analyse to run it again."
+    )
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, incident_id, stopped)
+    at = _opened_in("ru")
+    at.switch_page("app_pages/incident.py")
+    at.query_params["id"] = str(incident_id)
+    at.run()
+    [error] = [e.value for e in at.error]
+    assert text("ru", "stage.local") in error and "выполнено 42%" in error and not _latin(error)
+
+
+def _latin(shown: str) -> list[str]:
+    return [word for word in re.findall(r"[A-Za-z]{3,}", shown) if word.islower()]

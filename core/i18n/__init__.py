@@ -61,6 +61,8 @@ def word(lang: Language, prefix: str, code: object) -> str:
 
 # the keys of the domain's reasons an engine records (as English text): worded again for each reader
 DOMAIN_REASONS = ("local.domain_", "reason.domain_")
+# ... and of why a run failed: a refusal of the file, an interruption (with the stage it stopped in)
+FAILURE_REASONS = ("refusal.", "reason.", "stage.", "log.cancelled")
 
 
 def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
