@@ -4,6 +4,7 @@ is dead, and no module keeps translations of its own."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -146,3 +147,38 @@ def test_a_message_is_worded_in_the_readers_language_and_survives_storage():
     assert CYRILLIC.search(again.text("ru")) and not CYRILLIC.search(again.text("en"))
     assert Message.from_json("an old plain log line") is None
     assert text("en", "no.such.key") == "no.such.key"
+
+
+def _russian_literals(path: Path) -> list[str]:
+    """String literals with Cyrillic in them, docstrings left out."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and CYRILLIC.search(node.value)
+        and id(node) not in docstrings
+    ]
+
+
+def test_no_module_writes_russian_words_of_its_own():
+    """Words people read come from the catalogues; only search data (synonyms and stop words people
+    type, in every language at once) holds Russian words outside them."""
+    search_data = {"core/search.py", "core/taxonomy_i18n.py"}
+    sources = [*_ui_sources(), *(ROOT / "core").rglob("*.py"), *(ROOT / "api").glob("*.py")]
+    own = {
+        path.relative_to(ROOT).as_posix(): found
+        for path in sources
+        if "i18n" not in path.parts
+        and path.relative_to(ROOT).as_posix() not in search_data
+        and (found := _russian_literals(path))
+    }
+    assert own == {}

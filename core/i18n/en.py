@@ -413,6 +413,8 @@ TEXTS: dict[str, str] = {
     "report.note": "Note",
     "report.timeline": "Timeline",
     "report.timeline_caption": "Bars above: score of each analysed window, coloured by pass (grey: window failed). Lanes below: events by type; outlined in black: confirmed; hollow: dismissed.",
+    "report.timeline_score": "score",
+    "report.timeline_pass": "pass {n}",
     "report.storyboard": "Appendix A. Storyboard",
     "report.storyboard_omitted": "The storyboard has {n} windows; the first {shown} are listed, the rest are in the application.",
     "report.col_window": "Window",

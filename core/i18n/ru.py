@@ -413,6 +413,8 @@ TEXTS: dict[str, str] = {
     "report.note": "Примечание",
     "report.timeline": "Шкала времени",
     "report.timeline_caption": "Столбцы сверху: оценка каждого окна, цвет — проход (серый: окно с ошибкой). Ниже — события по типам; с чёрной рамкой: подтверждены; пустые: отклонены.",
+    "report.timeline_score": "оценка",
+    "report.timeline_pass": "проход {n}",
     "report.storyboard": "Приложение А. Раскадровка",
     "report.storyboard_omitted": "В раскадровке {n} окон; показаны первые {shown}, остальные — в приложении.",
     "report.col_window": "Окно",
