@@ -98,6 +98,10 @@ def test_english_stays_in_the_url_and_on_the_page_when_an_analysis_starts(app_se
     assert russian == []
     logs = next(df.value for df in at.dataframe if "step" in df.value.columns)
     assert len(logs) >= 4 and not any(CYRILLIC.search(m) for m in logs["message"])
+    for page in ("incidents", "about", "analyse"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert at.query_params["lang"] == "en", page
+        assert [line for line in _shown(at) if CYRILLIC.search(line)] == [], page
 
 
 def _english_phrases() -> set[str]:
@@ -126,6 +130,10 @@ def test_a_russian_page_shows_no_english_from_the_catalogue(app_settings, monkey
     assert not re.search(r"\d s\b", shown), "seconds are «с» in Russian"
     logs = next(df.value for df in at.dataframe if "step" in df.value.columns)
     assert all(CYRILLIC.search(message) for message in logs["message"])
+    for page in ("incidents", "about"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        shown = "\n".join(_shown(at))
+        assert sorted(phrase for phrase in _english_phrases() if phrase in shown) == [], page
 
 
 def test_a_refused_upload_says_why_in_the_viewers_language(app_settings):
