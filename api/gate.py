@@ -47,7 +47,7 @@ from core.access import (
     sign_in,
 )
 from core.config import get_settings
-from dashboard.i18n import LANGS, text_in
+from core.i18n import LANGUAGES, Language, text
 
 SIGN_IN_PATH = "/signin"
 SIGN_OUT_PATH = "/signout"
@@ -208,12 +208,12 @@ def _not_signed_in(scope: Scope, headers: Headers) -> Response:
 # --- the sign-in form -------------------------------------------------------------------------------
 
 
-def _lang(request: Request) -> str:
+def _lang(request: Request) -> Language:
     asked = request.query_params.get("lang")
-    if asked in LANGS:
+    if asked in LANGUAGES:
         return asked
     preferred = request.headers.get("accept-language", "")[:2].lower()
-    return preferred if preferred in LANGS else get_settings().ui_language
+    return preferred if preferred in LANGUAGES else get_settings().ui_language
 
 
 _PAGE = """<!doctype html>
@@ -242,28 +242,28 @@ a.provider {{ display: block; margin-top: .8rem; padding: .6rem; border: 1px sol
 </form></body></html>"""
 
 
-def _page(lang: str, target: str, *, status: int = 200, error: str = "", name: str = "", headers=None):
-    def text(key: str, **values: object) -> str:
-        return html.escape(text_in(lang, key, **values))
+def _page(lang: Language, target: str, *, status: int = 200, error: str = "", name: str = "", headers=None):
+    def escaped(key: str, **values: object) -> str:
+        return html.escape(text(lang, key, **values))
 
     settings = get_settings()
     provider = ""
     if oidc.enabled(settings):
         start = f"{oidc.START_PATH}?next={quote(target, safe='')}"
-        label = text("auth.oidc", provider=settings.oidc_provider)
+        label = escaped("auth.oidc", provider=settings.oidc_provider)
         provider = f'<a class="provider" href="{html.escape(start)}">{label}</a>'
 
     body = _PAGE.format(
         lang=lang,
-        title=text("auth.title"),
-        prompt=text("auth.prompt"),
+        title=escaped("auth.title"),
+        prompt=escaped("auth.prompt"),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
-        name_label=text("auth.name"),
+        name_label=escaped("auth.name"),
         name=html.escape(name),
-        password_label=text("auth.password"),
+        password_label=escaped("auth.password"),
         next=html.escape(target),
         action=f"{SIGN_IN_PATH}?lang={lang}",
-        button=text("auth.sign_in"),
+        button=escaped("auth.sign_in"),
         provider=provider,
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
@@ -280,7 +280,7 @@ async def _sign_in_form(request: Request) -> Response:
     if email and principal is None:  # the provider knows them; Sigma gives them no role
         await run_in_threadpool(record_sign_in, settings, email, None, where="identity provider")
         lang = _lang(request)
-        return _page(lang, target, status=403, error=text_in(lang, "auth.oidc_refused", email=email))
+        return _page(lang, target, status=403, error=text(lang, "auth.oidc_refused", email=email))
     return _page(_lang(request), target)
 
 
@@ -325,14 +325,14 @@ async def _sign_in(request: Request) -> Response:
     wait = guesses.wait_seconds(client)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        message = text_in(lang, "auth.wait", seconds=seconds)
+        message = text(lang, "auth.wait", seconds=seconds)
         return _page(
             lang, target, status=429, error=message, name=name, headers={"Retry-After": str(seconds)}
         )
     principal = await run_in_threadpool(_checked_sign_in, name, form.get("password", ""), settings)
     if principal is None:
         guesses.failed(client)
-        return _page(lang, target, status=401, error=text_in(lang, "auth.wrong"), name=name)
+        return _page(lang, target, status=401, error=text(lang, "auth.wrong"), name=name)
     guesses.succeeded(client)
     return _with_session(RedirectResponse(target, status_code=303), principal, request.scope)
 

@@ -27,6 +27,7 @@ from core.config import Settings, get_settings
 from core.errors import AnalysisFailed, QueueFull
 from core.export import MEDIA_TYPES
 from core.export import Format as ExportFormat
+from core.i18n import DEFAULT_LANGUAGE, Language
 from core.schema import AnalysisParams, Event, Status, WindowRecord
 from core.views import (
     Accepted,
@@ -368,7 +369,7 @@ def _attachment(content: bytes, media_type: str, file_name: str) -> Response:
     responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the report"}, **responses(404, 409)},
 )
 def report(
-    incident_id: IncidentId, config: Config, _who: Reader, lang: Literal["ru", "en"] = "ru"
+    incident_id: IncidentId, config: Config, _who: Reader, lang: Language = DEFAULT_LANGUAGE
 ) -> Response:
     """Built from stored results (nothing is re-analysed), in Russian or English."""
     content, name = service.report_docx(incident_id, config, lang=lang)

@@ -26,6 +26,7 @@ from core.db import database
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
 from core.export import EXPORTERS
+from core.i18n import LANGUAGES
 from core.jobs import STOP_SIGNALS, dispatch, run_analysis, stopped_by_signals
 from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams, ReviewStatus, Status
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the DOCX report of an incident (no re-analysis)")
     report.add_argument("incident_id", type=int)
     report.add_argument("-o", "--output", help="the .docx to write (default: sigma-ID-NAME.docx here)")
-    report.add_argument("--lang", choices=["ru", "en"], default="en")
+    report.add_argument("--lang", choices=LANGUAGES, default="en")
 
     export = commands.add_parser("export", help="export an incident's stored results")
     export.add_argument("incident_id", type=int)
@@ -127,7 +128,7 @@ def _evidence_commands(commands) -> None:
     package = commands.add_parser("package", help="write the case package (ZIP with manifest) of an incident")
     package.add_argument("incident_id", type=int)
     package.add_argument("-o", "--output", required=True, help="the .zip to write")
-    package.add_argument("--lang", choices=["ru", "en"], default="en", help="language of the report inside")
+    package.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report inside")
     package.add_argument("--pre", type=float, help="clip pre-roll in seconds (default CLIP_PRE_ROLL_SEC)")
     package.add_argument("--post", type=float, help="clip post-roll in seconds (default CLIP_POST_ROLL_SEC)")
     package.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.concerns import Concern, check_concerns, check_site_context
+from core.i18n import DEFAULT_LANGUAGE, Language
 
 # a user name (APP_USERS, API_TOKEN_USER): what the audit trail records as who did something
 USER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
@@ -59,7 +60,6 @@ EngineName = Annotated[
     Field(json_schema_extra=_engine_enum(auto=False)),
 ]
 JobBackend = Literal["thread", "process", "queue"]
-AnalysisLanguage = Literal["ru", "en"]
 
 _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite",
@@ -120,8 +120,8 @@ class Settings(BaseSettings):
     clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
-    ui_language: Literal["ru", "en"] = "ru"
-    analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
+    ui_language: Language = DEFAULT_LANGUAGE
+    analysis_language: Language = DEFAULT_LANGUAGE  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
 
     @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "api_token", "database_url")

@@ -28,9 +28,10 @@ from core.db import database
 from core.engines import create_engine_by_name
 from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
+from core.i18n import Message, say
 from core.pipeline import cap_highlights, clamp_to_video
 from core.recovery import Maintenance, start_of_process
-from core.schema import AnalysisParams, Status, WindowRecord
+from core.schema import AnalysisParams, Status, WindowRecord, params_in_words
 from core.storage import video_path
 from core.video import VideoInfo
 
@@ -188,14 +189,16 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
 
     versions: dict[str, str] = {}
 
-    def log(step: str, message: str, level: str = "INFO") -> None:
+    def log(step: str, message: str | Message, level: str = "INFO") -> None:
         with db.session() as session:
             owner.check(session)
             repository.add_log(
                 session,
                 incident_id,
                 step,
-                settings.redact(message),
+                message.redacted(settings.redact)
+                if isinstance(message, Message)
+                else settings.redact(message),
                 level=level,
                 model_version=versions.get("model_version"),
                 prompt_version=versions.get("prompt_version"),
@@ -221,16 +224,15 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             ctx.set_versions(*engine.versions_for(params))
             log(
                 "start",
-                f"analysis started with the {engine.name} engine, parameters {params.model_dump()}, "
-                f"descriptions in {settings.analysis_language} (ANALYSIS_LANGUAGE)",
+                say(
+                    "log.start",
+                    engine=say(f"report.engine.{engine.name}"),
+                    params=params_in_words(params.model_dump()),
+                    language=say(f"language.{settings.analysis_language}"),
+                ),
             )
             if engine.name == "local" and (params.concerns or params.site_context):
-                log(
-                    "concerns",
-                    "the local engine measures motion and cannot look for the analyst's concerns or read the "
-                    "site context; they are kept with this run for a re-analysis with the VLM engine",
-                    "WARNING",
-                )
+                log("concerns", say("log.concerns_local"), "WARNING")
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)
@@ -238,11 +240,9 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             if note:
                 log("coverage", note, "WARNING")
                 if echo:
-                    echo(1.0, f"note: {note}")
-            log(
-                "done",
-                f"{len(events)} event(s) in {len(outcome.windows)} window(s); passes {outcome.passes_run}",
-            )
+                    echo(1.0, f"note: {note.text('en')}")
+            passes = ", ".join(str(p) for p in outcome.passes_run)
+            log("done", say("log.done", events=len(events), windows=len(outcome.windows), passes=passes))
             result = _save(owner, outcome, events)
         return {**result, "incident_id": incident_id}
     except RunLost as error:
@@ -250,7 +250,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
         raise
     except (Cancelled, KeyboardInterrupt) as stop:
         name = stop.signal_name if isinstance(stop, Cancelled) else "SIGINT"
-        _fail_run(owner, f"cancelled: the analysis was stopped ({name}); re-analyse to run it again")
+        _fail_run(owner, say("log.cancelled", signal=name))
         raise
     except SigmaError as error:
         reason = settings.redact(str(error))
@@ -278,7 +278,7 @@ def _save(owner: _Ownership, outcome, events) -> dict:
     return result
 
 
-def coverage_note(windows: list[WindowRecord], duration: float, window_sec: float) -> str | None:
+def coverage_note(windows: list[WindowRecord], duration: float, window_sec: float) -> Message | None:
     """When the video's timeline has stretches with no frame at all (windows follow frames, so no
     first-pass window lies there), a sentence saying where and how much was not analysed."""
     spans = sorted((w.start_time, w.end_time) for w in windows if w.pass_no == 1)
@@ -297,18 +297,23 @@ def coverage_note(windows: list[WindowRecord], duration: float, window_sec: floa
         return None
     missing = sum(end - start for start, end in gaps)
     longest = max(gaps, key=lambda gap: gap[1] - gap[0])
-    return (
-        f"the video's timeline is {duration:.2f} s long, but {len(gaps)} stretch(es) of it hold no frame "
-        f"at all ({missing:.2f} s in all; the longest from {longest[0]:.2f} s to {longest[1]:.2f} s): "
-        f"nothing there was analysed. Windows follow the frames that exist ({len(spans)} window(s))."
+    return say(
+        "log.coverage",
+        duration=duration,
+        gaps=len(gaps),
+        missing=missing,
+        start=longest[0],
+        end=longest[1],
+        windows=len(spans),
     )
 
 
-def _fail_run(owner: _Ownership, reason: str) -> bool:
+def _fail_run(owner: _Ownership, reason: str | Message) -> bool:
     """FAILED with `reason` and a log row, only while the run still owns its incident; False (nothing
     written) when it no longer does."""
     with owner.db.session() as session:
-        if not repository.fail_run(session, owner.incident_id, owner.token, reason):
+        error = reason.text("en") if isinstance(reason, Message) else reason
+        if not repository.fail_run(session, owner.incident_id, owner.token, error):
             return False
         repository.add_log(session, owner.incident_id, "failed", reason, level="ERROR")
     return True
@@ -330,7 +335,7 @@ def _choose_engine(params: AnalysisParams, settings: Settings, log):
     except EngineUnavailable as error:
         if params.engine != "auto" or name == "local":
             raise
-        log("engine", f"{error}; falling back to the local engine", "WARNING")
+        log("engine", say("log.engine_fallback", error=str(error)), "WARNING")
         engine = create_engine_by_name("local", settings)
     return engine
 

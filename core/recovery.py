@@ -32,6 +32,7 @@ from sqlalchemy import select
 from core import repository, storage
 from core.config import Settings, install_log_redaction
 from core.db import database
+from core.i18n import Message, say, text
 from core.models import Incident, utcnow
 from core.schema import Status
 
@@ -48,17 +49,21 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _interruption_reason(incident: Incident, now: datetime) -> str:
+def _interruption_reason(incident: Incident, now: datetime) -> Message:
     last = _as_utc(incident.heartbeat_at or incident.created_at)
-    silent = f"no heartbeat for {(now - last).total_seconds():.0f} s" if last else "no heartbeat"
+    silent = (
+        say("reason.silent", seconds=f"{(now - last).total_seconds():.0f}")
+        if last
+        else say("reason.silent_never")
+    )
     if incident.status == Status.PROCESSING:
-        where = f"while {incident.stage or 'running'} ({incident.progress * 100:.0f}% done)"
-        what = "the process running this analysis stopped"
-    elif incident.status == Status.QUEUED:
-        where, what = "while waiting in the queue", "the server holding this analysis stopped"
-    else:
-        where, what = "before it was started", "this upload was saved but its analysis never began"
-    return f"interrupted: {what} {where}; {silent}. Re-analyse to run it again."
+        stage = incident.stage or text("en", "reason.running")
+        return say(
+            "reason.interrupted_running", stage=stage, done=f"{incident.progress * 100:.0f}", silent=silent
+        )
+    if incident.status == Status.QUEUED:
+        return say("reason.interrupted_queued", silent=silent)
+    return say("reason.interrupted_saved", silent=silent)
 
 
 def recover_stale(settings: Settings) -> list[int]:
@@ -75,7 +80,9 @@ def recover_stale(settings: Settings) -> list[int]:
     for incident_id, reason in candidates:
         with db.session() as session:
             # staleness is judged again here: a run that beat since the query above is left alone
-            if repository.fail_if_stale(session, incident_id, older_than=older_than, reason=reason):
+            if repository.fail_if_stale(
+                session, incident_id, older_than=older_than, reason=reason.text("en")
+            ):
                 repository.add_log(session, incident_id, "recovered", reason, level="ERROR")
                 recovered.append(incident_id)
     if recovered:

@@ -10,6 +10,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import db_now
+from core.i18n import Message
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
 from core.schema import (
     ACTIVE_STATUSES,
@@ -183,7 +184,7 @@ def add_log(
     session: Session,
     incident_id: int,
     step: str,
-    message: str,
+    message: str | Message,
     *,
     level: str = "INFO",
     model_version: str | None = None,
@@ -194,7 +195,8 @@ def add_log(
         LogRow(
             incident_id=incident_id,
             step=step[:64],
-            message=message,
+            message=message.text("en") if isinstance(message, Message) else message,
+            words=message.to_json() if isinstance(message, Message) else None,
             level=level,
             model_version=model_version,
             prompt_version=prompt_version,

@@ -27,13 +27,13 @@ from core.evidence.audit import Action, record
 from core.export import EXPORTERS, export
 from core.export import Format as ExportFormat
 from core.export import file_name as export_file_name
+from core.i18n import Language
 from core.llm.client import server_status
 from core.media import browser_copies, usable_now
 from core.models import Incident
 from core.schema import AnalysisParams, Event, ReviewStatus, Status, WindowRecord
 from core.search import search
 from core.storage import StoredVideo, content_type, remove_video, store_existing, store_upload, video_path
-from core.taxonomy_i18n import Lang
 from core.views import (
     Check,
     Health,
@@ -428,7 +428,7 @@ def subtitles(incident_id: int, settings: Settings) -> str | None:
     return vtt if "-->" in vtt else None
 
 
-def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
+def report_docx(incident_id: int, settings: Settings, *, lang: Language = "en") -> tuple[bytes, str]:
     """(DOCX bytes, download file name) of an incident's report, built from stored results (`NotFound`;
     `NotReady` while it is still running)."""
     from core.report import build_report

@@ -43,27 +43,28 @@ import imageio_ffmpeg
 import numpy as np
 
 from core.errors import AnalysisFailed, InvalidInput
+from core.i18n import Message, say
 
 _PIPE_BYTES = 1 << 20  # a larger pipe halves the context switches per full-resolution frame
 _F_SETPIPE_SZ = 1031
 _LOOKBACK_SEC = 1.0  # read_frame_at decodes from this far before the asked time
 _SCALE_FLAGS = "area"  # averaging: no aliasing when a 1080p frame becomes 160 px wide
 
-# Leading bytes of common files that are not videos, named so a refusal can say what the file is.
+# Leading bytes of common files that are not videos, named (`refusal.what.*`) so a refusal can say what it is.
 _NOT_VIDEO_SIGNATURES: list[tuple[bytes, str]] = [
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"BM", "a BMP image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or an office document)"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"\x7fELF", "a program (ELF executable)"),
-    (b"ID3", "an MP3 audio file"),
-    (b"fLaC", "a FLAC audio file"),
-    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"BM", "bmp"),
+    (b"%PDF", "pdf"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!", "rar"),
+    (b"\x7fELF", "elf"),
+    (b"ID3", "mp3"),
+    (b"fLaC", "flac"),
+    (b"SQLite format 3\x00", "sqlite"),
 ]
 
 
@@ -115,20 +116,16 @@ def ffmpeg_exe() -> str:
 # --- what a file is ------------------------------------------------------------------------------
 
 
-def describe_non_video(head: bytes) -> str | None:
+def describe_non_video(head: bytes) -> Message | None:
     """A refusal for leading bytes that are plainly not a video, or None when they might be one."""
     if not head:
-        return "empty file"
-    for signature, what in _NOT_VIDEO_SIGNATURES:
-        if head.startswith(signature):
-            return f"this is {what}, not a video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "this is a WAV audio file, not a video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "this is a WebP image, not a video"
-    if _looks_like_text(head):
-        return "this is a text file, not a video"
-    return None
+        return say("refusal.empty")
+    what = next((what for signature, what in _NOT_VIDEO_SIGNATURES if head.startswith(signature)), None)
+    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"WEBP"):
+        what = "wav" if head[8:12] == b"WAVE" else "webp"
+    elif what is None and _looks_like_text(head):
+        what = "text"
+    return None if what is None else say("refusal.not_video", what=say(f"refusal.what.{what}"))
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -148,7 +145,7 @@ def _check_file(path: Path) -> None:
     with open(path, "rb") as handle:
         refusal = describe_non_video(handle.read(512))
     if refusal:
-        raise InvalidInput(refusal)
+        raise InvalidInput.said(refusal)
 
 
 # --- probe -----------------------------------------------------------------------------------------
@@ -174,7 +171,7 @@ def probe(path: str | Path) -> VideoInfo:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as error:
-        raise InvalidInput(_unreadable_reason(path, error)) from error
+        raise InvalidInput.said(_unreadable_reason(path, error)) from error
     with container:
         stream = next(
             (s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE),
@@ -182,18 +179,16 @@ def probe(path: str | Path) -> VideoInfo:
         )
         if stream is None:
             if container.streams.audio:
-                raise InvalidInput("no video stream: this is an audio file, not a video")
-            raise InvalidInput("no video stream in this file")
+                raise InvalidInput.said(say("refusal.audio_only"))
+            raise InvalidInput.said(say("refusal.no_video_stream"))
         times, first = _scan_packets(container, stream)
     if first is None:
-        raise InvalidInput(
-            "no video frame could be decoded: the video is damaged or its codec is not supported"
-        )
+        raise InvalidInput.said(say("refusal.undecodable"))
     if not times.count:
-        raise InvalidInput("the video stream holds no frames")
+        raise InvalidInput.said(say("refusal.no_frames"))
     start, end = times.span()
     if end <= 0 or end <= start:
-        raise InvalidInput("the video has no duration")
+        raise InvalidInput.said(say("refusal.no_duration"))
     width, height = first
     return VideoInfo(
         width=width,
@@ -336,14 +331,14 @@ def _first_frame_size(decoder, packet) -> tuple[int, int] | None:
     return None
 
 
-def _unreadable_reason(path: Path, error: Exception) -> str:
+def _unreadable_reason(path: Path, error: Exception) -> Message:
     with open(path, "rb") as handle:
         head = handle.read(12)
     if head[4:8] in _MP4_BRANDS and not _has_top_level_box(path, b"moov"):
-        return "the video is truncated or damaged: its MP4 index (moov atom) is missing"
+        return say("refusal.truncated_mp4")
     if isinstance(error, av.error.InvalidDataError):
-        return "not a video: the file's format is not recognised"
-    return f"the file could not be read as a video ({getattr(error, 'strerror', None) or error})"
+        return say("refusal.unrecognised")
+    return say("refusal.unreadable", error=str(getattr(error, "strerror", None) or error))
 
 
 def top_level_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:

@@ -183,6 +183,7 @@ class LogLine(BaseModel):
     prompt_version: str | None = None
     started_at: Moment | None = None
     finished_at: Moment | None = None
+    words: dict | None = None  # the line as a catalogue message (core.i18n), worded for the viewer
 
 
 class Review(BaseModel):

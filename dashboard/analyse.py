@@ -9,7 +9,7 @@ from core.errors import InvalidInput, SigmaError
 from core.schema import AnalysisParams
 from dashboard import actions
 from dashboard.feedback import describe_error
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
 from dashboard.sidebar import (
     analysis_inputs,
@@ -68,7 +68,8 @@ def render() -> None:
             with st.spinner(t("analyse.storing")):
                 actions.analyse_upload(upload, upload.name, chosen)
         except InvalidInput as error:
-            st.error(t("analyse.refused", name=upload.name, reason=str(error)), icon=":material/block:")
+            reason = error.text(lang())
+            st.error(t("analyse.refused", name=upload.name, reason=reason), icon=":material/block:")
         except SigmaError as error:
             st.error(describe_error(error), icon=":material/error:")
     if try_sample:

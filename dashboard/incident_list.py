@@ -20,7 +20,7 @@ from dashboard.i18n import t
 from dashboard.incident_status import status_label
 from dashboard.resources import settings
 from dashboard.search_panel import search_panel
-from dashboard.sidebar import domain_label, run_domain
+from dashboard.sidebar import domain_label, engine_short, run_domain
 from dashboard.tables import ROW_CLICK, picked_row
 
 _PENDING_DELETE = "sigma.pending_delete"
@@ -82,7 +82,7 @@ def _frame(
                 for r, ok in zip(reviews, done)
             ],
             "top_score": [r.top_score if ok else None for r, ok in zip(reviews, done)],
-            "engine": [i.engine or i.requested_engine for i in incidents],
+            "engine": [engine_short(i.engine or i.requested_engine) for i in incidents],
             "domain": [run_domain(i.inferred_domain, i.requested_domain) for i in incidents],
             "duration": [clock(i.duration, decimals=0) for i in incidents],
             "run_of": [f"#{i.run_of_id}" if i.run_of_id else "" for i in incidents],

@@ -66,6 +66,12 @@ def _pick() -> None:
         i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}"
         for i in incidents
     }
-    chosen = st.selectbox(t("incident.pick"), list(labels), index=None, format_func=labels.__getitem__)
+    chosen = st.selectbox(
+        t("incident.pick"),
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder=t("incident.pick_placeholder"),
+    )
     if chosen is not None:
         actions.open_incident(chosen)

@@ -14,6 +14,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core.i18n import DOMAIN_REASONS, reword
 from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
 from core.storage import video_path
@@ -26,7 +27,7 @@ from dashboard.downloads import download_buttons, subtitles
 from dashboard.evidence import evidence_downloads
 from dashboard.filters import DisplayFilters
 from dashboard.fmt import as_utc, span
-from dashboard.i18n import lang, t
+from dashboard.i18n import described, lang, t
 from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
@@ -210,7 +211,7 @@ def _summary(
         )
     )
     if incident.domain_reason:
-        facts_col.caption(incident.domain_reason)
+        facts_col.caption(reword(lang(), DOMAIN_REASONS, incident.domain_reason))
     params = AnalysisParams.of_run(incident.params)
     if params.site_context:
         facts_col.caption(t("summary.site_context", text=safe_html(params.site_context)))
@@ -284,7 +285,7 @@ def _events_table(
             ],
             "note": [e.review_note or "" for e in shown],
             "reviewed_by": [e.reviewed_by or "" if e.review_status or e.review_note else "" for e in shown],
-            "description": [e.description for e in shown],
+            "description": [described(e.description) for e in shown],
         }
     )
     if comparison is not None:
@@ -352,9 +353,9 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
         key=f"storyboard-filter-{incident_id}",
         placeholder=t("storyboard.filter_hint"),
     )
-    view = windows
+    view = windows.assign(description=windows["description"].map(described))
     if needle.strip():
-        view = windows[windows["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
+        view = view[view["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
     frame = pd.DataFrame(
         {
             "start": [clock(s) for s in view["start_time"]],
@@ -424,7 +425,7 @@ def _comparison_table(
                 "start": [clock(e.start_time) for _, e in unique],
                 "end": [clock(e.end_time) for _, e in unique],
                 "confidence": [e.confidence for _, e in unique],
-                "description": [e.description for _, e in unique],
+                "description": [described(e.description) for _, e in unique],
             }
         ),
         key=key,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from core.i18n import FAILURE_REASONS, reword
 from core.schema import AnalysisParams, Status
 from core.storage import video_path
 from core.timefmt import clock, seconds
@@ -20,7 +21,7 @@ from dashboard import actions, data
 from dashboard.auth import current_principal
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
 from dashboard.sidebar import domain_label, engine_label
 
@@ -170,7 +171,7 @@ def live_status(incident_id: int) -> None:
 
 def _status_body(incident: IncidentRecord) -> None:
     now = datetime.now(UTC)
-    stage = incident.stage or status_label(incident.status)
+    stage = reword(lang(), "stage.", incident.stage) if incident.stage else status_label(incident.status)
     with st.container(border=True):
         st.progress(
             min(1.0, max(0.0, incident.progress)),
@@ -204,7 +205,11 @@ def _status_body(incident: IncidentRecord) -> None:
 
 def failed(incident: IncidentRecord) -> None:
     st.error(
-        t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
+        t(
+            "incident.failed",
+            reason=reword(lang(), FAILURE_REASONS, incident.error or t("incident.failed_unknown")),
+        ),
+        icon=":material/error:",
     )
     if current_principal().can_change and st.button(
         t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"

@@ -20,7 +20,7 @@ from dashboard.data import load_events, load_incident
 from dashboard.evidence import clip_button
 from dashboard.feedback import flash
 from dashboard.fmt import when
-from dashboard.i18n import lang, t
+from dashboard.i18n import described, lang, t
 from dashboard.player import set_seek
 from dashboard.resources import settings
 
@@ -64,7 +64,7 @@ def event_card(
     if event.severity is not None:
         st.markdown(t("card.severity", severity=severity_label(event.severity, lang())))
     if event.description:
-        st.write(event.description)
+        st.write(described(event.description))
     _step_buttons(incident_id, event, shown)
     _next_unreviewed_button(incident_id, event, shown)
     if current_principal().can_change:

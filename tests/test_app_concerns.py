@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from core.config import get_settings
 from core.db import get_engine, session_scope
+from core.i18n import catalogue
 from core.models import Incident, LogRow
 from core.schema import Event
-from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
 from tests.stored_results import store_incident
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 EVENTS = [
     Event(
         event_type="COLLISION", start_time=2.0, end_time=3.5, confidence=0.6, severity=2, description="crash"

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from core import repository
 from core.db import get_engine, session_scope
+from core.i18n import catalogue
 from core.models import EventRow, Incident
 from core.schema import AnalysisParams, Event, ReviewStatus
 from core.service import register_video
 from dashboard.fmt import when
-from dashboard.i18n import STRINGS
 from dashboard.incident_status import RUNS_REFRESH_SEC, refresh_every
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
 from tests.stored_results import cut_clip, store_incident
@@ -26,7 +26,7 @@ def app_settings(tmp_path, monkeypatch):
     yield from configured_app(tmp_path, monkeypatch)
 
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 
 EVENTS = [
     Event(
@@ -296,7 +296,9 @@ def test_a_broken_configuration_is_a_message_not_a_traceback(app_settings, monke
     assert not at.exception
     # the settings cannot be read, so neither can UI_LANGUAGE: the message comes in the default language
     assert [e.value for e in at.error] == [
-        STRINGS["error.invalid_value"]["ru"].format(problems="llm_window_sec: Input should be greater than 0")
+        catalogue("ru")["error.invalid_value"].format(
+            problems="llm_window_sec: Input should be greater than 0"
+        )
     ]
 
 
@@ -377,7 +379,7 @@ def test_the_incidents_list_shows_a_frame_review_progress_top_score_and_engine(a
     assert table.loc[reviewed, "review"] == "1 open · 1 ✓ · 1 ✗"  # not reviewed · confirmed · dismissed
     assert table.loc[reviewed, "top_score"] == pytest.approx(0.9) and table.loc[reviewed, "events"] == 3
     assert table.loc[quiet, "review"] == "" and table.loc[quiet, "events"] == 0
-    assert table.loc[reviewed, "engine"] == "vlm"
+    assert table.loc[reviewed, "engine"] == EN["engine.short.vlm"] == "VLM"
     for incident_id in (reviewed, quiet):
         assert table.loc[incident_id, "thumbnail"].startswith("data:image/jpeg;base64,")
     thumbs = list((app_settings.storage_dir / "derived").rglob("thumb-*.jpg"))

@@ -15,6 +15,7 @@ from core import repository
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
+from core.i18n import text
 from core.jobs import run_analysis
 from core.samples import SCENES, ScriptedEvent, make_clip
 from core.schema import AnalysisParams
@@ -198,7 +199,8 @@ def test_texts_are_written_in_the_analysis_language_with_the_same_figures(clips,
             reason = incident.domain_reason
             start = repository.logs_of(session, incident.id)[0]
         dispose_engines()
-        assert start.step == "start" and f"descriptions in {language}" in start.message  # the run says which
+        named = text("en", f"language.{language}")
+        assert start.step == "start" and f"descriptions in {named}" in start.message  # the run says which
         [event] = events
         written[language] = (event, windows, reason)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from core.config import Settings
+from core.i18n import Message
 from core.schema import AnalysisParams, EngineOutcome
 from core.video import VideoInfo
 
@@ -31,7 +32,9 @@ class ProgressSink(Protocol):
 
 
 class LogSink(Protocol):
-    def __call__(self, step: str, message: str, level: str = "INFO") -> None: ...
+    """A log line: a `Message` (worded in each reader's language), or plain text (model notes)."""
+
+    def __call__(self, step: str, message: str | Message, level: str = "INFO") -> None: ...
 
 
 @dataclass
