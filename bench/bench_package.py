@@ -239,7 +239,7 @@ def _findings(rows: list[dict]) -> str:
     rest = [_stages(r)[2] for r in hour]
     lines.append(
         f"- After the clips, {min(rest):.1f}-{max(rest):.1f} s remain at {longest} minutes: the rest of the "
-        "report (its 10 pictures are decoded in-process from the keyframe before each, several at once), "
+        "report (its 10 pictures are decoded in-process from the keyframe before each, two at once), "
         "the data files, the manifest and the fsync."
     )
     exact = [r for r in hour if r["mode"] == "exact" and r["state"] == "clips cut now"]
