@@ -348,15 +348,15 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
 
 
 def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
-    """Each event's picture (with its box when it has one), several decoded at once (the decoder
-    works outside Python's lock)."""
+    """Each event's picture (with its box when it has one), two decoded at once (the decoder works
+    outside Python's lock and is multi-threaded itself; each holds ~70 MB of 1080p frames)."""
 
     def picture(event: Event) -> tuple[bytes, float] | None:
         if event.box or event.track_path:
             return event_keyframe_jpeg(path, event)
         return keyframe_jpeg(path, keyframe_time(event))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 4))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 2))) as pool:
         return list(pool.map(picture, events))
 
 

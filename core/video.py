@@ -636,8 +636,8 @@ def _make_window(
 
 def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None) -> Frame | None:
     """The frame on screen at `time` seconds (the last one starting at or before it), for report
-    pictures and thumbnails; None when `time` is more than a second past the end. Its `index` is
-    estimated from the stream's nominal frame rate.
+    pictures and thumbnails; None when `time` is more than a second past the end or the file no longer
+    reads as a video. Its `index` is estimated from the stream's nominal frame rate.
 
     In-process (PyAV): seek to the keyframe at or before `time`, decode from there without converting
     anything, and convert only the frame wanted (rotation applied as ffmpeg applies it). The ffmpeg
@@ -648,12 +648,12 @@ def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None)
     target = max(0.0, float(time))
     try:
         container = av.open(str(path), metadata_errors="ignore")
-    except av.error.FFmpegError as error:
-        raise InvalidInput(_unreadable_reason(path, error)) from error
+    except av.error.FFmpegError:
+        return None  # a picture is missing, not the report or the page around it
     with container:
         stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
         if stream is None:
-            raise InvalidInput("no video stream in this file")
+            return None
         stream.thread_type = "AUTO"
         found = _frame_on_screen(container, stream, target)
     if found is None or found[1] < target - _LOOKBACK_SEC:

@@ -226,6 +226,9 @@ def test_read_frame_at_gives_the_decoders_frame_upright(tmp_path, clips, rotatio
         read = read_frame_at(turned, asked)
         assert (read.index, read.time) == (index, decoded[index].time)
         assert np.array_equal(read.image, decoded[index].image)
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(5000))
+    assert read_frame_at(garbage, 1.0) is None, "a picture is missing, not the report around it"
     assert read_frame_at(turned, 5.0, max_side=100).image.shape[:2] == (
         (76, 100) if rotation in ("0", "180") else (100, 76)
     )
