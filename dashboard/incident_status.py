@@ -21,7 +21,7 @@ from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
 from dashboard.i18n import t
 from dashboard.resources import settings
-from dashboard.sidebar import domain_label, engine_label
+from dashboard.sidebar import domain_label, engine_label, engine_refusal
 
 STATUS_COLOURS = {
     Status.SAVED: "gray",
@@ -204,7 +204,15 @@ def failed(incident: Incident) -> None:
     st.error(
         t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
     )
+    params = AnalysisParams.of_run(incident.params)
+    refusal = engine_refusal(params.engine)  # the same run would fail the same way: say why first
+    if refusal:
+        st.warning(refusal, icon=":material/cloud_off:")
     if st.button(
-        t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
+        t("incident.rerun_same"),
+        icon=":material/replay:",
+        type="primary",
+        key=f"rerun-{incident.id}",
+        disabled=refusal is not None,
     ):
-        actions.reanalyse(incident.id, AnalysisParams.of_run(incident.params))
+        actions.reanalyse(incident.id, params)

@@ -215,6 +215,16 @@ def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
         assert session.get(Incident, new_id).run_of_id == incident_id
 
 
+def test_a_failed_vlm_run_without_a_model_server_says_why_it_cannot_run_again(app_settings, clips):
+    params = AnalysisParams.from_settings(app_settings).model_copy(update={"engine": "vlm"})
+    incident_id = register_video(clips["calm"], app_settings, params)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, incident_id, "no model server")
+    at = new_app("incident", incident_id=incident_id)
+    assert EN["params.vlm_refused_unconfigured"] in [w.value for w in at.warning]
+    assert at.button(key=f"rerun-{incident_id}").disabled
+
+
 def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
     first = _stored(app_settings, clips)
     second = store_incident(
