@@ -14,11 +14,12 @@ from typing import Literal, NamedTuple
 from sqlalchemy.orm import Session
 
 from core import repository
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.models import Incident
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
 from core.timefmt import clock
+from core.views import IncidentRecord
 
 CSV_COLUMNS = (
     "incident_id",
@@ -47,13 +48,13 @@ VTT_NOTES = {
 
 
 def finished_incident(session: Session, incident_id: int) -> Incident:
-    """The incident if its analysis is stored, else `InvalidInput` saying why there is nothing yet."""
+    """The incident if its analysis is stored: `NotFound`, or `NotReady` saying why there is nothing yet."""
     incident = repository.get_incident(session, incident_id)
     if incident is None:
-        raise InvalidInput(f"no incident {incident_id}")
+        raise NotFound(f"no incident {incident_id}")
     if incident.analysis_json is None:
         reason = f": {incident.error}" if incident.error else ""
-        raise InvalidInput(
+        raise NotReady(
             f"incident {incident_id} is {incident.status}{reason}; there are no results to export yet"
         )
     return incident
@@ -190,7 +191,7 @@ def export(session: Session, incident_id: int, fmt: str) -> str:
     return exporter.function(session, finished_incident(session, incident_id))
 
 
-def file_name(incident: Incident, extension: str) -> str:
+def file_name(incident: Incident | IncidentRecord, extension: str) -> str:
     """A download name that says what it is: "sigma-12-junction.csv" (only safe characters)."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in incident.original_name.rsplit(".", 1)[0])
     return f"sigma-{incident.id}-{stem.strip('-')[:60] or 'video'}.{extension}"

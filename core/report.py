@@ -12,8 +12,10 @@ break opportunities, so descriptions wrap inside their table cells.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,9 +30,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_NAMES
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
@@ -601,18 +603,14 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         return
     report.heading(t("keyframes"), 1)
     path = video_path(settings, incident.stored_name)
-    for number, event in enumerate(events, start=1):
+    for (number, event), frame in zip(enumerate(events, start=1), _pictures(path, events)):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
         if event.severity is not None:
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
-        moment = keyframe_time(event)
-        frame = (
-            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
-        )
         if frame is None:
-            report.paragraph(t("no_frame", time=clock(moment)), italic=True)
+            report.paragraph(t("no_frame", time=clock(keyframe_time(event))), italic=True)
         else:
             jpeg, shown_at = frame
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
@@ -621,6 +619,19 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         if event.description:
             report.paragraph(wrappable(event.description))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
+
+
+def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
+    """Each event's picture (with its box when it has one), several decoded at once (the decoder
+    works outside Python's lock)."""
+
+    def picture(event: Event) -> tuple[bytes, float] | None:
+        if event.box or event.track_path:
+            return event_keyframe_jpeg(path, event)
+        return keyframe_jpeg(path, keyframe_time(event))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 4))) as pool:
+        return list(pool.map(picture, events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
@@ -765,16 +776,16 @@ def _type_words(text: str, lang: Lang) -> str:
 
 
 def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> bytes:
-    """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
+    """The DOCX bytes for one incident (a failed run's too). `NotFound`, or `NotReady` while it runs."""
     if lang not in ("ru", "en"):
         raise InvalidInput(f"unknown report language {lang!r}: use ru or en")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise InvalidInput(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         if incident.status in {s.value for s in ACTIVE_STATUSES}:
-            raise InvalidInput(
-                f"incident {incident_id} is still {incident.status}: the report comes when it is done"
+            raise NotReady(
+                f"incident {incident_id} is still {incident.status}: no results to report until it is done"
             )
         first = repository.get_incident(session, incident.run_of_id) if incident.run_of_id else None
         uploaded = (first or incident).created_at

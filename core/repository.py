@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
@@ -23,6 +22,7 @@ from core.schema import (
     WindowRecord,
 )
 from core.storage import StoredVideo
+from core.views import ReviewProgress
 
 _FILE_FACTS = (
     "original_name", "stored_name", "sha256", "size_bytes",
@@ -86,11 +86,19 @@ def list_incidents(session: Session, *, status: str | None = None) -> list[Incid
     return list(session.scalars(query))
 
 
+def _runs_where(incident: Incident):
+    root_id = incident.run_of_id or incident.id
+    return (Incident.id == root_id) | (Incident.run_of_id == root_id)
+
+
 def runs_of(session: Session, incident: Incident) -> list[Incident]:
     """All runs of this incident's video, oldest first (the first run included)."""
-    root_id = incident.run_of_id or incident.id
-    query = select(Incident).where((Incident.id == root_id) | (Incident.run_of_id == root_id))
-    return list(session.scalars(query.order_by(Incident.id)))
+    return list(session.scalars(select(Incident).where(_runs_where(incident)).order_by(Incident.id)))
+
+
+def run_ids(session: Session, incident: Incident) -> list[int]:
+    """The ids of `runs_of`, without loading every run's row and results (a polled request asks)."""
+    return list(session.scalars(select(Incident.id).where(_runs_where(incident)).order_by(Incident.id)))
 
 
 def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
@@ -101,22 +109,7 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .where(EventRow.incident_id.in_(incident_ids))
         .group_by(EventRow.incident_id)
     )
-    return dict(session.execute(query).tuples().all())
-
-
-@dataclass(frozen=True)
-class ReviewProgress:
-    """An incident's events by review state, and its highest-scoring event (for lists)."""
-
-    confirmed: int = 0
-    dismissed: int = 0
-    unreviewed: int = 0
-    top_score: float | None = None
-    top_time: float | None = None  # where the highest-scoring event starts
-
-    @property
-    def events(self) -> int:
-        return self.confirmed + self.dismissed + self.unreviewed
+    return dict(session.execute(query).all())
 
 
 def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
@@ -472,7 +465,7 @@ def lock_for_admission(session: Session) -> None:
 
 def count_by_status(session: Session) -> dict[str, int]:
     query = select(Incident.status, func.count()).group_by(Incident.status)
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def queue_position(session: Session, incident_id: int) -> int | None:
@@ -489,18 +482,20 @@ def queue_position(session: Session, incident_id: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta, reason: str) -> bool:
+def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta | None, reason: str) -> bool:
     """FAILED with `reason` only if the incident is still active with a heartbeat older than
     `older_than` on the database's clock (one conditional UPDATE: a run that just beat is left
-    alone). Windows a run had written in batches before it stopped go with it."""
+    alone; None: whatever its heartbeat, its runner knows it is gone). Windows a run had written in
+    batches before it stopped go with it."""
     now = db_now(session)
+    conditions = [Incident.id == incident_id, Incident.status.in_([s.value for s in ACTIVE_STATUSES])]
+    if older_than is not None:
+        conditions.append(
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than)
+        )
     result = session.execute(
         update(Incident)
-        .where(
-            Incident.id == incident_id,
-            Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
-        )
+        .where(*conditions)
         .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
     )
     if result.rowcount != 1:
@@ -614,9 +609,10 @@ def _as_naive(moment: datetime | None) -> datetime:
 
 
 def incident_page(
-    session: Session, *, limit: int, offset: int, status: str | None = None
+    session: Session, *, limit: int | None, offset: int, status: str | None = None
 ) -> tuple[list[Incident], int]:
-    """One page of incidents, newest first, and how many there are in all (with the same filter)."""
+    """One page of incidents (every one with `limit` None), newest first, and how many there are in
+    all (with the same filter)."""
     where = [Incident.status == status] if status else []
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = session.scalars(

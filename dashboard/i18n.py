@@ -826,6 +826,12 @@ STRINGS: dict[str, dict[str, str]] = _entries(
         "Все проанализированные окна с оценкой и описанием (в отчёте — только окна рядом с событиями).",
     ),
     ("auth.wrong", "Wrong name or password.", "Неверное имя или пароль."),
+    ("auth.oidc", "Sign in with {provider}", "Войти через {provider}"),
+    (
+        "auth.oidc_refused",
+        "{email} has no access to Sigma: an administrator can add it to OIDC_ANALYSTS or OIDC_VIEWERS.",
+        "У {email} нет доступа к Sigma: администратор может добавить адрес в OIDC_ANALYSTS или OIDC_VIEWERS.",
+    ),
     (
         "auth.wait",
         "Too many wrong attempts from here: wait {seconds} s and try again.",

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core.media import thumbnail
-from core.models import Incident
-from core.repository import ReviewProgress
 from core.schema import DOMAINS, Status
 from core.timefmt import clock
+from core.views import IncidentRecord, ReviewProgress
 from dashboard import actions, data
+from dashboard.auth import current_principal
 from dashboard.feedback import safe_callback
 from dashboard.fmt import local
 from dashboard.i18n import t
@@ -48,10 +48,11 @@ def render() -> None:
     live = any(data.is_active(incident) for incident in incidents)
     _table(needle, statuses, domains, run_every=2.0 if live else None)
     search_panel()
-    _delete_section(incidents)
+    if current_principal().can_change:
+        _delete_section(incidents)
 
 
-def _matches(incident: Incident, needle: str, statuses: list[str], domains: list[str]) -> bool:
+def _matches(incident: IncidentRecord, needle: str, statuses: list[str], domains: list[str]) -> bool:
     if needle and needle.lower() not in f"#{incident.id} {incident.original_name}".lower():
         return False
     if statuses and incident.status not in statuses:
@@ -61,7 +62,7 @@ def _matches(incident: Incident, needle: str, statuses: list[str], domains: list
 
 
 def _frame(
-    incidents: list[Incident], progress: dict[int, ReviewProgress], thumbs: dict[int, str]
+    incidents: list[IncidentRecord], progress: dict[int, ReviewProgress], thumbs: dict[int, str]
 ) -> pd.DataFrame:
     none = ReviewProgress()
     done = [i.status == Status.DONE for i in incidents]
@@ -94,7 +95,7 @@ THUMBS_PER_RUN = 6  # new thumbnails made per run of the table; the rest come on
 _THUMBS_TRIED = "sigma.thumbs_tried"
 
 
-def _thumb_spot(incident: Incident, progress: dict[int, ReviewProgress]) -> tuple[str, float]:
+def _thumb_spot(incident: IncidentRecord, progress: dict[int, ReviewProgress]) -> tuple[str, float]:
     """Which frame stands for a run: its top event's start, or a tenth into the video without events."""
     top = progress.get(incident.id)
     time = top.top_time if top is not None and top.top_time is not None else incident.duration / 10
@@ -102,7 +103,7 @@ def _thumb_spot(incident: Incident, progress: dict[int, ReviewProgress]) -> tupl
 
 
 def _thumbnails(
-    incidents: list[Incident], progress: dict[int, ReviewProgress]
+    incidents: list[IncidentRecord], progress: dict[int, ReviewProgress]
 ) -> tuple[dict[int, str], bool]:
     """Data URLs of the finished runs' frames, and whether some are still to be made: each is decoded
     once (a few per run of the table), then read from disk."""
@@ -178,7 +179,7 @@ def _table(needle: str, statuses: list[str], domains: list[str], run_every: floa
     table()
 
 
-def _delete_section(incidents: list[Incident]) -> None:
+def _delete_section(incidents: list[IncidentRecord]) -> None:
     labels = {i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)}" for i in incidents}
     with st.expander(t("incidents.delete_title"), icon=":material/delete:"):
         chosen = st.multiselect(
@@ -226,4 +227,5 @@ def _confirmed(pending: list[int]) -> None:
 def show_no_incidents() -> None:
     """The empty state: nothing analysed yet, and the way to start."""
     st.info(t("incidents.empty"), icon=":material/inbox:")
-    st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")
+    if current_principal().can_change:  # viewers have no analyse page
+        st.page_link(actions.ANALYSE_PAGE, label=t("nav.analyse"), icon=":material/upload:")

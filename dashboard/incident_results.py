@@ -14,12 +14,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.models import Incident
 from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
 from core.storage import video_path
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from core.timefmt import clock
+from core.views import IncidentRecord
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
@@ -42,7 +42,7 @@ VIEW_SLIDER_FROM_SEC = 120.0
 VIEW_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
 
 
-def results(incident: Incident, runs: list[Incident], filters_place) -> None:
+def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place) -> None:
     events = data.load_events(incident.id)
     windows = data.load_windows(incident.id, str(incident.finished_at))
     other_run = _compare_choice(incident, runs)
@@ -135,7 +135,7 @@ def _keyframe_with_box(stored_name: str, event_json: str) -> tuple[bytes, float]
     return event_keyframe_jpeg(video_path(settings(), stored_name), Event.model_validate_json(event_json))
 
 
-def _event_keyframe(incident: Incident, event: Event) -> None:
+def _event_keyframe(incident: IncidentRecord, event: Event) -> None:
     shown = _keyframe_with_box(incident.stored_name, event.model_dump_json(include=_DRAWN))
     if shown is None:
         return
@@ -148,7 +148,7 @@ def _event_keyframe(incident: Incident, event: Event) -> None:
 _DRAWN = {"event_type", "start_time", "end_time", "confidence", "box", "track_path", "peak_time"}
 
 
-def _view_choice(incident: Incident) -> tuple[float, float] | None:
+def _view_choice(incident: IncidentRecord) -> tuple[float, float] | None:
     """For a long video, the span of it the timeline shows: a zoom that lasts across seeks and filters."""
     if incident.duration <= VIEW_SLIDER_FROM_SEC:
         return None
@@ -165,7 +165,7 @@ def _view_choice(incident: Incident) -> tuple[float, float] | None:
     return (start, end) if end > start else None
 
 
-def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None:
+def _compare_choice(incident: IncidentRecord, runs: list[IncidentRecord]) -> IncidentRecord | None:
     others = [run for run in runs if run.id != incident.id and run.status == Status.DONE]
     if not others:
         return None
@@ -181,7 +181,9 @@ def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None
     return next((run for run in others if run.id == chosen), None)
 
 
-def _summary(incident: Incident, events: list[Event], shown: list[Event], filters: DisplayFilters) -> None:
+def _summary(
+    incident: IncidentRecord, events: list[Event], shown: list[Event], filters: DisplayFilters
+) -> None:
     events_col, passes_col, took_col, facts_col = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
     events_col.metric(
         t("summary.events"),
@@ -389,8 +391,8 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
 
 
 def _comparison_table(
-    incident: Incident,
-    other_run: Incident,
+    incident: IncidentRecord,
+    other_run: IncidentRecord,
     shown: list[Event],
     other_shown: list[Event],
     comparison: RunComparison | None,

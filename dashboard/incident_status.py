@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.models import Incident
 from core.schema import AnalysisParams, Status
 from core.storage import video_path
 from core.timefmt import clock, seconds
 from core.video import cut_short
+from core.views import IncidentRecord
 from dashboard import actions, data
+from dashboard.auth import current_principal
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
 from dashboard.i18n import t
@@ -37,7 +38,7 @@ def status_label(status: str) -> str:
     return t(f"status.{status}")
 
 
-def run_label(run: Incident) -> str:
+def run_label(run: IncidentRecord) -> str:
     params = run.params or {}
     engine = run.engine or run.requested_engine
     return t(
@@ -50,12 +51,12 @@ def run_label(run: Incident) -> str:
     )
 
 
-def run_started(run: Incident) -> datetime:
+def run_started(run: IncidentRecord) -> datetime:
     """When this run started (a re-run's own start, never its video's upload); asked for, if not yet."""
     return run.started_at or run.created_at
 
 
-def header(incident: Incident, runs: list[Incident]) -> None:
+def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     """Title, facts about the video, the run selector and the delete action."""
     title_col, action_col = st.columns([5, 1], vertical_alignment="bottom")
     with title_col:
@@ -81,13 +82,14 @@ def header(incident: Incident, runs: list[Incident]) -> None:
                 t("incident.truncated", decoded=seconds(incident.duration), declared=seconds(declared)),
                 icon=":material/content_cut:",
             )
-    with action_col:
-        if st.button(
-            t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
-        ):
-            st.session_state[_CONFIRM_KEY] = incident.id
-    if st.session_state.get(_CONFIRM_KEY) == incident.id:
-        _confirm_delete(incident, runs)
+    if current_principal().can_change:  # a viewer gets no delete at all
+        with action_col:
+            if st.button(
+                t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
+            ):
+                st.session_state[_CONFIRM_KEY] = incident.id
+        if st.session_state.get(_CONFIRM_KEY) == incident.id:
+            _confirm_delete(incident, runs)
     if len(runs) > 1:
         _run_selector(incident, refresh_every(runs))
 
@@ -95,13 +97,13 @@ def header(incident: Incident, runs: list[Incident]) -> None:
 RUNS_REFRESH_SEC = 2.0
 
 
-def refresh_every(runs: list[Incident]) -> float | None:
+def refresh_every(runs: list[IncidentRecord]) -> float | None:
     """How often the run selector reads the runs again: while one of them runs, so its label follows
     it to done (or failed) without a click; never when all are finished."""
     return RUNS_REFRESH_SEC if any(data.is_active(run) for run in runs) else None
 
 
-def _run_selector(incident: Incident, every: float | None) -> None:
+def _run_selector(incident: IncidentRecord, every: float | None) -> None:
     @st.fragment(run_every=every)
     def selector() -> None:
         runs = data.load_runs(incident)
@@ -130,7 +132,7 @@ def _cut_short(stored_name: str, decoded: float) -> float | None:
     return cut_short(video_path(settings(), stored_name), decoded)
 
 
-def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
+def _confirm_delete(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     dependants = [run.id for run in runs if run.run_of_id == incident.id]
     with st.container(border=True):
         if dependants:
@@ -148,7 +150,7 @@ def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
             st.rerun()
 
 
-def eta_seconds(incident: Incident, now: datetime) -> float | None:
+def eta_seconds(incident: IncidentRecord, now: datetime) -> float | None:
     """Time left at the speed so far; None until there is enough progress to say."""
     started = as_utc(incident.started_at)
     if started is None or incident.progress < 0.02:
@@ -166,7 +168,7 @@ def live_status(incident_id: int) -> None:
         _status_body(incident)
 
 
-def _status_body(incident: Incident) -> None:
+def _status_body(incident: IncidentRecord) -> None:
     now = datetime.now(UTC)
     stage = incident.stage or status_label(incident.status)
     with st.container(border=True):
@@ -200,10 +202,12 @@ def _status_body(incident: Incident) -> None:
         )
 
 
-def failed(incident: Incident) -> None:
+def failed(incident: IncidentRecord) -> None:
     st.error(
         t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
     )
+    if not current_principal().can_change:  # a viewer cannot run it again
+        return
     params = AnalysisParams.of_run(incident.params)
     refusal = engine_refusal(params.engine)  # the same run would fail the same way: say why first
     if refusal:

@@ -67,13 +67,24 @@ def event_card(
         st.write(event.description)
     _step_buttons(incident_id, event, shown)
     _next_unreviewed_button(incident_id, event, shown)
-    _review_form(event)
+    if current_principal().can_change:
+        _review_form(event)
+    else:
+        _review_text(event)
     _reviewed_by(event)
     incident = load_incident(incident_id)
     if incident is not None:
         numbers = [e.id for e in load_events(incident_id)]
         if event.id in numbers:
             clip_button(incident, numbers.index(event.id) + 1, event)
+
+
+def _review_text(event: Event) -> None:
+    """A viewer sees the verdict and the note, with no form to change them."""
+    status = event.review_status.value if event.review_status else None
+    st.markdown(f"**{t('card.review')}:** {review_label(status, lang())}")
+    if event.review_note:
+        st.text(f"{t('card.note')}: {event.review_note}")  # as typed, never read as markdown
 
 
 def _reviewed_by(event: Event) -> None:
@@ -151,8 +162,7 @@ def _review_form(event: Event) -> None:
             t("card.note"), value=event.review_note or "", key=f"review-note-{event.id}", height=80,
             max_chars=2000,
         )  # fmt: skip
-        allowed = current_principal().can_change
-        if st.form_submit_button(t("card.save_review"), icon=":material/save:", disabled=not allowed):
+        if st.form_submit_button(t("card.save_review"), icon=":material/save:"):
             save_review(event.id, choice, note)
             flash(t("card.review_saved", label=review_label(None if choice == "none" else choice, lang())))
             st.rerun()

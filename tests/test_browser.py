@@ -4,14 +4,17 @@ goes through the sign-in form and lands on that incident; the video streams from
 (Range) and plays; a click on an event marker seeks it to the event's exact start; the CSV download
 holds the events; the uploader works behind the gate. A screenshot of the incident page is saved.
 (Without a password the same pages serve everyone: tested at the HTTP level in tests/test_gate.py
-and under AppTest.)
+and under AppTest.) With named users (an APP_USERS file made by `python -m core users add`), a viewer
+finds no control that changes evidence on the pages at all (not merely disabled), an analyst finds them.
 
 Skips only when no Chromium is installed (`.ci/run` installs it with apt-get where it can).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +27,7 @@ from core.db import get_engine, session_scope
 from core.repository import events_of
 from core.samples import ScriptedEvent, make_clip
 from core.schema import AnalysisParams, Event
-from tests.app_harness import wait_for_status
+from tests.app_harness import ROOT, app_environment, wait_for_status
 from tests.live_server import Running, serve
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
@@ -274,3 +277,85 @@ def test_no_request_leaves_the_machine_and_back_returns_to_the_list(chromium, si
     context.close()
     outside = sorted({url for url in requests if not url.startswith((site.running.base, "data:", "blob:"))})
     assert outside == [], outside
+
+
+# what changes evidence, by its label: none is drawn for a viewer
+WRITE_CONTROLS = ("Delete", "Re-analyse", "Save review", "Save case details", "Place a legal hold")
+
+
+def _add_user(users_file: Path, storage: Path, name: str, role: str, password: str) -> None:
+    """`python -m core users add`, as an administrator makes the file."""
+    environment = {**os.environ, **app_environment(storage, APP_USERS=str(users_file))}
+    made = subprocess.run(
+        [sys.executable, "-m", "core", "users", "add", name, "--role", role, "--password-stdin"],
+        input=f"{password}\n", cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+
+def _signed_in_as(chromium, base: str, target: str, name: str, password: str):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.goto(f"{base}{target}")
+    page.wait_for_url("**/signin?next=*")
+    page.locator('input[name="name"]').fill(name)
+    page.locator('input[name="password"]').fill(password)
+    page.locator('button[type="submit"]').click()
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=30_000)
+    return context, page
+
+
+def _incident_page_as(chromium, base: str, incident_id: int, name: str, password: str, start: float):
+    """The incident page signed in as `name`, the case expander open and the first event selected."""
+    context, page = _signed_in_as(chromium, base, f"/incident?id={incident_id}&lang=en", name, password)
+    page.wait_for_selector("video", timeout=30_000)
+    _click_marker_and_land(page, start)
+    page.get_by_text("Clip MP4").first.wait_for(timeout=15_000)  # the event card is drawn
+    page.get_by_text("Case and legal hold").click()
+    return context, page
+
+
+def _nav(page, title: str):
+    return page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
+
+
+def _button_labels(page) -> set[str]:
+    return {label.strip() for label in page.locator("button").all_inner_texts()}
+
+
+def test_a_named_viewer_finds_no_control_that_changes_evidence_and_an_analyst_finds_them(chromium, tmp_path):
+    clip = make_clip(tmp_path / "junction.mp4", seconds=8, events=[ScriptedEvent(4.6, 5.6, "collision")])
+    users_file = tmp_path / "users.json"
+    _add_user(users_file, tmp_path / "data", "vera", "viewer", "viewer's own secret")
+    _add_user(users_file, tmp_path / "data", "alice", "analyst", "analyst's own secret")
+    with serve("server:app", tmp_path, APP_USERS=str(users_file)) as running:
+        settings = running.settings
+        incident_id = service.register_video(clip, settings, AnalysisParams.from_settings(settings))
+        jobs.run_analysis(incident_id, settings)
+        assert wait_for_status(settings, incident_id) == "DONE"
+        target, _ = _first_event(settings, incident_id)
+
+        context, page = _incident_page_as(chromium, running.base, incident_id, "vera", "viewer's own secret",
+                                          target.start_time)  # fmt: skip
+        page.get_by_text("You are signed in as a viewer").first.wait_for(timeout=10_000)
+        labels = _button_labels(page)
+        assert not [c for c in WRITE_CONTROLS if any(c in label for label in labels)], labels
+        assert page.locator("textarea").count() == 0, "no note can be typed"
+        assert page.locator('[data-testid="stRadio"]').count() == 0, "no verdict can be chosen"
+        page.goto(f"{running.base}/incidents?lang=en")
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=20_000)  # the incidents table
+        assert page.get_by_text("Delete incidents").count() == 0
+        assert _nav(page, "Analyse").count() == 0, "a viewer has no page that uploads"
+        context.close()
+
+        context, page = _incident_page_as(chromium, running.base, incident_id, "alice",
+                                          "analyst's own secret", target.start_time)  # fmt: skip
+        page.get_by_text("Save review").wait_for(timeout=10_000)
+        labels = _button_labels(page)
+        assert all(any(c in label for label in labels) for c in WRITE_CONTROLS), labels
+        assert page.locator("textarea").count() >= 1
+        page.goto(f"{running.base}/incidents?lang=en")
+        page.get_by_text("Delete incidents").wait_for(timeout=20_000)
+        assert _nav(page, "Analyse").count() == 1
+        context.close()

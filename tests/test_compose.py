@@ -95,7 +95,10 @@ def test_environment_names_are_real_settings_and_point_at_the_services(compose):
         assert f"--port={vllm_url.port}" in services["vllm"]["command"]
         assert str(settings.storage_dir) == "/data"
         assert services[name]["volumes"] == ["sigma-data:/data"]
-    gate = {"APP_PASSWORD", "API_TOKEN"}  # only what serves HTTP has a gate to keep
+    gate = {  # only what serves HTTP has a gate
+        "APP_PASSWORD", "API_TOKEN", "API_TOKEN_USER", "APP_USERS",
+        "OIDC_PROVIDER", "OIDC_ANALYSTS", "OIDC_VIEWERS", "OIDC_DEFAULT_ROLE",
+    }  # fmt: skip
     assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == gate
     assert services["api"]["environment"] == services["app"]["environment"]
 

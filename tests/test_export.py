@@ -146,12 +146,10 @@ def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
 def _downloads_app():
     import streamlit as st
 
-    from core import repository
+    from dashboard.data import load_incident
     from dashboard.downloads import download_buttons, subtitles
-    from dashboard.resources import session
 
-    with session() as opened:
-        incident = repository.get_incident(opened, st.session_state["incident"])
+    incident = load_incident(st.session_state["incident"])
     download_buttons(incident)
     st.session_state["subtitles"] = subtitles(incident.id)
 

@@ -215,6 +215,22 @@ def test_read_frame_at_returns_the_frame_on_screen(vfr_clip):
     assert small.image.shape == (24, 32, 3)
 
 
+@pytest.mark.parametrize("rotation", ["0", "90", "180", "270"])
+def test_read_frame_at_gives_the_decoders_frame_upright(tmp_path, clips, rotation):
+    """The frame read in-process (PyAV) is exactly the one the ffmpeg binary decodes, turned the
+    same way, at a time between keyframes and at the first frame."""
+    turned = tmp_path / f"turned-{rotation}.mp4"
+    ffmpeg("-display_rotation", rotation, "-i", str(clips["calm"]), "-c", "copy", str(turned))
+    decoded = {frame.index: frame for frame in iter_frames(turned, None)}
+    for asked, index in ((3.03, 75), (0.0, 0), (5.21, 130)):
+        read = read_frame_at(turned, asked)
+        assert (read.index, read.time) == (index, decoded[index].time)
+        assert np.array_equal(read.image, decoded[index].image)
+    assert read_frame_at(turned, 5.0, max_side=100).image.shape[:2] == (
+        (76, 100) if rotation in ("0", "180") else (100, 76)
+    )
+
+
 def test_stopping_early_ends_the_decoder(clips, monkeypatch):
     """Closing the generator after one frame ends ffmpeg at once. A decoder that waited for ffmpeg
     instead would block forever (ffmpeg blocks on a full pipe): `close()` runs in a thread given ten
