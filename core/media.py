@@ -86,7 +86,7 @@ def derived_dir(settings: Settings, stored_name: str) -> Path:
     return settings.storage_dir / "derived" / Path(stored_name).stem
 
 
-THUMB_SIDE = 160  # px, the longer side of a list's thumbnail
+THUMB_SIDE = 96  # px, a list thumbnail's longer side (shown 64 px wide; a few KB, resent on refresh)
 
 
 def thumbnail_path(settings: Settings, stored_name: str, time: float) -> Path:

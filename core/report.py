@@ -228,7 +228,7 @@ def _about(report: _Report, incident: Incident) -> None:
     )
 
 
-def _video_facts(report: _Report, incident: Incident, settings: Settings) -> None:
+def _video_facts(report: _Report, incident: Incident, uploaded: datetime, settings: Settings) -> None:
     t = report.t
     report.heading(t("video"), 1)
     duration = f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"
@@ -245,7 +245,7 @@ def _video_facts(report: _Report, incident: Incident, settings: Settings) -> Non
             (t("codec"), incident.codec or "—"),
             (t("size"), _size(incident.size_bytes, report.lang)),
             (t("sha256"), incident.sha256),
-            (t("uploaded"), _when(incident.created_at)),
+            (t("uploaded"), _when(uploaded)),  # the video's upload: a re-run's own start is under Analysis
         ]
     )
 
@@ -513,6 +513,8 @@ def build_report(incident_id: int, settings: Settings, *, lang: Language = "en")
             raise NotReady(
                 f"incident {incident_id} is still {incident.status}: no results to report until it is done"
             )
+        first = repository.get_incident(session, incident.run_of_id) if incident.run_of_id else None
+        uploaded = (first or incident).created_at
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)
         logs = repository.logs_of(session, incident_id)
@@ -528,7 +530,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Language = "en")
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
     _about(report, incident)
-    _video_facts(report, incident, settings)
+    _video_facts(report, incident, uploaded, settings)
     _analysis_facts(report, incident, windows)
     _events_table(report, events, engine)
     _keyframes(report, incident, events, settings)

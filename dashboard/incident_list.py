@@ -91,6 +91,7 @@ def _frame(
     )
 
 
+_FINISHED = (Status.DONE, Status.FAILED)  # a failed run's video is still there to see
 THUMBS_PER_RUN = 6  # new thumbnails made per run of the table; the rest come on its next runs
 _THUMBS_TRIED = "sigma.thumbs_tried"
 
@@ -105,10 +106,10 @@ def _thumb_spot(incident: IncidentRecord, progress: dict[int, ReviewProgress]) -
 def _thumbnails(
     incidents: list[IncidentRecord], progress: dict[int, ReviewProgress]
 ) -> tuple[dict[int, str], bool]:
-    """Data URLs of the finished runs' frames, and whether some are still to be made: each is decoded
+    """Data URLs of the finished (done or failed) runs' frames, and whether some are still to be made: each is decoded
     once (a few per run of the table), then read from disk."""
     tried: set[tuple[str, float]] = st.session_state.setdefault(_THUMBS_TRIED, set())
-    spots = {i.id: _thumb_spot(i, progress) for i in incidents if i.status == Status.DONE}
+    spots = {i.id: _thumb_spot(i, progress) for i in incidents if i.status in _FINISHED}
     for spot in [spot for spot in dict.fromkeys(spots.values()) if spot not in tried][:THUMBS_PER_RUN]:
         tried.add(spot)
     urls = {incident_id: _thumbnail_url(*spot) for incident_id, spot in spots.items() if spot in tried}

@@ -23,7 +23,7 @@ from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
 from dashboard.i18n import lang, t
 from dashboard.resources import settings
-from dashboard.sidebar import domain_label, engine_label
+from dashboard.sidebar import domain_label, engine_label, engine_refusal
 
 STATUS_COLOURS = {
     Status.SAVED: "gray",
@@ -211,7 +211,17 @@ def failed(incident: IncidentRecord) -> None:
         ),
         icon=":material/error:",
     )
-    if current_principal().can_change and st.button(
-        t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
+    if not current_principal().can_change:  # a viewer cannot run it again
+        return
+    params = AnalysisParams.of_run(incident.params)
+    refusal = engine_refusal(params.engine)  # the same run would fail the same way: say why first
+    if refusal:
+        st.warning(refusal, icon=":material/cloud_off:")
+    if st.button(
+        t("incident.rerun_same"),
+        icon=":material/replay:",
+        type="primary",
+        key=f"rerun-{incident.id}",
+        disabled=refusal is not None,
     ):
-        actions.reanalyse(incident.id, AnalysisParams.of_run(incident.params))
+        actions.reanalyse(incident.id, params)

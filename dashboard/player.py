@@ -20,7 +20,10 @@ click on the same marker, or two events within one second, would not move the pl
 given the whole second before the target (a fair fallback, e.g. without JavaScript), and a tiny
 `st.components.v2` component, rendered after it, sets the `<video>` element's `currentTime` to the exact
 time on every new seek (also after the video's metadata loads, since the player then resets itself to
-`start_time`).
+`start_time`) and plays from there. The same component draws a playhead over the timeline chart at the
+video's current time (from Plotly's own axis, every animation frame) and takes the keys: space plays or
+pauses, ←/→ step a frame (Shift: a second), `n`/`p` ask this process for the next or previous event
+(a trigger value), which is then seeked like a click.
 """
 
 from __future__ import annotations

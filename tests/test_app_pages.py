@@ -215,6 +215,16 @@ def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
         assert session.get(Incident, new_id).run_of_id == incident_id
 
 
+def test_a_failed_vlm_run_without_a_model_server_says_why_it_cannot_run_again(app_settings, clips):
+    params = AnalysisParams.from_settings(app_settings).model_copy(update={"engine": "vlm"})
+    incident_id = register_video(clips["calm"], app_settings, params)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, incident_id, "no model server")
+    at = new_app("incident", incident_id=incident_id)
+    assert EN["params.vlm_refused_unconfigured"] in [w.value for w in at.warning]
+    assert at.button(key=f"rerun-{incident_id}").disabled
+
+
 def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
     first = _stored(app_settings, clips)
     second = store_incident(
@@ -367,7 +377,9 @@ def session_incident(settings, incident_id: int) -> Incident:
 def test_the_incidents_list_shows_a_frame_review_progress_top_score_and_engine(app_settings, clips):
     reviewed = _stored(app_settings, clips)
     quiet = store_incident(app_settings, clips["calm"], name="calm.mp4", windows=WINDOWS, events=[])
+    failed = register_video(clips["calm"], app_settings, AnalysisParams.from_settings(app_settings))
     with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, failed, "the model server is unreachable")
         first, second, _ = repository.events_of(session, reviewed)
         repository.set_review(session, first.id, ReviewStatus.CONFIRMED, "seen")
         repository.set_review(session, second.id, ReviewStatus.DISMISSED, "a shadow")
@@ -380,10 +392,10 @@ def test_the_incidents_list_shows_a_frame_review_progress_top_score_and_engine(a
     assert table.loc[reviewed, "top_score"] == pytest.approx(0.9) and table.loc[reviewed, "events"] == 3
     assert table.loc[quiet, "review"] == "" and table.loc[quiet, "events"] == 0
     assert table.loc[reviewed, "engine"] == EN["engine.short.vlm"] == "VLM"
-    for incident_id in (reviewed, quiet):
+    for incident_id in (reviewed, quiet, failed):  # a failed run's video is there to see too
         assert table.loc[incident_id, "thumbnail"].startswith("data:image/jpeg;base64,")
     thumbs = list((app_settings.storage_dir / "derived").rglob("thumb-*.jpg"))
-    assert len(thumbs) == 2  # made once, kept beside the browser copy
+    assert len(thumbs) == 3  # made once, kept beside the browser copy
 
 
 def test_next_unreviewed_event_walks_through_the_events_without_a_verdict(app_settings, clips):

@@ -3,6 +3,9 @@ port, with APP_PASSWORD set, and Debian's Chromium driven by Playwright. A deep 
 goes through the sign-in form and lands on that incident; the video streams from the media endpoint
 (Range) and plays; a click on an event marker seeks it to the event's exact start; the CSV download
 holds the events; the uploader works behind the gate. A screenshot of the incident page is saved.
+A seek (a marker, a click anywhere on a table row, `n`/`p`) lands on the exact time and plays; a
+playhead follows the video; space and the arrows drive the player; no page makes a request that leaves
+the server (fonts, icons and favicon included); Back from an incident returns to the list.
 (Without a password the same pages serve everyone: tested at the HTTP level in tests/test_gate.py
 and under AppTest.) With named users (an APP_USERS file made by `python -m core users add`), a viewer
 finds no control that changes evidence on the pages at all (not merely disabled), an analyst finds them.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -157,6 +158,18 @@ def test_report_of_a_truncated_file_says_how_much_of_it_decoded(settings, clips,
         assert words.format(f"{decoded:.2f}".rstrip("0").rstrip(".")) in text, lang
     whole = _store(settings, clips["collision"])
     assert "cut short" not in _all_text(Document(io.BytesIO(build_report(whole, settings, lang="en"))))
+
+
+def test_report_of_a_rerun_gives_its_videos_upload_time_not_its_own(settings, clips):
+    first = _store(settings, clips["calm"])
+    rerun = _store(settings, clips["calm"])
+    uploaded = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        repository.get_incident(session, first).created_at = uploaded
+        repository.get_incident(session, rerun).run_of_id = first
+    document = Document(io.BytesIO(build_report(rerun, settings, lang="en")))
+    facts = {row.cells[0].text: row.cells[1].text for table in document.tables for row in table.rows}
+    assert facts["Uploaded"].startswith("2030-01-02 03:04:05")
 
 
 def test_report_refuses_a_running_incident_and_the_cli_writes_one(
