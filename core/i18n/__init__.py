@@ -5,9 +5,11 @@ dashboard and the sign-in form read their words from here, by key, formatted wit
 Adding a language means adding its catalogue file with the same keys and placeholders
 (tests/test_i18n.py holds them to each other) and naming it in `Language` and `_CATALOGUES` below.
 
-What a run records for people to read later (log lines, the domain's reason, the stage) is kept as a
-`Message` (key and values) and worded when shown, so each screen and report is in its viewer's
-language; text recorded before that (plain strings) shows as it was written.
+What a run records for people to read later is worded when shown, so each screen and report is in
+its reader's language: log lines are kept as a `Message` (key and values, `logs.words`); stages, the
+domain's reason, failure reasons and the local engine's descriptions are recorded as catalogue text
+and worded again from the catalogue's patterns (`reword`), older rows included. Anything else (a
+model's own words, a row written before messages) shows as it was written.
 """
 
 from __future__ import annotations
