@@ -67,6 +67,7 @@ DOMAIN_REASONS = ("local.domain_", "reason.domain_")
 FAILURE_REASONS = ("refusal.", "reason.", "stage.", "log.cancelled")
 
 
+@lru_cache(maxsize=16384)  # an hour of video: 2400 windows' descriptions, each worded once per language
 def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
     """Text recorded in the words of `prefix` keys in any language (a stage, the domain's reason, the
     local engine's descriptions, several joined by "; "), in `lang`'s words, values that are such words
@@ -75,7 +76,6 @@ def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
     return recorded if worded is None else worded
 
 
-@lru_cache(maxsize=4096)
 def _reworded(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str | None:
     for pattern, key in _templates(prefix):
         match = pattern.fullmatch(recorded)
