@@ -25,7 +25,7 @@ from core.concerns import (
     readable_error,
 )
 from core.engines import ENGINE_CHOICES
-from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, text
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, reword, text
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
@@ -293,6 +293,9 @@ def reanalyse_form(
             try:
                 params = with_concerns(chosen.model_copy(update={"engine": engine, "domain": domain}), *typed)
             except ValueError as error:
-                box.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+                box.error(
+                    t("concerns.refused", reason=reword(lang(), "refusal.", str(error))),
+                    icon=":material/block:",
+                )
             else:
                 on_submit(params)
