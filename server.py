@@ -41,6 +41,9 @@ class ApiPaths(BaseRoute):
         await self.api(scope, receive, send)
 
 
+# No zero-copy send here (api/zerocopy.py): st.App puts its GZip layer around every route, and that
+# layer forwards only body messages, so a zero-copy message would never reach the socket. The media
+# endpoint reads the file in large pieces instead; the API alone (`make api`) sends by sendfile.
 app = st.App(
     ENTRY_POINT,
     routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.gate import Gate, sign_in_routes
 from api.routes import open_router, router
+from api.zerocopy import ZeroCopySend
 from core import jobs
 from core.config import get_settings
 
@@ -40,7 +41,8 @@ PATHS = ("/api", "/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 
 @asynccontextmanager
 async def background(_app):
-    """Recover analyses a previous process left unfinished, then keep recovery and retention running.
+    """Recover analyses a previous process left unfinished, then keep recovery and retention running
+    (and, when the server stops, stop them, cancelling analyses running in child processes).
     A database that does not answer yet does not stop the server (its pages and health check say
     so); the start is tried again every few seconds until it succeeds."""
     try:
@@ -49,6 +51,7 @@ async def background(_app):
         logger.warning("background work not started (%s); retrying every %d s", error, RETRY_SEC)
         threading.Thread(target=_start_when_ready, name="sigma-start", daemon=True).start()
     yield
+    await run_in_threadpool(jobs.stop_background, get_settings())
 
 
 RETRY_SEC = 5
@@ -115,4 +118,4 @@ def create_api(*, standalone: bool) -> FastAPIOffline:
     return app
 
 
-app = create_api(standalone=True)
+app = ZeroCopySend(create_api(standalone=True))

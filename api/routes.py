@@ -351,7 +351,7 @@ def search(
 ) -> SearchHits:
     """The dashboard's search: words in Russian or English, event types by name and synonym,
     "quoted phrases"; hits are windows and events with their times, kind and a snippet."""
-    return service.search_incident(incident_id, prompt, config, limit=limit)
+    return service.search_incidents(prompt, config, incident_id=incident_id, limit=limit)
 
 
 def _attachment(content: bytes, media_type: str, file_name: str) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from functools import lru_cache, partial
@@ -21,6 +22,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.concerns import Concern, check_concerns, check_site_context
 from core.i18n import DEFAULT_LANGUAGE, Language
 
+# a user name (APP_USERS, API_TOKEN_USER): what the audit trail records as who did something
+USER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
 AUTO_ENGINE = "auto"  # the VLM engine when a model server is configured, else the local one
 
 
@@ -56,7 +59,7 @@ EngineName = Annotated[
     AfterValidator(partial(check_engine, auto=False)),
     Field(json_schema_extra=_engine_enum(auto=False)),
 ]
-JobBackend = Literal["thread", "queue"]
+JobBackend = Literal["thread", "process", "queue"]
 
 _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite",
@@ -103,6 +106,14 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
     api_token: str | None = None  # lets API clients use `Authorization: Bearer <token>`
+    # the service user API_TOKEN acts as: who the audit trail names for what its clients do
+    api_token_user: str = Field("api", pattern=f"^{USER_NAME_PATTERN}$")
+    # sign-in through an identity provider (Streamlit's st.login, OIDC): the provider's name in
+    # .streamlit/secrets.toml ([auth.NAME]); its users' roles by e-mail address (comma-separated)
+    oidc_provider: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")  # no "_": Streamlit refuses it
+    oidc_analysts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_viewers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_default_role: Literal["viewer", "none"] = "viewer"  # anyone else the provider signs in
     # evidence: named users, clips, signed case packages
     app_users: Path | None = None  # JSON file of named users (python -m core users ...)
     evidence_signing_key: Path | None = None  # Ed25519 private key (PEM) that signs case packages
@@ -117,6 +128,23 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("oidc_provider", mode="before")
+    @classmethod
+    def _blank_provider_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_analysts", "oidc_viewers", mode="before")
+    @classmethod
+    def _email_list(cls, value: object) -> object:
+        """`a@x.org, b@x.org` (or a list): addresses compared without regard to case."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        addresses = [str(item).strip().lower() for item in items if str(item).strip()]
+        if bad := [a for a in addresses if a.count("@") != 1 or any(c.isspace() for c in a)]:
+            raise ValueError(f"not an e-mail address: {', '.join(bad)}")
+        return addresses
 
     @field_validator("app_users", "evidence_signing_key", mode="before")
     @classmethod
@@ -163,7 +191,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """DATABASE_URL with sync drivers, or a SQLite file inside the storage dir."""
         if not self.database_url:
-            return f"sqlite:///{(self.storage_dir / 'sigma.db').resolve()}"
+            return _sqlite_url(self.storage_dir, os.getcwd())
         scheme, sep, rest = self.database_url.partition("://")
         return f"{_ASYNC_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
@@ -330,6 +358,12 @@ def _redact_record(record: logging.LogRecord, settings: Settings) -> None:
         record.msg, record.args = masked, ()
     if record.exc_info:
         record.exc_text = settings.redact(logging.Formatter().formatException(record.exc_info))
+
+
+@lru_cache(maxsize=64)
+def _sqlite_url(storage_dir: Path, _cwd: str) -> str:
+    """Resolving the path costs a few system calls, on every request that opens a session."""
+    return f"sqlite:///{(storage_dir / 'sigma.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,10 @@
 """Running analyses: SAVED → QUEUED → PROCESSING (progress, stage, heartbeat) → DONE, or FAILED with a reason.
 
-`run_analysis` is the one job function: the CLI calls it directly, the app's threads and the queue's
-workers run it. `submit` is the one dispatch: it admits an incident under MAX_QUEUED_JOBS and hands it
-to the backend JOB_BACKEND names — `thread` (a pool of MAX_CONCURRENT_JOBS threads in this process)
-or `queue` (Dramatiq on Redis, see core.worker). The database is the single source of truth; nothing
+`run_analysis` is the one job function: the CLI calls it directly, the app's threads and child
+processes and the queue's workers run it. `submit` is the one dispatch: it admits an incident under
+MAX_QUEUED_JOBS and hands it to the backend JOB_BACKEND names — `thread` (a pool of
+MAX_CONCURRENT_JOBS threads in this process), `process` (the same, each analysis in a child process of
+its own, so its CPU work never holds the server's GIL) or `queue` (Dramatiq on Redis, see core.worker). The database is the single source of truth; nothing
 here shares objects with the UI.
 """
 
@@ -11,15 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Self
 
 from core import repository
-from core.config import Settings
-from core.db import get_engine, session_scope
+from core.config import Settings, install_log_redaction
+from core.db import database
 from core.engines import create_engine_by_name
 from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
@@ -60,7 +65,7 @@ class _Ownership:
             raise RunLost(self.lost_reason())
 
     def lost_reason(self) -> str:
-        with session_scope(self.db) as session:
+        with self.db.session() as session:
             incident = repository.get_incident(session, self.incident_id)
             if incident is None:
                 return (
@@ -102,7 +107,7 @@ class _Heartbeat:
         owner = self.ownership
         while not self._stop.wait(self.interval):
             try:
-                with session_scope(owner.db) as session:
+                with owner.db.session() as session:
                     alive = repository.beat_run(session, owner.incident_id, owner.token)
             except Exception:  # a missed beat is harmless; the next one tries again
                 logger.warning("heartbeat of incident %s not written", owner.incident_id, exc_info=True)
@@ -131,7 +136,7 @@ class _ProgressWriter:
                     raise RunLost(owner.lost_reason())
                 return
             self._last_write, self._last_stage = now, stage
-            with session_scope(owner.db) as session:
+            with owner.db.session() as session:
                 written = repository.update_progress(
                     session,
                     owner.incident_id,
@@ -156,8 +161,8 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     (changing nothing) when the incident is not waiting to run — e.g. a queue delivered its message
     twice. A `Cancelled` or `KeyboardInterrupt` (SIGTERM, SIGINT) records FAILED "cancelled" and
     propagates."""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         token = repository.claim_for_run(session, incident_id)
         if token is None:
             incident = repository.get_incident(session, incident_id)
@@ -167,7 +172,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 f"incident {incident_id} is {incident.status}, not waiting to run; re-analyse it to run it again"
             )
     owner = _Ownership(db, incident_id, token)
-    with session_scope(db) as session:
+    with db.session() as session:
         incident = repository.get_incident(session, incident_id)
         params = AnalysisParams.of_run(incident.params)
         stored_name = incident.stored_name
@@ -185,7 +190,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     versions: dict[str, str] = {}
 
     def log(step: str, message: str | Message, level: str = "INFO") -> None:
-        with session_scope(db) as session:
+        with db.session() as session:
             owner.check(session)
             repository.add_log(
                 session,
@@ -263,10 +268,10 @@ def _save(owner: _Ownership, outcome, events) -> dict:
     takes the written rows with it (`repository.fail_run`)."""
     windows = outcome.windows
     for first in range(0, len(windows), _WINDOW_BATCH):
-        with session_scope(owner.db) as session:
+        with owner.db.session() as session:
             owner.check(session)
             repository.add_windows(session, owner.incident_id, windows[first : first + _WINDOW_BATCH])
-    with session_scope(owner.db) as session:
+    with owner.db.session() as session:
         result = repository.finish_run(session, owner.incident_id, owner.token, outcome, events)
     if result is None:
         raise RunLost(owner.lost_reason())
@@ -306,7 +311,7 @@ def coverage_note(windows: list[WindowRecord], duration: float, window_sec: floa
 def _fail_run(owner: _Ownership, reason: str | Message) -> bool:
     """FAILED with `reason` and a log row, only while the run still owns its incident; False (nothing
     written) when it no longer does."""
-    with session_scope(owner.db) as session:
+    with owner.db.session() as session:
         error = reason.text("en") if isinstance(reason, Message) else reason
         if not repository.fail_run(session, owner.incident_id, owner.token, error):
             return False
@@ -316,7 +321,7 @@ def _fail_run(owner: _Ownership, reason: str | Message) -> bool:
 
 def _fail_waiting(db, incident_id: int, reason: str) -> None:
     """FAILED for an incident that was never claimed by a run (refused by the queue)."""
-    with session_scope(db) as session:
+    with db.session() as session:
         repository.mark_failed(session, incident_id, reason)
         repository.add_log(session, incident_id, "failed", reason, level="ERROR")
 
@@ -338,7 +343,7 @@ def _choose_engine(params: AnalysisParams, settings: Settings, log):
 def check_capacity(settings: Settings) -> None:
     """Raise `QueueFull` when one more analysis would wait beyond MAX_QUEUED_JOBS. Cheap: the app
     asks before it stores a large upload, and `submit` asks again."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         _check_capacity(session, settings)
 
 
@@ -365,8 +370,8 @@ def admit(incident_id: int, settings: Settings) -> None:
     the reason (it never lingers in SAVED) and `QueueFull` is raised; an incident that is not SAVED
     raises `JobNotRunnable` unchanged. (A new upload is admitted before its row exists instead:
     `core.service.register_video(..., admit=True)`.)"""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         try:
             admit_in(session, settings)
         except QueueFull as error:
@@ -424,17 +429,123 @@ class JobRunner:
         self._pool.shutdown(wait=wait)
 
 
+STOP_SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Cancelled` in the main thread, so the analysis under way is recorded
+    FAILED "cancelled" on the way out instead of staying PROCESSING (a second signal is ignored
+    while that is written)."""
+
+    def stop(signum, _frame) -> None:
+        for handled in STOP_SIGNALS.values():
+            signal.signal(handled, signal.SIG_IGN)
+        raise Cancelled(signal.Signals(signum).name)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS.values()}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run_in_child(incident_id: int, settings: Settings) -> None:
+    """The whole life of a JOB_BACKEND=process child: one analysis, stopped like the CLI's by SIGTERM
+    or SIGINT (FAILED "cancelled", exit 128 + the signal)."""
+    install_log_redaction(settings)
+    try:
+        with stopped_by_signals():
+            run_analysis(incident_id, settings)
+    except AnalysisFailed:
+        pass  # recorded as FAILED in the database (or not runnable: nothing to record)
+    except Cancelled as stop:
+        sys.exit(128 + STOP_SIGNALS[stop.signal_name])
+
+
+class ProcessRunner(JobRunner):
+    """The process backend: the thread backend's pool and queue, but each pool thread only watches a
+    child process that runs the analysis, so the analysis's CPU work (decoding, the local engine's
+    measurements, JSON) never holds the server's GIL and its requests keep being answered. The child
+    writes progress, heartbeats and results to the database as a thread would. When a child dies
+    without recording an end (killed, out of memory, a crash in native code), its incident is FAILED
+    at once with the reason, not left PROCESSING until recovery finds it stale. `shutdown` (the
+    server stopping) sends SIGTERM to the children: their incidents end FAILED "cancelled"."""
+
+    # forkserver: children are forked from a small clean process with core.jobs already imported,
+    # never from the server with its threads and open connections (fork), and start in well under
+    # a second (spawn imports everything again)
+    CONTEXT = "forkserver"
+
+    def __init__(self, settings: Settings) -> None:
+        self._context = multiprocessing.get_context(self.CONTEXT)
+        self._context.set_forkserver_preload([__name__])
+        self._children: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._stopping = False
+        super().__init__(settings)
+
+    def child_pids(self) -> dict[int, int]:
+        """{incident id: pid} of the analyses running now."""
+        with self._lock:
+            return {incident_id: child.pid for incident_id, child in self._children.items()}
+
+    def _run_quietly(self, incident_id: int) -> None:
+        child = self._context.Process(
+            target=_run_in_child, args=(incident_id, self.settings), name=f"sigma-analysis-{incident_id}"
+        )
+        if self._stopping:  # left QUEUED: recovery marks it interrupted, as for a stopped server
+            return
+        child.start()
+        with self._lock:
+            self._children[incident_id] = child
+            self._waiting.discard(incident_id)
+            if self._stopping:  # the runner stopped while this child was starting
+                child.terminate()
+        child.join()
+        with self._lock:
+            del self._children[incident_id]
+        if child.exitcode:
+            _fail_dead_child(self.settings, incident_id, child.exitcode)
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            self._stopping = True
+            children = list(self._children.values())
+        for child in children:
+            child.terminate()
+        self.maintenance.stop()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _fail_dead_child(settings: Settings, incident_id: int, exitcode: int) -> None:
+    """FAILED for an incident whose child process ended without recording an end (a child that
+    recorded one, DONE or FAILED "cancelled", leaves it alone: it is no longer active)."""
+    how = f"killed by {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
+    reason = f"interrupted: the process running this analysis ended ({how}). Re-analyse to run it again."
+    with database(settings).session() as session:
+        if repository.fail_if_stale(session, incident_id, older_than=None, reason=reason):
+            repository.add_log(session, incident_id, "failed", reason, level="ERROR")
+    logger.warning("analysis %s: its process ended (%s)", incident_id, how)
+
+
 _runners: dict[tuple, JobRunner] = {}
 _runners_lock = threading.Lock()
 
 
 def runner_for(settings: Settings) -> JobRunner:
-    """The process-wide thread backend for these settings' database and storage."""
-    key = (settings.resolved_database_url, str(settings.storage_dir.resolve()), settings.max_concurrent_jobs)
+    """The process-wide thread or process backend for these settings' database and storage."""
+    key = (
+        settings.resolved_database_url,
+        str(settings.storage_dir.resolve()),
+        settings.max_concurrent_jobs,
+        settings.job_backend,
+    )
     with _runners_lock:
         runner = _runners.get(key)
         if runner is None:
-            runner = _runners[key] = JobRunner(settings)
+            backend = ProcessRunner if settings.job_backend == "process" else JobRunner
+            runner = _runners[key] = backend(settings)
         return runner
 
 
@@ -452,6 +563,20 @@ def start_background(settings: Settings) -> None:
         runner_for(settings)
 
 
+def stop_background(settings: Settings) -> None:
+    """Call when the app server stops: maintenance ends, and under the process backend the running
+    analyses are cancelled (FAILED "cancelled") instead of running on without a server."""
+    with _runners_lock:
+        runners = [
+            key
+            for key in _runners
+            if key[:2] == (settings.resolved_database_url, str(settings.storage_dir.resolve()))
+        ]
+        stopping = [_runners.pop(key) for key in runners]
+    for runner in stopping:
+        runner.shutdown(wait=False)
+
+
 def submit(incident_id: int, settings: Settings) -> None:
     """The one dispatch the dashboard and the CLI use for a SAVED incident (a re-run): admit it
     (QUEUED, or `QueueFull`), then `dispatch` it."""
@@ -460,8 +585,8 @@ def submit(incident_id: int, settings: Settings) -> None:
 
 
 def dispatch(incident_id: int, settings: Settings) -> None:
-    """Run an admitted (QUEUED) incident in this process's threads (JOB_BACKEND=thread) or enqueue
-    it for the workers (JOB_BACKEND=queue)."""
+    """Run an admitted (QUEUED) incident in this process's threads or child processes
+    (JOB_BACKEND=thread or process) or enqueue it for the workers (JOB_BACKEND=queue)."""
     if settings.job_backend == "queue":
         from core.worker import enqueue
 
@@ -469,7 +594,7 @@ def dispatch(incident_id: int, settings: Settings) -> None:
             enqueue(incident_id, settings)
         except Exception as error:
             reason = settings.redact(f"could not reach the job queue: {type(error).__name__}: {error}")
-            _fail_waiting(get_engine(settings.resolved_database_url), incident_id, reason)
+            _fail_waiting(database(settings), incident_id, reason)
             raise AnalysisFailed(reason) from error
     else:
         runner_for(settings).run_admitted(incident_id)

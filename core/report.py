@@ -12,8 +12,10 @@ break opportunities, so descriptions wrap inside their table cells.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,9 +30,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_NAMES
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
@@ -38,9 +40,9 @@ from core.overlay import event_keyframe_jpeg, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, review_label, severity_label, type_label
-from core.timefmt import clock
+from core.timefmt import clock, seconds
 from core.timeline_image import render_timeline
-from core.video import read_frame_at
+from core.video import cut_short, read_frame_at
 
 # Characters XML 1.0 allows; everything else (control characters, lone surrogates, U+FFFE/FFFF) is dropped.
 _XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -226,13 +228,17 @@ def _about(report: _Report, incident: Incident) -> None:
     )
 
 
-def _video_facts(report: _Report, incident: Incident) -> None:
+def _video_facts(report: _Report, incident: Incident, settings: Settings) -> None:
     t = report.t
     report.heading(t("video"), 1)
+    duration = f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"
+    declared = cut_short(video_path(settings, incident.stored_name), incident.duration)
+    if declared is not None:  # a truncated file, analysed as far as it decodes
+        duration += " — " + t("truncated", decoded=seconds(incident.duration), declared=seconds(declared))
     report.facts(
         [
             (t("file"), incident.original_name),
-            (t("duration"), f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"),
+            (t("duration"), duration),
             (t("resolution"), f"{incident.width} × {incident.height}"),
             (t("fps"), t("frames_per_second", value=f"{incident.fps:.3f}".rstrip("0").rstrip("."))),
             (t("frames"), str(incident.frame_count)),
@@ -323,18 +329,14 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         return
     report.heading(t("keyframes"), 1)
     path = video_path(settings, incident.stored_name)
-    for number, event in enumerate(events, start=1):
+    for (number, event), frame in zip(enumerate(events, start=1), _pictures(path, events)):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
         if event.severity is not None:
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
-        moment = keyframe_time(event)
-        frame = (
-            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
-        )
         if frame is None:
-            report.paragraph(t("no_frame", time=clock(moment)), italic=True)
+            report.paragraph(t("no_frame", time=clock(keyframe_time(event))), italic=True)
         else:
             jpeg, shown_at = frame
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
@@ -343,6 +345,19 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         if event.description:  # the local engine's words in the report's language; a model's as written
             report.paragraph(wrappable(reword(lang, "local.", event.description)))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
+
+
+def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
+    """Each event's picture (with its box when it has one), several decoded at once (the decoder
+    works outside Python's lock)."""
+
+    def picture(event: Event) -> tuple[bytes, float] | None:
+        if event.box or event.track_path:
+            return event_keyframe_jpeg(path, event)
+        return keyframe_jpeg(path, keyframe_time(event))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 4))) as pool:
+        return list(pool.map(picture, events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
@@ -487,16 +502,16 @@ def _type_words(recorded: str, lang: Language) -> str:
 
 
 def build_report(incident_id: int, settings: Settings, *, lang: Language = "en") -> bytes:
-    """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
+    """The DOCX bytes for one incident (a failed run's too). `NotFound`, or `NotReady` while it runs."""
     if lang not in LANGUAGES:
         raise InvalidInput(f"unknown report language {lang!r}: use {' or '.join(LANGUAGES)}")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise InvalidInput(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         if incident.status in {s.value for s in ACTIVE_STATUSES}:
-            raise InvalidInput(
-                f"incident {incident_id} is still {incident.status}: the report comes when it is done"
+            raise NotReady(
+                f"incident {incident_id} is still {incident.status}: no results to report until it is done"
             )
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)
@@ -513,7 +528,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Language = "en")
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
     _about(report, incident)
-    _video_facts(report, incident)
+    _video_facts(report, incident, settings)
     _analysis_facts(report, incident, windows)
     _events_table(report, events, engine)
     _keyframes(report, incident, events, settings)

@@ -23,6 +23,7 @@ from core.schema import (
     WindowRecord,
 )
 from core.storage import StoredVideo
+from core.views import ReviewProgress
 
 _FILE_FACTS = (
     "original_name", "stored_name", "sha256", "size_bytes",
@@ -86,11 +87,19 @@ def list_incidents(session: Session, *, status: str | None = None) -> list[Incid
     return list(session.scalars(query))
 
 
+def _runs_where(incident: Incident):
+    root_id = incident.run_of_id or incident.id
+    return (Incident.id == root_id) | (Incident.run_of_id == root_id)
+
+
 def runs_of(session: Session, incident: Incident) -> list[Incident]:
     """All runs of this incident's video, oldest first (the first run included)."""
-    root_id = incident.run_of_id or incident.id
-    query = select(Incident).where((Incident.id == root_id) | (Incident.run_of_id == root_id))
-    return list(session.scalars(query.order_by(Incident.id)))
+    return list(session.scalars(select(Incident).where(_runs_where(incident)).order_by(Incident.id)))
+
+
+def run_ids(session: Session, incident: Incident) -> list[int]:
+    """The ids of `runs_of`, without loading every run's row and results (a polled request asks)."""
+    return list(session.scalars(select(Incident.id).where(_runs_where(incident)).order_by(Incident.id)))
 
 
 def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
@@ -102,6 +111,37 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .group_by(EventRow.incident_id)
     )
     return dict(session.execute(query).all())
+
+
+def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
+    """Per incident (those with events): how many are confirmed, dismissed, not reviewed, and the
+    highest score. Read as rows: a run holds at most `max_events` events."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(EventRow.incident_id, EventRow.review_status, EventRow.confidence, EventRow.start_time)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.incident_id, EventRow.confidence.desc(), EventRow.start_time)
+    )
+    counts: dict[int, dict[str | None, int]] = {}
+    tops: dict[int, tuple[float, float]] = {}
+    for incident_id, review, confidence, start in rows:
+        by_review = counts.setdefault(incident_id, {})
+        by_review[review] = by_review.get(review, 0) + 1
+        tops.setdefault(incident_id, (confidence, start))  # the first row of each incident scores highest
+    return {
+        incident_id: ReviewProgress(
+            confirmed=by_review.get(ReviewStatus.CONFIRMED.value, 0),
+            dismissed=by_review.get(ReviewStatus.DISMISSED.value, 0),
+            unreviewed=sum(n for review, n in by_review.items() if review not in _REVIEWED),
+            top_score=tops[incident_id][0],
+            top_time=tops[incident_id][1],
+        )
+        for incident_id, by_review in counts.items()
+    }
+
+
+_REVIEWED = {ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value}
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:
@@ -444,18 +484,20 @@ def queue_position(session: Session, incident_id: int) -> int | None:
     return int(ahead or 0) + 1
 
 
-def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta, reason: str) -> bool:
+def fail_if_stale(session: Session, incident_id: int, *, older_than: timedelta | None, reason: str) -> bool:
     """FAILED with `reason` only if the incident is still active with a heartbeat older than
     `older_than` on the database's clock (one conditional UPDATE: a run that just beat is left
-    alone). Windows a run had written in batches before it stopped go with it."""
+    alone; None: whatever its heartbeat, its runner knows it is gone). Windows a run had written in
+    batches before it stopped go with it."""
     now = db_now(session)
+    conditions = [Incident.id == incident_id, Incident.status.in_([s.value for s in ACTIVE_STATUSES])]
+    if older_than is not None:
+        conditions.append(
+            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than)
+        )
     result = session.execute(
         update(Incident)
-        .where(
-            Incident.id == incident_id,
-            Incident.status.in_([s.value for s in ACTIVE_STATUSES]),
-            func.coalesce(Incident.heartbeat_at, Incident.created_at) < db_now(session, -older_than),
-        )
+        .where(*conditions)
         .values(status=Status.FAILED.value, stage="failed", error=reason, finished_at=now, heartbeat_at=now)
     )
     if result.rowcount != 1:
@@ -569,9 +611,10 @@ def _as_naive(moment: datetime | None) -> datetime:
 
 
 def incident_page(
-    session: Session, *, limit: int, offset: int, status: str | None = None
+    session: Session, *, limit: int | None, offset: int, status: str | None = None
 ) -> tuple[list[Incident], int]:
-    """One page of incidents, newest first, and how many there are in all (with the same filter)."""
+    """One page of incidents (every one with `limit` None), newest first, and how many there are in
+    all (with the same filter)."""
     where = [Incident.status == status] if status else []
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = session.scalars(

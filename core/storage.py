@@ -17,8 +17,10 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,7 @@ __all__ = [
 
 _CHUNK = 1024 * 1024
 _HEAD_BYTES = 512
+WRITEBACK_BYTES = 64 * 1024 * 1024  # an upload goes to disk in the background every this many bytes
 _PARTIAL_PREFIX, _PARTIAL_SUFFIX = ".upload-", ".part"
 ORPHAN_MIN_AGE_SEC = 300.0  # leftovers younger than this may belong to a store still under way
 _ORIGINAL_NAME_MAX = 512  # incidents.original_name is String(512)
@@ -127,7 +130,10 @@ class UploadWriter:
     temporary `.upload-*.part` file beside the stored videos, hashed and counted on the way; `write`
     refuses as soon as MAX_UPLOAD_MB is passed, so an oversized upload never lands whole on disk.
     `finish` validates by content and renames into place under a generated name. Leaving the `with`
-    block without `finish` (a refusal, an error, a dropped connection) removes the partial file."""
+    block without `finish` (a refusal, an error, a dropped connection) removes the partial file.
+
+    The file is synced to disk while it arrives (`_Writeback`), and the last sync runs while the
+    video is probed, so answering after `finish` waits for little more than receiving the bytes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -136,6 +142,7 @@ class UploadWriter:
         self._head = b""
         self._out: BinaryIO | None = None
         self._temp_path: Path | None = None
+        self._writeback: _Writeback | None = None
 
     def __enter__(self) -> Self:
         directory = self.settings.uploads_dir
@@ -152,6 +159,7 @@ class UploadWriter:
         self._temp_path = Path(temp_name)
         self._out = os.fdopen(handle, "wb")
         fcntl.flock(self._out, fcntl.LOCK_EX)  # "a writer lives" (remove_orphans): held until the end
+        self._writeback = _Writeback(self._out.fileno())
         return self
 
     def check_size(self, size: int) -> None:
@@ -171,17 +179,23 @@ class UploadWriter:
             self._out.write(chunk)
         except OSError as error:
             raise StorageFailed(f"could not store the upload: {error.strerror or error}") from error
+        self._writeback.written(self.size)
 
     def finish(self, original_name: str) -> StoredVideo:
         """Validate what was written by content and move it into place; `InvalidInput` when it is not
         a video (the `with` block then removes it)."""
+        refusal = describe_non_video(self._head)
+        if refusal:
+            raise InvalidInput.said(refusal)
         try:
             self._out.flush()
-            os.fsync(self._out.fileno())
-            refusal = describe_non_video(self._head)
-            if refusal:
-                raise InvalidInput.said(refusal)
-            info = probe(self._temp_path)  # still locked: a sweep leaves a part being probed alone
+            self._writeback.stop()
+            with ThreadPoolExecutor(1, thread_name_prefix="sigma-fsync") as syncing:
+                synced = syncing.submit(os.fsync, self._out.fileno())  # the disk works while we probe
+                try:
+                    info = probe(self._temp_path)  # still locked: a sweep leaves a part being probed alone
+                finally:
+                    synced.result()
             stored_name = f"{uuid.uuid4().hex}{_suffix_for(info)}"
             os.replace(self._temp_path, self.settings.uploads_dir / stored_name)
             os.utime(self.settings.uploads_dir / stored_name)  # its age counts from now: its row comes next
@@ -193,10 +207,52 @@ class UploadWriter:
         )
 
     def __exit__(self, *_exc) -> None:
+        if self._writeback is not None:
+            self._writeback.stop()
         if self._out is not None:
             self._out.close()
         if self._temp_path is not None:
             self._temp_path.unlink(missing_ok=True)
+
+
+class _Writeback:
+    """Syncs a file being written to disk from a thread of its own each time WRITEBACK_BYTES more were
+    written, so the dirty pages of a large upload go to disk while the rest still arrives instead
+    of all at the final fsync (the writer never waits for it). A failed sync is left to the final
+    fsync, which reports it."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self._next = WRITEBACK_BYTES
+        self._due = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def written(self, size: int) -> None:
+        if size >= self._next:
+            self._next = size + WRITEBACK_BYTES
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._sync, name="sigma-writeback", daemon=True)
+                self._thread.start()
+            self._due.set()
+
+    def stop(self) -> None:
+        """Before the descriptor is closed: no sync may run on it afterwards."""
+        self._stopped = True
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _sync(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            if self._stopped:
+                return
+            try:
+                os.fdatasync(self.descriptor)
+            except OSError:
+                return
 
 
 def _too_large(settings: Settings, size: int | None = None) -> Message:

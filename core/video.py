@@ -201,6 +201,26 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
+def declared_duration(path: str | Path) -> float | None:
+    """How long the file's header says its video lasts, or None when it does not say (or cannot be read).
+    The video stream's own duration first: the container's may include a longer audio track."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            return container.duration / av.time_base if container.duration else None
+    except (av.error.FFmpegError, OSError):
+        return None
+
+
+def cut_short(path: str | Path, decoded: float) -> float | None:
+    """The header's duration when the frames clearly end before it (a truncated file, analysed as far
+    as it decodes, as `probe` measures it), else None: the page and the report say how much was seen."""
+    declared = declared_duration(path)
+    return declared if declared and declared - decoded > max(0.5, 0.02 * declared) else None
+
+
 class _FrameTimes:
     """The start and end of every frame (in the stream's time base) as packets come in."""
 
@@ -617,17 +637,72 @@ def _make_window(
 def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None) -> Frame | None:
     """The frame on screen at `time` seconds (the last one starting at or before it), for report
     pictures and thumbnails; None when `time` is more than a second past the end. Its `index` is
-    estimated from the stream's nominal frame rate."""
-    _check_file(Path(path))
+    estimated from the stream's nominal frame rate.
+
+    In-process (PyAV): seek to the keyframe at or before `time`, decode from there without converting
+    anything, and convert only the frame wanted (rotation applied as ffmpeg applies it). The ffmpeg
+    binary converted and piped every full-size frame of the last second instead: 180 MB per 1080p
+    picture, most of a case package's report time (bench/RESULTS.md, package)."""
+    path = Path(path)
+    _check_file(path)
     target = max(0.0, float(time))
-    seek = max(0.0, target - _LOOKBACK_SEC)
-    shown: Frame | None = None
-    with closing(_decode(path, target_fps=None, max_side=max_side, gray=False, seek=seek)) as frames:
-        for frame in frames:
-            if frame.time > target + 1e-6:
-                return shown or frame  # `frame` when the video's first frame comes after `time`
-            shown = frame
-    return shown
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError as error:
+        raise InvalidInput(_unreadable_reason(path, error)) from error
+    with container:
+        stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
+        if stream is None:
+            raise InvalidInput("no video stream in this file")
+        stream.thread_type = "AUTO"
+        found = _frame_on_screen(container, stream, target)
+    if found is None or found[1] < target - _LOOKBACK_SEC:
+        return None
+    frame, at = found
+    rate = stream.average_rate or stream.base_rate or 0
+    return Frame(round(at * float(rate)), round(at, 6), _bgr(frame, max_side))
+
+
+def _frame_on_screen(container, stream, target: float):
+    """(frame, seconds) of the last frame starting at or before `target` (or the first frame, when
+    none does). Times are counted from the file's start, as the ffmpeg binary counts them. A seek that
+    lands past `target` (a keyframe found by decoding time) is retried from further back."""
+    time_base = Fraction(stream.time_base)
+    offset = Fraction(container.start_time or 0, av.time_base)
+    back = 0.0
+    while True:
+        seek_to = max(0.0, target - back)
+        container.seek(int((Fraction(seek_to) + offset) / time_base), stream=stream, backward=True)
+        shown = None
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                at = float(frame.pts * time_base - offset)
+                if at > target + 1e-6:
+                    if shown is None and seek_to > 0:
+                        break  # landed after the frame wanted: seek again from further back
+                    return shown or (frame, at)
+                shown = (frame, at)
+        except av.error.FFmpegError:
+            pass  # a damaged or truncated tail: what decoded before it is what there is
+        if shown is not None or seek_to == 0:
+            return shown
+        back = max(1.0, back * 2)
+
+
+def _bgr(frame, max_side: int | None) -> np.ndarray:
+    """The frame as BGR, turned upright as ffmpeg's autorotate turns it, shrunk as `_scale_filter`."""
+    turns = round(-(getattr(frame, "rotation", 0) or 0) / 90) % 4  # clockwise quarter turns to show it
+    width, height = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+    if max_side and max(width, height) > max_side:
+        if width >= height:
+            width, height = int(max_side), round(height * max_side / width / 2) * 2
+        else:
+            width, height = round(width * max_side / height / 2) * 2, int(max_side)
+    stored = (height, width) if turns % 2 else (width, height)
+    image = frame.to_ndarray(format="bgr24", width=stored[0], height=stored[1], interpolation="AREA")
+    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image
 
 
 def frames_between(

@@ -12,7 +12,14 @@ from dashboard import actions
 from dashboard.feedback import describe_error
 from dashboard.i18n import lang, t
 from dashboard.resources import settings
-from dashboard.sidebar import analysis_inputs, concern_inputs, engine_and_domain, engine_label, with_concerns
+from dashboard.sidebar import (
+    analysis_inputs,
+    concern_inputs,
+    engine_and_domain,
+    engine_label,
+    engine_refusal,
+    with_concerns,
+)
 
 
 def render() -> None:
@@ -52,6 +59,9 @@ def render() -> None:
             st.error(
                 t("concerns.refused", reason=reword(lang(), "refusal.", str(error))), icon=":material/block:"
             )
+            return
+        if refusal := engine_refusal(engine):
+            st.error(refusal, icon=":material/cloud_off:")
             return
     if start:
         if upload is None:

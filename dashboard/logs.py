@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import word, worded
-from core.models import Incident
+from core.views import IncidentRecord
 from dashboard import data
 from dashboard.fmt import when
 from dashboard.i18n import lang, t
 from dashboard.sidebar import engine_label
 
 
-def logs_view(incident: Incident) -> None:
+def logs_view(incident: IncidentRecord) -> None:
     st.caption(
         t(
             "logs.versions",

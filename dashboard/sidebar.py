@@ -15,6 +15,7 @@ from functools import partial
 
 import streamlit as st
 
+from core import service
 from core.concerns import (
     EXAMPLES,
     MAX_CONCERNS,
@@ -24,6 +25,7 @@ from core.concerns import (
     parse_concern,
     readable_error,
 )
+from core.config import AUTO_ENGINE
 from core.engines import ENGINE_CHOICES
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, reword, text
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
@@ -158,6 +160,11 @@ def engine_label(engine: str, language: Language | None = None) -> str:
     return text(language, f"engine.{engine}")
 
 
+def engine_short(engine: str) -> str:
+    """The engine's name for a narrow column."""
+    return t(f"engine.short.{engine}")
+
+
 def domain_label(domain: str, language: Language | None = None) -> str:
     language = language or lang()  # bound when a widget is drawn: its labels stay in that run's language
     return text(language, f"domain.{domain}")
@@ -277,6 +284,20 @@ def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple
     return engine, domain
 
 
+def engine_refusal(engine: str) -> str | None:
+    """Why an analysis with `engine` cannot start now, said before anything is stored: the VLM engine
+    (chosen, or what `auto` means here) with no model server configured, or one that does not answer."""
+    current = settings()
+    if (current.resolved_engine if engine == AUTO_ENGINE else engine) != "vlm":
+        return None
+    if not current.llm_base_url:
+        return t("params.vlm_refused_unconfigured")
+    check = service.model_server(current)  # a short timeout, kept a few seconds
+    if check is not None and not check.ok:
+        return t("params.vlm_refused_unreachable", detail=check.detail)
+    return None
+
+
 def reanalyse_form(
     run_params: AnalysisParams, incident_id: int, on_submit: Callable[[AnalysisParams], None]
 ) -> None:
@@ -298,4 +319,7 @@ def reanalyse_form(
                     icon=":material/block:",
                 )
             else:
-                on_submit(params)
+                if refusal := engine_refusal(engine):
+                    box.error(refusal, icon=":material/cloud_off:")
+                else:
+                    on_submit(params)

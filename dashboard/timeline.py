@@ -236,8 +236,8 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(
-        title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1
+    figure.update_yaxes(  # scores are 0..1: a fixed axis keeps a run of low scores looking low
+        title_text=score_label or t("timeline.score"), fixedrange=True, range=[0, 1.02], row=2, col=1
     )
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import subprocess
 import time
 from urllib.parse import urlsplit
 
 import httpx
+import imageio_ffmpeg
 import pytest
 from httpx_sse import connect_sse
 from sqlalchemy import func, select
@@ -185,6 +187,50 @@ def test_range_requests_on_the_media(api, done, client, clips):
     browser = client.get(url, params={"variant": "browser"}, headers={"Range": "bytes=0-3"})
     assert browser.status_code == 206 and browser.headers["content-type"] == "video/mp4"
     assert client.get(url, params={"variant": "poster"}).status_code == 422
+
+
+def test_ranges_larger_than_a_piece_arrive_exact_and_a_client_leaving_mid_body_harms_nothing(
+    api, client, tmp_path
+):
+    """The body goes by `sendfile` in pieces of PIECE_BYTES, the next read ahead (api/media.py,
+    api/zerocopy.py): a range spanning several pieces, from an odd offset, is byte-exact; a client
+    that hangs up in the middle of one leaves the server answering, with nothing in its log."""
+    from api.media import PIECE_BYTES
+
+    noise = tmp_path / "noise.avi"
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi",
+            "-i", "color=c=gray:s=1280x720:r=25,noise=alls=100:allf=t+u", "-frames:v", "30",
+            "-c:v", "mjpeg", "-q:v", "2", str(noise),
+        ],
+        check=True,
+    )  # fmt: skip
+    original = noise.read_bytes()
+    assert len(original) > 2 * PIECE_BYTES + 1000
+    roomy = api.settings.model_copy(update={"max_upload_mb": 1000})
+    incident_id = service.register_video(noise, roomy, AnalysisParams.from_settings(roomy))
+    url = f"/api/v1/incidents/{incident_id}/media"
+    try:
+        first, last = 12345, 2 * PIECE_BYTES + 999
+        answer = client.get(url, headers={"Range": f"bytes={first}-{last}"})
+        assert answer.status_code == 206 and answer.content == original[first : last + 1]
+        assert client.get(url).content == original
+
+        host, port = urlsplit(api.base).hostname, urlsplit(api.base).port
+        for _ in range(3):
+            with socket.create_connection((host, port)) as leaving:
+                leaving.sendall(
+                    f"GET {url} HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode()
+                )
+                assert leaving.recv(65536).startswith(b"HTTP/1.1 200")
+        tail = client.get(url, headers={"Range": "bytes=-1000"})
+        assert tail.status_code == 206 and tail.content == original[-1000:]
+        time.sleep(0.5)
+        log = api.log.read_text()
+        assert "Exception in ASGI application" not in log and "Traceback" not in log
+    finally:
+        service.delete(incident_id, api.settings, actor=SYSTEM)
 
 
 def test_an_api_upload_is_in_the_dashboards_data_and_a_dashboard_upload_in_the_api(

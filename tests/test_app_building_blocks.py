@@ -15,6 +15,7 @@ from core.timefmt import clock
 from dashboard.compare import compare_runs
 from dashboard.filters import DisplayFilters
 from dashboard.incident_results import sort_events
+from dashboard.tables import ROW_CLICK, picked_row
 from dashboard.timeline import (
     FAILED_COLOUR,
     REVIEW_SYMBOLS,
@@ -88,6 +89,21 @@ def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(e
     assert list(failed.x) == [3.0] and failed.marker.color == FAILED_COLOUR
     assert "&lt;street&gt;" in traces["Windows · pass 1"].hovertext[0]  # model text is escaped
     assert figure.layout.meta == {"revision": 5}
+
+
+def test_the_score_axis_is_fixed_to_0_1_so_low_scores_look_low(english):
+    quiet = WINDOWS.assign(score=[0.05, 0.08, 0.0, 0.06, 0.0])
+    figure = build_timeline(quiet, [], duration=6.0)
+    low, high = figure.layout.yaxis2.range
+    assert low == 0 and 1.0 <= high < 1.1
+
+
+def test_a_click_anywhere_on_a_row_picks_it():
+    assert picked_row({"selection": {"rows": [2], "columns": [], "cells": []}}) == 2  # its checkbox
+    assert picked_row({"selection": {"rows": [], "columns": [], "cells": [(4, "type")]}}) == 4  # any cell
+    assert picked_row({"selection": {"rows": [], "columns": [], "cells": []}}) is None
+    assert picked_row(None) is None
+    assert {"single-row", "single-cell"} <= set(ROW_CLICK)
 
 
 def test_comparison_matches_overlapping_spans_whatever_their_type():

@@ -121,6 +121,45 @@ def test_a_failure_at_the_final_rename_leaves_no_file(settings, clips, monkeypat
     assert files_in(settings.uploads_dir) == []
 
 
+def _slowly(read):
+    def pause_then_read(size: int = -1) -> bytes:
+        time.sleep(0.002)
+        return read(size)
+
+    return pause_then_read
+
+
+def test_a_large_upload_goes_to_disk_while_it_arrives_and_the_last_sync_fails_clearly(
+    settings, clips, monkeypatch
+):
+    """Every WRITEBACK_BYTES written, a data sync runs beside the writer (not all at the end), never
+    on a closed descriptor; the final fsync, run while the video is probed, still reports a failing
+    disk as a refusal that leaves nothing."""
+    data = clips["calm"].read_bytes()
+    monkeypatch.setattr(storage, "WRITEBACK_BYTES", len(data) // 4)
+    synced_at: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def recorded(descriptor: int) -> None:
+        synced_at.append(os.fstat(descriptor).st_size)  # raises on a closed descriptor
+        real_fdatasync(descriptor)
+
+    monkeypatch.setattr(storage.os, "fdatasync", recorded)
+    arriving = FailingStream(data, len(data) + 1, AssertionError("read past the end"))
+    monkeypatch.setattr(arriving, "read", _slowly(arriving.read))  # bytes arriving over a network
+    stored = store_upload(arriving, "clip.mp4", settings)
+    assert stored.path(settings).read_bytes() == data
+    assert synced_at and min(synced_at) < len(data), synced_at
+
+    def failing_fsync(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(storage.os, "fsync", failing_fsync)
+    with pytest.raises(InvalidInput, match="could not store the upload: Input/output error"):
+        store_upload(io.BytesIO(data), "clip.mp4", settings)
+    assert files_in(settings.uploads_dir) == [stored.stored_name]
+
+
 def test_storage_dir_under_a_file_is_a_clear_refusal(tmp_path, clips):
     """STORAGE_DIR inside a path whose parent is a file: "Not a directory", said in one line."""
     blocker = tmp_path / "not-a-dir"

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -540,10 +541,8 @@ class _Run:
         With `fail_limit`, raises `AnalysisFailed` as soon as more than LLM_MAX_FAILED_WINDOWS_PCT of
         the pass's windows have failed (the rest are cancelled)."""
         concurrency = self.settings.llm_max_concurrency
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"sigma-vlm-p{pass_no}")
         pending: set[Future] = set()
         replies: list[WindowReply] = []
-        budget = _NoteBudget(self.ctx, f"pass {pass_no}")
         failed = skipped = 0
         self._progress(
             pass_no, 0.0, text("en", "stage.pass", pass_no=pass_no, done=0, total=total), pass_no, 0, total
@@ -575,7 +574,7 @@ class _Run:
                     total,
                 )
 
-        try:
+        with self._requests(f"p{pass_no}", f"pass {pass_no}") as (pool, budget):
             for job in jobs:
                 if job.skipped:
                     skipped += 1
@@ -593,6 +592,18 @@ class _Run:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
+        return sorted(replies, key=lambda reply: reply.index)
+
+    @contextmanager
+    def _requests(self, name: str, notes_label: str) -> Iterator[tuple[ThreadPoolExecutor, _NoteBudget]]:
+        """A pool for one step's requests and the budget of its log notes. On any failure (a window
+        limit, a cancel) the engine stops and the queued requests are dropped, not waited for."""
+        pool = ThreadPoolExecutor(
+            max_workers=self.settings.llm_max_concurrency, thread_name_prefix=f"sigma-vlm-{name}"
+        )
+        budget = _NoteBudget(self.ctx, notes_label)
+        try:
+            yield pool, budget
         except BaseException:
             self.stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -600,7 +611,6 @@ class _Run:
         finally:
             budget.flush()
         pool.shutdown(wait=True)
-        return sorted(replies, key=lambda reply: reply.index)
 
     def _ask(
         self, body: dict, traffic: Traffic, parse: Callable[[str], Answer], label: str
@@ -685,7 +695,7 @@ class _Run:
         """A closer look at each event the run keeps (at most `max_highlights` requests): every frame
         sampled from a window before it to a window after it, asking for the first and last frame that
         show it. A failed or unusable look keeps the event's first-look times, with a note."""
-        params, settings = self.ctx.params, self.settings
+        params = self.ctx.params
         started = time.monotonic()
         chosen = cap_highlights(events, params.max_highlights)
         rest = [event for event in events if all(event is not kept for kept in chosen)]
@@ -693,12 +703,8 @@ class _Run:
         total = len(chosen)
         self.ctx.progress(low, text("en", "stage.refine", done=0, total=total))
         system = refine_system_prompt(domain, self.concerns, self.site_context)
-        pool = ThreadPoolExecutor(
-            max_workers=settings.llm_max_concurrency, thread_name_prefix="sigma-vlm-refine"
-        )
-        budget = _NoteBudget(self.ctx, "refine")
         results: list[_Refined] = []
-        try:
+        with self._requests("refine", "refine") as (pool, budget):
             futures = []
             for event in chosen:  # decoding here, one event at a time; the requests run in the pool
                 futures.append(pool.submit(self._refine_one, event, self._refine_frames(event), system))
@@ -710,13 +716,6 @@ class _Run:
                     low + (1.0 - low) * done / max(total, 1),
                     text("en", "stage.refine", done=done, total=total),
                 )
-        except BaseException:
-            self.stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            budget.flush()
-        pool.shutdown(wait=True)
         traffic = Traffic()
         for result in results:
             traffic.add(result.traffic)

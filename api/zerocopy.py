@@ -1,0 +1,98 @@
+"""File bodies sent by the kernel (`sendfile`), not read into Python and written back: the ASGI
+"zero copy send" extension (`http.response.zerocopysend`), which uvicorn does not offer itself.
+
+`ZeroCopySend` stands outermost, where it still holds uvicorn's own `send`. When the connection is
+uvicorn's httptools protocol (its default whenever httptools is installed, as here) it advertises
+the extension in the scope and answers its messages with `loop.sendfile` on the connection's socket;
+anything else (h11, TLS, uvloop, a test client) gets no extension, and the media endpoint reads the
+file in large pieces instead (api/media.py). A range read this way moves no byte through Python:
+on loopback it runs at the speed of reading the file (bench/bench_api.py).
+
+Only the API served alone (`api.main:app`) is wrapped: under the one server (server.py) Streamlit's
+GZip layer stands between the route and uvicorn and forwards only body messages.
+
+This reaches into uvicorn's request cycle (its transport, flow control and the Content-Length it
+counts down), so uvicorn is pinned in requirements.txt; tests/test_api.py's Range cases run through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import BinaryIO
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+EXTENSION = "http.response.zerocopysend"
+_CYCLE_MODULE = "uvicorn.protocols.http.httptools_impl"
+_PIECE_BYTES = 4 * 1024 * 1024
+
+
+class ZeroCopySend:
+    """Advertises and serves `http.response.zerocopysend` on uvicorn's httptools connections."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)  # the wrapped app stays reachable (e.g. `app.openapi()`)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cycle = getattr(send, "__self__", None)
+        if scope["type"] == "http" and type(cycle).__module__ == _CYCLE_MODULE:
+            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), EXTENSION: {}}}
+            send = _Sender(cycle, send)
+        await self.app(scope, receive, send)
+
+
+class _Sender:
+    """uvicorn's `send`, plus the zero-copy message: the file's bytes go from the page cache to the
+    socket; the Content-Length uvicorn counts is counted down as a body message would."""
+
+    def __init__(self, cycle, send: Send) -> None:
+        self.cycle, self.send = cycle, send
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] != EXTENSION:
+            await self.send(message)
+            return
+        file: BinaryIO = message["file"]
+        offset = message.get("offset") or 0
+        count = message.get("count")
+        if count is None:
+            count = os.fstat(file.fileno()).st_size - offset
+        more_body = message.get("more_body", False)
+        cycle = self.cycle
+        if cycle.flow.write_paused and not cycle.disconnected:
+            await cycle.flow.drain()
+        if cycle.disconnected or cycle.transport.is_closing():
+            return
+        if (
+            count > 0
+            and cycle.response_started
+            and not cycle.chunked_encoding
+            and cycle.scope["method"] != "HEAD"
+        ):
+            if count > cycle.expected_content_length:
+                raise RuntimeError("Response content longer than Content-Length")
+            try:
+                sent = await asyncio.get_running_loop().sendfile(
+                    cycle.transport, file, offset, count, fallback=False
+                )
+            except ConnectionError:
+                cycle.transport.abort()  # the client went away mid-body: uvicorn sees the disconnect
+                return
+            except RuntimeError:  # no native sendfile on this socket (TLS): nothing was sent
+                sent = 0
+            if sent:
+                if sent != count:
+                    raise RuntimeError(f"{file.name} is shorter than the response says")
+                cycle.expected_content_length -= sent
+                offset, count = offset + sent, 0
+        while count > 0:  # the bytes through Python after all, a piece at a time
+            piece = await asyncio.to_thread(os.pread, file.fileno(), min(_PIECE_BYTES, count), offset)
+            if not piece:
+                raise RuntimeError(f"{file.name} is shorter than the response says")
+            offset, count = offset + len(piece), count - len(piece)
+            await self.send({"type": "http.response.body", "body": piece, "more_body": True})
+        await self.send({"type": "http.response.body", "body": b"", "more_body": more_body})
