@@ -36,9 +36,9 @@ def builtin_types() -> frozenset[str]:
     return frozenset(TYPES)
 
 
-def one_line(text: str) -> str:
+def one_line(words: str) -> str:
     """Whitespace (newlines included) collapsed to single spaces: a definition is one line."""
-    return " ".join(str(text).split())
+    return " ".join(str(words).split())
 
 
 class Concern(BaseModel):
@@ -63,29 +63,28 @@ class Concern(BaseModel):
     def _valid_code(cls, value: object, info: ValidationInfo) -> str:
         code = str(value).strip()
         if not 2 <= len(code) <= CODE_MAX_CHARS or not CODE_PATTERN.match(code):
-            raise ValueError(
-                f"concern code {code!r} is not valid: use {CODE_MAX_CHARS} or fewer upper-case letters, "
-                "digits and _, starting with a letter (e.g. NO_GLOVES)"
-            )
+            raise ValueError(text("en", "refusal.concern_code", code=repr(code), limit=CODE_MAX_CHARS))
         # a stored run keeps a code that Sigma has made a built-in type since (STORED_RUN context)
         if code in builtin_types() and not (info.context or {}).get(STORED_RUN):
-            raise ValueError(
-                f"concern code {code} is a built-in event type: the model already looks for it; name your "
-                f"concern differently (e.g. {code}_AT_GATE)"
-            )
+            raise ValueError(text("en", "refusal.concern_builtin", code=code))
         return code
 
     @field_validator("definition", mode="before")
     @classmethod
     def _valid_definition(cls, value: object, info: ValidationInfo) -> str:
         definition = one_line(value)
-        code = info.data.get("code", "the concern")
+        code = info.data.get("code", text("en", "refusal.concern_unnamed"))
         if len(definition) < DEFINITION_MIN_CHARS:
-            raise ValueError(f"{code} needs a definition: one line saying what the model should look for")
+            raise ValueError(text("en", "refusal.concern_no_definition", code=code))
         if len(definition) > DEFINITION_MAX_CHARS:
             raise ValueError(
-                f"the definition of {code} is too long ({len(definition)} characters; at most "
-                f"{DEFINITION_MAX_CHARS}): one line saying what to look for"
+                text(
+                    "en",
+                    "refusal.concern_too_long",
+                    code=code,
+                    length=len(definition),
+                    limit=DEFINITION_MAX_CHARS,
+                )
             )
         return definition
 
@@ -94,35 +93,31 @@ def check_concerns(concerns: Iterable[Concern]) -> list[Concern]:
     """The list as given, or `ValueError` when it is too long or names a code twice."""
     concerns = list(concerns)
     if len(concerns) > MAX_CONCERNS:
-        raise ValueError(f"at most {MAX_CONCERNS} concerns per analysis (got {len(concerns)})")
+        raise ValueError(text("en", "refusal.concerns_too_many", limit=MAX_CONCERNS, count=len(concerns)))
     seen: set[str] = set()
     for concern in concerns:
         if concern.code in seen:
-            raise ValueError(f"concern {concern.code} is listed twice")
+            raise ValueError(text("en", "refusal.concern_twice", code=concern.code))
         seen.add(concern.code)
     return concerns
 
 
-def check_site_context(text: object) -> str:
+def check_site_context(given: object) -> str:
     """The site context with its whitespace tidied, or `ValueError` when it is too long."""
-    context = "\n".join(" ".join(line.split()) for line in str(text or "").strip().splitlines()).strip()
+    context = "\n".join(" ".join(line.split()) for line in str(given or "").strip().splitlines()).strip()
     if len(context) > SITE_CONTEXT_MAX_CHARS:
         raise ValueError(
-            f"the site context is too long ({len(context)} characters; at most {SITE_CONTEXT_MAX_CHARS}): "
-            "say in a few sentences what the camera shows and what is normal there"
+            text("en", "refusal.context_too_long", length=len(context), limit=SITE_CONTEXT_MAX_CHARS)
         )
     return context
 
 
-def parse_concern(text: str) -> Concern:
+def parse_concern(line: str) -> Concern:
     """A concern from `CODE=definition` or `CODE: definition` (the CLI's --concern, a line of the
     dashboard's box); quotes around the definition are dropped. `ValueError` says what is wrong."""
-    parts = _SEPARATOR.split(text.strip(), maxsplit=1)
+    parts = _SEPARATOR.split(line.strip(), maxsplit=1)
     if len(parts) != 2 or not parts[0]:
-        raise ValueError(
-            f"concern {text.strip()!r} has no definition: write it as CODE=definition "
-            '(e.g. NO_GLOVES="a person works at the press without gloves")'
-        )
+        raise ValueError(text("en", "refusal.concern_no_separator", text=repr(line.strip())))
     code, definition = parts
     definition = definition.strip()
     if len(definition) >= 2 and definition[0] == definition[-1] and definition[0] in "\"'":

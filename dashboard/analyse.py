@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InvalidInput, SigmaError
+from core.i18n import reword
 from core.schema import AnalysisParams
 from dashboard import actions
 from dashboard.feedback import describe_error
@@ -55,7 +56,9 @@ def render() -> None:
         try:
             chosen = with_concerns(chosen, *typed)
         except ValueError as error:
-            st.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+            st.error(
+                t("concerns.refused", reason=reword(lang(), "refusal.", str(error))), icon=":material/block:"
+            )
             return
         if refusal := engine_refusal(engine):
             st.error(refusal, icon=":material/cloud_off:")

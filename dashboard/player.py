@@ -38,7 +38,7 @@ import streamlit as st
 
 from core.errors import SigmaError
 from core.media import BrowserVideo, browser_copies, usable_now
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
 
 _SEEK_KEY = "sigma.seek"
@@ -217,7 +217,7 @@ def render_player(
     try:
         ready = usable_now(settings(), stored_name)
     except SigmaError as error:
-        st.warning(t("player.unplayable", reason=str(error)), icon=":material/videocam_off:")
+        st.warning(t("player.unplayable", reason=error.text(lang())), icon=":material/videocam_off:")
         return
     if ready is None:
         future = browser_copies(settings()).start(stored_name)
@@ -227,7 +227,7 @@ def render_player(
         try:
             ready = future.result()
         except SigmaError as error:
-            st.warning(t("player.unplayable", reason=str(error)), icon=":material/videocam_off:")
+            st.warning(t("player.unplayable", reason=error.text(lang())), icon=":material/videocam_off:")
             return
     _show(incident_id, ready, subtitles, sorted(events, key=lambda e: e[1]), fps, timeline_key)
 

@@ -124,7 +124,7 @@ def ask_panel(incident_id: int, *, key: str = "sigma.ask") -> None:
             st.session_state[_answer_key(key, incident_id)] = answer.model_dump()
         except (AskUnavailable, InvalidInput) as error:
             st.session_state.pop(_answer_key(key, incident_id), None)
-            st.warning(t("ask.failed", reason=str(error)), icon=":material/error:")
+            st.warning(t("ask.failed", reason=error.text(lang())), icon=":material/error:")
             return
     answer = st.session_state.get(_answer_key(key, incident_id))
     if not answer:

@@ -27,7 +27,7 @@ from core.concerns import (
 )
 from core.config import AUTO_ENGINE
 from core.engines import ENGINE_CHOICES
-from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, text
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, reword, text
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
@@ -314,7 +314,10 @@ def reanalyse_form(
             try:
                 params = with_concerns(chosen.model_copy(update={"engine": engine, "domain": domain}), *typed)
             except ValueError as error:
-                box.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
+                box.error(
+                    t("concerns.refused", reason=reword(lang(), "refusal.", str(error))),
+                    icon=":material/block:",
+                )
             else:
                 if refusal := engine_refusal(engine):
                     box.error(refusal, icon=":material/cloud_off:")

@@ -144,7 +144,7 @@ def test_the_vlm_engine_without_a_model_server_is_refused_before_the_upload_is_s
 ):
     at = new_app()
     at.file_uploader(key="analyse.file").set_value(("gate.mp4", clips["collision"].read_bytes(), "video/mp4"))
-    at.selectbox(key="analyse.engine.en").set_value("vlm")
+    at.selectbox(key="analyse.engine.en").set_value("vlm")  # keyed per language (dashboard.i18n)
     at.button(key="FormSubmitter:analyse-Analyse").click().run()
     assert [e.value for e in at.error] == [EN["params.vlm_refused_unconfigured"]]
     assert _incidents(app_settings) == []
@@ -153,7 +153,7 @@ def test_the_vlm_engine_without_a_model_server_is_refused_before_the_upload_is_s
     get_settings.cache_clear()
     at = new_app()
     at.file_uploader(key="analyse.file").set_value(("gate.mp4", clips["collision"].read_bytes(), "video/mp4"))
-    at.selectbox(key="analyse.engine.en").set_value("vlm")
+    at.selectbox(key="analyse.engine.en").set_value("vlm")  # keyed per language (dashboard.i18n)
     at.button(key="FormSubmitter:analyse-Analyse").click().run()
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith(

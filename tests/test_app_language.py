@@ -187,3 +187,15 @@ def test_why_a_run_failed_is_worded_in_the_viewers_language(app_settings, clips)
 
 def _latin(shown: str) -> list[str]:
     return [word for word in re.findall(r"[A-Za-z]{3,}", shown) if word.islower()]
+
+
+def test_a_refused_concern_says_why_in_the_viewers_language(app_settings):
+    at = _opened_in("ru")
+    for typed, named in (
+        ("bad code: x", "'bad code'"),
+        ("COLLISION: a crash at the gate", "COLLISION_AT_GATE"),
+    ):
+        at.text_area(key="analyse.concerns").input(typed)
+        at.button(key=f"FormSubmitter:analyse-{text('ru', 'analyse.sample')}").click().run()
+        [error] = [e.value for e in at.error]
+        assert named in error and _latin(error.replace("bad code", "")) == [], error

@@ -5,9 +5,11 @@ dashboard and the sign-in form read their words from here, by key, formatted wit
 Adding a language means adding its catalogue file with the same keys and placeholders
 (tests/test_i18n.py holds them to each other) and naming it in `Language` and `_CATALOGUES` below.
 
-What a run records for people to read later (log lines, the domain's reason, the stage) is kept as a
-`Message` (key and values) and worded when shown, so each screen and report is in its viewer's
-language; text recorded before that (plain strings) shows as it was written.
+What a run records for people to read later is worded when shown, so each screen and report is in
+its reader's language: log lines are kept as a `Message` (key and values, `logs.words`); stages, the
+domain's reason, failure reasons and the local engine's descriptions are recorded as catalogue text
+and worded again from the catalogue's patterns (`reword`), older rows included. Anything else (a
+model's own words, a row written before messages) shows as it was written.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ DOMAIN_REASONS = ("local.domain_", "reason.domain_")
 FAILURE_REASONS = ("refusal.", "reason.", "stage.", "log.cancelled")
 
 
+@lru_cache(maxsize=16384)  # an hour of video: 2400 windows' descriptions, each worded once per language
 def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
     """Text recorded in the words of `prefix` keys in any language (a stage, the domain's reason, the
     local engine's descriptions, several joined by "; "), in `lang`'s words, values that are such words
@@ -73,7 +76,6 @@ def reword(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str:
     return recorded if worded is None else worded
 
 
-@lru_cache(maxsize=4096)
 def _reworded(lang: Language, prefix: str | tuple[str, ...], recorded: str) -> str | None:
     for pattern, key in _templates(prefix):
         match = pattern.fullmatch(recorded)
