@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_mode
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import problem, responses
-from api.media import media_response
+from api.media import media_response, open_media
 from api.stream import status_stream
 from api.uploads import receive_upload, refuse_oversized, upload_form_schema
 from core import jobs, service
@@ -332,8 +332,8 @@ async def media(
 ) -> Response:
     """`original`: the stored upload as it is; `browser`: a copy every browser plays (H.264 MP4, made
     in the background the first time; 503 with Retry-After until it is ready)."""
-    path, media_type, name = await run_in_threadpool(service.media_file, incident_id, variant, config)
-    return media_response(path, media_type, name, range_, if_range)
+    opened = await run_in_threadpool(open_media, incident_id, variant, config)
+    return media_response(opened, range_, if_range)
 
 
 @router.post(

@@ -31,9 +31,6 @@ class ZeroCopySend:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    def __getattr__(self, name: str):
-        return getattr(self.app, name)  # the wrapped app stays reachable (e.g. `app.openapi()`)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = getattr(send, "__self__", None)
         if scope["type"] == "http" and type(cycle).__module__ == _CYCLE_MODULE:
