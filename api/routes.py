@@ -47,15 +47,27 @@ def _query_names(dependant) -> set[str]:
     return names
 
 
+_KNOWN: dict[int, tuple[object, frozenset[str]]] = {}  # id(route): (route, names); routes are unhashable
+
+
+def _known_names(route) -> frozenset[str]:
+    """The query parameters `route` takes, worked out once per route (every request asks)."""
+    found = _KNOWN.get(id(route))
+    if found is None or found[0] is not route:
+        known = _query_names(route.dependant)
+        for parameter in (route.openapi_extra or {}).get("parameters", []):
+            known |= {parameter["name"], *parameter.get("x-aliases", [])}
+        found = _KNOWN[id(route)] = (route, frozenset(known))
+    return found[1]
+
+
 async def known_query(request: Request) -> None:
     """A query parameter the endpoint does not take is refused (422), not ignored: a misspelt
     `?incident_idd=` must not quietly mean something else."""
     route = request.scope.get("route")
-    if route is None:
+    if route is None or not request.query_params:
         return
-    known = _query_names(route.dependant)
-    for parameter in (route.openapi_extra or {}).get("parameters", []):
-        known |= {parameter["name"], *parameter.get("x-aliases", [])}
+    known = _known_names(route)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
