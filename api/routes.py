@@ -189,10 +189,12 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id:int}", summary="One incident with its result", responses=responses(404))
-def incident(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentDetail:
+async def incident(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentDetail:
     """File facts, status, parameters, engine, versions, and `result`: the seed's JSON exactly as
     `python -m core analyze --json` prints it (null until DONE)."""
-    return service.incident_detail(incident_id, config)
+    # (async with one explicit hop: a plain `def` costs two, the answer's check being the second;
+    # clients poll this, and on a busy machine each hop is a wait for a CPU)
+    return await run_in_threadpool(service.incident_detail, incident_id, config)
 
 
 @router.delete(
@@ -238,8 +240,8 @@ def reanalyze(
     summary="Where the analysis stands (one reading)",
     responses=responses(404),
 )
-def status(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentStatus:
-    return service.incident_status(incident_id, config)
+async def status(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentStatus:
+    return await run_in_threadpool(service.incident_status, incident_id, config)  # as `incident` above
 
 
 @router.get(
