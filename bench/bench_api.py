@@ -350,7 +350,11 @@ above) and written in 8 MB batches by a worker thread while more arrives, synced
 64 MB as it grows, and at the end fsynced while every packet is read to validate it. On 2 CPUs the
 client sending the file, the server's receiving loop and the hashing thread share two cores, so
 the upload cannot come near the kernel's copy; on a busy machine the gap is the wait for a CPU (the
-server's own CPU time is the row above). Memory stays flat whatever the size: the body is never
+server's own CPU time is the row above). The SHA-256 and the full probe stay before the 201: the
+hash is the video's identity in the evidence record from the moment it exists, and the probe's
+facts (duration, frames) are written with the incident and promise the integrator a 415 for a file
+that is no video, not an incident that fails later; the probe now overlaps the final fsync, so
+moving it into the job would save little. Memory stays flat whatever the size: the body is never
 held, at most about 16 MB at a time. Range reads: the body goes from the page cache to the socket
 by `sendfile` (api/zerocopy.py), the next 8 MiB read ahead from the disk meanwhile; curl reads one
 range per request over one connection, as a player does; what is left is the cost of each request.
