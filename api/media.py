@@ -32,7 +32,8 @@ class VideoFileResponse(FileResponse):
     """FileResponse answering `range_header` (already checked) instead of the request's own (None
     serves the whole file), whose body goes by `sendfile` where the server offers it (api/zerocopy.py)
     and otherwise in large pieces read in a worker thread. Either way the disk already reads the next
-    piece while one is being sent (`POSIX_FADV_WILLNEED`)."""
+    piece while one is being sent (`POSIX_FADV_WILLNEED`), and the event loop never waits for it: a
+    piece not yet in the page cache is read in by a worker thread before `sendfile` sends it."""
 
     chunk_size = PIECE_BYTES  # several ranges in one answer (multipart/byteranges): Starlette's own loop
 
@@ -86,6 +87,8 @@ class VideoFileResponse(FileResponse):
             if last < end:  # the next piece comes from the disk while this one is sent
                 os.posix_fadvise(descriptor, last, min(PIECE_BYTES, end - last), os.POSIX_FADV_WILLNEED)
             if self.zero_copy:
+                if not _in_page_cache(descriptor, first, last):  # sendfile would wait for the disk
+                    await anyio.to_thread.run_sync(_page_in, descriptor, first, last)
                 message = {"type": EXTENSION, "file": file, "offset": first, "count": last - first}
             else:
                 body = await anyio.to_thread.run_sync(os.pread, descriptor, last - first, first)
@@ -93,6 +96,27 @@ class VideoFileResponse(FileResponse):
                     raise RuntimeError(f"{self.path} is shorter than expected")
                 message = {"type": "http.response.body", "body": body}
             await send({**message, "more_body": last < end})
+
+
+def _in_page_cache(descriptor: int, first: int, last: int) -> bool:
+    """Whether bytes `first` and `last - 1` are in the page cache (a read with `RWF_NOWAIT` fails
+    rather than wait for the disk); False where the file system cannot say."""
+    probe = bytearray(1)
+    try:
+        return all(os.preadv(descriptor, [probe], at, os.RWF_NOWAIT) == 1 for at in (first, last - 1))
+    except OSError:
+        return False
+
+
+def _page_in(descriptor: int, first: int, last: int) -> None:
+    """Read bytes `first` to `last` into the page cache, in a worker thread: `sendfile` runs on the
+    event loop, and there a wait for the disk (or a network file system) would hold every request."""
+    view = memoryview(bytearray(min(PIECE_BYTES, last - first)))
+    while first < last:
+        got = os.preadv(descriptor, [view[: last - first]], first)
+        if got <= 0:
+            return
+        first += got
 
 
 def satisfiable_ranges(range_header: str | None, size: int) -> str | None | Literal[False]:
