@@ -10,8 +10,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A font with Cyrillic, so the report's timeline picture keeps its Russian labels (core/timeline_image.py
+# looks for DejaVu Sans; python:3.11-slim has no fonts at all).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies in their own layer: rebuilt only when requirements.txt changes. ffmpeg comes with the
-# imageio-ffmpeg wheel (no apt package); the second command fails the build if the binary is missing.
+# imageio-ffmpeg wheel (not apt); the second command fails the build if the binary is missing.
 COPY requirements.txt .
 RUN pip install -r requirements.txt \
  && python -c "import imageio_ffmpeg, subprocess; subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-version'], check=True, capture_output=True)"

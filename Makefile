@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 API_PORT ?= 8080
 
-.PHONY: run api test bench clean
+.PHONY: run api lint test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ run: $(VENV)/.app-installed
 api: $(VENV)/.app-installed
 	$(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(API_PORT)
 
-test: $(VENV)/.dev-installed
+# the rule set is in pyproject.toml; formatting is ruff's, checked, not rewritten
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev-installed

@@ -42,6 +42,8 @@ class ApiPaths(BaseRoute):
         await self.api(scope, receive, send)
 
 
+# ZeroCopySend outermost hands uvicorn's request cycle past st.App's GZip layer (which drops messages
+# it does not know) to the API's own ZeroCopyHere, so the player's video goes by sendfile here too
 app = ZeroCopySend(
     st.App(
         ENTRY_POINT,

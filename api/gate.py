@@ -6,8 +6,12 @@ from the sign-in form) or `Authorization: Bearer <API_TOKEN>`; only the sign-in 
 checks are open. Who is asking (`core.access.Principal`) is put on the request (`request.state.principal`)
 for the API's handlers; the dashboard reads the same cookie through `st.context` (dashboard/auth.py).
 A page asked for without a session redirects to the sign-in form, which sends the person back to it.
-Wrong passwords and tokens are slowed per client address and across all clients (core.access.GuessLimiter).
+Wrong passwords and tokens are slowed per client address and across all clients (core.access.GuessLimiter),
+and each one checked is a "failed login" in the audit trail (a token: without saying how it was wrong).
 Without APP_PASSWORD and API_TOKEN the gate lets everything through as `OPEN_ACCESS`.
+
+With OIDC_PROVIDER set, a person may also sign in through the identity provider (api/oidc.py): the gate
+turns Streamlit's verified identity cookie into Sigma's session, with the role Sigma's settings give.
 
 `UploadLimit` holds Streamlit's own upload route (`/_stcore/upload_file`) to MAX_UPLOAD_MB.
 """
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import math
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -27,6 +32,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import oidc
 from core.access import (
     OPEN_ACCESS,
     SESSION_COOKIE,
@@ -41,18 +47,20 @@ from core.access import (
     sign_in,
 )
 from core.config import get_settings
-from dashboard.i18n import LANGS, text_in
+from core.i18n import LANGUAGES, Language, text
 
 SIGN_IN_PATH = "/signin"
 SIGN_OUT_PATH = "/signout"
 OPEN_PATHS = frozenset(
     {SIGN_IN_PATH, SIGN_OUT_PATH, "/_stcore/health", "/_stcore/script-health-check", "/api/v1/health"}
 )
+NEXT_COOKIE = "sigma_next"  # where to land after the identity provider's round trip (which ends at "/")
 UPLOAD_PREFIX = "/_stcore/upload_file"
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 _FORM_MAX_BYTES = 8 * 1024
 
 guesses = GuessLimiter()  # one per process: the sign-in form and bearer tokens draw on the same buckets
+_log = logging.getLogger(__name__)
 
 
 def client_address(scope: Scope) -> str:
@@ -104,8 +112,8 @@ class Gate:
         if not gate_enabled(settings):
             await self._let_in(OPEN_ACCESS, scope, receive, send)
             return
-        if scope["path"] in OPEN_PATHS:  # the sign-in form and the health checks, whoever asks
-            await self.app(scope, receive, send)
+        if scope["path"] in OPEN_PATHS or _oidc_path(scope["path"], settings):
+            await self.app(scope, receive, send)  # the sign-in forms and the health checks, whoever asks
             return
         headers = Headers(scope=scope)
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -115,9 +123,10 @@ class Gate:
             if wait > 0:
                 await self._refuse(scope, receive, send, lambda *_: _too_many(wait))
                 return
-            principal = principal_for_token(token.strip(), settings)
+            principal = principal_for_token(token.strip(), settings)  # a compare, or a small cached file
             if principal is None:
                 guesses.failed(client)
+                await run_in_threadpool(record_sign_in, settings, None, None, where="api bearer token")
                 await self._refuse(
                     scope, receive, send, lambda *_: _json(401, "the bearer token is not valid")
                 )
@@ -125,11 +134,26 @@ class Gate:
             guesses.succeeded(client)
             await self._let_in(principal, scope, receive, send)
             return
-        principal = principal_for_session(HTTPConnection(scope).cookies.get(SESSION_COOKIE), settings)
+        cookies = HTTPConnection(scope).cookies
+        principal = principal_for_session(cookies.get(SESSION_COOKIE), settings)
         if principal is not None:
             await self._let_in(principal, scope, receive, send)
-        else:
+            return
+        principal, _ = oidc.principal(cookies, settings)
+        if principal is None:
             await self._refuse(scope, receive, send, _not_signed_in)
+        elif _is_page(scope, Headers(scope=scope)):  # back from the provider: Sigma's session from now on
+            await run_in_threadpool(
+                record_sign_in, settings, principal.name, principal, where="identity provider"
+            )
+            target = (
+                safe_next(unquote(cookies.get(NEXT_COOKIE, ""))) if scope["path"] == "/" else _wanted(scope)
+            )
+            response = _with_session(RedirectResponse(target, status_code=303), principal, scope)
+            response.delete_cookie(NEXT_COOKIE, path="/")
+            await response(scope, receive, send)
+        else:
+            await self._let_in(principal, scope, receive, send)
 
     async def _let_in(self, principal: Principal, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app({**scope, "state": {**scope.get("state", {}), "principal": principal}}, receive, send)
@@ -142,14 +166,37 @@ class Gate:
         await refusal(scope, Headers(scope=scope))(scope, receive, send)
 
 
-def _not_signed_in(scope: Scope, headers: Headers) -> Response:
-    """A person opening a page is sent to the sign-in form (and back afterwards); anything else is 401."""
-    is_page = (
+def _oidc_path(path: str, settings) -> bool:
+    """The identity provider's round trip (Sigma's start, Streamlit's routes): open when OIDC is on."""
+    return (path == oidc.START_PATH or path in oidc.STREAMLIT_AUTH_PATHS) and oidc.enabled(settings)
+
+
+def _is_page(scope: Scope, headers: Headers) -> bool:
+    """A person's browser opening a page (not a script, an asset, the media or the API)."""
+    return (
         scope["method"] in ("GET", "HEAD")
         and "text/html" in headers.get("accept", "")
         and not scope["path"].startswith(("/api/", "/_stcore/", "/media/", "/component/", "/static/"))
     )
-    if is_page:
+
+
+def _with_session(response: Response, principal: Principal, scope: Scope) -> Response:
+    """`response` carrying a new session cookie for `principal`."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        issue_session(principal, get_settings()),
+        max_age=SESSION_MAX_AGE_SEC,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=scope.get("scheme") == "https",
+    )
+    return response
+
+
+def _not_signed_in(scope: Scope, headers: Headers) -> Response:
+    """A person opening a page is sent to the sign-in form (and back afterwards); anything else is 401."""
+    if _is_page(scope, headers):
         return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(_wanted(scope), safe='')}", status_code=303)
     return _json(
         401,
@@ -161,12 +208,12 @@ def _not_signed_in(scope: Scope, headers: Headers) -> Response:
 # --- the sign-in form -------------------------------------------------------------------------------
 
 
-def _lang(request: Request) -> str:
+def _lang(request: Request) -> Language:
     asked = request.query_params.get("lang")
-    if asked in LANGS:
+    if asked in LANGUAGES:
         return asked
     preferred = request.headers.get("accept-language", "")[:2].lower()
-    return preferred if preferred in LANGS else get_settings().ui_language
+    return preferred if preferred in LANGUAGES else get_settings().ui_language
 
 
 _PAGE = """<!doctype html>
@@ -182,6 +229,8 @@ input {{ width: 100%; box-sizing: border-box; padding: .55rem; border: 1px solid
 button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: 4px; background: #c0392b;
          color: #fff; font-size: 1rem; cursor: pointer; }}
 .error {{ color: #b00020; background: #fdecea; padding: .6rem; border-radius: 4px; }}
+a.provider {{ display: block; margin-top: .8rem; padding: .6rem; border: 1px solid #c0392b; border-radius: 4px;
+             color: #c0392b; text-align: center; text-decoration: none; }}
 </style></head>
 <body><form method="post" action="{action}">
 <h1>{title}</h1><p>{prompt}</p>{error}
@@ -189,25 +238,33 @@ button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-rad
 <label for="password">{password_label}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
 <input type="hidden" name="next" value="{next}">
-<button type="submit">{button}</button>
+<button type="submit">{button}</button>{provider}
 </form></body></html>"""
 
 
-def _page(lang: str, target: str, *, status: int = 200, error: str = "", name: str = "", headers=None):
-    def text(key: str, **values: object) -> str:
-        return html.escape(text_in(lang, key, **values))
+def _page(lang: Language, target: str, *, status: int = 200, error: str = "", name: str = "", headers=None):
+    def escaped(key: str, **values: object) -> str:
+        return html.escape(text(lang, key, **values))
+
+    settings = get_settings()
+    provider = ""
+    if oidc.enabled(settings):
+        start = f"{oidc.START_PATH}?next={quote(target, safe='')}"
+        label = escaped("auth.oidc", provider=settings.oidc_provider)
+        provider = f'<a class="provider" href="{html.escape(start)}">{label}</a>'
 
     body = _PAGE.format(
         lang=lang,
-        title=text("auth.title"),
-        prompt=text("auth.prompt"),
+        title=escaped("auth.title"),
+        prompt=escaped("auth.prompt"),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
-        name_label=text("auth.name"),
+        name_label=escaped("auth.name"),
         name=html.escape(name),
-        password_label=text("auth.password"),
+        password_label=escaped("auth.password"),
         next=html.escape(target),
         action=f"{SIGN_IN_PATH}?lang={lang}",
-        button=text("auth.sign_in"),
+        button=escaped("auth.sign_in"),
+        provider=provider,
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
@@ -217,7 +274,24 @@ async def _sign_in_form(request: Request) -> Response:
     settings = get_settings()
     if not gate_enabled(settings) or principal_for_session(request.cookies.get(SESSION_COOKIE), settings):
         return RedirectResponse(target, status_code=303)
+    if problem := oidc.configuration_problem(settings):
+        _log.error("sign-in through the identity provider is off: %s", problem)
+    principal, email = oidc.principal(request.cookies, settings)
+    if email and principal is None:  # the provider knows them; Sigma gives them no role
+        await run_in_threadpool(record_sign_in, settings, email, None, where="identity provider")
+        lang = _lang(request)
+        return _page(lang, target, status=403, error=text(lang, "auth.oidc_refused", email=email))
     return _page(_lang(request), target)
+
+
+async def _start_oidc(request: Request) -> Response:
+    """Off to the identity provider (Streamlit's login route), remembering where to land after."""
+    response = RedirectResponse(oidc.login_url(get_settings()), status_code=303)
+    target = safe_next(request.query_params.get("next"))
+    response.set_cookie(
+        NEXT_COOKIE, quote(target, safe=""), max_age=600, path="/", httponly=True, samesite="lax"
+    )
+    return response
 
 
 async def _read_form(request: Request) -> dict[str, str] | None:
@@ -251,26 +325,16 @@ async def _sign_in(request: Request) -> Response:
     wait = guesses.wait_seconds(client)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        message = text_in(lang, "auth.wait", seconds=seconds)
+        message = text(lang, "auth.wait", seconds=seconds)
         return _page(
             lang, target, status=429, error=message, name=name, headers={"Retry-After": str(seconds)}
         )
     principal = await run_in_threadpool(_checked_sign_in, name, form.get("password", ""), settings)
     if principal is None:
         guesses.failed(client)
-        return _page(lang, target, status=401, error=text_in(lang, "auth.wrong"), name=name)
+        return _page(lang, target, status=401, error=text(lang, "auth.wrong"), name=name)
     guesses.succeeded(client)
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        issue_session(principal, settings),
-        max_age=SESSION_MAX_AGE_SEC,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _with_session(RedirectResponse(target, status_code=303), principal, request.scope)
 
 
 def _checked_sign_in(name: str, password: str, settings) -> Principal | None:
@@ -282,7 +346,9 @@ def _checked_sign_in(name: str, password: str, settings) -> Principal | None:
 
 
 async def _sign_out(request: Request) -> Response:
-    response = RedirectResponse(SIGN_IN_PATH, status_code=303)
+    """Sigma's session ends; with an identity provider, Streamlit's identity cookie too (else the gate
+    would sign the person straight back in from it)."""
+    response = RedirectResponse(oidc.LOGOUT_PATH if oidc.enabled(get_settings()) else SIGN_IN_PATH, 303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
@@ -291,6 +357,7 @@ sign_in_routes = [
     Route(SIGN_IN_PATH, _sign_in_form, methods=["GET"]),
     Route(SIGN_IN_PATH, _sign_in, methods=["POST"]),
     Route(SIGN_OUT_PATH, _sign_out, methods=["GET", "POST"]),
+    Route(oidc.START_PATH, _start_oidc, methods=["GET"]),
 ]
 
 

@@ -27,6 +27,7 @@ from core.config import Settings, get_settings
 from core.errors import AnalysisFailed, QueueFull
 from core.export import MEDIA_TYPES
 from core.export import Format as ExportFormat
+from core.i18n import DEFAULT_LANGUAGE, Language
 from core.schema import AnalysisParams, Event, Status, WindowRecord
 from core.views import (
     Accepted,
@@ -174,7 +175,9 @@ async def upload(request: Request, response: Response, config: Config, who: Anal
     incident_id = await run_in_threadpool(
         partial(service.register_stored, stored, config, params, admit=True, actor=who)
     )
-    return _created(await run_in_threadpool(partial(_start, incident_id, config, who, admitted=True)), response)
+    return _created(
+        await run_in_threadpool(partial(_start, incident_id, config, who, admitted=True)), response
+    )
 
 
 @router.get("/incidents", summary="List incidents, newest first")
@@ -362,7 +365,7 @@ def search(
 ) -> SearchHits:
     """The dashboard's search: words in Russian or English, event types by name and synonym,
     "quoted phrases"; hits are windows and events with their times, kind and a snippet."""
-    return service.search_incident(incident_id, prompt, config, limit=limit)
+    return service.search_incidents(prompt, config, incident_id=incident_id, limit=limit)
 
 
 def _attachment(content: bytes, media_type: str, file_name: str) -> Response:
@@ -380,7 +383,7 @@ def _attachment(content: bytes, media_type: str, file_name: str) -> Response:
     responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the report"}, **responses(404, 409)},
 )
 def report(
-    incident_id: IncidentId, config: Config, _who: Reader, lang: Literal["ru", "en"] = "ru"
+    incident_id: IncidentId, config: Config, _who: Reader, lang: Language = DEFAULT_LANGUAGE
 ) -> Response:
     """Built from stored results (nothing is re-analysed), in Russian or English."""
     content, name = service.report_docx(incident_id, config, lang=lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import platform
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -14,7 +14,7 @@ _HEADER = "# Benchmark results\n\nEach section is rewritten by the script named 
 
 def write_section(name: str, markdown: str) -> None:
     """Replace (or append) the section `name` of RESULTS.md with `markdown`, under a file lock."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = (
         f"<!-- bench:{name} -->\n{markdown.strip()}\n\n"
         f"_Measured {stamp} on {platform.machine()}, {platform.python_version()}, "
@@ -24,7 +24,9 @@ def write_section(name: str, markdown: str) -> None:
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         text = RESULTS.read_text() if RESULTS.exists() else _HEADER
-        pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+        pattern = re.compile(
+            rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.DOTALL
+        )
         text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body
         RESULTS.write_text(text.rstrip() + "\n")
 

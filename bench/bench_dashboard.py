@@ -186,7 +186,8 @@ Filter changes showed {", ".join(sorted(shown_counts))} events; the timeline fig
 {table}
 
 Ratios to the baseline (same run): cold page {page / statistics.median(baseline):.1f}×, filter change
-{change / statistics.median(baseline):.1f}×."""
+{change / statistics.median(baseline):.1f}×. Load average at the end of the run: {os.getloadavg()[0]:.1f}
+(absolute times grow with it on a shared machine; the ratios much less)."""
     write_section("dashboard", markdown)
     print(markdown)
 

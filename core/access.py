@@ -6,7 +6,10 @@ and the audit trail records `Principal.name`. With neither APP_PASSWORD, APP_USE
 Sigma is open (a laptop on its own) and everyone is `OPEN_ACCESS`.
 
 Named users (APP_USERS, see core.users) sign in with their name and password; the shared APP_PASSWORD
-with an empty name. Comparisons are constant-time and a named check always costs one Argon2
+with an empty name. A bearer token is API_TOKEN (the service user API_TOKEN_USER, "api" unless set)
+or an integration's own token from the users file (that integration's name and role). With an
+identity provider (OIDC_PROVIDER, Streamlit's st.login) a person is their e-mail address, with the
+role OIDC_ANALYSTS / OIDC_VIEWERS give it (`oidc_principal`). Comparisons are constant-time and a named check always costs one Argon2
 verification; a failed check never says whether the name or the password was wrong.
 `record_sign_in` puts each attempt in the audit trail (who got in, or the name that failed).
 
@@ -34,9 +37,8 @@ from core.errors import Forbidden, InvalidInput
 
 Role = Literal["analyst", "viewer"]
 ROLES: tuple[Role, ...] = ("analyst", "viewer")
-Via = Literal["open", "password", "token", "cli", "system"]
+Via = Literal["open", "password", "token", "oidc", "cli", "system"]
 SHARED_PASSWORD_USER = "shared-password"  # who signed in with APP_PASSWORD (no name of their own)
-API_TOKEN_USER = "api-token"  # the service user behind API_TOKEN
 
 
 class Principal(BaseModel):
@@ -59,6 +61,10 @@ SYSTEM = Principal(name="system", role="analyst", via="system")
 ANONYMOUS = Principal(name="anonymous", role="viewer", via="password")
 # an internal caller that named nobody (tests, benchmarks); the audit says so rather than guess
 UNATTRIBUTED = Principal(name="unattributed", role="analyst", via="system")
+# names the audit trail gives Sigma's own principals: no user may take one
+RESERVED_NAMES = frozenset(
+    {SHARED_PASSWORD_USER, OPEN_ACCESS.name, SYSTEM.name, ANONYMOUS.name, UNATTRIBUTED.name}
+)
 
 
 def secrets_match(given: str, expected: str) -> bool:
@@ -68,7 +74,29 @@ def secrets_match(given: str, expected: str) -> bool:
 
 def gate_enabled(settings: Settings) -> bool:
     """Whether anything must be presented to get in."""
-    return bool(settings.app_password or settings.api_token or settings.app_users)
+    return bool(settings.app_password or settings.api_token or settings.app_users or settings.oidc_provider)
+
+
+def oidc_role(email: str, settings: Settings) -> Role | None:
+    """The role of someone the identity provider signed in: analyst when listed in OIDC_ANALYSTS,
+    viewer in OIDC_VIEWERS, else OIDC_DEFAULT_ROLE (None: no access). Case does not matter."""
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    if address in settings.oidc_analysts:
+        return "analyst"
+    if address in settings.oidc_viewers or settings.oidc_default_role == "viewer":
+        return "viewer"
+    return None
+
+
+def oidc_principal(email: str | None, settings: Settings) -> Principal | None:
+    """The principal for an e-mail address the identity provider vouched for, or None (no provider
+    configured, no address, or an address OIDC_DEFAULT_ROLE=none leaves out)."""
+    if not settings.oidc_provider or not email:
+        return None
+    role = oidc_role(email, settings)
+    return Principal(name=email.strip().lower(), role=role, via="oidc") if role else None
 
 
 def authenticate(name: str | None, password: str, settings: Settings) -> Principal | None:
@@ -106,26 +134,35 @@ def record_sign_in(
 
 def session_credential(principal: Principal, settings: Settings) -> str:
     """What a signed-in session of `principal` stands on: when it changes the session must end. The
-    shared password or the API token; for a named user their role and password hash, so removing a
-    user, changing their password or their role signs them out ("" once they are gone)."""
+    shared password or API_TOKEN; for a named user (or integration) their role and password (or token)
+    hash, so removing them, changing their password, token or role signs them out ("" once gone)."""
     from core.users import read_users
 
-    if principal.via == "token":
+    if principal.via == "token" and principal.name == settings.api_token_user:
         return settings.api_token or ""
-    if principal.via != "password" or principal.name == SHARED_PASSWORD_USER:
+    if principal.via == "oidc":  # the provider vouches for the person; the role is Sigma's to give
+        return f"oidc:{oidc_role(principal.name, settings) or ''}" if settings.oidc_provider else ""
+    if principal.via not in ("password", "token") or principal.name == SHARED_PASSWORD_USER:
         return settings.app_password or ""
     try:
         user = read_users(settings.app_users).get(principal.name) if settings.app_users else None
     except InvalidInput:
         user = None
-    return f"{user.role}:{user.password_hash}" if user and user.role == principal.role else ""
+    if user is None or user.role != principal.role:
+        return ""
+    secret = user.token_hash if principal.via == "token" else user.password_hash
+    return f"{user.role}:{secret}" if secret else ""
 
 
 def principal_for_token(token: str, settings: Settings) -> Principal | None:
-    """The service user behind a bearer token, or None."""
+    """The service user behind a bearer token: API_TOKEN's (API_TOKEN_USER, an analyst) or an
+    integration's from the users file; None for any other token (nothing says how it was wrong)."""
+    from core.users import check_token
+
     if settings.api_token and secrets_match(token, settings.api_token):
-        return Principal(name=API_TOKEN_USER, role="analyst", via="token")
-    return None
+        return Principal(name=settings.api_token_user, role="analyst", via="token")
+    user = check_token(settings.app_users, token) if settings.app_users else None
+    return Principal(name=user.name, role=user.role, via="token") if user else None
 
 
 def cli_principal() -> Principal:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput, SigmaError
 from core.llm import ModelClient, RequestFailed, Traffic, chat_request, choose_model, extract_json
 from core.schema import Event, Status, WindowRecord
@@ -181,7 +181,7 @@ def ask_model(
     question = question.strip()
     if not question:
         raise InvalidInput("type a question first")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         prompt, windows, chosen = _prompt(session, incident_id, question, max_chars)
     messages = [{"role": "system", "content": _SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
     try:  # a person is waiting: no retrying a server that is not there, one retry of a busy one

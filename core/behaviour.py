@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.i18n import Message, say
 from core.tracks import MATCHED, MH, MOTION, MW, MY, SHARED, H, T, Track, W, X, Y, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
@@ -88,11 +89,11 @@ class TrackView:
     height: float
     length: float  # the longer side (a vehicle's length, a person's height)
     kind: str = OTHER
-    evidence: str = ""
     aspect: float = 1.0
     variation: float = 0.0
     travel: float = 0.0
     person_check: bool | None = None  # the HOG people detector's verdict, when it was asked
+    speed_sizes: float = 0.0  # median speed in its own sizes a second
 
     @property
     def speed(self) -> np.ndarray:
@@ -168,7 +169,7 @@ def view_of(track: Track) -> TrackView:
 
 def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     """Person-like, vehicle-like or other, from shape, shape changes, travel and (when asked) the
-    HOG people detector; the evidence goes into `view.evidence`."""
+    HOG people detector; the evidence stays on the view (see `evidence`)."""
     data = view.data
     own = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0)
     rows = data[own] if own.sum() >= 3 else data
@@ -194,12 +195,23 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     else:
         kind = OTHER
     view.kind = kind
-    hog = "" if person_check is None else f", HOG people detector {'yes' if person_check else 'no'}"
-    view.evidence = (
-        f"{kind}: box {aspect:.2f}× as tall as wide, shape varies {variation:.0%}, "
-        f"travelled {travel:.1f}× its size at {speed:.2f} sizes/s{hog}"
-    )
+    view.speed_sizes = speed
     return view
+
+
+def evidence(view: TrackView) -> Message:
+    """Why a track got its class, in words for the log: shape, shape changes, travel and HOG's answer."""
+    hog = "" if view.person_check is None else say("log.hog_yes" if view.person_check else "log.hog_no")
+    return say(
+        "log.track_evidence",
+        track=view.id,
+        kind=say(f"local.{view.kind}"),
+        aspect=view.aspect,
+        variation=view.variation,
+        travel=view.travel,
+        speed=view.speed_sizes,
+        hog=hog,
+    )
 
 
 def _relative_spread(values: np.ndarray) -> float:

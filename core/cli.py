@@ -1,4 +1,5 @@
-"""`python -m core ...`: analyse, list and show from a shell. Only calls the public library.
+"""`python -m core ...`: analyse, list, show, search, export, report, review and delete from a shell,
+through the same `core.service` functions as the API and the dashboard.
 
 Exit codes: 0 done; 2 bad input or unusable settings, DATABASE_URL included (one line on stderr);
 3 analysis failed (one line naming the cause); 4 `verify` found a case package that is not intact;
@@ -17,18 +18,18 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import repository
+from core import repository, service
 from core.access import cli_principal
 from core.concerns import parse_concern, readable_error
 from core.config import Settings, get_settings, mask_url
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
-from core.export import EXPORTERS, export, file_name, finished_incident
+from core.export import EXPORTERS
+from core.i18n import LANGUAGES
 from core.jobs import STOP_SIGNALS, dispatch, run_analysis, stopped_by_signals
 from core.recovery import start_of_process
-from core.schema import DOMAINS, AnalysisParams
-from core.service import register_video
+from core.schema import DOMAINS, AnalysisParams, ReviewStatus, Status
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
 
@@ -86,12 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the DOCX report of an incident (no re-analysis)")
     report.add_argument("incident_id", type=int)
     report.add_argument("-o", "--output", help="the .docx to write (default: sigma-ID-NAME.docx here)")
-    report.add_argument("--lang", choices=["ru", "en"], default="en")
+    report.add_argument("--lang", choices=LANGUAGES, default="en")
 
     export = commands.add_parser("export", help="export an incident's stored results")
     export.add_argument("incident_id", type=int)
     export.add_argument("--format", choices=list(EXPORTERS), default="json")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
+
+    delete = commands.add_parser(
+        "delete", help="delete an incident (with its re-runs) and its video when no other run uses it"
+    )
+    delete.add_argument("incident_id", type=int)
+    delete.add_argument("--reason", help="why (kept in the audit trail)")
     _evidence_commands(commands)
     return parser
 
@@ -121,7 +128,7 @@ def _evidence_commands(commands) -> None:
     package = commands.add_parser("package", help="write the case package (ZIP with manifest) of an incident")
     package.add_argument("incident_id", type=int)
     package.add_argument("-o", "--output", required=True, help="the .zip to write")
-    package.add_argument("--lang", choices=["ru", "en"], default="en", help="language of the report inside")
+    package.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report inside")
     package.add_argument("--pre", type=float, help="clip pre-roll in seconds (default CLIP_PRE_ROLL_SEC)")
     package.add_argument("--post", type=float, help="clip post-roll in seconds (default CLIP_POST_ROLL_SEC)")
     package.add_argument("--from-keyframe", action="store_true", help=_FROM_KEYFRAME)
@@ -142,7 +149,13 @@ def _evidence_commands(commands) -> None:
     add.add_argument("--role", choices=["analyst", "viewer"], required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--replace", action="store_true", help="change an existing user's password and role")
-    remove = actions.add_parser("remove", help="remove a user")
+    token = actions.add_parser(
+        "add-token", help="add an integration with its own API token (printed once, stored as a hash)"
+    )
+    token.add_argument("name")
+    token.add_argument("--role", choices=["analyst", "viewer"], required=True)
+    token.add_argument("--replace", action="store_true", help="give an existing integration a new token")
+    remove = actions.add_parser("remove", help="remove a user or an integration (its token stops working)")
     remove.add_argument("name")
     listing = actions.add_parser("list", help="list users (names, roles; never hashes)")
     listing.add_argument("--json", action="store_true")
@@ -151,6 +164,16 @@ def _evidence_commands(commands) -> None:
     hold.add_argument("incident_id", type=int)
     hold.add_argument("--reason", help="why (required to place a hold)")
     hold.add_argument("--lift", action="store_true")
+
+    review = commands.add_parser(
+        "review", help="confirm or dismiss an event, with a note (who and when kept)"
+    )
+    review.add_argument("incident_id", type=int)
+    review.add_argument(
+        "--event", type=int, required=True, help="the event's number in the incident (1 = earliest)"
+    )
+    review.add_argument("--verdict", choices=[*ReviewStatus, "none"], required=True)
+    review.add_argument("--note", help='the analyst\'s note (default: the note it has; "" clears it)')
 
     case = commands.add_parser(
         "case", help="set an incident's case details (shown on the report's first page)"
@@ -260,7 +283,7 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps([u.model_dump() for u in listed], indent=2))
         for user in [] if args.json else listed:
-            print(f"{user.name:<24} {user.role:<8} added {user.added_at}")
+            print(f"{user.name:<24} {user.role:<8} {user.kind:<8} added {user.added_at}")
         return EXIT_OK
     if args.users_command == "remove":
         users.remove_user(path, args.name)
@@ -268,13 +291,20 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         print(f"removed {args.name}")
         return EXIT_OK
     users.validate_name(args.name)
-    password = _read_password(args.password_stdin)
-    user = users.add_user(path, args.name, password, args.role, replace=args.replace)
+    if args.name == settings.api_token_user:
+        raise InvalidInput(f"{args.name!r} is API_TOKEN's service user (API_TOKEN_USER): choose another name")
+    if args.users_command == "add-token":
+        user, token = users.add_token(path, args.name, args.role, replace=args.replace)
+    else:
+        password = _read_password(args.password_stdin)
+        user, token = users.add_user(path, args.name, password, args.role, replace=args.replace), None
     record_now(
         settings, cli_principal(), Action.ADD_USER, target=f"user {user.name}",
-        details={"role": user.role, "replaced": args.replace},
+        details={"role": user.role, "kind": user.kind, "replaced": args.replace},
     )  # fmt: skip
     print(f"{'changed' if args.replace else 'added'} {user.name} ({user.role})")
+    if token:
+        print(f"token (shown this once; send it as 'Authorization: Bearer <token>'):\n{token}")
     return EXIT_OK
 
 
@@ -290,8 +320,6 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _hold(args: argparse.Namespace, settings: Settings) -> int:
-    from core import service
-
     if args.lift:
         service.lift_hold(args.incident_id, settings, actor=cli_principal(), reason=args.reason)
         print(f"incident {args.incident_id}: legal hold lifted")
@@ -301,14 +329,22 @@ def _hold(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _case(args: argparse.Namespace, settings: Settings) -> int:
-    from core import service
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    events = service.incident_events(args.incident_id, settings)
+    if not 1 <= args.event <= len(events):
+        raise InvalidInput(f"incident {args.incident_id} has no event {args.event} (it has {len(events)})")
+    event = events[args.event - 1]
+    reviewed = service.review(
+        event.id, settings, status=None if args.verdict == "none" else ReviewStatus(args.verdict),
+        note=event.review_note if args.note is None else args.note, actor=cli_principal(),
+    )  # fmt: skip
+    print(reviewed.model_dump_json(indent=2))
+    return EXIT_OK
 
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incident = repository.get_incident(session, args.incident_id)
-        if incident is None:
-            raise InvalidInput(f"no incident {args.incident_id}")
-        current = (incident.case_number, incident.investigator, incident.case_note)
+
+def _case(args: argparse.Namespace, settings: Settings) -> int:
+    incident = service.incident_record(args.incident_id, settings)
+    current = (incident.case_number, incident.investigator, incident.case_note)
     given = (args.number, args.investigator, args.note)
     number, investigator, note = (new if new is not None else old for new, old in zip(given, current))
     service.set_case(
@@ -348,12 +384,12 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     if args.detach and settings.job_backend != "queue":
         raise InvalidInput("--detach needs JOB_BACKEND=queue (a worker must run the analysis)")
     if args.detach:  # admitted before storing, and again with its row: a full queue leaves nothing
-        incident_id = register_video(args.video, settings, params, admit=True, actor=cli_principal())
+        incident_id = service.register_video(args.video, settings, params, admit=True, actor=cli_principal())
         dispatch(incident_id, settings)
         print(json.dumps({"incident_id": incident_id, "status": "QUEUED"}) if args.json else incident_id)
         return EXIT_OK
     with stopped_by_signals():
-        incident_id = register_video(args.video, settings, params, actor=cli_principal())
+        incident_id = service.register_video(args.video, settings, params, actor=cli_principal())
         result = run_analysis(incident_id, settings, echo=None if args.quiet else _progress_to_stderr)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -364,28 +400,8 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _incident_summary(incident, event_count: int) -> dict:
-    return {
-        "incident_id": incident.id,
-        "run_of_id": incident.run_of_id,
-        "original_name": incident.original_name,
-        "status": incident.status,
-        "progress": round(incident.progress, 3),
-        "stage": incident.stage,
-        "error": incident.error,
-        "duration": round(incident.duration, 2),
-        "engine": incident.engine or incident.requested_engine,
-        "domain": incident.inferred_domain or incident.requested_domain,
-        "events": event_count,
-        "created_at": incident.created_at.isoformat(),
-    }
-
-
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incidents = repository.list_incidents(session)
-        counts = repository.event_counts(session, [i.id for i in incidents])
-        rows = [_incident_summary(i, counts.get(i.id, 0)) for i in incidents]
+    rows = [item.model_dump(mode="json") for item in service.incident_list(settings, limit=None).items]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -397,23 +413,17 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        incident = repository.get_incident(session, args.incident_id)
-        if incident is None:
-            raise InvalidInput(f"no incident {args.incident_id}")
-        result = repository.result_json(incident)
-        summary = _incident_summary(incident, len(incident.events))
-    if args.json:
-        print(json.dumps(result if result is not None else summary, ensure_ascii=False, indent=2))
-    else:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    if incident.status == "FAILED":
+    summary = service.incident_summary(args.incident_id, settings)
+    result = service.incident_detail(args.incident_id, settings).result if args.json else None
+    shown = result if result is not None else summary
+    print(json.dumps(shown.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    if summary.status == Status.FAILED:
         return EXIT_FAILED
     return EXIT_OK
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    get_engine(settings.resolved_database_url)  # migrated by start_of_process; here for clarity
+    database(settings)  # migrated by start_of_process; here for clarity
     print(f"database at {mask_url(settings.resolved_database_url)} is up to date", file=sys.stderr)
     return EXIT_OK
 
@@ -421,21 +431,18 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from core.worker import worker_command
 
-    get_engine(settings.resolved_database_url)
+    database(settings)
     argv, env = worker_command(settings)
     os.execvpe(argv[0], argv, env)  # dramatiq's own CLI from here on (signals, restarts, logging)
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    from core.search import search
-
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        found = search(session, args.query, incident_id=args.incident, limit=args.limit)
+    found = service.search_incidents(args.query, settings, incident_id=args.incident, limit=args.limit)
     if args.json:
         print(json.dumps([hit.model_dump() for hit in found.hits], ensure_ascii=False, indent=2))
         return EXIT_OK
-    if found.types:
-        print(f"event types named: {', '.join(found.types)}", file=sys.stderr)
+    if found.event_types:
+        print(f"event types named: {', '.join(found.event_types)}", file=sys.stderr)
     if not found.matched_all:
         print("no result has every word; showing results with some of them", file=sys.stderr)
     if not found.hits:
@@ -450,14 +457,11 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _output_path(output: str | None, incident_id: int, extension: str, settings: Settings) -> Path:
+def _output_path(output: str | None, download_name: str) -> Path:
     """Where `-o` says to write: the file it names, or inside the folder it names (or here, without
-    `-o`) under the incident's download name."""
+    `-o`) under the download name the services give (the dashboard's and the API's)."""
     target = Path(output) if output else Path(".")
-    if output and not target.is_dir():
-        return target
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        return target / file_name(finished_incident(session, incident_id), extension)
+    return target if output and not target.is_dir() else target / download_name
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
@@ -474,10 +478,9 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from core.report import build_report
-
-    target = _output_path(args.output, args.incident_id, "docx", settings)
-    _write_atomically(target, build_report(args.incident_id, settings, lang=args.lang))
+    content, name = service.report_docx(args.incident_id, settings, lang=args.lang)
+    target = _output_path(args.output, name)
+    _write_atomically(target, content)
     print(target)
     _audit_read(settings, "report", args.incident_id, {"what": f"docx ({args.lang})", "file": str(target)})
     return EXIT_OK
@@ -491,18 +494,24 @@ def _audit_read(settings: Settings, action: str, incident_id: int, details: dict
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        content = export(session, args.incident_id, args.format)
+    content, name = service.export_incident(args.incident_id, args.format, settings)
     content = content if content.endswith("\n") else content + "\n"  # as `analyze --json` printed it
     written = "stdout"
     if args.output:
-        target = _output_path(args.output, args.incident_id, EXPORTERS[args.format].extension, settings)
+        target = _output_path(args.output, name)
         _write_atomically(target, content.encode("utf-8"))
         print(target)
         written = str(target)
     else:
         sys.stdout.write(content)
     _audit_read(settings, "export", args.incident_id, {"what": args.format, "file": written})
+    return EXIT_OK
+
+
+def _delete(args: argparse.Namespace, settings: Settings) -> int:
+    if not service.delete(args.incident_id, settings, actor=cli_principal(), reason=args.reason):
+        raise InvalidInput(f"no incident {args.incident_id}")
+    print(f"incident {args.incident_id}: deleted")
     return EXIT_OK
 
 
@@ -515,12 +524,14 @@ _COMMANDS = {
     "search": _search,
     "report": _report,
     "export": _export,
+    "delete": _delete,
     "clip": _clip,
     "package": _package,
     "verify": _verify,
     "audit": _audit,
     "users": _users,
     "hold": _hold,
+    "review": _review,
     "case": _case,
 }
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.i18n import Language, text
 from core.taxonomy_i18n import TYPES
 
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*[A-Z0-9]$")
@@ -155,78 +156,17 @@ def readable_error(error: Exception) -> str:
 
 
 # Ready examples per domain, offered on the Analyse page and in Re-analyse (definitions in the
-# dashboard's language; the model reads them as written).
-EXAMPLES: dict[str, list[tuple[str, dict[str, str]]]] = {
-    "traffic": [
-        (
-            "VAN_STOPS_AT_GATE",
-            {"en": "a white van stops at the gate", "ru": "белый фургон останавливается у ворот"},
-        ),
-        (
-            "TRUCK_IN_LEFT_LANE",
-            {
-                "en": "a lorry drives in the left lane, where lorries are banned",
-                "ru": "грузовик едет в левой полосе, где грузовикам ехать запрещено",
-            },
-        ),
-        (
-            "CROSSING_OFF_ZEBRA",
-            {
-                "en": "a pedestrian crosses the road away from the zebra crossing",
-                "ru": "пешеход переходит дорогу вне пешеходного перехода",
-            },
-        ),
-    ],
-    "industrial": [
-        (
-            "NO_GLOVES",
-            {
-                "en": "a person works at the press without gloves",
-                "ru": "человек работает у пресса без перчаток",
-            },
-        ),
-        (
-            "BLOCKED_EXIT",
-            {
-                "en": "boxes, pallets or a vehicle block an emergency exit",
-                "ru": "коробки, поддоны или техника загораживают запасной выход",
-            },
-        ),
-        (
-            "PHONE_WHILE_DRIVING",
-            {
-                "en": "a forklift driver uses a phone while driving",
-                "ru": "водитель погрузчика говорит по телефону во время движения",
-            },
-        ),
-    ],
-    "violence": [
-        (
-            "THROWN_OBJECT",
-            {
-                "en": "someone throws a bottle or another object",
-                "ru": "кто-то бросает бутылку или другой предмет",
-            },
-        ),
-        (
-            "PERSON_ON_GROUND",
-            {
-                "en": "a person lies on the ground and does not get up",
-                "ru": "человек лежит на земле и не поднимается",
-            },
-        ),
-        (
-            "LINGERS_AT_DOOR",
-            {
-                "en": "a person stays by the entrance for a long time without going in",
-                "ru": "человек долго стоит у входа и не заходит",
-            },
-        ),
-    ],
+# catalogues, `example.CODE`, in the dashboard's language; the model reads them as written).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "traffic": ("VAN_STOPS_AT_GATE", "TRUCK_IN_LEFT_LANE", "CROSSING_OFF_ZEBRA"),
+    "industrial": ("NO_GLOVES", "BLOCKED_EXIT", "PHONE_WHILE_DRIVING"),
+    "violence": ("THROWN_OBJECT", "PERSON_ON_GROUND", "LINGERS_AT_DOOR"),
 }
 
 
-def examples(domain: str, lang: str) -> list[Concern]:
+def examples(domain: str, lang: Language) -> list[Concern]:
     """The ready examples of a domain (every domain's for "auto"), with definitions in `lang`."""
     domains = [domain] if domain in EXAMPLES else list(EXAMPLES)
-    return [Concern(code=code, definition=texts[lang]) for d in domains for code, texts in EXAMPLES[d]]
+    return [
+        Concern(code=code, definition=text(lang, f"example.{code}")) for d in domains for code in EXAMPLES[d]
+    ]

@@ -20,7 +20,10 @@ from pydantic import AfterValidator, AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.concerns import Concern, check_concerns, check_site_context
+from core.i18n import DEFAULT_LANGUAGE, Language
 
+# a user name (APP_USERS, API_TOKEN_USER): what the audit trail records as who did something
+USER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
 AUTO_ENGINE = "auto"  # the VLM engine when a model server is configured, else the local one
 
 
@@ -57,7 +60,6 @@ EngineName = Annotated[
     Field(json_schema_extra=_engine_enum(auto=False)),
 ]
 JobBackend = Literal["thread", "process", "queue"]
-AnalysisLanguage = Literal["ru", "en"]
 
 _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite",
@@ -104,20 +106,45 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1)
     app_password: str | None = None
     api_token: str | None = None  # lets API clients use `Authorization: Bearer <token>`
+    # the service user API_TOKEN acts as: who the audit trail names for what its clients do
+    api_token_user: str = Field("api", pattern=f"^{USER_NAME_PATTERN}$")
+    # sign-in through an identity provider (Streamlit's st.login, OIDC): the provider's name in
+    # .streamlit/secrets.toml ([auth.NAME]); its users' roles by e-mail address (comma-separated)
+    oidc_provider: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")  # no "_": Streamlit refuses it
+    oidc_analysts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_viewers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_default_role: Literal["viewer", "none"] = "viewer"  # anyone else the provider signs in
     # evidence: named users, clips, signed case packages
     app_users: Path | None = None  # JSON file of named users (python -m core users ...)
     evidence_signing_key: Path | None = None  # Ed25519 private key (PEM) that signs case packages
     clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
-    ui_language: Literal["ru", "en"] = "ru"
-    analysis_language: AnalysisLanguage = "ru"  # the language of text the engines write
+    ui_language: Language = DEFAULT_LANGUAGE
+    analysis_language: Language = DEFAULT_LANGUAGE  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)
 
     @field_validator("llm_base_url", "llm_api_key", "llm_model", "app_password", "api_token", "database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("oidc_provider", mode="before")
+    @classmethod
+    def _blank_provider_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_analysts", "oidc_viewers", mode="before")
+    @classmethod
+    def _email_list(cls, value: object) -> object:
+        """`a@x.org, b@x.org` (or a list): addresses compared without regard to case."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        addresses = [str(item).strip().lower() for item in items if str(item).strip()]
+        if bad := [a for a in addresses if a.count("@") != 1 or any(c.isspace() for c in a)]:
+            raise ValueError(f"not an e-mail address: {', '.join(bad)}")
+        return addresses
 
     @field_validator("app_users", "evidence_signing_key", mode="before")
     @classmethod

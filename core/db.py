@@ -1,6 +1,8 @@
 """Database engine and sessions. `DATABASE_URL` alone picks SQLite (WAL, busy timeout) or PostgreSQL.
 
-One engine per process and URL; the schema is brought to the newest Alembic revision on start.
+One `Database` (engine and session factory) per process and URL, made by `database(settings)` on first
+use, when the schema is brought to the newest Alembic revision; every reader and writer opens its
+sessions from it (`database(settings).session()`).
 Migrations run one at a time across processes (a PostgreSQL advisory lock, or a lock file beside
 the SQLite database) and each upgrade is one transaction, so processes starting together on a new
 database never race and a crash half-way leaves the schema as it was. Time that decides whether a
@@ -12,21 +14,21 @@ from __future__ import annotations
 import fcntl
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, DateTime, Engine, create_engine, event, exc, func, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.config import mask_url
+from core.config import Settings, mask_url
 from core.errors import DatabaseUnavailable
 
 _MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x5167_6D61  # "Sigma"
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
 _migration_lock = threading.Lock()
 
 
@@ -142,15 +144,37 @@ def migrate(engine: Engine) -> None:
     run_migrations(engine, "upgrade", "head")
 
 
-def get_engine(url: str) -> Engine:
-    """The process-wide engine for `url`, migrated on first use. A malformed URL, an unreachable
+class Database:
+    """The process's handle on one database: its migrated engine and one session factory, shared by
+    every thread (sessions themselves are short and never shared)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A session that commits on success and rolls back on any error (see `_transaction`)."""
+        return _transaction(self._sessions)
+
+
+def database(settings: Settings) -> Database:
+    """The process-wide database of `settings` (DATABASE_URL, else SQLite in the storage dir)."""
+    return open_database(settings.resolved_database_url)
+
+
+def open_database(url: str) -> Database:
+    """The process-wide database for `url`, migrated on first use. A malformed URL, an unreachable
     database or a failed migration raises `DatabaseUnavailable` with one line (password masked)."""
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = _open_and_migrate(url)
-            _engines[url] = engine
-        return engine
+    with _databases_lock:
+        found = _databases.get(url)
+        if found is None:
+            found = _databases[url] = Database(_open_and_migrate(url))
+        return found
+
+
+def get_engine(url: str) -> Engine:
+    """The engine of the process-wide database for `url` (see `open_database`)."""
+    return open_database(url).engine
 
 
 def _open_and_migrate(url: str) -> Engine:
@@ -189,16 +213,22 @@ def db_now(session: Session, offset: timedelta = timedelta(0)) -> ColumnElement:
 
 
 def dispose_engines() -> None:
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
+    with _databases_lock:
+        for found in _databases.values():
+            found.engine.dispose()
+        _databases.clear()
+
+
+def session_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """A transaction on any engine (one made by `create_db_engine` in a test or a migration script);
+    the app's code opens its sessions with `database(settings).session()`."""
+    return _transaction(sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def _transaction(sessions: sessionmaker) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error: no half-written rows."""
-    session = Session(engine, expire_on_commit=False)  # not sessionmaker(): a new Session class per call
+    session = sessions()
     try:
         yield session
         session.commit()

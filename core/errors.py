@@ -1,8 +1,29 @@
-"""Typed errors. Each carries a message a person can act on; the CLI and UI show it as is."""
+"""Typed errors. Each carries a message a person can act on; the CLI and the API show it as is, and
+the dashboard in the viewer's language when the error was raised with its catalogue words (`said`)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from core.i18n import Message
 
 
 class SigmaError(Exception):
     """Base of the errors Sigma raises on purpose."""
+
+    words: Message | None = None
+
+    @classmethod
+    def said(cls, words: Message) -> Self:
+        """The error with `words` from the catalogue: in English as its message, worded for each viewer
+        by the dashboard."""
+        error = cls(words.text("en"))
+        error.words = words
+        return error
+
+    def text(self, lang) -> str:
+        """The message in `lang` when the error has its words, else as it was raised."""
+        return self.words.text(lang) if self.words is not None else str(self)
 
 
 class InvalidInput(SigmaError):

@@ -14,11 +14,12 @@ from typing import Literal, NamedTuple
 from sqlalchemy.orm import Session
 
 from core import repository
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.models import Incident
 from core.schema import Event, WindowRecord
 from core.taxonomy_i18n import severity_label
 from core.timefmt import clock
+from core.views import IncidentRecord
 
 CSV_COLUMNS = (
     "incident_id",
@@ -32,8 +33,8 @@ CSV_COLUMNS = (
     "review_status",
     "review_note",
 )
-# A cue shorter than this flashes by unread; sub-second events keep their start and show this long.
-MIN_CUE_SEC = 1.0
+# WebVTT drops a cue that does not end after it starts: an instant event lasts one millisecond.
+_INSTANT_CUE_SEC = 0.001
 # What each engine's event score is (issue 11, honest words): the local engine measures motion and
 # tracked objects, so its score is the measured strength of a rule (0.5 at its threshold), not a
 # model's confidence. The CSV's score column and a NOTE after the WebVTT header say so.
@@ -47,13 +48,13 @@ VTT_NOTES = {
 
 
 def finished_incident(session: Session, incident_id: int) -> Incident:
-    """The incident if its analysis is stored, else `InvalidInput` saying why there is nothing yet."""
+    """The incident if its analysis is stored: `NotFound`, or `NotReady` saying why there is nothing yet."""
     incident = repository.get_incident(session, incident_id)
     if incident is None:
-        raise InvalidInput(f"no incident {incident_id}")
+        raise NotFound(f"no incident {incident_id}")
     if incident.analysis_json is None:
         reason = f": {incident.error}" if incident.error else ""
-        raise InvalidInput(
+        raise NotReady(
             f"incident {incident_id} is {incident.status}{reason}; there are no results to export yet"
         )
     return incident
@@ -117,7 +118,7 @@ def to_vtt(events: list[Event], engine: str | None = None) -> str:
     if engine in VTT_NOTES:
         lines += [VTT_NOTES[engine], ""]
     for number, event in enumerate(sorted(events, key=lambda e: (e.start_time, e.end_time)), start=1):
-        end = max(event.end_time, event.start_time + MIN_CUE_SEC)
+        end = max(event.end_time, event.start_time + _INSTANT_CUE_SEC)  # the cue ends when the event does
         caption = event.event_type + (
             f" [{severity_label(event.severity)}]" if event.severity is not None else ""
         )
@@ -190,7 +191,7 @@ def export(session: Session, incident_id: int, fmt: str) -> str:
     return exporter.function(session, finished_incident(session, incident_id))
 
 
-def file_name(incident: Incident, extension: str) -> str:
+def file_name(incident: Incident | IncidentRecord, extension: str) -> str:
     """A download name that says what it is: "sigma-12-junction.csv" (only safe characters)."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in incident.original_name.rsplit(".", 1)[0])
     return f"sigma-{incident.id}-{stem.strip('-')[:60] or 'video'}.{extension}"

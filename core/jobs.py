@@ -10,6 +10,7 @@ core.worker). The database is the single source of truth; nothing here shares ob
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
@@ -23,13 +24,14 @@ from typing import Self
 
 from core import repository
 from core.config import Settings, install_log_redaction
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import create_engine_by_name
 from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
+from core.i18n import Message, say
 from core.pipeline import cap_highlights, clamp_to_video
 from core.recovery import Maintenance, start_of_process
-from core.schema import AnalysisParams, Status, WindowRecord
+from core.schema import AnalysisParams, Status, WindowRecord, params_in_words
 from core.storage import video_path
 from core.video import VideoInfo
 
@@ -63,7 +65,7 @@ class _Ownership:
             raise RunLost(self.lost_reason())
 
     def lost_reason(self) -> str:
-        with session_scope(self.db) as session:
+        with self.db.session() as session:
             incident = repository.get_incident(session, self.incident_id)
             if incident is None:
                 return (
@@ -105,7 +107,7 @@ class _Heartbeat:
         owner = self.ownership
         while not self._stop.wait(self.interval):
             try:
-                with session_scope(owner.db) as session:
+                with owner.db.session() as session:
                     alive = repository.beat_run(session, owner.incident_id, owner.token)
             except Exception:  # a missed beat is harmless; the next one tries again
                 logger.warning("heartbeat of incident %s not written", owner.incident_id, exc_info=True)
@@ -134,7 +136,7 @@ class _ProgressWriter:
                     raise RunLost(owner.lost_reason())
                 return
             self._last_write, self._last_stage = now, stage
-            with session_scope(owner.db) as session:
+            with owner.db.session() as session:
                 written = repository.update_progress(
                     session,
                     owner.incident_id,
@@ -159,8 +161,8 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     (changing nothing) when the incident is not waiting to run — e.g. a queue delivered its message
     twice. A `Cancelled` or `KeyboardInterrupt` (SIGTERM, SIGINT) records FAILED "cancelled" and
     propagates."""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         token = repository.claim_for_run(session, incident_id)
         if token is None:
             incident = repository.get_incident(session, incident_id)
@@ -170,7 +172,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
                 f"incident {incident_id} is {incident.status}, not waiting to run; re-analyse it to run it again"
             )
     owner = _Ownership(db, incident_id, token)
-    with session_scope(db) as session:
+    with db.session() as session:
         incident = repository.get_incident(session, incident_id)
         params = AnalysisParams.of_run(incident.params)
         stored_name = incident.stored_name
@@ -187,14 +189,16 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
 
     versions: dict[str, str] = {}
 
-    def log(step: str, message: str, level: str = "INFO") -> None:
-        with session_scope(db) as session:
+    def log(step: str, message: str | Message, level: str = "INFO") -> None:
+        with db.session() as session:
             owner.check(session)
             repository.add_log(
                 session,
                 incident_id,
                 step,
-                settings.redact(message),
+                message.redacted(settings.redact)
+                if isinstance(message, Message)
+                else settings.redact(message),
                 level=level,
                 model_version=versions.get("model_version"),
                 prompt_version=versions.get("prompt_version"),
@@ -220,16 +224,15 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             ctx.set_versions(*engine.versions_for(params))
             log(
                 "start",
-                f"analysis started with the {engine.name} engine, parameters {params.model_dump()}, "
-                f"descriptions in {settings.analysis_language} (ANALYSIS_LANGUAGE)",
+                say(
+                    "log.start",
+                    engine=say(f"report.engine.{engine.name}"),
+                    params=params_in_words(params.model_dump()),
+                    language=say(f"language.{settings.analysis_language}"),
+                ),
             )
             if engine.name == "local" and (params.concerns or params.site_context):
-                log(
-                    "concerns",
-                    "the local engine measures motion and cannot look for the analyst's concerns or read the "
-                    "site context; they are kept with this run for a re-analysis with the VLM engine",
-                    "WARNING",
-                )
+                log("concerns", say("log.concerns_local"), "WARNING")
             outcome = engine.analyze(ctx)
             events = cap_highlights(clamp_to_video(outcome.events, duration), params.max_highlights)
             versions.update(model_version=outcome.model_version, prompt_version=outcome.prompt_version)
@@ -237,11 +240,9 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             if note:
                 log("coverage", note, "WARNING")
                 if echo:
-                    echo(1.0, f"note: {note}")
-            log(
-                "done",
-                f"{len(events)} event(s) in {len(outcome.windows)} window(s); passes {outcome.passes_run}",
-            )
+                    echo(1.0, f"note: {note.text('en')}")
+            passes = ", ".join(str(p) for p in outcome.passes_run)
+            log("done", say("log.done", events=len(events), windows=len(outcome.windows), passes=passes))
             result = _save(owner, outcome, events)
         return {**result, "incident_id": incident_id}
     except RunLost as error:
@@ -249,7 +250,7 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
         raise
     except (Cancelled, KeyboardInterrupt) as stop:
         name = stop.signal_name if isinstance(stop, Cancelled) else "SIGINT"
-        _fail_run(owner, f"cancelled: the analysis was stopped ({name}); re-analyse to run it again")
+        _fail_run(owner, say("log.cancelled", signal=name))
         raise
     except SigmaError as error:
         reason = settings.redact(str(error))
@@ -267,17 +268,17 @@ def _save(owner: _Ownership, outcome, events) -> dict:
     takes the written rows with it (`repository.fail_run`)."""
     windows = outcome.windows
     for first in range(0, len(windows), _WINDOW_BATCH):
-        with session_scope(owner.db) as session:
+        with owner.db.session() as session:
             owner.check(session)
             repository.add_windows(session, owner.incident_id, windows[first : first + _WINDOW_BATCH])
-    with session_scope(owner.db) as session:
+    with owner.db.session() as session:
         result = repository.finish_run(session, owner.incident_id, owner.token, outcome, events)
     if result is None:
         raise RunLost(owner.lost_reason())
     return result
 
 
-def coverage_note(windows: list[WindowRecord], duration: float, window_sec: float) -> str | None:
+def coverage_note(windows: list[WindowRecord], duration: float, window_sec: float) -> Message | None:
     """When the video's timeline has stretches with no frame at all (windows follow frames, so no
     first-pass window lies there), a sentence saying where and how much was not analysed."""
     spans = sorted((w.start_time, w.end_time) for w in windows if w.pass_no == 1)
@@ -296,18 +297,23 @@ def coverage_note(windows: list[WindowRecord], duration: float, window_sec: floa
         return None
     missing = sum(end - start for start, end in gaps)
     longest = max(gaps, key=lambda gap: gap[1] - gap[0])
-    return (
-        f"the video's timeline is {duration:.2f} s long, but {len(gaps)} stretch(es) of it hold no frame "
-        f"at all ({missing:.2f} s in all; the longest from {longest[0]:.2f} s to {longest[1]:.2f} s): "
-        f"nothing there was analysed. Windows follow the frames that exist ({len(spans)} window(s))."
+    return say(
+        "log.coverage",
+        duration=duration,
+        gaps=len(gaps),
+        missing=missing,
+        start=longest[0],
+        end=longest[1],
+        windows=len(spans),
     )
 
 
-def _fail_run(owner: _Ownership, reason: str) -> bool:
+def _fail_run(owner: _Ownership, reason: str | Message) -> bool:
     """FAILED with `reason` and a log row, only while the run still owns its incident; False (nothing
     written) when it no longer does."""
-    with session_scope(owner.db) as session:
-        if not repository.fail_run(session, owner.incident_id, owner.token, reason):
+    with owner.db.session() as session:
+        error = reason.text("en") if isinstance(reason, Message) else reason
+        if not repository.fail_run(session, owner.incident_id, owner.token, error):
             return False
         repository.add_log(session, owner.incident_id, "failed", reason, level="ERROR")
     return True
@@ -315,7 +321,7 @@ def _fail_run(owner: _Ownership, reason: str) -> bool:
 
 def _fail_waiting(db, incident_id: int, reason: str) -> None:
     """FAILED for an incident that was never claimed by a run (refused by the queue)."""
-    with session_scope(db) as session:
+    with db.session() as session:
         repository.mark_failed(session, incident_id, reason)
         repository.add_log(session, incident_id, "failed", reason, level="ERROR")
 
@@ -329,7 +335,7 @@ def _choose_engine(params: AnalysisParams, settings: Settings, log):
     except EngineUnavailable as error:
         if params.engine != "auto" or name == "local":
             raise
-        log("engine", f"{error}; falling back to the local engine", "WARNING")
+        log("engine", say("log.engine_fallback", error=str(error)), "WARNING")
         engine = create_engine_by_name("local", settings)
     return engine
 
@@ -337,7 +343,7 @@ def _choose_engine(params: AnalysisParams, settings: Settings, log):
 def check_capacity(settings: Settings) -> None:
     """Raise `QueueFull` when one more analysis would wait beyond MAX_QUEUED_JOBS. Cheap: the app
     asks before it stores a large upload, and `submit` asks again."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         _check_capacity(session, settings)
 
 
@@ -364,8 +370,8 @@ def admit(incident_id: int, settings: Settings) -> None:
     the reason (it never lingers in SAVED) and `QueueFull` is raised; an incident that is not SAVED
     raises `JobNotRunnable` unchanged. (A new upload is admitted before its row exists instead:
     `core.service.register_video(..., admit=True)`.)"""
-    db = get_engine(settings.resolved_database_url)
-    with session_scope(db) as session:
+    db = database(settings)
+    with db.session() as session:
         try:
             admit_in(session, settings)
         except QueueFull as error:
@@ -414,10 +420,9 @@ class JobRunner:
     def _run_quietly(self, incident_id: int) -> None:
         with self._lock:
             self._waiting.discard(incident_id)
-        try:
+        # recorded as FAILED in the database (or not runnable: nothing to record)
+        with contextlib.suppress(AnalysisFailed):
             run_analysis(incident_id, self.settings)
-        except AnalysisFailed:
-            pass  # recorded as FAILED in the database (or not runnable: nothing to record)
 
     def shutdown(self, wait: bool = True) -> None:
         self.maintenance.stop()
@@ -518,7 +523,7 @@ def _fail_dead_child(settings: Settings, incident_id: int, exitcode: int) -> Non
     recorded one, DONE or FAILED "cancelled", leaves it alone: it is no longer active)."""
     how = f"killed by {signal.Signals(-exitcode).name}" if exitcode < 0 else f"exit code {exitcode}"
     reason = f"interrupted: the process running this analysis ended ({how}). Re-analyse to run it again."
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         if repository.fail_if_stale(session, incident_id, older_than=None, reason=reason):
             repository.add_log(session, incident_id, "failed", reason, level="ERROR")
     logger.warning("analysis %s: its process ended (%s)", incident_id, how)
@@ -589,7 +594,7 @@ def dispatch(incident_id: int, settings: Settings) -> None:
             enqueue(incident_id, settings)
         except Exception as error:
             reason = settings.redact(f"could not reach the job queue: {type(error).__name__}: {error}")
-            _fail_waiting(get_engine(settings.resolved_database_url), incident_id, reason)
+            _fail_waiting(database(settings), incident_id, reason)
             raise AnalysisFailed(reason) from error
     else:
         runner_for(settings).run_admitted(incident_id)

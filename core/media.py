@@ -10,7 +10,7 @@ binary of the imageio-ffmpeg wheel, scaled to fit 1080p (1920×1080, or 1080×19
 than 4096 px on a side is re-encoded for the same reason; bench/RESULTS.md, bench:browser_copy).
 Timestamps are kept, so the player's times are the analysis's.
 
-The copy lives in `storage_dir/derived/<stem>/` (removed with the video); `browser.json` there records
+The copy, and the lists' thumbnails (`thumbnail`), live in `storage_dir/derived/<stem>/` (removed with the video); `browser.json` there records
 what was decided, so later calls are a file read. Several processes may ask at once: a file lock makes
 one of them do the work.
 """
@@ -28,12 +28,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import imageio_ffmpeg
 
 from core.config import Settings
 from core.errors import SigmaError
 from core.storage import video_path
-from core.video import top_level_boxes
+from core.video import read_frame_at, top_level_boxes
 
 _MARKER = "browser.json"
 _COPY = "browser.mp4"
@@ -83,6 +84,35 @@ class BrowserVideo:
 
 def derived_dir(settings: Settings, stored_name: str) -> Path:
     return settings.storage_dir / "derived" / Path(stored_name).stem
+
+
+THUMB_SIDE = 96  # px, a list thumbnail's longer side (shown 64 px wide; a few KB, resent on refresh)
+
+
+def thumbnail_path(settings: Settings, stored_name: str, time: float) -> Path:
+    return derived_dir(settings, stored_name) / f"thumb-{round(max(0.0, time) * 1000)}.jpg"
+
+
+def thumbnail(settings: Settings, stored_name: str, time: float) -> bytes | None:
+    """A small JPEG of the frame at `time`, made once and kept beside the browser copy (removed with
+    the video): lists show one per row without decoding again. None when the video or frame is gone."""
+    path = thumbnail_path(settings, stored_name, time)
+    if path.is_file():
+        return path.read_bytes()
+    try:
+        frame = read_frame_at(video_path(settings, stored_name), time, max_side=THUMB_SIDE)
+    except SigmaError:
+        return None
+    if frame is None:
+        return None
+    ok, encoded = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{os.getpid()}-{threading.get_ident()}.{path.name}.part")
+    part.write_bytes(encoded.tobytes())
+    part.replace(path)  # whole or absent: two makers at once both write the same picture
+    return encoded.tobytes()
 
 
 def read_facts(path: str | Path) -> StreamFacts:

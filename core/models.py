@@ -165,7 +165,9 @@ class LogRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     step: Mapped[str] = mapped_column(String(64))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # in English, for the CLI, the API and the case package
+    # migration 0008: the line as a catalogue key and values (core.i18n.Message), worded for its reader
+    words: Mapped[dict | None] = mapped_column(JSON)
     level: Mapped[str] = mapped_column(String(8), default="INFO")
     model_version: Mapped[str | None] = mapped_column(String(200))
     prompt_version: Mapped[str | None] = mapped_column(String(64))

@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from core.concerns import Concern
-from core.config import AnalysisLanguage
+from core.i18n import ENGLISH_NAMES, Language
 from core.llm import chat_request, extract_json
 from core.schema import DOMAINS
 
@@ -73,8 +73,6 @@ TAXONOMY: dict[str, dict[str, str]] = {
         "CROWD_PANIC": "a crowd suddenly runs, pushes or scatters",
     },
 }
-# The language the model writes descriptions and reasons in (ANALYSIS_LANGUAGE); type codes stay as listed.
-LANGUAGE_NAMES: dict[str, str] = {"ru": "Russian", "en": "English"}
 _OTHER_DEFINITION = "something dangerous that none of the types above describes (say what in the description)"
 # Severity, as Frigate rates a threat: what the model answers for each event.
 SEVERITY_GUIDE = (
@@ -216,7 +214,7 @@ def _preamble(domain: str | None, concerns: Sequence[Concern], site_context: str
 def window_system_prompt(
     domain: str | None,
     pass_no: int,
-    language: AnalysisLanguage,
+    language: Language,
     concerns: Sequence[Concern] = (),
     site_context: str = "",
 ) -> str:
@@ -238,7 +236,7 @@ def window_system_prompt(
             "frames, never times."
         ),
         (
-            f"Write every description in {LANGUAGE_NAMES[language]}; keep the event types and the JSON keys "
+            f"Write every description in {ENGLISH_NAMES[language]}; keep the event types and the JSON keys "
             "exactly as given above."
         ),
         "",
@@ -280,9 +278,7 @@ _DOMAIN_SYSTEM_PROMPT = (
 )
 
 
-def domain_system_prompt(
-    language: AnalysisLanguage, concerns: Sequence[Concern] = (), site_context: str = ""
-) -> str:
+def domain_system_prompt(language: Language, concerns: Sequence[Concern] = (), site_context: str = "") -> str:
     """The domain-inference instructions, with what the analyst said about the site and looks for, and
     the language of the reason (the domain names stay English)."""
     lines = [_DOMAIN_SYSTEM_PROMPT]
@@ -292,7 +288,7 @@ def domain_system_prompt(
         lines.append(
             "The analyst also looks for: " + "; ".join(f"{c.code} ({c.definition})" for c in concerns) + "."
         )
-    lines.append(f"Write the reason in {LANGUAGE_NAMES[language]}.")
+    lines.append(f"Write the reason in {ENGLISH_NAMES[language]}.")
     return " ".join(lines)
 
 

@@ -31,7 +31,8 @@ from sqlalchemy import select
 
 from core import repository, storage
 from core.config import Settings, install_log_redaction
-from core.db import get_engine, session_scope
+from core.db import database
+from core.i18n import Message, say, text
 from core.models import Incident, utcnow
 from core.schema import Status
 
@@ -48,34 +49,40 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _interruption_reason(incident: Incident, now: datetime) -> str:
+def _interruption_reason(incident: Incident, now: datetime) -> Message:
     last = _as_utc(incident.heartbeat_at or incident.created_at)
-    silent = f"no heartbeat for {(now - last).total_seconds():.0f} s" if last else "no heartbeat"
+    silent = (
+        say("reason.silent", seconds=f"{(now - last).total_seconds():.0f}")
+        if last
+        else say("reason.silent_never")
+    )
     if incident.status == Status.PROCESSING:
-        where = f"while {incident.stage or 'running'} ({incident.progress * 100:.0f}% done)"
-        what = "the process running this analysis stopped"
-    elif incident.status == Status.QUEUED:
-        where, what = "while waiting in the queue", "the server holding this analysis stopped"
-    else:
-        where, what = "before it was started", "this upload was saved but its analysis never began"
-    return f"interrupted: {what} {where}; {silent}. Re-analyse to run it again."
+        stage = incident.stage or text("en", "reason.running")
+        return say(
+            "reason.interrupted_running", stage=stage, done=f"{incident.progress * 100:.0f}", silent=silent
+        )
+    if incident.status == Status.QUEUED:
+        return say("reason.interrupted_queued", silent=silent)
+    return say("reason.interrupted_saved", silent=silent)
 
 
 def recover_stale(settings: Settings) -> list[int]:
     """Mark every active incident whose heartbeat is stale as FAILED "interrupted: ..."; returns their ids."""
-    db = get_engine(settings.resolved_database_url)
+    db = database(settings)
     older_than = timedelta(seconds=settings.heartbeat_stale_sec)
     recovered: list[int] = []
-    with session_scope(db) as session:
+    with db.session() as session:
         now = _as_utc(repository.database_now(session))
         candidates = [
             (incident.id, _interruption_reason(incident, now))
             for incident in repository.stale_active(session, older_than=older_than)
         ]
     for incident_id, reason in candidates:
-        with session_scope(db) as session:
+        with db.session() as session:
             # staleness is judged again here: a run that beat since the query above is left alone
-            if repository.fail_if_stale(session, incident_id, older_than=older_than, reason=reason):
+            if repository.fail_if_stale(
+                session, incident_id, older_than=older_than, reason=reason.text("en")
+            ):
                 repository.add_log(session, incident_id, "recovered", reason, level="ERROR")
                 recovered.append(incident_id)
     if recovered:
@@ -87,7 +94,7 @@ def sweep_orphans(settings: Settings, min_age_sec: float = storage.ORPHAN_MIN_AG
     """Remove files left by processes that died: upload parts no live writer holds, stored videos
     no incident points to, derived folders of videos that are gone (all older than `min_age_sec`,
     so a file being stored right now is never touched). Returns the names removed."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         referenced = set(session.scalars(select(Incident.stored_name).distinct()))
     removed = storage.remove_orphans(settings, referenced, min_age_sec=min_age_sec)
     if removed:
@@ -100,7 +107,7 @@ def start_of_process(settings: Settings) -> None:
     this process's log records, the schema brought to head, interrupted analyses marked FAILED,
     leftover files swept. Raises `DatabaseUnavailable` (one line) when the database cannot be used."""
     install_log_redaction(settings)
-    get_engine(settings.resolved_database_url)
+    database(settings)  # opened once here: the schema brought to head
     recover_stale(settings)
     try:
         sweep_orphans(settings)
@@ -137,10 +144,10 @@ class Maintenance:
     def run_once(self) -> None:
         from core.retention import purge_expired
 
-        db = get_engine(self.settings.resolved_database_url)
+        db = database(self.settings)
         held = list(self.held())
         if held:
-            with session_scope(db) as session:
+            with db.session() as session:
                 repository.touch_heartbeats(session, held, status=Status.QUEUED)
         recover_stale(self.settings)
         now = utcnow().timestamp()

@@ -12,8 +12,10 @@ break opportunities, so descriptions wrap inside their table cells.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,18 +30,19 @@ from docx.shared import Cm, Pt, RGBColor
 
 from core import repository
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.engines import ENGINE_NAMES
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
+from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
 from core.overlay import event_keyframe_jpeg, keyframe_time
-from core.schema import ACTIVE_STATUSES, Event, WindowRecord
+from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
 from core.storage import video_path
-from core.taxonomy_i18n import TYPES, Lang, review_label, severity_label, type_label
-from core.timefmt import clock
+from core.taxonomy_i18n import TYPES, review_label, severity_label, type_label
+from core.timefmt import clock, seconds
 from core.timeline_image import render_timeline
-from core.video import read_frame_at
+from core.video import cut_short, read_frame_at
 
 # Characters XML 1.0 allows; everything else (control characters, lone surrogates, U+FFFE/FFFF) is dropped.
 _XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -47,274 +50,8 @@ _LONG_WORD = re.compile(r"\S{40,}")
 _ZERO_WIDTH_SPACE = "\u200b"
 STORYBOARD_MAX_ROWS = 500
 _KEYFRAME_MAX_WIDTH = 960
-
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"en": "Sigma — analysis report No. {id}", "ru": "Sigma — отчёт об анализе № {id}"},
-    "generated": {
-        "en": "Generated {when} from stored results",
-        "ru": "Сформирован {when} по сохранённым результатам",
-    },
-    "summary": {"en": "Summary", "ru": "Итог"},
-    "events_found": {
-        "en": "{n} event(s) found in {duration} of video: {types}.",
-        "ru": "Найдено событий: {n} за {duration} видео: {types}.",
-    },
-    "no_events": {
-        "en": "No events were found in {duration} of video.",
-        "ru": "За {duration} видео событий не найдено.",
-    },
-    # honest words per engine (issue 11): what a run without events means, and what each engine sees
-    "no_events_local": {
-        "en": "No unusual motion or object behaviour found in {duration} of video; this engine cannot rule out incidents.",
-        "ru": "За {duration} видео необычного движения или поведения объектов не найдено; этот движок не может исключить происшествия.",
-    },
-    "no_events_vlm": {
-        "en": "The model reported no dangerous moment in {duration} of video; a model can miss incidents, so this does not rule them out.",
-        "ru": "Модель не отметила опасных моментов за {duration} видео; модель может пропустить происшествие, поэтому это не исключает его.",
-    },
-    "about": {"en": "About this analysis", "ru": "Об этом анализе"},
-    "about_engine": {"en": "Engine", "ru": "Движок"},
-    "about_sees": {"en": "What it can see", "ru": "Что он видит"},
-    "about_cannot": {"en": "What it cannot see", "ru": "Чего он не видит"},
-    "engine_local": {
-        "en": "Local engine (no model server): measures motion and tracks moving objects in small grey frames.",
-        "ru": "Локальный движок (без сервера модели): измеряет движение и отслеживает движущиеся объекты на малых серых кадрах.",
-    },
-    "sees_local": {
-        "en": "Unusual motion against this video's own baseline; moving objects with boxes and tracks, classed "
-        "as person-like, vehicle-like or other from shape, size and motion; what tracks do: collisions, near "
-        "misses, falls, fight-like motion, running and crowd scattering, wrong-way movement, stopped vehicles.",
-        "ru": "Необычное движение относительно обычного уровня этого видео; движущиеся объекты с рамками и треками, "
-        "классы «похож на человека», «похож на транспорт», «другое» по форме, размеру и движению; что делают треки: "
-        "столкновения, опасные сближения, падения, движение как в драке, бег и разбегание толпы, движение против "
-        "потока, остановка транспорта.",
-    },
-    "cannot_local": {
-        "en": "Meaning: it recognises no people, vehicles, weapons, fire, helmets or intent; objects of the "
-        "background's brightness, objects that overlap for long, still scenes in which something is wrong, and "
-        "the first second of the video. Scores are measured strengths (0.5 at a rule's threshold), not "
-        "probabilities. A run without events does not clear the footage.",
-        "ru": "Смысла: он не распознаёт людей, транспорт, оружие, огонь, каски или намерения; объекты яркости фона, "
-        "долго перекрывающиеся объекты, неподвижные сцены, в которых что-то не так, и первую секунду видео. "
-        "Оценки — измеренная сила признака (0,5 на пороге правила), а не вероятности. Прогон без событий не "
-        "означает, что на записи ничего не произошло.",
-    },
-    "engine_vlm": {
-        "en": "VLM engine: a vision-language model looked at sampled frames and answered in words.",
-        "ru": "VLM-движок: визуально-языковая модель смотрела на выбранные кадры и отвечала словами.",
-    },
-    "sees_vlm": {
-        "en": "What the model recognises in the frames it was sent, within the domain's event types; times come "
-        "from the frames, not from the model.",
-        "ru": "То, что модель распознаёт на отправленных ей кадрах, в рамках типов событий области; время берётся "
-        "из кадров, а не от модели.",
-    },
-    "cannot_vlm": {
-        "en": "What happens between the sampled frames; the model's answers are judgements that can be wrong, "
-        "and its confidence is its own estimate. A run without events does not clear the footage.",
-        "ru": "То, что происходит между выбранными кадрами; ответы модели — суждения, которые могут быть "
-        "ошибочными, а её уверенность — её собственная оценка. Прогон без событий не означает, что на записи "
-        "ничего не произошло.",
-    },
-    "col_strength": {"en": "Strength", "ru": "Сила"},
-    "col_anomaly": {"en": "Anomaly", "ru": "Аномал."},
-    "frame_caption_box": {
-        "en": "Frame at {time}: red box where the engine measured the event, lines the tracked objects' paths",
-        "ru": "Кадр на {time}: красная рамка — где движок измерил событие, линии — пути отслеженных объектов",
-    },
-    "reviewed": {
-        "en": "Review: {confirmed} confirmed, {dismissed} dismissed, {open} not reviewed.",
-        "ru": "Проверка: подтверждено {confirmed}, отклонено {dismissed}, не проверено {open}.",
-    },
-    "failed": {"en": "The analysis failed: {reason}", "ru": "Анализ завершился ошибкой: {reason}"},
-    "domain_line": {"en": "Domain: {domain}.", "ru": "Область: {domain}."},
-    "video": {"en": "Video", "ru": "Видео"},
-    "file": {"en": "Original file name", "ru": "Исходное имя файла"},
-    "duration": {"en": "Duration", "ru": "Длительность"},
-    "resolution": {"en": "Resolution", "ru": "Разрешение"},
-    "fps": {"en": "Frame rate", "ru": "Частота кадров"},
-    "frames": {"en": "Frames", "ru": "Кадров"},
-    "codec": {"en": "Codec", "ru": "Кодек"},
-    "size": {"en": "Size", "ru": "Размер"},
-    "sha256": {"en": "SHA-256", "ru": "SHA-256"},
-    "uploaded": {"en": "Uploaded", "ru": "Загружено"},
-    "analysis": {"en": "Analysis", "ru": "Анализ"},
-    "status": {"en": "Status", "ru": "Статус"},
-    "engine": {"en": "Engine", "ru": "Движок"},
-    "model_version": {"en": "Model version", "ru": "Версия модели"},
-    "prompt_version": {"en": "Prompt version", "ru": "Версия промптов"},
-    "parameters": {"en": "Parameters", "ru": "Параметры"},
-    "domain": {"en": "Domain (requested → used)", "ru": "Область (запрошена → использована)"},
-    "domain_reason": {"en": "Why this domain", "ru": "Почему эта область"},
-    "passes": {"en": "Passes run", "ru": "Выполненные проходы"},
-    "windows": {"en": "Windows analysed", "ru": "Проанализировано окон"},
-    "windows_failed": {"en": "{n} failed", "ru": "с ошибкой: {n}"},
-    "started": {"en": "Started", "ru": "Начат"},
-    "finished": {"en": "Finished", "ru": "Завершён"},
-    "run_of": {"en": "Re-analysis of incident", "ru": "Повторный анализ инцидента"},
-    "events": {"en": "Events", "ru": "События"},
-    "col_no": {"en": "#", "ru": "№"},
-    "col_type": {"en": "Type", "ru": "Тип"},
-    "col_time": {"en": "Start – end", "ru": "Начало – конец"},
-    "col_highlight": {"en": "Highlight", "ru": "Фрагмент"},
-    "col_confidence": {"en": "Conf.", "ru": "Увер."},
-    "col_description": {"en": "Description", "ru": "Описание"},
-    "col_review": {"en": "Review", "ru": "Проверка"},
-    "keyframes": {"en": "Keyframes", "ru": "Ключевые кадры"},
-    "event_heading": {
-        "en": "Event {n}: {label} ({start} – {end})",
-        "ru": "Событие {n}: {label} ({start} – {end})",
-    },
-    "frame_caption": {
-        "en": "Frame at {time} (middle of the event)",
-        "ru": "Кадр на {time} (середина события)",
-    },
-    "no_frame": {
-        "en": "No frame: the video file is no longer stored or could not be read at {time}.",
-        "ru": "Кадра нет: видеофайл больше не хранится или не читается на {time}.",
-    },
-    "note": {"en": "Note", "ru": "Примечание"},
-    "timeline": {"en": "Timeline", "ru": "Шкала времени"},
-    "timeline_caption": {
-        "en": "Bars above: score of each analysed window, coloured by pass (grey: window failed). Lanes below: "
-        "events by type; outlined in black: confirmed; hollow: dismissed.",
-        "ru": "Столбцы сверху: оценка каждого окна, цвет — проход (серый: окно с ошибкой). Ниже — события по "
-        "типам; с чёрной рамкой: подтверждены; пустые: отклонены.",
-    },
-    "storyboard": {"en": "Appendix A. Storyboard", "ru": "Приложение А. Раскадровка"},
-    "storyboard_omitted": {
-        "en": "The storyboard has {n} windows; the first {shown} are listed, the rest are in the application.",
-        "ru": "В раскадровке {n} окон; показаны первые {shown}, остальные — в приложении.",
-    },
-    "col_window": {"en": "Window", "ru": "Окно"},
-    "col_score": {"en": "Score", "ru": "Оценка"},
-    "col_pass": {"en": "Pass", "ru": "Проход"},
-    "failed_window": {"en": "(window failed)", "ru": "(окно не обработано)"},
-    "log": {"en": "Appendix B. Processing log", "ru": "Приложение Б. Журнал обработки"},
-    "col_when": {"en": "Time (UTC)", "ru": "Время (UTC)"},
-    "col_step": {"en": "Step", "ru": "Шаг"},
-    "col_level": {"en": "Level", "ru": "Уровень"},
-    "col_message": {"en": "Message", "ru": "Сообщение"},
-    "col_versions": {"en": "Model / prompt", "ru": "Модель / промпт"},
-    "none": {"en": "—", "ru": "—"},
-    # the analyst's concerns and context, and severity (VLM engine, issue 14)
-    "site_context": {"en": "Site context (given to the model)", "ru": "Описание места (для модели)"},
-    "concerns": {
-        "en": "Analyst's concerns (extra event types)",
-        "ru": "Дополнительные типы событий аналитика",
-    },
-    "col_severity": {"en": "Severity", "ru": "Опасность"},
-    # evidence: case details, legal hold, reviews with who and when, words for codes, audit appendix
-    "case": {"en": "Case", "ru": "Дело"},
-    "case_number": {"en": "Case number", "ru": "Номер дела"},
-    "investigator": {"en": "Investigator", "ru": "Следователь"},
-    "case_note": {"en": "Note", "ru": "Примечание"},
-    "legal_hold": {"en": "Legal hold", "ru": "Запрет удаления"},
-    "hold_value": {
-        "en": "since {when}, placed by {who}: {reason}",
-        "ru": "с {when}, установил(а) {who}: {reason}",
-    },
-    "reviewed_by": {"en": "{who}, {when}", "ru": "{who}, {when}"},
-    "carried_over": {
-        "en": "carried over from event {event} of an earlier run",
-        "ru": "перенесено с события {event} предыдущего анализа",
-    },
-    "seconds": {"en": "{value} s", "ru": "{value} с"},
-    "megabytes": {"en": "{mb} MB ({bytes} bytes)", "ru": "{mb} МБ ({bytes} байт)"},
-    "frames_per_second": {"en": "{value} frames/s", "ru": "{value} кадр/с"},
-    "storyboard_condensed": {
-        "en": "{shown} of {n} windows: those within {margin} of an event. The full storyboard is in the "
-        "JSON export (python -m core export {id} --format storyboard) and in the case package.",
-        "ru": "{shown} из {n} окон: те, что ближе {margin} к событию. Полная раскадровка — в выгрузке JSON "
-        "(python -m core export {id} --format storyboard) и в пакете дела.",
-    },
-    "storyboard_top": {
-        "en": "No events: the {shown} of {n} windows that scored highest. The full storyboard is in the "
-        "JSON export (python -m core export {id} --format storyboard) and in the case package.",
-        "ru": "Событий нет: {shown} из {n} окон с наибольшей оценкой. Полная раскадровка — в выгрузке JSON "
-        "(python -m core export {id} --format storyboard) и в пакете дела.",
-    },
-    "audit": {"en": "Appendix C. Audit trail", "ru": "Приложение В. Журнал действий"},
-    "audit_intro": {
-        "en": "Who did what to this video (every run of it), as recorded by Sigma; the trail cannot be edited.",
-        "ru": "Кто и что делал с этим видео (со всеми его анализами) по записям Sigma; журнал не редактируется.",
-    },
-    "col_who": {"en": "Who", "ru": "Кто"},
-    "col_action": {"en": "Action", "ru": "Действие"},
-    "col_target": {"en": "Incident, object", "ru": "Инцидент, объект"},
-    "col_details": {"en": "Details", "ru": "Подробности"},
-}
-_STATUS_WORDS = {
-    "SAVED": {"en": "saved, not analysed yet", "ru": "сохранено, ещё не проанализировано"},
-    "QUEUED": {"en": "waiting in the queue", "ru": "в очереди"},
-    "PROCESSING": {"en": "being analysed", "ru": "анализируется"},
-    "DONE": {"en": "analysis finished", "ru": "анализ завершён"},
-    "FAILED": {"en": "analysis failed", "ru": "анализ завершился ошибкой"},
-}
-_ENGINE_WORDS = {
-    "local": {"en": "local motion engine (no model)", "ru": "локальный анализ движения (без модели)"},
-    "vlm": {"en": "vision-language model", "ru": "визуально-языковая модель"},
-    "auto": {"en": "automatic choice", "ru": "автоматический выбор"},
-}
-_DOMAIN_WORDS = {
-    "traffic": {"en": "road traffic", "ru": "дорожное движение"},
-    "industrial": {"en": "industrial safety", "ru": "промышленная безопасность"},
-    "violence": {"en": "violence and aggression", "ru": "насилие и агрессия"},
-    "auto": {"en": "to be inferred", "ru": "определить автоматически"},
-}
-_STEP_WORDS = {
-    "start": {"en": "start", "ru": "начало"},
-    "done": {"en": "done", "ru": "готово"},
-    "failed": {"en": "failed", "ru": "ошибка"},
-    "recovered": {"en": "interrupted", "ru": "прервано"},
-    "engine": {"en": "engine", "ru": "движок"},
-    "model": {"en": "model", "ru": "модель"},
-    "domain": {"en": "domain", "ru": "область"},
-    "sampling": {"en": "sampling", "ru": "выборка кадров"},
-    "baseline": {"en": "baseline", "ru": "фон"},
-    "events": {"en": "events", "ru": "события"},
-    "pass 1": {"en": "pass 1", "ru": "проход 1"},
-    "pass 2": {"en": "pass 2", "ru": "проход 2"},
-    "pass 3": {"en": "pass 3", "ru": "проход 3"},
-}
-_LEVEL_WORDS = {
-    "INFO": {"en": "info", "ru": "инфо"},
-    "WARNING": {"en": "warning", "ru": "предупр."},
-    "ERROR": {"en": "error", "ru": "ошибка"},
-}
-_ACTION_WORDS = {
-    "upload": {"en": "uploaded", "ru": "загрузка"},
-    "open incident": {"en": "opened", "ru": "открытие"},
-    "play": {"en": "played", "ru": "просмотр"},
-    "review": {"en": "review", "ru": "проверка"},
-    "note": {"en": "note", "ru": "заметка"},
-    "export": {"en": "export", "ru": "выгрузка"},
-    "report": {"en": "report", "ru": "отчёт"},
-    "clip": {"en": "clip", "ru": "фрагмент"},
-    "package": {"en": "case package", "ru": "пакет дела"},
-    "delete": {"en": "deleted", "ru": "удаление"},
-    "re-analyse": {"en": "re-analysed", "ru": "повторный анализ"},
-    "hold": {"en": "legal hold placed", "ru": "запрет удаления"},
-    "lift hold": {"en": "legal hold lifted", "ru": "запрет снят"},
-    "case details": {"en": "case details", "ru": "сведения о деле"},
-}
 STORYBOARD_MARGIN_SEC = 10.0  # windows this close to an event stay in the report's storyboard
 STORYBOARD_TOP_WITHOUT_EVENTS = 20
-_PARAM_NAMES = {
-    "window_sec": {"en": "window {v} s", "ru": "окно {v} с"},
-    "target_fps": {"en": "{v} fps sampled", "ru": "выборка {v} кадр/с"},
-    "frames_per_window": {"en": "{v} frames per window", "ru": "{v} кадров на окно"},
-    "max_highlights": {"en": "at most {v} events", "ru": "не более {v} событий"},
-    "engine": {"en": "engine: {v}", "ru": "движок: {v}"},
-    "domain": {"en": "domain: {v}", "ru": "область: {v}"},
-}
-
-
-def _word(table: dict[str, dict[str, str]], code: str | None, lang: Lang) -> str:
-    """`code` in words in `lang`; an unknown code as it is."""
-    if code is None:
-        return "—"
-    return table.get(code, {}).get(lang, code)
 
 
 def xml_safe(value: object) -> str:
@@ -338,15 +75,15 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _size(size_bytes: int, lang: Lang = "en") -> str:
+def _size(size_bytes: int, lang: Language = "en") -> str:
     spaced = f"{size_bytes:,}".replace(",", " ")
-    return TEXT["megabytes"][lang].format(mb=f"{size_bytes / 1024 / 1024:.1f}", bytes=spaced)
+    return text(lang, "report.megabytes", mb=f"{size_bytes / 1024 / 1024:.1f}", bytes=spaced)
 
 
 class _Report:
     """One document being written; `t(key)` is the label in the report's language."""
 
-    def __init__(self, lang: Lang) -> None:
+    def __init__(self, lang: Language) -> None:
         self.lang = lang
         self.doc = Document()
         section = self.doc.sections[0]
@@ -361,7 +98,7 @@ class _Report:
         normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Liberation Sans")
 
     def t(self, key: str, **values: object) -> str:
-        return TEXT[key][self.lang].format(**values)
+        return text(self.lang, f"report.{key}", **values)
 
     def heading(self, text: str, level: int = 1) -> None:
         self.doc.add_heading(xml_safe(text), level)
@@ -457,7 +194,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
     report.heading(t("summary"), 1)
     duration = clock(incident.duration)
     if incident.status == "FAILED":
-        report.paragraph(t("failed", reason=incident.error or "?"))
+        report.paragraph(t("failed", reason=reword(report.lang, FAILURE_REASONS, incident.error or "?")))
     if events:
         counts = Counter(e.event_type for e in events)
         types = ", ".join(f"{type_label(code, report.lang)} × {n}" for code, n in counts.most_common())
@@ -472,7 +209,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t(key, duration=duration))
     domain = incident.inferred_domain or incident.requested_domain
     if domain and domain != "auto":
-        report.paragraph(t("domain_line", domain=_word(_DOMAIN_WORDS, domain, report.lang)))
+        report.paragraph(t("domain_line", domain=word(report.lang, "report.domain", domain)))
 
 
 def _about(report: _Report, incident: Incident) -> None:
@@ -491,20 +228,24 @@ def _about(report: _Report, incident: Incident) -> None:
     )
 
 
-def _video_facts(report: _Report, incident: Incident) -> None:
+def _video_facts(report: _Report, incident: Incident, uploaded: datetime, settings: Settings) -> None:
     t = report.t
     report.heading(t("video"), 1)
+    duration = f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"
+    declared = cut_short(video_path(settings, incident.stored_name), incident.duration)
+    if declared is not None:  # a truncated file, analysed as far as it decodes
+        duration += " — " + t("truncated", decoded=seconds(incident.duration), declared=seconds(declared))
     report.facts(
         [
             (t("file"), incident.original_name),
-            (t("duration"), f"{clock(incident.duration)} ({t('seconds', value=f'{incident.duration:.2f}')})"),
+            (t("duration"), duration),
             (t("resolution"), f"{incident.width} × {incident.height}"),
             (t("fps"), t("frames_per_second", value=f"{incident.fps:.3f}".rstrip("0").rstrip("."))),
             (t("frames"), str(incident.frame_count)),
             (t("codec"), incident.codec or "—"),
             (t("size"), _size(incident.size_bytes, report.lang)),
             (t("sha256"), incident.sha256),
-            (t("uploaded"), _when(incident.created_at)),
+            (t("uploaded"), _when(uploaded)),  # the video's upload: a re-run's own start is under Analysis
         ]
     )
 
@@ -513,25 +254,20 @@ def _analysis_facts(report: _Report, incident: Incident, windows: list[WindowRec
     t, lang = report.t, report.lang
     report.heading(t("analysis"), 1)
     params = incident.params or {}
-    words = {"engine": _ENGINE_WORDS, "domain": _DOMAIN_WORDS}
-    described = [
-        _PARAM_NAMES[k][lang].format(v=_word(words[k], v, lang) if k in words else v)
-        for k, v in params.items()
-        if k in _PARAM_NAMES
-    ]
+    described = [words.text(lang) for words in params_in_words(params)]
     failed = sum(w.failed for w in windows)
     window_text = str(len(windows)) + (f" ({t('windows_failed', n=failed)})" if failed else "")
     requested, inferred = incident.requested_domain, incident.inferred_domain
     pairs = [
-        (t("status"), _word(_STATUS_WORDS, incident.status, lang)),
-        (t("engine"), _word(_ENGINE_WORDS, incident.engine or incident.requested_engine, lang)),
+        (t("status"), word(lang, "report.status", incident.status)),
+        (t("engine"), word(lang, "report.engine", incident.engine or incident.requested_engine)),
         (t("model_version"), incident.model_version or "—"),
         (t("prompt_version"), incident.prompt_version or "—"),
         (t("parameters"), "; ".join(described) or "—"),
-        (t("domain"), " → ".join(_word(_DOMAIN_WORDS, d, lang) for d in (requested, inferred))),
+        (t("domain"), " → ".join(word(lang, "report.domain", d) for d in (requested, inferred))),
     ]
     if incident.domain_reason:
-        pairs.append((t("domain_reason"), incident.domain_reason))
+        pairs.append((t("domain_reason"), reword(lang, DOMAIN_REASONS, incident.domain_reason)))
     if params.get("site_context"):
         pairs.append((t("site_context"), wrappable(params["site_context"])))
     if params.get("concerns"):
@@ -580,7 +316,7 @@ def _events_table(report: _Report, events: list[Event], engine: str | None) -> N
                 event.highlight,
                 f"{event.confidence:.2f}",
                 severity_label(event.severity, lang),
-                wrappable(event.description),
+                wrappable(reword(lang, "local.", event.description)),
                 wrappable(review),
             ]
         )
@@ -593,26 +329,35 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         return
     report.heading(t("keyframes"), 1)
     path = video_path(settings, incident.stored_name)
-    for number, event in enumerate(events, start=1):
+    for (number, event), frame in zip(enumerate(events, start=1), _pictures(path, events)):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
         if event.severity is not None:
             label += f", {severity_label(event.severity, lang)}"
         report.heading(t("event_heading", n=number, label=label, start=start, end=end), 2)
-        moment = keyframe_time(event)
-        frame = (
-            event_keyframe_jpeg(path, event) if event.box or event.track_path else keyframe_jpeg(path, moment)
-        )
         if frame is None:
-            report.paragraph(t("no_frame", time=clock(moment)), italic=True)
+            report.paragraph(t("no_frame", time=clock(keyframe_time(event))), italic=True)
         else:
             jpeg, shown_at = frame
             caption = "frame_caption_box" if event.box or event.track_path else "frame_caption"
             seconds = t("seconds", value=f"{shown_at:.2f}")
             report.picture(jpeg, 11.0, t(caption, time=f"{clock(shown_at)} ({seconds})"))
-        if event.description:
-            report.paragraph(wrappable(event.description))
+        if event.description:  # the local engine's words in the report's language; a model's as written
+            report.paragraph(wrappable(reword(lang, "local.", event.description)))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
+
+
+def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
+    """Each event's picture (with its box when it has one), two decoded at once (the decoder works
+    outside Python's lock and is multi-threaded itself; each holds ~70 MB of 1080p frames)."""
+
+    def picture(event: Event) -> tuple[bytes, float] | None:
+        if event.box or event.track_path:
+            return event_keyframe_jpeg(path, event)
+        return keyframe_jpeg(path, keyframe_time(event))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 2))) as pool:
+        return list(pool.map(picture, events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:
@@ -657,7 +402,7 @@ def _storyboard(
             f"{clock(w.start_time)} – {clock(w.end_time)}",
             str(w.pass_no),
             f"{w.score:.2f}",
-            t("failed_window") if w.failed else wrappable(w.description),
+            t("failed_window") if w.failed else wrappable(reword(report.lang, "local.", w.description)),
         ]
         for w in windows[:STORYBOARD_MAX_ROWS]
     ]
@@ -671,9 +416,9 @@ def _log(report: _Report, logs: list[LogRow]) -> None:
     rows = [
         [
             _when(row.started_at).removesuffix(" UTC"),
-            _word(_STEP_WORDS, row.step, report.lang),
-            _word(_LEVEL_WORDS, row.level, report.lang),
-            wrappable(row.message),
+            word(report.lang, "report.step", row.step),
+            word(report.lang, "report.level", row.level),
+            wrappable(worded(report.lang, row.words, row.message)),
             f"{row.model_version or '—'} / {row.prompt_version or '—'}",
         ]
         for row in logs
@@ -731,7 +476,7 @@ def _audit(report: _Report, entries: list[AuditEntry]) -> None:
         [
             _when(e.at).removesuffix(" UTC"),
             f"{e.actor} ({e.role})",
-            _word(_ACTION_WORDS, e.action, report.lang),
+            word(report.lang, "report.action", e.action),
             _type_words(_audit_target(e, report.lang), report.lang),
             wrappable(_type_words(e.details_text(), report.lang)),
         ]
@@ -740,34 +485,36 @@ def _audit(report: _Report, entries: list[AuditEntry]) -> None:
     report.table(header, rows, [3.0, 3.0, 2.6, 3.6, 5.6], font_pt=7.5)
 
 
-def _audit_target(entry: AuditEntry, lang: Lang) -> str:
+def _audit_target(entry: AuditEntry, lang: Language) -> str:
     """ "No. 12" for the incident itself, "No. 12: event 45 (...)" for something in it."""
     if entry.incident_id is None:
         return entry.target
-    number = f"{'№' if lang == 'ru' else 'No.'} {entry.incident_id}"
+    number = text(lang, "report.number", id=entry.incident_id)
     return number if entry.target == f"incident {entry.incident_id}" else f"{number}: {entry.target}"
 
 
 _CODE = re.compile(r"\b[A-Z][A-Z_]{2,}\b")
 
 
-def _type_words(text: str, lang: Lang) -> str:
+def _type_words(recorded: str, lang: Language) -> str:
     """Recorded text with the event type codes in it (COLLISION) named in words (Collision)."""
-    return _CODE.sub(lambda m: type_label(m.group(), lang) if m.group() in TYPES else m.group(), text)
+    return _CODE.sub(lambda m: type_label(m.group(), lang) if m.group() in TYPES else m.group(), recorded)
 
 
-def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> bytes:
-    """The DOCX bytes for one incident. `InvalidInput` when it does not exist or is still running."""
-    if lang not in ("ru", "en"):
-        raise InvalidInput(f"unknown report language {lang!r}: use ru or en")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+def build_report(incident_id: int, settings: Settings, *, lang: Language = "en") -> bytes:
+    """The DOCX bytes for one incident (a failed run's too). `NotFound`, or `NotReady` while it runs."""
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"unknown report language {lang!r}: use {' or '.join(LANGUAGES)}")
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
-            raise InvalidInput(f"no incident {incident_id}")
+            raise NotFound(f"no incident {incident_id}")
         if incident.status in {s.value for s in ACTIVE_STATUSES}:
-            raise InvalidInput(
-                f"incident {incident_id} is still {incident.status}: the report comes when it is done"
+            raise NotReady(
+                f"incident {incident_id} is still {incident.status}: no results to report until it is done"
             )
+        first = repository.get_incident(session, incident.run_of_id) if incident.run_of_id else None
+        uploaded = (first or incident).created_at
         events = repository.events_of(session, incident_id)
         windows = repository.windows_of(session, incident_id)
         logs = repository.logs_of(session, incident_id)
@@ -783,7 +530,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Lang = "en") -> 
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
     _about(report, incident)
-    _video_facts(report, incident)
+    _video_facts(report, incident, uploaded, settings)
     _analysis_facts(report, incident, windows)
     _events_table(report, events, engine)
     _keyframes(report, incident, events, settings)

@@ -10,6 +10,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import db_now
+from core.i18n import Message
 from core.models import EventRow, Incident, LogRow, Timeline, utcnow
 from core.schema import (
     ACTIVE_STATUSES,
@@ -22,6 +23,7 @@ from core.schema import (
     WindowRecord,
 )
 from core.storage import StoredVideo
+from core.views import ReviewProgress
 
 _FILE_FACTS = (
     "original_name", "stored_name", "sha256", "size_bytes",
@@ -108,7 +110,38 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
         .where(EventRow.incident_id.in_(incident_ids))
         .group_by(EventRow.incident_id)
     )
-    return {incident_id: count for incident_id, count in session.execute(query)}
+    return dict(session.execute(query).all())
+
+
+def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
+    """Per incident (those with events): how many are confirmed, dismissed, not reviewed, and the
+    highest score. Read as rows: a run holds at most `max_events` events."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(EventRow.incident_id, EventRow.review_status, EventRow.confidence, EventRow.start_time)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.incident_id, EventRow.confidence.desc(), EventRow.start_time)
+    )
+    counts: dict[int, dict[str | None, int]] = {}
+    tops: dict[int, tuple[float, float]] = {}
+    for incident_id, review, confidence, start in rows:
+        by_review = counts.setdefault(incident_id, {})
+        by_review[review] = by_review.get(review, 0) + 1
+        tops.setdefault(incident_id, (confidence, start))  # the first row of each incident scores highest
+    return {
+        incident_id: ReviewProgress(
+            confirmed=by_review.get(ReviewStatus.CONFIRMED.value, 0),
+            dismissed=by_review.get(ReviewStatus.DISMISSED.value, 0),
+            unreviewed=sum(n for review, n in by_review.items() if review not in _REVIEWED),
+            top_score=tops[incident_id][0],
+            top_time=tops[incident_id][1],
+        )
+        for incident_id, by_review in counts.items()
+    }
+
+
+_REVIEWED = {ReviewStatus.CONFIRMED.value, ReviewStatus.DISMISSED.value}
 
 
 def set_status(session: Session, incident: Incident, status: Status, stage: str) -> None:
@@ -151,7 +184,7 @@ def add_log(
     session: Session,
     incident_id: int,
     step: str,
-    message: str,
+    message: str | Message,
     *,
     level: str = "INFO",
     model_version: str | None = None,
@@ -162,7 +195,8 @@ def add_log(
         LogRow(
             incident_id=incident_id,
             step=step[:64],
-            message=message,
+            message=message.text("en") if isinstance(message, Message) else message,
+            words=message.to_json() if isinstance(message, Message) else None,
             level=level,
             model_version=model_version,
             prompt_version=prompt_version,
@@ -433,7 +467,7 @@ def lock_for_admission(session: Session) -> None:
 
 def count_by_status(session: Session) -> dict[str, int]:
     query = select(Incident.status, func.count()).group_by(Incident.status)
-    return {status: count for status, count in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def queue_position(session: Session, incident_id: int) -> int | None:
@@ -577,9 +611,10 @@ def _as_naive(moment: datetime | None) -> datetime:
 
 
 def incident_page(
-    session: Session, *, limit: int, offset: int, status: str | None = None
+    session: Session, *, limit: int | None, offset: int, status: str | None = None
 ) -> tuple[list[Incident], int]:
-    """One page of incidents, newest first, and how many there are in all (with the same filter)."""
+    """One page of incidents (every one with `limit` None), newest first, and how many there are in
+    all (with the same filter)."""
     where = [Incident.status == status] if status else []
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = session.scalars(

@@ -14,7 +14,7 @@ from datetime import timedelta
 from core import repository, service
 from core.access import SYSTEM
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import OnHold
 from core.models import utcnow
 
@@ -26,7 +26,7 @@ def purge_expired(settings: Settings) -> list[int]:
     if not settings.retention_days:
         return []
     cutoff = utcnow() - timedelta(days=settings.retention_days)
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         expired = repository.expired_videos(session, cutoff=cutoff)
     reason = f"RETENTION_DAYS={settings.retention_days}"
     for incident_id in list(expired):

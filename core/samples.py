@@ -405,7 +405,8 @@ def _draw_near_miss(frame, event: ScriptedEvent, t: float, unit: int, colour) ->
     lane_y, crossing_x = height * 0.5, width * 0.4
     along, down = (width + 2 * car_w) / span, (height + 2 * car_w) / span
     gap = 0.3 * car_h
-    ahead = crossing_x + car_h / 2 + gap + car_w / 2  # where the first car is when the second crosses its lane
+    # where the first car is when the second crosses its lane
+    ahead = crossing_x + car_h / 2 + gap + car_w / 2
     _box(frame, (ahead + along * (t - middle), lane_y), (car_w, car_h), 0.0, colour)
     _box(frame, (crossing_x, lane_y + down * (t - middle)), (car_h, car_w), 0.0, colour)
 
@@ -455,7 +456,12 @@ def _draw_running(frame, event: ScriptedEvent, t: float, unit: int, colour) -> N
     swing = math.sin(2 * math.pi * step * t)
     amplitude = 0.35 if t < event.start else 0.8
     _draw_person(
-        frame, (x, height * 0.72), person, colour, stride=amplitude * swing, arms=(amplitude * swing, -amplitude * swing)
+        frame,
+        (x, height * 0.72),
+        person,
+        colour,
+        stride=amplitude * swing,
+        arms=(amplitude * swing, -amplitude * swing),
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from core.concerns import STORED_RUN, Concern, check_concerns, check_site_context
 from core.config import AUTO_ENGINE, EngineChoice, EngineName, Settings
+from core.i18n import Message, has, say
 
 DOMAINS = ("traffic", "industrial", "violence")
 Domain = Literal["traffic", "industrial", "violence"]
@@ -184,6 +185,18 @@ class AnalysisParams(BaseModel):
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
+
+
+def params_in_words(stored: dict) -> list[Message]:
+    """A run's parameters as the log and the report name them (`report.param.*`), engine and domain in
+    words; the concerns and the site context have their own lines."""
+    return [
+        say(
+            f"report.param.{name}", v=say(f"report.{name}.{value}") if name in ("engine", "domain") else value
+        )
+        for name, value in stored.items()
+        if has(f"report.param.{name}")
+    ]
 
 
 class EngineOutcome(BaseModel):

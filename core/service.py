@@ -21,28 +21,31 @@ from sqlalchemy import text
 from core import jobs, repository
 from core.access import UNATTRIBUTED, Principal, require_analyst
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput, MediaPreparing, NotFound, NotReady, OnHold
 from core.evidence.audit import Action, record
+from core.export import EXPORTERS, export
 from core.export import Format as ExportFormat
-from core.export import export
 from core.export import file_name as export_file_name
+from core.i18n import Language
 from core.llm.client import server_status
 from core.media import browser_copies, usable_now
 from core.models import Incident
 from core.schema import AnalysisParams, Event, ReviewStatus, Status, WindowRecord
 from core.search import search
 from core.storage import StoredVideo, content_type, remove_video, store_existing, store_upload, video_path
-from core.taxonomy_i18n import Lang
 from core.views import (
     Check,
     Health,
     IncidentDetail,
     IncidentPage,
+    IncidentRecord,
     IncidentResult,
     IncidentStatus,
     IncidentSummary,
+    LogLine,
     ModelServerCheck,
+    ReviewProgress,
     SearchHits,
     VideoFacts,
 )
@@ -89,7 +92,7 @@ def register_stored(
     actor = actor or UNATTRIBUTED
     try:
         require_analyst(actor, "upload videos")
-        with session_scope(get_engine(settings.resolved_database_url)) as session:
+        with database(settings).session() as session:
             if admit:
                 jobs.admit_in(session, settings)
             incident = repository.create_incident(session=session, video=stored, params=params)
@@ -108,7 +111,7 @@ def register_stored(
 def rerun(incident_id: int, settings: Settings, params: AnalysisParams, *, actor: Principal) -> int:
     """A new run of the incident's video with `params` (SAVED); returns the new incident id."""
     require_analyst(actor, "re-analyse")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
@@ -125,7 +128,7 @@ def delete(incident_id: int, settings: Settings, *, actor: Principal, reason: st
     run uses it; False when there is none. Refused (`OnHold`) while it, or a re-run it would take with
     it, is on legal hold."""
     require_analyst(actor, "delete incidents")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             return False
@@ -159,7 +162,7 @@ def _hold_refusal(incident: Incident, held: list[Incident]) -> str:
 
 def queue_position(incident_id: int, settings: Settings) -> int | None:
     """1 for the next waiting analysis to start, 2 for the one after...; None when it is not QUEUED."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         return repository.queue_position(session, incident_id)
 
 
@@ -172,7 +175,7 @@ def review(
     """Record a verdict (confirmed, dismissed, or none) and a note on an event, with who and when.
     Two reviews of one event at once: the last to commit stays, and the trail has both."""
     require_analyst(actor, "review events")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         row = repository.event_row_for_update(session, event_id)
         if row is None:
             raise NotFound(f"no event {event_id}")
@@ -198,7 +201,7 @@ def set_hold(incident_id: int, reason: str, settings: Settings, *, actor: Princi
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput("a legal hold needs a reason (e.g. the case or the request it answers)")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = _incident(session, incident_id)
         repository.set_hold(session, incident, reason[:2000], held_by=actor.name)
         record(session, actor, Action.HOLD, incident=incident, details={"reason": reason[:2000]})
@@ -206,7 +209,7 @@ def set_hold(incident_id: int, reason: str, settings: Settings, *, actor: Princi
 
 def lift_hold(incident_id: int, settings: Settings, *, actor: Principal, reason: str | None = None) -> None:
     require_analyst(actor, "lift legal holds")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = _incident(session, incident_id)
         if incident.hold_reason is None:
             raise InvalidInput(f"incident {incident_id} is not on legal hold")
@@ -233,7 +236,7 @@ def set_case(
         "investigator": _field(investigator, 200),
         "case_note": (note or "").strip()[:4000] or None,
     }
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = _incident(session, incident_id)
         changed = {k: v for k, v in values.items() if getattr(incident, k) != v}
         if not changed:
@@ -247,11 +250,7 @@ def _field(value: str | None, limit: int) -> str | None:
     return " ".join((value or "").split())[:limit] or None
 
 
-# --- views: what the HTTP API returns (and the dashboard and CLI can move to) ------------------------
-
-
-def _db(settings: Settings):
-    return get_engine(settings.resolved_database_url)
+# --- views: what the HTTP API, the dashboard and the CLI read --------------------------------------
 
 
 def _incident(session, incident_id: int) -> Incident:
@@ -295,24 +294,70 @@ def _summary_view(incident: Incident, event_count: int) -> IncidentSummary:
 
 def incident_status(incident_id: int, settings: Settings) -> IncidentStatus:
     """Status, progress, pass, stage and queue position, read from the database (`NotFound`)."""
-    with session_scope(_db(settings)) as session:
+    with database(settings).session() as session:
         return _status_view(session, _incident(session, incident_id))
 
 
 def incident_list(
-    settings: Settings, *, limit: int = 50, offset: int = 0, status: Status | None = None
+    settings: Settings, *, limit: int | None = 50, offset: int = 0, status: Status | None = None
 ) -> IncidentPage:
-    """A page of incidents, newest first, with their event counts."""
-    with session_scope(_db(settings)) as session:
+    """A page of incidents (all of them with `limit` None), newest first, with their event counts."""
+    with database(settings).session() as session:
         rows, total = repository.incident_page(session, limit=limit, offset=offset, status=status)
         counts = repository.event_counts(session, [row.id for row in rows])
         items = [_summary_view(row, counts.get(row.id, 0)) for row in rows]
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
 
+def incident_summary(incident_id: int, settings: Settings) -> IncidentSummary:
+    """One incident as a row of the list (`NotFound`)."""
+    with database(settings).session() as session:
+        incident = _incident(session, incident_id)
+        return _summary_view(incident, repository.event_counts(session, [incident_id]).get(incident_id, 0))
+
+
+def incident_record(incident_id: int, settings: Settings) -> IncidentRecord:
+    """Every stored fact of one run, for the dashboard's pages (`NotFound`)."""
+    with database(settings).session() as session:
+        return IncidentRecord.model_validate(_incident(session, incident_id))
+
+
+def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int, ReviewProgress]]:
+    """Every run, newest first, and its events' review progress and top score (runs with events)."""
+    with database(settings).session() as session:
+        rows = repository.list_incidents(session)
+        progress = repository.review_progress(session, [row.id for row in rows])
+        return [IncidentRecord.model_validate(row) for row in rows], progress
+
+
+def incident_runs(incident_id: int, settings: Settings) -> list[IncidentRecord]:
+    """Every run of the incident's video, oldest first, this one included (`NotFound`)."""
+    with database(settings).session() as session:
+        runs = repository.runs_of(session, _incident(session, incident_id))
+        return [IncidentRecord.model_validate(run) for run in runs]
+
+
+def incident_logs(incident_id: int, settings: Settings) -> list[LogLine]:
+    """The run's processing log, one line per step, in order."""
+    with database(settings).session() as session:
+        return [LogLine.model_validate(row) for row in repository.logs_of(session, incident_id)]
+
+
+def status_counts(settings: Settings) -> dict[str, int]:
+    """How many incidents there are in each status."""
+    with database(settings).session() as session:
+        return repository.count_by_status(session)
+
+
+def schema_revision(settings: Settings) -> str | None:
+    """The Alembic revision the database is at."""
+    with database(settings).engine.connect() as connection:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
     """Everything about one incident, with the seed's result JSON once it is DONE (`NotFound`)."""
-    with session_scope(_db(settings)) as session:
+    with database(settings).session() as session:
         incident = _incident(session, incident_id)
         result = repository.result_json(incident)
         return IncidentDetail(
@@ -342,49 +387,56 @@ def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
 
 def incident_events(incident_id: int, settings: Settings) -> list[Event]:
     """The incident's events in time order, with their reviews (`NotFound`)."""
-    with session_scope(_db(settings)) as session:
+    with database(settings).session() as session:
         _incident(session, incident_id)
         return repository.events_of(session, incident_id)
 
 
 def incident_windows(incident_id: int, settings: Settings) -> list[WindowRecord]:
     """The incident's analysed windows, the storyboard (`NotFound`)."""
-    with session_scope(_db(settings)) as session:
+    with database(settings).session() as session:
         _incident(session, incident_id)
         return repository.windows_of(session, incident_id)
 
 
-def search_incident(incident_id: int, prompt: str, settings: Settings, *, limit: int = 50) -> SearchHits:
-    """Windows and events of one incident matching `prompt` (the dashboard's search), best first."""
-    with session_scope(_db(settings)) as session:
-        _incident(session, incident_id)
+def search_incidents(
+    prompt: str, settings: Settings, *, incident_id: int | None = None, limit: int = 50
+) -> SearchHits:
+    """Windows and events matching `prompt`, best first: in one incident (`NotFound` when there is
+    none) or, with `incident_id` None, across all of them."""
+    with database(settings).session() as session:
+        if incident_id is not None:
+            _incident(session, incident_id)
         found = search(session, prompt, incident_id=incident_id, limit=limit)
     return SearchHits(prompt=prompt, matched_all=found.matched_all, event_types=found.types, hits=found.hits)
 
 
-def _finished(session, incident_id: int) -> Incident:
-    incident = _incident(session, incident_id)
-    if incident.status != Status.DONE:
-        reason = f": {incident.error}" if incident.error else ""
-        raise NotReady(f"incident {incident_id} is {incident.status}{reason}; it has no results to give yet")
-    return incident
-
-
 def export_incident(incident_id: int, fmt: ExportFormat, settings: Settings) -> tuple[str, str]:
-    """(content, download file name) of a DONE incident's results as json, csv or vtt."""
-    with session_scope(_db(settings)) as session:
-        incident = _finished(session, incident_id)
-        return export(session, incident_id, fmt), export_file_name(incident, fmt)
+    """(content, download file name) of a finished incident's results in one of `core.export.EXPORTERS`'
+    formats (`NotFound`, `NotReady` while nothing is stored)."""
+    with database(settings).session() as session:
+        content = export(session, incident_id, fmt)
+        return content, export_file_name(_incident(session, incident_id), EXPORTERS[fmt].extension)
 
 
-def report_docx(incident_id: int, settings: Settings, *, lang: Lang = "en") -> tuple[bytes, str]:
-    """(DOCX bytes, download file name) of a DONE incident's report, built from stored results."""
+def subtitles(incident_id: int, settings: Settings) -> str | None:
+    """WebVTT captions of the incident's events for a player, None while it has none (`NotFound`)."""
+    try:
+        vtt, _name = export_incident(incident_id, "vtt", settings)
+    except NotReady:
+        return None
+    return vtt if "-->" in vtt else None
+
+
+def report_docx(incident_id: int, settings: Settings, *, lang: Language = "en") -> tuple[bytes, str]:
+    """(DOCX bytes, download file name) of an incident's report, built from stored results (`NotFound`;
+    `NotReady` while it is still running)."""
     from core.report import build_report
 
-    with session_scope(_db(settings)) as session:
-        incident = _finished(session, incident_id)
-        name = export_file_name(incident, "docx").replace(".docx", f"-{lang}.docx")
-    return build_report(incident_id, settings, lang=lang), name
+    content = build_report(incident_id, settings, lang=lang)
+    with database(settings).session() as session:
+        name = export_file_name(_incident(session, incident_id), "docx").replace(".docx", f"-{lang}.docx")
+    return content, name
 
 
 MediaVariant = Literal["original", "browser"]
@@ -393,7 +445,7 @@ MediaVariant = Literal["original", "browser"]
 def media_file(incident_id: int, variant: MediaVariant, settings: Settings) -> tuple[Path, str, str]:
     """(path, content type, file name) of an incident's video: the stored original, or the copy any
     browser plays (`NotReady` with progress while that copy is being made; it is started then)."""
-    with session_scope(_db(settings)) as session:
+    with database(settings).session() as session:
         incident = _incident(session, incident_id)
         stored_name, original_name = incident.stored_name, incident.original_name
     path = video_path(settings, stored_name)
@@ -459,16 +511,14 @@ def model_server(settings: Settings) -> ModelServerCheck | None:
 def health(settings: Settings) -> Health:
     """Database reachable (and its schema revision), model server reachable, versions."""
     try:
-        with _db(settings).connect() as connection:
-            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        database = Check(ok=True, detail=f"schema {revision}")
+        reached = Check(ok=True, detail=f"schema {schema_revision(settings)}")
     except Exception as error:  # noqa: BLE001 - any failure to reach the database is the answer
-        database = Check(ok=False, detail=settings.redact(f"{type(error).__name__}: {error}"))
+        reached = Check(ok=False, detail=settings.redact(f"{type(error).__name__}: {error}"))
     server = model_server(settings)
-    status = "down" if not database.ok else "degraded" if server is not None and not server.ok else "ok"
+    status = "down" if not reached.ok else "degraded" if server is not None and not server.ok else "ok"
     return Health(
         status=status,
-        database=database,
+        database=reached,
         model_server=server,
         engine=settings.resolved_engine,
         job_backend=settings.job_backend,

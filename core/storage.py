@@ -28,6 +28,7 @@ from typing import BinaryIO, Self
 
 from core.config import Settings
 from core.errors import InvalidInput, StorageFailed, TooLarge
+from core.i18n import Message, say
 from core.video import VideoInfo, describe_non_video, probe
 
 __all__ = [
@@ -112,7 +113,7 @@ def store_upload(source: BinaryIO | str | Path, original_name: str, settings: Se
     if isinstance(source, (str, Path)) and Path(source).is_file():
         size = Path(source).stat().st_size
         if size > settings.max_upload_bytes:
-            raise TooLarge(_too_large(settings, size))
+            raise TooLarge.said(_too_large(settings, size))
     with UploadWriter(settings) as writer:
         # a path is opened and closed here; a caller's stream is left open for the caller
         with open(source, "rb") if isinstance(source, (str, Path)) else nullcontext(source) as reader:
@@ -165,7 +166,7 @@ class UploadWriter:
         """`TooLarge` when an upload of `size` bytes would pass MAX_UPLOAD_MB: for a caller that
         counts bytes as they arrive, before they reach `write`."""
         if size > self.settings.max_upload_bytes:
-            raise TooLarge(_too_large(self.settings))
+            raise TooLarge.said(_too_large(self.settings))
 
     def write(self, chunk: bytes) -> None:
         """Append `chunk`; `TooLarge` once the upload passes MAX_UPLOAD_MB."""
@@ -185,7 +186,7 @@ class UploadWriter:
         a video (the `with` block then removes it)."""
         refusal = describe_non_video(self._head)
         if refusal:
-            raise InvalidInput(refusal)
+            raise InvalidInput.said(refusal)
         try:
             self._out.flush()
             self._writeback.stop()
@@ -254,10 +255,11 @@ class _Writeback:
                 return
 
 
-def _too_large(settings: Settings, size: int | None = None) -> str:
+def _too_large(settings: Settings, size: int | None = None) -> Message:
     """The refusal; `size` when known (a path), not for a stream cut off at the limit."""
-    actual = f": {size / (1024 * 1024):,.1f} MB" if size is not None else ""
-    return f"file is larger than MAX_UPLOAD_MB ({settings.max_upload_mb} MB){actual}"
+    if size is None:
+        return say("refusal.too_large", limit=settings.max_upload_mb)
+    return say("refusal.too_large_size", limit=settings.max_upload_mb, size=f"{size / (1024 * 1024):,.1f}")
 
 
 def _suffix_for(info: VideoInfo) -> str:

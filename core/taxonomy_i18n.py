@@ -1,4 +1,4 @@
-"""Event types in words people use: a label in Russian and English, and synonyms in both languages.
+"""Event types in words people use: synonyms in every language, and labels (in the catalogues, `type.CODE`).
 
 Labels name a type in the report, the exports and the dashboard; synonyms let a search for "ДТП",
 "авария" or "crash" find `COLLISION`, and "драка" find `FIGHT`, whatever language the model wrote its
@@ -11,42 +11,36 @@ its code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Lang = Literal["ru", "en"]
-LANGS: tuple[Lang, ...] = ("ru", "en")
+from core.i18n import LANGUAGES, Language, has, text
 
 
 @dataclass(frozen=True)
 class TypeWords:
     code: str
-    en: str
-    ru: str
     synonyms_en: tuple[str, ...] = ()
     synonyms_ru: tuple[str, ...] = ()
 
-    def label(self, lang: Lang) -> str:
-        return self.ru if lang == "ru" else self.en
+    def label(self, lang: Language) -> str:
+        key = f"type.{self.code}"
+        return text(lang, key) if has(key) else self.code.replace("_", " ").strip().capitalize() or "?"
 
     @property
     def phrases(self) -> tuple[str, ...]:
-        """Every way to say this type: code words, labels and synonyms, both languages."""
-        return (self.code.replace("_", " ").lower(), self.en, self.ru, *self.synonyms_en, *self.synonyms_ru)
+        """Every way to say this type: code words, labels in every language and synonyms."""
+        labels = (self.label(lang) for lang in LANGUAGES)
+        return (self.code.replace("_", " ").lower(), *labels, *self.synonyms_en, *self.synonyms_ru)
 
 
 _TYPES = (
     # traffic (core.prompts.TAXONOMY; the words of the seed's example NEAR_CRASH name NEAR_MISS)
     TypeWords(
         "COLLISION",
-        "Collision",
-        "Столкновение",
         ("crash", "accident", "car crash", "collide", "rear-end", "impact", "wreck", "smash"),
         ("ДТП", "авария", "столкнулись", "врезался", "удар автомобилей", "аварийная ситуация"),
     ),
     TypeWords(
         "NEAR_MISS",
-        "Near miss",
-        "Опасное сближение",
         ("near collision", "near crash", "close call", "almost hit", "almost crashed", "narrowly avoided"),
         (
             "чуть не столкнулись",
@@ -58,29 +52,21 @@ _TYPES = (
     ),
     TypeWords(
         "PEDESTRIAN_HIT",
-        "Pedestrian or cyclist hit",
-        "Наезд на пешехода или велосипедиста",
         ("pedestrian struck", "hit a pedestrian", "run over", "knocked down", "cyclist hit", "bicycle crash"),
         ("наезд", "сбил пешехода", "сбила пешехода", "ДТП с пешеходом", "сбил велосипедиста"),
     ),
     TypeWords(
         "WRONG_WAY",
-        "Wrong-way driving",
-        "Движение по встречной",
         ("wrong way", "oncoming lane", "against traffic", "ghost driver"),
         ("встречка", "выезд на встречную", "против движения"),
     ),
     TypeWords(
         "RED_LIGHT",
-        "Running a red light",
-        "Проезд на красный",
         ("red light", "ran the light", "traffic signal violation"),
         ("красный свет", "проезд на запрещающий сигнал", "светофор"),
     ),
     TypeWords(
         "DANGEROUS_MANEUVER",
-        "Dangerous manoeuvre",
-        "Опасный манёвр",
         (
             "dangerous maneuver",
             "swerve",
@@ -94,152 +80,110 @@ _TYPES = (
     ),
     TypeWords(
         "VEHICLE_FIRE",
-        "Vehicle fire",
-        "Возгорание автомобиля",
         ("car fire", "burning car", "burning vehicle"),
         ("горит машина", "пожар автомобиля", "возгорание"),
     ),
     TypeWords(
         "ROAD_OBSTRUCTION",
-        "Road obstruction",
-        "Препятствие на дороге",
         ("debris", "fallen load", "stopped vehicle", "blocked lane", "obstacle", "stalled vehicle"),
         ("препятствие", "предмет на дороге", "обломки", "перекрыта полоса", "заглохший автомобиль"),
     ),
     # industrial
     TypeWords(
         "NO_HELMET",
-        "No hard hat",
-        "Без каски",
         ("no helmet", "missing helmet", "no hard hat", "without helmet", "bare head"),
         ("нет каски", "без шлема", "без защитной каски", "отсутствие каски", "каска"),
     ),
     TypeWords(
         "NO_VEST",
-        "No hi-vis vest",
-        "Без сигнального жилета",
         ("no vest", "missing vest", "no high visibility", "without vest"),
         ("нет жилета", "без жилета", "отсутствие жилета", "жилет"),
     ),
     TypeWords(
         "FALL",
-        "Fall",
-        "Падение",
         ("fell", "falling", "person down", "slipped", "tripped", "collapsed", "fall from height"),
         ("упал", "упала", "поскользнулся", "споткнулся", "падение с высоты", "лежит на полу"),
     ),
     TypeWords(
         "FORKLIFT_NEAR_MISS",
-        "Forklift near miss",
-        "Опасное сближение с погрузчиком",
         ("forklift", "forklift close call", "loader near miss"),
         ("погрузчик", "автопогрузчик", "чуть не сбил погрузчик"),
     ),
     TypeWords(
         "FIRE_SMOKE",
-        "Fire or smoke",
-        "Огонь или дым",
         ("fire", "smoke", "flames", "burning", "blaze", "sparks"),
         ("пожар", "огонь", "дым", "возгорание", "задымление", "пламя", "искры"),
     ),
     TypeWords(
         "RESTRICTED_ZONE",
-        "Entry into a restricted zone",
-        "Проход в опасную зону",
         ("restricted area", "danger zone", "hazardous area", "unauthorized entry", "intrusion"),
         ("запретная зона", "опасная зона", "посторонний", "проникновение"),
     ),
     TypeWords(
         "FALLING_OBJECT",
-        "Falling object",
-        "Падение предмета",
         ("dropped load", "object fell", "falling load", "dropped object"),
         ("упал груз", "падение груза", "уронил", "сорвался груз"),
     ),
     TypeWords(
         "UNSAFE_LIFTING",
-        "Unsafe lifting",
-        "Опасный подъём груза",
         ("suspended load", "load over people", "crane load", "lifting"),
         ("груз над людьми", "под грузом", "кран", "подъём тяжести"),
     ),
     # violence
     TypeWords(
         "FIGHT",
-        "Fight",
-        "Драка",
         ("fighting", "brawl", "scuffle", "punching", "fistfight", "altercation", "wrestling"),
         ("драка", "дерутся", "потасовка", "избиение", "мордобой", "стычка"),
     ),
     TypeWords(
         "ASSAULT",
-        "Assault",
-        "Нападение",
         ("attack", "beating", "kick", "punch", "attacked", "aggression"),
         ("напал", "нападение", "избил", "удар", "пинок", "агрессия"),
     ),
     TypeWords(
         "WEAPON",
-        "Weapon",
-        "Оружие",
         ("gun", "knife", "firearm", "pistol", "baseball bat", "armed"),
         ("нож", "пистолет", "бита", "вооружён", "огнестрельное оружие"),
     ),
     TypeWords(
         "ROBBERY",
-        "Robbery",
-        "Грабёж",
         ("theft", "mugging", "stealing", "snatching"),
         ("ограбление", "кража", "разбой", "вырвал сумку"),
     ),
     TypeWords(
         "VANDALISM",
-        "Vandalism",
-        "Вандализм",
         ("property damage", "smashing", "breaking windows", "graffiti"),
         ("порча имущества", "разбил", "погром", "граффити"),
     ),
     TypeWords(
         "CROWD_PANIC",
-        "Crowd panic",
-        "Паника в толпе",
         ("stampede", "crowd running", "crowd crush", "scatter"),
         ("давка", "паника", "толпа бежит"),
     ),
     TypeWords(
         "OTHER",
-        "Other",
-        "Другое",
         ("other incident", "unclassified", "anomaly", "unusual"),
         ("прочее", "другое событие", "аномалия", "необычное"),
     ),
     # what the local engine measures in tracks (issue 11): types the VLM taxonomy has no code for
     TypeWords(
         "STOPPED_VEHICLE",
-        "Stopped vehicle",
-        "Остановившийся транспорт",
         ("stopped vehicle", "stalled vehicle", "broken down", "vehicle stopped", "stopped car"),
         ("остановился", "заглохший автомобиль", "стоящая машина", "остановка транспорта"),
     ),
     TypeWords(
         "RUNNING",
-        "Running",
-        "Бег",
         ("running", "runs", "sprinting", "fleeing", "ran"),
         ("бежит", "бегущий", "убегает", "бегство"),
     ),
     # what the local engine measures (motion, not meaning)
     TypeWords(
         "SUDDEN_MOTION",
-        "Sudden motion",
-        "Резкое движение",
         ("abrupt motion", "sudden movement", "motion spike", "jolt", "motion"),
         ("всплеск движения", "внезапное движение", "рывок", "движение"),
     ),
     TypeWords(
         "MOTION_BURST",
-        "Burst of motion",
-        "Всплеск активности",
         ("burst of activity", "sustained motion", "flurry of movement", "agitation", "motion"),
         ("вспышка движения", "продолжительное движение", "суматоха", "активность", "движение"),
     ),
@@ -250,33 +194,18 @@ TYPES: dict[str, TypeWords] = {t.code: t for t in _TYPES}
 
 def words_for(code: str) -> TypeWords:
     """The words for a type; a type nobody described yet gets its code made readable."""
-    known = TYPES.get(code)
-    if known is not None:
-        return known
-    readable = code.replace("_", " ").strip().capitalize() or "?"
-    return TypeWords(code, readable, readable)
+    return TYPES.get(code) or TypeWords(code)
 
 
-def type_label(code: str, lang: Lang = "en") -> str:
+def type_label(code: str, lang: Language = "en") -> str:
     return words_for(code).label(lang)
 
 
-def review_label(status: str | None, lang: Lang = "en") -> str:
+def review_label(status: str | None, lang: Language = "en") -> str:
     """Review state in words: confirmed, dismissed, or not reviewed yet."""
-    labels = {
-        "confirmed": {"en": "confirmed", "ru": "подтверждено"},
-        "dismissed": {"en": "dismissed", "ru": "отклонено"},
-        None: {"en": "not reviewed", "ru": "не проверено"},
-    }
-    return labels.get(status, labels[None])[lang]
+    return text(lang, f"review.{status}" if status in ("confirmed", "dismissed") else "review.none")
 
 
-def severity_label(level: int | None, lang: Lang = "en") -> str:
+def severity_label(level: int | None, lang: Language = "en") -> str:
     """Severity in words (0 note, 1 concern, 2 danger, as the engines rate it), or "not rated"."""
-    labels = {
-        0: {"en": "note", "ru": "заметка"},
-        1: {"en": "concern", "ru": "внимание"},
-        2: {"en": "danger", "ru": "опасно"},
-        None: {"en": "not rated", "ru": "без оценки"},
-    }
-    return labels.get(level, labels[None])[lang]
+    return text(lang, f"severity.{level}" if level in (0, 1, 2) else "severity.none")

@@ -5,6 +5,7 @@ timeline picture, the CLI, and the WebVTT captions (`full=True`, the format WebV
     clock(3725.5, decimals=1)         # "1:02:05.5"
     clock(30, decimals=0)             # "0:30"
     clock(1.5, decimals=3, full=True) # "00:00:01.500"
+    seconds(10.0), seconds(3.956)     # "10", "3.96" (a length: "decoded 3.96 s of 10 s")
 """
 
 from __future__ import annotations
@@ -30,3 +31,8 @@ def clock(seconds: float | None, *, decimals: int = 2, full: bool = False) -> st
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}{tail}"
     return f"{minutes}:{secs:02d}{tail}"
+
+
+def seconds(value: float) -> str:
+    """A length in seconds with as few digits as it needs, to two decimals: "3.96", "10", "0.5"."""
+    return f"{max(0.0, value):.2f}".rstrip("0").rstrip(".")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from core.i18n import Language, text
 from core.palette import FAILED_COLOUR, PASS_COLOURS, pass_colour, type_colours
 from core.schema import Event, WindowRecord
-from core.taxonomy_i18n import Lang, type_label
+from core.taxonomy_i18n import type_label
 from core.timefmt import clock
 
 _FONT_CANDIDATES = (
@@ -36,7 +37,12 @@ def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, bool
 
 
 def render_timeline(
-    duration: float, windows: list[WindowRecord], events: list[Event], *, lang: Lang = "en", width: int = 1800
+    duration: float,
+    windows: list[WindowRecord],
+    events: list[Event],
+    *,
+    lang: Language = "en",
+    width: int = 1800,
 ) -> bytes:
     """PNG bytes of the timeline."""
     duration = max(duration, max((e.end_time for e in events), default=0.0), 0.1)
@@ -70,7 +76,8 @@ def render_timeline(
     # window scores: one bar per window, coloured by pass (as on the dashboard); failed windows outlined
     # in the dashboard's failed colour at full height (no score is known there)
     baseline = top + score_height
-    score_label = "оценка" if lang == "ru" and unicode_ok else "score"
+    words = lang if unicode_ok else "en"  # without a font for other scripts: English words
+    score_label = text(words, "report.timeline_score")
     draw.text((10, top + score_height // 2), score_label, fill=_TEXT, font=small, anchor="lm")
     for window in windows:
         x0, x1 = x(window.start_time), max(x(window.end_time) - 1, x(window.start_time) + 1)
@@ -107,7 +114,7 @@ def render_timeline(
         if not any(w.pass_no == pass_no for w in windows):
             continue
         draw.rectangle([cursor, legend_y, cursor + 30, legend_y + 30], fill=colour)
-        label = f"pass {pass_no}" if lang == "en" or not unicode_ok else f"проход {pass_no}"
+        label = text(words, "report.timeline_pass", n=pass_no)
         draw.text((cursor + 40, legend_y + 15), label, fill=_TEXT, font=font, anchor="lm")
         cursor += 60 + int(draw_width(font, label))
     buffer = io.BytesIO()

@@ -277,7 +277,7 @@ class Tracker:
                 together = predicted[2] * predicted[3] + _area(predictions[owner[bi]])
                 if best >= SHARED_COVER and region[2] * region[3] <= SHARED_GROWTH * together:
                     shared[ti] = bi
-        holders = {bi for bi in shared.values()}
+        holders = set(shared.values())
         for ti, track in enumerate(self.active):
             if ti in track_blob:
                 bi = track_blob[ti]

@@ -32,7 +32,7 @@ import subprocess
 import threading
 from array import array
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
@@ -43,27 +43,28 @@ import imageio_ffmpeg
 import numpy as np
 
 from core.errors import AnalysisFailed, InvalidInput
+from core.i18n import Message, say
 
 _PIPE_BYTES = 1 << 20  # a larger pipe halves the context switches per full-resolution frame
 _F_SETPIPE_SZ = 1031
 _LOOKBACK_SEC = 1.0  # read_frame_at decodes from this far before the asked time
 _SCALE_FLAGS = "area"  # averaging: no aliasing when a 1080p frame becomes 160 px wide
 
-# Leading bytes of common files that are not videos, named so a refusal can say what the file is.
+# Leading bytes of common files that are not videos, named (`refusal.what.*`) so a refusal can say what it is.
 _NOT_VIDEO_SIGNATURES: list[tuple[bytes, str]] = [
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"BM", "a BMP image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or an office document)"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"\x7fELF", "a program (ELF executable)"),
-    (b"ID3", "an MP3 audio file"),
-    (b"fLaC", "a FLAC audio file"),
-    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"BM", "bmp"),
+    (b"%PDF", "pdf"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!", "rar"),
+    (b"\x7fELF", "elf"),
+    (b"ID3", "mp3"),
+    (b"fLaC", "flac"),
+    (b"SQLite format 3\x00", "sqlite"),
 ]
 
 
@@ -115,20 +116,16 @@ def ffmpeg_exe() -> str:
 # --- what a file is ------------------------------------------------------------------------------
 
 
-def describe_non_video(head: bytes) -> str | None:
+def describe_non_video(head: bytes) -> Message | None:
     """A refusal for leading bytes that are plainly not a video, or None when they might be one."""
     if not head:
-        return "empty file"
-    for signature, what in _NOT_VIDEO_SIGNATURES:
-        if head.startswith(signature):
-            return f"this is {what}, not a video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "this is a WAV audio file, not a video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "this is a WebP image, not a video"
-    if _looks_like_text(head):
-        return "this is a text file, not a video"
-    return None
+        return say("refusal.empty")
+    what = next((what for signature, what in _NOT_VIDEO_SIGNATURES if head.startswith(signature)), None)
+    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"WEBP"):
+        what = "wav" if head[8:12] == b"WAVE" else "webp"
+    elif what is None and _looks_like_text(head):
+        what = "text"
+    return None if what is None else say("refusal.not_video", what=say(f"refusal.what.{what}"))
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -148,7 +145,7 @@ def _check_file(path: Path) -> None:
     with open(path, "rb") as handle:
         refusal = describe_non_video(handle.read(512))
     if refusal:
-        raise InvalidInput(refusal)
+        raise InvalidInput.said(refusal)
 
 
 # --- probe -----------------------------------------------------------------------------------------
@@ -174,7 +171,7 @@ def probe(path: str | Path) -> VideoInfo:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as error:
-        raise InvalidInput(_unreadable_reason(path, error)) from error
+        raise InvalidInput.said(_unreadable_reason(path, error)) from error
     with container:
         stream = next(
             (s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE),
@@ -182,18 +179,16 @@ def probe(path: str | Path) -> VideoInfo:
         )
         if stream is None:
             if container.streams.audio:
-                raise InvalidInput("no video stream: this is an audio file, not a video")
-            raise InvalidInput("no video stream in this file")
+                raise InvalidInput.said(say("refusal.audio_only"))
+            raise InvalidInput.said(say("refusal.no_video_stream"))
         times, first = _scan_packets(container, stream)
     if first is None:
-        raise InvalidInput(
-            "no video frame could be decoded: the video is damaged or its codec is not supported"
-        )
+        raise InvalidInput.said(say("refusal.undecodable"))
     if not times.count:
-        raise InvalidInput("the video stream holds no frames")
+        raise InvalidInput.said(say("refusal.no_frames"))
     start, end = times.span()
     if end <= 0 or end <= start:
-        raise InvalidInput("the video has no duration")
+        raise InvalidInput.said(say("refusal.no_duration"))
     width, height = first
     return VideoInfo(
         width=width,
@@ -204,6 +199,26 @@ def probe(path: str | Path) -> VideoInfo:
         codec=stream.codec_context.name,
         container=container.format.name,
     )
+
+
+def declared_duration(path: str | Path) -> float | None:
+    """How long the file's header says its video lasts, or None when it does not say (or cannot be read).
+    The video stream's own duration first: the container's may include a longer audio track."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            return container.duration / av.time_base if container.duration else None
+    except (av.error.FFmpegError, OSError):
+        return None
+
+
+def cut_short(path: str | Path, decoded: float) -> float | None:
+    """The header's duration when the frames clearly end before it (a truncated file, analysed as far
+    as it decodes, as `probe` measures it), else None: the page and the report say how much was seen."""
+    declared = declared_duration(path)
+    return declared if declared and declared - decoded > max(0.5, 0.02 * declared) else None
 
 
 class _FrameTimes:
@@ -316,14 +331,14 @@ def _first_frame_size(decoder, packet) -> tuple[int, int] | None:
     return None
 
 
-def _unreadable_reason(path: Path, error: Exception) -> str:
+def _unreadable_reason(path: Path, error: Exception) -> Message:
     with open(path, "rb") as handle:
         head = handle.read(12)
     if head[4:8] in _MP4_BRANDS and not _has_top_level_box(path, b"moov"):
-        return "the video is truncated or damaged: its MP4 index (moov atom) is missing"
+        return say("refusal.truncated_mp4")
     if isinstance(error, av.error.InvalidDataError):
-        return "not a video: the file's format is not recognised"
-    return f"the file could not be read as a video ({getattr(error, 'strerror', None) or error})"
+        return say("refusal.unrecognised")
+    return say("refusal.unreadable", error=str(getattr(error, "strerror", None) or error))
 
 
 def top_level_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
@@ -461,10 +476,8 @@ def _decode(
         )
     except OSError as error:
         raise AnalysisFailed(f"ffmpeg could not be started: {error}") from error
-    try:
+    with suppress(OSError):  # the default pipe size only costs a little speed
         fcntl.fcntl(process.stdout.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:
-        pass  # the default pipe size only costs a little speed
     log = _FfmpegLog(process.stderr)
     delivered = 0
     try:
@@ -623,18 +636,73 @@ def _make_window(
 
 def read_frame_at(path: str | Path, time: float, *, max_side: int | None = None) -> Frame | None:
     """The frame on screen at `time` seconds (the last one starting at or before it), for report
-    pictures and thumbnails; None when `time` is more than a second past the end. Its `index` is
-    estimated from the stream's nominal frame rate."""
-    _check_file(Path(path))
+    pictures and thumbnails; None when `time` is more than a second past the end or the file no longer
+    reads as a video. Its `index` is estimated from the stream's nominal frame rate.
+
+    In-process (PyAV): seek to the keyframe at or before `time`, decode from there without converting
+    anything, and convert only the frame wanted (rotation applied as ffmpeg applies it). The ffmpeg
+    binary converted and piped every full-size frame of the last second instead: 180 MB per 1080p
+    picture, most of a case package's report time (bench/RESULTS.md, package)."""
+    path = Path(path)
+    _check_file(path)
     target = max(0.0, float(time))
-    seek = max(0.0, target - _LOOKBACK_SEC)
-    shown: Frame | None = None
-    with closing(_decode(path, target_fps=None, max_side=max_side, gray=False, seek=seek)) as frames:
-        for frame in frames:
-            if frame.time > target + 1e-6:
-                return shown or frame  # `frame` when the video's first frame comes after `time`
-            shown = frame
-    return shown
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError:
+        return None  # a picture is missing, not the report or the page around it
+    with container:
+        stream = next((s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE), None)
+        if stream is None:
+            return None
+        stream.thread_type = "AUTO"
+        found = _frame_on_screen(container, stream, target)
+    if found is None or found[1] < target - _LOOKBACK_SEC:
+        return None
+    frame, at = found
+    rate = stream.average_rate or stream.base_rate or 0
+    return Frame(round(at * float(rate)), round(at, 6), _bgr(frame, max_side))
+
+
+def _frame_on_screen(container, stream, target: float):
+    """(frame, seconds) of the last frame starting at or before `target` (or the first frame, when
+    none does). Times are counted from the file's start, as the ffmpeg binary counts them. A seek that
+    lands past `target` (a keyframe found by decoding time) is retried from further back."""
+    time_base = Fraction(stream.time_base)
+    offset = Fraction(container.start_time or 0, av.time_base)
+    back = 0.0
+    while True:
+        seek_to = max(0.0, target - back)
+        container.seek(int((Fraction(seek_to) + offset) / time_base), stream=stream, backward=True)
+        shown = None
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                at = float(frame.pts * time_base - offset)
+                if at > target + 1e-6:
+                    if shown is None and seek_to > 0:
+                        break  # landed after the frame wanted: seek again from further back
+                    return shown or (frame, at)
+                shown = (frame, at)
+        except av.error.FFmpegError:
+            pass  # a damaged or truncated tail: what decoded before it is what there is
+        if shown is not None or seek_to == 0:
+            return shown
+        back = max(1.0, back * 2)
+
+
+def _bgr(frame, max_side: int | None) -> np.ndarray:
+    """The frame as BGR, turned upright as ffmpeg's autorotate turns it, shrunk as `_scale_filter`."""
+    turns = round(-(getattr(frame, "rotation", 0) or 0) / 90) % 4  # clockwise quarter turns to show it
+    width, height = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+    if max_side and max(width, height) > max_side:
+        if width >= height:
+            width, height = int(max_side), round(height * max_side / width / 2) * 2
+        else:
+            width, height = round(width * max_side / height / 2) * 2, int(max_side)
+    stored = (height, width) if turns % 2 else (width, height)
+    image = frame.to_ndarray(format="bgr24", width=stored[0], height=stored[1], interpolation="AREA")
+    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image
 
 
 def frames_between(

@@ -1,5 +1,5 @@
-"""What leaves the service layer: views of incidents, shaped for a reader (the HTTP API today, the
-dashboard and the CLI as they move over), never ORM rows.
+"""What leaves the service layer: views of incidents, shaped for a reader (the HTTP API, the dashboard
+and the CLI), never ORM rows.
 
 Events and windows are `core.schema.Event` and `core.schema.WindowRecord` as they are; the seed's
 result JSON is `core.schema.AnalysisResult` with its events typed. Every view is a pydantic model,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.schema import AnalysisParams, AnalysisResult, ReviewStatus, Status
 from core.search import Hit
@@ -97,7 +97,7 @@ class IncidentPage(BaseModel):
 
     items: list[IncidentSummary]
     total: int
-    limit: int
+    limit: int | None = Field(description="null: every incident")
     offset: int
 
 
@@ -123,6 +123,67 @@ class IncidentDetail(BaseModel):
     started_at: Moment | None = None
     finished_at: Moment | None = None
     result: IncidentResult | None = Field(None, description="the seed's result JSON, once DONE")
+
+
+class IncidentRecord(BaseModel):
+    """Every stored fact of one run under its column's name, read once: what the dashboard's pages and
+    the CLI show (the API documents the leaner `IncidentDetail`)."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: int
+    run_of_id: int | None = None
+    original_name: str
+    stored_name: str
+    sha256: str
+    size_bytes: int
+    duration: float
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    codec: str
+    status: Status
+    progress: float
+    stage: str
+    pass_no: int | None = None
+    windows_done: int
+    windows_total: int
+    error: str | None = None
+    requested_domain: str
+    inferred_domain: str | None = None
+    domain_reason: str | None = None
+    requested_engine: str
+    engine: str | None = None
+    model_version: str | None = None
+    prompt_version: str | None = None
+    params: dict
+    passes_run: list[int] | None = None
+    created_at: Moment
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
+    heartbeat_at: Moment | None = None
+    case_number: str | None = None
+    investigator: str | None = None
+    case_note: str | None = None
+    hold_reason: str | None = None
+    held_by: str | None = None
+    held_at: Moment | None = None
+
+
+class LogLine(BaseModel):
+    """One step of a run's processing log, with the model and prompt versions in use."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    step: str
+    level: str
+    message: str
+    model_version: str | None = None
+    prompt_version: str | None = None
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
+    words: dict | None = None  # the line as a catalogue message (core.i18n), worded for the viewer
 
 
 class Review(BaseModel):
@@ -170,3 +231,17 @@ class Health(BaseModel):
     engine: str = Field(description="the engine analyses use by default (ENGINE, resolved)")
     job_backend: str
     versions: dict[str, str]
+
+
+class ReviewProgress(BaseModel):
+    """An incident's events by review state, and its highest-scoring event (for lists)."""
+
+    confirmed: int = 0
+    dismissed: int = 0
+    unreviewed: int = 0
+    top_score: float | None = None
+    top_time: float | None = None  # where the highest-scoring event starts
+
+    @property
+    def events(self) -> int:
+        return self.confirmed + self.dismissed + self.unreviewed

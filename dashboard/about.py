@@ -11,15 +11,14 @@ from importlib.metadata import PackageNotFoundError, version
 import imageio_ffmpeg
 import pandas as pd
 import streamlit as st
-from sqlalchemy import text
 
-from core import repository
+from core import service
 from core.config import Settings, mask_url
 from core.engines import AVAILABLE_ENGINES
 from core.llm import ServerStatus, server_status
 from dashboard.fmt import size
 from dashboard.i18n import t
-from dashboard.resources import db, session, settings
+from dashboard.resources import settings
 from dashboard.sidebar import engine_label
 
 _PACKAGES = (
@@ -88,10 +87,8 @@ def _storage(current: Settings) -> None:
     st.markdown(f"##### {t('about.storage')}")
     folder = current.storage_dir.resolve()
     free = shutil.disk_usage(folder).free if folder.exists() else None
-    with session() as opened:
-        counts = repository.count_by_status(opened)
-    with db().connect() as connection:
-        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    counts = service.status_counts(current)
+    revision = service.schema_revision(current)
     rows = [
         (t("about.storage_dir"), str(folder)),
         (t("about.free_space"), size(free)),

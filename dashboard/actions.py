@@ -17,7 +17,7 @@ from core.samples import make_sample_clip
 from core.schema import AnalysisParams
 from dashboard.auth import current_principal
 from dashboard.feedback import describe_error, flash
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings, submit_analysis
 
 ANALYSE_PAGE = "app_pages/analyse.py"
@@ -27,7 +27,7 @@ SAMPLE_NAME = "sigma-sample.mp4"
 
 
 def open_incident(incident_id: int) -> None:
-    st.switch_page(INCIDENT_PAGE, query_params={"id": str(incident_id)})
+    st.switch_page(INCIDENT_PAGE, query_params={"id": str(incident_id), "lang": lang()})
 
 
 def _start(incident_id: int, *, admitted: bool = False) -> None:

@@ -9,9 +9,16 @@ from core.errors import InvalidInput, SigmaError
 from core.schema import AnalysisParams
 from dashboard import actions
 from dashboard.feedback import describe_error
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
-from dashboard.sidebar import analysis_inputs, concern_inputs, engine_and_domain, engine_label, with_concerns
+from dashboard.sidebar import (
+    analysis_inputs,
+    concern_inputs,
+    engine_and_domain,
+    engine_label,
+    engine_refusal,
+    with_concerns,
+)
 
 
 def render() -> None:
@@ -50,6 +57,9 @@ def render() -> None:
         except ValueError as error:
             st.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
             return
+        if refusal := engine_refusal(engine):
+            st.error(refusal, icon=":material/cloud_off:")
+            return
     if start:
         if upload is None:
             st.warning(t("analyse.no_file"), icon=":material/upload_file:")
@@ -58,7 +68,8 @@ def render() -> None:
             with st.spinner(t("analyse.storing")):
                 actions.analyse_upload(upload, upload.name, chosen)
         except InvalidInput as error:
-            st.error(t("analyse.refused", name=upload.name, reason=str(error)), icon=":material/block:")
+            reason = error.text(lang())
+            st.error(t("analyse.refused", name=upload.name, reason=reason), icon=":material/block:")
         except SigmaError as error:
             st.error(describe_error(error), icon=":material/error:")
     if try_sample:

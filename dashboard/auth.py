@@ -6,6 +6,8 @@ session cookie (or bearer token) through `st.context`. One line anywhere in the 
 
 The gate decides who gets in, before any page runs; `require_principal` in the entry point is a second
 lock on the same door (a page never draws without a valid session while a password or token is set).
+With an identity provider (OIDC_PROVIDER, api/oidc.py) the person is also in `st.user`, which Streamlit
+fills from its own verified cookie: their e-mail address is who they are, their name is shown.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from core.access import (
     SESSION_COOKIE,
     Principal,
     gate_enabled,
+    oidc_principal,
     principal_for_session,
     principal_for_token,
 )
@@ -42,7 +45,10 @@ def _session_principal() -> Principal | None:
     scheme, _, token = (st.context.headers.get("authorization") or "").partition(" ")
     if scheme.lower() == "bearer" and token:
         return principal_for_token(token.strip(), current)
-    return principal_for_session(st.context.cookies.get(SESSION_COOKIE), current)
+    signed_in = principal_for_session(st.context.cookies.get(SESSION_COOKIE), current)
+    if signed_in is None and current.oidc_provider and st.user.get("is_logged_in"):
+        return oidc_principal(st.user.get("email"), current)
+    return signed_in
 
 
 def require_principal() -> Principal:
@@ -59,5 +65,8 @@ def account_box(principal: Principal) -> None:
     """Who is signed in, and a way out (only when there is a gate to pass)."""
     if principal.via == "open":
         return
-    st.sidebar.caption(t("auth.signed_in_as", name=principal.name))
+    shown = principal.name
+    if principal.via == "oidc" and st.user.get("name"):  # the provider's name for them, and the address
+        shown = f"{st.user.get('name')} ({principal.name})"
+    st.sidebar.caption(t("auth.signed_in_as", name=shown))
     st.sidebar.link_button(t("auth.sign_out"), SIGN_OUT_URL, icon=":material/logout:", width="stretch")

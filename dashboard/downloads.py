@@ -16,13 +16,14 @@ from functools import partial
 
 import streamlit as st
 
+from core import service
 from core.evidence.audit import Action
-from core.export import EXPORTERS, export, file_name
-from core.models import Incident
+from core.export import EXPORTERS, file_name
 from core.report import build_report
+from core.views import IncidentRecord
 from dashboard.evidence import recorded
 from dashboard.i18n import lang, t
-from dashboard.resources import session, settings
+from dashboard.resources import settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _ICONS = {
@@ -35,12 +36,10 @@ _ICONS = {
 
 def subtitles(incident_id: int) -> str | None:
     """WebVTT captions of the incident's events for `st.video(subtitles=...)`, or None without events."""
-    with session() as opened:
-        vtt = export(opened, incident_id, "vtt")
-    return vtt if "-->" in vtt else None
+    return service.subtitles(incident_id, settings())
 
 
-def download_buttons(incident: Incident) -> None:
+def download_buttons(incident: IncidentRecord) -> None:
     """One button per export format (core.export.EXPORTERS), then the report's, side by side. Each file
     is made when its button is clicked, and the click is recorded in the audit trail."""
     columns = st.columns(len(EXPORTERS) + 1)
@@ -76,6 +75,5 @@ def download_buttons(incident: Incident) -> None:
 
 
 def _exported(incident_id: int, fmt: str) -> bytes:
-    with session() as opened:
-        content = export(opened, incident_id, fmt)
+    content, _name = service.export_incident(incident_id, fmt, settings())
     return content.encode("utf-8-sig" if fmt == "csv" else "utf-8")  # BOM: Excel reads Cyrillic right

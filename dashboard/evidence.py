@@ -4,7 +4,7 @@ case package, and the audit records of what a person opens, plays and downloads.
 Everything is done by core (core.service, core.evidence); this module draws and passes the acting
 principal (`dashboard.auth.current_principal`). Downloads are callables Streamlit runs when the button
 is clicked, so each download is recorded in the audit trail when it happens, not when the page draws.
-Controls that change evidence are disabled for viewers (core refuses them anyway).
+Controls that change evidence are not drawn for viewers (core refuses them anyway).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from core.evidence.audit import Action, record_now, trail_of
 from core.evidence.clips import event_clips, file_name
 from core.evidence.package import build_package, package_bytes_name
 from core.media import derived_dir
-from core.models import Incident
 from core.schema import Event
+from core.views import IncidentRecord
 from dashboard.auth import current_principal
 from dashboard.feedback import flash, friendly_errors, safe_callback
 from dashboard.fmt import size, when
@@ -76,12 +76,14 @@ def recorded(
 # --- case details and legal hold ---------------------------------------------------------------------
 
 
-def hold_badge(incident: Incident) -> None:
+def hold_badge(incident: IncidentRecord) -> None:
     if incident.hold_reason:
         st.badge(t("hold.badge"), color="orange", icon=":material/gavel:")
 
 
-def case_and_hold(incident: Incident) -> None:
+def case_and_hold(incident: IncidentRecord) -> None:
+    """Case details and legal hold: forms for an analyst; for a viewer the same facts as text and no
+    control that changes them (core refuses a viewer anyway)."""
     actor = current_principal()
     with st.expander(t("case.title"), icon=":material/gavel:", expanded=bool(incident.hold_reason)):
         if incident.hold_reason:
@@ -95,7 +97,9 @@ def case_and_hold(incident: Incident) -> None:
                 icon=":material/gavel:",
             )
         if not actor.can_change:
+            _case_text(incident)
             st.caption(t("evidence.viewer"))
+            return
         case_col, hold_col = st.columns(2, gap="large")
         with case_col.form(f"case-{incident.id}", border=False):
             number = st.text_input(t("case.number"), value=incident.case_number or "", max_chars=100)
@@ -103,21 +107,29 @@ def case_and_hold(incident: Incident) -> None:
                 t("case.investigator"), value=incident.investigator or "", max_chars=200
             )
             note = st.text_area(t("case.note"), value=incident.case_note or "", max_chars=4000, height=80)
-            if st.form_submit_button(t("case.save"), icon=":material/save:", disabled=not actor.can_change):
+            if st.form_submit_button(t("case.save"), icon=":material/save:"):
                 _save_case(incident.id, number, investigator, note, actor)
         with hold_col:
             if incident.hold_reason:
                 st.button(
                     t("hold.lift"), icon=":material/lock_open:", key=f"hold-lift-{incident.id}",
-                    disabled=not actor.can_change, on_click=_lift_hold, args=(incident.id, actor),
+                    on_click=_lift_hold, args=(incident.id, actor),
                 )  # fmt: skip
             else:
                 with st.form(f"hold-{incident.id}", border=False):
                     reason = st.text_input(t("hold.reason"), help=t("hold.help"), max_chars=2000)
-                    if st.form_submit_button(
-                        t("hold.place"), icon=":material/lock:", disabled=not actor.can_change
-                    ):
+                    if st.form_submit_button(t("hold.place"), icon=":material/lock:"):
                         _place_hold(incident.id, reason, actor)
+
+
+def _case_text(incident: IncidentRecord) -> None:
+    for label, value in (
+        (t("case.number"), incident.case_number),
+        (t("case.investigator"), incident.investigator),
+        (t("case.note"), incident.case_note),
+    ):
+        if value:
+            st.text(f"{label}: {value}")  # as typed, never read as markdown
 
 
 def _save_case(incident_id: int, number: str, investigator: str, note: str, actor: Principal) -> None:
@@ -182,7 +194,7 @@ def audit_panel(incident_id: int) -> None:
 # --- clips and the case package ---------------------------------------------------------------------
 
 
-def clip_button(incident: Incident, number: int, event: Event) -> None:
+def clip_button(incident: IncidentRecord, number: int, event: Event) -> None:
     """Download this event's clip (cut when clicked, then kept)."""
     current = settings()
     st.download_button(
@@ -210,7 +222,7 @@ def _all_clips_zip(current: Settings, incident_id: int, actor: Principal) -> byt
     return buffer.getvalue()
 
 
-def evidence_downloads(incident: Incident, events: list[Event]) -> None:
+def evidence_downloads(incident: IncidentRecord, events: list[Event]) -> None:
     """Clips of every event (ZIP) and the case package (built on the server, then downloaded)."""
     current, actor = settings(), current_principal()
     clips_col, package_col = st.columns(2)
@@ -230,11 +242,11 @@ def evidence_downloads(incident: Incident, events: list[Event]) -> None:
         _package(incident, current, actor)
 
 
-def _package_path(current: Settings, incident: Incident) -> Path:
+def _package_path(current: Settings, incident: IncidentRecord) -> Path:
     return derived_dir(current, incident.stored_name) / "packages" / package_bytes_name(incident)
 
 
-def _package(incident: Incident, current: Settings, actor: Principal) -> None:
+def _package(incident: IncidentRecord, current: Settings, actor: Principal) -> None:
     key = _PACKAGE.format(id=incident.id)
     if st.button(t("package.build"), icon=":material/inventory_2:", key=f"{key}.build", width="stretch",
                  help=t("package.help")):  # fmt: skip

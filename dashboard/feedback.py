@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.config import get_settings
 from core.errors import DatabaseUnavailable, SigmaError
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 
 logger = logging.getLogger("sigma.dashboard")
 _FLASH_KEY = "sigma.flash"
@@ -30,7 +30,7 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, DatabaseUnavailable):
         message = t("error.database", detail=str(error))
     elif isinstance(error, SigmaError):
-        message = str(error)
+        message = error.text(lang())
     elif isinstance(error, ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc']) or 'value'}: {problem['msg']}"

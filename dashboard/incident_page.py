@@ -8,10 +8,12 @@ import streamlit as st
 
 from core.schema import AnalysisParams, Status
 from dashboard import actions, data, evidence, incident_list
+from dashboard.auth import current_principal
 from dashboard.fmt import when
 from dashboard.i18n import t
 from dashboard.incident_results import results
 from dashboard.incident_status import failed, header, live_status, status_label
+from dashboard.player import render_player
 from dashboard.sidebar import reanalyse_form
 
 
@@ -39,13 +41,15 @@ def render() -> None:
     evidence.record_open(incident.id)
     evidence.case_and_hold(incident)
     filters_place = st.sidebar.container()  # display filters first, above the analysis parameters
-    reanalyse_form(
-        AnalysisParams.of_run(incident.params), incident.id, partial(actions.reanalyse, incident.id)
-    )
+    if current_principal().can_change:
+        reanalyse_form(
+            AnalysisParams.of_run(incident.params), incident.id, partial(actions.reanalyse, incident.id)
+        )
     if data.is_active(incident):
         live_status(incident.id)
     elif incident.status == Status.FAILED:
         failed(incident)
+        render_player(incident.id, incident.stored_name)  # the video stays viewable when its analysis failed
     else:
         results(incident, runs, filters_place)
     evidence.audit_panel(incident.id)
@@ -62,6 +66,12 @@ def _pick() -> None:
         i.id: f"#{i.id} · {i.original_name} · {status_label(i.status)} · {when(i.created_at)}"
         for i in incidents
     }
-    chosen = st.selectbox(t("incident.pick"), list(labels), index=None, format_func=labels.__getitem__)
+    chosen = st.selectbox(
+        t("incident.pick"),
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder=t("incident.pick_placeholder"),
+    )
     if chosen is not None:
         actions.open_incident(chosen)

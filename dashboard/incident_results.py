@@ -14,19 +14,20 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.models import Incident
+from core.i18n import DOMAIN_REASONS, reword
 from core.overlay import event_keyframe_jpeg
 from core.schema import AnalysisParams, Event, Status
 from core.storage import video_path
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from core.timefmt import clock
+from core.views import IncidentRecord
 from dashboard import data
 from dashboard.compare import RunComparison, compare_runs
 from dashboard.downloads import download_buttons, subtitles
 from dashboard.evidence import evidence_downloads
 from dashboard.filters import DisplayFilters
 from dashboard.fmt import as_utc, span
-from dashboard.i18n import lang, t
+from dashboard.i18n import described, lang, t
 from dashboard.incident_status import run_label
 from dashboard.logs import logs_view
 from dashboard.player import current_seek, render_player, seek_revision, set_seek
@@ -34,6 +35,7 @@ from dashboard.resources import settings
 from dashboard.review import event_card
 from dashboard.search_panel import ask_panel, safe_html, search_panel
 from dashboard.sidebar import display_filters, domain_label, engine_label
+from dashboard.tables import ROW_CLICK, picked_row, selected_rows
 from dashboard.timeline import OtherRun, build_timeline, type_colours
 
 _COMPARE_KEY = "sigma.compare"
@@ -41,7 +43,7 @@ VIEW_SLIDER_FROM_SEC = 120.0
 VIEW_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
 
 
-def results(incident: Incident, runs: list[Incident], filters_place) -> None:
+def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place) -> None:
     events = data.load_events(incident.id)
     windows = data.load_windows(incident.id, str(incident.finished_at))
     other_run = _compare_choice(incident, runs)
@@ -58,10 +60,18 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
     colours = type_colours([e.event_type for e in shown + other_shown])
 
     _summary(incident, events, shown, filters)
+    timeline_key = f"timeline-{incident.id}"
 
     player_col, card_col = st.columns([3, 2], gap="medium")
     with player_col:
-        render_player(incident.id, incident.stored_name, subtitles=subtitles(incident.id))
+        render_player(
+            incident.id,
+            incident.stored_name,
+            subtitles=subtitles(incident.id),
+            events=[(e.id, e.start_time) for e in shown if e.id is not None],
+            fps=incident.fps,
+            timeline_key=timeline_key,
+        )
     with card_col:
         event_card(
             incident.id,
@@ -85,7 +95,6 @@ def results(incident: Incident, runs: list[Incident], filters_place) -> None:
         revision=seek_revision(),
         score_label=t("timeline.anomaly_score") if incident.engine == "local" else None,
     )
-    timeline_key = f"timeline-{incident.id}"
     st.plotly_chart(
         figure,
         key=timeline_key,
@@ -127,7 +136,7 @@ def _keyframe_with_box(stored_name: str, event_json: str) -> tuple[bytes, float]
     return event_keyframe_jpeg(video_path(settings(), stored_name), Event.model_validate_json(event_json))
 
 
-def _event_keyframe(incident: Incident, event: Event) -> None:
+def _event_keyframe(incident: IncidentRecord, event: Event) -> None:
     shown = _keyframe_with_box(incident.stored_name, event.model_dump_json(include=_DRAWN))
     if shown is None:
         return
@@ -140,7 +149,7 @@ def _event_keyframe(incident: Incident, event: Event) -> None:
 _DRAWN = {"event_type", "start_time", "end_time", "confidence", "box", "track_path", "peak_time"}
 
 
-def _view_choice(incident: Incident) -> tuple[float, float] | None:
+def _view_choice(incident: IncidentRecord) -> tuple[float, float] | None:
     """For a long video, the span of it the timeline shows: a zoom that lasts across seeks and filters."""
     if incident.duration <= VIEW_SLIDER_FROM_SEC:
         return None
@@ -157,7 +166,7 @@ def _view_choice(incident: Incident) -> tuple[float, float] | None:
     return (start, end) if end > start else None
 
 
-def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None:
+def _compare_choice(incident: IncidentRecord, runs: list[IncidentRecord]) -> IncidentRecord | None:
     others = [run for run in runs if run.id != incident.id and run.status == Status.DONE]
     if not others:
         return None
@@ -173,7 +182,9 @@ def _compare_choice(incident: Incident, runs: list[Incident]) -> Incident | None
     return next((run for run in others if run.id == chosen), None)
 
 
-def _summary(incident: Incident, events: list[Event], shown: list[Event], filters: DisplayFilters) -> None:
+def _summary(
+    incident: IncidentRecord, events: list[Event], shown: list[Event], filters: DisplayFilters
+) -> None:
     events_col, passes_col, took_col, facts_col = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
     events_col.metric(
         t("summary.events"),
@@ -200,7 +211,7 @@ def _summary(incident: Incident, events: list[Event], shown: list[Event], filter
         )
     )
     if incident.domain_reason:
-        facts_col.caption(incident.domain_reason)
+        facts_col.caption(reword(lang(), DOMAIN_REASONS, incident.domain_reason))
     params = AnalysisParams.of_run(incident.params)
     if params.site_context:
         facts_col.caption(t("summary.site_context", text=safe_html(params.site_context)))
@@ -233,11 +244,10 @@ def _on_timeline_select(key: str, incident_id: int) -> None:
 
 
 def _on_table_select(key: str, incident_id: int, rows: list[tuple[int | None, float]]) -> None:
-    selection = st.session_state.get(key)
-    picked = selection.selection.rows if selection else []
-    if not picked or picked[0] >= len(rows):
+    picked = picked_row(st.session_state.get(key))
+    if picked is None or picked >= len(rows):
         return
-    event_id, start = rows[picked[0]]
+    event_id, start = rows[picked]
     set_seek(incident_id, start, event_id=event_id)
 
 
@@ -275,7 +285,7 @@ def _events_table(
             ],
             "note": [e.review_note or "" for e in shown],
             "reviewed_by": [e.reviewed_by or "" if e.review_status or e.review_note else "" for e in shown],
-            "description": [e.description for e in shown],
+            "description": [described(e.description) for e in shown],
         }
     )
     if comparison is not None:
@@ -283,14 +293,13 @@ def _events_table(
     key = f"events-{incident_id}"
     wanted = [i for i, e in enumerate(shown) if selected is not None and e.id == selected.id]
     current = st.session_state.get(key)
-    current_rows = list(current["selection"]["rows"]) if current is not None else []
-    if current_rows != wanted:
-        st.session_state[key] = {"selection": {"rows": wanted, "columns": []}}
+    if current is None or current != selected_rows(wanted):
+        st.session_state[key] = selected_rows(wanted)  # the selected event's row, also after a cell click
     st.dataframe(
         frame,
         key=key,
         on_select=partial(_on_table_select, key, incident_id, [(e.id, e.start_time) for e in shown]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         column_config={
@@ -344,9 +353,9 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
         key=f"storyboard-filter-{incident_id}",
         placeholder=t("storyboard.filter_hint"),
     )
-    view = windows
+    view = windows.assign(description=windows["description"].map(described))
     if needle.strip():
-        view = windows[windows["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
+        view = view[view["description"].str.contains(needle.strip(), case=False, regex=False, na=False)]
     frame = pd.DataFrame(
         {
             "start": [clock(s) for s in view["start_time"]],
@@ -363,7 +372,7 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
         frame,
         key=key,
         on_select=partial(_on_table_select, key, incident_id, [(None, float(s)) for s in view["start_time"]]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         height=360,
@@ -383,8 +392,8 @@ def _storyboard(incident_id: int, windows: pd.DataFrame, *, local: bool = False)
 
 
 def _comparison_table(
-    incident: Incident,
-    other_run: Incident,
+    incident: IncidentRecord,
+    other_run: IncidentRecord,
     shown: list[Event],
     other_shown: list[Event],
     comparison: RunComparison | None,
@@ -416,12 +425,12 @@ def _comparison_table(
                 "start": [clock(e.start_time) for _, e in unique],
                 "end": [clock(e.end_time) for _, e in unique],
                 "confidence": [e.confidence for _, e in unique],
-                "description": [e.description for _, e in unique],
+                "description": [described(e.description) for _, e in unique],
             }
         ),
         key=key,
         on_select=partial(_on_table_select, key, incident.id, [(e.id, e.start_time) for _, e in unique]),
-        selection_mode="single-row",
+        selection_mode=ROW_CLICK,
         hide_index=True,
         width="stretch",
         column_config={

@@ -11,15 +11,19 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.models import Incident
+from core.i18n import FAILURE_REASONS, reword
 from core.schema import AnalysisParams, Status
-from core.timefmt import clock
+from core.storage import video_path
+from core.timefmt import clock, seconds
+from core.video import cut_short
+from core.views import IncidentRecord
 from dashboard import actions, data
+from dashboard.auth import current_principal
 from dashboard.feedback import friendly_errors
 from dashboard.fmt import as_utc, size, span, when
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.resources import settings
-from dashboard.sidebar import domain_label, engine_label
+from dashboard.sidebar import domain_label, engine_label, engine_refusal
 
 STATUS_COLOURS = {
     Status.SAVED: "gray",
@@ -35,7 +39,7 @@ def status_label(status: str) -> str:
     return t(f"status.{status}")
 
 
-def run_label(run: Incident) -> str:
+def run_label(run: IncidentRecord) -> str:
     params = run.params or {}
     engine = run.engine or run.requested_engine
     return t(
@@ -44,10 +48,16 @@ def run_label(run: Incident) -> str:
         engine=engine_label(engine),
         window=params.get("window_sec", "?"),
         status=status_label(run.status),
+        started=when(run_started(run)),
     )
 
 
-def header(incident: Incident, runs: list[Incident]) -> None:
+def run_started(run: IncidentRecord) -> datetime:
+    """When this run started (a re-run's own start, never its video's upload); asked for, if not yet."""
+    return run.started_at or run.created_at
+
+
+def header(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     """Title, facts about the video, the run selector and the delete action."""
     title_col, action_col = st.columns([5, 1], vertical_alignment="bottom")
     with title_col:
@@ -62,18 +72,45 @@ def header(incident: Incident, runs: list[Incident]) -> None:
                 height=incident.height,
                 fps=f"{incident.fps:.2f}",
                 size=size(incident.size_bytes),
-                created=when(incident.created_at),
+                when=t("incident.rerun_started", of=incident.run_of_id, started=when(run_started(incident)))
+                if incident.run_of_id
+                else t("incident.uploaded", created=when(incident.created_at)),
             )
         )
-    with action_col:
-        if st.button(
-            t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
-        ):
-            st.session_state[_CONFIRM_KEY] = incident.id
-    if st.session_state.get(_CONFIRM_KEY) == incident.id:
-        _confirm_delete(incident, runs)
+        declared = _cut_short(incident.stored_name, incident.duration)
+        if declared is not None:
+            st.warning(
+                t("incident.truncated", decoded=seconds(incident.duration), declared=seconds(declared)),
+                icon=":material/content_cut:",
+            )
+    if current_principal().can_change:  # a viewer gets no delete at all
+        with action_col:
+            if st.button(
+                t("incident.delete"), icon=":material/delete:", key=f"delete-{incident.id}", width="stretch"
+            ):
+                st.session_state[_CONFIRM_KEY] = incident.id
+        if st.session_state.get(_CONFIRM_KEY) == incident.id:
+            _confirm_delete(incident, runs)
     if len(runs) > 1:
+        _run_selector(incident, refresh_every(runs))
+
+
+RUNS_REFRESH_SEC = 2.0
+
+
+def refresh_every(runs: list[IncidentRecord]) -> float | None:
+    """How often the run selector reads the runs again: while one of them runs, so its label follows
+    it to done (or failed) without a click; never when all are finished."""
+    return RUNS_REFRESH_SEC if any(data.is_active(run) for run in runs) else None
+
+
+def _run_selector(incident: IncidentRecord, every: float | None) -> None:
+    @st.fragment(run_every=every)
+    def selector() -> None:
+        runs = data.load_runs(incident)
         ids = [run.id for run in runs]
+        if incident.id not in ids:
+            st.rerun()  # deleted meanwhile: the page says so
         labels = {run.id: run_label(run) for run in runs}
         chosen = st.selectbox(
             t("incident.runs", count=len(runs)),
@@ -84,9 +121,19 @@ def header(incident: Incident, runs: list[Incident]) -> None:
         )
         if chosen != incident.id:
             actions.open_incident(chosen)
+        if every is not None and refresh_every(runs) is None:
+            st.rerun()  # the last run finished: the whole page once (comparison choices), then no more polling
+
+    selector()
 
 
-def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cut_short(stored_name: str, decoded: float) -> float | None:
+    """The header's duration of a file that decodes only in part (a stored file never changes)."""
+    return cut_short(video_path(settings(), stored_name), decoded)
+
+
+def _confirm_delete(incident: IncidentRecord, runs: list[IncidentRecord]) -> None:
     dependants = [run.id for run in runs if run.run_of_id == incident.id]
     with st.container(border=True):
         if dependants:
@@ -104,7 +151,7 @@ def _confirm_delete(incident: Incident, runs: list[Incident]) -> None:
             st.rerun()
 
 
-def eta_seconds(incident: Incident, now: datetime) -> float | None:
+def eta_seconds(incident: IncidentRecord, now: datetime) -> float | None:
     """Time left at the speed so far; None until there is enough progress to say."""
     started = as_utc(incident.started_at)
     if started is None or incident.progress < 0.02:
@@ -122,9 +169,9 @@ def live_status(incident_id: int) -> None:
         _status_body(incident)
 
 
-def _status_body(incident: Incident) -> None:
+def _status_body(incident: IncidentRecord) -> None:
     now = datetime.now(UTC)
-    stage = incident.stage or status_label(incident.status)
+    stage = reword(lang(), "stage.", incident.stage) if incident.stage else status_label(incident.status)
     with st.container(border=True):
         st.progress(
             min(1.0, max(0.0, incident.progress)),
@@ -156,11 +203,25 @@ def _status_body(incident: Incident) -> None:
         )
 
 
-def failed(incident: Incident) -> None:
+def failed(incident: IncidentRecord) -> None:
     st.error(
-        t("incident.failed", reason=incident.error or t("incident.failed_unknown")), icon=":material/error:"
+        t(
+            "incident.failed",
+            reason=reword(lang(), FAILURE_REASONS, incident.error or t("incident.failed_unknown")),
+        ),
+        icon=":material/error:",
     )
+    if not current_principal().can_change:  # a viewer cannot run it again
+        return
+    params = AnalysisParams.of_run(incident.params)
+    refusal = engine_refusal(params.engine)  # the same run would fail the same way: say why first
+    if refusal:
+        st.warning(refusal, icon=":material/cloud_off:")
     if st.button(
-        t("incident.rerun_same"), icon=":material/replay:", type="primary", key=f"rerun-{incident.id}"
+        t("incident.rerun_same"),
+        icon=":material/replay:",
+        type="primary",
+        key=f"rerun-{incident.id}",
+        disabled=refusal is not None,
     ):
-        actions.reanalyse(incident.id, AnalysisParams.of_run(incident.params))
+        actions.reanalyse(incident.id, params)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.models import Incident
+from core.i18n import word, worded
+from core.views import IncidentRecord
 from dashboard import data
 from dashboard.fmt import when
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 from dashboard.sidebar import engine_label
 
 
-def logs_view(incident: Incident) -> None:
+def logs_view(incident: IncidentRecord) -> None:
     st.caption(
         t(
             "logs.versions",
@@ -29,9 +30,9 @@ def logs_view(incident: Incident) -> None:
         pd.DataFrame(
             {
                 "time": [when(line.started_at) for line in lines],
-                "step": [line.step for line in lines],
-                "level": [line.level for line in lines],
-                "message": [line.message for line in lines],
+                "step": [word(lang(), "report.step", line.step) for line in lines],
+                "level": [word(lang(), "report.level", line.level) for line in lines],
+                "message": [worded(lang(), line.words, line.message) for line in lines],
                 "model": [line.model_version or "" for line in lines],
                 "prompt": [line.prompt_version or "" for line in lines],
             }

@@ -1,7 +1,7 @@
-"""Process-wide resources the pages share: settings, the database engine, the job dispatch.
+"""Process-wide resources the pages share: settings, the database, the job dispatch.
 
-Settings come from `core.config.get_settings()` (environment and `.env`); the engine is the one
-`core.db` keeps per URL (migrated on first use); analyses are dispatched with `core.jobs.submit`,
+Settings come from `core.config.get_settings()` (environment and `.env`); the database is the one
+`core.db.database` keeps per URL (migrated on first use); analyses are dispatched with `core.jobs.submit`,
 which under JOB_BACKEND=thread runs them in the process-wide runner of `core.jobs` (one pool per
 database and storage dir, the role an `st.cache_resource` would play) and under JOB_BACKEND=queue
 enqueues them for the workers. Recovery and retention start with the server (server.py's lifespan),
@@ -11,29 +11,17 @@ read from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from core import jobs
 from core.config import Settings, get_settings
-from core.db import get_engine, session_scope
+from core.db import Database, database
 
 
 def settings() -> Settings:
     return get_settings()
 
 
-def db() -> Engine:
-    return get_engine(settings().resolved_database_url)
-
-
-@contextmanager
-def session() -> Iterator[Session]:
-    with session_scope(db()) as opened:
-        yield opened
+def db() -> Database:
+    return database(settings())
 
 
 def submit_analysis(incident_id: int) -> None:

@@ -20,7 +20,7 @@ from dashboard.data import load_events, load_incident
 from dashboard.evidence import clip_button
 from dashboard.feedback import flash
 from dashboard.fmt import when
-from dashboard.i18n import lang, t
+from dashboard.i18n import described, lang, t
 from dashboard.player import set_seek
 from dashboard.resources import settings
 
@@ -49,6 +49,7 @@ def event_card(
             icon=":material/skip_next:",
             key=f"card-first-{incident_id}",
         )
+        _next_unreviewed_button(incident_id, None, shown)
         return
     dot = f"<span style='color:{colour}'>●</span> " if colour else ""
     st.markdown(f"#### {dot}{html.escape(type_label(event.event_type, lang()))}", unsafe_allow_html=True)
@@ -63,15 +64,27 @@ def event_card(
     if event.severity is not None:
         st.markdown(t("card.severity", severity=severity_label(event.severity, lang())))
     if event.description:
-        st.write(event.description)
+        st.write(described(event.description))
     _step_buttons(incident_id, event, shown)
-    _review_form(event)
+    _next_unreviewed_button(incident_id, event, shown)
+    if current_principal().can_change:
+        _review_form(event)
+    else:
+        _review_text(event)
     _reviewed_by(event)
     incident = load_incident(incident_id)
     if incident is not None:
         numbers = [e.id for e in load_events(incident_id)]
         if event.id in numbers:
             clip_button(incident, numbers.index(event.id) + 1, event)
+
+
+def _review_text(event: Event) -> None:
+    """A viewer sees the verdict and the note, with no form to change them."""
+    status = event.review_status.value if event.review_status else None
+    st.markdown(f"**{t('card.review')}:** {review_label(status, lang())}")
+    if event.review_note:
+        st.text(f"{t('card.note')}: {event.review_note}")  # as typed, never read as markdown
 
 
 def _reviewed_by(event: Event) -> None:
@@ -107,6 +120,33 @@ def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
         )
 
 
+def next_unreviewed(current: Event | None, shown: list[Event]) -> Event | None:
+    """The first event without a verdict after `current` in time (from the start again past the last
+    one), so an investigator can work through a run event by event."""
+    open_ = [e for e in shown if e.review_status is None and (current is None or e.id != current.id)]
+    if current is None:
+        return open_[0] if open_ else None
+    key = (current.start_time, current.end_time, current.id or 0)
+    return next(
+        (e for e in open_ if (e.start_time, e.end_time, e.id or 0) > key), open_[0] if open_ else None
+    )
+
+
+def _next_unreviewed_button(incident_id: int, current: Event | None, shown: list[Event]) -> None:
+    target = next_unreviewed(current, shown)
+    left = sum(e.review_status is None for e in shown)
+    st.button(
+        t("card.next_unreviewed", count=left) if target else t("card.all_reviewed"),
+        icon=":material/rule:",
+        disabled=target is None,
+        on_click=set_seek,
+        args=(incident_id, target.start_time if target else 0.0),
+        kwargs={"event_id": target.id if target else None},
+        key=f"card-unreviewed-{incident_id}",
+        width="stretch",
+    )
+
+
 def _review_form(event: Event) -> None:
     current = event.review_status.value if event.review_status else "none"
     with st.form(f"review-{event.id}", border=True):
@@ -122,8 +162,7 @@ def _review_form(event: Event) -> None:
             t("card.note"), value=event.review_note or "", key=f"review-note-{event.id}", height=80,
             max_chars=2000,
         )  # fmt: skip
-        allowed = current_principal().can_change
-        if st.form_submit_button(t("card.save_review"), icon=":material/save:", disabled=not allowed):
+        if st.form_submit_button(t("card.save_review"), icon=":material/save:"):
             save_review(event.id, choice, note)
             flash(t("card.review_saved", label=review_label(None if choice == "none" else choice, lang())))
             st.rerun()

@@ -17,15 +17,16 @@ import html
 
 import streamlit as st
 
+from core import service
 from core.ask import AskUnavailable, ask_model, unavailable_reason
 from core.errors import InvalidInput
-from core.search import Hit, search
+from core.search import Hit
 from core.taxonomy_i18n import type_label
 from core.timefmt import clock
 from dashboard.actions import open_incident
 from dashboard.i18n import lang, t
 from dashboard.player import request_seek, set_seek
-from dashboard.resources import session, settings
+from dashboard.resources import settings
 
 SEARCH_LIMIT = 30
 
@@ -63,14 +64,15 @@ def search_panel(*, incident_id: int | None = None, key: str = "sigma.search") -
     )
     if not query.strip():
         return
-    with session() as opened:
-        found = search(opened, query, incident_id=incident_id, limit=SEARCH_LIMIT)
+    found = service.search_incidents(query, settings(), incident_id=incident_id, limit=SEARCH_LIMIT)
     if not found.hits:
         st.caption(t("search.none", query=query.strip()))
         return
     notes = [t("search.count", n=len(found.hits))]
-    if found.types:
-        notes.append(t("search.types", types=", ".join(type_label(code, lang()) for code in found.types)))
+    if found.event_types:
+        notes.append(
+            t("search.types", types=", ".join(type_label(code, lang()) for code in found.event_types))
+        )
     st.caption(" · ".join(notes))
     if not found.matched_all:
         st.caption(t("search.partial"))

@@ -11,9 +11,11 @@ pages (Streamlit forgets the state of widgets that a run does not draw).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
+from core import service
 from core.concerns import (
     EXAMPLES,
     MAX_CONCERNS,
@@ -23,11 +25,13 @@ from core.concerns import (
     parse_concern,
     readable_error,
 )
+from core.config import AUTO_ENGINE
 from core.engines import ENGINE_CHOICES
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, text
 from core.schema import DOMAINS, SEVERITY_LEVELS, AnalysisParams
 from core.taxonomy_i18n import type_label
 from dashboard.filters import DisplayFilters
-from dashboard.i18n import LANG_KEY, LANG_NAMES, LANGS, lang, t
+from dashboard.i18n import LANG_KEY, chosen_before, lang, per_language, streamlit_words, t
 from dashboard.resources import settings
 
 _FILTER_KEY = "sigma.filters"
@@ -35,18 +39,22 @@ DOMAIN_CHOICES = ("auto", *DOMAINS)
 
 
 def language_switch() -> None:
-    if st.session_state.get(LANG_KEY) not in LANGS:
+    if st.session_state.get(LANG_KEY) not in LANGUAGES:
         st.session_state[LANG_KEY] = lang()
     st.sidebar.segmented_control(
         t("sidebar.language"),
-        LANGS,
+        LANGUAGES,
         key=LANG_KEY,
-        format_func=LANG_NAMES.__getitem__,
+        format_func=LANGUAGE_NAMES.__getitem__,
         selection_mode="single",
         required=True,
         label_visibility="collapsed",
         width="stretch",
     )
+    # in the URL: a reload, a copied link and every page move (which starts with a bare URL) keep it
+    if st.query_params.get("lang") != st.session_state[LANG_KEY]:
+        st.query_params["lang"] = st.session_state[LANG_KEY]
+    streamlit_words()
 
 
 def current_filters() -> DisplayFilters:
@@ -128,7 +136,7 @@ def _type_filter(box, present: list[str], filters: DisplayFilters) -> None:
         t("filters.types"),
         present,
         key="w.filter.types",
-        format_func=lambda code: type_label(code, lang()),
+        format_func=partial(type_label, lang=lang()),
         on_change=_copy_types,
         args=("w.filter.types", present),
         placeholder=t("filters.types_none"),
@@ -147,12 +155,19 @@ def _store_defaults() -> None:
     st.session_state[_FILTER_KEY] = DisplayFilters()
 
 
-def engine_label(engine: str) -> str:
-    return t(f"engine.{engine}")
+def engine_label(engine: str, language: Language | None = None) -> str:
+    language = language or lang()  # bound when a widget is drawn: its labels stay in that run's language
+    return text(language, f"engine.{engine}")
 
 
-def domain_label(domain: str) -> str:
-    return t(f"domain.{domain}")
+def engine_short(engine: str) -> str:
+    """The engine's name for a narrow column."""
+    return t(f"engine.short.{engine}")
+
+
+def domain_label(domain: str, language: Language | None = None) -> str:
+    language = language or lang()  # bound when a widget is drawn: its labels stay in that run's language
+    return text(language, f"domain.{domain}")
 
 
 def run_domain(inferred: str | None, requested: str) -> str:
@@ -223,18 +238,18 @@ def concern_inputs(defaults: AnalysisParams, key: str, container=st) -> tuple[st
         placeholder=t("concerns.list_placeholder"), help=t("concerns.list_help", count=MAX_CONCERNS),
     )  # fmt: skip
     first = [defaults.domain] if defaults.domain in EXAMPLES else []
-    options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code, _ in EXAMPLES[d]]
+    options = [f"{d}/{code}" for d in dict.fromkeys([*first, *EXAMPLES]) for code in EXAMPLES[d]]
     picked = container.multiselect(
-        t("concerns.examples"), options, key=f"{key}.examples", format_func=_example_label,
-        help=t("concerns.examples_help"),
+        t("concerns.examples"), options, key=f"{key}.examples", format_func=partial(_example_label, language=lang()),
+        help=t("concerns.examples_help"), placeholder=t("concerns.examples_placeholder"),
     )  # fmt: skip
     return context, lines, picked
 
 
-def _example_label(option: str) -> str:
+def _example_label(option: str, language: Language) -> str:
     domain, code = option.split("/", 1)
-    concern = next(c for c in examples(domain, lang()) if c.code == code)
-    return f"{domain_label(domain)} · {concern.code}: {concern.definition}"
+    concern = next(c for c in examples(domain, language) if c.code == code)
+    return f"{domain_label(domain, language)} · {concern.code}: {concern.definition}"
 
 
 def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list[str]) -> AnalysisParams:
@@ -255,16 +270,32 @@ def with_concerns(params: AnalysisParams, context: str, lines: str, picked: list
 
 def engine_and_domain(defaults: AnalysisParams, key: str, container=st) -> tuple[str, str]:
     engine = container.selectbox(
-        t("params.engine"), ENGINE_CHOICES, index=ENGINE_CHOICES.index(defaults.engine), key=f"{key}.engine",
-        format_func=engine_label, help=t("params.engine_help"),
+        t("params.engine"), ENGINE_CHOICES, key=per_language(f"{key}.engine"),
+        index=ENGINE_CHOICES.index(chosen_before(f"{key}.engine", defaults.engine)),
+        format_func=partial(engine_label, language=lang()), help=t("params.engine_help"),
     )  # fmt: skip
     domain = container.selectbox(
-        t("params.domain"), DOMAIN_CHOICES, index=DOMAIN_CHOICES.index(defaults.domain), key=f"{key}.domain",
-        format_func=domain_label, help=t("params.domain_help"),
+        t("params.domain"), DOMAIN_CHOICES, key=per_language(f"{key}.domain"),
+        index=DOMAIN_CHOICES.index(chosen_before(f"{key}.domain", defaults.domain)),
+        format_func=partial(domain_label, language=lang()), help=t("params.domain_help"),
     )  # fmt: skip
     if engine == "vlm" and not settings().llm_base_url:
         container.caption(t("params.vlm_unconfigured"))
     return engine, domain
+
+
+def engine_refusal(engine: str) -> str | None:
+    """Why an analysis with `engine` cannot start now, said before anything is stored: the VLM engine
+    (chosen, or what `auto` means here) with no model server configured, or one that does not answer."""
+    current = settings()
+    if (current.resolved_engine if engine == AUTO_ENGINE else engine) != "vlm":
+        return None
+    if not current.llm_base_url:
+        return t("params.vlm_refused_unconfigured")
+    check = service.model_server(current)  # a short timeout, kept a few seconds
+    if check is not None and not check.ok:
+        return t("params.vlm_refused_unreachable", detail=check.detail)
+    return None
 
 
 def reanalyse_form(
@@ -285,4 +316,7 @@ def reanalyse_form(
             except ValueError as error:
                 box.error(t("concerns.refused", reason=str(error)), icon=":material/block:")
             else:
-                on_submit(params)
+                if refusal := engine_refusal(engine):
+                    box.error(refusal, icon=":material/cloud_off:")
+                else:
+                    on_submit(params)

@@ -24,7 +24,7 @@ from core.schema import Event
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from core.timefmt import clock
 from dashboard.compare import RunComparison
-from dashboard.i18n import lang, t
+from dashboard.i18n import described, lang, t
 
 UNIQUE_OUTLINE = FAILED_COLOUR
 SELECTED_COLOUR = "#111111"
@@ -66,7 +66,7 @@ def _event_hover(event: Event, language: str, unique: bool, run_label: str | Non
     lines = [
         f"<b>{html.escape(type_label(event.event_type, language))}</b>"
         + (f" · {html.escape(run_label)}" if run_label else ""),
-        f"{clock(event.start_time)} – {clock(event.end_time)} ({event.duration:.2f} s)",
+        f"{clock(event.start_time)} – {clock(event.end_time)} ({t('unit.seconds', value=f'{event.duration:.2f}')})",
         (
             f"{t('timeline.confidence')}: {event.confidence:.2f} · {t('timeline.pass')} {event.pass_no}"
             f" · {review_label(event.review_status, language)}"
@@ -74,7 +74,7 @@ def _event_hover(event: Event, language: str, unique: bool, run_label: str | Non
         f"{t('timeline.severity')}: {severity_label(event.severity, language)}",
     ]
     if event.description:
-        lines.append(_short(event.description))
+        lines.append(_short(described(event.description)))
     if event.review_note:
         lines.append(f"<i>{_short(event.review_note, 100)}</i>")
     if unique:
@@ -236,8 +236,8 @@ def build_timeline(
         row=1,
         col=1,
     )
-    figure.update_yaxes(
-        title_text=score_label or t("timeline.score"), fixedrange=True, rangemode="tozero", row=2, col=1
+    figure.update_yaxes(  # scores are 0..1: a fixed axis keeps a run of low scores looking low
+        title_text=score_label or t("timeline.score"), fixedrange=True, range=[0, 1.02], row=2, col=1
     )
     figure.update_layout(
         height=lane_count * lane_height + windows_height + 140,
@@ -271,7 +271,7 @@ def _add_windows(figure: go.Figure, windows: pd.DataFrame, score_label: str) -> 
                 name=f"{t('timeline.windows')} · {t('timeline.pass')} {int(pass_no)}",
                 marker={"color": pass_colour(int(pass_no)), "line": {"width": 0}},
                 hovertext=[
-                    f"{clock(s)} – {clock(e)}<br>{_short(str(text), limit)}"
+                    f"{clock(s)} – {clock(e)}<br>{_short(described(str(text)), limit)}"
                     for s, e, text in zip(starts, ends, group["description"])
                 ],
                 hovertemplate=(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.db import dispose_engines
@@ -18,13 +19,13 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **overrides) -> Settings:
     """Settings that ignore the developer's .env and environment: tests say what they use."""
-    values = dict(
-        storage_dir=tmp_path / "data",
-        engine="local",
-        llm_base_url=None,
-        database_url=database_url,
-        analysis_language="en",
-    )
+    values = {
+        "storage_dir": tmp_path / "data",
+        "engine": "local",
+        "llm_base_url": None,
+        "database_url": database_url,
+        "analysis_language": "en",
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
@@ -44,7 +45,7 @@ def throwaway_schema():
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # pragma: no cover - only when PostgreSQL is down
+    except OperationalError as error:  # pragma: no cover - only when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}")
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"

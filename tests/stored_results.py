@@ -3,6 +3,7 @@ outcome would be: for tests of what is built from stored results (search, report
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from core import repository
@@ -10,6 +11,21 @@ from core.config import Settings
 from core.db import get_engine, session_scope
 from core.schema import AnalysisParams, EngineOutcome, Event, Status, WindowRecord
 from core.service import register_video
+from core.video import ffmpeg_exe
+
+
+def cut_clip(clip: Path, folder: Path, keep: float = 0.5) -> Path:
+    """`clip` with its index first, cut after `keep` of its bytes: a truncated file that still opens and
+    decodes its first part, while its header keeps the whole duration."""
+    index_first, cut = folder / f"index-first-{clip.name}", folder / f"cut-{clip.name}"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip), "-c", "copy", "-movflags", "+faststart",
+         str(index_first)],
+        check=True,
+    )  # fmt: skip
+    data = index_first.read_bytes()
+    cut.write_bytes(data[: int(len(data) * keep)])
+    return cut
 
 
 def store_incident(

@@ -1,10 +1,9 @@
-"""The dashboard's pure building blocks: timeline figure, run comparison, display filters, time format,
-and the string catalogue (both languages, every key the code uses)."""
+"""The dashboard's pure building blocks: timeline figure, run comparison, display filters and time format
+(the catalogues are tests/test_i18n.py's)."""
 
 from __future__ import annotations
 
 import re
-import string
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +14,8 @@ from core.schema import Event, ReviewStatus
 from core.timefmt import clock
 from dashboard.compare import compare_runs
 from dashboard.filters import DisplayFilters
-from dashboard.i18n import LANGS, STRINGS
 from dashboard.incident_results import sort_events
+from dashboard.tables import ROW_CLICK, picked_row
 from dashboard.timeline import (
     FAILED_COLOUR,
     REVIEW_SYMBOLS,
@@ -92,6 +91,21 @@ def test_timeline_markers_carry_the_seek_target_and_show_review_and_uniqueness(e
     assert figure.layout.meta == {"revision": 5}
 
 
+def test_the_score_axis_is_fixed_to_0_1_so_low_scores_look_low(english):
+    quiet = WINDOWS.assign(score=[0.05, 0.08, 0.0, 0.06, 0.0])
+    figure = build_timeline(quiet, [], duration=6.0)
+    low, high = figure.layout.yaxis2.range
+    assert low == 0 and 1.0 <= high < 1.1
+
+
+def test_a_click_anywhere_on_a_row_picks_it():
+    assert picked_row({"selection": {"rows": [2], "columns": [], "cells": []}}) == 2  # its checkbox
+    assert picked_row({"selection": {"rows": [], "columns": [], "cells": [(4, "type")]}}) == 4  # any cell
+    assert picked_row({"selection": {"rows": [], "columns": [], "cells": []}}) is None
+    assert picked_row(None) is None
+    assert {"single-row", "single-cell"} <= set(ROW_CLICK)
+
+
 def test_comparison_matches_overlapping_spans_whatever_their_type():
     current = [_event(1, "COLLISION", 10.0, 12.0), _event(2, "FIGHT", 30.0, 31.0)]
     other = [_event(5, "SUDDEN_MOTION", 12.1, 13.0), _event(6, "FALL", 50.0, 50.5)]
@@ -150,62 +164,6 @@ def test_type_colours_are_stable_and_distinct():
     first = type_colours(["COLLISION", "FIGHT", "FALL"])
     assert first == type_colours(["FALL", "COLLISION", "FIGHT"])
     assert len(set(first.values())) == 3
-
-
-def _ui_sources() -> list[Path]:
-    return [
-        ROOT / "streamlit_app.py",
-        ROOT / "api" / "gate.py",  # the sign-in form
-        *(ROOT / "dashboard").glob("*.py"),
-        *(ROOT / "app_pages").glob("*.py"),
-    ]
-
-
-def _keys_used_in_code() -> set[str]:
-    code = "\n".join(path.read_text() for path in _ui_sources())
-    keys = set(re.findall(r"\b(?:t\(|text\(|text_in\(\s*\w+\s*,)\s*f?[\"']([A-Za-z_.{}]+)[\"']", code))
-    from core.engines import ENGINE_CHOICES
-    from core.export import EXPORTERS
-    from core.schema import DOMAINS, Status
-
-    placeholders = {  # a key made from a name: every name it can take, from the name's own list
-        "{status}": [s.value for s in Status],
-        "{engine}": ENGINE_CHOICES,
-        "{unit}": ("B", "KB", "MB", "GB"),
-        "{domain}": ("auto", *DOMAINS),
-        "{fmt}": EXPORTERS,
-    }
-    expanded = set()
-    for key in keys:
-        placeholder = next((p for p in placeholders if p in key), None)
-        if placeholder is None:
-            expanded.add(key)
-        else:
-            expanded |= {key.replace(placeholder, name) for name in placeholders[placeholder]}
-    return expanded
-
-
-def test_every_string_exists_in_both_languages_with_the_same_placeholders():
-    used = _keys_used_in_code()
-    assert used - STRINGS.keys() == set(), "keys used but missing from the catalogue"
-    assert STRINGS.keys() - used == set(), "catalogue entries nothing uses"
-    for key, entry in STRINGS.items():
-        assert set(entry) == set(LANGS), key
-        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in LANGS]
-        assert fields[0] == fields[1], key
-        assert re.search("[а-яА-Я]", entry["ru"]) or key.startswith(
-            ("status.progress", "about.model_setting", "auth.title")
-        ), key
-
-
-def test_no_dashboard_module_keeps_its_own_translations():
-    """Every Russian/English pair lives in dashboard/i18n.py, so switching language covers the whole UI."""
-    private = [
-        path.relative_to(ROOT).as_posix()
-        for path in _ui_sources()
-        if path.name != "i18n.py" and re.search(r"[\"']ru[\"']\s*:", path.read_text())
-    ]
-    assert private == []
 
 
 def _parameter_inputs_app():

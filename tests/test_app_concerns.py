@@ -7,14 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from core.config import get_settings
 from core.db import get_engine, session_scope
+from core.i18n import catalogue
 from core.models import Incident, LogRow
 from core.schema import Event
-from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
 from tests.stored_results import store_incident
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 EVENTS = [
     Event(
         event_type="COLLISION", start_time=2.0, end_time=3.5, confidence=0.6, severity=2, description="crash"
@@ -136,3 +137,29 @@ def test_a_run_whose_concern_became_a_built_in_type_still_opens(app_settings, cl
     assert not problems(at)
     with session_scope(get_engine(app_settings.resolved_database_url)) as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 1
+
+
+def test_the_vlm_engine_without_a_model_server_is_refused_before_the_upload_is_stored(
+    app_settings, clips, monkeypatch
+):
+    at = new_app()
+    at.file_uploader(key="analyse.file").set_value(("gate.mp4", clips["collision"].read_bytes(), "video/mp4"))
+    at.selectbox(key="analyse.engine.en").set_value("vlm")
+    at.button(key="FormSubmitter:analyse-Analyse").click().run()
+    assert [e.value for e in at.error] == [EN["params.vlm_refused_unconfigured"]]
+    assert _incidents(app_settings) == []
+
+    monkeypatch.setenv("LLM_BASE_URL", "http://127.0.0.1:9/v1")  # configured, but nothing answers there
+    get_settings.cache_clear()
+    at = new_app()
+    at.file_uploader(key="analyse.file").set_value(("gate.mp4", clips["collision"].read_bytes(), "video/mp4"))
+    at.selectbox(key="analyse.engine.en").set_value("vlm")
+    at.button(key="FormSubmitter:analyse-Analyse").click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith(
+        "Not started: the model server for the VLM engine does not answer"
+    )
+    assert "127.0.0.1:9" in errors[0]
+    assert _incidents(app_settings) == []
+    uploads = app_settings.uploads_dir
+    assert not uploads.exists() or not any(uploads.iterdir())

@@ -13,12 +13,12 @@ from core import repository
 from core.db import get_engine, session_scope
 from core.evidence.audit import trail_of
 from core.evidence.package import verify
+from core.i18n import catalogue
 from core.schema import Event
-from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, new_app, problems
 from tests.stored_results import store_incident
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 
 
 @pytest.fixture

@@ -4,18 +4,21 @@ filters that never write, reviews that persist, seeking, failure, re-analysis an
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from core import repository
 from core.db import get_engine, session_scope
+from core.i18n import catalogue
 from core.models import EventRow, Incident
-from core.schema import AnalysisParams, Event
+from core.schema import AnalysisParams, Event, ReviewStatus
 from core.service import register_video
-from dashboard.i18n import STRINGS
+from dashboard.fmt import when
+from dashboard.incident_status import RUNS_REFRESH_SEC, refresh_every
 from tests.app_harness import configured_app, db_snapshot, new_app, problems, wait_for_status
-from tests.stored_results import store_incident
+from tests.stored_results import cut_clip, store_incident
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def app_settings(tmp_path, monkeypatch):
     yield from configured_app(tmp_path, monkeypatch)
 
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 
 EVENTS = [
     Event(
@@ -202,6 +205,7 @@ def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
     assert [e.value for e in at.error] == [
         EN["incident.failed"].format(reason="the model server at http://gpu:8000/v1 is unreachable")
     ]
+    assert at.get("video"), "a failed run still shows its video"
     at.button(key=f"rerun-{incident_id}").click().run()
     assert not at.exception
     new_id = int(at.query_params["id"])
@@ -209,6 +213,16 @@ def test_a_failed_run_shows_its_reason_and_can_run_again(app_settings, clips):
     assert wait_for_status(app_settings, new_id) == "DONE"
     with session_scope(get_engine(app_settings.resolved_database_url)) as session:
         assert session.get(Incident, new_id).run_of_id == incident_id
+
+
+def test_a_failed_vlm_run_without_a_model_server_says_why_it_cannot_run_again(app_settings, clips):
+    params = AnalysisParams.from_settings(app_settings).model_copy(update={"engine": "vlm"})
+    incident_id = register_video(clips["calm"], app_settings, params)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, incident_id, "no model server")
+    at = new_app("incident", incident_id=incident_id)
+    assert EN["params.vlm_refused_unconfigured"] in [w.value for w in at.warning]
+    assert at.button(key=f"rerun-{incident_id}").disabled
 
 
 def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
@@ -292,7 +306,9 @@ def test_a_broken_configuration_is_a_message_not_a_traceback(app_settings, monke
     assert not at.exception
     # the settings cannot be read, so neither can UI_LANGUAGE: the message comes in the default language
     assert [e.value for e in at.error] == [
-        STRINGS["error.invalid_value"]["ru"].format(problems="llm_window_sec: Input should be greater than 0")
+        catalogue("ru")["error.invalid_value"].format(
+            problems="llm_window_sec: Input should be greater than 0"
+        )
     ]
 
 
@@ -306,3 +322,94 @@ def test_an_incident_deleted_from_its_page_is_gone_with_its_file(app_settings, c
     assert _incident_count(app_settings) == 0
     assert not any(app_settings.uploads_dir.iterdir())
     assert EN["incidents.empty"] in [i.value for i in at.info]  # back on the incidents page
+
+
+def test_a_truncated_file_says_on_its_page_how_much_of_it_decoded(app_settings, clips, tmp_path):
+    cut = store_incident(
+        app_settings, cut_clip(clips["collision"], tmp_path), name="cut.mp4", windows=WINDOWS, events=[]
+    )
+    whole = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        decoded = session.get(Incident, cut).duration
+    at = new_app("incident", incident_id=cut)
+    assert not problems(at)
+    wanted = EN["incident.truncated"].format(decoded=f"{decoded:.2f}".rstrip("0").rstrip("."), declared="8")
+    assert wanted in [w.value for w in at.warning]
+    at = new_app("incident", incident_id=whole)
+    assert not any("cut short" in w.value for w in at.warning)
+
+
+def test_a_rerun_shows_its_own_start_and_the_run_selector_follows_it_to_done(app_settings, clips):
+    first = _stored(app_settings, clips)
+    second = _stored(app_settings, clips)
+    started = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        rerun = session.get(Incident, second)
+        rerun.run_of_id, rerun.status, rerun.started_at = first, "PROCESSING", started
+        uploaded = when(session.get(Incident, first).created_at)
+
+    at = new_app("incident", incident_id=second)  # the re-run's page: its own start, not "uploaded"
+    facts = next(c.value for c in at.caption if c.value.startswith(f"Analysis #{second} "))
+    assert facts.endswith(EN["incident.rerun_started"].format(of=first, started=when(started)))
+    at = new_app("incident", incident_id=first)
+    facts = next(c.value for c in at.caption if c.value.startswith(f"Analysis #{first} "))
+    assert facts.endswith(EN["incident.uploaded"].format(created=uploaded))
+    selector = at.selectbox(key=f"runs-{first}")
+    label = next(option for option in selector.options if option.startswith(f"#{second} "))
+    assert "processing" in label and label.endswith(when(started))
+    runs = [session_incident(app_settings, first), session_incident(app_settings, second)]
+    assert refresh_every(runs) == RUNS_REFRESH_SEC  # the selector reads the runs again while one runs
+
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        session.get(Incident, second).status = "DONE"
+    runs = [session_incident(app_settings, first), session_incident(app_settings, second)]
+    assert refresh_every(runs) is None
+    at.run()
+    label = next(o for o in at.selectbox(key=f"runs-{first}").options if o.startswith(f"#{second} "))
+    assert "done" in label
+
+
+def session_incident(settings, incident_id: int) -> Incident:
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return repository.get_incident(session, incident_id)
+
+
+def test_the_incidents_list_shows_a_frame_review_progress_top_score_and_engine(app_settings, clips):
+    reviewed = _stored(app_settings, clips)
+    quiet = store_incident(app_settings, clips["calm"], name="calm.mp4", windows=WINDOWS, events=[])
+    failed = register_video(clips["calm"], app_settings, AnalysisParams.from_settings(app_settings))
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        repository.mark_failed(session, failed, "the model server is unreachable")
+        first, second, _ = repository.events_of(session, reviewed)
+        repository.set_review(session, first.id, ReviewStatus.CONFIRMED, "seen")
+        repository.set_review(session, second.id, ReviewStatus.DISMISSED, "a shadow")
+    at = new_app("incidents")
+    for _ in range(5):  # thumbnails are made a few per run of the table
+        at.run()
+    assert not problems(at)
+    table = at.dataframe[0].value.set_index("id")
+    assert table.loc[reviewed, "review"] == "1 open · 1 ✓ · 1 ✗"  # not reviewed · confirmed · dismissed
+    assert table.loc[reviewed, "top_score"] == pytest.approx(0.9) and table.loc[reviewed, "events"] == 3
+    assert table.loc[quiet, "review"] == "" and table.loc[quiet, "events"] == 0
+    assert table.loc[reviewed, "engine"] == EN["engine.short.vlm"] == "VLM"
+    for incident_id in (reviewed, quiet, failed):  # a failed run's video is there to see too
+        assert table.loc[incident_id, "thumbnail"].startswith("data:image/jpeg;base64,")
+    thumbs = list((app_settings.storage_dir / "derived").rglob("thumb-*.jpg"))
+    assert len(thumbs) == 3  # made once, kept beside the browser copy
+
+
+def test_next_unreviewed_event_walks_through_the_events_without_a_verdict(app_settings, clips):
+    incident_id = _stored(app_settings, clips)
+    with session_scope(get_engine(app_settings.resolved_database_url)) as session:
+        collision, near_miss, fight = repository.events_of(session, incident_id)
+        repository.set_review(session, collision.id, ReviewStatus.CONFIRMED, "")
+    at = new_app("incident", incident_id=incident_id)
+    visited = []
+    for _ in range(3):
+        button = at.button(key=f"card-unreviewed-{incident_id}")
+        assert button.label == EN["card.next_unreviewed"].format(count=2)
+        button.click().run()
+        assert not problems(at)
+        visited.append(at.session_state["sigma.seek"]["event_id"])
+    assert visited == [near_miss.id, fight.id, near_miss.id]  # past the last one, from the start again
+    assert at.session_state["sigma.seek"]["seconds"] == near_miss.start_time

@@ -12,7 +12,13 @@ def run_cli(*args, storage: Path, env_extra=None):
     env.pop("DATABASE_URL", None)
     env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

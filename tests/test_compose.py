@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from core.config import Settings
+from core.timeline_image import _FONT_CANDIDATES
 
 ROOT = Path(__file__).resolve().parent.parent
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
@@ -94,7 +95,10 @@ def test_environment_names_are_real_settings_and_point_at_the_services(compose):
         assert f"--port={vllm_url.port}" in services["vllm"]["command"]
         assert str(settings.storage_dir) == "/data"
         assert services[name]["volumes"] == ["sigma-data:/data"]
-    gate = {"APP_PASSWORD", "API_TOKEN"}  # only what serves HTTP has a gate to keep
+    gate = {  # only what serves HTTP has a gate
+        "APP_PASSWORD", "API_TOKEN", "API_TOKEN_USER", "APP_USERS",
+        "OIDC_PROVIDER", "OIDC_ANALYSTS", "OIDC_VIEWERS", "OIDC_DEFAULT_ROLE",
+    }  # fmt: skip
     assert services["app"]["environment"].keys() - services["worker"]["environment"].keys() == gate
     assert services["api"]["environment"] == services["app"]["environment"]
 
@@ -168,7 +172,9 @@ def test_dockerfile(dockerfile):
         < next(i for i, line in enumerate(lines) if line.startswith("RUN pip install -r requirements.txt"))
         < next(i for i, line in enumerate(lines) if line.startswith("COPY --chown=sigma:sigma . ."))
     )
-    assert "apt-get" not in dockerfile  # ffmpeg comes from the imageio-ffmpeg wheel
+    assert "ffmpeg" not in " ".join(line for line in lines if "apt-get" in line)  # from the wheel
+    font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # what fonts-dejavu-core installs
+    assert "fonts-dejavu-core" in dockerfile and font in _FONT_CANDIDATES  # Cyrillic in the report
     assert "imageio_ffmpeg" in dockerfile
     assert "HEALTHCHECK" in dockerfile
     instructions = dockerfile.replace("\\\n", " ").splitlines()

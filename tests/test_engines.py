@@ -14,9 +14,8 @@ from core.cli import _parser
 from core.config import Settings
 from core.engines import AVAILABLE_ENGINES, ENGINE_CHOICES, ENGINE_NAMES, create_engine_by_name
 from core.engines.base import AnalysisEngine
-from core.report import TEXT
+from core.i18n import LANGUAGES, catalogue
 from core.schema import AnalysisParams, EngineOutcome
-from dashboard.i18n import STRINGS
 
 BASE = Path(core.engines.__file__).with_name("base.py")
 
@@ -42,11 +41,13 @@ def test_registry_names_each_engine_class_by_its_own_name(tmp_path):
 
 
 def test_every_engine_has_its_words_in_both_languages():
-    for name in ENGINE_CHOICES:
-        assert STRINGS[f"engine.{name}"]["ru"] and STRINGS[f"engine.{name}"]["en"], name
-    for name in ENGINE_NAMES:
-        for key in (f"engine_{name}", f"sees_{name}", f"cannot_{name}", f"no_events_{name}"):
-            assert TEXT[key]["ru"] and TEXT[key]["en"], key
+    for lang in LANGUAGES:
+        words = catalogue(lang)
+        for name in ENGINE_CHOICES:
+            assert words.get(f"engine.{name}"), (lang, name)
+        for name in ENGINE_NAMES:
+            for key in (f"engine_{name}", f"sees_{name}", f"cannot_{name}", f"no_events_{name}"):
+                assert words.get(f"report.{key}"), (lang, key)
 
 
 def test_an_unknown_engine_is_refused_everywhere_with_the_choices(tmp_path):

@@ -117,13 +117,13 @@ def test_vtt_has_one_readable_cue_per_event(settings, clips):
         "00:00:01.500 --> 00:00:03.000",
         "COLLISION [danger] — two cars collide at the junction",
     ]
-    # a sub-second event stays on screen long enough to read; markup and "-->" cannot break the cue
-    assert cues[1][1] == "00:00:05.200 --> 00:00:06.200"
+    # a cue ends when its event ends, a short one too; markup and "-->" cannot break the cue
+    assert cues[1][1] == "00:00:05.200 --> 00:00:05.500"
     assert cues[1][2] == (
         'NEAR_MISS — he said "stop", then the car --&gt; hit &lt;b&gt;the&lt;/b&gt; pole '
         "&amp; drove off (dismissed)"
     )
-    assert cues[2][1:] == ["01:02:05.250 --> 01:02:06.250", "OTHER"]
+    assert cues[2][1:] == ["01:02:05.250 --> 01:02:06.000", "OTHER"]
     assert all(len(cue) == 3 for cue in cues), "one line of text per cue, no blank lines inside"
 
 
@@ -146,12 +146,10 @@ def test_nothing_to_export_is_a_clear_refusal(cli_env, clips, capsys):
 def _downloads_app():
     import streamlit as st
 
-    from core import repository
+    from dashboard.data import load_incident
     from dashboard.downloads import download_buttons, subtitles
-    from dashboard.resources import session
 
-    with session() as opened:
-        incident = repository.get_incident(opened, st.session_state["incident"])
+    incident = load_incident(st.session_state["incident"])
     download_buttons(incident)
     st.session_state["subtitles"] = subtitles(incident.id)
 
@@ -219,3 +217,12 @@ def test_a_format_added_to_the_registry_is_offered_everywhere(cli_env, clips, ca
     assert not app.exception
     offered = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in app.get("download_button")}
     assert f"sigma.download.types.{incident_id}" in offered
+
+
+def test_a_vtt_cue_ends_with_its_event_and_an_instant_one_is_kept():
+    from core.export import to_vtt
+
+    vtt = to_vtt([Event(event_type="FALL", start_time=8.96, end_time=9.56, confidence=0.5)])
+    assert "00:00:08.960 --> 00:00:09.560" in vtt  # not 9.96: the cue is the event, no longer
+    instant = to_vtt([Event(event_type="FALL", start_time=2.0, end_time=2.0, confidence=0.5)])
+    assert "00:00:02.000 --> 00:00:02.001" in instant  # a cue must end after it starts, or players drop it

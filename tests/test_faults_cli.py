@@ -156,7 +156,7 @@ def test_export_and_report_into_a_folder(shell, capfd, tmp_path, clips):
     assert _run(capfd, ["export", str(incident_id), "--format", "csv", "-o", str(folder)])[0] == 0
     assert _run(capfd, ["report", str(incident_id), "-o", str(folder)])[0] == 0
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [f"sigma-{incident_id}-junction.csv", f"sigma-{incident_id}-junction.docx"]
+    assert names == [f"sigma-{incident_id}-junction-en.docx", f"sigma-{incident_id}-junction.csv"]
     assert not list(tmp_path.glob(".*.partial")) and not list(folder.glob(".*"))
     code, lines = _run(capfd, ["export", str(incident_id), "-o", "/proc/sigma-export.json"])
     assert (

@@ -20,9 +20,10 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from api.gate import UploadLimit, safe_next
-from core import service
+from core import service, users
 from core.config import get_settings
 from core.db import dispose_engines, get_engine, session_scope
+from core.evidence.audit import trail_of
 from core.models import Incident
 from core.schema import AnalysisParams
 from tests.conftest import make_settings
@@ -35,8 +36,16 @@ PAGE = {"Accept": "text/html,application/xhtml+xml"}
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory):
+    """APP_PASSWORD, API_TOKEN acting as "ci-pipeline", and two integrations with tokens of their own."""
     folder = tmp_path_factory.mktemp("gated")
-    with serve("server:app", folder, APP_PASSWORD=PASSWORD, API_TOKEN=TOKEN, MAX_UPLOAD_MB="1") as running:
+    users_file = folder / "users.json"
+    _, bot = users.add_token(users_file, "ingest-bot", "analyst")
+    _, screen = users.add_token(users_file, "wall-screen", "viewer")
+    with serve(
+        "server:app", folder, APP_PASSWORD=PASSWORD, API_TOKEN=TOKEN, API_TOKEN_USER="ci-pipeline",
+        APP_USERS=str(users_file), MAX_UPLOAD_MB="1",
+    ) as running:  # fmt: skip
+        running.tokens = {"ingest-bot": bot, "wall-screen": screen}
         yield running
 
 
@@ -198,6 +207,39 @@ def test_a_streamed_upload_is_cut_off_at_the_limit(monkeypatch):
     assert sum(read) <= 1024 * 1024 + 64 * 1024
 
 
+def test_api_writes_are_audited_as_the_tokens_named_service_user(gated, clips):
+    settings = gated.settings
+    params = AnalysisParams.from_settings(settings)
+    first, second = (service.register_video(clips["calm"], settings, params) for _ in range(2))
+
+    def delete(incident_id: int, token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.delete(f"{gated.base}/api/v1/incidents/{incident_id}", headers=headers, timeout=30)
+
+    assert delete(first, TOKEN).status_code == 204
+    refused = delete(second, gated.tokens["wall-screen"])
+    assert refused.status_code == 403 and refused.json()["detail"].startswith(
+        "wall-screen may view but not change"
+    )
+    assert delete(second, gated.tokens["ingest-bot"]).status_code == 204
+    deleted = [(e.incident_id, e.actor, e.via) for e in trail_of(settings) if e.action == "delete"]
+    assert deleted == [(first, "ci-pipeline", "token"), (second, "ingest-bot", "token")]
+
+
+def test_a_wrong_token_is_a_failed_login_that_says_nothing_of_why(gated):
+    before = len(trail_of(gated.settings))
+    answers = [
+        httpx.get(f"{gated.base}/api/v1/incidents", headers={"Authorization": f"Bearer {wrong}"})
+        for wrong in (TOKEN[:-1], gated.tokens["ingest-bot"][:-1], "sigma_" + "x" * 43)
+    ]
+    assert {(a.status_code, a.json()["detail"]) for a in answers} == {(401, "the bearer token is not valid")}
+    failed = trail_of(gated.settings)[before:]
+    assert [(e.actor, e.action, e.target, e.details) for e in failed] == [
+        ("anonymous", "failed login", "", {"where": "api bearer token"})
+    ] * 3
+    assert TOKEN[:-1] not in str([e.model_dump() for e in failed])
+
+
 # The guessing tests come last on this server: each uses addresses of its own, and the last one
 # empties the bucket all addresses share.
 
@@ -294,3 +336,18 @@ def test_the_media_streams_through_the_dashboards_middleware(open_server, clips,
         part = client.get(url, headers={"Range": "bytes=100-20099"})
         assert part.status_code == 206 and part.content == original[100:20100]
         assert client.get(url, headers={"Range": "bytes=-10"}).content == original[-10:]
+
+
+@pytest.mark.parametrize("ranged", [True, False])
+def test_the_one_servers_media_sends_the_bytes_to_a_browser_that_accepts_gzip(open_server, clips, ranged):
+    """Under st.App every response passes Streamlit's GZip layer, which forwards only body messages:
+    a zero-copy message would be dropped there and the player would wait for ever (it did)."""
+    expected = clips["calm"].read_bytes()
+    headers = {"Accept-Encoding": "gzip, deflate, br"} | ({"Range": "bytes=100-"} if ranged else {})
+    answer = httpx.get(
+        f"{open_server.base}/api/v1/incidents/{open_server.stale_id}/media?variant=original",
+        headers=headers,
+        timeout=10,
+    )
+    assert answer.status_code == (206 if ranged else 200)
+    assert answer.content == (expected[100:] if ranged else expected)

@@ -8,13 +8,13 @@ import io
 import pytest
 from docx import Document
 
-from core.report import TEXT, build_report
+from core.i18n import catalogue
+from core.report import build_report
 from core.schema import Event
-from dashboard.i18n import STRINGS
 from tests.app_harness import configured_app, new_app, problems
 from tests.stored_results import store_incident
 
-EN = {key: value["en"] for key, value in STRINGS.items()}
+EN = catalogue("en")
 WINDOWS = [(i * 1.5, i * 1.5 + 1.5, f"window {i}") for i in range(4)]
 FALL = Event(
     event_type="FALL",
@@ -76,22 +76,29 @@ def _report_text(settings, clip, *, engine: str, events: list[Event], lang: str 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_report_of_a_local_run_says_what_the_engine_can_and_cannot_see(settings, clips, lang):
     text = _report_text(settings, clips["calm"], engine="local", events=[], lang=lang)
-    assert TEXT["about"][lang] in text
+    assert catalogue(lang)["report.about"] in text
     for key in ("engine_local", "sees_local", "cannot_local"):
-        assert TEXT[key][lang] in text
-    assert all(part in text for part in TEXT["no_events_local"][lang].split("{duration}"))
-    assert max(TEXT["no_events"][lang].split("{duration}"), key=len) not in text  # the old, overclaiming one
+        assert catalogue(lang)[f"report.{key}"] in text
+    assert all(part in text for part in catalogue(lang)["report.no_events_local"].split("{duration}"))
+    assert (
+        max(catalogue(lang)["report.no_events"].split("{duration}"), key=len) not in text
+    )  # the old, overclaiming one
 
 
 def test_report_of_a_vlm_run_has_its_own_sentences(settings, clips):
     text = _report_text(settings, clips["calm"], engine="vlm", events=[])
     assert (
-        TEXT["about"]["en"] in text and TEXT["engine_vlm"]["en"] in text and TEXT["cannot_vlm"]["en"] in text
+        catalogue("en")["report.about"] in text
+        and catalogue("en")["report.engine_vlm"] in text
+        and catalogue("en")["report.cannot_vlm"] in text
     )
     assert "a model can miss incidents" in text
-    assert TEXT["engine_local"]["en"] not in text
+    assert catalogue("en")["report.engine_local"] not in text
 
 
 def test_report_of_a_local_run_with_events_names_the_strength(settings, clips):
     text = _report_text(settings, clips["calm"], engine="local", events=[FALL])
-    assert TEXT["col_strength"]["en"] in text and TEXT["col_confidence"]["en"] not in text
+    assert (
+        catalogue("en")["report.col_strength"] in text
+        and catalogue("en")["report.col_confidence"] not in text
+    )

@@ -15,6 +15,7 @@ from core import repository
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
+from core.i18n import text
 from core.jobs import run_analysis
 from core.samples import SCENES, ScriptedEvent, make_clip
 from core.schema import AnalysisParams
@@ -128,7 +129,7 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     event = typed[0]
     assert event.start_time < span[1] + TYPED_TOLERANCE and event.end_time > span[0] - TYPED_TOLERANCE
     assert event.box is not None  # Box validates 0..1 and inside the frame
-    assert 0 <= event.box.x and event.box.x + event.box.w <= 1 and event.box.y + event.box.h <= 1
+    assert event.box.x >= 0 and event.box.x + event.box.w <= 1 and event.box.y + event.box.h <= 1
     assert event.track_ids and {p.track_id for p in event.track_path} <= set(event.track_ids)
     assert event.peak_time is not None and event.start_time <= event.peak_time <= event.end_time
     assert event.severity in (0, 1, 2) and event.confidence >= 0.5
@@ -198,7 +199,8 @@ def test_texts_are_written_in_the_analysis_language_with_the_same_figures(clips,
             reason = incident.domain_reason
             start = repository.logs_of(session, incident.id)[0]
         dispose_engines()
-        assert start.step == "start" and f"descriptions in {language}" in start.message  # the run says which
+        named = text("en", f"language.{language}")
+        assert start.step == "start" and f"descriptions in {named}" in start.message  # the run says which
         [event] = events
         written[language] = (event, windows, reason)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 from docx import Document
@@ -19,7 +20,7 @@ from core.report import build_report, xml_safe
 from core.schema import AnalysisParams, Event, ReviewStatus
 from core.service import register_video
 from core.storage import video_path
-from tests.stored_results import store_incident
+from tests.stored_results import cut_clip, store_incident
 
 LONG = "Очень длинное описание: " + "две машины столкнулись на перекрёстке, " * 12 + "X" * 300
 DIRTY = "model text\x00with\x07control\x0bcharacters\x1f and\ufffe more"
@@ -143,6 +144,32 @@ def test_report_without_the_video_file_says_so_instead_of_a_picture(settings, cl
     document = Document(io.BytesIO(build_report(incident_id, settings, lang="en")))
     assert len(document.inline_shapes) == 1  # only the timeline
     assert _all_text(document).count("No frame: the video file is no longer stored") == len(_events())
+
+
+def test_report_of_a_truncated_file_says_how_much_of_it_decoded(settings, clips, tmp_path):
+    incident_id = _store(settings, cut_clip(clips["collision"], tmp_path))
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        decoded = repository.get_incident(session, incident_id).duration
+    for lang, words in (
+        ("en", "the file is cut short: decoded {} s of 8 s"),
+        ("ru", "декодировано {} с из 8 с"),
+    ):
+        text = _all_text(Document(io.BytesIO(build_report(incident_id, settings, lang=lang))))
+        assert words.format(f"{decoded:.2f}".rstrip("0").rstrip(".")) in text, lang
+    whole = _store(settings, clips["collision"])
+    assert "cut short" not in _all_text(Document(io.BytesIO(build_report(whole, settings, lang="en"))))
+
+
+def test_report_of_a_rerun_gives_its_videos_upload_time_not_its_own(settings, clips):
+    first = _store(settings, clips["calm"])
+    rerun = _store(settings, clips["calm"])
+    uploaded = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        repository.get_incident(session, first).created_at = uploaded
+        repository.get_incident(session, rerun).run_of_id = first
+    document = Document(io.BytesIO(build_report(rerun, settings, lang="en")))
+    facts = {row.cells[0].text: row.cells[1].text for table in document.tables for row in table.rows}
+    assert facts["Uploaded"].startswith("2030-01-02 03:04:05")
 
 
 def test_report_refuses_a_running_incident_and_the_cli_writes_one(

@@ -184,17 +184,18 @@ def test_search_finds_what_the_local_engine_stored(settings, clips):
 def test_every_produced_event_type_has_words_and_every_word_entry_a_producer():
     """The types the VLM's taxonomy names and the local engine writes (one text per type it
     produces) have words in both languages; an entry no engine produces is dead and must go."""
-    from core.engines.local import TEXTS
+    from core.i18n import catalogue
     from core.prompts import OTHER, TAXONOMY
 
     produced = {*(t for types in TAXONOMY.values() for t in types), OTHER}
-    produced |= {key for key in TEXTS["en"] if key.isupper()}
+    local = {key.removeprefix("local.") for key in catalogue("en") if key.startswith("local.")}
+    produced |= {key for key in local if key.isupper()}
     assert set(TYPES) == produced, f"no producer: {set(TYPES) - produced}; no words: {produced - set(TYPES)}"
     for code in sorted(produced):
-        words = TYPES[code]
-        assert words.ru and words.en and words.ru != words.en
-        assert parse_query(words.ru).types >= {code}, code
-        assert parse_query(words.en).types >= {code}, code
+        ru, en = type_label(code, "ru"), type_label(code, "en")
+        assert ru and en and ru != en
+        assert parse_query(ru).types >= {code}, code
+        assert parse_query(en).types >= {code}, code
 
 
 def test_query_is_never_an_injection():

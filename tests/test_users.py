@@ -10,9 +10,19 @@ import stat
 
 import pytest
 from argon2 import PasswordHasher
+from pydantic import ValidationError
 
 from core import users
-from core.access import authenticate, gate_enabled, record_sign_in, session_credential
+from core.access import (
+    authenticate,
+    gate_enabled,
+    issue_session,
+    principal_for_session,
+    principal_for_token,
+    record_sign_in,
+    session_credential,
+    sign_in,
+)
 from core.cli import main as cli_main
 from core.config import Settings, get_settings
 from core.errors import InvalidInput
@@ -162,3 +172,131 @@ def test_the_cli_adds_lists_and_removes_users_and_audits_it(settings, tmp_path, 
         ("add user", "user vera"),
         ("remove user", "user vera"),
     ]
+
+
+def test_api_token_acts_as_its_named_service_user(tmp_path):
+    settings = Settings(_env_file=None, storage_dir=tmp_path / "data", api_token="the api token 123")
+    assert principal_for_token("the api token 123", settings).model_dump() == {
+        "name": "api",
+        "role": "analyst",
+        "via": "token",
+    }
+    named = settings.model_copy(update={"api_token_user": "ci-pipeline"})
+    assert principal_for_token("the api token 123", named).name == "ci-pipeline"
+    assert principal_for_token("the api token 12", named) is None
+    for bad in ("", "two words", "../x"):
+        with pytest.raises(ValidationError, match="api_token_user"):
+            Settings(_env_file=None, api_token_user=bad)
+
+
+def test_an_integration_token_is_shown_once_stored_hashed_and_ends_with_its_user(users_file, tmp_path):
+    settings = Settings(_env_file=None, storage_dir=tmp_path / "data", app_users=users_file)
+    view, token = users.add_token(users_file, "ingest-bot", "analyst")
+    _, reader_token = users.add_token(users_file, "wall-screen", "viewer")
+    assert token.startswith("sigma_") and len(token) > 40 and token != reader_token
+    raw = users_file.read_text()
+    assert token not in raw and reader_token not in raw
+    assert (view.name, view.kind) == ("ingest-bot", "token")
+    assert [(u.name, u.kind) for u in users.list_users(users_file)] == [
+        ("alice", "password"),
+        ("ingest-bot", "token"),
+        ("vera", "password"),
+        ("wall-screen", "token"),
+    ]
+    bot = principal_for_token(token, settings)
+    assert (bot.name, bot.role, bot.via) == ("ingest-bot", "analyst", "token")
+    assert principal_for_token(reader_token, settings).role == "viewer"
+    assert principal_for_token(token[:-1], settings) is None and principal_for_token("", settings) is None
+    assert authenticate("ingest-bot", token, settings) is None, "an integration has no password"
+    assert sign_in(None, token, settings) == bot  # the token typed on the sign-in form
+
+    cookie = issue_session(bot, settings)
+    assert principal_for_session(cookie, settings) == bot
+    _, new_token = users.add_token(users_file, "ingest-bot", "analyst", replace=True)
+    assert principal_for_token(token, settings) is None, "a new token ends the old one"
+    assert principal_for_session(cookie, settings) is None, "and the sessions opened with it"
+    users.remove_user(users_file, "ingest-bot")
+    assert principal_for_token(new_token, settings) is None
+    with pytest.raises(InvalidInput, match="already exists"):
+        users.add_token(users_file, "alice", "viewer")
+
+
+@pytest.mark.parametrize("name", ["system", "local", "anonymous", "unattributed", "shared-password"])
+def test_sigmas_own_names_cannot_be_taken(users_file, name):
+    with pytest.raises(InvalidInput, match="is Sigma's own"):
+        users.add_user(users_file, name, "long enough pw", "analyst")
+    with pytest.raises(InvalidInput, match="is Sigma's own"):
+        users.add_token(users_file, name, "analyst")
+
+
+def test_the_cli_adds_a_token_prints_it_once_and_keeps_api_tokens_name_free(
+    settings, tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "users.json"
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("APP_USERS", str(path))
+    monkeypatch.setenv("API_TOKEN_USER", "ci")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["users", "add-token", "ingest-bot", "--role", "analyst"]) == 0
+        printed = capsys.readouterr().out.strip().splitlines()
+        assert printed[0] == "added ingest-bot (analyst)"
+        token = printed[-1]
+        assert users.check_token(path, token).name == "ingest-bot" and token not in path.read_text()
+        assert cli_main(["users", "list"]) == 0
+        assert capsys.readouterr().out.split()[:3] == ["ingest-bot", "analyst", "token"]
+        assert cli_main(["users", "add-token", "ci", "--role", "viewer"]) == 2
+        assert "API_TOKEN's service user" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    assert [(e.action, e.target, e.details) for e in trail_of(settings)] == [
+        ("add user", "user ingest-bot", {"role": "analyst", "kind": "token", "replaced": False}),
+    ]
+
+
+def test_the_sign_in_form_answers_a_wrong_password_and_an_unknown_name_alike(
+    users_file, tmp_path, monkeypatch
+):
+    """Byte for byte the same page (but the name typed, echoed in its field) and the same trail entry."""
+    import asyncio
+
+    import httpx
+    from starlette.applications import Starlette
+
+    from api import gate
+
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("APP_USERS", str(users_file))
+    monkeypatch.setenv("APP_PASSWORD", "")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr(gate, "guesses", gate.GuessLimiter())
+    get_settings.cache_clear()
+
+    async def attempts():
+        transport = httpx.ASGITransport(app=Starlette(routes=gate.sign_in_routes))
+        async with httpx.AsyncClient(transport=transport, base_url="http://sigma") as client:
+
+            async def attempt(name: str, password: str):
+                form = {"name": name, "password": password, "next": "/"}
+                return await client.post("/signin?lang=en", data=form)
+
+            # two names of one length, so even the page's length cannot differ
+            answers = [
+                await attempt("alice", "not her password"),
+                await attempt("carol", "correct horse battery"),
+            ]
+            assert (await attempt("alice", "correct horse battery")).status_code == 303  # the form does work
+            return answers
+
+    try:
+        wrong_password, unknown_name = asyncio.run(attempts())
+        settings = get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert wrong_password.status_code == unknown_name.status_code == 401
+    assert "Wrong name or password." in wrong_password.text
+    assert wrong_password.text.replace('value="alice"', "") == unknown_name.text.replace('value="carol"', "")
+    assert dict(wrong_password.headers) == dict(unknown_name.headers)
+    failed = [(e.actor, e.action, e.details) for e in trail_of(settings) if e.action == "failed login"]
+    assert failed == [("anonymous", "failed login", {"where": "sign-in form"})] * 2

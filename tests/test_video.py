@@ -13,7 +13,16 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidInput
-from core.video import ffmpeg_exe, iter_frames, iter_windows, probe, read_frame_at, spread, window_starts
+from core.video import (
+    cut_short,
+    ffmpeg_exe,
+    iter_frames,
+    iter_windows,
+    probe,
+    read_frame_at,
+    spread,
+    window_starts,
+)
 
 SIZE = (64, 48)
 
@@ -82,7 +91,7 @@ def test_vfr_sampled_times_are_the_true_presentation_times(vfr_clip):
     times = vfr_times()
     frames = list(iter_frames(vfr_clip, 10))
     # the first frame of each 0.1 s slot: every 10 fps frame, every third 30 fps frame, every 5 fps frame
-    expected = [n for n in range(20)] + [20 + 3 * k for k in range(20)] + [80 + k for k in range(10)]
+    expected = list(range(20)) + [20 + 3 * k for k in range(20)] + [80 + k for k in range(10)]
     assert [f.index for f in frames] == expected
     for frame in frames:
         assert frame.time == pytest.approx(float(times[frame.index]), abs=1e-9)
@@ -168,6 +177,8 @@ def test_truncated_files(tmp_path, clips):
     cut.write_bytes(data[: len(data) // 2])
     info = probe(cut)
     assert 1.0 < info.duration < whole.duration - 1.0
+    assert cut_short(cut, info.duration) == pytest.approx(whole.duration, abs=0.05)  # "decoded 3.9 s of 8 s"
+    assert cut_short(clips["collision"], whole.duration) is None
     frames = list(iter_frames(cut, 10))
     assert frames and frames[-1].time <= info.duration
     assert frames[-1].time >= info.duration - 0.5
@@ -202,6 +213,25 @@ def test_read_frame_at_returns_the_frame_on_screen(vfr_clip):
     assert read_frame_at(vfr_clip, 30.0) is None
     small = read_frame_at(vfr_clip, 1.0, max_side=32)
     assert small.image.shape == (24, 32, 3)
+
+
+@pytest.mark.parametrize("rotation", ["0", "90", "180", "270"])
+def test_read_frame_at_gives_the_decoders_frame_upright(tmp_path, clips, rotation):
+    """The frame read in-process (PyAV) is exactly the one the ffmpeg binary decodes, turned the
+    same way, at a time between keyframes and at the first frame."""
+    turned = tmp_path / f"turned-{rotation}.mp4"
+    ffmpeg("-display_rotation", rotation, "-i", str(clips["calm"]), "-c", "copy", str(turned))
+    decoded = {frame.index: frame for frame in iter_frames(turned, None)}
+    for asked, index in ((3.03, 75), (0.0, 0), (5.21, 130)):
+        read = read_frame_at(turned, asked)
+        assert (read.index, read.time) == (index, decoded[index].time)
+        assert np.array_equal(read.image, decoded[index].image)
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(5000))
+    assert read_frame_at(garbage, 1.0) is None, "a picture is missing, not the report around it"
+    assert read_frame_at(turned, 5.0, max_side=100).image.shape[:2] == (
+        (76, 100) if rotation in ("0", "180") else (100, 76)
+    )
 
 
 def test_stopping_early_ends_the_decoder(clips, monkeypatch):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from core.config import Settings
+from core.i18n import Message
 from core.schema import AnalysisParams, EngineOutcome
 from core.video import VideoInfo
 
@@ -31,7 +32,9 @@ class ProgressSink(Protocol):
 
 
 class LogSink(Protocol):
-    def __call__(self, step: str, message: str, level: str = "INFO") -> None: ...
+    """A log line: a `Message` (worded in each reader's language), or plain text (model notes)."""
+
+    def __call__(self, step: str, message: str | Message, level: str = "INFO") -> None: ...
 
 
 @dataclass
@@ -60,7 +63,7 @@ class AnalysisEngine(ABC):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - a hook: engines that need nothing outside leave it empty
         """Raise `EngineUnavailable` when the engine cannot run at all (e.g. no model server)."""
 
     @abstractmethod

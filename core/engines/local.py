@@ -44,8 +44,8 @@ import numpy as np
 
 from core import behaviour
 from core.behaviour import Finding, TrackView
-from core.config import AnalysisLanguage
 from core.engines.base import AnalysisEngine, RunContext
+from core.i18n import Language, Message, catalogue, say, text
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
 from core.tracks import ForegroundModel, Tracker
 from core.video import iter_frames, occupied_windows, window_count
@@ -78,121 +78,6 @@ TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
 PATH_POINTS = 40  # the most points of each track's path kept with an event
 PATH_MARGIN_SEC = 1.5  # a path runs this long before and after its event
 
-# Every text the engine writes, in each ANALYSIS_LANGUAGE: the same figures, formatted the same way.
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "SUDDEN_MOTION": "a short spike of motion",
-        "MOTION_BURST": "sustained motion well above the usual level",
-        "figures": (
-            "motion {ratio:.1f}× this video's median "
-            "({area:.1%} of the frame changing at the peak, unusual-motion z {z:.1f})"
-        ),
-        "episode": "{what}: {figures}; lasted {span:.2f} s, peak at {peak:.2f} s; no tracked object explains it",
-        "objects": "; tracked objects: {total} ({person} person-like, {vehicle} vehicle-like, {other} other)",
-        "COLLISION": (
-            "collision: track {a} ({kind_a}) and track {b} ({kind_b}) closed in at {approach:.1f} sizes/s and "
-            "touched at {peak:.2f} s; track {who} then lost {slowdown:.0%} of its speed "
-            "({before:.1f} → {after:.1f} sizes/s) and turned {turn:.0f}°"
-        ),
-        "NEAR_MISS": (
-            "near miss: track {a} ({kind_a}) and track {b} ({kind_b}) passed {gap_share:.0%} of the smaller "
-            "one's width apart at {relative:.1f} sizes/s relative speed at {peak:.2f} s, without touching"
-        ),
-        "FALL": (
-            "fall: track {track} stood upright, then what moved dropped {drop:.0%} of its upright height within "
-            "{seconds:.1f} s, turned wider than tall with its feet in place, and stayed low or still"
-        ),
-        "FIGHT": (
-            "fight-like motion: {tracks} track(s) close together moving strongly in place ({motion:.0%} of "
-            "their box changing per frame, back and forth {back_and_forth:.1f}× its drift) for {seconds:.1f} s"
-        ),
-        "RUNNING": "running: track {track} moved at {speed:.1f} of its heights a second from {peak:.2f} s",
-        "CROWD_PANIC": (
-            "{tracks} tracks broke into a run within {within:.1f} s (median {speed:.1f} heights a second), "
-            "scattering {scatter:.0%}"
-        ),
-        "WRONG_WAY": (
-            "wrong way: track {track} ({kind}) moved against the direction other tracks keep here for "
-            "{seconds:.1f} s ({share:.0%} of its moving frames)"
-        ),
-        "STOPPED_VEHICLE": (
-            "stopped vehicle: track {track} (vehicle-like) stood still for {seconds:.1f} s after moving at "
-            "{before:.1f} lengths a second, while {passing} other track(s) moved"
-        ),
-        "person": "person-like",
-        "vehicle": "vehicle-like",
-        "other": "other object",
-        "domain_requested": (
-            "as requested: the local engine measures motion and tracked objects and does not judge the domain"
-        ),
-        "domain_traffic": (
-            "traffic: {vehicles} vehicle-like tracks travelled along one axis ({axis_share:.0%} of them), "
-            "{people} person-like"
-        ),
-        "domain_unknown": (
-            "not plain from the tracks ({vehicles} vehicle-like, {people} person-like): the local engine names "
-            "a domain only when many vehicle-like tracks share one road-like flow"
-        ),
-    },
-    "ru": {
-        "SUDDEN_MOTION": "короткий всплеск движения",
-        "MOTION_BURST": "продолжительное движение намного выше обычного уровня",
-        "figures": (
-            "движение {ratio:.1f}× медианы этого видео "
-            "(на пике меняется {area:.1%} кадра, z необычного движения {z:.1f})"
-        ),
-        "episode": (
-            "{what}: {figures}; длилось {span:.2f} с, пик на {peak:.2f} с; ни один отслеженный объект "
-            "этого не объясняет"
-        ),
-        "objects": "; отслежено объектов: {total} (похожих на людей {person}, на транспорт {vehicle}, других {other})",
-        "COLLISION": (
-            "столкновение: трек {a} ({kind_a}) и трек {b} ({kind_b}) сближались со скоростью {approach:.1f} "
-            "размера/с и соприкоснулись на {peak:.2f} с; затем трек {who} потерял {slowdown:.0%} скорости "
-            "({before:.1f} → {after:.1f} размера/с) и повернул на {turn:.0f}°"
-        ),
-        "NEAR_MISS": (
-            "опасное сближение: трек {a} ({kind_a}) и трек {b} ({kind_b}) разошлись на {gap_share:.0%} ширины "
-            "меньшего при относительной скорости {relative:.1f} размера/с на {peak:.2f} с, не коснувшись"
-        ),
-        "FALL": (
-            "падение: трек {track} стоял вертикально, затем движущаяся часть опустилась на {drop:.0%} роста за "
-            "{seconds:.1f} с, стала шире, чем выше, ноги на месте, и осталась внизу или неподвижной"
-        ),
-        "FIGHT": (
-            "движение как в драке: треков рядом — {tracks}, сильное движение на месте ({motion:.0%} рамки "
-            "меняется за кадр, туда-обратно {back_and_forth:.1f}× смещения) в течение {seconds:.1f} с"
-        ),
-        "RUNNING": "бег: трек {track} двигался со скоростью {speed:.1f} своего роста в секунду с {peak:.2f} с",
-        "CROWD_PANIC": (
-            "{tracks} трека перешли на бег за {within:.1f} с (медиана {speed:.1f} роста в секунду), "
-            "разбегаясь на {scatter:.0%}"
-        ),
-        "WRONG_WAY": (
-            "движение против потока: трек {track} ({kind}) двигался против направления других треков здесь "
-            "{seconds:.1f} с ({share:.0%} его кадров движения)"
-        ),
-        "STOPPED_VEHICLE": (
-            "остановка транспорта: трек {track} (похож на транспорт) стоял {seconds:.1f} с после движения со "
-            "скоростью {before:.1f} длины/с, пока двигались другие треки: {passing}"
-        ),
-        "person": "похож на человека",
-        "vehicle": "похож на транспорт",
-        "other": "другой объект",
-        "domain_requested": (
-            "как указано: локальный движок измеряет движение и отслеживает объекты, область он не оценивает"
-        ),
-        "domain_traffic": (
-            "дорожное движение: {vehicles} треков, похожих на транспорт, двигались вдоль одной оси "
-            "({axis_share:.0%} из них), похожих на людей: {people}"
-        ),
-        "domain_unknown": (
-            "по трекам не ясно (похожих на транспорт {vehicles}, на людей {people}): локальный движок называет "
-            "область, только когда много треков, похожих на транспорт, идут одним дорожным потоком"
-        ),
-    },
-}
-
 
 class LocalEngine(AnalysisEngine):
     name = "local"
@@ -211,25 +96,26 @@ class LocalEngine(AnalysisEngine):
         def progress(time: float) -> None:
             ctx.progress(
                 min(0.99, time / max(video.duration, 1e-6)),
-                "measuring motion and tracking objects",
+                text("en", "stage.local"),
                 pass_no=1,
                 windows_done=min(total, int(time / params.window_sec)),
                 windows_total=total,
             )
 
         seen = observe(ctx.video_path, fps=fps, on_frame=progress)
-        ctx.log(
-            "sampling",
-            f"measured motion and tracked objects at {fps:g} fps on {seen.size[0]}x{seen.size[1]} grey "
-            f"frames ({len(seen.times)} frames, {len(seen.series)} frame pairs, a grid of "
-            f"{seen.series.cells.shape[1]} cells)"
-            + (
-                f"; the whole view changed {len(seen.view_changes)} time(s) (cuts or camera moves, first at "
-                f"{seen.view_changes[0]:.2f} s): the background was learnt anew and tracks ended each time"
-                if seen.view_changes
-                else ""
-            ),
-        )
+        sampled = {
+            "fps": fps,
+            "width": seen.size[0],
+            "height": seen.size[1],
+            "frames": len(seen.times),
+            "pairs": len(seen.series),
+            "cells": seen.series.cells.shape[1],
+        }
+        if seen.view_changes:
+            cuts = {"changes": len(seen.view_changes), "first": seen.view_changes[0]}
+            ctx.log("sampling", say("log.local_sampling_cuts", **sampled, **cuts))
+        else:
+            ctx.log("sampling", say("log.local_sampling", **sampled))
         language = ctx.settings.analysis_language
         analysis = analyse(seen, video.duration, params.window_sec, language=language, domain=params.domain)
         ctx.log("baseline", analysis.report.baseline_note())
@@ -240,32 +126,22 @@ class LocalEngine(AnalysisEngine):
             else 0.0
         )
         if sparse > 0.1:
+            rate = len(seen.times) / max(video.duration, 1e-6)
             ctx.log(
                 "sampling",
-                f"{sparse:.0%} of the frames are more than {MAX_MOTION_GAP_SEC:g} s apart (a recording of "
-                f"{len(seen.times) / max(video.duration, 1e-6):.1f} frames a second): motion cannot be told from "
-                "change between them, so no unusual motion is flagged there; tracks and typed events are less reliable",
+                say("log.local_sparse", share=sparse, gap=MAX_MOTION_GAP_SEC, rate=rate),
                 "WARNING",
             )
         covered = len(analysis.windows) * params.window_sec
         if video.duration > 0 and covered < 0.5 * video.duration and len(seen.times) > 0:
-            ctx.log(
-                "sampling",
-                f"frames were decoded in {len(analysis.windows)} window(s) ({covered:g} s) of the "
-                f"{video.duration:g} s the file claims: windows follow the frames that exist",
-                "WARNING",
-            )
-        ctx.progress(
-            1.0, "measuring motion and tracking objects", pass_no=1, windows_done=total, windows_total=total
-        )
-        ctx.log(
-            "events",
-            f"{len(analysis.events)} event(s): "
-            + (
-                ", ".join(f"{e.event_type} {e.highlight} (severity {e.severity})" for e in analysis.events)
-                or "none"
-            ),
-        )
+            decoded = {"windows": len(analysis.windows), "covered": covered, "duration": video.duration}
+            ctx.log("sampling", say("log.local_decoded", **decoded), "WARNING")
+        ctx.progress(1.0, text("en", "stage.local"), pass_no=1, windows_done=total, windows_total=total)
+        found = [
+            say("log.event", type=say(f"type.{e.event_type}"), highlight=e.highlight, severity=e.severity)
+            for e in analysis.events
+        ]
+        ctx.log("events", say("log.events", n=len(found), events=found) if found else say("log.events_none"))
         return EngineOutcome(
             engine="local",
             model_version=MODEL_VERSION,
@@ -451,13 +327,18 @@ class MotionReport:
         """A changed area as a multiple of this video's median changed area."""
         return area / max(self.area_median, 0.001)
 
-    def baseline_note(self) -> str:
-        flagged = sum(e.flagged for e in self.episodes)
-        return (
-            f"{len(self.series)} frame pairs; median changed area {self.area_median:.2%} of the frame; "
-            f"unusual motion median {self.unusual_median:.2%}, robust spread {self.unusual_spread:.2%}; "
-            f"{len(self.episodes)} episode(s) above z {EPISODE_LOW_Z:g}, {flagged} flagged "
-            f"(peak z ≥ {SPIKE_Z:g} or sustained ≥ {SUSTAINED_Z_SEC:g} z·s)"
+    def baseline_note(self) -> Message:
+        return say(
+            "log.local_baseline",
+            pairs=len(self.series),
+            area=self.area_median,
+            median=self.unusual_median,
+            spread=self.unusual_spread,
+            episodes=len(self.episodes),
+            low=EPISODE_LOW_Z,
+            flagged=sum(e.flagged for e in self.episodes),
+            spike=SPIKE_Z,
+            sustained=SUSTAINED_Z_SEC,
         )
 
 
@@ -560,27 +441,30 @@ class Analysis:
     explained: int = 0  # flagged motion episodes that tracked objects or typed events explain
     notes: list[str] = field(default_factory=list)
 
-    def tracks_note(self) -> str:
+    def tracks_note(self) -> Message:
         counts = {
             kind: sum(v.kind == kind for v in self.views)
             for kind in (behaviour.PERSON, behaviour.VEHICLE, behaviour.OTHER)
         }
         involved = sorted({tid for f in self.findings for tid in f.track_ids})
         by_id = {v.id: v for v in self.views}
-        evidence = "; ".join(f"track {tid}: {by_id[tid].evidence}" for tid in involved[:20] if tid in by_id)
-        return (
-            f"{len(self.views)} track(s): {counts['person']} person-like, {counts['vehicle']} vehicle-like, "
-            f"{counts['other']} other; {self.explained} episode(s) of unusual motion explained by tracked "
-            f"objects or typed events" + (f"; in events: {evidence}" if evidence else "")
-        )
+        evidence = [behaviour.evidence(by_id[tid]) for tid in involved[:20] if tid in by_id]
+        counted = {"tracks": len(self.views), **counts, "explained": self.explained}
+        if evidence:
+            return say("log.local_tracks_evidence", **counted, evidence=evidence)
+        return say("log.local_tracks", **counted)
 
 
 def analyse(
-    seen: Observation, duration: float, window_sec: float, *, language: AnalysisLanguage, domain: str = "auto"
+    seen: Observation, duration: float, window_sec: float, *, language: Language, domain: str = "auto"
 ) -> Analysis:
     """Tracks classified and turned into typed events, motion episodes no event or track explains kept
     as SUDDEN_MOTION / MOTION_BURST, a timeline row for every window that has frames; texts in `language`."""
-    texts = TEXTS[language]
+    texts = {
+        key.removeprefix("local."): words
+        for key, words in catalogue(language).items()
+        if key.startswith("local.")
+    }
     report = score_motion(seen.series)
     views = [behaviour.classify(behaviour.view_of(track)) for track in seen.tracks]
     findings = behaviour.find_events(views, seen.size)
@@ -776,7 +660,7 @@ def _windows(
             for kind, (starts, ends) in spans.items()
         }
         description = texts["figures"].format(ratio=report.ratio(peak_area), area=peak_area, z=peak_z)
-        description += texts["objects"].format(total=sum(counts.values()), **counts)
+        description += "; " + texts["objects"].format(total=sum(counts.values()), **counts)
         if touching:
             description += "; " + "; ".join(e.description for _, e in touching)
         windows.append(

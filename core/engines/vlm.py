@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -35,6 +36,7 @@ from core.config import Settings, mask_url
 from core.engines.base import AnalysisEngine, RunContext
 from core.engines.local import ChangeMeter
 from core.errors import AnalysisFailed, EngineUnavailable
+from core.i18n import say, text
 from core.keyframes import frames_at, select_keyframes
 from core.llm import ModelClient, RequestFailed, Traffic, chat_request, choose_model
 from core.pipeline import cap_highlights, frame_span, merge_detections, repair_frame_range
@@ -301,22 +303,37 @@ class VLMEngine(AnalysisEngine):
         if self._model_note:
             ctx.log("model", self._model_note, "WARNING")
         if params.concerns or params.site_context:
-            codes = ", ".join(c.code for c in params.concerns) or "none"
-            context = f"{len(params.site_context)} characters" if params.site_context else "none"
+            codes = ", ".join(c.code for c in params.concerns) or say("log.none")
+            context = (
+                say("log.vlm_context_chars", n=len(params.site_context))
+                if params.site_context
+                else say("log.none")
+            )
             ctx.log(
                 "prompt",
-                f"prompts {fingerprint}: {PROMPT_VERSION} with the analyst's concerns ({codes}) and site "
-                f"context ({context})",
+                say(
+                    "log.vlm_prompt",
+                    fingerprint=fingerprint,
+                    version=PROMPT_VERSION,
+                    codes=codes,
+                    context=context,
+                ),
             )
         size = image_size_for(video.width, video.height, settings.llm_image_max_side)
         plans = pass_plans(params.window_sec, params.target_fps, params.frames_per_window)
         tokens = qwen_image_tokens(*size)
         ctx.log(
             "model",
-            f"model {model} at {mask_url(settings.llm_base_url)}; frames sent at {size[0]}x{size[1]} "
-            f"(≈{tokens} image tokens each as Qwen2.5-VL counts them: "
-            f"≈{tokens * params.frames_per_window} per pass-1 window); "
-            f"up to {settings.llm_max_concurrency} requests in flight",
+            say(
+                "log.vlm_model",
+                model=model,
+                url=mask_url(settings.llm_base_url),
+                width=size[0],
+                height=size[1],
+                tokens=tokens,
+                window_tokens=tokens * params.frames_per_window,
+                concurrency=settings.llm_max_concurrency,
+            ),
         )
         stop = threading.Event()
         client = ModelClient(settings, stop=stop)
@@ -339,7 +356,7 @@ class VLMEngine(AnalysisEngine):
             if events and settings.llm_refine:
                 events = run.refine(events, domain, found_by=passes_run[-1])
             elif events:
-                ctx.log("refine", "refinement off (LLM_REFINE=false): event times are the first look's")
+                ctx.log("refine", say("log.vlm_refine_off"))
         finally:
             stop.set()
             client.close()
@@ -385,9 +402,9 @@ class _Run:
         When inference fails the analysis goes on with every domain's event types."""
         requested = self.ctx.params.domain
         if requested != "auto":
-            self.ctx.log("domain", f"domain {requested}, as requested")
-            return requested, "chosen by the user"
-        self._progress(0, 0.0, "inferring the domain")
+            self.ctx.log("domain", say("log.vlm_domain_requested", domain=requested))
+            return requested, text("en", "reason.domain_chosen")
+        self._progress(0, 0.0, text("en", "stage.domain"))
         started = time.monotonic()
         frames = frames_at(
             self.ctx.video_path, [(i + 0.5) * self.duration / DOMAIN_FRAMES for i in range(DOMAIN_FRAMES)]
@@ -405,18 +422,22 @@ class _Run:
             answer, _ = self._ask(body, traffic, parse_domain_answer, "domain inference")
         except (RequestFailed, UnusableAnswer) as error:
             self._log_notes("domain", traffic.notes)
-            reason = f"domain inference failed ({error}); every domain's event types are used"
+            reason = say("reason.domain_failed", error=str(error))
             self.ctx.log("domain", reason, "WARNING")
-            return None, reason
+            return None, reason.text("en")
         self._log_notes("domain", traffic.notes)
-        reason = answer.reason.strip() or "(the model gave no reason)"
-        self.ctx.log(
-            "domain",
-            f"domain {answer.domain}, inferred from {len(frames)} frames in {time.monotonic() - started:.1f} s "
-            f"({traffic.usage.prompt_tokens} prompt + {traffic.usage.completion_tokens} completion tokens): "
-            f"{reason}",
+        reason = answer.reason.strip() or text("en", "reason.domain_none")
+        inferred = say(
+            "log.vlm_domain_inferred",
+            domain=answer.domain,
+            frames=len(frames),
+            seconds=time.monotonic() - started,
+            prompt=traffic.usage.prompt_tokens,
+            completion=traffic.usage.completion_tokens,
+            reason=answer.reason.strip() or say("reason.domain_none"),
         )
-        self._progress(0, 1.0, "domain inferred")
+        self.ctx.log("domain", inferred)
+        self._progress(0, 1.0, text("en", "stage.domain_done"))
         return answer.domain, reason
 
     # -- passes
@@ -444,7 +465,7 @@ class _Run:
     def keyframe_pass(self, domain: str | None) -> tuple[list[WindowReply], list[Event]]:
         settings, params = self.settings, self.ctx.params
         started = time.monotonic()
-        self._progress(3, 0.0, "pass 3: choosing keyframes")
+        self._progress(3, 0.0, text("en", "stage.keyframes"))
         keyframes = select_keyframes(
             self.ctx.video_path,
             duration=self.duration,
@@ -455,11 +476,8 @@ class _Run:
         reasons = {}
         for keyframe in keyframes:
             reasons[keyframe.reason] = reasons.get(keyframe.reason, 0) + 1
-        self.ctx.log(
-            "pass 3",
-            f"{len(keyframes)} keyframes: "
-            + ", ".join(f"{count} {reason}" for reason, count in reasons.items()),
-        )
+        counted = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
+        self.ctx.log("pass 3", say("log.vlm_keyframes", n=len(keyframes), reasons=counted))
         if not keyframes:
             return [], []
         job = WindowJob(
@@ -523,12 +541,12 @@ class _Run:
         With `fail_limit`, raises `AnalysisFailed` as soon as more than LLM_MAX_FAILED_WINDOWS_PCT of
         the pass's windows have failed (the rest are cancelled)."""
         concurrency = self.settings.llm_max_concurrency
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"sigma-vlm-p{pass_no}")
         pending: set[Future] = set()
         replies: list[WindowReply] = []
-        budget = _NoteBudget(self.ctx, f"pass {pass_no}")
         failed = skipped = 0
-        self._progress(pass_no, 0.0, f"pass {pass_no}: 0/{total} windows", pass_no, 0, total)
+        self._progress(
+            pass_no, 0.0, text("en", "stage.pass", pass_no=pass_no, done=0, total=total), pass_no, 0, total
+        )
 
         def collect(done: Iterable[Future | WindowReply]) -> None:
             nonlocal failed
@@ -550,13 +568,13 @@ class _Run:
                 self._progress(
                     pass_no,
                     count / max(total, 1),
-                    f"pass {pass_no}: {count}/{total} windows",
+                    text("en", "stage.pass", pass_no=pass_no, done=count, total=total),
                     pass_no,
                     count,
                     total,
                 )
 
-        try:
+        with self._requests(f"p{pass_no}", f"pass {pass_no}") as (pool, budget):
             for job in jobs:
                 if job.skipped:
                     skipped += 1
@@ -574,6 +592,18 @@ class _Run:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
+        return sorted(replies, key=lambda reply: reply.index)
+
+    @contextmanager
+    def _requests(self, name: str, notes_label: str) -> Iterator[tuple[ThreadPoolExecutor, _NoteBudget]]:
+        """A pool for one step's requests and the budget of its log notes. On any failure (a window
+        limit, a cancel) the engine stops and the queued requests are dropped, not waited for."""
+        pool = ThreadPoolExecutor(
+            max_workers=self.settings.llm_max_concurrency, thread_name_prefix=f"sigma-vlm-{name}"
+        )
+        budget = _NoteBudget(self.ctx, notes_label)
+        try:
+            yield pool, budget
         except BaseException:
             self.stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -581,7 +611,6 @@ class _Run:
         finally:
             budget.flush()
         pool.shutdown(wait=True)
-        return sorted(replies, key=lambda reply: reply.index)
 
     def _ask(
         self, body: dict, traffic: Traffic, parse: Callable[[str], Answer], label: str
@@ -666,20 +695,16 @@ class _Run:
         """A closer look at each event the run keeps (at most `max_highlights` requests): every frame
         sampled from a window before it to a window after it, asking for the first and last frame that
         show it. A failed or unusable look keeps the event's first-look times, with a note."""
-        params, settings = self.ctx.params, self.settings
+        params = self.ctx.params
         started = time.monotonic()
         chosen = cap_highlights(events, params.max_highlights)
         rest = [event for event in events if all(event is not kept for kept in chosen)]
         low = _PROGRESS[found_by][1]
         total = len(chosen)
-        self.ctx.progress(low, f"refining event boundaries: 0/{total}")
+        self.ctx.progress(low, text("en", "stage.refine", done=0, total=total))
         system = refine_system_prompt(domain, self.concerns, self.site_context)
-        pool = ThreadPoolExecutor(
-            max_workers=settings.llm_max_concurrency, thread_name_prefix="sigma-vlm-refine"
-        )
-        budget = _NoteBudget(self.ctx, "refine")
         results: list[_Refined] = []
-        try:
+        with self._requests("refine", "refine") as (pool, budget):
             futures = []
             for event in chosen:  # decoding here, one event at a time; the requests run in the pool
                 futures.append(pool.submit(self._refine_one, event, self._refine_frames(event), system))
@@ -688,15 +713,9 @@ class _Run:
                 budget.log(results[-1].traffic.notes)
                 done = len(results)
                 self.ctx.progress(
-                    low + (1.0 - low) * done / max(total, 1), f"refining event boundaries: {done}/{total}"
+                    low + (1.0 - low) * done / max(total, 1),
+                    text("en", "stage.refine", done=done, total=total),
                 )
-        except BaseException:
-            self.stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            budget.flush()
-        pool.shutdown(wait=True)
         traffic = Traffic()
         for result in results:
             traffic.add(result.traffic)
@@ -820,17 +839,23 @@ class _Run:
         failed = sum(reply.failed for reply in replies)
         reasks = sum(reply.reasks for reply in replies)
         skipped = sum(reply.skipped for reply in replies)
-        still = f" ({skipped} skipped as still: LLM_SKIP_STILL_WINDOWS)" if skipped else ""
-        seconds = time.monotonic() - started
-        self.ctx.log(
-            f"pass {pass_no}",
-            f"pass {pass_no} ({layout}): {len(replies)} windows{still}, {traffic.requests} requests "
-            f"({traffic.retries} retries, {reasks} re-asked), {traffic.usage.prompt_tokens} prompt + "
-            f"{traffic.usage.completion_tokens} completion tokens, {seconds:.1f} s; "
-            f"{len(detections)} detections "
-            f"→ {len(events)} events; {failed} failed windows",
-            "WARNING" if failed else "INFO",
+        summary = say(
+            "log.vlm_pass",
+            pass_no=pass_no,
+            layout=layout,
+            windows=len(replies),
+            still=say("log.vlm_still", n=skipped) if skipped else "",
+            requests=traffic.requests,
+            retries=traffic.retries,
+            reasks=reasks,
+            prompt=traffic.usage.prompt_tokens,
+            completion=traffic.usage.completion_tokens,
+            seconds=time.monotonic() - started,
+            detections=len(detections),
+            events=len(events),
+            failed=failed,
         )
+        self.ctx.log(f"pass {pass_no}", summary, "WARNING" if failed else "INFO")
 
 
 class _NoteBudget:
@@ -850,4 +875,4 @@ class _NoteBudget:
 
     def flush(self) -> None:
         if self.skipped:
-            self.ctx.log(self.step, f"{self.skipped} more warnings like the above were not logged", "WARNING")
+            self.ctx.log(self.step, say("log.vlm_skipped", n=self.skipped), "WARNING")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Principal
 from core.config import Settings
-from core.db import db_now, get_engine, session_scope
+from core.db import database, db_now
 from core.models import AuditRow, Incident
 
 
@@ -109,7 +109,7 @@ def record(
 
 def record_now(settings: Settings, actor: Principal, action: Action, **what: object) -> None:
     """`record` in a transaction of its own (reads: open, play, export, report, clip, package, sign-in)."""
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         record(session, actor, action, **what)  # type: ignore[arg-type]
 
 
@@ -137,5 +137,5 @@ def _entry(row: AuditRow) -> AuditEntry:
 
 
 def trail_of(settings: Settings, incident_id: int | None = None) -> list[AuditEntry]:
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         return trail(session, incident_id=incident_id)

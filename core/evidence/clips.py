@@ -18,7 +18,8 @@ starts at the keyframe at or before the cut (so the pre-roll is longer, by up to
 interval) and holds the original's encoded frames only; much faster on long, high-resolution videos.
 
 Either way the clip is an MP4 with its index first (`+faststart`), so a browser plays it at once, and
-its frames keep the original's timing. Clips are kept beside the browser copy
+its frames keep the original's timing. Several clips are cut at once (one ffmpeg process each, up to
+the number of CPUs, at most MAX_PARALLEL_CUTS). Clips are kept beside the browser copy
 (`STORAGE_DIR/derived/<video>/clips/`, removed with the video): a clip asked for again, or put in a
 case package, is not cut twice. Several processes may ask at once: a file lock per clip makes one cut.
 """
@@ -30,6 +31,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,7 +39,7 @@ from typing import Literal
 from core import repository
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput, SigmaError
 from core.evidence.audit import Action, record
 from core.media import derived_dir, read_facts
@@ -45,10 +47,12 @@ from core.models import Incident
 from core.schema import Event
 from core.storage import video_path
 from core.video import VideoInfo, ffmpeg_exe, probe
+from core.views import IncidentRecord
 
 CLIP_VERSION = "sigma-clip-2"  # changes when the way clips are cut changes (cached clips are redone)
 _BROWSER_PIXELS = {"yuv420p", "yuvj420p"}
 CutMode = Literal["exact", "keyframe"]
+MAX_PARALLEL_CUTS = 4  # ffmpeg processes at once (each holds a 1080p decoder and encoder: ~200 MB)
 _FRAME_LINE = re.compile(rb"^\s*\d+,\s*(-?\d+),\s*(-?\d+),")
 _TIME_BASE = re.compile(rb"^#tb \d+: (\d+)/(\d+)", re.MULTILINE)
 _ENCODE = [
@@ -227,7 +231,7 @@ def _ffmpeg(source: Path, start: float, end: float, target: Path, video_args: li
     return made
 
 
-def file_name(incident: Incident, number: int, event: Event) -> str:
+def file_name(incident: Incident | IncidentRecord, number: int, event: Event) -> str:
     """sigma-12-event-03-COLLISION.mp4 (only safe characters)."""
     kind = "".join(c if c.isalnum() or c in "-_" else "-" for c in event.event_type)[:40] or "event"
     return f"sigma-{incident.id}-event-{number:02d}-{kind}.mp4"
@@ -251,7 +255,7 @@ def event_clips(
     mode = mode or settings.clip_cut
     if pre < 0 or post < 0:
         raise InvalidInput("pre- and post-roll cannot be negative")
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
@@ -270,7 +274,7 @@ def event_clips(
             f"the original video of incident {incident_id} ({incident.original_name}) is no longer in "
             "storage: clips are cut from it, so none can be made"
         )
-    clips = []
+    spans = []
     for number in wanted:
         event = events[number - 1]
         start, end = clip_span(event, incident.duration, pre, post)
@@ -279,11 +283,19 @@ def event_clips(
                 f"event {number} ({event.start_time:.2f}-{event.end_time:.2f} s) lies outside the video "
                 f"({incident.duration:.2f} s long): no clip can be cut"
             )
-        folder = derived_dir(settings, incident.stored_name) / "clips"
-        made = cut(source, start, end, folder, fps=incident.fps, mode=mode)
-        clips.append(EventClip(number, event, made, file_name(incident, number, event)))
+        spans.append((start, end))
+    folder = derived_dir(settings, incident.stored_name) / "clips"
+    # one ffmpeg process per clip, several at once: each is mostly one core's decoding and encoding
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(len(spans), os.cpu_count() or 1, MAX_PARALLEL_CUTS))
+    ) as pool:
+        cuts = list(pool.map(lambda span: cut(source, *span, folder, fps=incident.fps, mode=mode), spans))
+    clips = [
+        EventClip(number, events[number - 1], made, file_name(incident, number, events[number - 1]))
+        for number, made in zip(wanted, cuts)
+    ]
     if actor is not None:
-        with session_scope(get_engine(settings.resolved_database_url)) as session:
+        with database(settings).session() as session:
             for clip in clips:
                 record(
                     session, actor, Action.CLIP, incident_id=incident_id,

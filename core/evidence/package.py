@@ -17,7 +17,8 @@
     data/audit.json         the audit trail of the incident's video (every run)
 
 Files are streamed into the ZIP (stored, not compressed: video does not compress) and hashed as they
-are written, so memory stays flat however long the video is. The original is hashed on the way in: if
+are written (SHA-256 in a thread beside the ZIP's CRC-32), so memory stays flat however long the video
+is; the report is made meanwhile, the clips (several at once) once the original has proved unaltered. The original is hashed on the way in: if
 it no longer matches the SHA-256 recorded at upload, no package is made (the stored evidence has been
 altered or damaged, and that must be looked into, not handed on).
 
@@ -33,13 +34,17 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import re
+import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -48,7 +53,7 @@ import core
 from core import repository
 from core.access import Principal
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import database
 from core.errors import InvalidInput
 from core.evidence.audit import Action, record, trail
 from core.evidence.clips import CLIP_VERSION, CutMode, EventClip, event_clips
@@ -56,10 +61,12 @@ from core.export import file_name, to_csv, to_json, to_storyboard
 from core.models import Incident
 from core.schema import ACTIVE_STATUSES
 from core.storage import video_path
+from core.views import IncidentRecord
 
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 _CHUNK = 4 * 1024 * 1024
+_BUFFERS = 4  # chunks in flight while a file streams in: one being read, the others being hashed
 _COMPRESSED_SUFFIXES = (".json", ".csv")
 
 Progress = Callable[[float, str], None]
@@ -103,30 +110,78 @@ class _Writer:
         info.external_attr = 0o644 << 16
         return info
 
-    def add_stream(self, name: str, chunks: Iterator[bytes]) -> dict:
-        digest, size = hashlib.sha256(), 0
-        with self.zip.open(self._info(name), "w", force_zip64=True) as out:
-            for chunk in chunks:
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        entry = {"path": name, "sha256": digest.hexdigest(), "size": size}
+    def _entry(self, name: str, sha256: str, size: int) -> dict:
+        entry = {"path": name, "sha256": sha256, "size": size}
         self.files.append(entry)
         return entry
 
     def add_bytes(self, name: str, data: bytes) -> dict:
-        return self.add_stream(name, iter([data]))
+        with self.zip.open(self._info(name), "w", force_zip64=True) as out:
+            out.write(data)
+        return self._entry(name, hashlib.sha256(data).hexdigest(), len(data))
 
     def add_file(self, name: str, path: Path, on_chunk: Callable[[int], None] | None = None) -> dict:
-        return self.add_stream(name, _read_chunks(path, on_chunk))
+        """Stream a file in, hashing exactly the bytes written: SHA-256 in a helper thread while the ZIP
+        takes its CRC-32 and writes them (both release Python's lock, so they run side by side). A few
+        buffers are reused throughout: memory stays flat, and no chunk is allocated (and page-faulted)
+        anew."""
+        size = 0
+        with (
+            _Hasher() as hasher,
+            open(path, "rb") as source,
+            self.zip.open(self._info(name), "w", force_zip64=True) as out,
+        ):
+            while count := source.readinto(buffer := hasher.free_buffer()):
+                hasher.update(buffer, count)
+                with memoryview(buffer) as whole, whole[:count] as chunk:
+                    out.write(chunk)
+                size += count
+                if on_chunk:
+                    on_chunk(count)
+            hasher.give_back(buffer)
+        return self._entry(name, hasher.hexdigest(), size)
 
 
-def _read_chunks(path: Path, on_chunk: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            if on_chunk:
-                on_chunk(len(chunk))
-            yield chunk
+class _Hasher:
+    """SHA-256 computed by a thread of its own over chunks of `_BUFFERS` reused buffers: a buffer goes
+    back to the free list once hashed, so the reader never overwrites bytes not yet hashed."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(_BUFFERS):
+            self._free.put(bytearray(_CHUNK))
+        self._chunks: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="package-sha256", daemon=True)
+
+    def _run(self) -> None:
+        while (item := self._chunks.get()) is not None:
+            buffer, count = item
+            with memoryview(buffer) as whole, whole[:count] as chunk:
+                self._digest.update(chunk)
+            self._free.put(buffer)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def free_buffer(self) -> bytearray:
+        return self._free.get()
+
+    def give_back(self, buffer: bytearray) -> None:
+        self._free.put(buffer)
+
+    def update(self, buffer: bytearray, count: int) -> None:
+        """Hash the first `count` bytes of `buffer`, which the caller does not refill until it comes
+        back from `free_buffer`."""
+        self._chunks.put((buffer, count))
+
+    def __exit__(self, *exc: object) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _safe(name: str, limit: int = 80) -> str:
@@ -163,7 +218,7 @@ def build_package(
 
     step = progress or (lambda fraction, stage: None)
     signing_key = load_signing_key(settings) if settings.evidence_signing_key else None
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         incident = repository.get_incident(session, incident_id)
         if incident is None:
             raise InvalidInput(f"no incident {incident_id}")
@@ -190,7 +245,10 @@ def build_package(
     partial = output.with_name(f".{output.name}.partial")
     made_at = datetime.now(UTC).replace(microsecond=0)
     try:
-        with open(partial, "wb") as handle:
+        # the report is made while the original streams in (its pictures are decoded outside Python's
+        # lock); clips are cut only once the original has proved unaltered (none from altered evidence)
+        with open(partial, "wb") as handle, ThreadPoolExecutor(max_workers=1) as helper:
+            reporting = helper.submit(build_report, incident_id, settings, lang=lang)
             with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
                 writer = _Writer(archive, made_at.timetuple()[:6])
                 original = _add_original(writer, incident, source, step)  # first: refused if altered
@@ -203,7 +261,7 @@ def build_package(
                 for clip in clips:
                     writer.add_file(f"clips/{clip.file_name}", clip.cut.path)
                 step(0.85, "writing the report")
-                report = build_report(incident_id, settings, lang=lang)  # type: ignore[arg-type]
+                report = reporting.result()
                 writer.add_bytes(f"report/{file_name(incident, 'docx')[:-5]}-{lang}.docx", report)
                 if result_json is not None:
                     writer.add_bytes("data/result.json", (result_json + "\n").encode("utf-8"))
@@ -237,7 +295,7 @@ def build_package(
         partial.unlink(missing_ok=True)
         raise
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
+    with database(settings).session() as session:
         record(
             session, actor, Action.PACKAGE, incident_id=incident_id,
             details={"file": output.name, "files": len(writer.files), "manifest sha256": manifest_sha256,
@@ -574,6 +632,6 @@ def _report(package: Path, problems: list[str], notes: list[str], checked: int, 
     )
 
 
-def package_bytes_name(incident: Incident) -> str:
+def package_bytes_name(incident: Incident | IncidentRecord) -> str:
     """The download name of a case package: sigma-12-junction-case.zip."""
     return file_name(incident, "zip").replace(".zip", "-case.zip")
