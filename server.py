@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.gate import Gate, UploadLimit, sign_in_routes
 from api.main import PATHS, background, create_api
+from api.zerocopy import ZeroCopySend
 
 ENTRY_POINT = Path(__file__).with_name("streamlit_app.py")
 
@@ -41,12 +42,13 @@ class ApiPaths(BaseRoute):
         await self.api(scope, receive, send)
 
 
-# No zero-copy send here (api/zerocopy.py): st.App puts its GZip layer around every route, and that
-# layer forwards only body messages, so a zero-copy message would never reach the socket. The media
-# endpoint reads the file in large pieces instead; the API alone (`make api`) sends by sendfile.
-app = st.App(
-    ENTRY_POINT,
-    routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
-    middleware=[Middleware(Gate), Middleware(UploadLimit)],
-    lifespan=background,
+# ZeroCopySend outermost hands uvicorn's request cycle past st.App's GZip layer (which drops messages
+# it does not know) to the API's own ZeroCopyHere, so the player's video goes by sendfile here too
+app = ZeroCopySend(
+    st.App(
+        ENTRY_POINT,
+        routes=[*sign_in_routes, ApiPaths(create_api(standalone=False))],
+        middleware=[Middleware(Gate), Middleware(UploadLimit)],
+        lifespan=background,
+    )
 )

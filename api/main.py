@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.gate import Gate, sign_in_routes
 from api.routes import open_router, router
-from api.zerocopy import ZeroCopySend
+from api.zerocopy import ZeroCopyHere, ZeroCopySend
 from core import jobs
 from core.config import get_settings
 
@@ -108,7 +108,8 @@ def create_api(*, standalone: bool) -> FastAPIOffline:
         version="1",
         description=DESCRIPTION,
         routes=sign_in_routes if standalone else None,
-        middleware=[Middleware(Gate)] if standalone else None,
+        # ZeroCopyHere innermost: no middleware between it and the handlers can drop its messages
+        middleware=[Middleware(Gate), Middleware(ZeroCopyHere)] if standalone else [Middleware(ZeroCopyHere)],
         lifespan=background if standalone else None,
     )
     app.include_router(router)

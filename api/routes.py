@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_mode
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import problem, responses
-from api.media import media_response
+from api.media import media_response, open_media
 from api.stream import status_stream
 from api.uploads import receive_upload, refuse_oversized, upload_form_schema
 from core import jobs, service
@@ -48,15 +48,27 @@ def _query_names(dependant) -> set[str]:
     return names
 
 
+_KNOWN: dict[int, tuple[object, frozenset[str]]] = {}  # id(route): (route, names); routes are unhashable
+
+
+def _known_names(route) -> frozenset[str]:
+    """The query parameters `route` takes, worked out once per route (every request asks)."""
+    found = _KNOWN.get(id(route))
+    if found is None or found[0] is not route:
+        known = _query_names(route.dependant)
+        for parameter in (route.openapi_extra or {}).get("parameters", []):
+            known |= {parameter["name"], *parameter.get("x-aliases", [])}
+        found = _KNOWN[id(route)] = (route, frozenset(known))
+    return found[1]
+
+
 async def known_query(request: Request) -> None:
     """A query parameter the endpoint does not take is refused (422), not ignored: a misspelt
     `?incident_idd=` must not quietly mean something else."""
     route = request.scope.get("route")
-    if route is None:
+    if route is None or not request.query_params:
         return
-    known = _query_names(route.dependant)
-    for parameter in (route.openapi_extra or {}).get("parameters", []):
-        known |= {parameter["name"], *parameter.get("x-aliases", [])}
+    known = _known_names(route)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
@@ -180,10 +192,12 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id:int}", summary="One incident with its result", responses=responses(404))
-def incident(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentDetail:
+async def incident(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentDetail:
     """File facts, status, parameters, engine, versions, and `result`: the seed's JSON exactly as
     `python -m core analyze --json` prints it (null until DONE)."""
-    return service.incident_detail(incident_id, config)
+    # (async with one explicit hop: a plain `def` costs two, the answer's check being the second;
+    # clients poll this, and on a busy machine each hop is a wait for a CPU)
+    return await run_in_threadpool(service.incident_detail, incident_id, config)
 
 
 @router.delete(
@@ -229,8 +243,8 @@ def reanalyze(
     summary="Where the analysis stands (one reading)",
     responses=responses(404),
 )
-def status(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentStatus:
-    return service.incident_status(incident_id, config)
+async def status(incident_id: IncidentId, config: Config, _who: Reader) -> IncidentStatus:
+    return await run_in_threadpool(service.incident_status, incident_id, config)  # as `incident` above
 
 
 @router.get(
@@ -335,8 +349,8 @@ async def media(
 ) -> Response:
     """`original`: the stored upload as it is; `browser`: a copy every browser plays (H.264 MP4, made
     in the background the first time; 503 with Retry-After until it is ready)."""
-    path, media_type, name = await run_in_threadpool(service.media_file, incident_id, variant, config)
-    return media_response(path, media_type, name, range_, if_range)
+    opened = await run_in_threadpool(open_media, incident_id, variant, config)
+    return media_response(opened, range_, if_range)
 
 
 @router.post(

@@ -1,18 +1,19 @@
 """File bodies sent by the kernel (`sendfile`), not read into Python and written back: the ASGI
 "zero copy send" extension (`http.response.zerocopysend`), which uvicorn does not offer itself.
 
-`ZeroCopySend` stands outermost, where it still holds uvicorn's own `send`. When the connection is
-uvicorn's httptools protocol (its default whenever httptools is installed, as here) it advertises
-the extension in the scope and answers its messages with `loop.sendfile` on the connection's socket;
-anything else (h11, TLS, uvloop, a test client) gets no extension, and the media endpoint reads the
-file in large pieces instead (api/media.py). A range read this way moves no byte through Python:
-on loopback it runs at the speed of reading the file (bench/bench_api.py).
-
-Only the API served alone (`api.main:app`) is wrapped: under the one server (server.py) Streamlit's
-GZip layer stands between the route and uvicorn and forwards only body messages.
+Two parts, because a middleware that does not know the extension drops its messages (Starlette's
+GZipMiddleware, which Streamlit's server puts in front of every route, does): `ZeroCopySend` stands
+outermost, where it still holds uvicorn's own request cycle, and only passes it down in the scope;
+`ZeroCopyHere` stands right in front of the API's handlers, advertises the extension there and
+answers its messages on that cycle's socket with `loop.sendfile`. The bytes go straight to the
+socket only once the response's start has reached uvicorn (a middleware that held it back to
+rewrite the body gets the bytes as ordinary body messages instead); everything else passes through
+the middlewares as usual. A connection that is not uvicorn's httptools one (h11, a test client)
+gets no extension, and the media endpoint reads the file in large pieces (api/media.py).
 
 This reaches into uvicorn's request cycle (its transport, flow control and the Content-Length it
-counts down), so uvicorn is pinned in requirements.txt; tests/test_api.py's Range cases run through it.
+counts down), so uvicorn is pinned in requirements.txt; the Range tests (tests/test_api.py, and the
+browser test through the dashboard's server) run through it.
 """
 
 from __future__ import annotations
@@ -24,30 +25,43 @@ from typing import BinaryIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EXTENSION = "http.response.zerocopysend"
+_CYCLE = "sigma.uvicorn_cycle"  # scope key: uvicorn's request cycle, from ZeroCopySend to ZeroCopyHere
 _CYCLE_MODULE = "uvicorn.protocols.http.httptools_impl"
 _PIECE_BYTES = 4 * 1024 * 1024
 
 
 class ZeroCopySend:
-    """Advertises and serves `http.response.zerocopysend` on uvicorn's httptools connections."""
+    """Outermost: hands uvicorn's request cycle (httptools connections only) down in the scope."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    def __getattr__(self, name: str):
-        return getattr(self.app, name)  # the wrapped app stays reachable (e.g. `app.openapi()`)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = getattr(send, "__self__", None)
         if scope["type"] == "http" and type(cycle).__module__ == _CYCLE_MODULE:
+            scope = {**scope, _CYCLE: cycle}
+        await self.app(scope, receive, send)
+
+
+class ZeroCopyHere:
+    """In front of the handlers: advertises `http.response.zerocopysend` when ZeroCopySend found a
+    cycle, and answers its messages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cycle = scope.get(_CYCLE) if scope["type"] == "http" else None
+        if cycle is not None:
             scope = {**scope, "extensions": {**(scope.get("extensions") or {}), EXTENSION: {}}}
             send = _Sender(cycle, send)
         await self.app(scope, receive, send)
 
 
 class _Sender:
-    """uvicorn's `send`, plus the zero-copy message: the file's bytes go from the page cache to the
-    socket; the Content-Length uvicorn counts is counted down as a body message would."""
+    """The `send` in front of the handlers, plus the zero-copy message: the file's bytes go from the
+    page cache to uvicorn's socket; the Content-Length uvicorn counts is counted down as a body
+    message would, and the body's end goes through the middlewares like any."""
 
     def __init__(self, cycle, send: Send) -> None:
         self.cycle, self.send = cycle, send

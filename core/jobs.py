@@ -3,9 +3,9 @@
 `run_analysis` is the one job function: the CLI calls it directly, the app's threads and child
 processes and the queue's workers run it. `submit` is the one dispatch: it admits an incident under
 MAX_QUEUED_JOBS and hands it to the backend JOB_BACKEND names — `thread` (a pool of
-MAX_CONCURRENT_JOBS threads in this process), `process` (the same, each analysis in a child process of
-its own, so its CPU work never holds the server's GIL) or `queue` (Dramatiq on Redis, see core.worker). The database is the single source of truth; nothing
-here shares objects with the UI.
+MAX_CONCURRENT_JOBS threads in this process), `process` (the same, each analysis in a child process
+of its own, so its CPU work never holds the server's GIL) or `queue` (Dramatiq on Redis, see
+core.worker). The database is the single source of truth; nothing here shares objects with the UI.
 """
 
 from __future__ import annotations

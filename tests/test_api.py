@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import socket
 import subprocess
 import time
@@ -231,6 +232,22 @@ def test_ranges_larger_than_a_piece_arrive_exact_and_a_client_leaving_mid_body_h
         assert "Exception in ASGI application" not in log and "Traceback" not in log
     finally:
         service.delete(incident_id, api.settings, actor=SYSTEM)
+
+
+def test_a_piece_on_disk_is_read_in_off_the_event_loop_before_it_is_sent(tmp_path):
+    """`sendfile` runs on the event loop: a piece not in the page cache (told apart with RWF_NOWAIT)
+    is first read in by a worker thread, so no request waits for the disk there."""
+    from api.media import _in_page_cache, _page_in
+
+    path = tmp_path / "piece.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024))
+    with open(path, "rb") as file:
+        descriptor = file.fileno()
+        os.fsync(descriptor)
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        assert not _in_page_cache(descriptor, 1000, 2_000_000)
+        _page_in(descriptor, 1000, 2_000_000)
+        assert _in_page_cache(descriptor, 1000, 2_000_000)
 
 
 def test_an_api_upload_is_in_the_dashboards_data_and_a_dashboard_upload_in_the_api(

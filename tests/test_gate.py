@@ -321,6 +321,23 @@ def test_without_a_password_everything_is_open_and_the_api_is_beside_the_dashboa
     assert "paths" in httpx.get(f"{base}/openapi.json").json()
 
 
+@pytest.mark.parametrize("encoding", ["gzip, deflate", "identity"])
+def test_the_media_streams_through_the_dashboards_middleware(open_server, clips, encoding):
+    """Streamlit's server puts a gzip middleware in front of every route, which drops ASGI messages
+    it does not know: the media endpoint's bytes (sent by `sendfile`, api/zerocopy.py) still arrive
+    whole and exact, ranges and all, whatever the client accepts."""
+    settings = open_server.settings
+    incident_id = service.register_video(clips["collision"], settings, AnalysisParams.from_settings(settings))
+    original = clips["collision"].read_bytes()
+    url = f"{open_server.base}/api/v1/incidents/{incident_id}/media"
+    with httpx.Client(timeout=30, headers={"Accept-Encoding": encoding}) as client:
+        whole = client.get(url)
+        assert whole.status_code == 200 and whole.content == original
+        part = client.get(url, headers={"Range": "bytes=100-20099"})
+        assert part.status_code == 206 and part.content == original[100:20100]
+        assert client.get(url, headers={"Range": "bytes=-10"}).content == original[-10:]
+
+
 @pytest.mark.parametrize("ranged", [True, False])
 def test_the_one_servers_media_sends_the_bytes_to_a_browser_that_accepts_gzip(open_server, clips, ranged):
     """Under st.App every response passes Streamlit's GZip layer, which forwards only body messages:
