@@ -32,7 +32,8 @@ class VideoFileResponse(FileResponse):
     """FileResponse answering `range_header` (already checked) instead of the request's own (None
     serves the whole file), whose body goes by `sendfile` where the server offers it (api/zerocopy.py)
     and otherwise in large pieces read in a worker thread. Either way the disk already reads the next
-    piece while one is being sent (`POSIX_FADV_WILLNEED`), and the event loop never waits for it: a
+    piece while one is being sent (`POSIX_FADV_WILLNEED`), after the last piece of a range the piece
+    that follows it (what a player asks for next), and the event loop never waits for it: a
     piece not yet in the page cache is read in by a worker thread before `sendfile` sends it."""
 
     chunk_size = PIECE_BYTES  # several ranges in one answer (multipart/byteranges): Starlette's own loop
@@ -86,6 +87,8 @@ class VideoFileResponse(FileResponse):
             last = min(end, first + PIECE_BYTES)
             if last < end:  # the next piece comes from the disk while this one is sent
                 os.posix_fadvise(descriptor, last, min(PIECE_BYTES, end - last), os.POSIX_FADV_WILLNEED)
+            elif end < self.stat_result.st_size:  # a player asks for what follows next: read it meanwhile
+                os.posix_fadvise(descriptor, end, PIECE_BYTES, os.POSIX_FADV_WILLNEED)
             if self.zero_copy:
                 if not _in_page_cache(descriptor, first, last):  # sendfile would wait for the disk
                     await anyio.to_thread.run_sync(_page_in, descriptor, first, last)
