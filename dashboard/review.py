@@ -108,16 +108,7 @@ def _step_buttons(incident_id: int, event: Event, shown: list[Event]) -> None:
         (replay, event, t("card.replay"), ":material/replay:", "replay"),
         (forward, after, t("card.next"), ":material/skip_next:", "next"),
     ):
-        column.button(
-            label,
-            icon=icon,
-            disabled=target is None,
-            on_click=set_seek,
-            args=(incident_id, target.start_time if target else 0.0),
-            kwargs={"event_id": target.id if target else None},
-            key=f"card-{name}-{event.id}",
-            width="stretch",
-        )
+        _seek_button(column, label, icon, incident_id, target, key=f"card-{name}-{event.id}")
 
 
 def next_unreviewed(current: Event | None, shown: list[Event]) -> Event | None:
@@ -135,14 +126,20 @@ def next_unreviewed(current: Event | None, shown: list[Event]) -> Event | None:
 def _next_unreviewed_button(incident_id: int, current: Event | None, shown: list[Event]) -> None:
     target = next_unreviewed(current, shown)
     left = sum(e.review_status is None for e in shown)
-    st.button(
-        t("card.next_unreviewed", count=left) if target else t("card.all_reviewed"),
-        icon=":material/rule:",
+    label = t("card.next_unreviewed", count=left) if target else t("card.all_reviewed")
+    _seek_button(st, label, ":material/rule:", incident_id, target, key=f"card-unreviewed-{incident_id}")
+
+
+def _seek_button(container, label: str, icon: str, incident_id: int, target: Event | None, key: str) -> None:
+    """A button that selects `target` and plays from its start (disabled when there is none)."""
+    container.button(
+        label,
+        icon=icon,
         disabled=target is None,
         on_click=set_seek,
         args=(incident_id, target.start_time if target else 0.0),
         kwargs={"event_id": target.id if target else None},
-        key=f"card-unreviewed-{incident_id}",
+        key=key,
         width="stretch",
     )
 

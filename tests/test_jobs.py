@@ -27,7 +27,7 @@ def _incident(settings, incident_id):
         return repository.get_incident(session, incident_id)
 
 
-def _wait_for(predicate, timeout=30.0, what="condition"):
+def _wait_for(predicate, timeout=60.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -7,36 +7,17 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import httpx
 import pytest
 
-from core import jobs, repository, service
-from core.db import get_engine, session_scope
+from core import jobs, service
 from core.engines.local import LocalEngine
-from core.schema import AnalysisParams, Status
+from core.schema import Status
 from tests.conftest import make_settings
 from tests.live_server import serve
 from tests.test_crash_recovery import _long_clip
-
-
-def _register(settings, clip) -> int:
-    return service.register_video(clip, settings, AnalysisParams.from_settings(settings))
-
-
-def _incident(settings, incident_id):
-    with session_scope(get_engine(settings.resolved_database_url)) as session:
-        return repository.get_incident(session, incident_id)
-
-
-def _wait_for(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.test_jobs import _incident, _register, _wait_for
 
 
 @pytest.fixture(scope="module")
