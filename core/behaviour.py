@@ -62,7 +62,7 @@ FIGHT_MIN_SEC = 1.0
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
-RUN_MIN_SEC = 0.8
+RUN_MIN_SEC = 0.5
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
 FLOW_GRID = 8
@@ -412,7 +412,7 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
     return found
 
 
-def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
+def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     found = []
     for view in views:
         if len(view.t) < 6:
@@ -421,7 +421,9 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
         moving = data[:, MW] > 0
         tall = float(np.percentile(data[:, H], 90))
         upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0) & (data[:, H] >= 0.8 * tall)
-        upright &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
+        upright &= data[:, H] >= FALL_MIN_HEIGHT * size[1]
+        whole = inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
+        upright &= whole
         for i in np.flatnonzero(upright):
             if np.count_nonzero(upright[max(0, i - 3) : i + 1]) < 3:
                 continue  # upright for a moment is not standing
@@ -436,7 +438,7 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
                 wide = data[j, MW] >= 1.2 * data[j, MH] and data[j, MW] >= 0.5 * height0
                 feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0
                 in_place = abs(view.cx[j] - centre0) <= height0
-                if low and wide and feet and in_place:
+                if low and wide and feet and in_place and whole[j]:
                     landed = j
                     break
             if landed is None:
@@ -469,6 +471,17 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
             )
             break
     return _first_per_track(found)
+
+
+def inside_frame(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Per row: the box keeps clear of the frame's edges (its shape is the object's, not the edge's)."""
+    width, height = size
+    return (
+        (data[:, X] > 1.0)
+        & (data[:, Y] > 1.0)
+        & (data[:, X] + data[:, W] < width - 1.0)
+        & (data[:, Y] + data[:, H] < height - 1.0)
+    )
 
 
 def _first_per_track(found: list[Finding]) -> list[Finding]:
@@ -569,7 +582,7 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     for view in people:
         others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
         walking = float(np.median(others)) if others else 0.0
-        whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (
+        whole = (view.data[:, H] >= 0.5 * float(np.percentile(view.data[:, H], 90))) & (
             view.data[:, SHARED] == 0
         )
         fast = (view.speed / view.height >= RUN_SPEED) & whole
@@ -639,7 +652,8 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
             )
         else:
             used.add(index)
-            findings.append(run)
+            if float(run.facts["earlier"]) >= 0:  # alone, a run counts only as a change of this track's
+                findings.append(run)  # own pace (one that just came into view may always run)
     return findings
 
 
@@ -824,7 +838,7 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     findings = [
         *found_collisions,
         *near_misses(views, collided),
-        *falls(views, size[1]),
+        *falls(views, size),
         *fights(views, size[1]),
         *runs_and_panic(views),
         *wrong_way(views, size),

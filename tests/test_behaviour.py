@@ -1,0 +1,52 @@
+"""The rules of core.behaviour on tracks written out frame by frame: what the frame's edge does to a
+box, and what a track that just came into view can tell. Fast and exact (no video)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core import behaviour
+from core.tracks import Track
+
+SIZE = (160, 120)
+STEP = 0.1
+
+
+def track(
+    track_id: int, boxes: list[tuple[float, float, float, float]], start: float = 1.0
+) -> behaviour.TrackView:
+    """A finished track seen in every frame, its whole box moving (the changed part is the box)."""
+    result = Track(track_id)
+    for k, (x, y, w, h) in enumerate(boxes):
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0])
+    result.matched_frames = len(boxes)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_box_the_frames_edge_cuts_is_no_fall():
+    """Something upright moving down until most of it is out through the bottom edge, where it stops:
+    its box's top drops, the box turns wide and its bottom stays on the edge, all because the edge
+    cuts it; no FALL."""
+    boxes = []
+    top, width, height = 60.0, 12.0, 30.0
+    for k in range(45):
+        wobble = 1.5 if k % 2 else -1.5  # limbs: the shape varies a little
+        y = min(top + 25.0 * k * STEP, 111.0)
+        boxes.append((70.0, y, width + wobble, min(height, SIZE[1] - y)))
+    view = track(1, boxes)
+    assert view.data[-1, behaviour.Y] + view.data[-1, behaviour.H] == SIZE[1]
+    assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
+
+
+def test_a_track_that_comes_into_view_running_is_not_a_sudden_run():
+    """A person-like track that is fast from its first frame: nothing says its pace changed, so it is
+    no RUNNING event (a walker who breaks into a run is, tests/test_local_engine.py)."""
+    boxes = []
+    for k in range(20):
+        wobble = 1.5 if k % 2 else -1.5
+        boxes.append((20.0 + 3.0 * 24.0 * k * STEP, 50.0, 10.0 + wobble, 24.0))
+    view = track(1, boxes)
+    assert view.kind == behaviour.PERSON
+    assert float(np.median(view.speed)) / view.height >= behaviour.RUN_SPEED
+    assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
