@@ -17,7 +17,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   back-and-forth motion inside their boxes while staying in place, for a second or more.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.8 s, at least
   twice as fast as it (or, when it just appeared, the video's people) moved before;
-  CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other.
+  CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
+  three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
+  hardly anything was fast just before (runners' tracks break up: none has to run for long).
 - WRONG_WAY: a non-person track moving against the direction that other tracks (three or more)
   establish where it drives, for a second or more.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
@@ -576,6 +578,60 @@ def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance:
     return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
 
 
+def scattering(views: list[TrackView]) -> list[Finding]:
+    """CROWD_PANIC seen as a scene: three or more tracks (most of them person-like) turn fast
+    within PANIC_WITHIN_SEC of each other, at least three of them at once, where hardly anything was
+    fast just before. Runners' tracks break up (a body that starts running changes shape), so no
+    track is asked to run for long; a lone runner whose track breaks up is never three at once."""
+    onsets = []
+    for view in views:
+        fast = np.flatnonzero((view.speed / view.height >= RUN_SPEED) & (view.data[:, MATCHED] > 0))
+        if len(fast) >= 3:
+            onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
+    onsets.sort(key=lambda item: item[0])
+    first_seen = min((view.start for view in views), default=0.0)
+    found = []
+    for onset, _, _ in onsets:
+        if onset < first_seen + 2.5:
+            continue  # nothing seen before to tell a sudden change from the usual
+        group = [
+            (start, end, view) for start, end, view in onsets if onset <= start <= onset + PANIC_WITHIN_SEC
+        ]
+        before = [view for start, end, view in onsets if start < onset - 0.3 and end >= onset - 2.5]
+        at_once = max(
+            sum(v.start <= start + 0.2 and v.end >= start - 0.2 for _, _, v in group) for start, _, _ in group
+        )
+        people = sum(view.kind == PERSON for _, _, view in group)
+        if at_once < PANIC_RUNNERS or len(before) > 1 or people < 2 / 3 * len(group):
+            continue
+        if found and onset <= found[-1].end:
+            continue
+        members = [view for _, _, view in group]
+        peak = onset + 0.3
+        boxes = [view.box_at(peak) for view in members if view.start <= peak <= view.end] or [
+            members[0].box_at(onset)
+        ]
+        found.append(
+            Finding(
+                "CROWD_PANIC",
+                start=onset,
+                end=max(end for _, end, _ in group),
+                peak=peak,
+                track_ids=sorted(view.id for view in members),
+                strength=len(members) / PANIC_RUNNERS,
+                box=_union(*boxes),
+                facts={
+                    "tracks": len(members),
+                    "speed": float(
+                        np.median([np.median(v.speed[v.between(s, e)] / v.height) for s, e, v in group])
+                    ),
+                    "scatter": _scatter(members, peak),
+                },
+            )
+        )
+    return found
+
+
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
@@ -841,8 +897,16 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         *falls(views, size),
         *fights(views, size[1]),
         *runs_and_panic(views),
+        *scattering(views),
         *wrong_way(views, size),
         *stopped_vehicles(views, found_collisions),
+    ]
+    panics = [f for f in findings if f.event_type == "CROWD_PANIC"]
+    findings = [  # a runner in a crowd that panics is part of that event
+        f
+        for f in findings
+        if f.event_type != "RUNNING"
+        or not any(p.start - 0.5 <= f.end and f.start <= p.end + 0.5 for p in panics)
     ]
     by_type: dict[str, list[Finding]] = {}
     for finding in findings:

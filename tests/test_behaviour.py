@@ -50,3 +50,37 @@ def test_a_track_that_comes_into_view_running_is_not_a_sudden_run():
     assert view.kind == behaviour.PERSON
     assert float(np.median(view.speed)) / view.height >= behaviour.RUN_SPEED
     assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
+
+
+def standing(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
+    frames = round(seconds / STEP)
+    return track(
+        track_id, [(x + (0.5 if k % 2 else -0.5), 60.0, 10.0, 24.0 + k % 2) for k in range(frames)], start
+    )
+
+
+def dash(track_id: int, x: float, direction: float, start: float, frames: int = 5) -> behaviour.TrackView:
+    """A short, fast piece of track: a body that breaks into a run changes shape, its track breaks."""
+    return track(
+        track_id,
+        [(x + direction * 3.0 * 24.0 * k * STEP, 60.0, 10.0 + k, 24.0) for k in range(frames)],
+        start,
+    )
+
+
+def test_people_who_break_into_a_run_at_once_are_a_crowd_panic():
+    """People stand about for seconds; then three of them dash off in different directions at once, each
+    followed only for half a second before the track breaks up: CROWD_PANIC, not three missed runs."""
+    crowd = [standing(1, 30.0, 1.0, 4.0), standing(2, 70.0, 1.0, 4.0), standing(3, 110.0, 1.0, 4.0)]
+    runners = [dash(4, 30.0, -1.0, 5.0), dash(5, 70.0, 1.0, 5.1), dash(6, 110.0, 1.0, 5.2)]
+    found = behaviour.find_events(crowd + runners, SIZE)
+    assert [f.event_type for f in found] == ["CROWD_PANIC"]
+    assert found[0].track_ids == [4, 5, 6] and 4.9 <= found[0].start <= 5.3
+
+
+def test_one_runner_whose_track_breaks_up_is_no_crowd_panic():
+    """One person runs across after standing: the run is followed in three pieces one after another
+    (never three at once); that is no crowd."""
+    pieces = [dash(2, 20.0, 1.0, 5.0), dash(3, 56.0, 1.0, 5.5), dash(4, 92.0, 1.0, 6.0)]
+    found = behaviour.find_events([standing(1, 20.0, 1.0, 4.0), *pieces], SIZE)
+    assert "CROWD_PANIC" not in [f.event_type for f in found]
