@@ -84,3 +84,40 @@ def test_one_runner_whose_track_breaks_up_is_no_crowd_panic():
     pieces = [dash(2, 20.0, 1.0, 5.0), dash(3, 56.0, 1.0, 5.5), dash(4, 92.0, 1.0, 6.0)]
     found = behaviour.find_events([standing(1, 20.0, 1.0, 4.0), *pieces], SIZE)
     assert "CROWD_PANIC" not in [f.event_type for f in found]
+
+
+def drive(
+    track_id: int, x0: float, y: float, speed: float, start: float, seconds: float
+) -> behaviour.TrackView:
+    """A rigid box (16×8) driving along a row of the picture at `speed` px/s (negative: leftwards)."""
+    frames = round(seconds / STEP)
+    return track(track_id, [(x0 + speed * k * STEP, y, 16.0, 8.0) for k in range(frames)], start)
+
+
+def test_a_vehicle_against_the_flow_of_the_lane_beside_it_is_wrong_way():
+    """A one-way road: three vehicles drive rightwards in one lane; later one drives leftwards in the
+    lane beside it, which nobody else used. The flow is the road's (its lanes together): WRONG_WAY."""
+    flow = [
+        drive(1, 0.0, 36.0, 40.0, 1.0, 3.5),
+        drive(2, 0.0, 36.0, 40.0, 2.5, 3.5),
+        drive(3, 0.0, 36.0, 40.0, 4.0, 3.5),
+    ]
+    against = drive(4, 150.0, 51.0, -40.0, 7.0, 3.5)
+    assert all(view.kind == behaviour.VEHICLE for view in [*flow, against])
+    found = behaviour.find_events([*flow, against], SIZE)
+    assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
+
+
+def test_a_box_carried_on_without_change_is_no_run():
+    """A walker's track whose box then moves at a run without a changed pixel in it (a box carried on
+    by prediction or anchored in a shared region, as on OpenCV's vtest.avi): nothing ran."""
+    boxes, motion = [], []
+    x = 20.0
+    for k in range(30):
+        x += (0.6 if k < 20 else 3.0) * 24.0 * STEP
+        boxes.append((x, 50.0, 10.0 + k % 3, 24.0))
+        motion.append(0.0 if k >= 20 else 60.0)
+    view = track(1, boxes)
+    view.data[:, behaviour.MOTION] = motion
+    assert view.kind == behaviour.PERSON
+    assert "RUNNING" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
