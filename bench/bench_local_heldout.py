@@ -151,7 +151,10 @@ def held_out_section(
             "towards it), sizes 320×240 to 854×480 at 12–30 fps, random colours, lighting drift (0–25 %), "
             "colour cast, vignetting, sensor noise (1–8), blur, H.264 crf 22–34, background traffic and "
             f"walkers, and the event at a random time (seed {seed}). The thresholds were tuned on "
-            f"{CLIPS_PER_KIND_DEV} clips per kind of seed {DEV_SEED}, not on these clips. Found: the expected type overlapping the scripted span within ±{MATCH_SEC:g} s. "
+            f"{CLIPS_PER_KIND_DEV} clips per kind of seed {DEV_SEED}, not on these clips (the generator's one "
+            "fix since the first held-out run: the wrong-way case's one-way road now carries traffic in "
+            "both lanes, as its code meant to). "
+            f"Found: the expected type overlapping the scripted span within ±{MATCH_SEC:g} s. "
             f"Goal: every kind ≥ {GOAL_RECALL:.0%}."
         ),
         "",
