@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import statistics
 import subprocess
 import tempfile
@@ -143,6 +144,11 @@ def speed_section() -> str:
             f"Other events raised: {len(extra)}"
             + (" (" + ", ".join(f"{e['event_type']} {e['highlight']}" for e in extra) + ")" if extra else "")
             + ".",
+            "",
+            (
+                f"Load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs, shared with other "
+                "work): the ×-realtime figures depend on it, the ratio to the plain decode much less."
+            ),
         ]
     )
 

@@ -12,11 +12,14 @@
    bench/out/; never looked at while choosing).
 
 The engine's own steps (`core.engines.local.observe` and `analyse`, 10 fps, 1.5 s windows) are run,
-without the database. Run: `.venv/bin/python -m bench.bench_local_heldout`
+without the database. Run: `.venv/bin/python -m bench.bench_local_heldout`. The thresholds are tuned on a *development* set from
+another seed (`--seed DEV_SEED --per-kind 3`: printed, never written to RESULTS.md); the held-out seed is
+run once, when the code is final.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -35,6 +38,8 @@ from core.engines import local
 from core.video import probe
 
 HELD_OUT_SEED = 20261130  # drawn once; nothing was tuned on the clips of this seed
+DEV_SEED = 7031  # the development set the thresholds are tuned on (another seed, fewer clips)
+CLIPS_PER_KIND_DEV = 3
 CLIPS_PER_KIND = 8
 MATCH_SEC = 1.0
 GOAL_RECALL = 0.9
@@ -85,11 +90,13 @@ def analyse(path: Path):
     return info, analysis, seen
 
 
-def held_out_section() -> str:
+def held_out_section(
+    seed: int = HELD_OUT_SEED, per_kind: int = CLIPS_PER_KIND, *, verbose: bool = False
+) -> str:
     rows: dict[str, dict] = {}
     false_alarms, minutes, calm_false, calm_minutes = 0, 0.0, 0, 0.0
     started = time.perf_counter()
-    clips = held_out_clips()
+    clips = held_out_clips(seed, per_kind)
     for clip in clips:
         kind, truth = clip["kind"], clip["truth"]
         expected = heldout_scenes.EXPECTED[kind]
@@ -119,20 +126,35 @@ def held_out_section() -> str:
             ]
             row["instead"][", ".join(near) or "nothing"] += 1
         others = [e for e in events if e not in right]
+        if verbose:
+            raised = (
+                ", ".join(f"{e.event_type} {e.start_time:.1f}-{e.end_time:.1f}" for e in events) or "none"
+            )
+            span = f"{truth[0]:.1f}-{truth[1]:.1f}" if truth else "—"
+            print(
+                f"{clip['path'].name}: scripted {span}; {'ok' if right else 'MISSED'}; raised {raised}",
+                flush=True,
+            )
         false_alarms += len(others)
         if kind == "calm":
             calm_false += len(others)
             calm_minutes += info.duration / 60
     lines = [
-        f"### Held out: {len(clips)} clips from an independent generator ({CLIPS_PER_KIND} per kind)",
+        (
+            f"### {'Held out' if seed == HELD_OUT_SEED else 'Development set'}: {len(clips)} clips from an "
+            f"independent generator ({per_kind} per kind)"
+        ),
         "",
         (
             "`bench/heldout_scenes.py` draws every clip from its own code (none of `core.samples`): a road "
             "at a random angle on random ground with clutter, a camera with a random horizon (objects shrink "
             "towards it), sizes 320×240 to 854×480 at 12–30 fps, random colours, lighting drift (0–25 %), "
             "colour cast, vignetting, sensor noise (1–8), blur, H.264 crf 22–34, background traffic and "
-            f"walkers, and the event at a random time (seed {HELD_OUT_SEED}). The thresholds were not chosen "
-            f"on these clips. Found: the expected type overlapping the scripted span within ±{MATCH_SEC:g} s. "
+            f"walkers, and the event at a random time (seed {seed}). The thresholds were tuned on "
+            f"{CLIPS_PER_KIND_DEV} clips per kind of seed {DEV_SEED}, not on these clips (the generator's one "
+            "fix since the first held-out run: the wrong-way case's one-way road now carries traffic in "
+            "both lanes, as its code meant to). "
+            f"Found: the expected type overlapping the scripted span within ±{MATCH_SEC:g} s. "
             f"Goal: every kind ≥ {GOAL_RECALL:.0%}."
         ),
         "",
@@ -245,7 +267,16 @@ def real_footage_section() -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--seed", type=int, default=HELD_OUT_SEED, help="another seed: a development run, printed only"
+    )
+    parser.add_argument("--per-kind", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.seed != HELD_OUT_SEED:
+        print(held_out_section(args.seed, args.per_kind or CLIPS_PER_KIND_DEV, verbose=True))
+        return
     started = time.perf_counter()
     held_out = held_out_section()
     real = real_footage_section()

@@ -279,13 +279,14 @@ def _person_scale(rng: np.random.Generator) -> float:
     return float(rng.uniform(0.85, 1.15))
 
 
-def _drive(case: Case, lane: float, speed: float, enter: float):
+def _drive(case: Case, lane: float, speed: float, enter: float, sign: int | None = None):
     """A pose function: a vehicle that enters the picture at `enter` and drives through it along the road
-    in `lane` (positive: along the road's direction, negative: against it) at `speed` px/s."""
+    in `lane` at `speed` px/s, along the road's direction when `sign` is 1, against it when -1 (by
+    default, as a two-way road's traffic keeps to the right: lane > 0 along, lane < 0 against)."""
     road = case.road
     assert road is not None
     span = math.hypot(*case.size) * 0.65
-    sign = 1 if lane > 0 else -1
+    sign = sign or (1 if lane > 0 else -1)
 
     def pose(t: float):
         s = -span + (t - enter) * speed * 1.0
@@ -315,7 +316,6 @@ def _background_actors(case: Case, rng: np.random.Generator, kind: str, event_at
             continue
         speed = float(rng.uniform(0.5, 1.2)) * case.camera.near
         crossing = _crossing_time(case, speed)
-        direction_lane = lane if not one_way else 1
         t = float(rng.uniform(-crossing, 0.5))
         while t < case.seconds:
             clear = one_way and lane == -1 and t + crossing > event_at - 0.5 and t < event_at + 4.0
@@ -325,7 +325,7 @@ def _background_actors(case: Case, rng: np.random.Generator, kind: str, event_at
                         "vehicle",
                         _colour(rng),
                         _vehicle_size(case, rng),
-                        _drive(case, direction_lane * abs(lane), speed, t),
+                        _drive(case, lane, speed, t, sign=1 if one_way else None),
                     )
                 )
             gap = float(rng.uniform(1.0, 3.0)) if busy else float(rng.uniform(2.5, 6.0))

@@ -15,11 +15,16 @@ generated clips of the test scenes and checked on a held-out random set and on r
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
   back-and-forth motion inside their boxes while staying in place, for a second or more.
-- RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.8 s, at least
-  twice as fast as it (or, when it just appeared, the video's people) moved before;
-  CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other.
-- WRONG_WAY: a non-person track moving against the direction that other tracks (three or more)
-  establish where it drives, for a second or more.
+- RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
+  and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
+  as it moved before (a track that comes into view fast counts only as part of a crowd's run);
+  CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
+  three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
+  hardly anything was fast just before (runners' tracks break up: none has to run for long).
+- WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
+  direction two or more other tracks keep where it drives and in the cells beside it (a one-way
+  road's lanes together), for a second or more; a second track on the same object is no flow, and a
+  vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
   other tracks keep moving.
 
@@ -63,14 +68,16 @@ FIGHT_MIN_SEC = 1.0
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
-RUN_MIN_SEC = 0.8
+RUN_MIN_SEC = 0.5
+RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
 FLOW_GRID = 8
-FLOW_MIN_TRACKS = 3
+FLOW_MIN_TRACKS = 2
 FLOW_AGREEMENT = 0.7
 WRONG_WAY_DEG = 135.0
 WRONG_WAY_MIN_SEC = 1.0
+WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
 
@@ -424,7 +431,7 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
     return found
 
 
-def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
+def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     found = []
     for view in views:
         if len(view.t) < 6:
@@ -433,7 +440,9 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
         moving = data[:, MW] > 0
         tall = float(np.percentile(data[:, H], 90))
         upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0) & (data[:, H] >= 0.8 * tall)
-        upright &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
+        upright &= data[:, H] >= FALL_MIN_HEIGHT * size[1]
+        whole = inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
+        upright &= whole
         for i in np.flatnonzero(upright):
             if np.count_nonzero(upright[max(0, i - 3) : i + 1]) < 3:
                 continue  # upright for a moment is not standing
@@ -448,7 +457,7 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
                 wide = data[j, MW] >= 1.2 * data[j, MH] and data[j, MW] >= 0.5 * height0
                 feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0
                 in_place = abs(view.cx[j] - centre0) <= height0
-                if low and wide and feet and in_place:
+                if low and wide and feet and in_place and whole[j]:
                     landed = j
                     break
             if landed is None:
@@ -481,6 +490,17 @@ def falls(views: list[TrackView], frame_height: int) -> list[Finding]:
             )
             break
     return _first_per_track(found)
+
+
+def inside_frame(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Per row: the box keeps clear of the frame's edges (its shape is the object's, not the edge's)."""
+    width, height = size
+    return (
+        (data[:, X] > 1.0)
+        & (data[:, Y] > 1.0)
+        & (data[:, X] + data[:, W] < width - 1.0)
+        & (data[:, Y] + data[:, H] < height - 1.0)
+    )
 
 
 def _first_per_track(found: list[Finding]) -> list[Finding]:
@@ -575,16 +595,78 @@ def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance:
     return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
 
 
+def _running(view: TrackView) -> np.ndarray:
+    """Per frame: the track moves at a run, seen whole and as itself: its own region (not shared), its
+    height that of the person (not a fragment, not a region merged with another), and changing (a body
+    that runs changes from frame to frame; a box carried on by prediction does not)."""
+    data = view.data
+    height = float(np.median(data[:, H]))
+    whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
+    whole &= data[:, SHARED] == 0
+    changing = data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H]
+    return (view.speed / view.height >= RUN_SPEED) & whole & changing
+
+
+def scattering(views: list[TrackView]) -> list[Finding]:
+    """CROWD_PANIC seen as a scene: three or more tracks (most of them person-like) turn fast
+    within PANIC_WITHIN_SEC of each other, at least three of them at once, where hardly anything was
+    fast just before. Runners' tracks break up (a body that starts running changes shape), so no
+    track is asked to run for long; a lone runner whose track breaks up is never three at once."""
+    onsets = []
+    for view in views:
+        fast = np.flatnonzero(_running(view))
+        if len(fast) >= 3:
+            onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
+    onsets.sort(key=lambda item: item[0])
+    first_seen = min((view.start for view in views), default=0.0)
+    found = []
+    for onset, _, _ in onsets:
+        if onset < first_seen + 2.5:
+            continue  # nothing seen before to tell a sudden change from the usual
+        group = [
+            (start, end, view) for start, end, view in onsets if onset <= start <= onset + PANIC_WITHIN_SEC
+        ]
+        before = [view for start, end, view in onsets if start < onset - 0.3 and end >= onset - 2.5]
+        at_once = max(
+            sum(v.start <= start + 0.2 and v.end >= start - 0.2 for _, _, v in group) for start, _, _ in group
+        )
+        people = sum(view.kind == PERSON for _, _, view in group)
+        speed = float(np.median([np.median(v.speed[v.between(s, e)] / v.height) for s, e, v in group]))
+        if at_once < PANIC_RUNNERS or len(before) > 1 or people < 2 / 3 * len(group) or speed < RUN_SPEED:
+            continue  # (fast for a moment, slow in between: jitter, not a run)
+        if found and onset <= found[-1].end:
+            continue
+        members = [view for _, _, view in group]
+        peak = onset + 0.3
+        boxes = [view.box_at(peak) for view in members if view.start <= peak <= view.end] or [
+            members[0].box_at(onset)
+        ]
+        found.append(
+            Finding(
+                "CROWD_PANIC",
+                start=onset,
+                end=max(end for _, end, _ in group),
+                peak=peak,
+                track_ids=sorted(view.id for view in members),
+                strength=len(members) / PANIC_RUNNERS,
+                box=_union(*boxes),
+                facts={
+                    "tracks": len(members),
+                    "speed": speed,
+                    "scatter": _scatter(members, peak),
+                },
+            )
+        )
+    return found
+
+
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
     for view in people:
         others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
         walking = float(np.median(others)) if others else 0.0
-        whole = (view.data[:, H] >= 0.7 * float(np.percentile(view.data[:, H], 90))) & (
-            view.data[:, SHARED] == 0
-        )
-        fast = (view.speed / view.height >= RUN_SPEED) & whole
+        fast = _running(view)
         for run in _runs(view.t, fast, max_dip=1):
             start, end = float(view.t[run[0]]), float(view.t[run[-1]])
             if end - start < RUN_MIN_SEC:
@@ -651,7 +733,8 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
             )
         else:
             used.add(index)
-            findings.append(run)
+            if float(run.facts["earlier"]) >= 0:  # alone, a run counts only as a change of this track's
+                findings.append(run)  # own pace (one that just came into view may always run)
     return findings
 
 
@@ -670,7 +753,7 @@ def _scatter(views: list[TrackView], time: float) -> float:
 def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     width, height = size
     movers = [v for v in views if v.kind != PERSON]
-    # per grid cell, per track: the time spent moving in each of 8 directions
+    # per grid cell, per track: its moving time and its heading summed over that time (a vector)
     contributions: dict[int, dict[tuple[int, int], np.ndarray]] = {}
     for view in movers:
         cells: dict[tuple[int, int], np.ndarray] = {}
@@ -678,24 +761,33 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         dt = np.gradient(view.t) if len(view.t) > 1 else np.ones(1)
         for k in np.flatnonzero(moving):
             cell = _cell(view.cx[k], view.cy[k], width, height)
-            direction = _direction_bin(view.vx[k], view.vy[k])
-            cells.setdefault(cell, np.zeros(8))[direction] += dt[k]
+            heading = np.array([view.vx[k], view.vy[k]]) / max(float(view.speed[k]), 1e-6)
+            cells.setdefault(cell, np.zeros(3))[:] += (dt[k], *(heading * dt[k]))
         contributions[view.id] = cells
     found = []
-    for view in movers:
+    # judged: what is not person-like, and what is, moving faster than people walk (a small vehicle's
+    # track can look like a person's)
+    judged_views = [v for v in views if v.kind != PERSON or np.median(v.speed / v.length) >= WRONG_WAY_FAST]
+    for view in judged_views:
         moving = np.flatnonzero(view.speed / view.length >= MOVING)
         against, judged = [], 0
+        twins = {other.id for other in movers if _same_object(view, other)}  # not a flow of its own
         for k in moving:
             cell = _cell(view.cx[k], view.cy[k], width, height)
-            others = [c[cell] for tid, c in contributions.items() if tid != view.id and cell in c]
+            around = _around(cell)  # where it drives and next to it: a lane and the lanes beside it
+            others = [
+                sum(c[near] for near in around if near in c)
+                for tid, c in contributions.items()
+                if tid != view.id and tid not in twins and any(near in c for near in around)
+            ]
             if len(others) < FLOW_MIN_TRACKS:
                 continue
             total = np.sum(others, axis=0)
-            dominant = int(np.argmax(total))
-            if total[dominant] < FLOW_AGREEMENT * total.sum():
-                continue
+            resultant = float(np.hypot(total[1], total[2]))
+            if resultant < FLOW_AGREEMENT * total[0]:
+                continue  # no one direction here (a two-way road, a square)
             judged += 1
-            flow = np.array([math.cos(dominant * math.pi / 4), math.sin(dominant * math.pi / 4)])
+            flow = total[1:] / resultant
             heading = np.array([view.vx[k], view.vy[k]]) / max(float(view.speed[k]), 1e-6)
             if _angle(flow, heading) >= WRONG_WAY_DEG:
                 against.append(k)
@@ -732,8 +824,21 @@ def _cell(x: float, y: float, width: int, height: int) -> tuple[int, int]:
     )
 
 
-def _direction_bin(vx: float, vy: float) -> int:
-    return round(math.atan2(vy, vx) / (math.pi / 4)) % 8
+def _same_object(a: TrackView, b: TrackView) -> bool:
+    """Two tracks on one object (a region split in two): their boxes overlap most of the time they share."""
+    times, ia, ib = _common(a, b)
+    if a.id == b.id or len(times) < 3:
+        return False
+    overlaps = [
+        iou(a.data[i, X : H + 1], b.data[j, X : H + 1]) > 0.2
+        or _gaps(a, b, np.array([i]), np.array([j]))[0] <= 1.0
+        for i, j in zip(ia, ib)
+    ]
+    return float(np.mean(overlaps)) >= 0.5
+
+
+def _around(cell: tuple[int, int]) -> list[tuple[int, int]]:
+    return [(cell[0] + dx, cell[1] + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
 
 
 def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
@@ -836,11 +941,23 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     findings = [
         *found_collisions,
         *near_misses(views, collided),
-        *falls(views, size[1]),
+        *falls(views, size),
         *fights(views, size[1]),
         *runs_and_panic(views),
+        *scattering(views),
         *wrong_way(views, size),
         *stopped_vehicles(views, found_collisions),
+    ]
+    collided_tracks = {t for f in found_collisions for t in f.track_ids}
+    findings = [  # a vehicle that drove at another and hit it is in the collision, not a wrong-way driver
+        f for f in findings if f.event_type != "WRONG_WAY" or not collided_tracks & set(f.track_ids)
+    ]
+    panics = [f for f in findings if f.event_type == "CROWD_PANIC"]
+    findings = [  # a runner in a crowd that panics is part of that event
+        f
+        for f in findings
+        if f.event_type != "RUNNING"
+        or not any(p.start - 0.5 <= f.end and f.start <= p.end + 0.5 for p in panics)
     ]
     by_type: dict[str, list[Finding]] = {}
     for finding in findings:

@@ -1,0 +1,123 @@
+"""The rules of core.behaviour on tracks written out frame by frame: what the frame's edge does to a
+box, and what a track that just came into view can tell. Fast and exact (no video)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core import behaviour
+from core.tracks import Track
+
+SIZE = (160, 120)
+STEP = 0.1
+
+
+def track(
+    track_id: int, boxes: list[tuple[float, float, float, float]], start: float = 1.0
+) -> behaviour.TrackView:
+    """A finished track seen in every frame, its whole box moving (the changed part is the box)."""
+    result = Track(track_id)
+    for k, (x, y, w, h) in enumerate(boxes):
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0])
+    result.matched_frames = len(boxes)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_box_the_frames_edge_cuts_is_no_fall():
+    """Something upright moving down until most of it is out through the bottom edge, where it stops:
+    its box's top drops, the box turns wide and its bottom stays on the edge, all because the edge
+    cuts it; no FALL."""
+    boxes = []
+    top, width, height = 60.0, 12.0, 30.0
+    for k in range(45):
+        wobble = 1.5 if k % 2 else -1.5  # limbs: the shape varies a little
+        y = min(top + 25.0 * k * STEP, 111.0)
+        boxes.append((70.0, y, width + wobble, min(height, SIZE[1] - y)))
+    view = track(1, boxes)
+    assert view.data[-1, behaviour.Y] + view.data[-1, behaviour.H] == SIZE[1]
+    assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
+
+
+def test_a_track_that_comes_into_view_running_is_not_a_sudden_run():
+    """A person-like track that is fast from its first frame: nothing says its pace changed, so it is
+    no RUNNING event (a walker who breaks into a run is, tests/test_local_engine.py)."""
+    boxes = []
+    for k in range(20):
+        wobble = 1.5 if k % 2 else -1.5
+        boxes.append((20.0 + 3.0 * 24.0 * k * STEP, 50.0, 10.0 + wobble, 24.0))
+    view = track(1, boxes)
+    assert view.kind == behaviour.PERSON
+    assert float(np.median(view.speed)) / view.height >= behaviour.RUN_SPEED
+    assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
+
+
+def standing(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
+    frames = round(seconds / STEP)
+    return track(
+        track_id, [(x + (0.5 if k % 2 else -0.5), 60.0, 10.0, 24.0 + k % 2) for k in range(frames)], start
+    )
+
+
+def dash(track_id: int, x: float, direction: float, start: float, frames: int = 5) -> behaviour.TrackView:
+    """A short, fast piece of track: a body that breaks into a run changes shape, its track breaks."""
+    return track(
+        track_id,
+        [(x + direction * 3.0 * 24.0 * k * STEP, 60.0, 10.0 + k, 24.0) for k in range(frames)],
+        start,
+    )
+
+
+def test_people_who_break_into_a_run_at_once_are_a_crowd_panic():
+    """People stand about for seconds; then three of them dash off in different directions at once, each
+    followed only for half a second before the track breaks up: CROWD_PANIC, not three missed runs."""
+    crowd = [standing(1, 30.0, 1.0, 4.0), standing(2, 70.0, 1.0, 4.0), standing(3, 110.0, 1.0, 4.0)]
+    runners = [dash(4, 30.0, -1.0, 5.0), dash(5, 70.0, 1.0, 5.1), dash(6, 110.0, 1.0, 5.2)]
+    found = behaviour.find_events(crowd + runners, SIZE)
+    assert [f.event_type for f in found] == ["CROWD_PANIC"]
+    assert found[0].track_ids == [4, 5, 6] and 4.9 <= found[0].start <= 5.3
+
+
+def test_one_runner_whose_track_breaks_up_is_no_crowd_panic():
+    """One person runs across after standing: the run is followed in three pieces one after another
+    (never three at once); that is no crowd."""
+    pieces = [dash(2, 20.0, 1.0, 5.0), dash(3, 56.0, 1.0, 5.5), dash(4, 92.0, 1.0, 6.0)]
+    found = behaviour.find_events([standing(1, 20.0, 1.0, 4.0), *pieces], SIZE)
+    assert "CROWD_PANIC" not in [f.event_type for f in found]
+
+
+def drive(
+    track_id: int, x0: float, y: float, speed: float, start: float, seconds: float
+) -> behaviour.TrackView:
+    """A rigid box (16×8) driving along a row of the picture at `speed` px/s (negative: leftwards)."""
+    frames = round(seconds / STEP)
+    return track(track_id, [(x0 + speed * k * STEP, y, 16.0, 8.0) for k in range(frames)], start)
+
+
+def test_a_vehicle_against_the_flow_of_the_lane_beside_it_is_wrong_way():
+    """A one-way road: three vehicles drive rightwards in one lane; later one drives leftwards in the
+    lane beside it, which nobody else used. The flow is the road's (its lanes together): WRONG_WAY."""
+    flow = [
+        drive(1, 0.0, 36.0, 40.0, 1.0, 3.5),
+        drive(2, 0.0, 36.0, 40.0, 2.5, 3.5),
+        drive(3, 0.0, 36.0, 40.0, 4.0, 3.5),
+    ]
+    against = drive(4, 150.0, 51.0, -40.0, 7.0, 3.5)
+    assert all(view.kind == behaviour.VEHICLE for view in [*flow, against])
+    found = behaviour.find_events([*flow, against], SIZE)
+    assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
+
+
+def test_a_box_carried_on_without_change_is_no_run():
+    """A walker's track whose box then moves at a run without a changed pixel in it (a box carried on
+    by prediction or anchored in a shared region, as on OpenCV's vtest.avi): nothing ran."""
+    boxes, motion = [], []
+    x = 20.0
+    for k in range(30):
+        x += (0.6 if k < 20 else 3.0) * 24.0 * STEP
+        boxes.append((x, 50.0, 10.0 + k % 3, 24.0))
+        motion.append(0.0 if k >= 20 else 60.0)
+    view = track(1, boxes)
+    view.data[:, behaviour.MOTION] = motion
+    assert view.kind == behaviour.PERSON
+    assert "RUNNING" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
