@@ -245,6 +245,10 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _common(a: TrackView, b: TrackView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frames both tracks were seen in, with each one's indices there. Tracks that never meet in
+    time (most pairs of an hour's tracks) are answered without sorting both."""
+    if a.t[-1] < b.t[0] - 1e-4 or b.t[-1] < a.t[0] - 1e-4:  # apart by more than the rounding below
+        return np.empty(0), np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     times, ia, ib = np.intersect1d(np.round(a.t, 4), np.round(b.t, 4), return_indices=True)
     return times, ia, ib
 
@@ -764,6 +768,11 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             heading = np.array([view.vx[k], view.vy[k]]) / max(float(view.speed[k]), 1e-6)
             cells.setdefault(cell, np.zeros(3))[:] += (dt[k], *(heading * dt[k]))
         contributions[view.id] = cells
+    holders: dict[tuple[int, int], set[int]] = {}  # per cell, the tracks that moved there
+    for tid, cells in contributions.items():
+        for cell in cells:
+            holders.setdefault(cell, set()).add(tid)
+    order = {tid: n for n, tid in enumerate(contributions)}
     found = []
     # judged: what is not person-like, and what is, moving faster than people walk (a small vehicle's
     # track can look like a person's)
@@ -772,14 +781,17 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         moving = np.flatnonzero(view.speed / view.length >= MOVING)
         against, judged = [], 0
         twins = {other.id for other in movers if _same_object(view, other)}  # not a flow of its own
+        flows: dict[tuple[int, int], list[np.ndarray]] = {}  # per cell: a track stays in one for a while
         for k in moving:
             cell = _cell(view.cx[k], view.cy[k], width, height)
-            around = _around(cell)  # where it drives and next to it: a lane and the lanes beside it
-            others = [
-                sum(c[near] for near in around if near in c)
-                for tid, c in contributions.items()
-                if tid != view.id and tid not in twins and any(near in c for near in around)
-            ]
+            if cell not in flows:
+                around = _around(cell)  # where it drives and next to it: a lane and the lanes beside it
+                nearby = set().union(*(holders.get(near, ()) for near in around)) - twins - {view.id}
+                flows[cell] = [
+                    sum(contributions[tid][near] for near in around if near in contributions[tid])
+                    for tid in sorted(nearby, key=order.__getitem__)
+                ]
+            others = flows[cell]
             if len(others) < FLOW_MIN_TRACKS:
                 continue
             total = np.sum(others, axis=0)
