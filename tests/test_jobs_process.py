@@ -110,5 +110,7 @@ def test_a_server_with_the_process_backend_analyses_uploads_and_cancels_them_whe
             _wait_for(lambda: _incident(settings, finished).status == Status.DONE, what="the upload DONE")
             stopped = long.json()["incident_id"]
             _wait_for(lambda: _running(settings, stopped), what="the long analysis running")
+    # the child (the forkserver's, not the server's) writes its end a moment after the server is gone
+    _wait_for(lambda: _incident(settings, stopped).status != Status.PROCESSING, what="the analysis ended")
     cancelled = _incident(settings, stopped)
     assert cancelled.status == Status.FAILED and cancelled.error.startswith("cancelled"), cancelled.error
