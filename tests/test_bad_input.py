@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from core.errors import InvalidInput
 from core.schema import AnalysisParams
 from core.service import register_video
 from core.video import ffmpeg_exe
+from tests.test_cli_smoke import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE_LIMIT_MB = 1
@@ -84,24 +83,6 @@ def make_bad_inputs(folder: Path, clip: Path) -> dict[str, BadInput]:
             {},
         ),
     }
-
-
-def run_cli(
-    *args: str, storage: Path, env_extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    env = {**os.environ, "STORAGE_DIR": str(storage), "ENGINE": "local", "LLM_BASE_URL": ""}
-    for name in ("DATABASE_URL", "DB_URL", "MAX_UPLOAD_MB"):
-        env.pop(name, None)
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_cli(*args, storage: Path, env_extra=None):
     env = {**os.environ, "STORAGE_DIR": str(storage), "ENGINE": "local", "LLM_BASE_URL": ""}
-    env.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "DB_URL", "MAX_UPLOAD_MB"):  # the machine's own settings stay out
+        env.pop(name, None)
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "core", *args],
