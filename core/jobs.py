@@ -10,7 +10,6 @@ core.worker). The database is the single source of truth; nothing here shares ob
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import signal
@@ -19,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Self
 
 from core import repository
@@ -421,7 +420,7 @@ class JobRunner:
         with self._lock:
             self._waiting.discard(incident_id)
         # recorded as FAILED in the database (or not runnable: nothing to record)
-        with contextlib.suppress(AnalysisFailed):
+        with suppress(AnalysisFailed):
             run_analysis(incident_id, self.settings)
 
     def shutdown(self, wait: bool = True) -> None:
