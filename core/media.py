@@ -108,11 +108,17 @@ def thumbnail(settings: Settings, stored_name: str, time: float) -> bytes | None
     ok, encoded = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         return None
+    keep_derived(path, encoded.tobytes())
+    return encoded.tobytes()
+
+
+def keep_derived(path: Path, data: bytes) -> None:
+    """Write a derived file whole or not at all: two makers at once both write the same bytes, and
+    a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{os.getpid()}-{threading.get_ident()}.{path.name}.part")
-    part.write_bytes(encoded.tobytes())
-    part.replace(path)  # whole or absent: two makers at once both write the same picture
-    return encoded.tobytes()
+    part.write_bytes(data)
+    part.replace(path)
 
 
 def read_facts(path: str | Path) -> StreamFacts:

@@ -1,17 +1,26 @@
 """An event's keyframe with what the engine measured drawn on it: the box at the peak frame and the
-tracked objects' paths. One drawing for the dashboard's event card and the report's picture."""
+tracked objects' paths. One drawing for the dashboard's event card and the report's picture, made
+once per event and kept beside the video (`event_picture`): decoding a 1080p frame means decoding
+from the keyframe before it, seconds of video, which a report or package would otherwise repeat."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from core.config import Settings
+from core.errors import SigmaError
+from core.media import derived_dir, keep_derived
 from core.schema import Event
+from core.storage import video_path
 from core.video import read_frame_at
 
 MAX_WIDTH = 960
+PICTURE_VERSION = "sigma-picture-1"  # changes when the drawing changes (kept pictures are redrawn)
 BOX_BGR = (0, 0, 255)
 PATH_BGR = ((255, 200, 0), (0, 220, 255), (255, 0, 255), (0, 255, 0))
 
@@ -63,3 +72,27 @@ def event_keyframe_jpeg(path: Path, event: Event) -> tuple[bytes, float] | None:
         image = cv2.resize(image, (MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     ok, encoded = cv2.imencode(".jpg", draw_event(image, event), [cv2.IMWRITE_JPEG_QUALITY, 85])
     return (encoded.tobytes(), frame.time) if ok else None
+
+
+def event_picture(settings: Settings, stored_name: str, event: Event) -> tuple[bytes, float] | None:
+    """`event_keyframe_jpeg` of the stored video, drawn once and kept in `derived/<video>/pictures/`
+    (removed with the video) under a digest of what the drawing shows; None when the video or the
+    frame is gone (a picture is missing, never the page or report around it)."""
+    drawn = {
+        "version": PICTURE_VERSION,
+        "time": round(keyframe_time(event), 6),
+        "box": event.box.model_dump() if event.box else None,
+        "paths": [point.model_dump() for point in event.track_path],
+    }
+    key = hashlib.sha256(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:24]
+    folder = derived_dir(settings, stored_name) / "pictures"
+    kept = next(folder.glob(f"{key}@*.jpg"), None) if folder.is_dir() else None
+    if kept is not None:
+        return kept.read_bytes(), float(kept.stem.split("@", 1)[1])
+    try:
+        made = event_keyframe_jpeg(video_path(settings, stored_name), event)
+    except SigmaError:
+        return None
+    if made is not None:
+        keep_derived(folder / f"{key}@{made[1]:.6f}.jpg", made[0])
+    return made

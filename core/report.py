@@ -17,9 +17,7 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
-import cv2
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -36,20 +34,19 @@ from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
-from core.overlay import event_keyframe_jpeg, keyframe_time
+from core.overlay import event_picture, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, review_label, severity_label, type_label
 from core.timefmt import clock, seconds
 from core.timeline_image import render_timeline
-from core.video import cut_short, read_frame_at
+from core.video import cut_short
 
 # Characters XML 1.0 allows; everything else (control characters, lone surrogates, U+FFFE/FFFF) is dropped.
 _XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LONG_WORD = re.compile(r"\S{40,}")
 _ZERO_WIDTH_SPACE = "\u200b"
 STORYBOARD_MAX_ROWS = 500
-_KEYFRAME_MAX_WIDTH = 960
 STORYBOARD_MARGIN_SEC = 10.0  # windows this close to an event stay in the report's storyboard
 STORYBOARD_TOP_WITHOUT_EVENTS = 20
 
@@ -170,23 +167,6 @@ def _shade(cell, colour_hex: str) -> None:
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), colour_hex)
     cell._tc.get_or_add_tcPr().append(shading)
-
-
-def keyframe_jpeg(path: Path, time: float) -> tuple[bytes, float] | None:
-    """The frame shown at `time` as JPEG (at most 960 px wide) and its exact time, or None."""
-    if not path.is_file():
-        return None
-    frame = read_frame_at(path, time)
-    if frame is None:
-        return None
-    image = frame.image
-    if image.shape[1] > _KEYFRAME_MAX_WIDTH:
-        scale = _KEYFRAME_MAX_WIDTH / image.shape[1]
-        image = cv2.resize(
-            image, (_KEYFRAME_MAX_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA
-        )
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return (encoded.tobytes(), frame.time) if ok else None
 
 
 def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
@@ -328,8 +308,8 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
     if not events:
         return
     report.heading(t("keyframes"), 1)
-    path = video_path(settings, incident.stored_name)
-    for (number, event), frame in zip(enumerate(events, start=1), _pictures(path, events)):
+    pictures = _pictures(settings, incident.stored_name, events)
+    for (number, event), frame in zip(enumerate(events, start=1), pictures):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
         if event.severity is not None:
@@ -347,17 +327,12 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
 
 
-def _pictures(path: Path, events: list[Event]) -> list[tuple[bytes, float] | None]:
-    """Each event's picture (with its box when it has one), two decoded at once (the decoder works
-    outside Python's lock and is multi-threaded itself; each holds ~70 MB of 1080p frames)."""
-
-    def picture(event: Event) -> tuple[bytes, float] | None:
-        if event.box or event.track_path:
-            return event_keyframe_jpeg(path, event)
-        return keyframe_jpeg(path, keyframe_time(event))
-
+def _pictures(settings: Settings, stored_name: str, events: list[Event]) -> list[tuple[bytes, float] | None]:
+    """Each event's picture (with its box when it has one; kept once drawn), two decoded at once (the
+    decoder works outside Python's lock and is multi-threaded itself; each holds ~70 MB of 1080p
+    frames)."""
     with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 2))) as pool:
-        return list(pool.map(picture, events))
+        return list(pool.map(lambda event: event_picture(settings, stored_name, event), events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:

@@ -15,9 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import DOMAIN_REASONS, reword
-from core.overlay import event_keyframe_jpeg
+from core.overlay import event_picture
 from core.schema import AnalysisParams, Event, Status
-from core.storage import video_path
 from core.taxonomy_i18n import review_label, severity_label, type_label
 from core.timefmt import clock
 from core.views import IncidentRecord
@@ -130,23 +129,14 @@ def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place)
         evidence_downloads(incident, events)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _keyframe_with_box(stored_name: str, event_json: str) -> tuple[bytes, float] | None:
-    """The event's keyframe with its box and track paths (core.overlay), read once per event."""
-    return event_keyframe_jpeg(video_path(settings(), stored_name), Event.model_validate_json(event_json))
-
-
 def _event_keyframe(incident: IncidentRecord, event: Event) -> None:
-    shown = _keyframe_with_box(incident.stored_name, event.model_dump_json(include=_DRAWN))
+    shown = event_picture(settings(), incident.stored_name, event)  # drawn once, kept beside the video
     if shown is None:
         return
     jpeg, time = shown
     st.image(jpeg, caption=t("card.keyframe", time=clock(time)), width="stretch")
     if event.track_ids:
         st.caption(t("card.tracks", ids=", ".join(f"#{i}" for i in event.track_ids)))
-
-
-_DRAWN = {"event_type", "start_time", "end_time", "confidence", "box", "track_path", "peak_time"}
 
 
 def _view_choice(incident: IncidentRecord) -> tuple[float, float] | None:
