@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     clip_pre_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_post_roll_sec: float = Field(3.0, ge=0, le=600)
     clip_cut: Literal["exact", "keyframe"] = "exact"  # keyframe: from the keyframe before, never re-encoded
+    prepare_evidence: bool = True  # cut event clips and draw event pictures as soon as an analysis ends
     ui_language: Language = DEFAULT_LANGUAGE
     analysis_language: Language = DEFAULT_LANGUAGE  # the language of text the engines write
     job_queue: str = Field("sigma-analyses", min_length=1)

@@ -27,6 +27,7 @@ from core.db import database
 from core.engines import create_engine_by_name
 from core.engines.base import RunContext
 from core.errors import AnalysisFailed, Cancelled, EngineUnavailable, QueueFull, RunLost, SigmaError
+from core.evidence.ready import prepare_quietly
 from core.i18n import Message, say
 from core.pipeline import cap_highlights, clamp_to_video
 from core.recovery import Maintenance, start_of_process
@@ -243,7 +244,6 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
             passes = ", ".join(str(p) for p in outcome.passes_run)
             log("done", say("log.done", events=len(events), windows=len(outcome.windows), passes=passes))
             result = _save(owner, outcome, events)
-        return {**result, "incident_id": incident_id}
     except RunLost as error:
         logger.info("analysis %s stopped: %s", incident_id, error)
         raise
@@ -256,6 +256,10 @@ def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | N
     except Exception as error:  # a bug must still end in FAILED, never in PROCESSING
         logger.exception("analysis %s crashed", incident_id)
         reason = settings.redact(f"internal error: {type(error).__name__}: {error}")
+    else:
+        if settings.prepare_evidence and events:  # after DONE: nothing here can fail the analysis
+            prepare_quietly(settings, incident_id)
+        return {**result, "incident_id": incident_id}
     if not _fail_run(owner, reason):
         raise RunLost(owner.lost_reason())
     raise AnalysisFailed(reason)

@@ -39,6 +39,7 @@ def app_environment(storage_dir: Path, **extra: str) -> dict[str, str]:
         "UI_LANGUAGE": "en",
         "ANALYSIS_LANGUAGE": "en",
         "RETENTION_DAYS": "",
+        "PREPARE_EVIDENCE": "false",  # the suite's many analyses would each cut clips; its own tests turn it on
     }
     values.update(extra)
     return values

@@ -25,6 +25,7 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides) 
         "llm_base_url": None,
         "database_url": database_url,
         "analysis_language": "en",
+        "prepare_evidence": False,  # the suite's many analyses would each cut clips; its own tests turn it on
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
