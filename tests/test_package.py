@@ -4,6 +4,7 @@ kind of tampering (a byte changed, a file removed or added, the manifest edited,
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import json
@@ -299,3 +300,30 @@ def test_the_cli_packages_and_verifies_with_exit_codes(settings, clips, tmp_path
     audited = [(e.action, (e.details or {}).get("what")) for e in trail_of(settings, incident_id)]
     assert audited[-2:] == [("package", None), ("export", "csv")]
     assert trail_of(settings, incident_id)[-1].actor.startswith("cli:")
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["sendfile", "read-and-write"])
+def test_members_copied_in_many_pieces_are_hashed_and_checksummed_exactly(
+    settings, clips, tmp_path, monkeypatch, kernel_copy
+):
+    """Pieces that start anywhere within a page (a prime size), by `sendfile` or, where it cannot write
+    to a file, by reading and writing: the ZIP's CRC-32 and the manifest's SHA-256 are the bytes'."""
+    from core.evidence import package as package_module
+
+    monkeypatch.setattr(package_module, "_PIECE_BYTES", 7919)
+    if not kernel_copy:
+
+        def no_sendfile(*_args):
+            raise OSError(errno.EINVAL, "sendfile to a file is not supported here")
+
+        monkeypatch.setattr(package_module.os, "sendfile", no_sendfile)
+    incident_id = _store(settings, clips["collision"])
+    made = build_package(incident_id, tmp_path / "case.zip", settings, actor=ALICE)
+    with zipfile.ZipFile(made.path) as archive:
+        assert archive.testzip() is None  # every member's CRC-32 matches its bytes
+        listed = {
+            entry["path"]: entry["sha256"] for entry in json.loads(archive.read("manifest.json"))["files"]
+        }
+        for name, sha256 in listed.items():
+            assert hashlib.sha256(archive.read(name)).hexdigest() == sha256, name
+    assert verify(made.path).intact

@@ -16,11 +16,13 @@
     data/processing-log.json  every step of the analysis with model and prompt versions
     data/audit.json         the audit trail of the incident's video (every run)
 
-Files are streamed into the ZIP (stored, not compressed: video does not compress) and hashed as they
-are written (SHA-256 in a thread beside the ZIP's CRC-32), so memory stays flat however long the video
-is; the report is made meanwhile, the clips (several at once) once the original has proved unaltered. The original is hashed on the way in: if
-it no longer matches the SHA-256 recorded at upload, no package is made (the stored evidence has been
-altered or damaged, and that must be looked into, not handed on).
+Files are copied into the ZIP by the kernel (stored, not compressed: video does not compress) and read
+back from it for their SHA-256 and the ZIP's CRC-32 (in a thread, behind the copy), so the hashes
+are of exactly the bytes in the package and memory stays flat however long the video is; the report is
+made meanwhile, the clips (several at once) once the original has proved unaltered (those prepared when
+the analysis ended, core.evidence.ready, are reused). The original is hashed on the way in: if it no
+longer matches the SHA-256 recorded at upload, no package is made (the stored evidence has been altered
+or damaged, and that must be looked into, not handed on).
 
 `verify` rereads every file and reports precisely: a file whose bytes changed, a file removed, a file
 added, a manifest edited (its own digest no longer matches), a signature that does not verify against
@@ -31,8 +33,10 @@ digest to match cannot be detected: sign packages to rule that out.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
+import mmap
 import os
 import queue
 import re
@@ -48,6 +52,7 @@ from typing import Self
 
 from pydantic import BaseModel
 from sqlalchemy import text
+from zlib_ng import zlib_ng
 
 import core
 from core import repository
@@ -66,7 +71,10 @@ from core.views import IncidentRecord
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 _CHUNK = 4 * 1024 * 1024
-_BUFFERS = 4  # chunks in flight while a file streams in: one being read, the others being hashed
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(
+    mmap, "MAP_POPULATE", 0
+)  # the piece's pages mapped at once, not page by page
+_PIECE_BYTES = 32 * 1024 * 1024  # copied by the kernel at a time, then read back for the hashes
 _COMPRESSED_SUFFIXES = (".json", ".csv")
 
 Progress = Callable[[float, str], None]
@@ -121,67 +129,95 @@ class _Writer:
         return self._entry(name, hashlib.sha256(data).hexdigest(), len(data))
 
     def add_file(self, name: str, path: Path, on_chunk: Callable[[int], None] | None = None) -> dict:
-        """Stream a file in, hashing exactly the bytes written: SHA-256 in a helper thread while the ZIP
-        takes its CRC-32 and writes them (both release Python's lock, so they run side by side). A few
-        buffers are reused throughout: memory stays flat, and no chunk is allocated (and page-faulted)
-        anew."""
-        size = 0
-        with (
-            _Hasher() as hasher,
-            open(path, "rb") as source,
-            self.zip.open(self._info(name), "w", force_zip64=True) as out,
-        ):
-            while count := source.readinto(buffer := hasher.free_buffer()):
-                hasher.update(buffer, count)
-                with memoryview(buffer) as whole, whole[:count] as chunk:
-                    out.write(chunk)
-                size += count
-                if on_chunk:
-                    on_chunk(count)
-            hasher.give_back(buffer)
-        return self._entry(name, hasher.hexdigest(), size)
+        """Stream a file in: the kernel copies it into the ZIP piece by piece (`sendfile`: the bytes never
+        pass through this program, as in a plain copy), and a thread reads each piece back from the ZIP
+        just written (the page cache) for its SHA-256 and the ZIP's CRC-32, behind the copy. So the
+        hashes are of exactly the bytes in the package, and memory stays flat however long the video."""
+        output = self.zip.fp
+        with open(path, "rb") as source, self.zip.open(self._info(name), "w", force_zip64=True) as out:
+            output.flush()  # the member's header is written: its data starts here
+            start = output.tell()
+            size = 0
+            with _ReadBack(output.fileno()) as checked:
+                while count := _copy_piece(source.fileno(), output.fileno(), size):
+                    checked.follow(start + size, count)
+                    size += count
+                    if on_chunk:
+                        on_chunk(count)
+            output.seek(start + size)  # past the data sent behind the buffered file's back
+            # what `out.write` would have counted; `close` writes them into the member's header
+            out._file_size = out._compress_size = size
+            out._crc = checked.crc32
+        written = self.zip.getinfo(name)
+        if (written.CRC, written.file_size) != (checked.crc32, size):  # zipfile's internals changed
+            raise RuntimeError(f"{name}: the ZIP header does not record the data written")
+        return self._entry(name, checked.sha256.hexdigest(), size)
 
 
-class _Hasher:
-    """SHA-256 computed by a thread of its own over chunks of `_BUFFERS` reused buffers: a buffer goes
-    back to the free list once hashed, so the reader never overwrites bytes not yet hashed."""
+def _copy_piece(source: int, target: int, offset: int) -> int:
+    """Copy up to `_PIECE_BYTES` of `source` from `offset` to where `target` stands (advancing it), in
+    the kernel; how many bytes (0 at the end). Where `sendfile` cannot write to a file, by reading and
+    writing."""
+    try:
+        return os.sendfile(target, source, offset, _PIECE_BYTES)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+            raise
+    data = os.pread(source, _PIECE_BYTES, offset)
+    view, done = memoryview(data), 0
+    while done < len(data):
+        done += os.write(target, view[done:])
+    return len(data)
 
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-        self._free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(_BUFFERS):
-            self._free.put(bytearray(_CHUNK))
-        self._chunks: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="package-sha256", daemon=True)
 
-    def _run(self) -> None:
-        while (item := self._chunks.get()) is not None:
-            buffer, count = item
-            with memoryview(buffer) as whole, whole[:count] as chunk:
-                self._digest.update(chunk)
-            self._free.put(buffer)
+class _ReadBack:
+    """A thread that reads pieces of a file (as `follow` names them, in order) from a memory map of each
+    (the page cache itself: nothing copied, one call per piece, so the thread seldom waits for
+    Python's lock while the report is being built) for their SHA-256 and CRC-32 (zlib-ng's: the
+    standard zlib's would cost a third of the hashing again), then hands the piece to the disk to
+    write, so the package's final fsync has little left. An error in the thread is raised when the
+    block ends."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self.sha256 = hashlib.sha256()
+        self.crc32 = 0
+        self._pieces: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="package-read-back", daemon=True)
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def free_buffer(self) -> bytearray:
-        return self._free.get()
+    def follow(self, offset: int, count: int) -> None:
+        self._pieces.put((offset, count))
 
-    def give_back(self, buffer: bytearray) -> None:
-        self._free.put(buffer)
-
-    def update(self, buffer: bytearray, count: int) -> None:
-        """Hash the first `count` bytes of `buffer`, which the caller does not refill until it comes
-        back from `free_buffer`."""
-        self._chunks.put((buffer, count))
+    def _run(self) -> None:
+        while (piece := self._pieces.get()) is not None:
+            if self._error is not None:
+                continue
+            offset, count = piece
+            aligned = offset - offset % mmap.ALLOCATIONGRANULARITY
+            try:
+                with (
+                    mmap.mmap(
+                        self._descriptor, offset + count - aligned, offset=aligned, prot=mmap.PROT_READ
+                    ) as mapped,
+                    memoryview(mapped) as whole,
+                    whole[offset - aligned :] as data,
+                ):
+                    self.sha256.update(data)
+                    self.crc32 = zlib_ng.crc32(data, self.crc32)
+                os.posix_fadvise(self._descriptor, offset, count, os.POSIX_FADV_DONTNEED)
+            except Exception as error:  # noqa: BLE001 - raised in the writing thread by __exit__
+                self._error = error
 
     def __exit__(self, *exc: object) -> None:
-        self._chunks.put(None)
+        self._pieces.put(None)
         self._thread.join()
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
+        if self._error is not None and exc[0] is None:
+            raise self._error
 
 
 def _safe(name: str, limit: int = 80) -> str:
@@ -247,7 +283,8 @@ def build_package(
     try:
         # the report is made while the original streams in (its pictures are decoded outside Python's
         # lock); clips are cut only once the original has proved unaltered (none from altered evidence)
-        with open(partial, "wb") as handle, ThreadPoolExecutor(max_workers=1) as helper:
+        # opened for reading too: each member is read back for its hashes
+        with open(partial, "w+b") as handle, ThreadPoolExecutor(max_workers=1) as helper:
             reporting = helper.submit(build_report, incident_id, settings, lang=lang)
             with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
                 writer = _Writer(archive, made_at.timetuple()[:6])
