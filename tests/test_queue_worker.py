@@ -92,9 +92,11 @@ def test_worker_runs_an_enqueued_analysis_into_postgres(postgres_schema_url, tmp
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and _status(settings, incident_id)[0] not in (
-            Status.DONE,
-            Status.FAILED,
+        # the message is acknowledged when the actor returns: after DONE and the evidence it then
+        # prepares (PREPARE_EVIDENCE, the default here)
+        while time.monotonic() < deadline and (
+            _status(settings, incident_id)[0] not in (Status.DONE, Status.FAILED)
+            or queued_incident_ids(settings)
         ):
             assert worker.poll() is None, f"the worker exited: {worker.stdout.read()}"
             time.sleep(0.1)
@@ -110,7 +112,10 @@ def test_worker_runs_an_enqueued_analysis_into_postgres(postgres_schema_url, tmp
         incident = repository.get_incident(session, incident_id)
         assert incident.analysis_json["events"], "the collision clip has an event"
         assert {row.step for row in repository.logs_of(session, incident_id)} >= {"start", "done"}
+        stored_name = incident.stored_name
     assert queued_incident_ids(settings) == []  # acknowledged: Redis holds nothing more
+    clips = list((settings.storage_dir / "derived" / Path(stored_name).stem / "clips").glob("*.mp4"))
+    assert len(clips) == len(incident.analysis_json["events"])  # the worker prepared them
 
 
 def test_unreachable_queue_fails_clearly_without_leaking_its_password(tmp_path, clips):
