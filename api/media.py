@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -24,6 +25,7 @@ from core.errors import NotFound
 from core.service import MediaVariant
 
 PIECE_BYTES = 8 * 1024 * 1024
+READ_AHEAD_BYTES = 2 * PIECE_BYTES  # after a range: the disk is already reading the next two pieces
 
 _RANGE_PART = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
@@ -88,7 +90,7 @@ class VideoFileResponse(FileResponse):
             if last < end:  # the next piece comes from the disk while this one is sent
                 os.posix_fadvise(descriptor, last, min(PIECE_BYTES, end - last), os.POSIX_FADV_WILLNEED)
             elif end < self.stat_result.st_size:  # a player asks for what follows next: read it meanwhile
-                os.posix_fadvise(descriptor, end, PIECE_BYTES, os.POSIX_FADV_WILLNEED)
+                os.posix_fadvise(descriptor, end, READ_AHEAD_BYTES, os.POSIX_FADV_WILLNEED)
             if self.zero_copy:
                 if not _in_page_cache(descriptor, first, last):  # sendfile would wait for the disk
                     await anyio.to_thread.run_sync(_page_in, descriptor, first, last)
@@ -111,10 +113,16 @@ def _in_page_cache(descriptor: int, first: int, last: int) -> bool:
         return False
 
 
+_page_buffer = threading.local()
+
+
 def _page_in(descriptor: int, first: int, last: int) -> None:
     """Read bytes `first` to `last` into the page cache, in a worker thread: `sendfile` runs on the
-    event loop, and there a wait for the disk (or a network file system) would hold every request."""
-    view = memoryview(bytearray(min(PIECE_BYTES, last - first)))
+    event loop, and there a wait for the disk (or a network file system) would hold every request.
+    Through one small buffer per thread, reused: what is read is thrown away, only the cache counts."""
+    view = getattr(_page_buffer, "view", None)
+    if view is None:
+        view = _page_buffer.view = memoryview(bytearray(1024 * 1024))
     while first < last:
         got = os.preadv(descriptor, [view[: last - first]], first)
         if got <= 0:
