@@ -5,16 +5,21 @@ and seconds, so it holds whatever the camera's distance; the thresholds below we
 generated clips of the test scenes and checked on a held-out random set and on real footage
 (bench/RESULTS.md). Each finding keeps the figures that made it fire, for its description.
 
-- Classification (`classify`): person-like (taller than wide and changing shape as limbs move),
-  vehicle-like (wider than long-side-up, rigid, travelling), else other; the evidence is kept.
+- Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
+  does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
+  much taller than wide), person-like (taller than wide and changing shape as limbs move), vehicle-like
+  too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
-  region), and at least one loses most of its speed or turns sharply within a second.
-- NEAR_MISS: two tracks, at least one vehicle-like, pass within a fraction of their size of each
-  other at speed without touching, and both keep going.
+  region), and at least one loses most of its speed or turns sharply (without speeding up) within a
+  second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+- NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
+  traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
+  speed without touching, and both keep going.
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
-  back-and-forth motion inside their boxes while staying in place, for a second or more.
+  back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
+  in it: not people walking past each other), for a second or more.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
   as it moved before (a track that comes into view fast counts only as part of a crowd's run);
@@ -59,6 +64,7 @@ COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they m
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
+NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_AFTER_SEC = 0.6
@@ -80,6 +86,9 @@ WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
+RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
+RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
+RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
 
 
 @dataclass
@@ -101,6 +110,7 @@ class TrackView:
     travel: float = 0.0
     person_check: bool | None = None  # the HOG people detector's verdict, when it was asked
     speed_sizes: float = 0.0  # median speed in its own sizes a second
+    alignment: float = 0.0  # its shape over a rigid oblong's heading its way (see _alignment)
 
     @property
     def speed(self) -> np.ndarray:
@@ -188,7 +198,17 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     travel = float(steps.sum() / view.length)
     speed = float(np.median(view.speed) / view.length)
     view.aspect, view.variation, view.travel, view.person_check = aspect, variation, travel, person_check
-    if person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False:
+    view.alignment = _alignment(view)
+    if (
+        person_check is not True
+        and travel >= 1.0
+        and aspect <= RIGID_MAX_ASPECT
+        and RIGID_ALIGNED[0] <= view.alignment <= RIGID_ALIGNED[1]
+    ):
+        kind = VEHICLE  # an oblong that travels along its long axis, whichever way it drives
+    elif (
+        person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False
+    ):
         kind = PERSON
     elif (
         aspect <= 0.9
@@ -206,6 +226,22 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     return view
 
 
+def _alignment(view: TrackView) -> float:
+    """How the box's shape follows the heading, as a rigid oblong's would: the median, over the frames it
+    moved whole and on its own, of its aspect (height / width) over the aspect of a body twice as long as
+    broad heading the same way (1: shaped like a vehicle driving that way; a person walking sideways
+    is 2 to 4 times taller than that). 0 when it never moved so."""
+    data = view.data
+    rows = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & (view.speed / view.length >= MOVING)
+    if np.count_nonzero(rows) < 4:
+        return 0.0
+    sine = np.abs(view.vy[rows]) / np.maximum(view.speed[rows], 1e-6)
+    cosine = np.sqrt(np.clip(1.0 - sine * sine, 0.0, 1.0))
+    expected = (sine + RIGID_BREADTH * cosine) / (cosine + RIGID_BREADTH * sine)
+    aspect = data[rows, H] / np.maximum(data[rows, W], 1.0)
+    return float(np.median(aspect / expected))
+
+
 def evidence(view: TrackView) -> Message:
     """Why a track got its class, in words for the log: shape, shape changes, travel and HOG's answer."""
     hog = "" if view.person_check is None else say("log.hog_yes" if view.person_check else "log.hog_no")
@@ -217,6 +253,7 @@ def evidence(view: TrackView) -> Message:
         variation=view.variation,
         travel=view.travel,
         speed=view.speed_sizes,
+        alignment=view.alignment,
         hog=hog,
     )
 
@@ -309,7 +346,9 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             slowdown = 1.0 - after / before
             turn = (
                 _angle(heading_before, heading_after)
-                if heading_before is not None and heading_after is not None and after >= 0.3 * before
+                if heading_before is not None
+                and heading_after is not None
+                and 0.3 * before <= after <= before  # a hit takes speed: a turn that speeds up is steering
                 else 0.0
             )
             strength = max(slowdown / COLLISION_SLOWDOWN, turn / COLLISION_TURN_DEG)
@@ -320,6 +359,15 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         if VEHICLE not in (a.kind, b.kind):
             continue  # people (or unknown regions) walking up to each other and stopping is a meeting
         strength, view, before, after, slowdown, turn = best
+        other = b if view is a else a
+        other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
+        other_heading = _direction_between(other, contact_time - 0.8, contact_time - 0.1)
+        if (
+            other_before is not None
+            and other_before / other.length >= COLLISION_FAST
+            and _passed_by(other, contact_time, other_before, other_heading)
+        ):
+            continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
         settled = contact_time + 1.0
         calm = view.between(contact_time, contact_time + 2.0) & (view.speed <= 0.4 * before)
         if calm.any():
@@ -404,6 +452,13 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             or relative / size < NEAR_MISS_RELATIVE
         ):
             continue
+        heading_a = _direction_between(a, when - 0.5, when)
+        heading_b = _direction_between(b, when - 0.5, when)
+        if heading_a is None or heading_b is None:
+            continue
+        crossing = _angle(heading_a, heading_b)
+        if not NEAR_MISS_CROSSING_DEG <= crossing <= 180.0 - NEAR_MISS_CROSSING_DEG:
+            continue  # side by side or in opposite lanes: traffic passing, paths that never crossed
         kept_going = True
         for view, speed in ((a, speed_a), (b, speed_b)):
             after = _speed_between(view, when + 0.2, when + 1.0)
@@ -543,12 +598,13 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
                 closed.append(site)
         site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
         if site is None:
-            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "last": time}
+            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "views": {}, "last": time}
             sites.append(site)
         site["boxes"].append(box)
         site["times"].append(time)
         site["motion"].append(motion)
         site["tracks"].update(view.id for view, _ in members)
+        site["views"].update({view.id: view for view, _ in members})
         site["last"] = time
     found = []
     for site in closed + sites:
@@ -566,6 +622,8 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
         wide = float(np.median(boxes[:, 2] / np.maximum(boxes[:, 3], 1.0)))
         if back_and_forth < FIGHT_BACK_AND_FORTH or (len(site["tracks"]) < 2 and wide < 0.7):
             continue
+        if not _mostly_in_place(site["views"], float(times[0]), float(times[-1])):
+            continue  # people walking past each other: the place stays, the people do not
         peak = int(np.argmax(site["motion"]))
         seconds = float(times[-1] - times[0])
         motion = float(np.median(site["motion"]))
@@ -589,6 +647,17 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
             )
         )
     return found
+
+
+def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool:
+    """More than half of the tracks at a place stay there (moved no more than FIGHT_MAX_DRIFT of their
+    height, net, while it lasted)."""
+    staying = 0
+    for view in views.values():
+        inside = np.flatnonzero(view.between(start, end))
+        drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
+        staying += drift <= FIGHT_MAX_DRIFT * view.height
+    return staying > len(views) / 2
 
 
 def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:

@@ -121,3 +121,32 @@ def test_a_box_carried_on_without_change_is_no_run():
     view.data[:, behaviour.MOTION] = motion
     assert view.kind == behaviour.PERSON
     assert "RUNNING" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
+
+
+def test_a_vehicle_driving_up_the_picture_is_vehicle_like_and_a_person_walking_across_is_not():
+    """An oblong driving up the picture at 60° has a box a little taller than wide (most of its length
+    is upright): vehicle-like, though its shape varies. A box 1.4× as tall as wide moving across the
+    picture is shaped like no vehicle driving that way (one would be twice as wide as tall): person-like."""
+    driving = track(1, [(40.0 + 1.5 * k, 90.0 - 2.6 * k, 24.0 + (k % 2) * 4.0, 28.0) for k in range(20)])
+    assert driving.kind == behaviour.VEHICLE
+    assert 0.8 <= driving.alignment <= 1.25
+    walking = track(2, [(20.0 + 3.0 * k, 50.0, 13.0 + (k % 2) * 3.0, 20.0) for k in range(20)])
+    assert walking.kind == behaviour.PERSON
+    assert walking.alignment > 2.0
+
+
+def crossing(track_id: int, start_x: float, y: float, vx: float, vy: float, frames: int = 25):
+    return track(track_id, [(start_x + vx * k * STEP, y + vy * k * STEP, 24.0, 12.0) for k in range(frames)])
+
+
+def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_are():
+    """Two vehicles passing close in opposite lanes (headings 180° apart) are traffic; one passing
+    close in front of another whose path crosses its own is a NEAR_MISS."""
+    east = crossing(1, 0.0, 50.0, 60.0, 0.0)
+    west = crossing(2, 136.0, 66.0, -60.0, 0.0)
+    assert east.kind == west.kind == behaviour.VEHICLE
+    assert [f.event_type for f in behaviour.find_events([east, west], SIZE)] == []
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    ahead = crossing(4, 40.0, 60.0, 60.0, 0.0)  # past the crossing (x 70-82) 6 px before the other
+    found = [f.event_type for f in behaviour.find_events([ahead, south], SIZE)]
+    assert found == ["NEAR_MISS"], found

@@ -588,7 +588,7 @@ TEXTS: dict[str, str] = {
     "log.local_baseline": "{pairs} frame pairs; median changed area {area:.2%} of the frame; unusual motion median {median:.2%}, robust spread {spread:.2%}; {episodes} episode(s) above z {low:g}, {flagged} flagged (peak z ≥ {spike:g} or sustained ≥ {sustained:g} z·s)",
     "log.local_tracks": "{tracks} track(s): {person} person-like, {vehicle} vehicle-like, {other} other; {explained} episode(s) of unusual motion explained by tracked objects or typed events",
     "log.local_tracks_evidence": "{tracks} track(s): {person} person-like, {vehicle} vehicle-like, {other} other; {explained} episode(s) of unusual motion explained by tracked objects or typed events; in events: {evidence}",
-    "log.track_evidence": "track {track}: {kind}: box {aspect:.2f}× as tall as wide, shape varies {variation:.0%}, travelled {travel:.1f}× its size at {speed:.2f} sizes/s{hog}",
+    "log.track_evidence": "track {track}: {kind}: box {aspect:.2f}× as tall as wide, shape varies {variation:.0%}, travelled {travel:.1f}× its size at {speed:.2f} sizes/s, shaped {alignment:.2f}× as a vehicle heading its way would be{hog}",
     "log.hog_yes": ", HOG people detector yes",
     "log.hog_no": ", HOG people detector no",
     "log.local_sparse": "{share:.0%} of the frames are more than {gap:g} s apart (a recording of {rate:.1f} frames a second): motion cannot be told from change between them, so no unusual motion is flagged there; tracks and typed events are less reliable",
