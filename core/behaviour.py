@@ -26,6 +26,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
   hardly anything was fast just before (runners' tracks break up: none has to run for long).
+  Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
+  person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other tracks keep where it drives and in the cells beside it (a one-way
   road's lanes together), for a second or more; a second track on the same object is no flow, and a
@@ -78,6 +80,8 @@ RUN_MIN_SEC = 0.5
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
+BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 FLOW_GRID = 8
 FLOW_MIN_TRACKS = 2
 FLOW_AGREEMENT = 0.7
@@ -731,6 +735,50 @@ def scattering(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def broke_off(
+    views: list[TrackView], start: float, end: float, box: tuple[float, float, float, float] | None
+) -> Finding | None:
+    """CROWD_PANIC seen in unusual motion no rule explained (from `start` to `end`, `box` where it was
+    unusual at its peak): three or more person-like tracks that stood or walked there just before it
+    began broke off as it did: each track ended while the motion went on, or sped to a run. People who
+    start running at once from a group become one changing region and their tracks break up, so
+    nobody's run can be followed; what they were doing before, and that all of it stopped at once,
+    can be."""
+    if box is None:
+        return None
+    people = []
+    for view in views:
+        if view.kind != PERSON or not view.start <= start - BROKE_OFF_BEFORE_SEC <= view.end:
+            continue
+        x, y, w, h = view.box_at(start)
+        margin = view.height
+        inside = (
+            x + w >= box[0] - margin
+            and x <= box[0] + box[2] + margin
+            and y + h >= box[1] - margin
+            and y <= box[1] + box[3] + margin
+        )
+        earlier = _speed_between(view, start - 1.5, start - 0.2)
+        if not inside or earlier is None or earlier / view.height > BROKE_OFF_CALM:
+            continue
+        during = view.between(start, end + 0.3)
+        ran = bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
+        if view.end <= end + 0.3 or ran:
+            people.append(view)
+    if len(people) < PANIC_RUNNERS:
+        return None
+    return Finding(
+        "CROWD_PANIC",
+        start=start,
+        end=end,
+        peak=start,
+        track_ids=sorted(view.id for view in people),
+        strength=len(people) / PANIC_RUNNERS,
+        box=_union(box, *[view.box_at(start) for view in people]),
+        facts={"tracks": len(people), "calm": BROKE_OFF_CALM, "how": "broke_off"},
+    )
 
 
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:

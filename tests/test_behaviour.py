@@ -150,3 +150,16 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     ahead = crossing(4, 40.0, 60.0, 60.0, 0.0)  # past the crossing (x 70-82) 6 px before the other
     found = [f.event_type for f in behaviour.find_events([ahead, south], SIZE)]
     assert found == ["NEAR_MISS"], found
+
+
+def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
+    """Three people stand for seconds; unusual motion no rule explained begins where they are and their
+    tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
+    three who stay where they were did not break off."""
+    crowd = [standing(1, 30.0, 1.0, 4.1), standing(2, 70.0, 1.0, 4.2), standing(3, 110.0, 1.0, 4.0)]
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    found = behaviour.broke_off(crowd, 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    assert behaviour.broke_off(crowd[:2], 5.0, 5.8, motion_box) is None
+    staying = [standing(k + 1, x, 1.0, 8.0) for k, x in enumerate((30.0, 70.0, 110.0))]
+    assert behaviour.broke_off(staying, 5.0, 5.8, motion_box) is None

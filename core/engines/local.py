@@ -18,8 +18,9 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    for typed events, each with frame times, the box at its peak frame, the tracks involved and a
    severity.
 
-Episodes of unusual motion become SUDDEN_MOTION (short) or MOTION_BURST (a second or more) only when
-no typed event explains them and the motion was not that of tracked objects moving as they had been
+Episodes of unusual motion where three or more people who stood or walked there broke off at once
+(their tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION
+(short) or MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of tracked objects moving as they had been
 all along (people walking close to the camera make much motion, nothing unusual).
 
 Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
@@ -473,6 +474,11 @@ def analyse(
         if _explained(episode, report, views, findings, seen.size):
             explained += 1
             continue
+        box = _changed_box(report, episode)
+        scattered = behaviour.broke_off(views, episode.start, episode.end, box)
+        if scattered is not None:
+            findings.append(scattered)
+            continue
         findings.append(
             Finding(
                 episode.kind,
@@ -482,7 +488,7 @@ def analyse(
                 track_ids=[],
                 strength=episode.strength,
                 facts={"area": episode.peak_area, "z": episode.peak_z},
-                box=_changed_box(report, episode),
+                box=box,
             )
         )
     findings.sort(key=lambda f: (f.start, f.end))
@@ -621,7 +627,8 @@ def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, s
         for key, value in finding.facts.items()
     }
     values.setdefault("within", behaviour.PANIC_WITHIN_SEC)
-    return texts[finding.event_type].format(peak=finding.peak, **values)
+    key = finding.event_type if "how" not in finding.facts else f"{finding.event_type}_{finding.facts['how']}"
+    return texts[key].format(peak=finding.peak, **values)
 
 
 def _windows(
