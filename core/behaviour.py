@@ -22,7 +22,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   in it: not people walking past each other), for a second or more.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
-  as it moved before (a track that comes into view fast counts only as part of a crowd's run);
+  as it moved before, or as the track it took over from moved (a body breaking into a run changes
+  shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
   hardly anything was fast just before (runners' tracks break up: none has to run for long).
@@ -77,6 +78,7 @@ FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
+PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
@@ -794,6 +796,8 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
                 continue
             speed = float(np.median(view.speed[run]) / view.height)
             earlier = _speed_between(view, start - 2.0, start - 0.3)
+            if earlier is None:  # its track began as the run did: the body's track before it broke up
+                earlier = _predecessor_speed(view, views, start)
             usual = earlier / view.height if earlier is not None else walking
             if usual > 0.6 * speed:
                 continue  # not a sudden rise: it moved like this before, or everyone here does
@@ -857,6 +861,32 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
             if float(run.facts["earlier"]) >= 0:  # alone, a run counts only as a change of this track's
                 findings.append(run)  # own pace (one that just came into view may always run)
     return findings
+
+
+def _predecessor_speed(view: TrackView, views: list[TrackView], start: float) -> float | None:
+    """The speed, before `start`, of the track this one took over from: a body that breaks into a run
+    changes shape and its track breaks up, the run going on as a new track where the old one was. The
+    predecessor: another track seen for RUN_MIN_SEC or more before `start`, whose box within
+    PREDECESSOR_SEC before it lay within one height of where this one began; its median speed over
+    the two seconds before (None when there is none)."""
+    first = view.box_at(view.start)
+    centre = np.array([first[0] + first[2] / 2, first[1] + first[3] / 2])
+    best = None
+    for other in views:
+        if other.id == view.id or other.kind == VEHICLE or other.start > start - RUN_MIN_SEC:
+            continue
+        close = other.between(view.start - PREDECESSOR_SEC, view.start)
+        if not close.any():
+            continue
+        distance = float(
+            np.min(np.hypot(other.cx[close] - centre[0], other.cy[close] - centre[1])) / view.height
+        )
+        if distance <= 1.0 and (best is None or distance < best[0]):
+            best = (distance, other)
+    if best is None:
+        return None
+    earlier = _speed_between(best[1], start - 2.0, start - 0.3)
+    return None if earlier is None else earlier * view.height / best[1].height
 
 
 def _scatter(views: list[TrackView], time: float) -> float:

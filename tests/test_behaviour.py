@@ -163,3 +163,18 @@ def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_
     assert behaviour.broke_off(crowd[:2], 5.0, 5.8, motion_box) is None
     staying = [standing(k + 1, x, 1.0, 8.0) for k, x in enumerate((30.0, 70.0, 110.0))]
     assert behaviour.broke_off(staying, 5.0, 5.8, motion_box) is None
+
+
+def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
+    """Someone walks for four seconds; as they break into a run their body changes shape and the track
+    breaks up: the run goes on as a new track where the walker was. The new track took over from the
+    walker, whose pace was a walk: RUNNING. The same run with no walker before it is not one."""
+    walker = track(1, [(20.0 + 0.6 * 24.0 * k * STEP, 50.0, 10.0 + (k % 2) * 1.5, 24.0) for k in range(40)])
+    x0 = 20.0 + 0.6 * 24.0 * 40 * STEP
+    runner = track(
+        2, [(x0 + 3.0 * 24.0 * k * STEP, 50.0, 10.0 + (k % 2) * 2.0, 24.0) for k in range(12)], 5.0
+    )
+    assert walker.kind == runner.kind == behaviour.PERSON
+    found = behaviour.find_events([walker, runner], SIZE)
+    assert [f.event_type for f in found] == ["RUNNING"] and found[0].track_ids == [2]
+    assert behaviour.find_events([runner], SIZE) == []
