@@ -866,15 +866,18 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
 def _predecessor_speed(view: TrackView, views: list[TrackView], start: float) -> float | None:
     """The speed, before `start`, of the track this one took over from: a body that breaks into a run
     changes shape and its track breaks up, the run going on as a new track where the old one was. The
-    predecessor: another track seen for RUN_MIN_SEC or more before `start`, whose box within
-    PREDECESSOR_SEC before it lay within one height of where this one began; its median speed over
-    the two seconds before (None when there is none)."""
+    predecessor: another track of about its height, seen for RUN_MIN_SEC or more before `start`, that
+    ended within PREDECESSOR_SEC of this one's beginning, and whose box within PREDECESSOR_SEC before
+    that lay within one height of where this one began; its median speed over the two seconds before
+    (None when there is none)."""
     first = view.box_at(view.start)
     centre = np.array([first[0] + first[2] / 2, first[1] + first[3] / 2])
     best = None
     for other in views:
         if other.id == view.id or other.kind == VEHICLE or other.start > start - RUN_MIN_SEC:
             continue
+        if abs(other.end - view.start) > PREDECESSOR_SEC or not 0.6 <= view.height / other.height <= 1.6:
+            continue  # it went on (this one split off from it), or it was not the same body's size
         close = other.between(view.start - PREDECESSOR_SEC, view.start)
         if not close.any():
             continue
