@@ -660,7 +660,10 @@ def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> b
     height, net, while it lasted)."""
     staying = 0
     for view in views.values():
-        inside = np.flatnonzero(view.between(start, end))
+        inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
+        if len(inside) < 2:
+            staying += 1  # seen there once: it went nowhere that could be measured
+            continue
         drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
         staying += drift <= FIGHT_MAX_DRIFT * view.height
     return staying > len(views) / 2

@@ -178,3 +178,13 @@ def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
     found = behaviour.find_events([walker, runner], SIZE)
     assert [f.event_type for f in found] == ["RUNNING"] and found[0].track_ids == [2]
     assert behaviour.find_events([runner], SIZE) == []
+
+
+def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
+    """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
+    has no frame inside the site's rounded span. It counts as staying (nothing measured moved), and
+    judging the site raises no IndexError."""
+    view = track(1, [(40.0 + k, 50.0, 10.0, 24.0) for k in range(12)], start=5.0 + 11 / 12)
+    rounded = round(float(view.t[0]), 4)
+    assert not view.between(rounded, rounded).any()
+    assert behaviour._mostly_in_place({1: view}, rounded, rounded)
