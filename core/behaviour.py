@@ -19,7 +19,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
-  in it: not people walking past each other), for a second or more.
+  in it: not people walking past each other), for a second or more; a place is judged in windows of
+  1.5 s, so people who walk up to each other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
   as it moved before, or as the track it took over from moved (a body breaking into a run changes
@@ -74,6 +75,8 @@ FALL_AFTER_SEC = 0.6
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
 FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
 FIGHT_MIN_SEC = 1.0
+FIGHT_WINDOW_SEC = 1.5  # a place is judged in windows this long ...
+FIGHT_STEP_SEC = 0.5  # ... one starting this often
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
@@ -599,74 +602,111 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
         box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
         motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
         for site in list(sites):
-            if time - site["last"] > 0.35:
+            if time - site["last"] > 0.6:
                 sites.remove(site)
                 closed.append(site)
         site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
         if site is None:
-            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "views": {}, "last": time}
+            site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
             sites.append(site)
         site["boxes"].append(box)
         site["times"].append(time)
         site["motion"].append(motion)
-        site["tracks"].update(view.id for view, _ in members)
+        site["members"].append({view.id for view, _ in members})
         site["views"].update({view.id: view for view, _ in members})
         site["last"] = time
     found = []
     for site in closed + sites:
+        spans = [span for span in _fight_spans(site) if span is not None]
+        merged: list[list] = []
+        for span in spans:  # overlapping windows that qualify are one fight
+            if merged and span[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], span[1])
+                merged[-1][2] = max(merged[-1][2], span[2])
+            else:
+                merged.append(list(span))
         times = np.array(site["times"])
-        if len(times) < 3 or times[-1] - times[0] < FIGHT_MIN_SEC:
-            continue
-        boxes = np.array(site["boxes"])
-        height = float(np.median(boxes[:, 3]))
-        centres = boxes[:, :2] + boxes[:, 2:] / 2
-        drift = float(np.hypot(*(centres[-1] - centres[0])))
-        if drift > FIGHT_MAX_DRIFT * height:
-            continue  # it went somewhere: walking, running, driving
-        path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
-        back_and_forth = path / max(drift, 0.1 * height)
-        wide = float(np.median(boxes[:, 2] / np.maximum(boxes[:, 3], 1.0)))
-        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(site["tracks"]) < 2 and wide < 0.7):
-            continue
-        if not _mostly_in_place(site["views"], float(times[0]), float(times[-1])):
-            continue  # people walking past each other: the place stays, the people do not
-        peak = int(np.argmax(site["motion"]))
-        seconds = float(times[-1] - times[0])
-        motion = float(np.median(site["motion"]))
-        if motion < FIGHT_MOTION:
-            continue
-        found.append(
-            Finding(
-                "FIGHT",
-                start=float(times[0]),
-                end=float(times[-1]),
-                peak=float(times[peak]),
-                track_ids=sorted(site["tracks"]),
-                strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
-                box=tuple(float(v) for v in boxes[peak]),
-                facts={
-                    "tracks": len(site["tracks"]),
-                    "motion": motion,
-                    "seconds": seconds,
-                    "back_and_forth": back_and_forth,
-                },
+        for first, last, back_and_forth in merged:
+            inside = np.flatnonzero((times >= times[first]) & (times <= times[last]))
+            tracks = sorted(set().union(*(site["members"][k] for k in inside)))
+            motions = np.array(site["motion"])[inside]
+            peak = int(inside[np.argmax(motions)])
+            seconds = float(times[last] - times[first])
+            motion = float(np.median(motions))
+            found.append(
+                Finding(
+                    "FIGHT",
+                    start=float(times[first]),
+                    end=float(times[last]),
+                    peak=float(times[peak]),
+                    track_ids=tracks,
+                    strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
+                    box=tuple(float(v) for v in site["boxes"][peak]),
+                    facts={
+                        "tracks": len(tracks),
+                        "motion": motion,
+                        "seconds": seconds,
+                        "back_and_forth": back_and_forth,
+                    },
+                )
             )
-        )
     return found
 
 
+def _fight_spans(site: dict):
+    """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
+    place when it lasted less) in which it was fight-like: a second or more of strong motion that went
+    nowhere (drift), back and forth, by two or more tracks (or one region as wide as two people),
+    most of them staying. People walk up to each other before a fight and away after it; judging the
+    place as a whole, their walk would hide the fight. Yields (first, last, back and forth) or None."""
+    times = np.array(site["times"])
+    boxes = np.array(site["boxes"])
+    starts, begun = [], -1e9
+    for index, time in enumerate(times):
+        if time >= begun + FIGHT_STEP_SEC and time + FIGHT_MIN_SEC <= times[-1] + 1e-6:
+            starts.append(index)
+            begun = time
+    for first in starts:
+        last = int(np.searchsorted(times, times[first] + FIGHT_WINDOW_SEC, "right")) - 1
+        if last - first < 2 or times[last] - times[first] < FIGHT_MIN_SEC:
+            continue
+        part = boxes[first : last + 1]
+        height = float(np.median(part[:, 3]))
+        centres = part[:, :2] + part[:, 2:] / 2
+        drift = float(np.hypot(*(centres[-1] - centres[0])))
+        if drift > FIGHT_MAX_DRIFT * height:
+            yield None  # it went somewhere: walking, running, driving
+            continue
+        path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
+        back_and_forth = path / max(drift, 0.1 * height)
+        wide = float(np.median(part[:, 2] / np.maximum(part[:, 3], 1.0)))
+        tracks = set().union(*site["members"][first : last + 1])
+        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(tracks) < 2 and wide < 0.7):
+            yield None
+            continue
+        views = {tid: site["views"][tid] for tid in tracks}
+        if not _mostly_in_place(views, float(times[first]), float(times[last])):
+            yield None  # people walking past each other: the place stays, the people do not
+            continue
+        if float(np.median(site["motion"][first : last + 1])) < FIGHT_MOTION:
+            yield None
+            continue
+        yield first, last, back_and_forth
+
+
 def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool:
-    """More than half of the tracks at a place stay there (moved no more than FIGHT_MAX_DRIFT of their
-    height, net, while it lasted)."""
-    staying = 0
+    """More than half of the tracks seen at a place for half its span or more stay there (moved no
+    more than FIGHT_MAX_DRIFT of their height, net, while there); a track there for less (a fragment,
+    one passing) is not asked. With none seen so long, the place alone is judged."""
+    staying = judged = 0
     for view in views.values():
         inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
-        if len(inside) < 2:
-            staying += 1  # seen there once: it went nowhere that could be measured
+        if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
             continue
+        judged += 1
         drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
         staying += drift <= FIGHT_MAX_DRIFT * view.height
-    return staying > len(views) / 2
+    return judged == 0 or staying > judged / 2
 
 
 def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:

@@ -182,9 +182,42 @@ def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
 
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
     """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
-    has no frame inside the site's rounded span. It counts as staying (nothing measured moved), and
-    judging the site raises no IndexError."""
+    has no frame inside the site's rounded span. It is not asked whether it stayed (too short there to
+    tell), the place alone is judged, and judging it raises no IndexError."""
     view = track(1, [(40.0 + k, 50.0, 10.0, 24.0) for k in range(12)], start=5.0 + 11 / 12)
     rounded = round(float(view.t[0]), 4)
     assert not view.between(rounded, rounded).any()
     assert behaviour._mostly_in_place({1: view}, rounded, rounded)
+
+
+def moving_track(track_id: int, rows: list[tuple[float, float, float, float, float]], start: float):
+    """A finished track from (x, y, w, h, changed share of its box) per frame."""
+    result = Track(track_id)
+    for k, (x, y, w, h, share) in enumerate(rows):
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, share * w * h, 0.0, 1.0])
+    result.matched_frames = len(rows)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_fight_after_a_walk_up_is_found_though_the_place_moved_with_the_walk():
+    """One person walks up to another who stands (1.5 s), they shove each other in place for 2 s, and
+    the first walks off (1.5 s). Judged as a whole the place went somewhere (the walks); judged in
+    1.5 s windows, the shoving is a FIGHT, and only there."""
+    walker, stander = [], []
+    for k in range(50):
+        if k < 15:  # walking up from the left
+            walker.append((10.0 + 2.0 * k, 50.0, 10.0, 24.0, 0.5))
+            stander.append((52.0, 50.0, 10.0, 24.0, 0.05))
+        elif k < 35:  # shoving: the two sway back and forth together, limbs flailing
+            lunge = 2.0 if k % 2 else -2.0
+            walker.append((40.0 + lunge, 50.0, 12.0, 24.0, 0.6))
+            stander.append((52.0 + lunge, 50.0, 12.0, 24.0, 0.6))
+        else:  # walking off to the right, past where the other stands
+            walker.append((40.0 + 3.0 * (k - 34), 38.0, 10.0, 24.0, 0.5))
+            stander.append((52.0, 50.0, 10.0, 24.0, 0.05))
+    views = [moving_track(1, walker, 1.0), moving_track(2, stander, 1.0)]
+    found = behaviour.fights(views, SIZE[1])
+    assert len(found) == 1, [(f.start, f.end) for f in found]
+    assert 2.2 <= found[0].start <= 3.0 and 3.9 <= found[0].end <= 4.6, (found[0].start, found[0].end)
+    assert found[0].track_ids == [1, 2]
