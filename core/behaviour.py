@@ -31,7 +31,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
   person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
-  direction two or more other tracks keep where it drives and in the cells beside it (a one-way
+  direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
+  regions, heading every way, are no flow) and in the cells beside it (a one-way
   road's lanes together), for a second or more; a second track on the same object is no flow, and a
   vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
@@ -949,7 +950,7 @@ def _scatter(views: list[TrackView], time: float) -> float:
 
 def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     width, height = size
-    movers = [v for v in views if v.kind != PERSON]
+    movers = [v for v in views if v.kind == VEHICLE]
     # per grid cell, per track: its moving time and its heading summed over that time (a vector)
     contributions: dict[int, dict[tuple[int, int], np.ndarray]] = {}
     for view in movers:
