@@ -5,24 +5,34 @@ and seconds, so it holds whatever the camera's distance; the thresholds below we
 generated clips of the test scenes and checked on a held-out random set and on real footage
 (bench/RESULTS.md). Each finding keeps the figures that made it fire, for its description.
 
-- Classification (`classify`): person-like (taller than wide and changing shape as limbs move),
-  vehicle-like (wider than long-side-up, rigid, travelling), else other; the evidence is kept.
+- Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
+  does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
+  much taller than wide), person-like (taller than wide and changing shape as limbs move), vehicle-like
+  too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
-  region), and at least one loses most of its speed or turns sharply within a second.
-- NEAR_MISS: two tracks, at least one vehicle-like, pass within a fraction of their size of each
-  other at speed without touching, and both keep going.
+  region), and at least one loses most of its speed or turns sharply (without speeding up) within a
+  second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+- NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
+  traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
+  speed without touching, and both keep going.
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
-  back-and-forth motion inside their boxes while staying in place, for a second or more.
+  back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
+  in it: not people walking past each other), for a second or more; a place is judged in windows of
+  1.5 s, so people who walk up to each other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
-  as it moved before (a track that comes into view fast counts only as part of a crowd's run);
+  as it moved before, or as the track it took over from moved (a body breaking into a run changes
+  shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
   hardly anything was fast just before (runners' tracks break up: none has to run for long).
+  Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
+  person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
-  direction two or more other tracks keep where it drives and in the cells beside it (a one-way
+  direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
+  regions, heading every way, are no flow) and in the cells beside it (a one-way
   road's lanes together), for a second or more; a second track on the same object is no flow, and a
   vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
@@ -59,19 +69,25 @@ COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they m
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
+NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_AFTER_SEC = 0.6
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
 FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
 FIGHT_MIN_SEC = 1.0
+FIGHT_WINDOW_SEC = 1.5  # a place is judged in windows this long ...
+FIGHT_STEP_SEC = 0.5  # ... one starting this often
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
+PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
+BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 FLOW_GRID = 8
 FLOW_MIN_TRACKS = 2
 FLOW_AGREEMENT = 0.7
@@ -80,6 +96,9 @@ WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
+RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
+RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
+RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
 
 
 @dataclass
@@ -101,6 +120,7 @@ class TrackView:
     travel: float = 0.0
     person_check: bool | None = None  # the HOG people detector's verdict, when it was asked
     speed_sizes: float = 0.0  # median speed in its own sizes a second
+    alignment: float = 0.0  # its shape over a rigid oblong's heading its way (see _alignment)
 
     @property
     def speed(self) -> np.ndarray:
@@ -188,7 +208,17 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     travel = float(steps.sum() / view.length)
     speed = float(np.median(view.speed) / view.length)
     view.aspect, view.variation, view.travel, view.person_check = aspect, variation, travel, person_check
-    if person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False:
+    view.alignment = _alignment(view)
+    if (
+        person_check is not True
+        and travel >= 1.0
+        and aspect <= RIGID_MAX_ASPECT
+        and RIGID_ALIGNED[0] <= view.alignment <= RIGID_ALIGNED[1]
+    ):
+        kind = VEHICLE  # an oblong that travels along its long axis, whichever way it drives
+    elif (
+        person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False
+    ):
         kind = PERSON
     elif (
         aspect <= 0.9
@@ -206,6 +236,22 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     return view
 
 
+def _alignment(view: TrackView) -> float:
+    """How the box's shape follows the heading, as a rigid oblong's would: the median, over the frames it
+    moved whole and on its own, of its aspect (height / width) over the aspect of a body twice as long as
+    broad heading the same way (1: shaped like a vehicle driving that way; a person walking sideways
+    is 2 to 4 times taller than that). 0 when it never moved so."""
+    data = view.data
+    rows = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & (view.speed / view.length >= MOVING)
+    if np.count_nonzero(rows) < 4:
+        return 0.0
+    sine = np.abs(view.vy[rows]) / np.maximum(view.speed[rows], 1e-6)
+    cosine = np.sqrt(np.clip(1.0 - sine * sine, 0.0, 1.0))
+    expected = (sine + RIGID_BREADTH * cosine) / (cosine + RIGID_BREADTH * sine)
+    aspect = data[rows, H] / np.maximum(data[rows, W], 1.0)
+    return float(np.median(aspect / expected))
+
+
 def evidence(view: TrackView) -> Message:
     """Why a track got its class, in words for the log: shape, shape changes, travel and HOG's answer."""
     hog = "" if view.person_check is None else say("log.hog_yes" if view.person_check else "log.hog_no")
@@ -217,6 +263,7 @@ def evidence(view: TrackView) -> Message:
         variation=view.variation,
         travel=view.travel,
         speed=view.speed_sizes,
+        alignment=view.alignment,
         hog=hog,
     )
 
@@ -309,7 +356,9 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             slowdown = 1.0 - after / before
             turn = (
                 _angle(heading_before, heading_after)
-                if heading_before is not None and heading_after is not None and after >= 0.3 * before
+                if heading_before is not None
+                and heading_after is not None
+                and 0.3 * before <= after <= before  # a hit takes speed: a turn that speeds up is steering
                 else 0.0
             )
             strength = max(slowdown / COLLISION_SLOWDOWN, turn / COLLISION_TURN_DEG)
@@ -320,6 +369,15 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         if VEHICLE not in (a.kind, b.kind):
             continue  # people (or unknown regions) walking up to each other and stopping is a meeting
         strength, view, before, after, slowdown, turn = best
+        other = b if view is a else a
+        other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
+        other_heading = _direction_between(other, contact_time - 0.8, contact_time - 0.1)
+        if (
+            other_before is not None
+            and other_before / other.length >= COLLISION_FAST
+            and _passed_by(other, contact_time, other_before, other_heading)
+        ):
+            continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
         settled = contact_time + 1.0
         calm = view.between(contact_time, contact_time + 2.0) & (view.speed <= 0.4 * before)
         if calm.any():
@@ -404,6 +462,13 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             or relative / size < NEAR_MISS_RELATIVE
         ):
             continue
+        heading_a = _direction_between(a, when - 0.5, when)
+        heading_b = _direction_between(b, when - 0.5, when)
+        if heading_a is None or heading_b is None:
+            continue
+        crossing = _angle(heading_a, heading_b)
+        if not NEAR_MISS_CROSSING_DEG <= crossing <= 180.0 - NEAR_MISS_CROSSING_DEG:
+            continue  # side by side or in opposite lanes: traffic passing, paths that never crossed
         kept_going = True
         for view, speed in ((a, speed_a), (b, speed_b)):
             after = _speed_between(view, when + 0.2, when + 1.0)
@@ -538,57 +603,111 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
         box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
         motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
         for site in list(sites):
-            if time - site["last"] > 0.35:
+            if time - site["last"] > 0.6:
                 sites.remove(site)
                 closed.append(site)
         site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
         if site is None:
-            site = {"boxes": [], "times": [], "motion": [], "tracks": set(), "last": time}
+            site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
             sites.append(site)
         site["boxes"].append(box)
         site["times"].append(time)
         site["motion"].append(motion)
-        site["tracks"].update(view.id for view, _ in members)
+        site["members"].append({view.id for view, _ in members})
+        site["views"].update({view.id: view for view, _ in members})
         site["last"] = time
     found = []
     for site in closed + sites:
+        spans = [span for span in _fight_spans(site) if span is not None]
+        merged: list[list] = []
+        for span in spans:  # overlapping windows that qualify are one fight
+            if merged and span[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], span[1])
+                merged[-1][2] = max(merged[-1][2], span[2])
+            else:
+                merged.append(list(span))
         times = np.array(site["times"])
-        if len(times) < 3 or times[-1] - times[0] < FIGHT_MIN_SEC:
+        for first, last, back_and_forth in merged:
+            inside = np.flatnonzero((times >= times[first]) & (times <= times[last]))
+            tracks = sorted(set().union(*(site["members"][k] for k in inside)))
+            motions = np.array(site["motion"])[inside]
+            peak = int(inside[np.argmax(motions)])
+            seconds = float(times[last] - times[first])
+            motion = float(np.median(motions))
+            found.append(
+                Finding(
+                    "FIGHT",
+                    start=float(times[first]),
+                    end=float(times[last]),
+                    peak=float(times[peak]),
+                    track_ids=tracks,
+                    strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
+                    box=tuple(float(v) for v in site["boxes"][peak]),
+                    facts={
+                        "tracks": len(tracks),
+                        "motion": motion,
+                        "seconds": seconds,
+                        "back_and_forth": back_and_forth,
+                    },
+                )
+            )
+    return found
+
+
+def _fight_spans(site: dict):
+    """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
+    place when it lasted less) in which it was fight-like: a second or more of strong motion that went
+    nowhere (drift), back and forth, by two or more tracks (or one region as wide as two people),
+    most of them staying. People walk up to each other before a fight and away after it; judging the
+    place as a whole, their walk would hide the fight. Yields (first, last, back and forth) or None."""
+    times = np.array(site["times"])
+    boxes = np.array(site["boxes"])
+    starts, begun = [], -1e9
+    for index, time in enumerate(times):
+        if time >= begun + FIGHT_STEP_SEC and time + FIGHT_MIN_SEC <= times[-1] + 1e-6:
+            starts.append(index)
+            begun = time
+    for first in starts:
+        last = int(np.searchsorted(times, times[first] + FIGHT_WINDOW_SEC, "right")) - 1
+        if last - first < 2 or times[last] - times[first] < FIGHT_MIN_SEC:
             continue
-        boxes = np.array(site["boxes"])
-        height = float(np.median(boxes[:, 3]))
-        centres = boxes[:, :2] + boxes[:, 2:] / 2
+        part = boxes[first : last + 1]
+        height = float(np.median(part[:, 3]))
+        centres = part[:, :2] + part[:, 2:] / 2
         drift = float(np.hypot(*(centres[-1] - centres[0])))
         if drift > FIGHT_MAX_DRIFT * height:
-            continue  # it went somewhere: walking, running, driving
+            yield None  # it went somewhere: walking, running, driving
+            continue
         path = float(np.hypot(*np.diff(centres, axis=0).T).sum())
         back_and_forth = path / max(drift, 0.1 * height)
-        wide = float(np.median(boxes[:, 2] / np.maximum(boxes[:, 3], 1.0)))
-        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(site["tracks"]) < 2 and wide < 0.7):
+        wide = float(np.median(part[:, 2] / np.maximum(part[:, 3], 1.0)))
+        tracks = set().union(*site["members"][first : last + 1])
+        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(tracks) < 2 and wide < 0.7):
+            yield None
             continue
-        peak = int(np.argmax(site["motion"]))
-        seconds = float(times[-1] - times[0])
-        motion = float(np.median(site["motion"]))
-        if motion < FIGHT_MOTION:
+        views = {tid: site["views"][tid] for tid in tracks}
+        if not _mostly_in_place(views, float(times[first]), float(times[last])):
+            yield None  # people walking past each other: the place stays, the people do not
             continue
-        found.append(
-            Finding(
-                "FIGHT",
-                start=float(times[0]),
-                end=float(times[-1]),
-                peak=float(times[peak]),
-                track_ids=sorted(site["tracks"]),
-                strength=min(motion / FIGHT_MOTION, 3.0) * min(seconds / FIGHT_MIN_SEC, 2.0),
-                box=tuple(float(v) for v in boxes[peak]),
-                facts={
-                    "tracks": len(site["tracks"]),
-                    "motion": motion,
-                    "seconds": seconds,
-                    "back_and_forth": back_and_forth,
-                },
-            )
-        )
-    return found
+        if float(np.median(site["motion"][first : last + 1])) < FIGHT_MOTION:
+            yield None
+            continue
+        yield first, last, back_and_forth
+
+
+def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool:
+    """More than half of the tracks seen at a place for half its span or more stay there (moved no
+    more than FIGHT_MAX_DRIFT of their height, net, while there); a track there for less (a fragment,
+    one passing) is not asked. With none seen so long, the place alone is judged."""
+    staying = judged = 0
+    for view in views.values():
+        inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
+        if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
+            continue
+        judged += 1
+        drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
+        staying += drift <= FIGHT_MAX_DRIFT * view.height
+    return judged == 0 or staying > judged / 2
 
 
 def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:
@@ -664,6 +783,50 @@ def scattering(views: list[TrackView]) -> list[Finding]:
     return found
 
 
+def broke_off(
+    views: list[TrackView], start: float, end: float, box: tuple[float, float, float, float] | None
+) -> Finding | None:
+    """CROWD_PANIC seen in unusual motion no rule explained (from `start` to `end`, `box` where it was
+    unusual at its peak): three or more person-like tracks that stood or walked there just before it
+    began broke off as it did: each track ended while the motion went on, or sped to a run. People who
+    start running at once from a group become one changing region and their tracks break up, so
+    nobody's run can be followed; what they were doing before, and that all of it stopped at once,
+    can be."""
+    if box is None:
+        return None
+    people = []
+    for view in views:
+        if view.kind != PERSON or not view.start <= start - BROKE_OFF_BEFORE_SEC <= view.end:
+            continue
+        x, y, w, h = view.box_at(start)
+        margin = view.height
+        inside = (
+            x + w >= box[0] - margin
+            and x <= box[0] + box[2] + margin
+            and y + h >= box[1] - margin
+            and y <= box[1] + box[3] + margin
+        )
+        earlier = _speed_between(view, start - 1.5, start - 0.2)
+        if not inside or earlier is None or earlier / view.height > BROKE_OFF_CALM:
+            continue
+        during = view.between(start, end + 0.3)
+        ran = bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
+        if view.end <= end + 0.3 or ran:
+            people.append(view)
+    if len(people) < PANIC_RUNNERS:
+        return None
+    return Finding(
+        "CROWD_PANIC",
+        start=start,
+        end=end,
+        peak=start,
+        track_ids=sorted(view.id for view in people),
+        strength=len(people) / PANIC_RUNNERS,
+        box=_union(box, *[view.box_at(start) for view in people]),
+        facts={"tracks": len(people), "calm": BROKE_OFF_CALM, "how": "broke_off"},
+    )
+
+
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
@@ -677,6 +840,8 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
                 continue
             speed = float(np.median(view.speed[run]) / view.height)
             earlier = _speed_between(view, start - 2.0, start - 0.3)
+            if earlier is None:  # its track began as the run did: the body's track before it broke up
+                earlier = _predecessor_speed(view, views, start)
             usual = earlier / view.height if earlier is not None else walking
             if usual > 0.6 * speed:
                 continue  # not a sudden rise: it moved like this before, or everyone here does
@@ -742,6 +907,35 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     return findings
 
 
+def _predecessor_speed(view: TrackView, views: list[TrackView], start: float) -> float | None:
+    """The speed, before `start`, of the track this one took over from: a body that breaks into a run
+    changes shape and its track breaks up, the run going on as a new track where the old one was. The
+    predecessor: another track of about its height, seen for RUN_MIN_SEC or more before `start`, that
+    ended within PREDECESSOR_SEC of this one's beginning, and whose box within PREDECESSOR_SEC before
+    that lay within one height of where this one began; its median speed over the two seconds before
+    (None when there is none)."""
+    first = view.box_at(view.start)
+    centre = np.array([first[0] + first[2] / 2, first[1] + first[3] / 2])
+    best = None
+    for other in views:
+        if other.id == view.id or other.kind == VEHICLE or other.start > start - RUN_MIN_SEC:
+            continue
+        if abs(other.end - view.start) > PREDECESSOR_SEC or not 0.6 <= view.height / other.height <= 1.6:
+            continue  # it went on (this one split off from it), or it was not the same body's size
+        close = other.between(view.start - PREDECESSOR_SEC, view.start)
+        if not close.any():
+            continue
+        distance = float(
+            np.min(np.hypot(other.cx[close] - centre[0], other.cy[close] - centre[1])) / view.height
+        )
+        if distance <= 1.0 and (best is None or distance < best[0]):
+            best = (distance, other)
+    if best is None:
+        return None
+    earlier = _speed_between(best[1], start - 2.0, start - 0.3)
+    return None if earlier is None else earlier * view.height / best[1].height
+
+
 def _scatter(views: list[TrackView], time: float) -> float:
     """0 when the tracks all head one way, 1 when they head apart (1 − mean resultant length)."""
     headings = []
@@ -756,7 +950,7 @@ def _scatter(views: list[TrackView], time: float) -> float:
 
 def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     width, height = size
-    movers = [v for v in views if v.kind != PERSON]
+    movers = [v for v in views if v.kind == VEHICLE]
     # per grid cell, per track: its moving time and its heading summed over that time (a vector)
     contributions: dict[int, dict[tuple[int, int], np.ndarray]] = {}
     for view in movers:

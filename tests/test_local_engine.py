@@ -298,6 +298,16 @@ def test_a_short_spike_a_sustained_burst_and_a_lone_glitch():
         assert event.box is not None and event.box.x == 0 and event.box.y == 0 and event.box.w == 0.5
 
 
+def test_a_spike_amid_ordinary_motion_stays_a_sudden_motion():
+    """A spike of 0.3 s inside 1.6 s of moderate motion just above the low threshold (a car driving
+    past where something was thrown): one episode, named by how long it stood out: SUDDEN_MOTION."""
+    seen = synthetic_series([(100, 16, 0.13), (106, 3, 0.6)])
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    flagged = [e for e in analysis.report.episodes if e.flagged]
+    assert len(flagged) == 1 and flagged[0].end - flagged[0].start >= 1.4
+    assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
+
+
 def test_confidence_grows_with_how_far_it_stands_out():
     analysis = analyse_observation(
         synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]), 30.0, 1.5, language="en"

@@ -18,8 +18,9 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    for typed events, each with frame times, the box at its peak frame, the tracks involved and a
    severity.
 
-Episodes of unusual motion become SUDDEN_MOTION (short) or MOTION_BURST (a second or more) only when
-no typed event explains them and the motion was not that of tracked objects moving as they had been
+Episodes of unusual motion where three or more people who stood or walked there broke off at once
+(their tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION
+(short) or MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of tracked objects moving as they had been
 all along (people walking close to the camera make much motion, nothing unusual).
 
 Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
@@ -71,7 +72,9 @@ SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
 SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
 EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episodes)
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
-BURST_MIN_SEC = 1.0  # an episode this long is a burst, shorter a sudden motion
+BURST_MIN_SEC = (
+    1.0  # an episode that stands out this long (at half its peak) is a burst, shorter a sudden motion
+)
 EXPLAINED_SHARE = 0.5  # motion at least half inside objects the tracker followed is theirs ...
 EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, not a jolt)
 TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
@@ -298,6 +301,7 @@ class Episode:
     sustained: float  # z above the low threshold, summed over seconds
     peak_area: float
     peak_time: float
+    core: float = 0.0  # seconds from the first to the last pair at half its peak z or more
 
     @property
     def strength(self) -> float:
@@ -310,7 +314,9 @@ class Episode:
 
     @property
     def kind(self) -> str:
-        return "MOTION_BURST" if self.end - self.start >= BURST_MIN_SEC else "SUDDEN_MOTION"
+        # by how long it stood out, not its tail: ordinary motion around a spike (a car driving past
+        # a thing thrown) does not make the spike a burst
+        return "MOTION_BURST" if self.core >= BURST_MIN_SEC else "SUDDEN_MOTION"
 
 
 @dataclass
@@ -415,7 +421,18 @@ def _episode(series: MotionSeries, z: np.ndarray, members: list[int]) -> Episode
         sustained=float(np.sum((z[members] - EPISODE_LOW_Z) * spans)),
         peak_area=float(series.area[first : last + 1].max()),
         peak_time=float(series.after[peak]),
+        core=_core_seconds(series, z, members),
     )
+
+
+def _core_seconds(series: MotionSeries, z: np.ndarray, members: list[int]) -> float:
+    """How long a run stood out: from the first to the last of its pairs at half its peak z or more
+    (the middles of those pairs; one pair's span when only one is)."""
+    strong = [m for m in members if z[m] >= max(EPISODE_LOW_Z, 0.5 * float(z[members].max()))]
+    first, last = strong[0], strong[-1]
+    if first == last:
+        return float(series.after[first] - series.before[first])
+    return float((series.before[last] + series.after[last] - series.before[first] - series.after[first]) / 2)
 
 
 def _score01(strength: float) -> float:
@@ -473,6 +490,11 @@ def analyse(
         if _explained(episode, report, views, findings, seen.size):
             explained += 1
             continue
+        box = _changed_box(report, episode)
+        scattered = behaviour.broke_off(views, episode.start, episode.end, box)
+        if scattered is not None:
+            findings.append(scattered)
+            continue
         findings.append(
             Finding(
                 episode.kind,
@@ -482,7 +504,7 @@ def analyse(
                 track_ids=[],
                 strength=episode.strength,
                 facts={"area": episode.peak_area, "z": episode.peak_z},
-                box=_changed_box(report, episode),
+                box=box,
             )
         )
     findings.sort(key=lambda f: (f.start, f.end))
@@ -621,7 +643,8 @@ def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, s
         for key, value in finding.facts.items()
     }
     values.setdefault("within", behaviour.PANIC_WITHIN_SEC)
-    return texts[finding.event_type].format(peak=finding.peak, **values)
+    key = finding.event_type if "how" not in finding.facts else f"{finding.event_type}_{finding.facts['how']}"
+    return texts[key].format(peak=finding.peak, **values)
 
 
 def _windows(
