@@ -361,3 +361,18 @@ def test_a_file_whose_timestamps_jump_by_days_is_analysed_within_bounds(tmp_path
     result, windows, _ = analyse(gap, settings)
     assert len(windows) <= 3, len(windows)
     assert result["has_event"] is False
+
+
+def test_a_jolt_just_before_a_vehicle_stops_is_not_absorbed_by_the_stop(tmp_path):
+    """A crash whose cars then stand still: the stop (STOPPED_VEHICLE, a state that begins after the
+    jolt) must not count as the explanation of the jolt, which would hide the crash's own moment."""
+    from core.engines import local
+    from core.video import probe
+
+    clip = make_clip(tmp_path / "crash.mp4", seconds=12, events=[ScriptedEvent(5.0, 6.0, "collision")])
+    info = probe(clip)
+    seen = local.observe(clip, fps=local.analysis_fps(10, info.fps))
+    events = analyse_observation(seen, info.duration, 1.5, language="en").events
+    assert any(e.start_time < 6.0 and e.end_time > 5.0 for e in events), [
+        (e.event_type, e.start_time, e.end_time) for e in events
+    ]

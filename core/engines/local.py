@@ -78,6 +78,9 @@ BURST_MIN_SEC = (
 EXPLAINED_SHARE = 0.5  # motion at least half inside objects the tracker followed is theirs ...
 EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, not a jolt)
 TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
+# what a vehicle is doing for a while, not a moment: a jolt just before a vehicle stops (a crash) is not
+# explained by the stop, nor one beside a wrong-way driver by the driving
+STATE_EVENTS = frozenset({"STOPPED_VEHICLE", "WRONG_WAY"})
 PATH_POINTS = 40  # the most points of each track's path kept with an event
 PATH_MARGIN_SEC = 1.5  # a path runs this long before and after its event
 
@@ -531,7 +534,9 @@ def _explained(
     followed for a second or more (people walking near the camera, a car driving through): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains."""
     if any(
-        f.start - TYPED_COVERS_SEC <= episode.end and f.end + TYPED_COVERS_SEC >= episode.start
+        f.start - TYPED_COVERS_SEC <= episode.end
+        and f.end + TYPED_COVERS_SEC >= episode.start
+        and f.event_type not in STATE_EVENTS
         for f in findings
     ):
         return True
