@@ -36,7 +36,7 @@ generated clips of the test scenes and checked on a held-out random set and on r
   road's lanes together), for a second or more; a second track on the same object is no flow, and a
   vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
-  other tracks keep moving.
+  other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -96,6 +96,7 @@ WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
+STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
@@ -1047,6 +1048,14 @@ def _around(cell: tuple[int, int]) -> list[tuple[int, int]]:
     return [(cell[0] + dx, cell[1] + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
 
 
+def _changed_shape(view: TrackView, moving: np.ndarray, still: np.ndarray) -> bool:
+    """Whether the box's shape (height / width) while it stood differs from while it moved by more than
+    STOP_SHAPE_CHANGE either way: a vehicle keeps its shape when it stops, a person who falls does not."""
+    aspect = view.data[:, H] / np.maximum(view.data[:, W], 1.0)
+    before, after = float(np.median(aspect[moving])), float(np.median(aspect[still]))
+    return max(before, after) > STOP_SHAPE_CHANGE * min(before, after)
+
+
 def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
     found = []
     for view in views:
@@ -1063,6 +1072,8 @@ def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) ->
                 continue
             if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
                 continue
+            if _changed_shape(view, driving, run):
+                continue  # a body falling or lying down (tall, then wide), not a vehicle braking
             passing = [
                 other.id
                 for other in views

@@ -376,3 +376,20 @@ def test_a_jolt_just_before_a_vehicle_stops_is_not_absorbed_by_the_stop(tmp_path
     assert any(e.start_time < 6.0 and e.end_time > 5.0 for e in events), [
         (e.event_type, e.start_time, e.end_time) for e in events
     ]
+
+
+def test_a_person_lying_still_after_a_fall_is_no_stopped_vehicle(tmp_path):
+    """The fallen body's box turned from tall to wide as it stopped: a vehicle keeps its shape when it
+    stops, so this is the FALL it is, not a STOPPED_VEHICLE as well."""
+    from core.engines import local
+    from core.video import probe
+
+    clip = make_clip(tmp_path / "fall.mp4", seconds=12, events=[ScriptedEvent(5.0, 6.0, "fall")])
+    info = probe(clip)
+    seen = local.observe(clip, fps=local.analysis_fps(10, info.fps))
+    found = [
+        (e.event_type, e.start_time, e.end_time)
+        for e in analyse_observation(seen, info.duration, 1.5, language="en").events
+    ]
+    assert any(kind == "FALL" for kind, _, _ in found), found
+    assert not any(kind == "STOPPED_VEHICLE" for kind, _, _ in found), found
