@@ -155,8 +155,9 @@ class _ProgressWriter:
 
 
 def run_analysis(incident_id: int, settings: Settings, *, echo: ProgressEcho | None = None) -> dict:
-    """Analyse one SAVED or QUEUED incident to the end. Returns the seed's JSON (with `incident_id`);
-    raises `AnalysisFailed` after recording FAILED with the reason, `RunLost` (writing nothing more)
+    """Analyse one SAVED or QUEUED incident to the end, then (PREPARE_EVIDENCE) make its events' clips
+    and pictures (core.evidence.ready; after DONE, never failing it). Returns the seed's JSON (with
+    `incident_id`); raises `AnalysisFailed` after recording FAILED with the reason, `RunLost` (writing nothing more)
     when the run lost its incident meanwhile (recovered while paused, deleted), or `JobNotRunnable`
     (changing nothing) when the incident is not waiting to run — e.g. a queue delivered its message
     twice. A `Cancelled` or `KeyboardInterrupt` (SIGTERM, SIGINT) records FAILED "cancelled" and
