@@ -108,8 +108,9 @@ def thumbnail(settings: Settings, stored_name: str, time: float) -> bytes | None
     ok, encoded = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         return None
-    keep_derived(path, encoded.tobytes())
-    return encoded.tobytes()
+    data = encoded.tobytes()
+    keep_derived(path, data)
+    return data
 
 
 def keep_derived(path: Path, data: bytes) -> None:

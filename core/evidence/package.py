@@ -71,9 +71,6 @@ from core.views import IncidentRecord
 FORMAT = "sigma-case-package/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 _CHUNK = 4 * 1024 * 1024
-_MAP_FLAGS = mmap.MAP_SHARED | getattr(
-    mmap, "MAP_POPULATE", 0
-)  # the piece's pages mapped at once, not page by page
 _PIECE_BYTES = 32 * 1024 * 1024  # copied by the kernel at a time, then read back for the hashes
 _COMPRESSED_SUFFIXES = (".json", ".csv")
 
