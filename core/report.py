@@ -12,10 +12,8 @@ break opportunities, so descriptions wrap inside their table cells.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from docx import Document
@@ -34,7 +32,7 @@ from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
 from core.models import Incident, LogRow
-from core.overlay import event_picture, keyframe_time
+from core.overlay import event_pictures, keyframe_time
 from core.schema import ACTIVE_STATUSES, Event, WindowRecord, params_in_words
 from core.storage import video_path
 from core.taxonomy_i18n import TYPES, review_label, severity_label, type_label
@@ -308,7 +306,7 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
     if not events:
         return
     report.heading(t("keyframes"), 1)
-    pictures = _pictures(settings, incident.stored_name, events)
+    pictures = event_pictures(settings, incident.stored_name, events)
     for (number, event), frame in zip(enumerate(events, start=1), pictures):
         start, end = clock(event.start_time), clock(event.end_time)
         label = type_label(event.event_type, lang)
@@ -325,14 +323,6 @@ def _keyframes(report: _Report, incident: Incident, events: list[Event], setting
         if event.description:  # the local engine's words in the report's language; a model's as written
             report.paragraph(wrappable(reword(lang, "local.", event.description)))
         report.paragraph(f"{t('col_review')}: {wrappable(_review_text(report, event))}")
-
-
-def _pictures(settings: Settings, stored_name: str, events: list[Event]) -> list[tuple[bytes, float] | None]:
-    """Each event's picture (with its box when it has one; kept once drawn), two decoded at once (the
-    decoder works outside Python's lock and is multi-threaded itself; each holds ~70 MB of 1080p
-    frames)."""
-    with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 2))) as pool:
-        return list(pool.map(lambda event: event_picture(settings, stored_name, event), events))
 
 
 def _timeline(report: _Report, incident: Incident, windows: list[WindowRecord], events: list[Event]) -> None:

@@ -11,14 +11,13 @@ It runs after DONE is written and never changes the analysis's outcome: what can
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from core import repository
 from core.config import Settings
 from core.db import database
 from core.evidence.clips import event_clips
-from core.overlay import event_picture
+from core.overlay import event_pictures
 from core.storage import remove_video, video_path
 
 logger = logging.getLogger(__name__)
@@ -33,10 +32,10 @@ def prepare_evidence(settings: Settings, incident_id: int) -> int:
     if not events:
         return 0
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(len(events), os.cpu_count() or 1, 2))) as pool:
-            drawing = pool.map(lambda event: event_picture(settings, incident.stored_name, event), events)
+        with ThreadPoolExecutor(max_workers=1) as drawer:
+            drawing = drawer.submit(event_pictures, settings, incident.stored_name, events)
             event_clips(settings, incident_id)  # several ffmpeg processes of its own meanwhile
-            list(drawing)
+            drawing.result()
     finally:
         if not video_path(settings, incident.stored_name).is_file():  # deleted meanwhile: leave nothing
             remove_video(settings, incident.stored_name)
