@@ -1,0 +1,78 @@
+"""Development runs of the local engine's rules (printed, never written to RESULTS.md).
+
+`python -m bench.dev_local [--seeds 7031,7032,7033,7034] [--kinds collision,fall] [-v] [module.NAME=value ...]`
+analyses the development clips (3 per kind and seed, rendered once under bench/out/) of the chosen
+kinds and prints, per kind, how many were found with the right type (as the held-out bench counts),
+the other events raised per minute, and with -v every clip's events, with --real the real footage's section. NAME=value pairs
+override a
+module constant for the run (to try a threshold without editing). The held-out seed is refused: its
+clips are run once, by bench_local_heldout, when the code is final.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+from collections import Counter
+
+from bench import bench_local_heldout as heldout
+from bench import heldout_scenes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default=",".join(map(str, heldout.DEV_SEEDS)))
+    parser.add_argument("--kinds", default=",".join(heldout_scenes.KINDS))
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--real", action="store_true", help="also the real footage (every event a false alarm)"
+    )
+    parser.add_argument("overrides", nargs="*", help="module.NAME=value")
+    args = parser.parse_args(argv)
+    for item in args.overrides:
+        name, value = item.split("=", 1)
+        module, attribute = name.rsplit(".", 1)
+        setattr(importlib.import_module(module), attribute, ast.literal_eval(value))
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    if heldout.HELD_OUT_SEED in seeds:
+        parser.error("the held-out seed is run by bench_local_heldout, once, on final code")
+    kinds = args.kinds.split(",")
+    found, clips, others, minutes = Counter(), Counter(), 0, 0.0
+    for seed in seeds:
+        for clip in heldout.held_out_clips(seed, heldout.CLIPS_PER_KIND_DEV):
+            if clip["kind"] not in kinds:
+                continue
+            info, analysis, _ = heldout.analyse(clip["path"])
+            truth, expected = clip["truth"], heldout_scenes.EXPECTED[clip["kind"]]
+            right = [
+                e
+                for e in analysis.events
+                if truth is not None
+                and e.event_type == expected
+                and e.start_time < truth[1] + heldout.MATCH_SEC
+                and e.end_time > truth[0] - heldout.MATCH_SEC
+            ]
+            clips[clip["kind"]] += 1
+            found[clip["kind"]] += bool(right)
+            others += len(analysis.events) - len(right)
+            minutes += info.duration / 60
+            if args.verbose:
+                span = f"{truth[0]:.1f}-{truth[1]:.1f}" if truth else "-"
+                raised = ", ".join(
+                    f"{e.event_type} {e.start_time:.1f}-{e.end_time:.1f}" for e in analysis.events
+                )
+                print(
+                    f"{seed}/{clip['path'].name}: {span} {'ok' if right else 'MISSED'}; {raised or 'none'}",
+                    flush=True,
+                )
+    summary = " ".join(f"{kind}={found[kind]}/{clips[kind]}" for kind in clips)
+    if args.real:
+        print(heldout.real_footage_section())
+    print(
+        f"{summary} | total {sum(found.values())}/{sum(clips.values())} | other {others / max(minutes, 1e-9):.2f}/min"
+    )
+
+
+if __name__ == "__main__":
+    main()
