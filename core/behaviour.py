@@ -32,9 +32,11 @@ generated clips of the test scenes and checked on a held-out random set and on r
   person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
-  regions, heading every way, are no flow) and in the cells beside it (a one-way
-  road's lanes together), for a second or more; a second track on the same object is no flow, and a
-  vehicle that drove at another and hit it is in that collision instead.
+  regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
+  road's lanes together, also a far lane a few pixels from the near one), for a second or more and in
+  nine of ten of the frames it was judged in (a vehicle turning across the flow, or a fragment of
+  mixed regions, goes against it only now and then); a second track on the same object is no flow,
+  and a vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
   other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
 
@@ -88,11 +90,12 @@ PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
-FLOW_GRID = 8
+FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
 FLOW_MIN_TRACKS = 2
 FLOW_AGREEMENT = 0.7
 WRONG_WAY_DEG = 135.0
 WRONG_WAY_MIN_SEC = 1.0
+WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
@@ -998,7 +1001,7 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             heading = np.array([view.vx[k], view.vy[k]]) / max(float(view.speed[k]), 1e-6)
             if _angle(flow, heading) >= WRONG_WAY_DEG:
                 against.append(k)
-        if not against or len(against) < 0.7 * judged:
+        if not against or len(against) < WRONG_WAY_SHARE * judged:
             continue
         start, end = float(view.t[against[0]]), float(view.t[against[-1]])
         if end - start < WRONG_WAY_MIN_SEC:
