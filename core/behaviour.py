@@ -27,7 +27,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
-  hardly anything was fast just before (runners' tracks break up: none has to run for long).
+  hardly anything was fast just before (runners' tracks break up: none has to run for long), or when
+  five or more tracks, most not vehicle-like, turn that fast within 1.5 s for two frames or more
+  (seen, changing; shared regions and fragments count), heading apart in every direction and not
+  towards each other, where at most a third as many were fast just before (a crowd scattering).
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
   person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
@@ -86,6 +89,10 @@ PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recentl
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+PANIC_SCATTERED = 5  # a crowd scattering: this many tracks turning fast at once ...
+PANIC_FAST_FRAMES = 2  # ... each for this many frames or more,
+PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 one way, 1 every way)
+PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 FLOW_GRID = 8
@@ -735,7 +742,13 @@ def scattering(views: list[TrackView]) -> list[Finding]:
     """CROWD_PANIC seen as a scene: three or more tracks (most of them person-like) turn fast
     within PANIC_WITHIN_SEC of each other, at least three of them at once, where hardly anything was
     fast just before. Runners' tracks break up (a body that starts running changes shape), so no
-    track is asked to run for long; a lone runner whose track breaks up is never three at once."""
+    track is asked to run for long; a lone runner whose track breaks up is never three at once.
+    Or a crowd seen scattering (`_scattered`)."""
+    return _merge_overlapping([*_ran_at_once(views), *_scattered(views)])
+
+
+def _ran_at_once(views: list[TrackView]) -> list[Finding]:
+    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
     onsets = []
     for view in views:
         fast = np.flatnonzero(_running(view))
@@ -782,6 +795,91 @@ def scattering(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _scattered(views: list[TrackView]) -> list[Finding]:
+    """PANIC_SCATTERED or more tracks, most of them not vehicle-like, turn fast (`_turned_fast`)
+    within PANIC_WITHIN_SEC of each other, heading apart (their headings' spread at least
+    PANIC_SPREAD) and not towards each other (two streams of people passing each other head apart
+    too, but each towards where the other came from), where at most a third as many tracks were fast
+    in the seconds just before. People who run off at once from a group become changing regions that
+    split and merge: their tracks are short and often shared, so none is asked to be seen whole or
+    run for long; many of them, all turning fast at once in every direction, is what a scattering
+    crowd looks like and traffic or passers-by do not."""
+    turns = sorted((turn for turn in map(_turned_fast, views) if turn is not None), key=lambda u: u.first)
+    first_seen = min((view.start for view in views), default=0.0)
+    found: list[Finding] = []
+    for turn in turns:
+        onset = turn.first
+        if onset < first_seen + 2.5 or (found and onset <= found[-1].end):
+            continue  # nothing seen before to tell a sudden change from the usual; or already found
+        group = [other for other in turns if onset <= other.first <= onset + PANIC_WITHIN_SEC]
+        before = sum(1 for other in turns if other.first < onset - 0.3 and other.last >= onset - 2.5)
+        vehicles = sum(other.view.kind == VEHICLE for other in group)
+        if len(group) < PANIC_SCATTERED or 3 * before > len(group) or 2 * vehicles >= len(group):
+            continue
+        headings = np.array([other.heading for other in group])
+        outward = np.array([other.place for other in group])
+        outward -= outward.mean(axis=0)
+        outward /= np.maximum(np.hypot(outward[:, 0], outward[:, 1]), 1e-6)[:, None]
+        apart = float(np.mean(np.sum(outward * headings, axis=1)))  # 1: all away from their middle
+        spread = float(1.0 - np.hypot(*headings.mean(axis=0)))
+        if spread < PANIC_SPREAD or apart < PANIC_CONVERGING:
+            continue
+        members = [other.view for other in group]
+        peak = onset + 0.3
+        boxes = [view.box_at(peak) for view in members if view.start <= peak <= view.end]
+        found.append(
+            Finding(
+                "CROWD_PANIC",
+                start=onset,
+                end=max(other.last for other in group),
+                peak=peak,
+                track_ids=sorted(view.id for view in members),
+                strength=len(members) / PANIC_SCATTERED,
+                box=_union(*(boxes or [members[0].box_at(onset)])),
+                facts={
+                    "tracks": len(members),
+                    "speed": float(np.median([other.speed for other in group])),
+                    "scatter": spread,
+                },
+            )
+        )
+    return found
+
+
+@dataclass
+class _Turn:
+    """A track's turn to a run's speed (`_turned_fast`)."""
+
+    first: float  # the first and last frame at that speed
+    last: float
+    heading: np.ndarray  # unit vector, over those frames
+    place: np.ndarray  # its centre at the first
+    speed: float  # median, heights a second
+    view: TrackView
+
+
+def _turned_fast(view: TrackView) -> _Turn | None:
+    """The track moved at a run's speed for PANIC_FAST_FRAMES frames or more, seen (not carried on by
+    prediction) and changing; None when it never did."""
+    data = view.data
+    relative = view.speed / view.height
+    fast = (relative >= RUN_SPEED) & (data[:, MATCHED] > 0)
+    fast &= data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H]
+    rows = np.flatnonzero(fast)
+    if len(rows) < PANIC_FAST_FRAMES:
+        return None
+    heading = np.array([view.vx[rows].mean(), view.vy[rows].mean()])
+    heading /= max(float(np.hypot(*heading)), 1e-6)
+    return _Turn(
+        float(view.t[rows[0]]),
+        float(view.t[rows[-1]]),
+        heading,
+        np.array([view.cx[rows[0]], view.cy[rows[0]]]),
+        float(np.median(relative[rows])),
+        view,
+    )
 
 
 def broke_off(

@@ -86,6 +86,42 @@ def test_one_runner_whose_track_breaks_up_is_no_crowd_panic():
     assert "CROWD_PANIC" not in [f.event_type for f in found]
 
 
+def shared_dash(track_id: int, x: float, y: float, angle: float, start: float) -> behaviour.TrackView:
+    """Three frames of a body running off at `angle` (degrees) inside a region it shares with others:
+    runners who start at once from a group become changing regions that split and merge."""
+    dx, dy = np.cos(np.radians(angle)) * 3.0 * 24.0 * STEP, np.sin(np.radians(angle)) * 3.0 * 24.0 * STEP
+    result = Track(track_id)
+    for k in range(3):
+        box = (x + dx * k, y + dy * k, 10.0 + k, 24.0)
+        result.rows.append([start + k * STEP, *box, *box, 0.4 * box[2] * box[3], 1.0, 1.0])
+    result.matched_frames = 3
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_crowd_seen_scattering_in_short_shared_tracks_is_a_crowd_panic():
+    """People stand about for seconds; then six bodies run off from among them in every direction at
+    once, each followed only for three frames inside shared regions (no run is seen whole): CROWD_PANIC.
+    Six that run off the same way, or two groups running at each other, are no crowd scattering."""
+    crowd = [standing(k + 1, 40.0 + 16.0 * k, 1.0, 4.0) for k in range(4)]
+
+    def panics(angles: list[float], places: list[tuple[float, float]]) -> list[behaviour.Finding]:
+        runners = [
+            shared_dash(10 + k, x, y, angle, 5.0 + 0.1 * k)
+            for k, (angle, (x, y)) in enumerate(zip(angles, places))
+        ]
+        return [f for f in behaviour.find_events(crowd + runners, SIZE) if f.event_type == "CROWD_PANIC"]
+
+    around = [
+        (80.0 + 12.0 * np.cos(np.radians(a)), 50.0 + 6.0 * np.sin(np.radians(a))) for a in range(0, 360, 60)
+    ]
+    found = panics(list(range(0, 360, 60)), around)
+    assert len(found) == 1 and found[0].track_ids == list(range(10, 16)) and 4.9 <= found[0].start <= 5.2
+    assert panics([0.0] * 6, around) == []
+    facing = [(40.0, 50.0 + 6.0 * k) for k in range(3)] + [(120.0, 50.0 + 6.0 * k) for k in range(3)]
+    assert panics([0.0] * 3 + [180.0] * 3, facing) == []
+
+
 def drive(
     track_id: int, x0: float, y: float, speed: float, start: float, seconds: float
 ) -> behaviour.TrackView:
