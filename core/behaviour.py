@@ -22,7 +22,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   in it: not people walking past each other), for a second or more; a place is judged in windows of
   1.5 s, so people who walk up to each other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
-  and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
+  and changing (not a fragment, not a box carried on without a changed pixel; frames where it still
+  moves that fast but its box is cut short or shared do not end the run), at least twice as fast
   as it moved before, or as the track it took over from moved (a body breaking into a run changes
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
@@ -726,6 +727,13 @@ def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance:
     return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
 
 
+def _fast_seen(view: TrackView) -> np.ndarray:
+    """Per frame: the track moves at a run's speed, seen (not carried on by prediction) and changing."""
+    data = view.data
+    fast = (view.speed / view.height >= RUN_SPEED) & (data[:, MATCHED] > 0)
+    return fast & (data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H])
+
+
 def _running(view: TrackView) -> np.ndarray:
     """Per frame: the track moves at a run, seen whole and as itself: its own region (not shared), its
     height that of the person (not a fragment, not a region merged with another), and changing (a body
@@ -734,8 +742,20 @@ def _running(view: TrackView) -> np.ndarray:
     height = float(np.median(data[:, H]))
     whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
     whole &= data[:, SHARED] == 0
-    changing = data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H]
-    return (view.speed / view.height >= RUN_SPEED) & whole & changing
+    return _fast_seen(view) & whole
+
+
+def _runs_seen(view: TrackView) -> list[np.ndarray]:
+    """The track's runs: frames where it ran seen whole (`_running`), going on through frames where it
+    still moved that fast, seen and changing, but not whole (a box cut short, a region shared for a
+    moment); each from its first frame seen whole to its last."""
+    whole = _running(view)
+    runs = []
+    for stretch in _runs(view.t, whole | _fast_seen(view), max_dip=1):
+        seen = stretch[whole[stretch]]
+        if len(seen):
+            runs.append(np.arange(seen[0], seen[-1] + 1))
+    return runs
 
 
 def scattering(views: list[TrackView]) -> list[Finding]:
@@ -863,11 +883,8 @@ class _Turn:
 def _turned_fast(view: TrackView) -> _Turn | None:
     """The track moved at a run's speed for PANIC_FAST_FRAMES frames or more, seen (not carried on by
     prediction) and changing; None when it never did."""
-    data = view.data
     relative = view.speed / view.height
-    fast = (relative >= RUN_SPEED) & (data[:, MATCHED] > 0)
-    fast &= data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H]
-    rows = np.flatnonzero(fast)
+    rows = np.flatnonzero(_fast_seen(view))
     if len(rows) < PANIC_FAST_FRAMES:
         return None
     heading = np.array([view.vx[rows].mean(), view.vy[rows].mean()])
@@ -932,8 +949,7 @@ def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     for view in people:
         others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
         walking = float(np.median(others)) if others else 0.0
-        fast = _running(view)
-        for run in _runs(view.t, fast, max_dip=1):
+        for run in _runs_seen(view):
             start, end = float(view.t[run[0]]), float(view.t[run[-1]])
             if end - start < RUN_MIN_SEC:
                 continue

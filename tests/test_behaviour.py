@@ -216,6 +216,22 @@ def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
     assert behaviour.find_events([runner], SIZE) == []
 
 
+def test_a_run_seen_cut_short_for_a_moment_is_one_run():
+    """Someone walks for four seconds, then runs for 0.7 s; two frames early in the run see only the
+    legs (the box half as tall: not the whole body), still moving as fast. The run goes on through
+    them: RUNNING (what is left after them alone is too short to be one)."""
+    boxes = [(20.0 + 0.6 * 24.0 * k * STEP, 50.0, 9.0 + (k % 2) * 3.0, 24.0 - 2 * (k % 3)) for k in range(40)]
+    x = boxes[-1][0]
+    for k in range(8):
+        x += 3.0 * 24.0 * STEP
+        boxes.append((x, 64.0, 12.0, 10.0) if k in (1, 2) else (x, 50.0, 10.0 + (k % 2) * 2.0, 24.0))
+    view = track(1, boxes)
+    assert view.kind == behaviour.PERSON
+    found = behaviour.find_events([view], SIZE)
+    assert [f.event_type for f in found] == ["RUNNING"], [(f.event_type, f.start) for f in found]
+    assert 4.9 <= found[0].start <= 5.1
+
+
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
     """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
     has no frame inside the site's rounded span. It is not asked whether it stayed (too short there to
