@@ -22,8 +22,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   in it: not people walking past each other), for a second or more; a place is judged in windows of
   1.5 s, so people who walk up to each other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
-  and changing (not a fragment, not a box carried on without a changed pixel; frames where it still
-  moves that fast but its box is cut short or shared do not end the run), at least twice as fast
+  and changing (not a fragment, not a box carried on without a changed pixel, its own region: one it
+  shares only with a small track on a part of it counts; frames where it still moves that fast but
+  its box is cut short or shared do not end the run), at least twice as fast
   as it moved before, or as the track it took over from moved (a body breaking into a run changes
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
@@ -88,6 +89,7 @@ RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
 PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
+FRAGMENT_SHARE = 0.25  # of a box: a track sharing its region with a smaller one is still seen as itself
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
 PANIC_SCATTERED = 5  # a crowd scattering: this many tracks turning fast at once ...
@@ -734,22 +736,47 @@ def _fast_seen(view: TrackView) -> np.ndarray:
     return fast & (data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H])
 
 
-def _running(view: TrackView) -> np.ndarray:
-    """Per frame: the track moves at a run, seen whole and as itself: its own region (not shared), its
-    height that of the person (not a fragment, not a region merged with another), and changing (a body
-    that runs changes from frame to frame; a box carried on by prediction does not)."""
+def _running(view: TrackView, alone: np.ndarray) -> np.ndarray:
+    """Per frame: the track moves at a run, seen whole and as itself: `alone` (its own region, see
+    `_alone`), its height that of the person (not a fragment, not a region merged with another), and
+    changing (a body that runs changes from frame to frame; a box carried on by prediction does not)."""
     data = view.data
     height = float(np.median(data[:, H]))
     whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
-    whole &= data[:, SHARED] == 0
-    return _fast_seen(view) & whole
+    return _fast_seen(view) & whole & alone
 
 
-def _runs_seen(view: TrackView) -> list[np.ndarray]:
+def _alone(views: list[TrackView]) -> dict[int, np.ndarray]:
+    """Per track, per frame: its region is its own: not shared, or shared only with fragments of it
+    (tracks whose boxes are under FRAGMENT_SHARE of its own: a body whose region also holds a second,
+    small track on a part of it is still seen as itself; two bodies in one region are not)."""
+    starts = np.array([view.start for view in views])
+    ends = np.array([view.end for view in views])
+    alone = {}
+    for view in views:
+        shared = view.data[:, SHARED] > 0
+        if shared.any():
+            area = view.data[:, W] * view.data[:, H]
+            with_body = np.zeros(len(view.t), dtype=bool)
+            for k in np.flatnonzero((starts <= view.end) & (ends >= view.start)):
+                other = views[k]
+                times, ia, ib = _common(view, other)
+                if other.id == view.id or not len(times):
+                    continue
+                body = (other.data[ib, SHARED] > 0) & (
+                    other.data[ib, W] * other.data[ib, H] >= FRAGMENT_SHARE * area[ia]
+                )
+                with_body[ia[body]] = True
+            shared &= with_body
+        alone[view.id] = ~shared
+    return alone
+
+
+def _runs_seen(view: TrackView, alone: np.ndarray) -> list[np.ndarray]:
     """The track's runs: frames where it ran seen whole (`_running`), going on through frames where it
     still moved that fast, seen and changing, but not whole (a box cut short, a region shared for a
     moment); each from its first frame seen whole to its last."""
-    whole = _running(view)
+    whole = _running(view, alone)
     runs = []
     for stretch in _runs(view.t, whole | _fast_seen(view), max_dip=1):
         seen = stretch[whole[stretch]]
@@ -770,8 +797,9 @@ def scattering(views: list[TrackView]) -> list[Finding]:
 def _ran_at_once(views: list[TrackView]) -> list[Finding]:
     """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
     onsets = []
+    alone = _alone(views)
     for view in views:
-        fast = np.flatnonzero(_running(view))
+        fast = np.flatnonzero(_running(view, alone[view.id]))
         if len(fast) >= 3:
             onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
     onsets.sort(key=lambda item: item[0])
@@ -946,10 +974,12 @@ def broke_off(
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
-    for view in people:
-        others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
+    alone = _alone(views)
+    paces = [float(np.median(v.speed / v.height)) for v in people]
+    for index, view in enumerate(people):
+        others = paces[:index] + paces[index + 1 :]
         walking = float(np.median(others)) if others else 0.0
-        for run in _runs_seen(view):
+        for run in _runs_seen(view, alone[view.id]):
             start, end = float(view.t[run[0]]), float(view.t[run[-1]])
             if end - start < RUN_MIN_SEC:
                 continue

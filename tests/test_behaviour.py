@@ -232,6 +232,33 @@ def test_a_run_seen_cut_short_for_a_moment_is_one_run():
     assert 4.9 <= found[0].start <= 5.1
 
 
+def test_a_runner_whose_region_also_holds_a_fragment_of_it_is_running():
+    """Someone walks for four seconds, then runs for a second; all along a second, small track follows
+    a part of the body inside the same region (both marked shared). The body's region is still its
+    own: RUNNING. A second track as large as the body in that region is another body: no run is seen."""
+    rows = []
+    x = 20.0
+    for k in range(50):
+        x += (0.6 if k < 40 else 3.0) * 24.0 * STEP
+        rows.append((x, 50.0, 9.0 + (k % 2) * 3.0, 24.0 - 2 * (k % 3)))
+
+    def shared_track(track_id: int, boxes: list[tuple[float, float, float, float]]) -> behaviour.TrackView:
+        result = Track(track_id)
+        for k, box in enumerate(boxes):
+            result.rows.append([1.0 + k * STEP, *box, *box, 0.3 * box[2] * box[3], 1.0, 1.0])
+        result.matched_frames = len(boxes)
+        result.finish()
+        return behaviour.classify(behaviour.view_of(result))
+
+    body = shared_track(1, rows)
+    part = shared_track(2, [(bx + 2.0, by + 2.0, 5.0, 6.0) for bx, by, _, _ in rows])
+    assert body.kind == behaviour.PERSON
+    found = [f for f in behaviour.find_events([body, part], SIZE) if f.event_type == "RUNNING"]
+    assert [f.track_ids for f in found] == [[1]] and 4.9 <= found[0].start <= 5.2
+    other = shared_track(2, [(bx + 2.0, by, bw, bh) for bx, by, bw, bh in rows])
+    assert "RUNNING" not in [f.event_type for f in behaviour.find_events([body, other], SIZE)]
+
+
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
     """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
     has no frame inside the site's rounded span. It is not asked whether it stayed (too short there to
