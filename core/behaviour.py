@@ -22,12 +22,17 @@ generated clips of the test scenes and checked on a held-out random set and on r
   in it: not people walking past each other), for a second or more; a place is judged in windows of
   1.5 s, so people who walk up to each other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
-  and changing (not a fragment, not a box carried on without a changed pixel), at least twice as fast
+  and changing (not a fragment, not a box carried on without a changed pixel, its own region: one it
+  shares only with a small track on a part of it counts; frames where it still moves that fast but
+  its box is cut short or shared do not end the run), at least twice as fast
   as it moved before, or as the track it took over from moved (a body breaking into a run changes
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
-  hardly anything was fast just before (runners' tracks break up: none has to run for long).
+  hardly anything was fast just before (runners' tracks break up: none has to run for long), or when
+  five or more tracks, most not vehicle-like, turn that fast within 1.5 s for two frames or more
+  (seen, changing; shared regions and fragments count), heading apart in every direction and not
+  towards each other, where at most a third as many were fast just before (a crowd scattering).
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
   person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
@@ -86,8 +91,13 @@ RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
 PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
 RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box that coasts does not)
+FRAGMENT_SHARE = 0.25  # of a box: a track sharing its region with a smaller one is still seen as itself
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+PANIC_SCATTERED = 5  # a crowd scattering: this many tracks turning fast at once ...
+PANIC_FAST_FRAMES = 2  # ... each for this many frames or more,
+PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 one way, 1 every way)
+PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
@@ -722,26 +732,77 @@ def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance:
     return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
 
 
-def _running(view: TrackView) -> np.ndarray:
-    """Per frame: the track moves at a run, seen whole and as itself: its own region (not shared), its
-    height that of the person (not a fragment, not a region merged with another), and changing (a body
-    that runs changes from frame to frame; a box carried on by prediction does not)."""
+def _fast_seen(view: TrackView) -> np.ndarray:
+    """Per frame: the track moves at a run's speed, seen (not carried on by prediction) and changing."""
+    data = view.data
+    fast = (view.speed / view.height >= RUN_SPEED) & (data[:, MATCHED] > 0)
+    return fast & (data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H])
+
+
+def _running(view: TrackView, alone: np.ndarray) -> np.ndarray:
+    """Per frame: the track moves at a run, seen whole and as itself: `alone` (its own region, see
+    `_alone`), its height that of the person (not a fragment, not a region merged with another), and
+    changing (a body that runs changes from frame to frame; a box carried on by prediction does not)."""
     data = view.data
     height = float(np.median(data[:, H]))
     whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
-    whole &= data[:, SHARED] == 0
-    changing = data[:, MOTION] >= RUN_CHANGING * data[:, W] * data[:, H]
-    return (view.speed / view.height >= RUN_SPEED) & whole & changing
+    return _fast_seen(view) & whole & alone
+
+
+def _alone(views: list[TrackView]) -> dict[int, np.ndarray]:
+    """Per track, per frame: its region is its own: not shared, or shared only with fragments of it
+    (tracks whose boxes are under FRAGMENT_SHARE of its own: a body whose region also holds a second,
+    small track on a part of it is still seen as itself; two bodies in one region are not)."""
+    starts = np.array([view.start for view in views])
+    ends = np.array([view.end for view in views])
+    alone = {}
+    for view in views:
+        shared = view.data[:, SHARED] > 0
+        if shared.any():
+            area = view.data[:, W] * view.data[:, H]
+            with_body = np.zeros(len(view.t), dtype=bool)
+            for k in np.flatnonzero((starts <= view.end) & (ends >= view.start)):
+                other = views[k]
+                times, ia, ib = _common(view, other)
+                if other.id == view.id or not len(times):
+                    continue
+                body = (other.data[ib, SHARED] > 0) & (
+                    other.data[ib, W] * other.data[ib, H] >= FRAGMENT_SHARE * area[ia]
+                )
+                with_body[ia[body]] = True
+            shared &= with_body
+        alone[view.id] = ~shared
+    return alone
+
+
+def _runs_seen(view: TrackView, alone: np.ndarray) -> list[np.ndarray]:
+    """The track's runs: frames where it ran seen whole (`_running`), going on through frames where it
+    still moved that fast, seen and changing, but not whole (a box cut short, a region shared for a
+    moment); each from its first frame seen whole to its last."""
+    whole = _running(view, alone)
+    runs = []
+    for stretch in _runs(view.t, whole | _fast_seen(view), max_dip=1):
+        seen = stretch[whole[stretch]]
+        if len(seen):
+            runs.append(np.arange(seen[0], seen[-1] + 1))
+    return runs
 
 
 def scattering(views: list[TrackView]) -> list[Finding]:
     """CROWD_PANIC seen as a scene: three or more tracks (most of them person-like) turn fast
     within PANIC_WITHIN_SEC of each other, at least three of them at once, where hardly anything was
     fast just before. Runners' tracks break up (a body that starts running changes shape), so no
-    track is asked to run for long; a lone runner whose track breaks up is never three at once."""
+    track is asked to run for long; a lone runner whose track breaks up is never three at once.
+    Or a crowd seen scattering (`_scattered`)."""
+    return _merge_overlapping([*_ran_at_once(views), *_scattered(views)])
+
+
+def _ran_at_once(views: list[TrackView]) -> list[Finding]:
+    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
     onsets = []
+    alone = _alone(views)
     for view in views:
-        fast = np.flatnonzero(_running(view))
+        fast = np.flatnonzero(_running(view, alone[view.id]))
         if len(fast) >= 3:
             onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
     onsets.sort(key=lambda item: item[0])
@@ -785,6 +846,88 @@ def scattering(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _scattered(views: list[TrackView]) -> list[Finding]:
+    """PANIC_SCATTERED or more tracks, most of them not vehicle-like, turn fast (`_turned_fast`)
+    within PANIC_WITHIN_SEC of each other, heading apart (their headings' spread at least
+    PANIC_SPREAD) and not towards each other (two streams of people passing each other head apart
+    too, but each towards where the other came from), where at most a third as many tracks were fast
+    in the seconds just before. People who run off at once from a group become changing regions that
+    split and merge: their tracks are short and often shared, so none is asked to be seen whole or
+    run for long; many of them, all turning fast at once in every direction, is what a scattering
+    crowd looks like and traffic or passers-by do not."""
+    turns = sorted((turn for turn in map(_turned_fast, views) if turn is not None), key=lambda u: u.first)
+    first_seen = min((view.start for view in views), default=0.0)
+    found: list[Finding] = []
+    for turn in turns:
+        onset = turn.first
+        if onset < first_seen + 2.5 or (found and onset <= found[-1].end):
+            continue  # nothing seen before to tell a sudden change from the usual; or already found
+        group = [other for other in turns if onset <= other.first <= onset + PANIC_WITHIN_SEC]
+        before = sum(1 for other in turns if other.first < onset - 0.3 and other.last >= onset - 2.5)
+        vehicles = sum(other.view.kind == VEHICLE for other in group)
+        if len(group) < PANIC_SCATTERED or 3 * before > len(group) or 2 * vehicles >= len(group):
+            continue
+        headings = np.array([other.heading for other in group])
+        outward = np.array([other.place for other in group])
+        outward -= outward.mean(axis=0)
+        outward /= np.maximum(np.hypot(outward[:, 0], outward[:, 1]), 1e-6)[:, None]
+        apart = float(np.mean(np.sum(outward * headings, axis=1)))  # 1: all away from their middle
+        spread = float(1.0 - np.hypot(*headings.mean(axis=0)))
+        if spread < PANIC_SPREAD or apart < PANIC_CONVERGING:
+            continue
+        members = [other.view for other in group]
+        peak = onset + 0.3
+        boxes = [view.box_at(peak) for view in members if view.start <= peak <= view.end]
+        found.append(
+            Finding(
+                "CROWD_PANIC",
+                start=onset,
+                end=max(other.last for other in group),
+                peak=peak,
+                track_ids=sorted(view.id for view in members),
+                strength=len(members) / PANIC_SCATTERED,
+                box=_union(*(boxes or [members[0].box_at(onset)])),
+                facts={
+                    "tracks": len(members),
+                    "speed": float(np.median([other.speed for other in group])),
+                    "scatter": spread,
+                },
+            )
+        )
+    return found
+
+
+@dataclass
+class _Turn:
+    """A track's turn to a run's speed (`_turned_fast`)."""
+
+    first: float  # the first and last frame at that speed
+    last: float
+    heading: np.ndarray  # unit vector, over those frames
+    place: np.ndarray  # its centre at the first
+    speed: float  # median, heights a second
+    view: TrackView
+
+
+def _turned_fast(view: TrackView) -> _Turn | None:
+    """The track moved at a run's speed for PANIC_FAST_FRAMES frames or more, seen (not carried on by
+    prediction) and changing; None when it never did."""
+    relative = view.speed / view.height
+    rows = np.flatnonzero(_fast_seen(view))
+    if len(rows) < PANIC_FAST_FRAMES:
+        return None
+    heading = np.array([view.vx[rows].mean(), view.vy[rows].mean()])
+    heading /= max(float(np.hypot(*heading)), 1e-6)
+    return _Turn(
+        float(view.t[rows[0]]),
+        float(view.t[rows[-1]]),
+        heading,
+        np.array([view.cx[rows[0]], view.cy[rows[0]]]),
+        float(np.median(relative[rows])),
+        view,
+    )
 
 
 def broke_off(
@@ -834,11 +977,12 @@ def broke_off(
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
-    for view in people:
-        others = [float(np.median(v.speed / v.height)) for v in people if v.id != view.id]
+    alone = _alone(views)
+    paces = [float(np.median(v.speed / v.height)) for v in people]
+    for index, view in enumerate(people):
+        others = paces[:index] + paces[index + 1 :]
         walking = float(np.median(others)) if others else 0.0
-        fast = _running(view)
-        for run in _runs(view.t, fast, max_dip=1):
+        for run in _runs_seen(view, alone[view.id]):
             start, end = float(view.t[run[0]]), float(view.t[run[-1]])
             if end - start < RUN_MIN_SEC:
                 continue

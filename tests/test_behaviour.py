@@ -86,6 +86,42 @@ def test_one_runner_whose_track_breaks_up_is_no_crowd_panic():
     assert "CROWD_PANIC" not in [f.event_type for f in found]
 
 
+def shared_dash(track_id: int, x: float, y: float, angle: float, start: float) -> behaviour.TrackView:
+    """Three frames of a body running off at `angle` (degrees) inside a region it shares with others:
+    runners who start at once from a group become changing regions that split and merge."""
+    dx, dy = np.cos(np.radians(angle)) * 3.0 * 24.0 * STEP, np.sin(np.radians(angle)) * 3.0 * 24.0 * STEP
+    result = Track(track_id)
+    for k in range(3):
+        box = (x + dx * k, y + dy * k, 10.0 + k, 24.0)
+        result.rows.append([start + k * STEP, *box, *box, 0.4 * box[2] * box[3], 1.0, 1.0])
+    result.matched_frames = 3
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_crowd_seen_scattering_in_short_shared_tracks_is_a_crowd_panic():
+    """People stand about for seconds; then six bodies run off from among them in every direction at
+    once, each followed only for three frames inside shared regions (no run is seen whole): CROWD_PANIC.
+    Six that run off the same way, or two groups running at each other, are no crowd scattering."""
+    crowd = [standing(k + 1, 40.0 + 16.0 * k, 1.0, 4.0) for k in range(4)]
+
+    def panics(angles: list[float], places: list[tuple[float, float]]) -> list[behaviour.Finding]:
+        runners = [
+            shared_dash(10 + k, x, y, angle, 5.0 + 0.1 * k)
+            for k, (angle, (x, y)) in enumerate(zip(angles, places))
+        ]
+        return [f for f in behaviour.find_events(crowd + runners, SIZE) if f.event_type == "CROWD_PANIC"]
+
+    around = [
+        (80.0 + 12.0 * np.cos(np.radians(a)), 50.0 + 6.0 * np.sin(np.radians(a))) for a in range(0, 360, 60)
+    ]
+    found = panics(list(range(0, 360, 60)), around)
+    assert len(found) == 1 and found[0].track_ids == list(range(10, 16)) and 4.9 <= found[0].start <= 5.2
+    assert panics([0.0] * 6, around) == []
+    facing = [(40.0, 50.0 + 6.0 * k) for k in range(3)] + [(120.0, 50.0 + 6.0 * k) for k in range(3)]
+    assert panics([0.0] * 3 + [180.0] * 3, facing) == []
+
+
 def drive(
     track_id: int, x0: float, y: float, speed: float, start: float, seconds: float
 ) -> behaviour.TrackView:
@@ -178,6 +214,49 @@ def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
     found = behaviour.find_events([walker, runner], SIZE)
     assert [f.event_type for f in found] == ["RUNNING"] and found[0].track_ids == [2]
     assert behaviour.find_events([runner], SIZE) == []
+
+
+def test_a_run_seen_cut_short_for_a_moment_is_one_run():
+    """Someone walks for four seconds, then runs for 0.7 s; two frames early in the run see only the
+    legs (the box half as tall: not the whole body), still moving as fast. The run goes on through
+    them: RUNNING (what is left after them alone is too short to be one)."""
+    boxes = [(20.0 + 0.6 * 24.0 * k * STEP, 50.0, 9.0 + (k % 2) * 3.0, 24.0 - 2 * (k % 3)) for k in range(40)]
+    x = boxes[-1][0]
+    for k in range(8):
+        x += 3.0 * 24.0 * STEP
+        boxes.append((x, 64.0, 12.0, 10.0) if k in (1, 2) else (x, 50.0, 10.0 + (k % 2) * 2.0, 24.0))
+    view = track(1, boxes)
+    assert view.kind == behaviour.PERSON
+    found = behaviour.find_events([view], SIZE)
+    assert [f.event_type for f in found] == ["RUNNING"], [(f.event_type, f.start) for f in found]
+    assert 4.9 <= found[0].start <= 5.1
+
+
+def test_a_runner_whose_region_also_holds_a_fragment_of_it_is_running():
+    """Someone walks for four seconds, then runs for a second; all along a second, small track follows
+    a part of the body inside the same region (both marked shared). The body's region is still its
+    own: RUNNING. A second track as large as the body in that region is another body: no run is seen."""
+    rows = []
+    x = 20.0
+    for k in range(50):
+        x += (0.6 if k < 40 else 3.0) * 24.0 * STEP
+        rows.append((x, 50.0, 9.0 + (k % 2) * 3.0, 24.0 - 2 * (k % 3)))
+
+    def shared_track(track_id: int, boxes: list[tuple[float, float, float, float]]) -> behaviour.TrackView:
+        result = Track(track_id)
+        for k, box in enumerate(boxes):
+            result.rows.append([1.0 + k * STEP, *box, *box, 0.3 * box[2] * box[3], 1.0, 1.0])
+        result.matched_frames = len(boxes)
+        result.finish()
+        return behaviour.classify(behaviour.view_of(result))
+
+    body = shared_track(1, rows)
+    part = shared_track(2, [(bx + 2.0, by + 2.0, 5.0, 6.0) for bx, by, _, _ in rows])
+    assert body.kind == behaviour.PERSON
+    found = [f for f in behaviour.find_events([body, part], SIZE) if f.event_type == "RUNNING"]
+    assert [f.track_ids for f in found] == [[1]] and 4.9 <= found[0].start <= 5.2
+    other = shared_track(2, [(bx + 2.0, by, bw, bh) for bx, by, bw, bh in rows])
+    assert "RUNNING" not in [f.event_type for f in behaviour.find_events([body, other], SIZE)]
 
 
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
