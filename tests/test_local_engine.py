@@ -13,6 +13,7 @@ import pytest
 
 from core import repository
 from core.db import dispose_engines, get_engine, session_scope
+from core.engines import local
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
 from core.i18n import text
@@ -393,3 +394,12 @@ def test_a_person_lying_still_after_a_fall_is_no_stopped_vehicle(tmp_path):
     ]
     assert any(kind == "FALL" for kind, _, _ in found), found
     assert not any(kind == "STOPPED_VEHICLE" for kind, _, _ in found), found
+
+
+@pytest.mark.parametrize("box", [(1, 63, 159, 31), (0.5, 0.5, 159.5, 119.5), (3, 7, 157, 113)])
+def test_a_box_reaching_the_frames_edge_stays_inside_it_once_normalised(box):
+    """Rounding the left edge up and the width up must not push a full-width box past the edge (an
+    event the database refuses would fail the whole analysis)."""
+    normalised = local._normalised(box, (160, 120))
+    assert normalised is not None
+    assert normalised.x + normalised.w <= 1 + 1e-9 and normalised.y + normalised.h <= 1 + 1e-9

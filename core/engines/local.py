@@ -584,13 +584,20 @@ def _changed_box(report: MotionReport, episode: Episode) -> tuple[float, float, 
 def _normalised(box: tuple[float, float, float, float] | None, size: tuple[int, int]) -> Box | None:
     if box is None or size[0] <= 0 or size[1] <= 0:
         return None
-    x0 = min(max(box[0] / size[0], 0.0), 1.0)
-    y0 = min(max(box[1] / size[1], 0.0), 1.0)
-    x1 = min(max((box[0] + box[2]) / size[0], 0.0), 1.0)
-    y1 = min(max((box[1] + box[3]) / size[1], 0.0), 1.0)
+    # the edges are rounded, then the size taken between them: rounding the left edge and the width
+    # each up would put a box that reaches the right edge past it
+    x0, y0, x1, y1 = (
+        round(min(max(value, 0.0), 1.0), 4)
+        for value in (
+            box[0] / size[0],
+            box[1] / size[1],
+            (box[0] + box[2]) / size[0],
+            (box[1] + box[3]) / size[1],
+        )
+    )
     if x1 - x0 <= 1e-4 or y1 - y0 <= 1e-4:
         return None
-    return Box(x=round(x0, 4), y=round(y0, 4), w=round(x1 - x0, 4), h=round(y1 - y0, 4))
+    return Box(x=x0, y=y0, w=round(x1 - x0, 4), h=round(y1 - y0, 4))
 
 
 def _path(views: list[TrackView], finding: Finding, size: tuple[int, int]) -> list[TrackPoint]:
