@@ -34,7 +34,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   (seen, changing; shared regions and fragments count), heading apart in every direction and not
   towards each other, where at most a third as many were fast just before (a crowd scattering).
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
-  person-like tracks that stood or walked where that motion began all ended or sped to a run as it did.
+  person-like tracks that stood or walked where that motion began all ended while moving (not a
+  standing person fading into the background: nothing of it changed as it went) or sped to a run as it did.
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
@@ -100,6 +101,7 @@ PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 on
 PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
+BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
 FLOW_MIN_TRACKS = 2
 FLOW_AGREEMENT = 0.7
@@ -958,7 +960,7 @@ def broke_off(
             continue
         during = view.between(start, end + 0.3)
         ran = bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
-        if view.end <= end + 0.3 or ran:
+        if view.end <= end + 0.3 and _changed_at_end(view) or ran:
             people.append(view)
     if len(people) < PANIC_RUNNERS:
         return None
@@ -972,6 +974,13 @@ def broke_off(
         box=_union(box, *[view.box_at(start) for view in people]),
         facts={"tracks": len(people), "calm": BROKE_OFF_CALM, "how": "broke_off"},
     )
+
+
+def _changed_at_end(view: TrackView) -> bool:
+    """Whether pixels of the track changed in its last BROKE_OFF_LAST_SEC: someone who breaks into a run
+    moves as the track ends; a standing person the background model takes in fades out unchanged."""
+    last = (view.t >= view.end - BROKE_OFF_LAST_SEC) & (view.data[:, MATCHED] > 0)
+    return bool((view.data[last, MOTION] > 0).any())
 
 
 def runs_and_panic(views: list[TrackView]) -> list[Finding]:

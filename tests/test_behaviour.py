@@ -199,6 +199,18 @@ def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_
     assert behaviour.broke_off(crowd[:2], 5.0, 5.8, motion_box) is None
     staying = [standing(k + 1, x, 1.0, 8.0) for k, x in enumerate((30.0, 70.0, 110.0))]
     assert behaviour.broke_off(staying, 5.0, 5.8, motion_box) is None
+    faded = [fading(k + 1, x, 1.0, 4.1) for k, x in enumerate((30.0, 70.0, 110.0))]
+    assert behaviour.broke_off(faded, 5.0, 5.8, motion_box) is None
+
+
+def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
+    """Someone standing still whom the background model takes in: for the last second nothing of them
+    changes and their box shrinks until the track ends."""
+    view = standing(track_id, x, start, seconds)
+    last = view.t > view.end - 1.0
+    view.data[last, behaviour.MOTION] = 0.0
+    view.data[last, behaviour.H] = np.linspace(24.0, 8.0, int(last.sum()))
+    return view
 
 
 def test_a_walker_whose_track_breaks_up_as_they_break_into_a_run_is_running():
