@@ -14,7 +14,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
-  speed without touching, and both keep going.
+  speed without touching, and both keep going; each vehicle-like one an established road user: seen
+  on its own for half a second before the closest moment, its box steady in size (a fragment of
+  something jumping about is neither).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
@@ -70,6 +72,8 @@ NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this with
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
 NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
+NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long before the closest moment
+NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_AFTER_SEC = 0.6
@@ -434,6 +438,21 @@ def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarr
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
 
 
+def _established(view: TrackView, time: float) -> bool:
+    """A road user before `time`: seen on its own for NEAR_MISS_KNOWN_SEC, its box's longer side steady
+    over the second before (from one frame to the next it changes, typically, by less than
+    NEAR_MISS_STEADY a second on a log scale), as a rigid body's is: the box of a fragment of
+    something jumping about grows and shrinks by half or more each frame."""
+    if _seen_alone(view, time) < NEAR_MISS_KNOWN_SEC:
+        return False
+    own = (view.t >= time - 1.0) & (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
+    sides = np.log(np.maximum(np.maximum(view.data[own, W], view.data[own, H]), 1.0))
+    if len(sides) < 3:
+        return False
+    rates = np.abs(np.diff(sides)) / np.maximum(np.diff(view.t[own]), 1e-3)
+    return float(np.median(rates)) < NEAR_MISS_STEADY
+
+
 def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[Finding]:
     found = []
     for a, b in _overlapping_pairs(views):
@@ -448,6 +467,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             continue
         closest = int(np.argmin(gaps))
         when = float(times[closest])
+        if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
+            continue  # a fragment of something else that flickered into view beside it is no road user
         short_side = min(
             min(a.data[ia[closest], W], a.data[ia[closest], H]),
             min(b.data[ib[closest], W], b.data[ib[closest], H]),

@@ -152,6 +152,34 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     assert found == ["NEAR_MISS"], found
 
 
+def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_miss(monkeypatch):
+    """The crossing above, but what passes ahead is no established road user: a box along its path that
+    doubles and halves every frame (a fragment of something jumping about, as a burst on core.samples'
+    busy scene was), or a steady box first seen 0.3 s before the closest moment. Vehicle-like either
+    way, neither is a party to a NEAR_MISS; without those two checks both would be."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    jumping = track(
+        4,
+        [
+            (
+                40.0 + 6.0 * k,
+                66.0 - (10.0 if k % 2 else 6.0),
+                40.0 if k % 2 else 24.0,
+                20.0 if k % 2 else 12.0,
+            )
+            for k in range(25)
+        ],
+    )
+    late = track(5, [(40.0 + 6.0 * k, 60.0, 24.0, 12.0) for k in range(4, 25)], start=1.0 + 4 * STEP)
+    assert jumping.kind == late.kind == behaviour.VEHICLE
+    assert [f.event_type for f in behaviour.find_events([jumping, south], SIZE)] == []
+    assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == []
+    monkeypatch.setattr(behaviour, "NEAR_MISS_STEADY", float("inf"))
+    monkeypatch.setattr(behaviour, "NEAR_MISS_KNOWN_SEC", 0.0)
+    assert [f.event_type for f in behaviour.find_events([jumping, south], SIZE)] == ["NEAR_MISS"]
+    assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == ["NEAR_MISS"]
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
