@@ -12,6 +12,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
   region), and at least one loses most of its speed or turns sharply (without speeding up) within a
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+  A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
+  speed there when the other, moving before, goes on at half its speed or less, slower than driving
+  (the wreck stands), and nothing comes out of that region at the first one's speed and heading.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -68,6 +71,7 @@ COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
 COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
+COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
@@ -356,6 +360,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             after = _speed_between(view, contact_time + 0.2, contact_time + 0.8)
             heading_before = _direction_between(view, contact_time - 0.8, contact_time - 0.1)
             heading_after = _direction_between(view, contact_time + 0.2, contact_time + 0.8)
+            if after is None and _absorbed(view, b if view is a else a, views, contact_time, before):
+                after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
             slowdown = 1.0 - after / before
@@ -411,6 +417,41 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _absorbed(
+    view: TrackView, other: TrackView, views: list[TrackView], contact: float, before: float
+) -> bool:
+    """Its track ended within COLLISION_ABSORBED_SEC of meeting the other, which was moving and goes on
+    at half its speed or less, slower than driving (the two stand as one region, a wreck), and nothing
+    came out of that region at its old speed and heading within 1.5 s (it passed behind or over the
+    other, seen again as a new track)."""
+    if view.end > contact + COLLISION_ABSORBED_SEC or other.end < contact + 0.8:
+        return False
+    other_before = _speed_between(other, contact - 0.8, contact - 0.1)
+    other_after = _speed_between(other, contact + 0.2, contact + 0.8)
+    if other_before is None or other_after is None or other_before / other.length < STILL:
+        return False  # it ran into something standing: traffic merging with a stopped vehicle's region
+    if other_after / other.length >= MOVING or other_after > 0.5 * other_before:
+        return False  # the other drove on, or was not slowed by it
+    heading = _direction_between(view, contact - 0.8, contact - 0.1)
+    x, y = float(view.cx[-1]), float(view.cy[-1])
+    for later in views:
+        if later.id in (view.id, other.id) or not contact < later.start <= contact + 1.5:
+            continue
+        if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 1.5 * view.length:
+            continue
+        speed = _speed_between(later, later.start, later.start + 0.5)
+        direction = _direction_between(later, later.start, later.start + 0.5)
+        if (
+            speed is not None
+            and direction is not None
+            and heading is not None
+            and speed >= 0.6 * before
+            and _angle(direction, heading) <= 45.0
+        ):
+            return False
+    return True
 
 
 def _seen_alone(view: TrackView, time: float) -> float:

@@ -180,6 +180,27 @@ def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_m
     assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == ["NEAR_MISS"]
 
 
+def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
+    """A car drives down the picture into a slower one crossing its path; the two become one region, the
+    faster one's track ends there and the other's goes on standing (the wreck): COLLISION. Not when
+    the faster one comes out below at its old speed (it passed behind), nor when the other was already
+    standing (traffic merging with a stopped vehicle's region)."""
+
+    def crossing_slowly(speed: float) -> behaviour.TrackView:  # 16x8, stands from 2.5 s (x 43-59)
+        return track(2, [(43.0 - speed * max(0.0, 1.5 - k * STEP), 50.0, 16.0, 8.0) for k in range(30)])
+
+    down = track(1, [(45.0, 38.0 - 60.0 * (0.6 - k * STEP), 12.0, 12.0) for k in range(8)], start=1.9)
+    slowing = crossing_slowly(12.0)
+    assert down.kind == slowing.kind == behaviour.VEHICLE and down.end < 2.65
+    found = behaviour.find_events([down, slowing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+    assert 2.0 <= found[0].start <= 2.5 <= found[0].end
+    out_below = track(3, [(45.0, 62.0 + 60.0 * k * STEP, 12.0, 12.0) for k in range(8)], start=2.7)
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, slowing, out_below], SIZE)]
+    standing = track(2, [(43.0, 50.0, 16.0, 8.0) for _ in range(30)])
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, standing], SIZE)]
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
