@@ -14,7 +14,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
   A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving
-  (the wreck stands), and nothing comes out of that region at the first one's speed and heading.
+  (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
+  comes out of that region at the first one's speed and heading.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -426,10 +427,13 @@ def _absorbed(
     at half its speed or less, slower than driving (the two stand as one region, a wreck), and nothing
     came out of that region at its old speed and heading within 1.5 s (it passed behind or over the
     other, seen again as a new track)."""
-    if view.end > contact + COLLISION_ABSORBED_SEC or other.end < contact + 0.8:
+    if view.end > contact + COLLISION_ABSORBED_SEC:
         return False
     other_before = _speed_between(other, contact - 0.8, contact - 0.1)
-    other_after = _speed_between(other, contact + 0.2, contact + 0.8)
+    after_track = other if other.end >= contact + 0.8 else _wreck(view, other, views, contact)
+    if after_track is None:
+        return False
+    other_after = _speed_between(after_track, contact + 0.2, contact + 0.8)
     if other_before is None or other_after is None or other_before / other.length < STILL:
         return False  # it ran into something standing: traffic merging with a stopped vehicle's region
     if other_after / other.length >= MOVING or other_after > 0.5 * other_before:
@@ -452,6 +456,21 @@ def _absorbed(
         ):
             return False
     return True
+
+
+def _wreck(view: TrackView, other: TrackView, views: list[TrackView], contact: float) -> TrackView | None:
+    """When both tracks ended as they met: the track that began there within COLLISION_ABSORBED_SEC
+    (the two as one region) and lasted a second."""
+    x = (float(view.cx[-1]) + float(other.cx[-1])) / 2
+    y = (float(view.cy[-1]) + float(other.cy[-1])) / 2
+    for later in views:
+        if (
+            contact <= later.start <= contact + COLLISION_ABSORBED_SEC
+            and later.end >= contact + 1.0
+            and math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) <= max(view.length, other.length)
+        ):
+            return later
+    return None
 
 
 def _seen_alone(view: TrackView, time: float) -> float:

@@ -182,9 +182,10 @@ def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_m
 
 def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
     """A car drives down the picture into a slower one crossing its path; the two become one region, the
-    faster one's track ends there and the other's goes on standing (the wreck): COLLISION. Not when
-    the faster one comes out below at its old speed (it passed behind), nor when the other was already
-    standing (traffic merging with a stopped vehicle's region)."""
+    faster one's track ends there and the other's goes on standing (the wreck): COLLISION; so too when
+    both tracks end there and the wreck is followed as a new track. Not when the faster one comes out
+    below at its old speed (it passed behind), nor when the other was already standing (traffic merging
+    with a stopped vehicle's region)."""
 
     def crossing_slowly(speed: float) -> behaviour.TrackView:  # 16x8, stands from 2.5 s (x 43-59)
         return track(2, [(43.0 - speed * max(0.0, 1.5 - k * STEP), 50.0, 16.0, 8.0) for k in range(30)])
@@ -199,6 +200,10 @@ def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
     assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, slowing, out_below], SIZE)]
     standing = track(2, [(43.0, 50.0, 16.0, 8.0) for _ in range(30)])
     assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, standing], SIZE)]
+    ended = track(2, [tuple(row) for row in slowing.data[slowing.t <= 2.55, behaviour.X : behaviour.H + 1]])
+    wreck = track(4, [(43.0, 38.0, 16.0, 20.0) for _ in range(15)], start=2.6)  # both as one region
+    found = behaviour.find_events([down, ended, wreck], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
 
 
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
