@@ -12,9 +12,15 @@ generated clips of the test scenes and checked on a held-out random set and on r
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
   region), and at least one loses most of its speed or turns sharply (without speeding up) within a
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+  A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
+  speed there when the other, moving before, goes on at half its speed or less, slower than driving
+  (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
+  comes out of that region at the first one's speed and heading.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
-  speed without touching, and both keep going.
+  speed without touching, and both keep going; each vehicle-like one an established road user: seen
+  on its own for half a second before the closest moment, its box steady in size (a fragment of
+  something jumping about is neither).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
@@ -74,10 +80,13 @@ COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
 COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
+COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
 NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
+NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long before the closest moment
+NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_AFTER_SEC = 0.6
@@ -367,6 +376,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             after = _speed_between(view, contact_time + 0.2, contact_time + 0.8)
             heading_before = _direction_between(view, contact_time - 0.8, contact_time - 0.1)
             heading_after = _direction_between(view, contact_time + 0.2, contact_time + 0.8)
+            if after is None and _absorbed(view, b if view is a else a, views, contact_time, before):
+                after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
             slowdown = 1.0 - after / before
@@ -424,6 +435,59 @@ def collisions(views: list[TrackView]) -> list[Finding]:
     return found
 
 
+def _absorbed(
+    view: TrackView, other: TrackView, views: list[TrackView], contact: float, before: float
+) -> bool:
+    """Its track ended within COLLISION_ABSORBED_SEC of meeting the other, which was moving and goes on
+    at half its speed or less, slower than driving (the two stand as one region, a wreck), and nothing
+    came out of that region at its old speed and heading within 1.5 s (it passed behind or over the
+    other, seen again as a new track)."""
+    if view.end > contact + COLLISION_ABSORBED_SEC:
+        return False
+    other_before = _speed_between(other, contact - 0.8, contact - 0.1)
+    after_track = other if other.end >= contact + 0.8 else _wreck(view, other, views, contact)
+    if after_track is None:
+        return False
+    other_after = _speed_between(after_track, contact + 0.2, contact + 0.8)
+    if other_before is None or other_after is None or other_before / other.length < STILL:
+        return False  # it ran into something standing: traffic merging with a stopped vehicle's region
+    if other_after / other.length >= MOVING or other_after > 0.5 * other_before:
+        return False  # the other drove on, or was not slowed by it
+    heading = _direction_between(view, contact - 0.8, contact - 0.1)
+    x, y = float(view.cx[-1]), float(view.cy[-1])
+    for later in views:
+        if later.id in (view.id, other.id) or not contact < later.start <= contact + 1.5:
+            continue
+        if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 1.5 * view.length:
+            continue
+        speed = _speed_between(later, later.start, later.start + 0.5)
+        direction = _direction_between(later, later.start, later.start + 0.5)
+        if (
+            speed is not None
+            and direction is not None
+            and heading is not None
+            and speed >= 0.6 * before
+            and _angle(direction, heading) <= 45.0
+        ):
+            return False
+    return True
+
+
+def _wreck(view: TrackView, other: TrackView, views: list[TrackView], contact: float) -> TrackView | None:
+    """When both tracks ended as they met: the track that began there within COLLISION_ABSORBED_SEC
+    (the two as one region) and lasted a second."""
+    x = (float(view.cx[-1]) + float(other.cx[-1])) / 2
+    y = (float(view.cy[-1]) + float(other.cy[-1])) / 2
+    for later in views:
+        if (
+            contact <= later.start <= contact + COLLISION_ABSORBED_SEC
+            and later.end >= contact + 1.0
+            and math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) <= max(view.length, other.length)
+        ):
+            return later
+    return None
+
+
 def _seen_alone(view: TrackView, time: float) -> float:
     """Seconds the track was seen on its own (matched, not sharing a region) before `time`."""
     alone = (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
@@ -449,6 +513,21 @@ def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarr
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
 
 
+def _established(view: TrackView, time: float) -> bool:
+    """A road user before `time`: seen on its own for NEAR_MISS_KNOWN_SEC, its box's longer side steady
+    over the second before (from one frame to the next it changes, typically, by less than
+    NEAR_MISS_STEADY a second on a log scale), as a rigid body's is: the box of a fragment of
+    something jumping about grows and shrinks by half or more each frame."""
+    if _seen_alone(view, time) < NEAR_MISS_KNOWN_SEC:
+        return False
+    own = (view.t >= time - 1.0) & (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
+    sides = np.log(np.maximum(np.maximum(view.data[own, W], view.data[own, H]), 1.0))
+    if len(sides) < 3:
+        return False
+    rates = np.abs(np.diff(sides)) / np.maximum(np.diff(view.t[own]), 1e-3)
+    return float(np.median(rates)) < NEAR_MISS_STEADY
+
+
 def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[Finding]:
     found = []
     for a, b in _overlapping_pairs(views):
@@ -463,6 +542,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             continue
         closest = int(np.argmin(gaps))
         when = float(times[closest])
+        if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
+            continue  # a fragment of something else that flickered into view beside it is no road user
         short_side = min(
             min(a.data[ia[closest], W], a.data[ia[closest], H]),
             min(b.data[ib[closest], W], b.data[ib[closest], H]),

@@ -188,6 +188,60 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     assert found == ["NEAR_MISS"], found
 
 
+def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_miss(monkeypatch):
+    """The crossing above, but what passes ahead is no established road user: a box along its path that
+    doubles and halves every frame (a fragment of something jumping about, as a burst on core.samples'
+    busy scene was), or a steady box first seen 0.3 s before the closest moment. Vehicle-like either
+    way, neither is a party to a NEAR_MISS; without those two checks both would be."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    jumping = track(
+        4,
+        [
+            (
+                40.0 + 6.0 * k,
+                66.0 - (10.0 if k % 2 else 6.0),
+                40.0 if k % 2 else 24.0,
+                20.0 if k % 2 else 12.0,
+            )
+            for k in range(25)
+        ],
+    )
+    late = track(5, [(40.0 + 6.0 * k, 60.0, 24.0, 12.0) for k in range(4, 25)], start=1.0 + 4 * STEP)
+    assert jumping.kind == late.kind == behaviour.VEHICLE
+    assert [f.event_type for f in behaviour.find_events([jumping, south], SIZE)] == []
+    assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == []
+    monkeypatch.setattr(behaviour, "NEAR_MISS_STEADY", float("inf"))
+    monkeypatch.setattr(behaviour, "NEAR_MISS_KNOWN_SEC", 0.0)
+    assert [f.event_type for f in behaviour.find_events([jumping, south], SIZE)] == ["NEAR_MISS"]
+    assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == ["NEAR_MISS"]
+
+
+def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
+    """A car drives down the picture into a slower one crossing its path; the two become one region, the
+    faster one's track ends there and the other's goes on standing (the wreck): COLLISION; so too when
+    both tracks end there and the wreck is followed as a new track. Not when the faster one comes out
+    below at its old speed (it passed behind), nor when the other was already standing (traffic merging
+    with a stopped vehicle's region)."""
+
+    def crossing_slowly(speed: float) -> behaviour.TrackView:  # 16x8, stands from 2.5 s (x 43-59)
+        return track(2, [(43.0 - speed * max(0.0, 1.5 - k * STEP), 50.0, 16.0, 8.0) for k in range(30)])
+
+    down = track(1, [(45.0, 38.0 - 60.0 * (0.6 - k * STEP), 12.0, 12.0) for k in range(8)], start=1.9)
+    slowing = crossing_slowly(12.0)
+    assert down.kind == slowing.kind == behaviour.VEHICLE and down.end < 2.65
+    found = behaviour.find_events([down, slowing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+    assert 2.0 <= found[0].start <= 2.5 <= found[0].end
+    out_below = track(3, [(45.0, 62.0 + 60.0 * k * STEP, 12.0, 12.0) for k in range(8)], start=2.7)
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, slowing, out_below], SIZE)]
+    standing = track(2, [(43.0, 50.0, 16.0, 8.0) for _ in range(30)])
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, standing], SIZE)]
+    ended = track(2, [tuple(row) for row in slowing.data[slowing.t <= 2.55, behaviour.X : behaviour.H + 1]])
+    wreck = track(4, [(43.0, 38.0, 16.0, 20.0) for _ in range(15)], start=2.6)  # both as one region
+    found = behaviour.find_events([down, ended, wreck], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
