@@ -20,15 +20,17 @@ from bench import bench_local_heldout as heldout
 from bench import heldout_scenes
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def development_parser(description: str, kinds: tuple[str, ...]) -> argparse.ArgumentParser:
+    """The options every development run takes: seeds, kinds and constant overrides."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", default=",".join(map(str, heldout.DEV_SEEDS)))
-    parser.add_argument("--kinds", default=",".join(heldout_scenes.KINDS))
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument(
-        "--real", action="store_true", help="also the real footage (every event a false alarm)"
-    )
+    parser.add_argument("--kinds", default=",".join(kinds))
     parser.add_argument("overrides", nargs="*", help="module.NAME=value")
+    return parser
+
+
+def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
+    """Parsed options, the overrides applied, and the seeds and kinds to run (the held-out seed refused)."""
     args = parser.parse_args(argv)
     for item in args.overrides:
         name, value = item.split("=", 1)
@@ -37,7 +39,16 @@ def main(argv: list[str] | None = None) -> None:
     seeds = [int(seed) for seed in args.seeds.split(",")]
     if heldout.HELD_OUT_SEED in seeds:
         parser.error("the held-out seed is run by bench_local_heldout, once, on final code")
-    kinds = args.kinds.split(",")
+    return args, seeds, args.kinds.split(",")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = development_parser(__doc__.splitlines()[0], heldout_scenes.KINDS)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--real", action="store_true", help="also the real footage (every event a false alarm)"
+    )
+    args, seeds, kinds = development_run(parser, argv)
     found, clips, others, minutes = Counter(), Counter(), 0, 0.0
     for seed in seeds:
         for clip in heldout.held_out_clips(seed, heldout.CLIPS_PER_KIND_DEV):
