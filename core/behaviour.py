@@ -460,15 +460,7 @@ def _absorbed(
             continue
         if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 1.5 * view.length:
             continue
-        speed = _speed_between(later, later.start, later.start + 0.5)
-        direction = _direction_between(later, later.start, later.start + 0.5)
-        if (
-            speed is not None
-            and direction is not None
-            and heading is not None
-            and speed >= 0.6 * before
-            and _angle(direction, heading) <= 45.0
-        ):
+        if _drove_on(later, later.start, later.start + 0.5, before, heading):
             return False
     return True
 
@@ -506,8 +498,14 @@ def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarr
     if not later.any():
         return False
     out = float(view.t[later][0])
-    speed = _speed_between(view, out + 0.2, out + 0.7)
-    direction = _direction_between(view, out + 0.2, out + 0.7)
+    return _drove_on(view, out + 0.2, out + 0.7, before, heading)
+
+
+def _drove_on(view: TrackView, start: float, end: float, before: float, heading: np.ndarray | None) -> bool:
+    """From `start` to `end` the track moved at 0.6 or more of its old speed (`before`) and within 45° of
+    its old heading: what it was doing before it met the other, unchanged."""
+    speed = _speed_between(view, start, end)
+    direction = _direction_between(view, start, end)
     if speed is None or direction is None or heading is None:
         return False
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
@@ -871,19 +869,19 @@ def _runs_seen(view: TrackView, alone: np.ndarray) -> list[np.ndarray]:
     return runs
 
 
-def scattering(views: list[TrackView]) -> list[Finding]:
+def scattering(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Finding]:
     """CROWD_PANIC seen as a scene: three or more tracks (most of them person-like) turn fast
     within PANIC_WITHIN_SEC of each other, at least three of them at once, where hardly anything was
     fast just before. Runners' tracks break up (a body that starts running changes shape), so no
     track is asked to run for long; a lone runner whose track breaks up is never three at once.
-    Or a crowd seen scattering (`_scattered`)."""
-    return _merge_overlapping([*_ran_at_once(views), *_scattered(views)])
+    Or a crowd seen scattering (`_scattered`). `alone`: per track, the frames its region was its own
+    (`_alone`)."""
+    return _merge_overlapping([*_ran_at_once(views, alone), *_scattered(views)])
 
 
-def _ran_at_once(views: list[TrackView]) -> list[Finding]:
+def _ran_at_once(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Finding]:
     """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
     onsets = []
-    alone = _alone(views)
     for view in views:
         fast = np.flatnonzero(_running(view, alone[view.id]))
         if len(fast) >= 3:
@@ -1064,10 +1062,9 @@ def _changed_at_end(view: TrackView) -> bool:
     return bool((view.data[last, MOTION] > 0).any())
 
 
-def runs_and_panic(views: list[TrackView]) -> list[Finding]:
+def runs_and_panic(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Finding]:
     runs: list[Finding] = []
     people = [v for v in views if v.kind == PERSON]
-    alone = _alone(views)
     paces = [float(np.median(v.speed / v.height)) for v in people]
     for index, view in enumerate(people):
         others = paces[:index] + paces[index + 1 :]
@@ -1392,13 +1389,14 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     """Every rule over the classified tracks; a pair that collided is not also a near miss."""
     found_collisions = collisions(views)
     collided = {frozenset(f.track_ids) for f in found_collisions}
+    alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
     findings = [
         *found_collisions,
         *near_misses(views, collided),
         *falls(views, size),
         *fights(views, size[1]),
-        *runs_and_panic(views),
-        *scattering(views),
+        *runs_and_panic(views, alone),
+        *scattering(views, alone),
         *wrong_way(views, size),
         *stopped_vehicles(views, found_collisions),
     ]
