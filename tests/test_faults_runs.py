@@ -28,15 +28,32 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAD = ScriptDirectory(str(_MIGRATIONS_DIR)).get_current_head()
 TABLES = {"incidents", "timelines", "events", "logs", "alembic_version"}
 
-# Each process imports everything first, then waits for the same moment to open the database.
-_FIRST_RUN = """
-import sys, time
-from pathlib import Path
+# One process imports everything once, then per trial forks six children that all open the same new
+# database at one moment (forked after the imports, so they are ready at once and the race is as
+# tight as six servers starting together); it exits with the failures' tracebacks.
+_FIRST_RUNS = """
+import os, sys, time, traceback
 from core.db import get_engine
-go = Path(sys.argv[2])
-while not go.exists():
-    time.sleep(0.005)
-get_engine(sys.argv[1])
+failed = 0
+for url in sys.argv[1:]:
+    start = time.time() + 0.2
+    children = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            while time.time() < start:
+                pass
+            try:
+                get_engine(url)
+            except BaseException:
+                traceback.print_exc()
+                os._exit(1)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        failed += os.waitpid(pid, 0)[1] != 0
+print(failed)
+sys.exit(1 if failed else 0)
 """
 
 # Killed (SIGKILL, no clean-up of any kind) right after the migration's third CREATE TABLE.
@@ -68,21 +85,21 @@ def _revision(url: str) -> str | None:
 
 
 def test_six_first_runs_on_a_new_sqlite_database_all_succeed(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for trial in range(3):  # before the lock, 3 trials of 6 lost 4 processes to the race
-        url = f"sqlite:///{tmp_path / f'trial{trial}' / 'sigma.db'}"
-        go = tmp_path / f"go{trial}"
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-c", _FIRST_RUN, url, str(go)], env=env, stderr=subprocess.PIPE, text=True
-            )
-            for _ in range(6)
-        ]
-        time.sleep(1.5)  # all imported and waiting
-        go.touch()
-        failures = [p.stderr.read()[-300:] for p in processes if p.wait(60) != 0]
-        assert not failures, f"trial {trial}: {len(failures)} of 6 first runs failed: {failures[0]}"
-        assert _revision(url) == HEAD
+    trials = [tmp_path / f"trial{trial}" / "sigma.db" for trial in range(3)]
+    # before BEGIN IMMEDIATE and the lock file, 3 trials of 6 lost 4 processes to the race
+    first_runs = subprocess.run(
+        [sys.executable, "-c", _FIRST_RUNS, *(f"sqlite:///{path}" for path in trials)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert first_runs.returncode == 0, (
+        f"{first_runs.stdout.strip()} of 18 first runs failed: {first_runs.stderr[-600:]}"
+    )
+    for path in trials:
+        assert _revision(f"sqlite:///{path}") == HEAD
 
 
 def test_a_migration_killed_half_way_leaves_a_database_the_next_start_migrates(tmp_path):
