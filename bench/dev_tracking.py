@@ -1,17 +1,21 @@
 """Whether the scripted event's actors are tracked at all (development seeds only; printed).
 
-`python -m bench.dev_tracking [--seeds 7031,7032] [--kinds collision,fall] [module.NAME=value ...]`
+`python -m bench.dev_tracking [--seeds 7031,7032] [--kinds collision,fall] [--totals] [module.NAME=value ...]`
 prints, per development clip and per actor of its scripted event: the frames of the scripted span
 (±0.5 s) in which some track's box overlaps the actor's true box (IoU ≥ 0.25), the distinct track ids
 that did, and the actor's size in analysed pixels; then the events raised near the span. It tells a
 miss of perception (the actor is not followed) from a miss of a rule (it is, and no rule fired). The
 event's actors are found by replaying the generator's draws (`heldout_scenes.draw_case` from the
-seed): those it adds for the event itself, after the background traffic and walkers.
+seed): those it adds for the event itself, after the background traffic and walkers. The last line
+sums over every actor: the share of its frames covered and the track ids per actor (how fragmented
+the tracks are, the figure a tracker change should lower without losing coverage); --totals prints
+only that line.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,7 +53,38 @@ def event_actor_ids(seed: int) -> dict[tuple[int, str], list[int]]:
         heldout_scenes.EVENTS.update(originals)
 
 
-def coverage(tracks, boxes: list[dict], actor: int, frames: range, fps: float, scale: float) -> str:
+@dataclass
+class Coverage:
+    """How one actor was followed over the scripted span."""
+
+    actor: int
+    covered: int  # frames in which a track's box overlapped it (IoU >= COVERED_IOU)
+    seen: int  # frames in which it was in the picture
+    track_ids: int  # distinct tracks that did
+    size: float  # its median size (longer side) in analysed pixels
+
+    def __str__(self) -> str:
+        return (
+            f"actor {self.actor}: {self.covered}/{self.seen} frames, {self.track_ids} track id(s), "
+            f"{self.size:.0f} px"
+        )
+
+
+def totals(coverages: list[Coverage]) -> str:
+    """Summed over actors: the share of frames covered, and the track ids per actor and per followed
+    actor (one per actor when nothing is fragmented)."""
+    covered = sum(c.covered for c in coverages)
+    seen = sum(c.seen for c in coverages)
+    ids = sum(c.track_ids for c in coverages)
+    followed = sum(1 for c in coverages if c.track_ids)
+    return (
+        f"totals: {len(coverages)} actors, {covered}/{seen} frames covered ({covered / max(seen, 1):.3f}), "
+        f"{ids} track ids ({ids / max(len(coverages), 1):.2f} per actor, "
+        f"{ids / max(followed, 1):.2f} per actor followed at all)"
+    )
+
+
+def coverage(tracks, boxes: list[dict], actor: int, frames: range, fps: float, scale: float) -> Coverage:
     covered, track_ids, sizes, seen = 0, set(), [], 0
     for frame in frames:
         entry = boxes[frame].get(str(actor)) if frame < len(boxes) else None
@@ -70,12 +105,15 @@ def coverage(tracks, boxes: list[dict], actor: int, frames: range, fps: float, s
             covered += 1
             track_ids.add(best_id)
     size = float(np.median(sizes)) if sizes else 0.0
-    return f"actor {actor}: {covered}/{seen} frames, {len(track_ids)} track id(s), {size:.0f} px"
+    return Coverage(actor, covered, seen, len(track_ids), size)
 
 
 def main(argv: list[str] | None = None) -> None:
     events = tuple(kind for kind in heldout_scenes.KINDS if heldout_scenes.EXPECTED[kind])
-    _, seeds, kinds = development_run(development_parser(__doc__.splitlines()[0], events), argv)
+    parser = development_parser(__doc__.splitlines()[0], events)
+    parser.add_argument("--totals", action="store_true", help="print only the totals over all actors")
+    args, seeds, kinds = development_run(parser, argv)
+    every: list[Coverage] = []
     for seed in seeds:
         actors = event_actor_ids(seed)
         for index, clip in enumerate(heldout.held_out_clips(seed, heldout.CLIPS_PER_KIND_DEV)):
@@ -92,12 +130,16 @@ def main(argv: list[str] | None = None) -> None:
                 coverage(seen.tracks, truth["boxes"], actor, frames, fps, scale)
                 for actor in actors[(index // len(heldout_scenes.KINDS), kind)]
             ]
+            every.extend(parts)
+            if args.totals:
+                continue
             near = [
                 e.event_type for e in analysis.events if e.start_time < end + 1 and e.end_time > start - 1
             ]
             print(
-                f"{seed}/{clip['path'].name}: {'; '.join(parts)} | raised near: {', '.join(near) or 'nothing'}"
+                f"{seed}/{clip['path'].name}: {'; '.join(map(str, parts))} | raised near: {', '.join(near) or 'nothing'}"
             )
+    print(totals(every))
 
 
 if __name__ == "__main__":
