@@ -25,7 +25,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
   down sideways: the part's bottom drops too and its centre moves aside), and which then stays low
-  and lies there (not carried on).
+  and lies there (not carried on). Someone who stood there from the start is learnt into the
+  background and first seen as they fall: a track that comes into being mid-picture, moving, after
+  tracking began, is judged from its first moving part as the body standing.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
   seen there as their own region: not people walking past each other; where grappling people's tracks
@@ -95,15 +97,14 @@ NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_DROP_SEC = 0.6  # ... within this long of the last moment it moved up high (a fall is fast)
-FALL_SWEEP = (
-    1.0  # upright heights: a moving part this wide on the way down turned wide (a torso lands narrow)
-)
+FALL_SWEEP = 1.0  # upright heights: a moving part this wide on the way down turned wide
 FALL_AFTER_SEC = 0.6
 FALL_TALL_SEC = 0.5  # upright: at least 0.8 of its tallest this long before (not a fragment of it)
-FALL_STOOD_SEC = 0.5  # standing still, as its own region, this long before it fell ...
+FALL_STOOD_SEC = 0.5  # standing still, as its own region, this long before it fell (or unseen) ...
 FALL_SIDEWAYS = 0.3  # ... its centre went this many upright heights aside as it went down ...
 FALL_ASIDE = 2.0  # ... and no further than this (a partly seen body's centre moves far; 1 otherwise)
 FALL_ONE_BODY = (1.3, 2.5)  # upright heights: a body that fell is no taller, nor longer, than this
+FALL_FIRST_SEC = 0.2  # a track that began falling: its first moving part this long stands for the body
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
 FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
 FIGHT_MIN_SEC = 1.0
@@ -615,8 +616,10 @@ def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     and turns wide (or swept wide on the way), one body's size, near where it stood, and then stays low
     and lies there. Near where it stood: its feet stay put, or, when a standing person's region is
     only part of the body (parts of the ground's grey vanish into it: legs, a head), it stood still
-    before and went down sideways (then the region's bottom drops too, and its centre moves aside)."""
+    before and went down sideways (then the region's bottom drops too, and its centre moves aside).
+    A track that began falling (`_began_falling`) stands, unseen, where its first moving part was."""
     found = []
+    tracking_began = min((view.start for view in views), default=0.0)
     for view in views:
         if len(view.t) < 6:
             continue
@@ -627,12 +630,18 @@ def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         whole = inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
         upright &= whole
         upright &= data[:, H] >= 0.8 * _recent_height(view, upright)
-        for i in np.flatnonzero(upright):
-            if np.count_nonzero(upright[max(0, i - 3) : i + 1]) < 3:
-                continue  # upright for a moment is not standing
-            top0, height0 = data[i, Y], data[i, H]
-            bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
-            stood = _stood_still(view, i, height0)
+        standing = [
+            i for i in np.flatnonzero(upright) if np.count_nonzero(upright[max(0, i - 3) : i + 1]) >= 3
+        ]
+        unseen = _began_falling(view, whole, size, tracking_began)
+        for i in [0, *standing] if unseen else standing:  # (upright for a moment is not standing)
+            if unseen and i == 0:
+                top0, height0, centre0 = _first_stance(view)
+                bottom0, stood = top0 + height0, True
+            else:
+                top0, height0 = data[i, Y], data[i, H]
+                bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
+                stood = _stood_still(view, i, height0)
             window = np.flatnonzero((view.t > view.t[i]) & (view.t <= view.t[i] + FALL_MAX_SEC) & moving)
             landed = None
             last_high = None
@@ -703,6 +712,28 @@ def _recent_height(view: TrackView, rows: np.ndarray) -> np.ndarray:
         heights = data[first : k + 1, H][seen[first : k + 1]]
         tallest[k] = float(np.percentile(heights, 90)) if len(heights) else data[k, H]
     return tallest
+
+
+def _began_falling(view: TrackView, whole: np.ndarray, size: tuple[int, int], tracking_began: float) -> bool:
+    """The track came into being moving, whole inside the picture, person-sized, when tracking had
+    been going for FALL_STOOD_SEC: someone who stood there from the start was learnt into the
+    background (core.tracks' warm-up) and is first seen as they fall."""
+    data = view.data
+    return bool(
+        view.start >= tracking_began + FALL_STOOD_SEC
+        and data[0, MW] > 0
+        and whole[0]
+        and data[0, H] >= FALL_MIN_HEIGHT * size[1]
+    )
+
+
+def _first_stance(view: TrackView) -> tuple[float, float, float]:
+    """Top, height and centre of the moving part in the first FALL_FIRST_SEC of a track that began
+    falling: the body as it stood, as near as it was seen."""
+    data = view.data
+    first = view.between(view.start, view.start + FALL_FIRST_SEC) & (data[:, MW] > 0)
+    top = float(data[first, MY].min())
+    return top, float((data[first, MY] + data[first, MH]).max()) - top, float(np.median(view.cx[first]))
 
 
 def _stood_still(view: TrackView, row: int, height: float) -> bool:

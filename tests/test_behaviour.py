@@ -398,6 +398,20 @@ def test_a_fall_whose_region_lands_narrow_after_sweeping_wide_is_a_fall():
     assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
 
 
+def test_a_fall_of_someone_learnt_into_the_background_is_a_fall():
+    """Someone who stood there from the start is part of the background; they are first seen as they
+    fall: a track that comes into being mid-picture, moving, two seconds after tracking began, whose
+    moving part goes from up high to low and wide within half a second and then lies still: a FALL.
+    The same track beginning as tracking began was in view all along (a region settling as the
+    background is learnt), not something coming into being: no FALL."""
+    going_down = [(50.0, 40.0, 10.0, 14.0), (48.0, 42.0, 14.0, 14.0), (44.0, 46.0, 18.0, 14.0)]
+    boxes = going_down + [(40.0, 52.0, 16.0, 12.0)] + [(38.0, 56.0, 18.0, 10.0)] * 12
+    bystander = standing(2, 120.0, 1.0, 5.0)
+    found = behaviour.find_events([track(1, boxes, start=3.0), bystander], SIZE)
+    assert [f.event_type for f in found] == ["FALL"] and found[0].track_ids == [1]
+    assert behaviour.find_events([track(1, boxes, start=1.0), bystander], SIZE) == []
+
+
 def test_a_stander_who_walks_off_down_the_picture_is_no_fall():
     """Someone stands still, then walks away down the picture and out of the place: the top of the
     region drops by more than half its height, but the body never goes down (it stays tall) and
