@@ -21,12 +21,19 @@ generated clips of the test scenes and checked on a held-out random set and on r
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
   on its own for half a second before the closest moment, its box steady in size (a fragment of
   something jumping about is neither).
-- FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
-  and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
+- FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
+  lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
+  feet stay put (or, when only part of the body stands out of the ground, after standing still it went
+  down sideways: the part's bottom drops too and its centre moves aside), and which then stays low
+  and lies there (not carried on). Someone who stood there from the start is learnt into the
+  background and first seen as they fall: a track that comes into being mid-picture, moving, after
+  tracking began, is judged from its first moving part as the body standing.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
-  in it: not people walking past each other), for a second or more; a place is judged in windows of
-  1.5 s, so people who walk up to each other and fight are not judged by their walk.
+  seen there as their own region: not people walking past each other; where grappling people's tracks
+  split and merge so that none is seen as itself for long, the place reaches no further than two
+  people), for a second or more; a place is judged in windows of 1.5 s, so people who walk up to each
+  other and fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel, its own region: one it
   shares only with a small track on a part of it counts; frames where it still moves that fast but
@@ -89,13 +96,22 @@ NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long be
 NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
+FALL_DROP_SEC = 0.6  # ... within this long of the last moment it moved up high (a fall is fast)
+FALL_SWEEP = 1.0  # upright heights: a moving part this wide on the way down turned wide
 FALL_AFTER_SEC = 0.6
+FALL_TALL_SEC = 0.5  # upright: at least 0.8 of its tallest this long before (not a fragment of it)
+FALL_STOOD_SEC = 0.5  # standing still, as its own region, this long before it fell (or unseen) ...
+FALL_SIDEWAYS = 0.3  # ... its centre went this many upright heights aside as it went down ...
+FALL_ASIDE = 2.0  # ... and no further than this (a partly seen body's centre moves far; 1 otherwise)
+FALL_ONE_BODY = (1.3, 2.5)  # upright heights: a body that fell is no taller, nor longer, than this
+FALL_FIRST_SEC = 0.2  # a track that began falling: its first moving part this long stands for the body
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
 FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
 FIGHT_MIN_SEC = 1.0
 FIGHT_WINDOW_SEC = 1.5  # a place is judged in windows this long ...
 FIGHT_STEP_SEC = 0.5  # ... one starting this often
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
+FIGHT_REACH = 2.0  # heights: where no track is seen as itself for long, the place's boxes reach no further
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
@@ -596,32 +612,58 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
 
 
 def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
+    """A track standing upright whose moving part drops from its upright height to its lower half fast
+    and turns wide (or swept wide on the way), one body's size, near where it stood, and then stays low
+    and lies there. Near where it stood: its feet stay put, or, when a standing person's region is
+    only part of the body (parts of the ground's grey vanish into it: legs, a head), it stood still
+    before and went down sideways (then the region's bottom drops too, and its centre moves aside).
+    A track that began falling (`_began_falling`) stands, unseen, where its first moving part was."""
     found = []
+    tracking_began = min((view.start for view in views), default=0.0)
     for view in views:
         if len(view.t) < 6:
             continue
         data = view.data
         moving = data[:, MW] > 0
-        tall = float(np.percentile(data[:, H], 90))
-        upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0) & (data[:, H] >= 0.8 * tall)
+        upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0)
         upright &= data[:, H] >= FALL_MIN_HEIGHT * size[1]
         whole = inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
         upright &= whole
-        for i in np.flatnonzero(upright):
-            if np.count_nonzero(upright[max(0, i - 3) : i + 1]) < 3:
-                continue  # upright for a moment is not standing
-            top0, height0 = data[i, Y], data[i, H]
-            bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
+        upright &= data[:, H] >= 0.8 * _recent_height(view, upright)
+        standing = [
+            i for i in np.flatnonzero(upright) if np.count_nonzero(upright[max(0, i - 3) : i + 1]) >= 3
+        ]
+        unseen = _began_falling(view, whole, size, tracking_began)
+        for i in [0, *standing] if unseen else standing:  # (upright for a moment is not standing)
+            if unseen and i == 0:
+                top0, height0, centre0 = _first_stance(view)
+                bottom0, stood = top0 + height0, True
+            else:
+                top0, height0 = data[i, Y], data[i, H]
+                bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
+                stood = _stood_still(view, i, height0)
             window = np.flatnonzero((view.t > view.t[i]) & (view.t <= view.t[i] + FALL_MAX_SEC) & moving)
             landed = None
-            high = False
+            last_high = None
+            swept = False
             for j in window:
-                high = high or data[j, MY] <= top0 + 0.3 * height0  # it moved from up high ...
-                low = high and data[j, MY] >= top0 + FALL_DROP * height0  # ... down to its lower half
+                if data[j, MY] <= top0 + 0.3 * height0:  # it moved from up high ...
+                    last_high = view.t[j]
+                # ... to its lower half, fast
+                low = last_high is not None and data[j, MY] >= top0 + FALL_DROP * height0
+                fast = low and view.t[j] - last_high <= FALL_DROP_SEC
                 wide = data[j, MW] >= 1.2 * data[j, MH] and data[j, MW] >= 0.5 * height0
-                feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0
-                in_place = abs(view.cx[j] - centre0) <= height0
-                if low and wide and feet and in_place and whole[j]:
+                # or, on its way down, its moving part swept wide across a whole upright height
+                swept |= wide and last_high is not None and data[j, MW] >= FALL_SWEEP * height0
+                aside = abs(view.cx[j] - centre0)
+                feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0 or (
+                    stood and aside >= FALL_SIDEWAYS * height0
+                )
+                in_place = aside <= (FALL_ASIDE if stood else 1.0) * height0
+                one_body = (
+                    data[j, H] <= FALL_ONE_BODY[0] * height0 and data[j, W] <= FALL_ONE_BODY[1] * height0
+                )
+                if fast and (wide or swept) and feet and in_place and one_body and whole[j]:
                     landed = j
                     break
             if landed is None:
@@ -630,7 +672,8 @@ def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             later = data[after]
             stays_low = bool(np.all((later[:, MW] == 0) | (later[:, MY] >= top0 + 0.4 * height0)))
             lasts = view.end - view.t[landed] >= FALL_AFTER_SEC * 0.8
-            if not (stays_low and lasts):
+            lies = float(np.median(view.speed[after])) <= STILL * height0  # not carried on: it lies there
+            if not (stays_low and lasts and lies):
                 continue
             drop = (data[landed, MY] - top0) / height0
             seconds = float(view.t[landed] - view.t[i])
@@ -654,6 +697,53 @@ def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             )
             break
     return _first_per_track(found)
+
+
+def _recent_height(view: TrackView, rows: np.ndarray) -> np.ndarray:
+    """Per row of `rows` (else 0): how tall its box was (90th percentile of the rows seen) over the
+    FALL_TALL_SEC before it. Against that, not the whole track's, a standing person is judged whole: a
+    walker's region is often taller than the same person's standing still (moving legs stand out of
+    the ground; still ones fade into it), and a region merged with another for a while is taller still."""
+    data = view.data
+    tallest = np.zeros(len(data))
+    seen = data[:, MATCHED] > 0
+    for k in np.flatnonzero(rows):
+        first = int(np.searchsorted(view.t, view.t[k] - FALL_TALL_SEC - 1e-6))
+        heights = data[first : k + 1, H][seen[first : k + 1]]
+        tallest[k] = float(np.percentile(heights, 90)) if len(heights) else data[k, H]
+    return tallest
+
+
+def _began_falling(view: TrackView, whole: np.ndarray, size: tuple[int, int], tracking_began: float) -> bool:
+    """The track came into being moving, whole inside the picture, person-sized, when tracking had
+    been going for FALL_STOOD_SEC: someone who stood there from the start was learnt into the
+    background (core.tracks' warm-up) and is first seen as they fall."""
+    data = view.data
+    return bool(
+        view.start >= tracking_began + FALL_STOOD_SEC
+        and data[0, MW] > 0
+        and whole[0]
+        and data[0, H] >= FALL_MIN_HEIGHT * size[1]
+    )
+
+
+def _first_stance(view: TrackView) -> tuple[float, float, float]:
+    """Top, height and centre of the moving part in the first FALL_FIRST_SEC of a track that began
+    falling: the body as it stood, as near as it was seen."""
+    data = view.data
+    first = view.between(view.start, view.start + FALL_FIRST_SEC) & (data[:, MW] > 0)
+    top = float(data[first, MY].min())
+    return top, float((data[first, MY] + data[first, MH]).max()) - top, float(np.median(view.cx[first]))
+
+
+def _stood_still(view: TrackView, row: int, height: float) -> bool:
+    """The track stood still, seen as its own region, for FALL_STOOD_SEC before `row`."""
+    if view.t[row] - view.start < FALL_STOOD_SEC:
+        return False
+    data = view.data
+    before = view.between(view.t[row] - FALL_STOOD_SEC, view.t[row])
+    alone = (data[before, MATCHED] > 0) & (data[before, SHARED] == 0)
+    return bool(np.all(alone) and np.all(view.speed[before] <= STILL * height))
 
 
 def inside_frame(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -753,7 +843,8 @@ def _fight_spans(site: dict):
     """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
     place when it lasted less) in which it was fight-like: a second or more of strong motion that went
     nowhere (drift), back and forth, by two or more tracks (or one region as wide as two people),
-    most of them staying. People walk up to each other before a fight and away after it; judging the
+    most of them staying (or, none seen as itself there for long, the place reaching no further than
+    FIGHT_REACH heights). People walk up to each other before a fight and away after it; judging the
     place as a whole, their walk would hide the fight. Yields (first, last, back and forth) or None."""
     times = np.array(site["times"])
     boxes = np.array(site["boxes"])
@@ -781,7 +872,10 @@ def _fight_spans(site: dict):
             yield None
             continue
         views = {tid: site["views"][tid] for tid in tracks}
-        if not _mostly_in_place(views, float(times[first]), float(times[last])):
+        stays = _mostly_in_place(views, float(times[first]), float(times[last]))
+        if stays is None:  # no track seen there as itself for long: how far the place's boxes reached
+            stays = _reach(part) <= FIGHT_REACH * height
+        if not stays:
             yield None  # people walking past each other: the place stays, the people do not
             continue
         if float(np.median(site["motion"][first : last + 1])) < FIGHT_MOTION:
@@ -790,19 +884,31 @@ def _fight_spans(site: dict):
         yield first, last, back_and_forth
 
 
-def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool:
-    """More than half of the tracks seen at a place for half its span or more stay there (moved no
-    more than FIGHT_MAX_DRIFT of their height, net, while there); a track there for less (a fragment,
-    one passing) is not asked. With none seen so long, the place alone is judged."""
+def _reach(boxes: np.ndarray) -> float:
+    """How far a window's boxes reach together: the larger of their joint width and height."""
+    left, top = boxes[:, 0].min(), boxes[:, 1].min()
+    right, bottom = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    return float(max(right - left, bottom - top))
+
+
+def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool | None:
+    """More than half of the tracks seen at a place as their own region for half its span or more
+    stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between the first and the
+    last such frame); a track seen so for less (a fragment, one passing, one inside a region shared
+    with another, whose box is placed, not seen) is not asked. None when no track was asked:
+    grappling people's tracks split, merge and change hands, and then the place is judged instead."""
     staying = judged = 0
     for view in views.values():
         inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
+        inside = inside[(view.data[inside, MATCHED] > 0) & (view.data[inside, SHARED] == 0)]
         if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
             continue
         judged += 1
         drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
         staying += drift <= FIGHT_MAX_DRIFT * view.height
-    return judged == 0 or staying > judged / 2
+    if judged == 0:
+        return None
+    return staying > judged / 2
 
 
 def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:

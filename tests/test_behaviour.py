@@ -328,11 +328,11 @@ def test_a_runner_whose_region_also_holds_a_fragment_of_it_is_running():
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
     """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
     has no frame inside the site's rounded span. It is not asked whether it stayed (too short there to
-    tell), the place alone is judged, and judging it raises no IndexError."""
+    tell): no track was asked (None, the place alone is judged), and judging it raises no IndexError."""
     view = track(1, [(40.0 + k, 50.0, 10.0, 24.0) for k in range(12)], start=5.0 + 11 / 12)
     rounded = round(float(view.t[0]), 4)
     assert not view.between(rounded, rounded).any()
-    assert behaviour._mostly_in_place({1: view}, rounded, rounded)
+    assert behaviour._mostly_in_place({1: view}, rounded, rounded) is None
 
 
 def moving_track(track_id: int, rows: list[tuple[float, float, float, float, float]], start: float):
@@ -366,3 +366,117 @@ def test_a_fight_after_a_walk_up_is_found_though_the_place_moved_with_the_walk()
     assert len(found) == 1, [(f.start, f.end) for f in found]
     assert 2.2 <= found[0].start <= 3.0 and 3.9 <= found[0].end <= 4.6, (found[0].start, found[0].end)
     assert found[0].track_ids == [1, 2]
+
+
+def test_a_fall_seen_as_a_torso_whose_bottom_and_centre_move_with_it_is_a_fall():
+    """A walker (whose moving legs make the region 24 px tall) stops; standing, only the torso stands
+    out of the ground (12 px); it goes down sideways within half a second and lies still. The torso's
+    bottom drops with it and its centre moves more than its height aside, so the feet do not stay put
+    in the region: the person stood still before and went down sideways, which is a FALL; and the
+    torso is judged upright against its recent height, not the walk's."""
+    boxes = [(30.0 + 2.0 * k, 48.0, 10.0 + (1.0 if k % 2 else -1.0), 24.0) for k in range(10)]
+    boxes += [(50.0, 50.0, 8.0, 12.0 + k % 2) for k in range(15)]  # standing 1.5 s
+    for k in range(1, 6):  # down sideways to the left in 0.5 s, turning wide
+        f = k / 5
+        boxes.append((50.0 - 20.0 * f, 50.0 + 10.0 * f, 8.0 + 8.0 * f, 12.0 - 2.0 * f))
+    boxes += [(30.0, 60.0, 16.0, 10.0)] * 15  # lying still
+    view = track(1, boxes)
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "FALL"]
+    assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
+
+
+def test_a_fall_whose_region_lands_narrow_after_sweeping_wide_is_a_fall():
+    """As above, but what stands out of the ground lying down is narrow (a torso with an arm raised):
+    on its way down the moving part swept wide across more than the upright height, and that is the
+    body turning; a FALL."""
+    boxes = [(30.0 + 2.0 * k, 48.0, 10.0 + (1.0 if k % 2 else -1.0), 24.0) for k in range(10)]
+    boxes += [(50.0, 50.0, 8.0, 12.0 + k % 2) for k in range(15)]  # standing 1.5 s
+    boxes += [(46.0, 52.0, 12.0, 11.0), (40.0, 54.0, 16.0, 10.0)]  # going down, sweeping wide
+    boxes += [(36.0, 60.0, 9.0, 12.0)] * 15  # lying still, narrow
+    view = track(1, boxes)
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "FALL"]
+    assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
+
+
+def test_a_fall_of_someone_learnt_into_the_background_is_a_fall():
+    """Someone who stood there from the start is part of the background; they are first seen as they
+    fall: a track that comes into being mid-picture, moving, two seconds after tracking began, whose
+    moving part goes from up high to low and wide within half a second and then lies still: a FALL.
+    The same track beginning as tracking began was in view all along (a region settling as the
+    background is learnt), not something coming into being: no FALL."""
+    going_down = [(50.0, 40.0, 10.0, 14.0), (48.0, 42.0, 14.0, 14.0), (44.0, 46.0, 18.0, 14.0)]
+    boxes = going_down + [(40.0, 52.0, 16.0, 12.0)] + [(38.0, 56.0, 18.0, 10.0)] * 12
+    bystander = standing(2, 120.0, 1.0, 5.0)
+    found = behaviour.find_events([track(1, boxes, start=3.0), bystander], SIZE)
+    assert [f.event_type for f in found] == ["FALL"] and found[0].track_ids == [1]
+    assert behaviour.find_events([track(1, boxes, start=1.0), bystander], SIZE) == []
+
+
+def test_a_stander_who_walks_off_down_the_picture_is_no_fall():
+    """Someone stands still, then walks away down the picture and out of the place: the top of the
+    region drops by more than half its height, but the body never goes down (it stays tall) and
+    does not stay there; no FALL."""
+    boxes = [(50.0, 40.0, 8.0, 20.0 + k % 2) for k in range(15)]
+    boxes += [(50.0 - 1.0 * k, 40.0 + 2.5 * k, 8.0 + k % 2, 20.0) for k in range(1, 25)]
+    view = track(1, boxes)
+    assert "FALL" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
+
+
+def test_a_region_whose_moving_part_drops_and_which_is_then_carried_off_is_no_fall():
+    """An upright region whose moving part drops to its lower half and turns wide, as a fall's does,
+    but which then moves on at two of its heights a second (a part of a passing vehicle): a fallen
+    body lies where it fell; no FALL."""
+    result = Track(1)
+    rows = [((100.0, 55.0, 20.0, 31.0), (100.0, 55.0, 20.0, 31.0))] * 10  # upright, limbs moving
+    rows += [((100.0, 55.0, 20.0, 31.0), (100.0, 55.0 + 4.0 * k, 20.0, 31.0 - 4.0 * k)) for k in range(1, 5)]
+    rows += [((100.0 + 6.0 * k, 55.0, 20.0, 31.0), (100.0 + 6.0 * k, 72.0, 20.0, 14.0)) for k in range(1, 12)]
+    for k, (box, moving) in enumerate(rows):
+        result.rows.append([1.0 + k * STEP, *box, *moving, 0.3 * moving[2] * moving[3], 0.0, 1.0])
+    result.matched_frames = len(rows)
+    result.finish()
+    view = behaviour.classify(behaviour.view_of(result))
+    assert "FALL" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
+
+
+def placed_track(track_id: int, rows: list[tuple[float, float, float, float, bool]], start: float):
+    """A finished track from (x, y, w, h, shared) per frame, its box changing strongly (0.8 of it)."""
+    result = Track(track_id)
+    for k, (x, y, w, h, shared) in enumerate(rows):
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.8 * w * h, float(shared), 1.0])
+    result.matched_frames = len(rows)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_grappling_people_whose_tracks_are_placed_in_shared_regions_are_a_fight():
+    """Two people sway and shove each other in place for 3 s. Their regions merge and split, so each
+    is followed by a chain of short tracks: one seen as itself for 0.4 s, then placed in the shared
+    region (higher up, where it holds a side of it) for 0.6 s, then the next. Each track's box moved
+    more than half a height between its first and last frame, but none is seen as itself for long,
+    so the place is judged: it reaches no further than two people, and it is a FIGHT."""
+    views = []
+    for chain, (x, phase) in enumerate(((40.0, 0), (52.0, 5))):
+        rows: list[tuple[float, float, float, float, bool]] = []
+        for k in range(-phase, 30):
+            lunge = 2.0 if k % 2 else -2.0
+            placed = (k + phase) % 10 >= 4
+            rows.append((x + lunge, 50.0 - (14.0 if placed else 0.0), 10.0, 24.0, placed))
+        start = 1.0 - phase * STEP
+        for piece in range(0, len(rows), 10):
+            views.append(
+                placed_track(10 * chain + piece // 10 + 1, rows[piece : piece + 10], start + piece * STEP)
+            )
+    found = behaviour.fights(views, SIZE[1])
+    assert len(found) == 1 and len(found[0].track_ids) >= 4, [(f.start, f.end, f.track_ids) for f in found]
+
+
+def test_walkers_passing_each_other_in_a_shared_region_are_no_fight():
+    """Two walkers cross, their region shared the whole time (no track seen as itself), their boxes
+    swinging with their gait: the place they pass through reaches further than two people; no FIGHT."""
+    left, right = [], []
+    for k in range(30):
+        swing = 2.0 if k % 2 else -2.0
+        left.append((10.0 + 3.5 * k, 50.0 + swing, 10.0, 24.0, True))
+        right.append((110.0 - 3.5 * k, 50.0 - swing, 10.0, 24.0, True))
+    views = [placed_track(1, left, 1.0), placed_track(2, right, 1.0)]
+    assert behaviour.fights(views, SIZE[1]) == []
