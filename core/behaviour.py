@@ -25,7 +25,7 @@ generated clips of the test scenes and checked on a held-out random set and on r
   something jumping about is neither). At a small analysis width a close pass touches: two such road
   users on plainly crossing paths (40–140°), both moving (a person-like one faster than a walk), whose
   regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up again
-  within 1.5 s (by its own track, the other's, or a track that began where they met).
+  within a second, for half a second (by its own track, the other's, or a track that began there).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its lower half
   and turns wide within 1.5 s while its feet stay put, and which then stays low or still.
 - FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
@@ -630,7 +630,7 @@ def _touched_and_drove_on(
 ) -> Finding | None:
     """A NEAR_MISS seen as a touch: two established road users on crossing paths, apart and closing in at
     speed, whose boxes meet or become one region (a gap of a few pixels is none at a small analysis
-    width), and both drove on: each one's old speed and heading is taken up again within 1.5 s, by
+    width), and both drove on: each one's old speed and heading is taken up again within a second, by
     its own track, the other's (the region split the wrong way) or a track that began where they met.
     One that stops or turns is a collision's part, and no track carries its old motion on."""
     contact = (gaps <= 1.0) | (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
@@ -638,8 +638,8 @@ def _touched_and_drove_on(
     if first == 0 or not (gaps[:first] > 2.0).any():
         return None  # never apart: one object seen as two
     when = float(times[first])
-    if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
-        return None
+    if not (_established(a, when) and _established(b, when)):
+        return None  # touching, both must be road users: fragments of a fight or a crowd merge all the time
     motions = []
     for view in (a, b):
         speed = _speed_between(view, when - 0.8, when - 0.1)
@@ -675,8 +675,10 @@ def _touched_and_drove_on(
             "b": b.id,
             "kind_a": a.kind,
             "kind_b": b.kind,
-            "gap_share": 0.0,
+            "gap_share": 0.0,  # they touched: as close as a pass gets (severity 2)
             "relative": relative / size,
+            "crossing": crossing,
+            "how": "touched",
         },
     )
 
@@ -689,27 +691,26 @@ def _carrier(
     views: list[TrackView],
     contact: float,
 ) -> int | None:
-    """The track that carried the view's old motion (`speed`, `heading`) on within 1.5 s of `contact`:
-    one of the pair once on its own again, or one that began within two lengths of where the view met
-    the other; None when none did."""
+    """The track that carried the view's old motion (`speed`, `heading`) on for half a second, from a frame
+    within a second of `contact` where it was on its own (the merged region's box lurches as it splits):
+    one of the pair, or one that began within two lengths of where the view met the other; None when
+    none did."""
     x, y = float(np.interp(contact, view.t, view.cx)), float(np.interp(contact, view.t, view.cy))
     for later in views:
         if later.id not in pair:
-            if not contact < later.start <= contact + 1.5:
+            if not contact < later.start <= contact + 1.0:
                 continue
             if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 2.0 * view.length:
                 continue
         alone = (
             (later.t > contact)
-            & (later.t <= contact + 1.5)
+            & (later.t <= contact + 1.0)
             & (later.data[:, SHARED] == 0)
             & (later.data[:, MATCHED] > 0)
         )
-        if not alone.any():
-            continue
-        out = float(later.t[alone][0])
-        if _drove_on(later, out, out + 0.5, speed, heading):
-            return later.id
+        for out in later.t[alone]:
+            if _drove_on(later, float(out), float(out) + 0.5, speed, heading):
+                return later.id
     return None
 
 

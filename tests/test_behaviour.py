@@ -195,6 +195,7 @@ def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     ahead = crossing(4, 35.0, 60.0, 60.0, 0.0)
     found = behaviour.find_events([ahead, south], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [3, 4])], found
+    assert found[0].facts["how"] == "touched" and found[0].severity == 2
 
 
 def test_a_track_that_goes_on_with_the_other_vehicle_after_a_close_pass_is_no_collision():
