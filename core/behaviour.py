@@ -16,8 +16,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   speed there when the other, moving before, goes on at half its speed or less, slower than driving
   (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
   comes out of that region at the first one's speed and heading. A track that comes out of the meeting
-  moving as the other (on a crossing path) moved before followed the other, which drove on: its
-  seeming sharp turn is no hit.
+  moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
+  seeming sharp turn nor the other track's seeming stop is a hit.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -386,8 +386,12 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
-            if _took_over(view, b if view is a else a, contact_time, heading_before):
-                continue  # its track went on with the other, which drove on (one region, then the wrong half)
+            partner = b if view is a else a
+            partner_heading = _direction_between(partner, contact_time - 0.8, contact_time - 0.1)
+            if _took_over(view, partner, contact_time, heading_before) or _took_over(
+                partner, view, contact_time, partner_heading
+            ):
+                continue  # one track came out of the meeting on the other's vehicle, which drove on: no hit
             slowdown = 1.0 - after / before
             turn = (
                 _angle(heading_before, heading_after)
