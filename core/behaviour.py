@@ -15,12 +15,17 @@ generated clips of the test scenes and checked on a held-out random set and on r
   A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving
   (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
-  comes out of that region at the first one's speed and heading.
+  comes out of that region at the first one's speed and heading. A track that comes out of the meeting
+  moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
+  seeming sharp turn nor the other track's seeming stop is a hit.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
   on its own for half a second before the closest moment, its box steady in size (a fragment of
-  something jumping about is neither).
+  something jumping about is neither). At a small analysis width a close pass touches: two such road
+  users on plainly crossing paths (40–140°), both moving (a person-like one faster than a walk), whose
+  regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up again
+  within a second, for half a second (by its own track, the other's, or a track that began there).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
@@ -92,6 +97,7 @@ NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this with
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
 NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
+NEAR_MISS_TOUCH_CROSSING_DEG = 40.0  # ... this much when they touched (opposite lanes' traffic merges too)
 NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long before the closest moment
 NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
@@ -396,6 +402,12 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
+            partner = b if view is a else a
+            partner_heading = _direction_between(partner, contact_time - 0.8, contact_time - 0.1)
+            if _took_over(view, partner, contact_time, heading_before) or _took_over(
+                partner, view, contact_time, partner_heading
+            ):
+                continue  # one track came out of the meeting on the other's vehicle, which drove on: no hit
             slowdown = 1.0 - after / before
             turn = (
                 _angle(heading_before, heading_after)
@@ -527,6 +539,19 @@ def _drove_on(view: TrackView, start: float, end: float, before: float, heading:
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
 
 
+def _took_over(view: TrackView, other: TrackView, contact: float, heading: np.ndarray | None) -> bool:
+    """After they met, the track moved as the other, on a crossing path, had moved before: the two were one
+    region and the track came out of it on the other vehicle, which drove on unchanged; what looks like
+    the track's sharp turn is the other's heading, not a hit."""
+    other_before = _speed_between(other, contact - 0.8, contact - 0.1)
+    other_heading = _direction_between(other, contact - 0.8, contact - 0.1)
+    if other_before is None or other_heading is None or heading is None:
+        return False
+    if _angle(heading, other_heading) < NEAR_MISS_CROSSING_DEG:
+        return False  # one behind the other: a hit from behind leaves the front one's heading
+    return _drove_on(view, contact + 0.2, contact + 0.8, other_before, other_heading)
+
+
 def _established(view: TrackView, time: float) -> bool:
     """A road user before `time`: seen on its own for NEAR_MISS_KNOWN_SEC, its box's longer side steady
     over the second before (from one frame to the next it changes, typically, by less than
@@ -553,6 +578,9 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         gaps = _gaps(a, b, ia, ib)
         together = (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
         if (gaps <= 1.0).any() or together.any():
+            touched = _touched_and_drove_on(a, b, views, times, ia, ib, gaps)
+            if touched is not None:
+                found.append(touched)
             continue
         closest = int(np.argmin(gaps))
         when = float(times[closest])
@@ -609,6 +637,101 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             )
         )
     return found
+
+
+def _touched_and_drove_on(
+    a: TrackView,
+    b: TrackView,
+    views: list[TrackView],
+    times: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    gaps: np.ndarray,
+) -> Finding | None:
+    """A NEAR_MISS seen as a touch: two established road users on crossing paths, apart and closing in at
+    speed, whose boxes meet or become one region (a gap of a few pixels is none at a small analysis
+    width), and both drove on: each one's old speed and heading is taken up again within a second, by
+    its own track, the other's (the region split the wrong way) or a track that began where they met.
+    One that stops or turns is a collision's part, and no track carries its old motion on."""
+    contact = (gaps <= 1.0) | (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
+    first = int(np.argmax(contact))
+    if first == 0 or not (gaps[:first] > 2.0).any():
+        return None  # never apart: one object seen as two
+    when = float(times[first])
+    if not (_established(a, when) and _established(b, when)):
+        return None  # touching, both must be road users: fragments of a fight or a crowd merge all the time
+    motions = []
+    for view in (a, b):
+        speed = _speed_between(view, when - 0.8, when - 0.1)
+        heading = _direction_between(view, when - 0.8, when - 0.1)
+        if speed is None or heading is None:
+            return None
+        motions.append((view, speed, heading))
+    (_, speed_a, heading_a), (_, speed_b, heading_b) = motions
+    crossing = _angle(heading_a, heading_b)
+    if not NEAR_MISS_TOUCH_CROSSING_DEG <= crossing <= 180.0 - NEAR_MISS_TOUCH_CROSSING_DEG:
+        return None  # side by side or in opposite lanes: traffic passing (merged as it passes)
+    size = min(a.length, b.length)
+    relative = float(np.hypot(*(speed_a * heading_a - speed_b * heading_b)))
+    if max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST or relative / size < NEAR_MISS_RELATIVE:
+        return None
+    for view, speed, _ in motions:
+        if speed / view.length < (NEAR_MISS_FAST if view.kind == PERSON else MOVING):
+            return None  # standing, creeping or walking: a region a vehicle swept over, people passing
+    pair = (a.id, b.id)
+    carriers = [_carrier(view, speed, heading, pair, views, when) for view, speed, heading in motions]
+    if None in carriers or carriers[0] == carriers[1]:
+        return None  # one of them did not drive on (or one track is all there is of both)
+    return Finding(
+        "NEAR_MISS",
+        start=when - 0.2,
+        end=when + 0.3,
+        peak=when,
+        track_ids=[a.id, b.id],
+        strength=4.0 * min(relative / size, 3.0),
+        box=_union(a.box_at(when), b.box_at(when)),
+        facts={
+            "a": a.id,
+            "b": b.id,
+            "kind_a": a.kind,
+            "kind_b": b.kind,
+            "gap_share": 0.0,  # they touched: as close as a pass gets (severity 2)
+            "relative": relative / size,
+            "crossing": crossing,
+            "how": "touched",
+        },
+    )
+
+
+def _carrier(
+    view: TrackView,
+    speed: float,
+    heading: np.ndarray,
+    pair: tuple[int, int],
+    views: list[TrackView],
+    contact: float,
+) -> int | None:
+    """The track that carried the view's old motion (`speed`, `heading`) on for half a second, from a frame
+    within a second of `contact` where it was on its own (the merged region's box lurches as it splits):
+    one of the pair, or one that began within two lengths of where the view met the other; None when
+    none did."""
+    x, y = float(np.interp(contact, view.t, view.cx)), float(np.interp(contact, view.t, view.cy))
+    for later in views:
+        if later.id not in pair:
+            if not contact < later.start <= contact + 1.0:
+                continue
+            if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 2.0 * view.length:
+                continue
+        alone = (
+            (later.t > contact)
+            & (later.t <= contact + 1.0)
+            & (later.data[:, SHARED] == 0)
+            & (later.data[:, MATCHED] > 0)
+        )
+        for out in later.t[alone]:
+            if _drove_on(later, float(out), float(out) + 0.5, speed, heading):
+                return later.id
+    return None
 
 
 def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:

@@ -188,6 +188,45 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     assert found == ["NEAR_MISS"], found
 
 
+def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
+    """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
+    close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    ahead = crossing(4, 35.0, 60.0, 60.0, 0.0)
+    found = behaviour.find_events([ahead, south], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [3, 4])], found
+    assert found[0].facts["how"] == "touched" and found[0].severity == 2
+
+
+def test_a_track_that_goes_on_with_the_other_vehicle_after_a_close_pass_is_no_collision():
+    """One car drives down the picture, another across in front of it; their boxes meet, and the down
+    car's track comes out of the meeting on the other car (east, at its speed) while the other's track
+    ends; the down car goes on below as a new track. That sharp "turn" is the other car driving on: no
+    COLLISION, and since both went on at their speed and heading, a NEAR_MISS."""
+    down = [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(10)]
+    across = [(22.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(25)]  # meets it at 1.8 s
+    switched = track(1, down + across[10:])
+    ended = track(2, across[:10])
+    below = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(11, 25)], 2.1)
+    assert switched.kind == ended.kind == below.kind == behaviour.VEHICLE
+    found = behaviour.find_events([switched, ended, below], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_track_left_standing_while_the_other_goes_on_with_its_vehicle_is_no_collision():
+    """The same meeting, the region splitting the other way: the across car's track comes out of it on the
+    down car, which drives on down at its speed, while the down car's track is left standing where they
+    met (on the across car, which stopped there). The down car did not stop: its seeming stop is no
+    COLLISION (a car that passes one which stops hit nothing)."""
+    down = [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)]
+    across = [(22.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(10)]
+    left_standing = track(1, down[:10] + [(62.0, 60.0, 24.0, 12.0)] * 15)
+    went_on = track(2, across + down[10:])
+    assert left_standing.kind == went_on.kind == behaviour.VEHICLE
+    found = behaviour.find_events([left_standing, went_on], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+
+
 def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_miss(monkeypatch):
     """The crossing above, but what passes ahead is no established road user: a box along its path that
     doubles and halves every frame (a fragment of something jumping about, as a burst on core.samples'

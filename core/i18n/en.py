@@ -518,6 +518,7 @@ TEXTS: dict[str, str] = {
     "local.objects": "tracked objects: {total} ({person} person-like, {vehicle} vehicle-like, {other} other)",
     "local.COLLISION": "collision: track {a} ({kind_a}) and track {b} ({kind_b}) closed in at {approach:.1f} sizes/s and touched at {peak:.2f} s; track {who} then lost {slowdown:.0%} of its speed ({before:.1f} → {after:.1f} sizes/s) and turned {turn:.0f}°",
     "local.NEAR_MISS": "near miss: track {a} ({kind_a}) and track {b} ({kind_b}) passed {gap_share:.0%} of the smaller one's width apart at {relative:.1f} sizes/s relative speed at {peak:.2f} s, without touching",
+    "local.NEAR_MISS_touched": "near miss: track {a} ({kind_a}) and track {b} ({kind_b}), on paths crossing at {crossing:.0f}°, met at {relative:.1f} sizes/s relative speed at {peak:.2f} s (their regions touched) and both drove on at their speed and heading",
     "local.FALL": "fall: track {track} stood upright, then what moved dropped {drop:.0%} of its upright height within {seconds:.1f} s, turned wider than tall with its feet in place, and stayed low or still",
     "local.FIGHT": "fight-like motion: {tracks} track(s) close together moving strongly in place ({motion:.0%} of their box changing per frame, back and forth {back_and_forth:.1f}× its drift) for {seconds:.1f} s",
     "local.RUNNING": "running: track {track} moved at {speed:.1f} of its heights a second from {peak:.2f} s",
