@@ -17,6 +17,16 @@ from core.samples import ScriptedEvent, make_clip
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def pytest_collection_modifyitems(items):
+    """Schemathesis names each operation's test `test[GET /path]` but gives them all one node id, which
+    pytest-xdist's per-file scheduling (`--dist loadfile`) takes for one test: it would run one
+    operation of fifteen. The operation goes into the id."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item._id.params is None:  # pytest 9's NodeId (pinned in requirements-dev.txt)
+            item._id = item._id.with_params(label)
+
+
 def make_settings(tmp_path: Path, database_url: str | None = None, **overrides) -> Settings:
     """Settings that ignore the developer's .env and environment: tests say what they use."""
     values = {
