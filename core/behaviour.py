@@ -63,6 +63,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   and a vehicle that drove at another and hit it is in that collision instead.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
   other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
+  Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
+  ends its track: the stand goes on where, within a second, a still box like its own stands again
+  on the same spot (in its own track or the one that took over).
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -142,6 +145,9 @@ WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
+STOP_BRIDGE_SEC = 1.0  # a vehicle's still stretch goes on across a break this long ...
+STOP_SAME_PLACE = 0.7  # ... where a still box overlapping its own this much (IoU) stands again
+STOP_PIECE_ROWS = 3  # a still stretch of fewer matched rows is a pause in a jittering box
 STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
@@ -1519,52 +1525,86 @@ def _changed_shape(view: TrackView, moving: np.ndarray, still: np.ndarray) -> bo
     return max(before, after) > STOP_SHAPE_CHANGE * min(before, after)
 
 
+def _still_pieces(views: list[TrackView]) -> list[tuple[TrackView, np.ndarray, tuple[float, ...]]]:
+    """Every non-person track's stretches of standing still (matched rows), with their median box."""
+    pieces = []
+    for view in views:
+        if view.kind == PERSON:
+            continue
+        still = (view.speed / view.length <= STILL) & (view.data[:, MATCHED] > 0)
+        for run in _runs(view.t, still, max_dip=3):
+            if len(run) >= STOP_PIECE_ROWS:
+                pieces.append((view, run, tuple(np.median(view.data[run][:, X : H + 1], axis=0))))
+    return pieces
+
+
+def _stood_on(
+    view: TrackView, run: np.ndarray, box: tuple[float, ...], pieces: list
+) -> tuple[float, list[int]]:
+    """When the vehicle standing in `run` drove on, and the tracks it stood in: passing traffic that
+    merges with a stopped vehicle drags its box, or takes its track, but where it stood a still box
+    like its own stands again within STOP_BRIDGE_SEC."""
+    end, ids = float(view.t[run[-1]]), [view.id]
+    while True:
+        following = [
+            (float(other.t[other_run[0]]), other, other_run, other_box)
+            for other, other_run, other_box in pieces
+            if end < float(other.t[other_run[0]]) <= end + STOP_BRIDGE_SEC
+            and iou(box, other_box) >= STOP_SAME_PLACE
+        ]
+        if not following:
+            return end, ids
+        _, other, other_run, box = min(following, key=lambda piece: piece[0])
+        end = float(other.t[other_run[-1]])
+        if other.id not in ids:
+            ids.append(other.id)
+
+
 def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
     found = []
-    for view in views:
-        if view.kind != VEHICLE:
+    pieces = _still_pieces(views)
+    for view, run, box in pieces:
+        if view.kind != VEHICLE or any(view.id in f.track_ids for f in found):
             continue
         relative = view.speed / view.length
-        still = (relative <= STILL) & (view.data[:, MATCHED] > 0)
-        for run in _runs(view.t, still, max_dip=3):
-            start, end = float(view.t[run[0]]), float(view.t[run[-1]])
-            if end - start < STOP_MIN_SEC:
-                continue
-            driving = view.between(start - 2.0, start - 0.2) & (relative >= MOVING)
-            if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
-                continue
-            if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
-                continue
-            if _changed_shape(view, driving, run):
-                continue  # a body falling or lying down (tall, then wide), not a vehicle braking
-            passing = [
-                other.id
-                for other in views
-                if other.id != view.id
-                and other.kind != PERSON
-                and (other.between(start, end) & (other.speed / other.length >= MOVING)).any()
-            ]
-            if not passing:
-                continue  # everything stands: a queue or a jam, not one vehicle stopped in moving traffic
-            before = float(np.median(view.speed[driving]) / view.length)
-            found.append(
-                Finding(
-                    "STOPPED_VEHICLE",
-                    start=start,
-                    end=end,
-                    peak=start,
-                    track_ids=[view.id],
-                    strength=(end - start) / STOP_MIN_SEC,
-                    box=view.box_at(start),
-                    facts={
-                        "track": view.id,
-                        "seconds": end - start,
-                        "before": before,
-                        "passing": len(passing),
-                    },
-                )
+        start = float(view.t[run[0]])
+        end, chain = _stood_on(view, run, box, pieces)
+        if end - start < STOP_MIN_SEC:
+            continue
+        driving = view.between(start - 2.0, start - 0.2) & (relative >= MOVING)
+        if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
+            continue
+        if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
+            continue
+        if _changed_shape(view, driving, run):
+            continue  # a body falling or lying down (tall, then wide), not a vehicle braking
+        passing = [
+            other.id
+            for other in views
+            if other.id not in chain
+            and other.kind != PERSON
+            and (other.between(start, end) & (other.speed / other.length >= MOVING)).any()
+        ]
+        if not passing:
+            continue  # everything stands: a queue or a jam, not one vehicle stopped in moving traffic
+        before = float(np.median(view.speed[driving]) / view.length)
+        found.append(
+            Finding(
+                "STOPPED_VEHICLE",
+                start=start,
+                end=end,
+                peak=start,
+                track_ids=chain,
+                strength=(end - start) / STOP_MIN_SEC,
+                box=view.box_at(start),
+                facts={
+                    "track": view.id,
+                    "seconds": end - start,
+                    "before": before,
+                    "passing": len(passing),
+                },
             )
-            break
+        )
     return found
 
 

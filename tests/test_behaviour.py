@@ -519,3 +519,18 @@ def test_walkers_passing_each_other_in_a_shared_region_are_no_fight():
         right.append((110.0 - 3.5 * k, 50.0 - swing, 10.0, 24.0, True))
     views = [placed_track(1, left, 1.0), placed_track(2, right, 1.0)]
     assert behaviour.fights(views, SIZE[1]) == []
+
+
+def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_there_next():
+    """A car drives, stops and stands 1.2 s before traffic passing in the next lane merges with it and
+    its track ends; 0.4 s later a track begins standing on the same spot, the same size, for 1.2 s more.
+    Neither track stood the 2 s a stop needs, the car did: STOPPED_VEHICLE over both tracks."""
+    driving = [(10.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(15)]
+    car = track(1, driving + [(66.0, 40.0, 20.0, 10.0)] * 12)
+    standing_on = track(2, [(66.0 + (0.3 if k % 2 else 0.0), 40.0, 20.0, 10.0) for k in range(12)], 4.0)
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(40)], 1.0)
+    assert car.kind == behaviour.VEHICLE and standing_on.kind != behaviour.PERSON
+    found = behaviour.find_events([car, standing_on, passing], SIZE)
+    stops = [f for f in found if f.event_type == "STOPPED_VEHICLE"]
+    assert len(stops) == 1 and stops[0].track_ids == [1, 2], found
+    assert stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
