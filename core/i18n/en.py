@@ -524,7 +524,7 @@ TEXTS: dict[str, str] = {
     "local.FIGHT": "fight-like motion: {tracks} track(s) close together moving strongly in place ({motion:.0%} of their box changing per frame, back and forth {back_and_forth:.1f}× its drift) for {seconds:.1f} s",
     "local.RUNNING": "running: track {track} moved at {speed:.1f} of its heights a second from {peak:.2f} s",
     "local.CROWD_PANIC": "{tracks} tracks broke into a run within {within:.1f} s (median {speed:.1f} heights a second), scattering {scatter:.0%}",
-    "local.CROWD_PANIC_broke_off": "{tracks} person-like tracks that stood or walked (at most {calm:.1f} heights a second) where unusual motion began at {peak:.2f} s all broke off as it did: their tracks ended or sped to a run",
+    "local.CROWD_PANIC_broke_off": "{tracks} person-like tracks that stood or walked (at most {calm:.1f} heights a second) where unusual motion began at {peak:.2f} s all broke off as it did: their tracks ended or sped to a run; {began} track(s) at least as tall began there running during it",
     "local.WRONG_WAY": "wrong way: track {track} ({kind}) moved against the direction other tracks keep here for {seconds:.1f} s ({share:.0%} of its moving frames)",
     "local.STOPPED_VEHICLE": "stopped vehicle: track {track} (vehicle-like) stood still for {seconds:.1f} s after moving at {before:.1f} lengths a second, while {passing} other track(s) moved",
     "local.person": "person-like",
