@@ -135,6 +135,8 @@ PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 on
 PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
+BROKE_OFF_SEEN = 2  # when this many of them are seen to break off, the tracks that begin running
+# there during it, each no smaller than they, are the others (their regions broke up into new tracks)
 BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
 FLOW_MIN_TRACKS = 2
@@ -1254,28 +1256,34 @@ def broke_off(
     began broke off as it did: each track ended while the motion went on, or sped to a run. People who
     start running at once from a group become one changing region and their tracks break up, so
     nobody's run can be followed; what they were doing before, and that all of it stopped at once,
-    can be."""
+    can be. When at least BROKE_OFF_SEEN of them did, the person-sized tracks that begin there during
+    it and run are the rest of the crowd, whose tracks began anew (thrown fragments are smaller)."""
     if box is None:
         return None
     people = []
     for view in views:
         if view.kind != PERSON or not view.start <= start - BROKE_OFF_BEFORE_SEC <= view.end:
             continue
-        x, y, w, h = view.box_at(start)
-        margin = view.height
-        inside = (
-            x + w >= box[0] - margin
-            and x <= box[0] + box[2] + margin
-            and y + h >= box[1] - margin
-            and y <= box[1] + box[3] + margin
-        )
         earlier = _speed_between(view, start - 1.5, start - 0.2)
-        if not inside or earlier is None or earlier / view.height > BROKE_OFF_CALM:
+        if not _near(view, start, box) or earlier is None or earlier / view.height > BROKE_OFF_CALM:
             continue
         during = view.between(start, end + 0.3)
         ran = bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
         if view.end <= end + 0.3 and _changed_at_end(view) or ran:
             people.append(view)
+    began: list[TrackView] = []
+    if len(people) >= BROKE_OFF_SEEN:
+        shortest = min(view.height for view in people)
+        began = [
+            view
+            for view in views
+            if start <= view.start <= end
+            and view.height >= shortest
+            and _near(view, view.start, box)
+            and float(view.speed[view.between(start, end + 0.3)].max(initial=0.0)) / view.height >= RUN_SPEED
+        ]
+    seen = len(people)
+    people += began
     if len(people) < PANIC_RUNNERS:
         return None
     return Finding(
@@ -1286,7 +1294,19 @@ def broke_off(
         track_ids=sorted(view.id for view in people),
         strength=len(people) / PANIC_RUNNERS,
         box=_union(box, *[view.box_at(start) for view in people]),
-        facts={"tracks": len(people), "calm": BROKE_OFF_CALM, "how": "broke_off"},
+        facts={"tracks": seen, "began": len(began), "calm": BROKE_OFF_CALM, "how": "broke_off"},
+    )
+
+
+def _near(view: TrackView, time: float, box: tuple[float, float, float, float]) -> bool:
+    """Whether the track's box at `time` reaches within its own height of `box`."""
+    x, y, w, h = view.box_at(time)
+    margin = view.height
+    return (
+        x + w >= box[0] - margin
+        and x <= box[0] + box[2] + margin
+        and y + h >= box[1] - margin
+        and y <= box[1] + box[3] + margin
     )
 
 

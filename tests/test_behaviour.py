@@ -296,6 +296,19 @@ def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_
     assert behaviour.broke_off(faded, 5.0, 5.8, motion_box) is None
 
 
+def test_when_two_people_broke_off_the_person_sized_runners_that_begin_there_are_the_rest():
+    """Two of three people standing are seen to break off; the third's region broke up and is followed
+    as a new track that begins running during the motion: CROWD_PANIC of the three. A running fragment
+    smaller than they (something thrown) makes no crowd of two people."""
+    pair = [standing(1, 30.0, 1.0, 4.1), standing(2, 70.0, 1.0, 4.2)]
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    runner = dash(3, 110.0, 1.0, 5.2)
+    found = behaviour.broke_off([*pair, runner], 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    fragment = track(3, [(110.0 + 8.0 * k, 60.0, 6.0, 6.0) for k in range(5)], start=5.2)
+    assert behaviour.broke_off([*pair, fragment], 5.0, 5.8, motion_box) is None
+
+
 def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
     """Someone standing still whom the background model takes in: for the last second nothing of them
     changes and their box shrinks until the track ends."""

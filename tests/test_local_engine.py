@@ -309,6 +309,36 @@ def test_a_spike_amid_ordinary_motion_stays_a_sudden_motion():
     assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
 
 
+def _cells_moving_a_little(cells: list[tuple[int, int]], *, first=100, count=3, fraction=0.07):
+    """A calm series where, for `count` pairs, the given (row, column) cells of the 8×6 grid change a
+    little more than their normal: each alone far from a spike (small fragments crossing them)."""
+    seen = synthetic_series([])
+    for row, column in cells:
+        seen.series.cells[first : first + count, row * 8 + column] = fraction
+    seen.series.area[:] = seen.series.cells.mean(axis=1)
+    return seen
+
+
+def test_a_burst_of_small_fragments_from_one_point_is_sudden_motion():
+    """Debris flying out of one point (issue 11): a patch of twelve touching cells, each only a little
+    above its normal, for 0.3 s. Its unusual-motion z stays far below a spike; the patch stands out."""
+    patch = [(row, column) for row in (2, 3, 4) for column in (2, 3, 4, 5)]
+    analysis = analyse_observation(_cells_moving_a_little(patch), 30.0, 1.5, language="en")
+    [event] = analysis.events
+    assert event.event_type == "SUDDEN_MOTION" and 9.9 <= event.start_time <= event.end_time <= 10.4
+    [episode] = [e for e in analysis.report.episodes if e.flagged]
+    assert episode.peak_z < SPIKE_Z / 2 and episode.peak_cells == 12
+    assert "12 touching grid cells" in event.description
+    assert event.box is not None and event.box.x == 0.25 and event.box.w == 0.5
+
+
+def test_as_many_cells_moving_a_little_here_and_there_are_no_event():
+    """The same twelve cells' worth of small change, none touching another (noise, flicker): nothing."""
+    scattered = [(row, column) for row in (0, 2, 4) for column in (0, 2, 4, 6)]
+    analysis = analyse_observation(_cells_moving_a_little(scattered), 30.0, 1.5, language="en")
+    assert analysis.events == []
+
+
 def test_confidence_grows_with_how_far_it_stands_out():
     analysis = analyse_observation(
         synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]), 30.0, 1.5, language="en"

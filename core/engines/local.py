@@ -9,7 +9,8 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    the global lighting gain, thresholded at 4× the pair's own noise level, summed over a grid of
    cells. Each cell gets its own normal level (median and MAD over the video); the change above it
    is the frame's "unusual motion", compared with its own median and MAD (a robust z). Runs above a
-   low threshold that peak high (a spike) or last (summed z) are episodes of unusual motion
+   low threshold that peak high (a spike), last (summed z), or move an unusually large patch of
+   touching cells at once (fragments flying out of one point, each cell only a little) are episodes of unusual motion
    (thresholds chosen on random generated clips; bench/RESULTS.md compares this measure with optical
    flow and background subtraction).
 2. Foreground objects and tracks (`core.tracks`): a background model finds the objects in each
@@ -70,6 +71,11 @@ MAX_MOTION_GAP_SEC = 0.25  # frames further apart than this (under 4 fps) show c
 EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
 SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
 SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
+SPREAD_Z = 8.0  # ... or whose largest patch of unusually moving cells, as a robust z, reaches this (a
+# burst of small fragments from one point: each cell only a little above its normal, many touching at once)
+SPREAD_LOW_Z = 3.0  # a pair whose patch stands out this much belongs to a run whatever its z (a few
+# more cells than usual, around a crowd walking by, do not stretch its episodes)
+SPREAD_MIN_MAD = 1.0  # cells: the patch size's deviation is never taken as less than one cell
 EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episodes)
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = (
@@ -305,11 +311,18 @@ class Episode:
     peak_area: float
     peak_time: float
     core: float = 0.0  # seconds from the first to the last pair at half its peak z or more
+    peak_spread: float = 0.0  # the highest robust z of its largest patch of unusually moving cells ...
+    peak_cells: int = 0  # ... and how many cells that patch had
 
     @property
     def strength(self) -> float:
-        """How far it stands out: 1 at the flagging threshold (a spike or a sustained run)."""
-        return max(self.peak_z / SPIKE_Z, self.sustained / SUSTAINED_Z_SEC)
+        """How far it stands out: 1 at the flagging threshold (a spike, a sustained run or a wide patch)."""
+        return max(self.peak_z / SPIKE_Z, self.sustained / SUSTAINED_Z_SEC, self.peak_spread / SPREAD_Z)
+
+    @property
+    def by_patch(self) -> bool:
+        """Flagged only for its patch of moving cells: neither a spike nor sustained (small fragments)."""
+        return self.peak_z < SPIKE_Z and self.sustained < SUSTAINED_Z_SEC and self.peak_spread >= SPREAD_Z
 
     @property
     def flagged(self) -> bool:
@@ -348,6 +361,7 @@ class MotionReport:
             flagged=sum(e.flagged for e in self.episodes),
             spike=SPIKE_Z,
             sustained=SUSTAINED_Z_SEC,
+            patch=SPREAD_Z,
         )
 
 
@@ -365,23 +379,40 @@ def score_motion(series: MotionSeries) -> MotionReport:
     median = float(np.median(unusual))
     spread = max(1.4826 * float(np.median(np.abs(unusual - median))), UNUSUAL_MIN_SPREAD, 0.1 * median)
     z = (unusual - median) / spread
+    counts = _largest_clusters(cells > threshold, series.grid)
+    count_median = float(np.median(counts))
+    count_spread = max(1.4826 * float(np.median(np.abs(counts - count_median))), SPREAD_MIN_MAD)
+    spread_z = (counts - count_median) / count_spread
     # frames further apart than MAX_MOTION_GAP_SEC show change, not motion (2 fps recordings): no episode
     close = (series.after - series.before) <= MAX_MOTION_GAP_SEC
-    episodes = _episodes(series, np.where(close, z, 0.0))
+    episodes = _episodes(series, np.where(close, z, 0.0), np.where(close, spread_z, 0.0), counts)
     return MotionReport(series, z, threshold, float(np.median(series.area)), median, spread, episodes)
 
 
-def _episodes(series: MotionSeries, z: np.ndarray) -> list[Episode]:
+def _largest_clusters(unusual: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Per frame pair, the cells in the largest touching group of unusually moving cells (a burst from
+    one point fills a patch; noise and lighting flicker light cells here and there)."""
+    columns, rows = grid
+    largest = np.zeros(len(unusual), dtype=np.float64)
+    for index in np.flatnonzero(unusual.any(axis=1)).tolist():
+        patch = unusual[index].reshape(rows, columns).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(patch, connectivity=8)
+        largest[index] = stats[1:count, cv2.CC_STAT_AREA].max()
+    return largest
+
+
+def _episodes(series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, cells: np.ndarray) -> list[Episode]:
     """Runs of frame pairs above the low threshold (one pair's dip does not end a run). A flagged
     run takes in the runs within EPISODE_BRIDGE_SEC of it that are flagged too or at least half-way
     to a spike (a fall's lurch before the fall); lone blips near an event stay out of its times."""
     runs: list[list[int]] = []
-    for index in np.flatnonzero(z >= EPISODE_LOW_Z).tolist():
+    # a burst of small fragments may stand out only by how many cells it moves at once
+    for index in np.flatnonzero((z >= EPISODE_LOW_Z) | (spread_z >= SPREAD_LOW_Z)).tolist():
         if runs and index - runs[-1][-1] <= 2:
             runs[-1].append(index)
         else:
             runs.append([index])
-    singles = [_episode(series, z, run) for run in runs]
+    singles = [_episode(series, z, spread_z, cells, run) for run in runs]
     groups: list[list[Episode]] = []
     for episode in singles:
         if (
@@ -396,7 +427,7 @@ def _episodes(series: MotionSeries, z: np.ndarray) -> list[Episode]:
     episodes: list[Episode] = []
     for group in groups:
         if len(group) > 1 and any(e.flagged for e in group):
-            episodes.append(_episode(series, z, [m for e in group for m in e.members]))
+            episodes.append(_episode(series, z, spread_z, cells, [m for e in group for m in e.members]))
         else:
             episodes.extend(group)
     return episodes
@@ -406,8 +437,11 @@ def _joinable(episode: Episode) -> bool:
     return episode.flagged or (len(episode.members) >= MIN_EPISODE_PAIRS and episode.peak_z >= SPIKE_Z / 2)
 
 
-def _episode(series: MotionSeries, z: np.ndarray, members: list[int]) -> Episode:
+def _episode(
+    series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, cells: np.ndarray, members: list[int]
+) -> Episode:
     first, last = members[0], members[-1]
+    widest = members[int(np.argmax(spread_z[members]))]
     spans = series.after[members] - series.before[members]
     peak = members[int(np.argmax(z[members]))]
     # Motion seen between frames a and b happened somewhere between them: times are the middles
@@ -425,13 +459,16 @@ def _episode(series: MotionSeries, z: np.ndarray, members: list[int]) -> Episode
         peak_area=float(series.area[first : last + 1].max()),
         peak_time=float(series.after[peak]),
         core=_core_seconds(series, z, members),
+        peak_spread=float(spread_z[widest]),
+        peak_cells=int(cells[widest]),
     )
 
 
 def _core_seconds(series: MotionSeries, z: np.ndarray, members: list[int]) -> float:
     """How long a run stood out: from the first to the last of its pairs at half its peak z or more
     (the middles of those pairs; one pair's span when only one is)."""
-    strong = [m for m in members if z[m] >= max(EPISODE_LOW_Z, 0.5 * float(z[members].max()))]
+    # a run of spread alone (no pair's z above the low threshold) stood out for all its pairs
+    strong = [m for m in members if z[m] >= max(EPISODE_LOW_Z, 0.5 * float(z[members].max()))] or members
     first, last = strong[0], strong[-1]
     if first == last:
         return float(series.after[first] - series.before[first])
@@ -506,7 +543,15 @@ def analyse(
                 peak=episode.peak_time,
                 track_ids=[],
                 strength=episode.strength,
-                facts={"area": episode.peak_area, "z": episode.peak_z},
+                facts={
+                    "area": episode.peak_area,
+                    "z": episode.peak_z,
+                    **(
+                        {"cells": episode.peak_cells, "spread": episode.peak_spread}
+                        if episode.by_patch
+                        else {}
+                    ),
+                },
                 box=box,
             )
         )
@@ -644,6 +689,10 @@ def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, s
     if finding.event_type in ("SUDDEN_MOTION", "MOTION_BURST"):
         area, z = float(finding.facts["area"]), float(finding.facts["z"])
         figures = texts["figures"].format(ratio=report.ratio(area), area=area, z=z)
+        if "cells" in finding.facts:  # flagged for how many cells moved at once, which is then said
+            figures += "; " + texts["patch"].format(
+                cells=finding.facts["cells"], spread=finding.facts["spread"]
+            )
         return texts["episode"].format(
             what=texts[finding.event_type],
             figures=figures,
