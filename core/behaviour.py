@@ -147,10 +147,12 @@ WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
 WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
-STOP_BRIDGE_SEC = 1.0  # a vehicle's still stretch goes on across a break this long ...
+STOP_BRIDGE_SEC = 1.2  # a vehicle's still stretch goes on across a break this long ...
 STOP_SAME_PLACE = 0.7  # ... where a still box overlapping its own this much (IoU) stands again
 STOP_PIECE_ROWS = 3  # a still stretch of fewer matched rows is a pause in a jittering box
 STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
+STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving speed) was stopping ...
+STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
@@ -1546,11 +1548,11 @@ def _changed_shape(view: TrackView, moving: np.ndarray, still: np.ndarray) -> bo
 
 
 def _still_pieces(views: list[TrackView]) -> list[tuple[TrackView, np.ndarray, tuple[float, ...]]]:
-    """Every non-person track's stretches of standing still (matched rows), with their median box."""
+    """Every track's stretches of standing still (matched rows), with their median box. A person-like
+    one only carries a vehicle's stop on: a car heading up or down the frame, first seen once it
+    stood, is taller than wide and never travelled."""
     pieces = []
     for view in views:
-        if view.kind == PERSON:
-            continue
         still = (view.speed / view.length <= STILL) & (view.data[:, MATCHED] > 0)
         for run in _runs(view.t, still, max_dip=3):
             if len(run) >= STOP_PIECE_ROWS:
@@ -1580,23 +1582,58 @@ def _stood_on(
             ids.append(other.id)
 
 
-def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
+def _stopped_after_driving(
+    views: list[TrackView], pieces: list
+) -> list[tuple[TrackView, float, float, list[int], np.ndarray, None]]:
+    """Stops whose still stretch is another track's: a vehicle-like track that drove and was slowing
+    down when it ended, where a track begun since stands still within STOP_BRIDGE_SEC (the stopped
+    car's region, taken over by a new track once traffic merged with it). Each as (the driving track,
+    start, end, tracks, its driving rows, None: no still rows of its own)."""
     found = []
-    pieces = _still_pieces(views)
-    for view, run, box in pieces:
-        if view.kind != VEHICLE or any(view.id in f.track_ids for f in found):
+    for view in views:
+        if view.kind != VEHICLE or view.data[-1, SHARED] > 0:
             continue
         relative = view.speed / view.length
+        driving = view.between(view.end - 2.0, view.end) & (relative >= MOVING)
+        if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
+            continue
+        if relative[-1] > STOP_SLOWING * float(np.median(relative[driving])):
+            continue
+        last = view.box_at(view.end)
+        following = [
+            (float(other.t[run[0]]), other, run, box)
+            for other, run, box in pieces
+            if other.start > view.end
+            and float(other.t[run[0]]) <= view.end + STOP_BRIDGE_SEC
+            and iou(last, box) >= STOP_TAKEN_OVER
+        ]
+        if following:
+            _, other, run, box = min(following, key=lambda piece: piece[0])
+            end, chain = _stood_on(other, run, box, pieces)
+            found.append((view, view.end, end, [view.id, *chain], driving, None))
+    return found
+
+
+def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
+    pieces = _still_pieces(views)
+    stops = []
+    for view, run, box in pieces:
+        if view.kind != VEHICLE:
+            continue
         start = float(view.t[run[0]])
         end, chain = _stood_on(view, run, box, pieces)
-        if end - start < STOP_MIN_SEC:
+        driving = view.between(start - 2.0, start - 0.2) & (view.speed / view.length >= MOVING)
+        stops.append((view, start, end, chain, driving, run))
+    stops += _stopped_after_driving(views, pieces)
+    found = []
+    for view, start, end, chain, driving, run in stops:
+        if any(view.id in f.track_ids for f in found) or end - start < STOP_MIN_SEC:
             continue
-        driving = view.between(start - 2.0, start - 0.2) & (relative >= MOVING)
         if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
             continue
         if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
             continue
-        if _changed_shape(view, driving, run):
+        if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         passing = [
             other.id

@@ -547,3 +547,30 @@ def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_
     stops = [f for f in found if f.event_type == "STOPPED_VEHICLE"]
     assert len(stops) == 1 and stops[0].track_ids == [1, 2], found
     assert stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
+
+
+def test_a_stop_first_seen_in_a_new_track_goes_on_from_the_slowing_vehicle_that_ended_there():
+    """A car drives, slows down, and its track ends as traffic merges with it; 0.6 s later a new track
+    begins standing on that spot for 2.2 s, its box taller than the car's (person-like: it never
+    travelled). The car stood there: STOPPED_VEHICLE from the car's last frame, over both tracks. A car
+    whose track ends at full speed, where the same box then stands, did not stop there."""
+    slowing = [(10.0 + 4.0 * k, 40.0, 16.0, 12.0) for k in range(15)]
+    slowing += [(slowing[-1][0] + step, 40.0, 16.0, 12.0) for step in (2.0, 3.0, 3.5, 3.5)]
+    car = track(1, slowing)
+    x = car.data[-1, behaviour.X] + 2.0
+    standing_on = track(
+        2, [(x + (0.3 if k % 2 else 0.0), 38.0, 12.0, 16.0) for k in range(22)], car.end + 0.6
+    )
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(45)], 1.0)
+    assert car.kind == behaviour.VEHICLE and standing_on.kind == behaviour.PERSON
+    found = behaviour.find_events([car, standing_on, passing], SIZE)
+    stops = [f for f in found if f.event_type == "STOPPED_VEHICLE"]
+    assert len(stops) == 1 and stops[0].track_ids == [1, 2], found
+    assert stops[0].start == car.end and stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
+
+    fast = track(1, [(10.0 + 4.0 * k, 40.0, 16.0, 12.0) for k in range(19)])
+    standing_on = track(
+        2, [(x + (0.3 if k % 2 else 0.0), 38.0, 12.0, 16.0) for k in range(22)], fast.end + 0.6
+    )
+    found = behaviour.find_events([fast, standing_on, passing], SIZE)
+    assert [f for f in found if f.event_type == "STOPPED_VEHICLE"] == []
