@@ -96,6 +96,7 @@ COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
 COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
+COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
@@ -477,7 +478,10 @@ def _absorbed(
     view: TrackView, other: TrackView, views: list[TrackView], contact: float, before: float
 ) -> bool:
     """Its track ended within COLLISION_ABSORBED_SEC of meeting the other, which was moving and goes on
-    at half its speed or less, slower than driving (the two stand as one region, a wreck), and nothing
+    slower than driving and at half its speed or less (the two stand as one region, a wreck), or at any
+    speed below driving when both are vehicles and the other was driving, but already slower than
+    COLLISION_FAST (its region merged with something before they met: it had little speed left to
+    lose), and nothing
     came out of that region at its old speed and heading within 1.5 s (it passed behind or over the
     other, seen again as a new track)."""
     if view.end > contact + COLLISION_ABSORBED_SEC:
@@ -489,8 +493,13 @@ def _absorbed(
     other_after = _speed_between(after_track, contact + 0.2, contact + 0.8)
     if other_before is None or other_after is None or other_before / other.length < STILL:
         return False  # it ran into something standing: traffic merging with a stopped vehicle's region
-    if other_after / other.length >= MOVING or other_after > 0.5 * other_before:
-        return False  # the other drove on, or was not slowed by it
+    if other_after / other.length >= MOVING:
+        return False  # the other drove on
+    already_slow = (
+        MOVING <= other_before / other.length < COLLISION_FAST and view.kind == other.kind == VEHICLE
+    )
+    if other_after > COLLISION_ABSORBED_SLOWED * other_before and not already_slow:
+        return False  # the other was not slowed by it
     heading = _direction_between(view, contact - 0.8, contact - 0.1)
     x, y = float(view.cx[-1]), float(view.cy[-1])
     for later in views:

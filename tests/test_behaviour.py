@@ -281,6 +281,37 @@ def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
 
 
+def test_a_vehicle_whose_track_ends_as_it_runs_into_one_already_driving_slowly_collided():
+    """The one it ran into was already slow (its region merged with something before they met) and
+    goes on slower still, below driving speed, though not at half its speed: a wreck between two
+    vehicles, COLLISION. A slow upright region (no vehicle) that a vehicle's track ends in is not."""
+
+    def slow_then_slower(width: float, height: float) -> behaviour.TrackView:  # 0.7, then 0.4 sizes/s
+        length = max(width, height)
+        rows = [1.0 + k * STEP for k in range(30)]
+        return track(
+            2,
+            [
+                (
+                    43.0 + 0.7 * length * min(t - 2.5, 0.0) + 0.4 * length * max(t - 2.5, 0.0),
+                    50.0,
+                    width,
+                    height,
+                )
+                for t in rows
+            ],
+        )
+
+    down = track(1, [(45.0, 38.0 - 60.0 * (0.6 - k * STEP), 12.0, 12.0) for k in range(8)], start=1.9)
+    slow = slow_then_slower(16.0, 8.0)
+    assert down.kind == slow.kind == behaviour.VEHICLE
+    found = behaviour.find_events([down, slow], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+    walker = slow_then_slower(6.0, 16.0)
+    assert walker.kind != behaviour.VEHICLE
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, walker], SIZE)]
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
