@@ -3,6 +3,8 @@ box, and what a track that just came into view can tell. Fast and exact (no vide
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from core import behaviour
@@ -605,3 +607,30 @@ def test_a_stop_first_seen_in_a_new_track_goes_on_from_the_slowing_vehicle_that_
     )
     found = behaviour.find_events([fast, standing_on, passing], SIZE)
     assert [f for f in found if f.event_type == "STOPPED_VEHICLE"] == []
+
+
+def meeting(speed_after: float) -> list[behaviour.TrackView]:
+    """A car driving east and one driving down-left across its path (both at 60 px/s) meet at 2.0 s
+    (their boxes touch), then each goes on along its heading at `speed_after` px/s (0: both stand where
+    they met)."""
+
+    def travelled(k: int) -> float:
+        return 60.0 * min(k - 10, 0) * STEP + speed_after * max(k - 10, 0) * STEP
+
+    diagonal = math.sqrt(0.5)
+    east = track(1, [(48.0 + travelled(k), 60.0, 24.0, 12.0) for k in range(40)])
+    down_left = track(
+        2, [(70.0 - diagonal * travelled(k), 44.0 + diagonal * travelled(k), 20.0, 20.0) for k in range(40)]
+    )
+    return [east, down_left]
+
+
+def test_a_meeting_both_drive_on_from_slowly_is_no_collision_but_one_that_leaves_a_wreck_is():
+    """Two crossing cars meet and both lose most of their speed. When both then drive on (at 20 px/s,
+    above MOVING), nothing stands where they met: no COLLISION (crashed vehicles stay where they
+    crashed). When both stand there, the wreck stays: COLLISION."""
+    drove_on = meeting(20.0)
+    assert all(view.kind == behaviour.VEHICLE for view in drove_on)
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events(drove_on, SIZE)]
+    found = behaviour.find_events(meeting(0.0), SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
