@@ -17,10 +17,11 @@ generated clips of the test scenes and checked on a held-out random set and on r
   (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
   comes out of that region at the first one's speed and heading. A track that comes out of the meeting
   moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
-  seeming sharp turn nor the other track's seeming stop is a hit. And the wreck stays: some track (one of
-  the two, one begun there, any) stands on the box where they touched, slower than driving, for 0.4 s
-  within 0.5–3 s after (crashed vehicles stay where they crashed; two that brush or cross and drive on
-  leave nothing standing there, and most COLLISIONs on busy traffic were such meetings).
+  seeming sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or
+  a track begun there (0.3 s before to 0.5 s after contact), stands on the box where they touched, slower
+  than driving, for 0.4 s within 0.5–3 s after (crashed vehicles stay where they crashed; two that brush
+  or cross and drive on leave nothing standing there, and most COLLISIONs on busy traffic were such
+  meetings). A bystander that comes to stand there later (a car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -102,6 +103,7 @@ COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the o
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...
 COLLISION_WRECK_SEC = 0.4  # ... for this long, slower than MOVING (vehicles that touch and drive on do not)
+COLLISION_WRECK_BEGUN_SEC = (-0.3, 0.5)  # ... one of the two, or a track begun within this span of contact
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
@@ -450,7 +452,7 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         ):
             continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
-        if not _wreck_stays(views, box, contact_time):
+        if not _wreck_stays(views, box, contact_time, (a, b)):
             continue  # nothing stands where they met: both drove on (a brush, or two tracks crossing)
         settled = contact_time + 1.0
         calm = view.between(contact_time, contact_time + 2.0) & (view.speed <= 0.4 * before)
@@ -520,13 +522,22 @@ def _absorbed(
     return True
 
 
-def _wreck_stays(views: list[TrackView], box: tuple[float, float, float, float], contact: float) -> bool:
-    """Some track (one of the two, one begun there, any) stands on the contact box, slower than MOVING,
-    for COLLISION_WRECK_SEC within COLLISION_WRECK_AFTER_SEC after contact: crashed vehicles stay where
-    they crashed; a meeting that both drive on from leaves nothing standing there."""
+def _wreck_stays(
+    views: list[TrackView],
+    box: tuple[float, float, float, float],
+    contact: float,
+    pair: tuple[TrackView, TrackView],
+) -> bool:
+    """One of the pair, or a track begun at the contact (COLLISION_WRECK_BEGUN_SEC: the two seen as one
+    region), stands on the contact box, slower than MOVING, for COLLISION_WRECK_SEC within
+    COLLISION_WRECK_AFTER_SEC after contact: crashed vehicles stay where they crashed; a meeting that both
+    drive on from leaves nothing standing there but perhaps a bystander, which is no wreck."""
     x, y, w, h = box
     start, end = contact + COLLISION_WRECK_AFTER_SEC[0], contact + COLLISION_WRECK_AFTER_SEC[1]
     for view in views:
+        begun_there = COLLISION_WRECK_BEGUN_SEC[0] <= view.start - contact <= COLLISION_WRECK_BEGUN_SEC[1]
+        if not (begun_there or any(view is member for member in pair)):
+            continue  # a bystander standing there (parked, or slowing after a close pass) is no wreck
         rows = view.between(start, end)
         if not rows.any():
             continue

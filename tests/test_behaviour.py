@@ -634,3 +634,13 @@ def test_a_meeting_both_drive_on_from_slowly_is_no_collision_but_one_that_leaves
     assert "COLLISION" not in [f.event_type for f in behaviour.find_events(drove_on, SIZE)]
     found = behaviour.find_events(meeting(0.0), SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
+def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
+    """Two crossing cars meet, slow, and drive on; a second later another track (a car slowing after
+    the close pass) comes to stand on the box where they met. It is neither of the two nor begun at the
+    contact: it is no wreck, so no COLLISION (issue #11: near misses and traffic meeting a stopped
+    vehicle raised COLLISIONs this way)."""
+    bystander = track(3, [(50.0, 46.0, 8.0, 8.0)] * 20, start=3.0)
+    found = behaviour.find_events([*meeting(20.0), bystander], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
