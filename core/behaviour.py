@@ -468,10 +468,7 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 strength=strength,
                 box=box,
                 facts={
-                    "a": a.id,
-                    "b": b.id,
-                    "kind_a": a.kind,
-                    "kind_b": b.kind,
+                    **_pair_facts(a, b),
                     "approach": approach,
                     "before": before / view.length,
                     "after": after / view.length,
@@ -482,6 +479,11 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _pair_facts(a: TrackView, b: TrackView) -> dict[str, float | str]:
+    """The two tracks of a pair event and their classes, as its description names them."""
+    return {"a": a.id, "b": b.id, "kind_a": a.kind, "kind_b": b.kind}
 
 
 def _absorbed(
@@ -688,10 +690,7 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
                 * min(relative / size, 3.0),
                 box=_union(a.box_at(when), b.box_at(when)),
                 facts={
-                    "a": a.id,
-                    "b": b.id,
-                    "kind_a": a.kind,
-                    "kind_b": b.kind,
+                    **_pair_facts(a, b),
                     "gap_share": float(gaps[closest]) / max(short_side, 1.0),
                     "relative": relative / size,
                 },
@@ -752,10 +751,7 @@ def _touched_and_drove_on(
         strength=4.0 * min(relative / size, 3.0),
         box=_union(a.box_at(when), b.box_at(when)),
         facts={
-            "a": a.id,
-            "b": b.id,
-            "kind_a": a.kind,
-            "kind_b": b.kind,
+            **_pair_facts(a, b),
             "gap_share": 0.0,  # they touched: as close as a pass gets (severity 2)
             "relative": relative / size,
             "crossing": crossing,
