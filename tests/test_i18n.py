@@ -90,6 +90,33 @@ def test_the_heuristic_catches_an_english_leftover():
     }
 
 
+# Placeholders that hold a count, and the words that may follow one whatever its value (no noun).
+COUNTS = {"n", "count", "tracks", "cells", "vehicles", "people", "shown", "changes", "began", "frames",
+          "pairs", "episodes", "flagged", "sent", "open", "total"}  # fmt: skip
+WORDS_AFTER_ANY_COUNT = {"из", "не", "за"}
+
+
+def _counts_before_nouns(words: str) -> list[str]:
+    """A count followed by a noun ("{n} окон"): right for some numbers only ("1 окон", "5 трека") —
+    Russian nouns take three forms after a number. Counts go after a colon or in brackets instead."""
+    return [
+        match.group(0)
+        for match in re.finditer(r"\{(\w+)(?::[^}]*)?\} ([а-яё]+)", words)
+        if match.group(1) in COUNTS and match.group(2) not in WORDS_AFTER_ANY_COUNT
+    ]
+
+
+def test_russian_puts_no_count_before_a_noun():
+    found = {key: hits for key, words in catalogue("ru").items() if (hits := _counts_before_nouns(words))}
+    assert found == {}
+
+
+def test_the_count_check_catches_a_count_before_a_noun():
+    assert _counts_before_nouns("{tracks} трека перешли на бег; окон: {n}; {shown} из {total}") == [
+        "{tracks} трека"
+    ]
+
+
 def _ui_sources() -> list[Path]:
     return [
         ROOT / "streamlit_app.py",
