@@ -416,11 +416,11 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             after = _speed_between(view, contact_time + 0.2, contact_time + 0.8)
             heading_before = _direction_between(view, contact_time - 0.8, contact_time - 0.1)
             heading_after = _direction_between(view, contact_time + 0.2, contact_time + 0.8)
-            if after is None and _absorbed(view, b if view is a else a, views, contact_time, before):
+            partner = b if view is a else a
+            if after is None and _absorbed(view, partner, views, contact_time, before):
                 after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
-            partner = b if view is a else a
             partner_heading = _direction_between(partner, contact_time - 0.8, contact_time - 0.1)
             if _took_over(view, partner, contact_time, heading_before) or _took_over(
                 partner, view, contact_time, partner_heading
@@ -493,9 +493,8 @@ def _absorbed(
     slower than driving and at half its speed or less (the two stand as one region, a wreck), or at any
     speed below driving when both are vehicles and the other was driving, but already slower than
     COLLISION_FAST (its region merged with something before they met: it had little speed left to
-    lose), and nothing
-    came out of that region at its old speed and heading within 1.5 s (it passed behind or over the
-    other, seen again as a new track)."""
+    lose), and nothing came out of that region at its old speed and heading within 1.5 s (it passed
+    behind or over the other, seen again as a new track)."""
     if view.end > contact + COLLISION_ABSORBED_SEC:
         return False
     other_before = _speed_between(other, contact - 0.8, contact - 0.1)
@@ -1316,9 +1315,7 @@ def broke_off(
         earlier = _speed_between(view, start - 1.5, start - 0.2)
         if not _near(view, start, box) or earlier is None or earlier / view.height > BROKE_OFF_CALM:
             continue
-        during = view.between(start, end + 0.3)
-        ran = bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
-        if view.end <= end + 0.3 and _changed_at_end(view) or ran:
+        if view.end <= end + 0.3 and _changed_at_end(view) or _ran_during(view, start, end):
             people.append(view)
     began: list[TrackView] = []
     if len(people) >= BROKE_OFF_SEEN:
@@ -1329,7 +1326,7 @@ def broke_off(
             if start <= view.start <= end
             and view.height >= shortest
             and _near(view, view.start, box)
-            and float(view.speed[view.between(start, end + 0.3)].max(initial=0.0)) / view.height >= RUN_SPEED
+            and _ran_during(view, start, end)
         ]
     seen = len(people)
     people += began
@@ -1345,6 +1342,12 @@ def broke_off(
         box=_union(box, *[view.box_at(start) for view in people]),
         facts={"tracks": seen, "began": len(began), "calm": BROKE_OFF_CALM, "how": "broke_off"},
     )
+
+
+def _ran_during(view: TrackView, start: float, end: float) -> bool:
+    """Whether the track reached a run's speed during the unexplained motion (or just after it)."""
+    during = view.between(start, end + 0.3)
+    return bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
 
 
 def _near(view: TrackView, time: float, box: tuple[float, float, float, float]) -> bool:
@@ -1614,19 +1617,27 @@ def _stood_on(
     merges with a stopped vehicle drags its box, or takes its track, but where it stood a still box
     like its own stands again within STOP_BRIDGE_SEC."""
     end, ids = float(view.t[run[-1]]), [view.id]
-    while True:
-        following = [
-            (float(other.t[other_run[0]]), other, other_run, other_box)
-            for other, other_run, other_box in pieces
-            if end < float(other.t[other_run[0]]) <= end + STOP_BRIDGE_SEC
-            and iou(box, other_box) >= STOP_SAME_PLACE
-        ]
-        if not following:
-            return end, ids
-        _, other, other_run, box = min(following, key=lambda piece: piece[0])
+    while (piece := _next_still(pieces, end, box, STOP_SAME_PLACE)) is not None:
+        other, other_run, box = piece
         end = float(other.t[other_run[-1]])
         if other.id not in ids:
             ids.append(other.id)
+    return end, ids
+
+
+def _next_still(
+    pieces: list, after: float, box: tuple[float, ...], overlap: float, *, new_track: bool = False
+) -> tuple[TrackView, np.ndarray, tuple[float, ...]] | None:
+    """The first still stretch (of `pieces`) that begins within STOP_BRIDGE_SEC after `after` on a box
+    overlapping `box` by `overlap` (IoU) or more; with `new_track`, only in a track begun since."""
+    following = [
+        (float(other.t[run[0]]), (other, run, other_box))
+        for other, run, other_box in pieces
+        if after < float(other.t[run[0]]) <= after + STOP_BRIDGE_SEC
+        and (not new_track or other.start > after)
+        and iou(box, other_box) >= overlap
+    ]
+    return min(following, key=lambda item: item[0])[1] if following else None
 
 
 def _stopped_after_driving(
@@ -1646,17 +1657,9 @@ def _stopped_after_driving(
             continue
         if relative[-1] > STOP_SLOWING * float(np.median(relative[driving])):
             continue
-        last = view.box_at(view.end)
-        following = [
-            (float(other.t[run[0]]), other, run, box)
-            for other, run, box in pieces
-            if other.start > view.end
-            and float(other.t[run[0]]) <= view.end + STOP_BRIDGE_SEC
-            and iou(last, box) >= STOP_TAKEN_OVER
-        ]
-        if following:
-            _, other, run, box = min(following, key=lambda piece: piece[0])
-            end, chain = _stood_on(other, run, box, pieces)
+        piece = _next_still(pieces, view.end, view.box_at(view.end), STOP_TAKEN_OVER, new_track=True)
+        if piece is not None:
+            end, chain = _stood_on(*piece, pieces)
             found.append((view, view.end, end, [view.id, *chain], driving, None))
     return found
 
