@@ -20,7 +20,10 @@ run once, when the code is final.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import pickle
 import statistics
 import subprocess
 import sys
@@ -85,9 +88,30 @@ def held_out_clips(seed: int = HELD_OUT_SEED, per_kind: int = CLIPS_PER_KIND) ->
     return clips
 
 
-def analyse(path: Path):
+ROOT = Path(__file__).resolve().parent.parent
+OBSERVED_BY = ("core/tracks.py", "core/engines/local.py", "core/video.py")  # what `observe` depends on
+
+
+def analyse(path: Path, *, replay: str | None = None):
+    """(probe, analysis, observation) of a clip. With `replay` (development runs only), the observation
+    is kept under bench/out/observed/, keyed by the clip, the sources `observe` depends on and `replay`
+    (the constant overrides), so trying a rule of core.behaviour replays the tracks instead of decoding."""
     info = probe(path)
-    seen = local.observe(path, fps=local.analysis_fps(10, info.fps))
+    cached = None
+    if replay is not None:
+        key = hashlib.sha256(f"{path.resolve()}|{path.stat().st_mtime_ns}|{replay}".encode())
+        for source in OBSERVED_BY:
+            key.update((ROOT / source).read_bytes())
+        cached = OUT / "observed" / f"{key.hexdigest()[:24]}.pickle"
+    if cached is not None and cached.exists():
+        seen = pickle.loads(cached.read_bytes())
+    else:
+        seen = local.observe(path, fps=local.analysis_fps(10, info.fps))
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part = cached.with_suffix(f".{os.getpid()}.part")  # several development runs may share it
+            part.write_bytes(pickle.dumps(seen))
+            part.replace(cached)
     analysis = local.analyse(seen, info.duration, 1.5, language="en")
     return info, analysis, seen
 

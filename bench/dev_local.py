@@ -1,11 +1,12 @@
 """Development runs of the local engine's rules (printed, never written to RESULTS.md).
 
-`python -m bench.dev_local [--seeds 7031,7032,7033,7034] [--kinds collision,fall] [-v] [module.NAME=value ...]`
+`python -m bench.dev_local [--seeds 7031,7032,7033,7034] [--kinds collision,fall] [-v] [--replay] [module.NAME=value ...]`
 analyses the development clips (3 per kind and seed, rendered once under bench/out/) of the chosen
 kinds and prints, per kind, how many were found with the right type (as the held-out bench counts),
-the other events raised per minute, and with -v every clip's events, with --real the real footage's section. NAME=value pairs
-override a
-module constant for the run (to try a threshold without editing). The held-out seed is refused: its
+the other events raised per minute, and with -v every clip's events, with --real the real footage's
+section. NAME=value pairs override a module constant for the run (to try a threshold without
+editing). --replay keeps each clip's tracks and replays them, for trying core.behaviour's rules in
+seconds. The held-out seed is refused: its
 clips are run once, by bench_local_heldout, when the code is final.
 """
 
@@ -42,11 +43,21 @@ def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
     return args, seeds, args.kinds.split(",")
 
 
+def _observation_key(overrides: list[str]) -> str:
+    """The overrides that can change what `observe` saw (any but core.behaviour's)."""
+    return " ".join(item for item in overrides if not item.startswith("core.behaviour."))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = development_parser(__doc__.splitlines()[0], heldout_scenes.KINDS)
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument(
         "--real", action="store_true", help="also the real footage (every event a false alarm)"
+    )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="keep each clip's tracks under bench/out/observed/ and replay them while only core.behaviour changes",
     )
     args, seeds, kinds = development_run(parser, argv)
     found, clips, others, minutes = Counter(), Counter(), 0, 0.0
@@ -54,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         for clip in heldout.held_out_clips(seed, heldout.CLIPS_PER_KIND_DEV):
             if clip["kind"] not in kinds:
                 continue
-            info, analysis, _ = heldout.analyse(clip["path"])
+            info, analysis, _ = heldout.analyse(
+                clip["path"], replay=_observation_key(args.overrides) if args.replay else None
+            )
             truth, expected = clip["truth"], heldout_scenes.EXPECTED[clip["kind"]]
             right = [
                 e
