@@ -43,7 +43,7 @@ def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
     return args, seeds, args.kinds.split(",")
 
 
-def _observation_key(overrides: list[str]) -> str:
+def observation_key(overrides: list[str]) -> str:
     """The overrides that can change what `observe` saw (any but core.behaviour's)."""
     return " ".join(item for item in overrides if not item.startswith("core.behaviour."))
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
             if clip["kind"] not in kinds:
                 continue
             info, analysis, _ = heldout.analyse(
-                clip["path"], replay=_observation_key(args.overrides) if args.replay else None
+                clip["path"], replay=observation_key(args.overrides) if args.replay else None
             )
             truth, expected = clip["truth"], heldout_scenes.EXPECTED[clip["kind"]]
             right = [

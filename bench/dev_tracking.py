@@ -9,7 +9,7 @@ event's actors are found by replaying the generator's draws (`heldout_scenes.dra
 seed): those it adds for the event itself, after the background traffic and walkers. The last line
 sums over every actor: the share of its frames covered and the track ids per actor (how fragmented
 the tracks are, the figure a tracker change should lower without losing coverage); --totals prints
-only that line.
+only that line. Each clip's tracks are kept and replayed as `dev_local --replay` does.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from bench import bench_local_heldout as heldout
 from bench import heldout_scenes
-from bench.dev_local import development_parser, development_run
+from bench.dev_local import development_parser, development_run, observation_key
 from core.tracks import MATCHED, H, T, X, iou
 
 COVERED_IOU = 0.25
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             if kind not in kinds or clip["truth"] is None:
                 continue
             truth = json.loads(clip["path"].with_suffix(".json").read_text())
-            _, analysis, seen = heldout.analyse(clip["path"])
+            _, analysis, seen = heldout.analyse(clip["path"], replay=observation_key(args.overrides))
             start, end = truth["truth"]
             fps = truth["fps"]
             frames = range(int((start - MARGIN_SEC) * fps), int((end + MARGIN_SEC) * fps))
