@@ -6,7 +6,7 @@ kinds and prints, per kind, how many were found with the right type (as the held
 the other events raised per minute, and with -v every clip's events, with --real the real footage's
 section. NAME=value pairs override a module constant for the run (to try a threshold without
 editing). --replay keeps each clip's tracks and replays them, for trying core.behaviour's rules in
-seconds. The held-out seed is refused: its
+seconds. The held-out seeds are refused: their
 clips are run once, by bench_local_heldout, when the code is final.
 """
 
@@ -38,8 +38,8 @@ def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
         module, attribute = name.rsplit(".", 1)
         setattr(importlib.import_module(module), attribute, ast.literal_eval(value))
     seeds = [int(seed) for seed in args.seeds.split(",")]
-    if heldout.HELD_OUT_SEED in seeds:
-        parser.error("the held-out seed is run by bench_local_heldout, once, on final code")
+    if set(heldout.HELD_OUT) & set(seeds):
+        parser.error("the held-out seeds are run by bench_local_heldout, once, on final code")
     return args, seeds, args.kinds.split(",")
 
 
