@@ -12,6 +12,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
   region), and at least one loses most of its speed or turns sharply (without speeding up) within a
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+  When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be
+  left standing too (a car that hits a parked one stops): one that goes on moving slowed behind a
+  stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle).
   A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving
   (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
@@ -451,6 +454,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             and _passed_by(other, contact_time, other_before, other_heading)
         ):
             continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
+        if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
+            continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
         if not _wreck_stays(views, box, contact_time, (a, b)):
             continue  # nothing stands where they met: both drove on (a brush, or two tracks crossing)

@@ -644,3 +644,27 @@ def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
     bystander = track(3, [(50.0, 46.0, 8.0, 8.0)] * 20, start=3.0)
     found = behaviour.find_events([*meeting(20.0), bystander], SIZE)
     assert "COLLISION" not in [f.event_type for f in found], found
+
+
+def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but_one_that_stops_is():
+    """A car drives east at 60 px/s until its box meets that of a car standing in the lane beside it, and
+    there loses most of its speed. When it goes on moving (15 px/s, above standing) it slowed in traffic
+    beside a stopped vehicle, their regions merging: no COLLISION. When it stops dead there, it hit the
+    standing one: COLLISION."""
+
+    def passing(speed_after: float) -> behaviour.TrackView:
+        return track(
+            1,
+            [
+                (20.0 + 60.0 * min(k, 6) * STEP + speed_after * max(k - 6, 0) * STEP, 60.0, 24.0, 12.0)
+                for k in range(40)
+            ],
+        )
+
+    standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
+    moved_on = passing(15.0)
+    assert moved_on.kind == behaviour.VEHICLE
+    found = behaviour.find_events([moved_on, standing], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+    found = behaviour.find_events([passing(0.0), standing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
