@@ -21,10 +21,12 @@ generated clips of the test scenes and checked on a held-out random set and on r
   comes out of that region at the first one's speed and heading. A track that comes out of the meeting
   moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
   seeming sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or
-  a track begun there (0.3 s before to 0.5 s after contact), stands on the box where they touched, slower
-  than driving, for 0.4 s within 0.5–3 s after (crashed vehicles stay where they crashed; two that brush
-  or cross and drive on leave nothing standing there, and most COLLISIONs on busy traffic were such
-  meetings). A bystander that comes to stand there later (a car slowing after a close pass) is no wreck.
+  a track begun there (0.3 s before to 0.5 s after contact), stays on the box where they touched for half
+  a second within 0.5–3 s after, its centre moving on less than 0.3 sizes a second net over it (a wreck's
+  region jitters as passing traffic merges with it, its centre comes back; crashed vehicles stay where
+  they crashed; two that brush or cross and drive, or creep, on leave nothing standing there, and most
+  COLLISIONs on busy traffic were such meetings). A bystander that comes to stand there later (a car
+  slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -105,7 +107,9 @@ COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they m
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...
-COLLISION_WRECK_SEC = 0.4  # ... for this long, slower than MOVING (vehicles that touch and drive on do not)
+COLLISION_WRECK_SEC = (
+    0.5  # ... this long, its centre's net move slower than STILL (cars that touch and drive on do not)
+)
 COLLISION_WRECK_BEGUN_SEC = (-0.3, 0.5)  # ... one of the two, or a track begun within this span of contact
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
@@ -535,9 +539,11 @@ def _wreck_stays(
     pair: tuple[TrackView, TrackView],
 ) -> bool:
     """One of the pair, or a track begun at the contact (COLLISION_WRECK_BEGUN_SEC: the two seen as one
-    region), stands on the contact box, slower than MOVING, for COLLISION_WRECK_SEC within
-    COLLISION_WRECK_AFTER_SEC after contact: crashed vehicles stay where they crashed; a meeting that both
-    drive on from leaves nothing standing there but perhaps a bystander, which is no wreck."""
+    region), stays on the contact box for COLLISION_WRECK_SEC within COLLISION_WRECK_AFTER_SEC after
+    contact, its centre ending up less than STILL sizes a second from where it was: crashed vehicles stay
+    where they crashed; a meeting that both drive on (or creep on) from leaves nothing standing there but
+    perhaps a bystander, which is no wreck. The centre's net move, not its speed frame by frame: a
+    wreck's region jitters as passing traffic merges with it and leaves, and its centre comes back."""
     x, y, w, h = box
     start, end = contact + COLLISION_WRECK_AFTER_SEC[0], contact + COLLISION_WRECK_AFTER_SEC[1]
     for view in views:
@@ -554,9 +560,16 @@ def _wreck_stays(
             & (data[:, Y] < y + h)
             & (data[:, Y] + data[:, H] > y)
         )
-        standing = on_box & (view.speed[rows] / view.length < MOVING)
-        if np.count_nonzero(standing) * _step(view) >= COLLISION_WRECK_SEC - 1e-6:
-            return True
+        times, cx, cy = view.t[rows], view.cx[rows], view.cy[rows]
+        for run in _runs(times, on_box, max_dip=0):
+            ends = np.searchsorted(times[run], times[run] + COLLISION_WRECK_SEC - 1e-6)
+            for i, end_index in zip(run, ends):
+                if end_index >= len(run):
+                    break
+                j = run[end_index]
+                moved = math.hypot(cx[j] - cx[i], cy[j] - cy[i]) / (times[j] - times[i]) / view.length
+                if moved < STILL:
+                    return True
     return False
 
 
