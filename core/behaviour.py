@@ -12,16 +12,21 @@ generated clips of the test scenes and checked on a held-out random set and on r
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
   region), and at least one loses most of its speed or turns sharply (without speeding up) within a
   second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
+  When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be
+  left standing too (a car that hits a parked one stops): one that goes on moving slowed behind a
+  stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle).
   A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving
   (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
   comes out of that region at the first one's speed and heading. A track that comes out of the meeting
   moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
   seeming sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or
-  a track begun there (0.3 s before to 0.5 s after contact), stands on the box where they touched, slower
-  than driving, for 0.4 s within 0.5–3 s after (crashed vehicles stay where they crashed; two that brush
-  or cross and drive on leave nothing standing there, and most COLLISIONs on busy traffic were such
-  meetings). A bystander that comes to stand there later (a car slowing after a close pass) is no wreck.
+  a track begun there (0.3 s before to 0.5 s after contact), stays on the box where they touched for half
+  a second within 0.5–3 s after, its centre moving on less than 0.3 sizes a second net over it (a wreck's
+  region jitters as passing traffic merges with it, its centre comes back; crashed vehicles stay where
+  they crashed; two that brush or cross and drive, or creep, on leave nothing standing there, and most
+  COLLISIONs on busy traffic were such meetings). A bystander that comes to stand there later (a car
+  slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
   speed without touching, and both keep going; each vehicle-like one an established road user: seen
@@ -102,7 +107,9 @@ COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they m
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...
-COLLISION_WRECK_SEC = 0.4  # ... for this long, slower than MOVING (vehicles that touch and drive on do not)
+COLLISION_WRECK_SEC = (
+    0.5  # ... this long, its centre's net move slower than STILL (cars that touch and drive on do not)
+)
 COLLISION_WRECK_BEGUN_SEC = (-0.3, 0.5)  # ... one of the two, or a track begun within this span of contact
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
@@ -451,6 +458,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             and _passed_by(other, contact_time, other_before, other_heading)
         ):
             continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
+        if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
+            continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
         if not _wreck_stays(views, box, contact_time, (a, b)):
             continue  # nothing stands where they met: both drove on (a brush, or two tracks crossing)
@@ -530,9 +539,11 @@ def _wreck_stays(
     pair: tuple[TrackView, TrackView],
 ) -> bool:
     """One of the pair, or a track begun at the contact (COLLISION_WRECK_BEGUN_SEC: the two seen as one
-    region), stands on the contact box, slower than MOVING, for COLLISION_WRECK_SEC within
-    COLLISION_WRECK_AFTER_SEC after contact: crashed vehicles stay where they crashed; a meeting that both
-    drive on from leaves nothing standing there but perhaps a bystander, which is no wreck."""
+    region), stays on the contact box for COLLISION_WRECK_SEC within COLLISION_WRECK_AFTER_SEC after
+    contact, its centre ending up less than STILL sizes a second from where it was: crashed vehicles stay
+    where they crashed; a meeting that both drive on (or creep on) from leaves nothing standing there but
+    perhaps a bystander, which is no wreck. The centre's net move, not its speed frame by frame: a
+    wreck's region jitters as passing traffic merges with it and leaves, and its centre comes back."""
     x, y, w, h = box
     start, end = contact + COLLISION_WRECK_AFTER_SEC[0], contact + COLLISION_WRECK_AFTER_SEC[1]
     for view in views:
@@ -549,9 +560,16 @@ def _wreck_stays(
             & (data[:, Y] < y + h)
             & (data[:, Y] + data[:, H] > y)
         )
-        standing = on_box & (view.speed[rows] / view.length < MOVING)
-        if np.count_nonzero(standing) * _step(view) >= COLLISION_WRECK_SEC - 1e-6:
-            return True
+        times, cx, cy = view.t[rows], view.cx[rows], view.cy[rows]
+        for run in _runs(times, on_box, max_dip=0):
+            ends = np.searchsorted(times[run], times[run] + COLLISION_WRECK_SEC - 1e-6)
+            for i, end_index in zip(run, ends):
+                if end_index >= len(run):
+                    break
+                j = run[end_index]
+                moved = math.hypot(cx[j] - cx[i], cy[j] - cy[i]) / (times[j] - times[i]) / view.length
+                if moved < STILL:
+                    return True
     return False
 
 

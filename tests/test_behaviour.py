@@ -285,17 +285,18 @@ def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
 
 def test_a_vehicle_whose_track_ends_as_it_runs_into_one_already_driving_slowly_collided():
     """The one it ran into was already slow (its region merged with something before they met) and
-    goes on slower still, below driving speed, though not at half its speed: a wreck between two
-    vehicles, COLLISION. A slow upright region (no vehicle) that a vehicle's track ends in is not."""
+    goes on slower still, below driving speed, though not at half its speed, for a second, then stands
+    there (the wreck, as 7034/00's did): a wreck between two vehicles, COLLISION. A slow upright region
+    (no vehicle) that a vehicle's track ends in is not."""
 
-    def slow_then_slower(width: float, height: float) -> behaviour.TrackView:  # 0.7, then 0.4 sizes/s
+    def slow_then_slower(width: float, height: float) -> behaviour.TrackView:  # 0.7, 0.4, then 0 sizes/s
         length = max(width, height)
-        rows = [1.0 + k * STEP for k in range(30)]
+        rows = [1.0 + k * STEP for k in range(40)]
         return track(
             2,
             [
                 (
-                    43.0 + 0.7 * length * min(t - 2.5, 0.0) + 0.4 * length * max(t - 2.5, 0.0),
+                    43.0 + 0.7 * length * min(t - 2.5, 0.0) + 0.4 * length * min(max(t - 2.5, 0.0), 1.0),
                     50.0,
                     width,
                     height,
@@ -609,18 +610,26 @@ def test_a_stop_first_seen_in_a_new_track_goes_on_from_the_slowing_vehicle_that_
     assert [f for f in found if f.event_type == "STOPPED_VEHICLE"] == []
 
 
-def meeting(speed_after: float) -> list[behaviour.TrackView]:
+def meeting(speed_after: float, shaken: float = 0.0) -> list[behaviour.TrackView]:
     """A car driving east and one driving down-left across its path (both at 60 px/s) meet at 2.0 s
     (their boxes touch), then each goes on along its heading at `speed_after` px/s (0: both stand where
-    they met)."""
+    they met); with `shaken`, both boxes then jump back and forth by up to twice that many px every
+    frame, coming back every half second (their regions merging with passing traffic and leaving)."""
 
     def travelled(k: int) -> float:
         return 60.0 * min(k - 10, 0) * STEP + speed_after * max(k - 10, 0) * STEP
 
+    def shake(k: int) -> float:
+        return shaken * (0.0, 1.0, 2.0, 1.0, -1.0)[k % 5] if k > 10 else 0.0
+
     diagonal = math.sqrt(0.5)
-    east = track(1, [(48.0 + travelled(k), 60.0, 24.0, 12.0) for k in range(40)])
+    east = track(1, [(48.0 + travelled(k) + shake(k), 60.0, 24.0, 12.0) for k in range(40)])
     down_left = track(
-        2, [(70.0 - diagonal * travelled(k), 44.0 + diagonal * travelled(k), 20.0, 20.0) for k in range(40)]
+        2,
+        [
+            (70.0 - diagonal * travelled(k), 44.0 + diagonal * travelled(k) + shake(k), 20.0, 20.0)
+            for k in range(40)
+        ],
     )
     return [east, down_left]
 
@@ -636,6 +645,22 @@ def test_a_meeting_both_drive_on_from_slowly_is_no_collision_but_one_that_leaves
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
 
 
+def test_a_wreck_whose_box_shakes_stands_but_one_that_creeps_on_does_not():
+    """The meeting above, both standing where they met, their boxes jumping by 6-12 px a frame (above
+    MOVING frame by frame: passing traffic merging with the wreck's region and leaving), their centres
+    back where they were every half second: the wreck stays, COLLISION. When both creep on from the
+    meeting at 9 px/s (0.4 sizes a second: below driving, above standing still), nothing stays: no
+    COLLISION."""
+    shaken = meeting(0.0, shaken=6.0)
+    for view in shaken:
+        after = view.between(2.5, 5.0)
+        assert (view.speed[after] / view.length >= behaviour.MOVING).all()
+    found = behaviour.find_events(shaken, SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+    crept_on = meeting(9.0)
+    assert "COLLISION" not in [f.event_type for f in behaviour.find_events(crept_on, SIZE)]
+
+
 def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
     """Two crossing cars meet, slow, and drive on; a second later another track (a car slowing after
     the close pass) comes to stand on the box where they met. It is neither of the two nor begun at the
@@ -644,3 +669,27 @@ def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
     bystander = track(3, [(50.0, 46.0, 8.0, 8.0)] * 20, start=3.0)
     found = behaviour.find_events([*meeting(20.0), bystander], SIZE)
     assert "COLLISION" not in [f.event_type for f in found], found
+
+
+def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but_one_that_stops_is():
+    """A car drives east at 60 px/s until its box meets that of a car standing in the lane beside it, and
+    there loses most of its speed. When it goes on moving (15 px/s, above standing) it slowed in traffic
+    beside a stopped vehicle, their regions merging: no COLLISION. When it stops dead there, it hit the
+    standing one: COLLISION."""
+
+    def passing(speed_after: float) -> behaviour.TrackView:
+        return track(
+            1,
+            [
+                (20.0 + 60.0 * min(k, 6) * STEP + speed_after * max(k - 6, 0) * STEP, 60.0, 24.0, 12.0)
+                for k in range(40)
+            ],
+        )
+
+    standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
+    moved_on = passing(15.0)
+    assert moved_on.kind == behaviour.VEHICLE
+    found = behaviour.find_events([moved_on, standing], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+    found = behaviour.find_events([passing(0.0), standing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
