@@ -37,12 +37,13 @@ generated clips of the test scenes and checked on a held-out random set and on r
   and lies there (not carried on). Someone who stood there from the start is learnt into the
   background and first seen as they fall: a track that comes into being mid-picture, moving, after
   tracking began, is judged from its first moving part as the body standing.
-- FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
-  back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
-  seen there as their own region: not people walking past each other; where grappling people's tracks
-  split and merge so that none is seen as itself for long, the place reaches no further than two
-  people), for a second or more; a place is judged in windows of 1.5 s, so people who walk up to each
-  other and fight are not judged by their walk.
+- FIGHT: person-sized tracks (two or more, or one region as wide as two people), seen whole (not cut
+  by the picture's edge), with strong, back-and-forth motion inside their boxes while staying in place
+  (the place, and most of the tracks seen there as their own region, and whole: not people walking
+  past each other, nor one walking in through the edge; where grappling people's tracks split and
+  merge so that none is seen as itself for long, the place reaches no further than two people), for a
+  second or more; a place is judged in windows of 1.5 s, so people who walk up to each other and
+  fight are not judged by their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel, its own region: one it
   shares only with a small track on a part of it counts; frames where it still moves that fast but
@@ -946,43 +947,13 @@ def _first_per_track(found: list[Finding]) -> list[Finding]:
     return kept
 
 
-def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
+def fights(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     """Places where person-sized regions move strongly, back and forth, without going anywhere, for a
     second or more. Followed as a place, not as one track: grappling people split and merge, and
     their tracks change hands; every track that took part is named."""
-    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
-    for view in views:
-        if view.kind == VEHICLE:
-            continue
-        data = view.data
-        area = np.maximum(data[:, W] * data[:, H], 1.0)
-        strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
-        strong &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
-        for k in np.flatnonzero(strong):
-            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
-    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
-    closed: list[dict] = []
-    for time in sorted(per_frame):
-        members = per_frame[time]
-        box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
-        motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
-        for site in list(sites):
-            if time - site["last"] > 0.6:
-                sites.remove(site)
-                closed.append(site)
-        site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
-        if site is None:
-            site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
-            sites.append(site)
-        site["boxes"].append(box)
-        site["times"].append(time)
-        site["motion"].append(motion)
-        site["members"].append({view.id for view, _ in members})
-        site["views"].update({view.id: view for view, _ in members})
-        site["last"] = time
     found = []
-    for site in closed + sites:
-        spans = [span for span in _fight_spans(site) if span is not None]
+    for site in _fight_sites(views, size):
+        spans = [span for span in _fight_spans(site, size) if span is not None]
         merged: list[list] = []
         for span in spans:  # overlapping windows that qualify are one fight
             if merged and span[0] <= merged[-1][1]:
@@ -1018,7 +989,46 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
     return found
 
 
-def _fight_spans(site: dict):
+def _fight_sites(views: list[TrackView], size: tuple[int, int]) -> list[dict]:
+    """The places where person-sized regions (any track but a vehicle's) moved strongly, seen whole
+    (a region the picture's edge cuts grows and shrinks as its object goes out and in: neither its
+    motion nor its place is the object's), followed from frame to frame: per frame, the strongly moving
+    regions are one box, which goes on the place whose last box it overlaps; a place unfed for 0.6 s is
+    over."""
+    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
+    for view in views:
+        if view.kind == VEHICLE:
+            continue
+        data = view.data
+        area = np.maximum(data[:, W] * data[:, H], 1.0)
+        strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
+        strong &= (data[:, H] >= FALL_MIN_HEIGHT * size[1]) & inside_frame(data, size)
+        for k in np.flatnonzero(strong):
+            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
+    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
+    closed: list[dict] = []
+    for time in sorted(per_frame):
+        for site in list(sites):
+            if time - site["last"] > 0.6:
+                sites.remove(site)
+                closed.append(site)
+        members = per_frame[time]
+        box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
+        motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
+        site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
+        if site is None:
+            site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
+            sites.append(site)
+        site["boxes"].append(box)
+        site["times"].append(time)
+        site["motion"].append(motion)
+        site["members"].append({view.id for view, _ in members})
+        site["views"].update({view.id: view for view, _ in members})
+        site["last"] = time
+    return closed + sites
+
+
+def _fight_spans(site: dict, size: tuple[int, int]):
     """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
     place when it lasted less) in which it was fight-like: a second or more of strong motion that went
     nowhere (drift), back and forth, by two or more tracks (or one region as wide as two people),
@@ -1051,7 +1061,7 @@ def _fight_spans(site: dict):
             yield None
             continue
         views = {tid: site["views"][tid] for tid in tracks}
-        stays = _mostly_in_place(views, float(times[first]), float(times[last]))
+        stays = _mostly_in_place(views, float(times[first]), float(times[last]), size)
         if stays is None:  # no track seen there as itself for long: how far the place's boxes reached
             stays = _reach(part) <= FIGHT_REACH * height
         if not stays:
@@ -1070,16 +1080,20 @@ def _reach(boxes: np.ndarray) -> float:
     return float(max(right - left, bottom - top))
 
 
-def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool | None:
-    """More than half of the tracks seen at a place as their own region for half its span or more
-    stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between the first and the
-    last such frame); a track seen so for less (a fragment, one passing, one inside a region shared
-    with another, whose box is placed, not seen) is not asked. None when no track was asked:
-    grappling people's tracks split, merge and change hands, and then the place is judged instead."""
+def _mostly_in_place(
+    views: dict[int, TrackView], start: float, end: float, size: tuple[int, int]
+) -> bool | None:
+    """More than half of the tracks seen at a place as their own region, whole (not cut by the
+    picture's edge: a box growing as its object walks in moves with the edge, not the object), for
+    half its span or more stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between
+    the first and the last such frame); a track seen so for less (a fragment, one passing, one inside
+    a region shared with another, whose box is placed, not seen) is not asked. None when no track was
+    asked: grappling people's tracks split, merge and change hands, and then the place is judged instead."""
     staying = judged = 0
     for view in views.values():
         inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
-        inside = inside[(view.data[inside, MATCHED] > 0) & (view.data[inside, SHARED] == 0)]
+        data = view.data[inside]
+        inside = inside[(data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & inside_frame(data, size)]
         if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
             continue
         judged += 1
@@ -1770,7 +1784,7 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         *found_collisions,
         *near_misses(views, collided),
         *falls(views, size),
-        *fights(views, size[1]),
+        *fights(views, size),
         *runs_and_panic(views, alone),
         *scattering(views, alone),
         *wrong_way(views, size),
