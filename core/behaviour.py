@@ -1104,14 +1104,6 @@ def _mostly_in_place(
     return staying > judged / 2
 
 
-def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:
-    times, ia, ib = _common(a, b)
-    inside = (times >= start) & (times <= end)
-    if not inside.any():
-        return False
-    return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
-
-
 def _fast_seen(view: TrackView) -> np.ndarray:
     """Per frame: the track moves at a run's speed, seen (not carried on by prediction) and changing."""
     data = view.data
