@@ -701,3 +701,30 @@ def test_a_walker_coming_in_through_the_edge_is_not_judged_by_the_frames_the_edg
     entering += [(148.0 - k, 60.0, 10.0, 28.0) for k in range(4)]
     view = track(7, entering, start=3.0)
     assert behaviour._mostly_in_place({7: view}, 3.0, 4.0, SIZE) is None
+
+
+def shoving(track_id: int, x: float, frames: int, start: float) -> behaviour.TrackView:
+    """Someone shoving in place: the box sways back and forth each frame, limbs flailing inside it."""
+    rows = [(x + (2.0 if k % 2 else -2.0), 50.0, 12.0, 24.0, 0.6) for k in range(frames)]
+    return moving_track(track_id, rows, start)
+
+
+def test_a_fight_while_someone_walks_elsewhere_in_the_picture_is_found():
+    """Two people shove each other in place for 2 s while someone walks across the top of the picture,
+    moving strongly too. They are two places: one box around all three would move with the walker
+    (and go nowhere back and forth), hiding the fight."""
+    gait = [(10.0 + 4.0 * k, 5.0, 10.0 + (2.0 if k % 2 else -2.0), 24.0, 0.6) for k in range(20)]
+    walker = moving_track(3, gait, 1.0)
+    assert walker.kind != behaviour.VEHICLE
+    views = [shoving(1, 40.0, 20, 1.0), shoving(2, 52.0, 20, 1.0), walker]
+    found = behaviour.fights(views, SIZE)
+    assert len(found) == 1 and found[0].track_ids == [1, 2], [(f.start, f.end, f.track_ids) for f in found]
+
+
+def test_one_restless_person_with_a_fragment_moving_once_beside_them_is_no_fight():
+    """One person sways and moves their arms in place for 2 s (a narrow region: one body), and beside
+    them a small fragment is seen moving strongly in one frame. The fragment is no second person
+    taking part; one person alone is no FIGHT."""
+    fragment = [(54.0, 60.0, 6.0, 12.0, 0.6 if k == 3 else 0.05) for k in range(6)]
+    views = [shoving(1, 40.0, 20, 1.0), moving_track(2, fragment, 1.5)]
+    assert behaviour.fights(views, SIZE) == []
