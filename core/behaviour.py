@@ -42,12 +42,15 @@ generated clips of the test scenes and checked on a held-out random set and on r
   and lies there (not carried on). Someone who stood there from the start is learnt into the
   background and first seen as they fall: a track that comes into being mid-picture, moving, after
   tracking began, is judged from its first moving part as the body standing.
-- FIGHT: person-sized tracks (two or more, or one region as wide as two people) with strong,
+- FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
+  or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
-  seen there as their own region: not people walking past each other; where grappling people's tracks
-  split and merge so that none is seen as itself for long, the place reaches no further than two
-  people), for a second or more; a place is judged in windows of 1.5 s, so people who walk up to each
-  other and fight are not judged by their walk.
+  seen there as their own region, and whole: not people walking past each other, nor one walking in
+  through the edge; where grappling people's tracks split and merge so that none is seen as itself
+  for long, the place reaches no further than two people), for a second or more; a place is what
+  moves strongly close together (someone walking elsewhere in the picture at the time is another
+  place), judged in windows of 1.5 s, so people who walk up to each other and fight are not judged by
+  their walk.
 - RUNNING: a person-like track moving at 1.8 of its heights a second or more for 0.5 s, seen whole
   and changing (not a fragment, not a box carried on without a changed pixel, its own region: one it
   shares only with a small track on a part of it counts; frames where it still moves that fast but
@@ -137,6 +140,10 @@ FIGHT_STEP_SEC = 0.5  # ... one starting this often
 FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_REACH = 2.0  # heights: where no track is seen as itself for long, the place's boxes reach no further
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
+FIGHT_TOGETHER = 0.75  # heights: strongly moving regions this close in a frame are one place
+FIGHT_TAKING_PART = (
+    0.25  # a track moved strongly in this share of a window's frames to count as one of the people
+)
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
 PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
@@ -964,43 +971,13 @@ def _first_per_track(found: list[Finding]) -> list[Finding]:
     return kept
 
 
-def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
+def fights(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     """Places where person-sized regions move strongly, back and forth, without going anywhere, for a
     second or more. Followed as a place, not as one track: grappling people split and merge, and
     their tracks change hands; every track that took part is named."""
-    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
-    for view in views:
-        if view.kind == VEHICLE:
-            continue
-        data = view.data
-        area = np.maximum(data[:, W] * data[:, H], 1.0)
-        strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
-        strong &= data[:, H] >= FALL_MIN_HEIGHT * frame_height
-        for k in np.flatnonzero(strong):
-            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
-    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
-    closed: list[dict] = []
-    for time in sorted(per_frame):
-        members = per_frame[time]
-        box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
-        motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
-        for site in list(sites):
-            if time - site["last"] > 0.6:
-                sites.remove(site)
-                closed.append(site)
-        site = next((s for s in sites if iou(s["boxes"][-1], box) >= 0.2), None)
-        if site is None:
-            site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
-            sites.append(site)
-        site["boxes"].append(box)
-        site["times"].append(time)
-        site["motion"].append(motion)
-        site["members"].append({view.id for view, _ in members})
-        site["views"].update({view.id: view for view, _ in members})
-        site["last"] = time
     found = []
-    for site in closed + sites:
-        spans = [span for span in _fight_spans(site) if span is not None]
+    for site in _fight_sites(views, size):
+        spans = [span for span in _fight_spans(site, size) if span is not None]
         merged: list[list] = []
         for span in spans:  # overlapping windows that qualify are one fight
             if merged and span[0] <= merged[-1][1]:
@@ -1036,11 +1013,73 @@ def fights(views: list[TrackView], frame_height: int) -> list[Finding]:
     return found
 
 
-def _fight_spans(site: dict):
+def _fight_sites(views: list[TrackView], size: tuple[int, int]) -> list[dict]:
+    """The places where person-sized regions (any track but a vehicle's) moved strongly, seen whole
+    (a region the picture's edge cuts grows and shrinks as its object goes out and in: neither its
+    motion nor its place is the object's), followed from frame to frame: per frame, the strongly moving
+    regions close together (`_together`) are one box, which goes on the place whose last box it
+    overlaps; a place unfed for 0.6 s is over."""
+    per_frame: dict[float, list[tuple[TrackView, int]]] = {}
+    for view in views:
+        if view.kind == VEHICLE:
+            continue
+        data = view.data
+        area = np.maximum(data[:, W] * data[:, H], 1.0)
+        strong = (data[:, MOTION] / area >= FIGHT_MOTION) & (data[:, MATCHED] > 0)
+        strong &= (data[:, H] >= FALL_MIN_HEIGHT * size[1]) & inside_frame(data, size)
+        for k in np.flatnonzero(strong):
+            per_frame.setdefault(round(float(view.t[k]), 4), []).append((view, int(k)))
+    sites: list[dict] = []  # open places: boxes per frame, tracks, last time
+    closed: list[dict] = []
+    for time in sorted(per_frame):
+        for site in list(sites):
+            if time - site["last"] > 0.6:
+                sites.remove(site)
+                closed.append(site)
+        fed: list[dict] = []
+        for members in _together(per_frame[time]):
+            box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
+            motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
+            site = next((s for s in sites if s not in fed and iou(s["boxes"][-1], box) >= 0.2), None)
+            if site is None:
+                site = {"boxes": [], "times": [], "motion": [], "members": [], "views": {}, "last": time}
+                sites.append(site)
+            fed.append(site)
+            site["boxes"].append(box)
+            site["times"].append(time)
+            site["motion"].append(motion)
+            site["members"].append({view.id for view, _ in members})
+            site["views"].update({view.id: view for view, _ in members})
+            site["last"] = time
+    return closed + sites
+
+
+def _together(members: list[tuple[TrackView, int]]) -> list[list[tuple[TrackView, int]]]:
+    """A frame's strongly moving regions in groups, each region within FIGHT_TOGETHER of a height of
+    another in its group: one place each (a fight, and someone walking elsewhere in the picture at the
+    same moment, are two places: one box around both moved with the walker and hid the fight)."""
+    groups: list[list[tuple[TrackView, int]]] = []
+    for member in members:
+        near = [group for group in groups if any(_close(member, other) for other in group)]
+        for group in near:
+            groups.remove(group)
+        groups.append([member, *(m for group in near for m in group)])
+    return groups
+
+
+def _close(a: tuple[TrackView, int], b: tuple[TrackView, int]) -> bool:
+    """Two regions in a frame are within FIGHT_TOGETHER of the taller one's height of each other."""
+    (view_a, ka), (view_b, kb) = a, b
+    gap = float(_gaps(view_a, view_b, np.array([ka]), np.array([kb]))[0])
+    return gap <= FIGHT_TOGETHER * max(view_a.data[ka, H], view_b.data[kb, H])
+
+
+def _fight_spans(site: dict, size: tuple[int, int]):
     """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
     place when it lasted less) in which it was fight-like: a second or more of strong motion that went
-    nowhere (drift), back and forth, by two or more tracks (or one region as wide as two people),
-    most of them staying (or, none seen as itself there for long, the place reaching no further than
+    nowhere (drift), back and forth, by two or more tracks taking part (each moving strongly in
+    FIGHT_TAKING_PART of the window's frames: a fragment, or a bystander seen moving once beside one
+    restless person, is not a second person), or one region as wide as two people, most of them staying (or, none seen as itself there for long, the place reaching no further than
     FIGHT_REACH heights). People walk up to each other before a fight and away after it; judging the
     place as a whole, their walk would hide the fight. Yields (first, last, back and forth) or None."""
     times = np.array(site["times"])
@@ -1065,11 +1104,13 @@ def _fight_spans(site: dict):
         back_and_forth = path / max(drift, 0.1 * height)
         wide = float(np.median(part[:, 2] / np.maximum(part[:, 3], 1.0)))
         tracks = set().union(*site["members"][first : last + 1])
-        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(tracks) < 2 and wide < 0.7):
+        frames = [t for members in site["members"][first : last + 1] for t in members]
+        taking_part = [t for t in tracks if frames.count(t) >= FIGHT_TAKING_PART * (last - first + 1)]
+        if back_and_forth < FIGHT_BACK_AND_FORTH or (len(taking_part) < 2 and wide < 0.7):
             yield None
             continue
         views = {tid: site["views"][tid] for tid in tracks}
-        stays = _mostly_in_place(views, float(times[first]), float(times[last]))
+        stays = _mostly_in_place(views, float(times[first]), float(times[last]), size)
         if stays is None:  # no track seen there as itself for long: how far the place's boxes reached
             stays = _reach(part) <= FIGHT_REACH * height
         if not stays:
@@ -1088,16 +1129,20 @@ def _reach(boxes: np.ndarray) -> float:
     return float(max(right - left, bottom - top))
 
 
-def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> bool | None:
-    """More than half of the tracks seen at a place as their own region for half its span or more
-    stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between the first and the
-    last such frame); a track seen so for less (a fragment, one passing, one inside a region shared
-    with another, whose box is placed, not seen) is not asked. None when no track was asked:
-    grappling people's tracks split, merge and change hands, and then the place is judged instead."""
+def _mostly_in_place(
+    views: dict[int, TrackView], start: float, end: float, size: tuple[int, int]
+) -> bool | None:
+    """More than half of the tracks seen at a place as their own region, whole (not cut by the
+    picture's edge: a box growing as its object walks in moves with the edge, not the object), for
+    half its span or more stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between
+    the first and the last such frame); a track seen so for less (a fragment, one passing, one inside
+    a region shared with another, whose box is placed, not seen) is not asked. None when no track was
+    asked: grappling people's tracks split, merge and change hands, and then the place is judged instead."""
     staying = judged = 0
     for view in views.values():
         inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
-        inside = inside[(view.data[inside, MATCHED] > 0) & (view.data[inside, SHARED] == 0)]
+        data = view.data[inside]
+        inside = inside[(data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & inside_frame(data, size)]
         if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
             continue
         judged += 1
@@ -1106,14 +1151,6 @@ def _mostly_in_place(views: dict[int, TrackView], start: float, end: float) -> b
     if judged == 0:
         return None
     return staying > judged / 2
-
-
-def _near_during(a: TrackView, b: TrackView, start: float, end: float, distance: float) -> bool:
-    times, ia, ib = _common(a, b)
-    inside = (times >= start) & (times <= end)
-    if not inside.any():
-        return False
-    return bool((_gaps(a, b, ia[inside], ib[inside]) <= distance).mean() >= 0.5)
 
 
 def _fast_seen(view: TrackView) -> np.ndarray:
@@ -1788,7 +1825,7 @@ def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         *found_collisions,
         *near_misses(views, collided),
         *falls(views, size),
-        *fights(views, size[1]),
+        *fights(views, size),
         *runs_and_panic(views, alone),
         *scattering(views, alone),
         *wrong_way(views, size),

@@ -418,7 +418,7 @@ def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_w
     view = track(1, [(40.0 + k, 50.0, 10.0, 24.0) for k in range(12)], start=5.0 + 11 / 12)
     rounded = round(float(view.t[0]), 4)
     assert not view.between(rounded, rounded).any()
-    assert behaviour._mostly_in_place({1: view}, rounded, rounded) is None
+    assert behaviour._mostly_in_place({1: view}, rounded, rounded, SIZE) is None
 
 
 def moving_track(track_id: int, rows: list[tuple[float, float, float, float, float]], start: float):
@@ -448,7 +448,7 @@ def test_a_fight_after_a_walk_up_is_found_though_the_place_moved_with_the_walk()
             walker.append((40.0 + 3.0 * (k - 34), 38.0, 10.0, 24.0, 0.5))
             stander.append((52.0, 50.0, 10.0, 24.0, 0.05))
     views = [moving_track(1, walker, 1.0), moving_track(2, stander, 1.0)]
-    found = behaviour.fights(views, SIZE[1])
+    found = behaviour.fights(views, SIZE)
     assert len(found) == 1, [(f.start, f.end) for f in found]
     assert 2.2 <= found[0].start <= 3.0 and 3.9 <= found[0].end <= 4.6, (found[0].start, found[0].end)
     assert found[0].track_ids == [1, 2]
@@ -552,7 +552,7 @@ def test_grappling_people_whose_tracks_are_placed_in_shared_regions_are_a_fight(
             views.append(
                 placed_track(10 * chain + piece // 10 + 1, rows[piece : piece + 10], start + piece * STEP)
             )
-    found = behaviour.fights(views, SIZE[1])
+    found = behaviour.fights(views, SIZE)
     assert len(found) == 1 and len(found[0].track_ids) >= 4, [(f.start, f.end, f.track_ids) for f in found]
 
 
@@ -565,7 +565,7 @@ def test_walkers_passing_each_other_in_a_shared_region_are_no_fight():
         left.append((10.0 + 3.5 * k, 50.0 + swing, 10.0, 24.0, True))
         right.append((110.0 - 3.5 * k, 50.0 - swing, 10.0, 24.0, True))
     views = [placed_track(1, left, 1.0), placed_track(2, right, 1.0)]
-    assert behaviour.fights(views, SIZE[1]) == []
+    assert behaviour.fights(views, SIZE) == []
 
 
 def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_there_next():
@@ -693,3 +693,87 @@ def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but
     assert "COLLISION" not in [f.event_type for f in found], found
     found = behaviour.find_events([passing(0.0), standing], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
+def test_walkers_going_out_and_in_at_the_pictures_edge_are_no_fight():
+    """One walker leaves through the left edge as another comes in there, and one track follows the
+    first out and the second back in (with a fragment on the edge beside it): the place goes out and
+    back, nowhere net, and changes all the while; but what the edge cuts is no body seen doing
+    something (its box shrinks and grows as the body goes out and in), and there is no FIGHT."""
+    body = [
+        (46, 62, 15, 37, 0.59),
+        (42, 61, 17, 38, 0.49),
+        (36, 59, 20, 39, 0.46),
+        (32, 58, 19, 38, 0.49),
+        (28, 56, 17, 38, 0.54),
+        (23, 55, 15, 34, 0.60),
+        (16, 53, 17, 34, 0.55),
+        (5, 53, 17, 34, 0.44),
+        (5, 52, 17, 34, 0.48),
+        (2, 50, 17, 34, 0.41),
+        (0, 49, 15, 34, 0.40),
+        (0, 47, 17, 34, 0.44),
+        (2, 50, 17, 32, 0.46),
+        (8, 59, 14, 34, 0.40),
+        (11, 58, 15, 44, 0.34),
+        (13, 58, 17, 44, 0.34),
+        (16, 58, 17, 35, 0.42),
+        (18, 58, 17, 37, 0.40),
+        (20, 58, 16, 37, 0.37),
+        (22, 58, 14, 25, 0.43),
+        (23, 58, 15, 25, 0.39),
+        (23, 58, 17, 25, 0.44),
+        (26, 58, 17, 26, 0.45),
+    ]
+    edge = [
+        (0, 66, 6, 11, 0.68),
+        (0, 60, 8, 29, 0.48),
+        (0, 52, 8, 29, 0.44),
+        (0, 51, 8, 29, 0.48),
+        (0, 49, 8, 29, 0.41),
+        (0, 48, 8, 29, 0.40),
+        (0, 46, 8, 29, 0.44),
+        (0, 50, 8, 29, 0.46),
+    ]
+    views = [
+        moving_track(1, [tuple(map(float, row)) for row in body], 2.0),
+        moving_track(2, [tuple(map(float, row)) for row in edge], 2.5),
+    ]
+    assert behaviour.fights(views, SIZE) == []
+
+
+def test_a_walker_coming_in_through_the_edge_is_not_judged_by_the_frames_the_edge_cut():
+    """Someone walks slowly in through the right edge: while the edge cuts the box it grows, and its
+    centre moves with the edge, not with the person. Seen whole only for its last 0.3 s, the track is
+    not asked whether it stayed at a place (it would seem to, walking in slowly)."""
+    entering = [(SIZE[0] - w, 60.0, w, 28.0) for w in (3.0, 5.0, 7.0, 8.0, 9.0, 10.0, 10.0)]
+    entering += [(148.0 - k, 60.0, 10.0, 28.0) for k in range(4)]
+    view = track(7, entering, start=3.0)
+    assert behaviour._mostly_in_place({7: view}, 3.0, 4.0, SIZE) is None
+
+
+def shoving(track_id: int, x: float, frames: int, start: float) -> behaviour.TrackView:
+    """Someone shoving in place: the box sways back and forth each frame, limbs flailing inside it."""
+    rows = [(x + (2.0 if k % 2 else -2.0), 50.0, 12.0, 24.0, 0.6) for k in range(frames)]
+    return moving_track(track_id, rows, start)
+
+
+def test_a_fight_while_someone_walks_elsewhere_in_the_picture_is_found():
+    """Two people shove each other in place for 2 s while someone walks across the top of the picture,
+    moving strongly too. They are two places: one box around all three would move with the walker
+    (and go nowhere back and forth), hiding the fight."""
+    gait = [(10.0 + 4.0 * k, 5.0, 10.0 + (2.0 if k % 2 else -2.0), 24.0, 0.6) for k in range(20)]
+    walker = moving_track(3, gait, 1.0)
+    assert walker.kind != behaviour.VEHICLE
+    views = [shoving(1, 40.0, 20, 1.0), shoving(2, 52.0, 20, 1.0), walker]
+    found = behaviour.fights(views, SIZE)
+    assert len(found) == 1 and found[0].track_ids == [1, 2], [(f.start, f.end, f.track_ids) for f in found]
+
+
+def test_one_restless_person_with_a_fragment_moving_once_beside_them_is_no_fight():
+    """One person sways and moves their arms in place for 2 s (a narrow region: one body), and beside
+    them a small fragment is seen moving strongly in one frame. The fragment is no second person
+    taking part; one person alone is no FIGHT."""
+    fragment = [(54.0, 60.0, 6.0, 12.0, 0.6 if k == 3 else 0.05) for k in range(6)]
+    views = [shoving(1, 40.0, 20, 1.0), moving_track(2, fragment, 1.5)]
+    assert behaviour.fights(views, SIZE) == []
