@@ -215,6 +215,19 @@ def test_a_track_that_goes_on_with_the_other_vehicle_after_a_close_pass_is_no_co
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
 
 
+def test_a_vehicle_seen_again_further_on_after_its_region_was_lost_at_a_close_pass_drove_on():
+    """A car drives down the picture and touches one driving across, which goes on; the down car's
+    track ends there and it is seen again 0.9 s later, as a new track, where it would be had it kept its
+    speed and heading (over two lengths on from the meeting). Both drove on: a NEAR_MISS."""
+    down = [(70.0, -30.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(28)]  # touches the other at 2.1 s
+    lost = track(1, down[:12])
+    across = track(2, [(25.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(30)])
+    again = track(3, down[20:], start=1.0 + 20 * STEP)
+    assert lost.kind == across.kind == behaviour.VEHICLE
+    found = behaviour.find_events([lost, across, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
 def test_a_track_left_standing_while_the_other_goes_on_with_its_vehicle_is_no_collision():
     """The same meeting, the region splitting the other way: the across car's track comes out of it on the
     down car, which drives on down at its speed, while the down car's track is left standing where they
