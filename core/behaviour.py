@@ -30,8 +30,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   users on plainly crossing paths (40–140°), both moving (a person-like one faster than a walk), whose
   regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up again
   within a second, for half a second (by its own track, the other's, or a track that began where it
-  would then have been, driving on as before: a vehicle whose region was lost beside the other's is
-  seen again lengths further on).
+  would then have been, driving on as before from where it was last seen on its own: a vehicle whose
+  region was lost beside the other's is seen again lengths further on).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
@@ -772,14 +772,17 @@ def _carrier(
     """The track that carried the view's old motion (`speed`, `heading`) on for half a second, from a frame
     within a second of `contact` where it was on its own (the merged region's box lurches as it splits):
     one of the pair, or one that began within two lengths of where the view would have been by then,
-    driving on as before (a vehicle seen again after a few tenths of a second, its region lost beside
-    the other's, is lengths further on); None when none did."""
-    x, y = float(np.interp(contact, view.t, view.cx)), float(np.interp(contact, view.t, view.cy))
+    driving on as before from where it was last seen on its own (a vehicle seen again after a few
+    tenths of a second, its region lost beside the other's, is lengths further on; the box of a region
+    merging lurches); None when none did."""
+    own = (view.t <= contact) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
+    last = int(np.flatnonzero(own)[-1]) if own.any() else int(np.argmin(np.abs(view.t - contact)))
+    x, y, seen = float(view.cx[last]), float(view.cy[last]), float(view.t[last])
     for later in views:
         if later.id not in pair:
             if not contact < later.start <= contact + 1.0:
                 continue
-            ahead = speed * (later.start - contact)
+            ahead = speed * (later.start - seen)
             x_then, y_then = x + heading[0] * ahead, y + heading[1] * ahead
             if math.hypot(float(later.cx[0]) - x_then, float(later.cy[0]) - y_then) > 2.0 * view.length:
                 continue

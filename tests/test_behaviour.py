@@ -228,6 +228,19 @@ def test_a_vehicle_seen_again_further_on_after_its_region_was_lost_at_a_close_pa
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
 
 
+def test_a_vehicle_seen_again_is_judged_from_where_it_was_last_seen_on_its_own():
+    """The pass above, but as the regions meet the down car's box lurches two and a half lengths down
+    into the merged region (shared) before its track ends. Where it would have been by the time it is
+    seen again counts from its last box of its own, not from that lurch: a NEAR_MISS still."""
+    down = [(70.0, -30.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(28)]
+    lost = track(1, [*down[:11], (70.0, down[11][1] + 60.0, 12.0, 24.0)])
+    lost.data[-1, behaviour.SHARED] = 1.0
+    across = track(2, [(25.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(30)])
+    again = track(3, down[20:], start=1.0 + 20 * STEP)
+    found = behaviour.find_events([lost, across, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
 def test_a_track_left_standing_while_the_other_goes_on_with_its_vehicle_is_no_collision():
     """The same meeting, the region splitting the other way: the across car's track comes out of it on the
     down car, which drives on down at its speed, while the down car's track is left standing where they
