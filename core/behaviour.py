@@ -24,9 +24,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   meetings). A bystander that comes to stand there later (a car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
-  speed without touching, and both keep going; each vehicle-like one an established road user: seen
-  on its own for half a second before the closest moment, its box steady in size (a fragment of
-  something jumping about is neither). At a small analysis width a close pass touches: two such road
+  speed without touching, and both are seen to keep going (at half their speed or more within a
+  second: a track that ends as they pass says nothing of it); each vehicle-like one an established
+  road user: seen on its own for half a second before the closest moment, its box steady in size (a
+  fragment of something jumping about is neither). At a small analysis width a close pass touches: two such road
   users on plainly crossing paths (40–140°), both moving (a person-like one faster than a walk), whose
   regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up again
   within a second, for half a second (by its own track, the other's, or a track that began where it
@@ -675,8 +676,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         kept_going = True
         for view, speed in ((a, speed_a), (b, speed_b)):
             after = _speed_between(view, when + 0.2, when + 1.0)
-            if after is not None and after < 0.5 * speed:
-                kept_going = False
+            if after is None or after < 0.5 * speed:
+                kept_going = False  # slowed down, or its track ended there: nothing says it went on
         if not kept_going:
             continue
         near = times[gaps <= 2 * limit]

@@ -190,6 +190,14 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     assert found == ["NEAR_MISS"], found
 
 
+def test_a_close_pass_whose_one_track_ends_as_they_pass_is_no_near_miss():
+    """The crossing above, but the track ahead ends at the closest moment (it stopped and faded into
+    the background, or its region was lost): nothing says it went on, so no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    ended = crossing(4, 40.0, 60.0, 60.0, 0.0, frames=8)  # its last frame is the closest (1.7 s)
+    assert [f.event_type for f in behaviour.find_events([ended, south], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
