@@ -249,6 +249,40 @@ def test_a_vehicle_seen_again_is_judged_from_where_it_was_last_seen_on_its_own()
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
 
 
+def test_a_vehicle_whose_motion_also_looks_like_the_others_still_leaves_that_one_its_own_carrier():
+    """A car driving east is touched at its rear by one driving down-right (60° apart), whose track ends
+    there; the east car drives on, bearing 20° to the right, and the other is seen again 0.7 s later as a
+    new track where it would be. The east car's motion after is within 45° of both old headings, so it
+    seems to carry both on; the new track carries the other's: each drove on, a NEAR_MISS."""
+
+    def east(k: int) -> tuple[float, float, float, float]:
+        seconds = k * STEP
+        if seconds <= 1.5 + 1e-9:
+            return 10.0 + 50.0 * seconds, 50.0, 24.0, 12.0
+        return 85.0 + 47.0 * (seconds - 1.5), 50.0 + 17.0 * (seconds - 1.5), 24.0, 12.0
+
+    down = [(32.5 + 25.0 * k * STEP, -34.5 + 43.0 * k * STEP, 16.0, 20.0) for k in range(30)]
+    driving_on = track(1, [east(k) for k in range(27)])
+    lost = track(2, down[:16])  # touches the east car's rear at 2.5 s
+    again = track(3, down[22:], start=1.0 + 22 * STEP)
+    found = behaviour.find_events([driving_on, lost, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_box_jittering_in_place_that_a_car_touches_is_no_party_to_a_near_miss(monkeypatch):
+    """A car drives east and touches a small box that jitters about one spot (creeping down a little), as
+    a fragment beside a road does: its speed is noise and it keeps no way, so no path of its own crossed
+    the car's. Without that check it would be a NEAR_MISS (it carries its own 'motion' on after)."""
+    east = track(1, [(10.0 + 50.0 * k * STEP, 50.0, 24.0, 12.0) for k in range(30)])
+    steps = [(0, 0), (2, 3), (4, 1), (1, -2), (-2, -1), (-1, 2)]
+    jittering = track(
+        2, [(112.0 + steps[k % 6][0], 56.0 + 0.3 * k + steps[k % 6][1], 8.0, 8.0) for k in range(30)]
+    )
+    assert [f.event_type for f in behaviour.find_events([east, jittering], SIZE)] == []
+    monkeypatch.setattr(behaviour, "NEAR_MISS_ONE_WAY", 0.0)
+    assert [f.event_type for f in behaviour.find_events([east, jittering], SIZE)] == ["NEAR_MISS"]
+
+
 def test_a_track_left_standing_while_the_other_goes_on_with_its_vehicle_is_no_collision():
     """The same meeting, the region splitting the other way: the across car's track comes out of it on the
     down car, which drives on down at its speed, while the down car's track is left standing where they
