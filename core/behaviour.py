@@ -23,12 +23,13 @@ generated clips of the test scenes and checked on a held-out random set and on r
   or cross and drive on leave nothing standing there, and most COLLISIONs on busy traffic were such
   meetings). A bystander that comes to stand there later (a car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
-  traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
-  speed without touching, and both are seen to keep going (at half their speed or more within a
-  second: a track that ends as they pass says nothing of it); each vehicle-like one an established
-  road user: seen on its own for half a second before the closest moment, its box steady in size (a
-  fragment of something jumping about is neither). At a small analysis width a close pass touches:
-  two such road users on plainly crossing paths (40–140°), both moving, and one way (a person-like
+  traffic side by side or in opposite lanes), close in and pass within a fraction of their size of
+  each other at speed without touching (not closest as one first appears beside the other: a region
+  splitting off it or a fragment was never seen closing in), and both are seen to keep going (at half
+  their speed or more within a second: a track that ends as they pass says nothing of it); each
+  vehicle-like one an established road user: seen on its own for half a second before the closest
+  moment, its box steady in size (a fragment of something jumping about is neither). At a small
+  analysis width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and one way (a person-like
   one faster than a walk; a fragment jittering in place has no path to cross), whose regions meet or
   merge are a NEAR_MISS too when each one's old speed and heading is taken up again within a second,
   for half a second, each by a different track (its own, the other's, or a track that began where it
@@ -663,6 +664,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             continue
         closest = int(np.argmin(gaps))
         when = float(times[closest])
+        if closest == 0:
+            continue  # closest where one began: it came out of the other's region, it never closed in
         if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
             continue  # a fragment of something else that flickered into view beside it is no road user
         short_side = min(

@@ -198,6 +198,16 @@ def test_a_close_pass_whose_one_track_ends_as_they_pass_is_no_near_miss():
     assert [f.event_type for f in behaviour.find_events([ended, south], SIZE)] == []
 
 
+def test_a_track_that_first_appears_beside_a_passing_vehicle_is_no_near_miss():
+    """A car drives down the picture; beside it, 3 px off, a person-like region first appears and moves
+    off across its path. Closest as it appeared, it never closed in (a region splitting off the car, a
+    fragment): no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    appeared = track(5, [(85.0 + 40.0 * k * STEP, 52.0, 8.0 + 2.0 * (k % 3), 16.0) for k in range(15)], 2.0)
+    assert appeared.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([south, appeared], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
