@@ -26,9 +26,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   traffic side by side or in opposite lanes), close in and pass within a fraction of their size of
   each other at speed without touching (not closest as one first appears beside the other: a region
   splitting off it or a fragment was never seen closing in), and both are seen to keep going (at half
-  their speed or more within a second: a track that ends as they pass says nothing of it); each
-  vehicle-like one an established road user: seen on its own for half a second before the closest
-  moment, its box steady in size (a fragment of something jumping about is neither). At a small
+  their speed or more within a second: a track that ends as they pass says nothing of it); each an
+  established road user (a person crossing in front of a car too): seen on its own for half a second
+  before the closest moment, its box steady in size (a fragment of something jumping about is neither). At a small
   analysis width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and one way (a person-like
   one faster than a walk; a fragment jittering in place has no path to cross), whose regions meet or
   merge are a NEAR_MISS too when each one's old speed and heading is taken up again within a second,
@@ -117,7 +117,7 @@ NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
 NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
 NEAR_MISS_TOUCH_CROSSING_DEG = 40.0  # ... this much when they touched (opposite lanes' traffic merges too)
 NEAR_MISS_ONE_WAY = 0.7  # touching, each kept one way before (mean velocity over mean speed)
-NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long before the closest moment
+NEAR_MISS_KNOWN_SEC = 0.5  # each was seen on its own this long before the closest moment
 NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
@@ -666,8 +666,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         when = float(times[closest])
         if closest == 0:
             continue  # closest where one began: it came out of the other's region, it never closed in
-        if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
-            continue  # a fragment of something else that flickered into view beside it is no road user
+        if not all(_established(view, when) for view in (a, b)):
+            continue  # a fragment that flickered into view beside it, of whatever class, is no road user
         short_side = min(
             min(a.data[ia[closest], W], a.data[ia[closest], H]),
             min(b.data[ib[closest], W], b.data[ib[closest], H]),

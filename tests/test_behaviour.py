@@ -208,6 +208,19 @@ def test_a_track_that_first_appears_beside_a_passing_vehicle_is_no_near_miss():
     assert [f.event_type for f in behaviour.find_events([south, appeared], SIZE)] == []
 
 
+def test_a_person_crossing_close_in_front_of_a_car_is_a_near_miss_when_seen_before_it():
+    """Someone runs across 4 px in front of a car driving down the picture: a NEAR_MISS. The same
+    person-like box first seen 0.3 s before the closest moment is no established road user (a fragment
+    that flickered into view beside the car), whatever its class: no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    crossing_path = [(44.0 + 6.0 * k, 54.0, 8.0 + 2.0 * (k % 3), 16.0) for k in range(25)]
+    seen = track(5, crossing_path)
+    late = track(6, crossing_path[4:], 1.0 + 4 * STEP)
+    assert seen.kind == late.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([south, seen], SIZE)] == ["NEAR_MISS"]
+    assert [f.event_type for f in behaviour.find_events([south, late], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
