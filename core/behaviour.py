@@ -28,13 +28,20 @@ generated clips of the test scenes and checked on a held-out random set and on r
   COLLISIONs on busy traffic were such meetings). A bystander that comes to stand there later (a car
   slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
-  traffic side by side or in opposite lanes), pass within a fraction of their size of each other at
-  speed without touching, and both keep going; each vehicle-like one an established road user: seen
-  on its own for half a second before the closest moment, its box steady in size (a fragment of
-  something jumping about is neither). At a small analysis width a close pass touches: two such road
-  users on plainly crossing paths (40–140°), both moving (a person-like one faster than a walk), whose
-  regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up again
-  within a second, for half a second (by its own track, the other's, or a track that began there).
+  traffic side by side or in opposite lanes), close in and pass within a fraction of their size of
+  each other at speed without touching (not closest as one first appears beside the other: a region
+  splitting off it or a fragment was never seen closing in), and both are seen to keep going (at half
+  their speed or more within a second: a track that ends as they pass says nothing of it); each an
+  established road user (a person crossing in front of a car too): seen on its own for half a second
+  before the closest moment, its box steady in size (a fragment of something jumping about is neither). At a small
+  analysis width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and one way (a person-like
+  one faster than a walk; a fragment jittering in place has no path to cross), whose regions meet or
+  merge are a NEAR_MISS too when each one's old speed and heading is taken up again within a second,
+  for half a second, each by a different track (its own, the other's, or a track that began where it
+  would then have been, driving on as before from where it was last seen on its own: a vehicle whose
+  region was lost beside the other's is seen again lengths further on; on paths crossing at a narrow
+  angle one track's motion may seem to take up both, so another that took up one of them is looked
+  for).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
@@ -119,7 +126,8 @@ NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
 NEAR_MISS_RELATIVE = 1.0  # sizes/s: how fast they passed each other
 NEAR_MISS_CROSSING_DEG = 25.0  # their headings differ by this much at least (and at most 180° less it)
 NEAR_MISS_TOUCH_CROSSING_DEG = 40.0  # ... this much when they touched (opposite lanes' traffic merges too)
-NEAR_MISS_KNOWN_SEC = 0.5  # a vehicle-like one was seen on its own this long before the closest moment
+NEAR_MISS_ONE_WAY = 0.7  # touching, each kept one way before (mean velocity over mean speed)
+NEAR_MISS_KNOWN_SEC = 0.5  # each was seen on its own this long before the closest moment
 NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this (log per second, median)
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
@@ -364,6 +372,16 @@ def _direction_between(view: TrackView, start: float, end: float) -> np.ndarray 
     vector = np.array([view.vx[inside].mean(), view.vy[inside].mean()])
     norm = float(np.hypot(*vector))
     return vector / norm if norm > 1e-6 else None
+
+
+def _one_way(view: TrackView, start: float, end: float) -> float:
+    """How much its motion from `start` to `end` kept one way: the length of its mean velocity over its
+    mean speed (1 for a straight drive; near 0 for a box jittering in place, whose speed is noise)."""
+    inside = view.between(start, end)
+    if not inside.any():
+        return 0.0
+    mean = float(np.hypot(view.vx[inside].mean(), view.vy[inside].mean()))
+    return mean / max(float(view.speed[inside].mean()), 1e-6)
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
@@ -671,8 +689,10 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             continue
         closest = int(np.argmin(gaps))
         when = float(times[closest])
-        if not all(_established(view, when) for view in (a, b) if view.kind == VEHICLE):
-            continue  # a fragment of something else that flickered into view beside it is no road user
+        if closest == 0:
+            continue  # closest where one began: it came out of the other's region, it never closed in
+        if not all(_established(view, when) for view in (a, b)):
+            continue  # a fragment that flickered into view beside it, of whatever class, is no road user
         short_side = min(
             min(a.data[ia[closest], W], a.data[ia[closest], H]),
             min(b.data[ib[closest], W], b.data[ib[closest], H]),
@@ -698,8 +718,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         kept_going = True
         for view, speed in ((a, speed_a), (b, speed_b)):
             after = _speed_between(view, when + 0.2, when + 1.0)
-            if after is not None and after < 0.5 * speed:
-                kept_going = False
+            if after is None or after < 0.5 * speed:
+                kept_going = False  # slowed down, or its track ended there: nothing says it went on
         if not kept_going:
             continue
         near = times[gaps <= 2 * limit]
@@ -748,8 +768,8 @@ def _touched_and_drove_on(
     for view in (a, b):
         speed = _speed_between(view, when - 0.8, when - 0.1)
         heading = _direction_between(view, when - 0.8, when - 0.1)
-        if speed is None or heading is None:
-            return None
+        if speed is None or heading is None or _one_way(view, when - 0.8, when - 0.1) < NEAR_MISS_ONE_WAY:
+            return None  # no motion, or a fragment jittering about: no path of its own to cross
         motions.append((view, speed, heading))
     (_, speed_a, heading_a), (_, speed_b, heading_b) = motions
     crossing = _angle(heading_a, heading_b)
@@ -763,8 +783,8 @@ def _touched_and_drove_on(
         if speed / view.length < (NEAR_MISS_FAST if view.kind == PERSON else MOVING):
             return None  # standing, creeping or walking: a region a vehicle swept over, people passing
     pair = (a.id, b.id)
-    carriers = [_carrier(view, speed, heading, pair, views, when) for view, speed, heading in motions]
-    if None in carriers or carriers[0] == carriers[1]:
+    carriers = [_carriers(view, speed, heading, pair, views, when) for view, speed, heading in motions]
+    if not any(first != second for first in carriers[0] for second in carriers[1]):
         return None  # one of them did not drive on (or one track is all there is of both)
     return Finding(
         "NEAR_MISS",
@@ -784,24 +804,31 @@ def _touched_and_drove_on(
     )
 
 
-def _carrier(
+def _carriers(
     view: TrackView,
     speed: float,
     heading: np.ndarray,
     pair: tuple[int, int],
     views: list[TrackView],
     contact: float,
-) -> int | None:
-    """The track that carried the view's old motion (`speed`, `heading`) on for half a second, from a frame
+) -> list[int]:
+    """The tracks that carried the view's old motion (`speed`, `heading`) on for half a second, from a frame
     within a second of `contact` where it was on its own (the merged region's box lurches as it splits):
-    one of the pair, or one that began within two lengths of where the view met the other; None when
-    none did."""
-    x, y = float(np.interp(contact, view.t, view.cx)), float(np.interp(contact, view.t, view.cy))
+    one of the pair, or one that began within two lengths of where the view would have been by then,
+    driving on as before from where it was last seen on its own (a vehicle seen again after a few
+    tenths of a second, its region lost beside the other's, is lengths further on; the box of a region
+    merging lurches); none when none did."""
+    own = (view.t <= contact) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
+    last = int(np.flatnonzero(own)[-1]) if own.any() else int(np.argmin(np.abs(view.t - contact)))
+    x, y, seen = float(view.cx[last]), float(view.cy[last]), float(view.t[last])
+    found = []
     for later in views:
         if later.id not in pair:
             if not contact < later.start <= contact + 1.0:
                 continue
-            if math.hypot(float(later.cx[0]) - x, float(later.cy[0]) - y) > 2.0 * view.length:
+            ahead = speed * (later.start - seen)
+            x_then, y_then = x + heading[0] * ahead, y + heading[1] * ahead
+            if math.hypot(float(later.cx[0]) - x_then, float(later.cy[0]) - y_then) > 2.0 * view.length:
                 continue
         alone = (
             (later.t > contact)
@@ -809,10 +836,9 @@ def _carrier(
             & (later.data[:, SHARED] == 0)
             & (later.data[:, MATCHED] > 0)
         )
-        for out in later.t[alone]:
-            if _drove_on(later, float(out), float(out) + 0.5, speed, heading):
-                return later.id
-    return None
+        if any(_drove_on(later, float(out), float(out) + 0.5, speed, heading) for out in later.t[alone]):
+            found.append(later.id)
+    return found
 
 
 def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:

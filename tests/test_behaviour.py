@@ -190,6 +190,37 @@ def test_vehicles_passing_in_opposite_lanes_are_no_near_miss_but_crossing_paths_
     assert found == ["NEAR_MISS"], found
 
 
+def test_a_close_pass_whose_one_track_ends_as_they_pass_is_no_near_miss():
+    """The crossing above, but the track ahead ends at the closest moment (it stopped and faded into
+    the background, or its region was lost): nothing says it went on, so no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    ended = crossing(4, 40.0, 60.0, 60.0, 0.0, frames=8)  # its last frame is the closest (1.7 s)
+    assert [f.event_type for f in behaviour.find_events([ended, south], SIZE)] == []
+
+
+def test_a_track_that_first_appears_beside_a_passing_vehicle_is_no_near_miss():
+    """A car drives down the picture; beside it, 3 px off, a person-like region first appears and moves
+    off across its path. Closest as it appeared, it never closed in (a region splitting off the car, a
+    fragment): no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    appeared = track(5, [(85.0 + 40.0 * k * STEP, 52.0, 8.0 + 2.0 * (k % 3), 16.0) for k in range(15)], 2.0)
+    assert appeared.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([south, appeared], SIZE)] == []
+
+
+def test_a_person_crossing_close_in_front_of_a_car_is_a_near_miss_when_seen_before_it():
+    """Someone runs across 4 px in front of a car driving down the picture: a NEAR_MISS. The same
+    person-like box first seen 0.3 s before the closest moment is no established road user (a fragment
+    that flickered into view beside the car), whatever its class: no NEAR_MISS."""
+    south = track(3, [(70.0, -12.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(25)])
+    crossing_path = [(44.0 + 6.0 * k, 54.0, 8.0 + 2.0 * (k % 3), 16.0) for k in range(25)]
+    seen = track(5, crossing_path)
+    late = track(6, crossing_path[4:], 1.0 + 4 * STEP)
+    assert seen.kind == late.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([south, seen], SIZE)] == ["NEAR_MISS"]
+    assert [f.event_type for f in behaviour.find_events([south, late], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
@@ -213,6 +244,66 @@ def test_a_track_that_goes_on_with_the_other_vehicle_after_a_close_pass_is_no_co
     assert switched.kind == ended.kind == below.kind == behaviour.VEHICLE
     found = behaviour.find_events([switched, ended, below], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_vehicle_seen_again_further_on_after_its_region_was_lost_at_a_close_pass_drove_on():
+    """A car drives down the picture and touches one driving across, which goes on; the down car's
+    track ends there and it is seen again 0.9 s later, as a new track, where it would be had it kept its
+    speed and heading (over two lengths on from the meeting). Both drove on: a NEAR_MISS."""
+    down = [(70.0, -30.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(28)]  # touches the other at 2.1 s
+    lost = track(1, down[:12])
+    across = track(2, [(25.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(30)])
+    again = track(3, down[20:], start=1.0 + 20 * STEP)
+    assert lost.kind == across.kind == behaviour.VEHICLE
+    found = behaviour.find_events([lost, across, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_vehicle_seen_again_is_judged_from_where_it_was_last_seen_on_its_own():
+    """The pass above, but as the regions meet the down car's box lurches two and a half lengths down
+    into the merged region (shared) before its track ends. Where it would have been by the time it is
+    seen again counts from its last box of its own, not from that lurch: a NEAR_MISS still."""
+    down = [(70.0, -30.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(28)]
+    lost = track(1, [*down[:11], (70.0, down[11][1] + 60.0, 12.0, 24.0)])
+    lost.data[-1, behaviour.SHARED] = 1.0
+    across = track(2, [(25.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(30)])
+    again = track(3, down[20:], start=1.0 + 20 * STEP)
+    found = behaviour.find_events([lost, across, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_vehicle_whose_motion_also_looks_like_the_others_still_leaves_that_one_its_own_carrier():
+    """A car driving east is touched at its rear by one driving down-right (60° apart), whose track ends
+    there; the east car drives on, bearing 20° to the right, and the other is seen again 0.7 s later as a
+    new track where it would be. The east car's motion after is within 45° of both old headings, so it
+    seems to carry both on; the new track carries the other's: each drove on, a NEAR_MISS."""
+
+    def east(k: int) -> tuple[float, float, float, float]:
+        seconds = k * STEP
+        if seconds <= 1.5 + 1e-9:
+            return 10.0 + 50.0 * seconds, 50.0, 24.0, 12.0
+        return 85.0 + 47.0 * (seconds - 1.5), 50.0 + 17.0 * (seconds - 1.5), 24.0, 12.0
+
+    down = [(32.5 + 25.0 * k * STEP, -34.5 + 43.0 * k * STEP, 16.0, 20.0) for k in range(30)]
+    driving_on = track(1, [east(k) for k in range(27)])
+    lost = track(2, down[:16])  # touches the east car's rear at 2.5 s
+    again = track(3, down[22:], start=1.0 + 22 * STEP)
+    found = behaviour.find_events([driving_on, lost, again], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
+
+
+def test_a_box_jittering_in_place_that_a_car_touches_is_no_party_to_a_near_miss(monkeypatch):
+    """A car drives east and touches a small box that jitters about one spot (creeping down a little), as
+    a fragment beside a road does: its speed is noise and it keeps no way, so no path of its own crossed
+    the car's. Without that check it would be a NEAR_MISS (it carries its own 'motion' on after)."""
+    east = track(1, [(10.0 + 50.0 * k * STEP, 50.0, 24.0, 12.0) for k in range(30)])
+    steps = [(0, 0), (2, 3), (4, 1), (1, -2), (-2, -1), (-1, 2)]
+    jittering = track(
+        2, [(112.0 + steps[k % 6][0], 56.0 + 0.3 * k + steps[k % 6][1], 8.0, 8.0) for k in range(30)]
+    )
+    assert [f.event_type for f in behaviour.find_events([east, jittering], SIZE)] == []
+    monkeypatch.setattr(behaviour, "NEAR_MISS_ONE_WAY", 0.0)
+    assert [f.event_type for f in behaviour.find_events([east, jittering], SIZE)] == ["NEAR_MISS"]
 
 
 def test_a_track_left_standing_while_the_other_goes_on_with_its_vehicle_is_no_collision():
