@@ -194,9 +194,10 @@ class MotionSeries:
     cells: np.ndarray  # (pairs, cells) fraction of each grid cell that changed
     size: tuple[int, int] = (0, 0)  # the grey frames measured (width, height)
     grid: tuple[int, int] = (1, 1)  # the cells across and down
-    fragments: np.ndarray | None = None  # separate small patches of change (None: not counted, as none)
+    fragments: np.ndarray | None = None  # per pair, its separate small patches of change (see `fragments`)
 
     def fragment_counts(self) -> np.ndarray:
+        """Per pair, its fragments; none for a series measured without counting them."""
         return np.zeros(len(self)) if self.fragments is None else self.fragments
 
     def __len__(self) -> int:
