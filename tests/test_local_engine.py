@@ -339,6 +339,46 @@ def test_as_many_cells_moving_a_little_here_and_there_are_no_event():
     assert analysis.events == []
 
 
+def test_fragments_counts_separate_small_patches_only():
+    """Pieces of a burst each make their own small patch of change; specks of noise are smaller, and a
+    person or a car is one large patch, however much of the frame it moves."""
+    mask = np.zeros((120, 160), np.float32)
+    for k in range(6):  # six pieces of 5×5 px (0.13 % of the frame each)
+        mask[10:15, 10 + 20 * k : 15 + 20 * k] = 1.0
+    for k in range(10):  # ten specks of 2×2 px (0.02 %)
+        mask[40:42, 5 + 15 * k : 7 + 15 * k] = 1.0
+    mask[60:110, 40:70] = 1.0  # one walker-sized region (7.8 %)
+    assert local.fragments(mask) == 6
+
+
+def _fragments_burst(counts: list[int], *, first=100) -> Observation:
+    """A calm series (one or two fragments a pair) where pairs from `first` on show `counts` fragments:
+    the cells' change and its patch stay as calm as everywhere else."""
+    seen = synthetic_series([])
+    rng = np.random.default_rng(1)
+    seen.series.fragments = rng.integers(0, 3, len(seen.series)).astype(np.float64)
+    seen.series.fragments[first : first + len(counts)] = counts
+    return seen
+
+
+def test_many_fragments_at_once_in_two_pairs_running_is_sudden_motion():
+    """Debris whose pieces each move too little of any cell to stand out (issue 11): twelve fragments
+    in three pairs running, where one or two is the video's usual count."""
+    analysis = analyse_observation(_fragments_burst([12, 14, 11]), 30.0, 1.5, language="en")
+    [event] = analysis.events
+    assert event.event_type == "SUDDEN_MOTION" and 9.9 <= event.start_time <= event.end_time <= 10.4
+    [episode] = [e for e in analysis.report.episodes if e.flagged]
+    assert episode.peak_z < SPIKE_Z / 2 and episode.peak_spread < local.SPREAD_Z
+    assert episode.peak_fragments >= 11 and episode.by_fragments
+    assert "separate small patches of change at once" in event.description
+
+
+def test_fragments_in_a_single_pair_are_no_event():
+    """As many fragments in one pair only, between ordinary ones (a keyframe's specks, a flicker): nothing."""
+    analysis = analyse_observation(_fragments_burst([2, 14, 1]), 30.0, 1.5, language="en")
+    assert analysis.events == []
+
+
 def test_confidence_grows_with_how_far_it_stands_out():
     analysis = analyse_observation(
         synthetic_series([(50, 3, 0.35), (150, 3, 0.5), (250, 3, 1.0)]), 30.0, 1.5, language="en"

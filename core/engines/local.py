@@ -9,8 +9,10 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    the global lighting gain, thresholded at 4× the pair's own noise level, summed over a grid of
    cells. Each cell gets its own normal level (median and MAD over the video); the change above it
    is the frame's "unusual motion", compared with its own median and MAD (a robust z). Runs above a
-   low threshold that peak high (a spike), last (summed z), or move an unusually large patch of
-   touching cells at once (fragments flying out of one point, each cell only a little) are episodes of unusual motion
+   low threshold that peak high (a spike), last (summed z), move an unusually large patch of
+   touching cells at once (fragments flying out of one point, each cell only a little), or show
+   unusually many fragments (separate patches of change, each far smaller than a person) in two pairs
+   running (pieces of something thrown or shattering, seen in flight) are episodes of unusual motion
    (thresholds chosen on random generated clips; bench/RESULTS.md compares this measure with optical
    flow and background subtraction).
 2. Foreground objects and tracks (`core.tracks`): a background model finds the objects in each
@@ -76,6 +78,12 @@ SPREAD_Z = 8.0  # ... or whose largest patch of unusually moving cells, as a rob
 SPREAD_LOW_Z = 3.0  # a pair whose patch stands out this much belongs to a run whatever its z (a few
 # more cells than usual, around a crowd walking by, do not stretch its episodes)
 SPREAD_MIN_MAD = 1.0  # cells: the patch size's deviation is never taken as less than one cell
+FRAGMENTS_Z = 5.0  # ... or whose count of fragments, as a robust z in two pairs running, reaches this
+# (pieces of something thrown or shattering, each its own small patch of change, seen in flight)
+FRAGMENTS_LOW_Z = 3.0  # a pair with this many more fragments than usual belongs to a run whatever its z
+FRAGMENTS_MIN_MAD = 1.0  # fragments: the count's deviation is never taken as less than one
+FRAGMENT_MIN_SHARE = 0.0007  # a fragment: a separate patch of change above 0.07 % of the frame (specks of
+FRAGMENT_MAX_SHARE = 0.003  # noise and compression are smaller) and under 0.3 % (not a person or a car)
 EPISODE_BRIDGE_SEC = 0.5  # a counted run takes in runs this close (see _episodes)
 MIN_EPISODE_PAIRS = 2  # change seen in a single frame pair is a glitch (a keyframe refresh), not motion
 BURST_MIN_SEC = (
@@ -186,6 +194,11 @@ class MotionSeries:
     cells: np.ndarray  # (pairs, cells) fraction of each grid cell that changed
     size: tuple[int, int] = (0, 0)  # the grey frames measured (width, height)
     grid: tuple[int, int] = (1, 1)  # the cells across and down
+    fragments: np.ndarray | None = None  # per pair, its separate small patches of change (see `fragments`)
+
+    def fragment_counts(self) -> np.ndarray:
+        """Per pair, its fragments; none for a series measured without counting them."""
+        return np.zeros(len(self)) if self.fragments is None else self.fragments
 
     def __len__(self) -> int:
         return len(self.after)
@@ -212,6 +225,7 @@ class ChangeMeter:
         self._previous_median = 0.0
         self.blurred: np.ndarray | None = None  # the last frame, blurred (what the masks compare)
         self.mask: np.ndarray | None = None  # the last change mask (0/1, float32)
+        self.fragments = 0  # the last mask's separate small patches of change (see `fragments`)
         self.view_changed = False  # the last pair was a cut or a camera move, not motion in the view
 
     def __call__(self, image: np.ndarray) -> tuple[float, np.ndarray] | None:
@@ -234,11 +248,20 @@ class ChangeMeter:
         _, mask = cv2.threshold(difference, threshold, 1.0, cv2.THRESH_BINARY)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _SPECKLE)
         self.mask = mask
+        self.fragments = fragments(mask)
         cells = cv2.resize(mask, self.grid, interpolation=cv2.INTER_AREA)
         return float(mask.mean()), cells.ravel()
 
 
 _SPECKLE = np.ones((2, 2), np.uint8)  # change smaller than this is noise or compression shimmer
+
+
+def fragments(mask: np.ndarray) -> int:
+    """How many separate patches of a change mask are fragment-sized: larger than specks of noise, far
+    smaller than a person or a car (pieces of something thrown or shattering, each its own patch)."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    share = stats[1:, cv2.CC_STAT_AREA] / mask.size
+    return int(np.count_nonzero((share >= FRAGMENT_MIN_SHARE) & (share <= FRAGMENT_MAX_SHARE)))
 
 
 def _quantile_u8(image: np.ndarray, q: float) -> float:
@@ -257,7 +280,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
     meter: ChangeMeter | None = None
     foreground: ForegroundModel | None = None
     tracker = Tracker()
-    before, after, area, cells, times, view_changes = [], [], [], [], [], []
+    before, after, area, cells, pieces, times, view_changes = [], [], [], [], [], [], []
     previous_time = None
     for frame in iter_frames(path, fps, max_side=ANALYSIS_MAX_SIDE, gray=True):
         if meter is None:
@@ -275,6 +298,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
             after.append(frame.time)
             area.append(measured[0])
             cells.append(measured[1])
+            pieces.append(meter.fragments)
             change = meter.mask
         blobs = foreground(meter.blurred, frame.time, change)
         if not foreground.warming(frame.time):
@@ -292,6 +316,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
         cells=np.array(cells, dtype=np.float32).reshape(-1, grid[0] * grid[1]),
         size=size,
         grid=grid,
+        fragments=np.array(pieces, dtype=np.float64),
     )
     return Observation(series, tracker.close(), np.array(times, dtype=np.float64), size, view_changes)
 
@@ -313,16 +338,34 @@ class Episode:
     core: float = 0.0  # seconds from the first to the last pair at half its peak z or more
     peak_spread: float = 0.0  # the highest robust z of its largest patch of unusually moving cells ...
     peak_cells: int = 0  # ... and how many cells that patch had
+    peak_scatter: float = 0.0  # the highest robust z of its count of fragments ...
+    peak_fragments: int = 0  # ... and that count
 
     @property
     def strength(self) -> float:
-        """How far it stands out: 1 at the flagging threshold (a spike, a sustained run or a wide patch)."""
-        return max(self.peak_z / SPIKE_Z, self.sustained / SUSTAINED_Z_SEC, self.peak_spread / SPREAD_Z)
+        """How far it stands out: 1 at the flagging threshold (a spike, a sustained run, a wide patch or
+        many fragments at once)."""
+        return max(
+            self.peak_z / SPIKE_Z,
+            self.sustained / SUSTAINED_Z_SEC,
+            self.peak_spread / SPREAD_Z,
+            self.peak_scatter / FRAGMENTS_Z,
+        )
 
     @property
     def by_patch(self) -> bool:
         """Flagged only for its patch of moving cells: neither a spike nor sustained (small fragments)."""
         return self.peak_z < SPIKE_Z and self.sustained < SUSTAINED_Z_SEC and self.peak_spread >= SPREAD_Z
+
+    @property
+    def by_fragments(self) -> bool:
+        """Flagged only for how many fragments moved at once: neither a spike, sustained nor a patch."""
+        return (
+            self.peak_z < SPIKE_Z
+            and self.sustained < SUSTAINED_Z_SEC
+            and self.peak_spread < SPREAD_Z
+            and self.peak_scatter >= FRAGMENTS_Z
+        )
 
     @property
     def flagged(self) -> bool:
@@ -380,13 +423,28 @@ def score_motion(series: MotionSeries) -> MotionReport:
     spread = max(1.4826 * float(np.median(np.abs(unusual - median))), UNUSUAL_MIN_SPREAD, 0.1 * median)
     z = (unusual - median) / spread
     counts = _largest_clusters(cells > threshold, series.grid)
-    count_median = float(np.median(counts))
-    count_spread = max(1.4826 * float(np.median(np.abs(counts - count_median))), SPREAD_MIN_MAD)
-    spread_z = (counts - count_median) / count_spread
+    spread_z = _robust_z(counts, SPREAD_MIN_MAD)
+    scatter_z = _robust_z(series.fragment_counts(), FRAGMENTS_MIN_MAD)
+    # pieces in flight are seen in consecutive pairs: a pair counts as many fragments as it and a
+    # neighbour both show (one pair's specks, a keyframe or a flicker, do not flag)
+    beside = np.maximum(np.append(scatter_z[1:], 0.0), np.insert(scatter_z[:-1], 0, 0.0))
+    scatter_z = np.minimum(scatter_z, beside)
     # frames further apart than MAX_MOTION_GAP_SEC show change, not motion (2 fps recordings): no episode
     close = (series.after - series.before) <= MAX_MOTION_GAP_SEC
-    episodes = _episodes(series, np.where(close, z, 0.0), np.where(close, spread_z, 0.0), counts)
+    episodes = _episodes(
+        series,
+        np.where(close, z, 0.0),
+        np.where(close, spread_z, 0.0),
+        np.where(close, scatter_z, 0.0),
+        counts,
+    )
     return MotionReport(series, z, threshold, float(np.median(series.area)), median, spread, episodes)
+
+
+def _robust_z(values: np.ndarray, least_spread: float) -> np.ndarray:
+    """Each value against the video's own median, in robust deviations (never less than `least_spread`)."""
+    median = float(np.median(values))
+    return (values - median) / max(1.4826 * float(np.median(np.abs(values - median))), least_spread)
 
 
 def _largest_clusters(unusual: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
@@ -401,18 +459,21 @@ def _largest_clusters(unusual: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     return largest
 
 
-def _episodes(series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, cells: np.ndarray) -> list[Episode]:
+def _episodes(
+    series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, scatter_z: np.ndarray, cells: np.ndarray
+) -> list[Episode]:
     """Runs of frame pairs above the low threshold (one pair's dip does not end a run). A flagged
     run takes in the runs within EPISODE_BRIDGE_SEC of it that are flagged too or at least half-way
     to a spike (a fall's lurch before the fall); lone blips near an event stay out of its times."""
     runs: list[list[int]] = []
-    # a burst of small fragments may stand out only by how many cells it moves at once
-    for index in np.flatnonzero((z >= EPISODE_LOW_Z) | (spread_z >= SPREAD_LOW_Z)).tolist():
+    # a burst of small fragments may stand out only by how many cells it moves at once, or how many pieces
+    standing_out = (z >= EPISODE_LOW_Z) | (spread_z >= SPREAD_LOW_Z) | (scatter_z >= FRAGMENTS_LOW_Z)
+    for index in np.flatnonzero(standing_out).tolist():
         if runs and index - runs[-1][-1] <= 2:
             runs[-1].append(index)
         else:
             runs.append([index])
-    singles = [_episode(series, z, spread_z, cells, run) for run in runs]
+    singles = [_episode(series, z, spread_z, scatter_z, cells, run) for run in runs]
     groups: list[list[Episode]] = []
     for episode in singles:
         if (
@@ -427,7 +488,9 @@ def _episodes(series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, cells: 
     episodes: list[Episode] = []
     for group in groups:
         if len(group) > 1 and any(e.flagged for e in group):
-            episodes.append(_episode(series, z, spread_z, cells, [m for e in group for m in e.members]))
+            episodes.append(
+                _episode(series, z, spread_z, scatter_z, cells, [m for e in group for m in e.members])
+            )
         else:
             episodes.extend(group)
     return episodes
@@ -438,10 +501,16 @@ def _joinable(episode: Episode) -> bool:
 
 
 def _episode(
-    series: MotionSeries, z: np.ndarray, spread_z: np.ndarray, cells: np.ndarray, members: list[int]
+    series: MotionSeries,
+    z: np.ndarray,
+    spread_z: np.ndarray,
+    scatter_z: np.ndarray,
+    cells: np.ndarray,
+    members: list[int],
 ) -> Episode:
     first, last = members[0], members[-1]
     widest = members[int(np.argmax(spread_z[members]))]
+    scattered = members[int(np.argmax(scatter_z[members]))]
     spans = series.after[members] - series.before[members]
     peak = members[int(np.argmax(z[members]))]
     # Motion seen between frames a and b happened somewhere between them: times are the middles
@@ -461,6 +530,8 @@ def _episode(
         core=_core_seconds(series, z, members),
         peak_spread=float(spread_z[widest]),
         peak_cells=int(cells[widest]),
+        peak_scatter=float(scatter_z[scattered]),
+        peak_fragments=int(series.fragment_counts()[scattered]),
     )
 
 
@@ -549,6 +620,11 @@ def analyse(
                     **(
                         {"cells": episode.peak_cells, "spread": episode.peak_spread}
                         if episode.by_patch
+                        else {}
+                    ),
+                    **(
+                        {"fragments": episode.peak_fragments, "scatter": episode.peak_scatter}
+                        if episode.by_fragments
                         else {}
                     ),
                 },
@@ -692,6 +768,10 @@ def _describe_finding(finding: Finding, report: MotionReport, texts: dict[str, s
         if "cells" in finding.facts:  # flagged for how many cells moved at once, which is then said
             figures += "; " + texts["patch"].format(
                 cells=finding.facts["cells"], spread=finding.facts["spread"]
+            )
+        if "fragments" in finding.facts:  # flagged for how many fragments moved at once, which is then said
+            figures += "; " + texts["fragments"].format(
+                fragments=finding.facts["fragments"], scatter=finding.facts["scatter"]
             )
         return texts["episode"].format(
             what=texts[finding.event_type],

@@ -515,6 +515,7 @@ TEXTS: dict[str, str] = {
     "local.MOTION_BURST": "sustained motion well above the usual level",
     "local.figures": "motion {ratio:.1f}× this video's median ({area:.1%} of the frame changing at the peak, unusual-motion z {z:.1f})",
     "local.patch": "{cells} touching grid cells moving unusually at once (z {spread:.1f} against this video's usual patch)",
+    "local.fragments": "{fragments} separate small patches of change at once, in two frame pairs running (z {scatter:.1f} against this video's usual count)",
     "local.episode": "{what}: {figures}; lasted {span:.2f} s, peak at {peak:.2f} s; no tracked object explains it",
     "local.objects": "tracked objects: {total} ({person} person-like, {vehicle} vehicle-like, {other} other)",
     "local.COLLISION": "collision: track {a} ({kind_a}) and track {b} ({kind_b}) closed in at {approach:.1f} sizes/s and touched at {peak:.2f} s; track {who} then lost {slowdown:.0%} of its speed ({before:.1f} → {after:.1f} sizes/s) and turned {turn:.0f}°",
