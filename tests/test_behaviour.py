@@ -582,6 +582,23 @@ def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_
     assert stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
 
 
+def test_a_stop_goes_on_in_what_is_left_of_the_vehicle_as_it_fades_into_the_background():
+    """A car drives and stands 1.2 s; learnt into the background, it is seen as a smaller box inside its
+    own, in a new track from 0.4 s later, for 1.2 s more: one stop over both tracks. A fragment of a
+    tenth of its size standing there is no part of it."""
+    driving = [(10.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(15)]
+    car = track(1, driving + [(66.0, 40.0, 20.0, 10.0)] * 12)
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(40)], 1.0)
+
+    def stops(box: tuple[float, float, float, float]) -> list[list[int]]:
+        left = track(2, [box] * 12, car.end + 0.4)
+        found = behaviour.find_events([car, left, passing], SIZE)
+        return [f.track_ids for f in found if f.event_type == "STOPPED_VEHICLE"]
+
+    assert stops((69.0, 42.0, 14.0, 6.0)) == [[1, 2]]
+    assert stops((74.0, 43.0, 5.0, 4.0)) == []
+
+
 def test_a_track_standing_where_it_was_first_seen_after_a_drive_there_and_back_is_no_stop():
     """A vehicle seen when tracking began was learnt into the background; as it drives off, its track
     follows it a second, then stays on the place it left (the "ghost"), standing 3 s while traffic
