@@ -84,7 +84,11 @@ generated clips of the test scenes and checked on a held-out random set and on r
   other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
   Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
   ends its track: the stand goes on where, within a second, a still box like its own stands again
-  on the same spot (in its own track or the one that took over).
+  on the same spot (in its own track or the one that took over), or what is left of it as it fades
+  into the background (a box inside its own, a quarter of its area or more). A track there from the
+  moment tracking began that stands on the box it was first seen in is no stop: a vehicle seen when
+  tracking began was learnt into the background, and as it drives off the place it left stands out
+  (a "ghost"), its track dragged away by the departing vehicle and back.
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -179,10 +183,14 @@ STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
 STOP_BRIDGE_SEC = 1.2  # a vehicle's still stretch goes on across a break this long ...
 STOP_SAME_PLACE = 0.7  # ... where a still box overlapping its own this much (IoU) stands again
+STOP_INSIDE = 0.9  # ... or lies this much inside it (a standing vehicle fading into the background
+STOP_KEPT = 0.25  # shrinks), keeping this much of its area
 STOP_PIECE_ROWS = 3  # a still stretch of fewer matched rows is a pause in a jittering box
 STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
 STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving speed) was stopping ...
 STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
+STOP_GHOST_SEC = 0.5  # a track begun this soon after tracking began, standing ...
+STOP_GHOST_SAME = 0.5  # ... on a box overlapping its first this much (IoU), is a ghost (see stopped_vehicles)
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
@@ -1710,15 +1718,25 @@ def _next_still(
     pieces: list, after: float, box: tuple[float, ...], overlap: float, *, new_track: bool = False
 ) -> tuple[TrackView, np.ndarray, tuple[float, ...]] | None:
     """The first still stretch (of `pieces`) that begins within STOP_BRIDGE_SEC after `after` on a box
-    overlapping `box` by `overlap` (IoU) or more; with `new_track`, only in a track begun since."""
+    overlapping `box` by `overlap` (IoU) or more, or on what is left of `box` as it fades into the
+    background; with `new_track`, only in a track begun since."""
     following = [
         (float(other.t[run[0]]), (other, run, other_box))
         for other, run, other_box in pieces
         if after < float(other.t[run[0]]) <= after + STOP_BRIDGE_SEC
         and (not new_track or other.start > after)
-        and iou(box, other_box) >= overlap
+        and (iou(box, other_box) >= overlap or _faded_from(other_box, box))
     ]
     return min(following, key=lambda item: item[0])[1] if following else None
+
+
+def _faded_from(later: tuple[float, ...], earlier: tuple[float, ...]) -> bool:
+    """Whether `later` could be what is left of `earlier` as it fades into the background: it lies
+    STOP_INSIDE inside it and keeps STOP_KEPT of its area or more."""
+    ix = max(0.0, min(later[0] + later[2], earlier[0] + earlier[2]) - max(later[0], earlier[0]))
+    iy = max(0.0, min(later[1] + later[3], earlier[1] + earlier[3]) - max(later[1], earlier[1]))
+    area = max(later[2] * later[3], 1e-6)
+    return ix * iy >= STOP_INSIDE * area and area >= STOP_KEPT * earlier[2] * earlier[3]
 
 
 def _stopped_after_driving(
@@ -1747,6 +1765,7 @@ def _stopped_after_driving(
 
 def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
     pieces = _still_pieces(views)
+    tracking_began = min((view.start for view in views), default=0.0)
     stops = []
     for view, run, box in pieces:
         if view.kind != VEHICLE:
@@ -1766,6 +1785,8 @@ def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) ->
             continue
         if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
+        if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
+            continue  # a ghost: the place a vehicle learnt into the background at the start left
         passing = [
             other.id
             for other in views
@@ -1794,6 +1815,11 @@ def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) ->
             )
         )
     return found
+
+
+def _on_first_box(view: TrackView, time: float) -> bool:
+    """Whether the track's box at `time` is the box it was first seen in (IoU STOP_GHOST_SAME or more)."""
+    return iou(view.box_at(time), tuple(view.data[0, X : H + 1])) >= STOP_GHOST_SAME
 
 
 def _step(view: TrackView) -> float:

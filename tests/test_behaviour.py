@@ -674,6 +674,43 @@ def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_
     assert stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
 
 
+def test_a_stop_goes_on_in_what_is_left_of_the_vehicle_as_it_fades_into_the_background():
+    """A car drives and stands 1.2 s; learnt into the background, it is seen as a smaller box inside its
+    own, in a new track from 0.4 s later, for 1.2 s more: one stop over both tracks. A fragment of a
+    tenth of its size standing there is no part of it."""
+    driving = [(10.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(15)]
+    car = track(1, driving + [(66.0, 40.0, 20.0, 10.0)] * 12)
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(40)], 1.0)
+
+    def stops(box: tuple[float, float, float, float]) -> list[list[int]]:
+        left = track(2, [box] * 12, car.end + 0.4)
+        found = behaviour.find_events([car, left, passing], SIZE)
+        return [f.track_ids for f in found if f.event_type == "STOPPED_VEHICLE"]
+
+    assert stops((69.0, 42.0, 14.0, 6.0)) == [[1, 2]]
+    assert stops((74.0, 43.0, 5.0, 4.0)) == []
+
+
+def test_a_track_standing_where_it_was_first_seen_after_a_drive_there_and_back_is_no_stop():
+    """A vehicle seen when tracking began was learnt into the background; as it drives off, its track
+    follows it a second, then stays on the place it left (the "ghost"), standing 3 s while traffic
+    passes. It drove, and it stands, but on the box it was first seen in: no STOPPED_VEHICLE. The same
+    moves ending two lengths from there are a stop."""
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(45)], 1.0)
+
+    def there_and(back: bool) -> behaviour.TrackView:
+        out = [(60.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(6)]
+        moves = out + (out[-2:0:-1] if back else [(80.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(1, 5)])
+        return track(1, [(60.0, 40.0, 20.0, 10.0)] * 5 + moves + [moves[-1]] * 30)
+
+    ghost = there_and(back=True)
+    assert ghost.kind == behaviour.VEHICLE
+    found = behaviour.find_events([ghost, passing], SIZE)
+    assert [f for f in found if f.event_type == "STOPPED_VEHICLE"] == [], found
+    found = behaviour.find_events([there_and(back=False), passing], SIZE)
+    assert [f.track_ids for f in found if f.event_type == "STOPPED_VEHICLE"] == [[1]], found
+
+
 def test_a_stop_first_seen_in_a_new_track_goes_on_from_the_slowing_vehicle_that_ended_there():
     """A car drives, slows down, and its track ends as traffic merges with it; 0.6 s later a new track
     begins standing on that spot for 2.2 s, its box taller than the car's (person-like: it never
