@@ -9,39 +9,39 @@ generated clips of the test scenes and checked on a held-out random set and on r
   does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
   much taller than wide), person-like (taller than wide and changing shape as limbs move), vehicle-like
   too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
-- COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or they become one
-  region), and at least one loses most of its speed or turns sharply (without speeding up) within a
-  second, while the other did not drive on unchanged (that one passed a vehicle that was stopping).
-  When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be
-  left standing too (a car that hits a parked one stops): one that goes on moving slowed behind a
-  stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle).
-  A fast track that ends as it meets the other (the two become one region, seen as one track) lost its
-  speed there when the other, moving before, goes on at half its speed or less, slower than driving
-  (the wreck stands; when both tracks ended, the wreck is the track that began there), and nothing
-  comes out of that region at the first one's speed and heading. A track that comes out of the meeting
-  moving as the other (on a crossing path) moved before followed the other, which drove on: neither its
-  seeming sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or
-  a track begun there (0.3 s before to 0.5 s after contact), stays on the box where they touched for half
-  a second within 0.5–3 s after, its centre moving on less than 0.3 sizes a second net over it (a wreck's
-  region jitters as passing traffic merges with it, its centre comes back; crashed vehicles stay where
-  they crashed; two that brush or cross and drive, or creep, on leave nothing standing there, and most
-  COLLISIONs on busy traffic were such meetings). A bystander that comes to stand there later (a car
-  slowing after a close pass) is no wreck.
+- COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or
+  they become one region), and at least one loses most of its speed or turns sharply (without speeding
+  up) within a second, while the other did not drive on unchanged (that one passed a vehicle that was
+  stopping). When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned
+  must be left standing too (a car that hits a parked one stops): one that goes on moving slowed behind
+  a stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A
+  fast track that ends as it meets the other (the two become one region, seen as one track) lost its
+  speed there when the other, moving before, goes on at half its speed or less, slower than driving (the
+  wreck stands; when both tracks ended, the wreck is the track that began there), and nothing comes out
+  of that region at the first one's speed and heading. A track that comes out of the meeting moving as
+  the other (on a crossing path) moved before followed the other, which drove on: neither its seeming
+  sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or a
+  track begun there (0.3 s before to 0.5 s after contact), stays on the box where they touched for half
+  a second within 0.5–3 s after, its centre moving on less than 0.3 sizes a second net over it (a
+  wreck's region jitters as passing traffic merges with it, its centre comes back; crashed vehicles stay
+  where they crashed; two that brush or cross and drive, or creep, on leave nothing standing there, and
+  most COLLISIONs on busy traffic were such meetings). A bystander that comes to stand there later (a
+  car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
-  traffic side by side or in opposite lanes), close in and pass within a fraction of their size of
-  each other at speed without touching (not closest as one first appears beside the other: a region
-  splitting off it or a fragment was never seen closing in), and both are seen to keep going (at half
-  their speed or more within a second: a track that ends as they pass says nothing of it); each an
-  established road user (a person crossing in front of a car too): seen on its own for half a second
-  before the closest moment, its box steady in size (a fragment of something jumping about is neither). At a small
-  analysis width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and one way (a person-like
-  one faster than a walk; a fragment jittering in place has no path to cross), whose regions meet or
-  merge are a NEAR_MISS too when each one's old speed and heading is taken up again within a second,
-  for half a second, each by a different track (its own, the other's, or a track that began where it
-  would then have been, driving on as before from where it was last seen on its own: a vehicle whose
-  region was lost beside the other's is seen again lengths further on; on paths crossing at a narrow
-  angle one track's motion may seem to take up both, so another that took up one of them is looked
-  for).
+  traffic side by side or in opposite lanes), close in and pass within a fraction of their size of each
+  other at speed without touching (not closest as one first appears beside the other: a region splitting
+  off it or a fragment was never seen closing in), and both are seen to keep going (at half their speed
+  or more within a second: a track that ends as they pass says nothing of it); each an established road
+  user (a person crossing in front of a car too): seen on its own for half a second before the closest
+  moment, its box steady in size (a fragment of something jumping about is neither). At a small analysis
+  width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and
+  one way (a person-like one faster than a walk; a fragment jittering in place has no path to cross),
+  whose regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up
+  again within a second, for half a second, each by a different track (its own, the other's, or a track
+  that began where it would then have been, driving on as before from where it was last seen on its own:
+  a vehicle whose region was lost beside the other's is seen again lengths further on; on paths crossing
+  at a narrow angle one track's motion may seem to take up both, so another that took up one of them is
+  looked for).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
@@ -121,9 +121,8 @@ COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they m
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...
-COLLISION_WRECK_SEC = (
-    0.5  # ... this long, its centre's net move slower than STILL (cars that touch and drive on do not)
-)
+COLLISION_WRECK_SEC = 0.5  # ... this long, its centre's net move slower than STILL (cars that touch
+# and drive on do not)
 COLLISION_WRECK_BEGUN_SEC = (-0.3, 0.5)  # ... one of the two, or a track begun within this span of contact
 NEAR_MISS_GAP = 0.6  # of the smaller object's short side: closer than this without touching
 NEAR_MISS_FAST = 1.0  # sizes/s, the faster of the two
@@ -153,9 +152,8 @@ FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_REACH = 2.0  # heights: where no track is seen as itself for long, the place's boxes reach no further
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 FIGHT_TOGETHER = 0.75  # heights: strongly moving regions this close in a frame are one place
-FIGHT_TAKING_PART = (
-    0.25  # a track moved strongly in this share of a window's frames to count as one of the people
-)
+FIGHT_TAKING_PART = 0.25  # a track moved strongly in this share of a window's frames to count as one
+# of the people
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
 PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
@@ -1109,13 +1107,14 @@ def _close(a: tuple[TrackView, int], b: tuple[TrackView, int]) -> bool:
 
 
 def _fight_spans(site: dict, size: tuple[int, int]):
-    """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole
-    place when it lasted less) in which it was fight-like: a second or more of strong motion that went
-    nowhere (drift), back and forth, by two or more tracks taking part (each moving strongly in
+    """The windows of a place (FIGHT_WINDOW_SEC long, one starting every FIGHT_STEP_SEC; the whole place
+    when it lasted less) in which it was fight-like: a second or more of strong motion that went nowhere
+    (drift), back and forth, by two or more tracks taking part (each moving strongly in
     FIGHT_TAKING_PART of the window's frames: a fragment, or a bystander seen moving once beside one
-    restless person, is not a second person), or one region as wide as two people, most of them staying (or, none seen as itself there for long, the place reaching no further than
-    FIGHT_REACH heights). People walk up to each other before a fight and away after it; judging the
-    place as a whole, their walk would hide the fight. Yields (first, last, back and forth) or None."""
+    restless person, is not a second person), or one region as wide as two people, most of them staying
+    (or, none seen as itself there for long, the place reaching no further than FIGHT_REACH heights).
+    People walk up to each other before a fight and away after it; judging the place as a whole, their
+    walk would hide the fight. Yields (first, last, back and forth) or None."""
     times = np.array(site["times"])
     boxes = np.array(site["boxes"])
     starts, begun = [], -1e9

@@ -21,10 +21,11 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    for typed events, each with frame times, the box at its peak frame, the tracks involved and a
    severity.
 
-Episodes of unusual motion where three or more people who stood or walked there broke off at once
-(their tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION
-(short) or MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of tracked objects moving as they had been
-all along (people walking close to the camera make much motion, nothing unusual).
+Episodes of unusual motion where three or more people who stood or walked there broke off at once (their
+tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION (short) or
+MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of
+tracked objects moving as they had been all along (people walking close to the camera make much motion,
+nothing unusual).
 
 Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
 whose timestamps jump by days costs what its frames cost, not one row per window of the claimed span.
