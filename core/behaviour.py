@@ -54,7 +54,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   there from the start is learnt into the background and first seen as they fall: a track that
   comes into being mid-picture, moving, after tracking began (when the engine's background warm-up
   ended), is judged from its first moving parts (0.2 s of them, often a sliver first) as the body
-  standing.
+  standing; where it lands inside what those spanned is the place such a person left, walking off
+  (a "ghost"), not a body that fell (one lies beside or below where it stood).
 - FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
@@ -111,7 +112,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.i18n import Message, say
-from core.tracks import MATCHED, MH, MOTION, MW, MY, SHARED, H, T, Track, W, X, Y, iou
+from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W, X, Y, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -883,8 +884,7 @@ def falls(
         unseen = _began_falling(view, size, tracking_began)
         for i in [0, *standing] if unseen else standing:  # (upright for a moment is not standing)
             if unseen and i == 0:
-                top, height, centre = _first_stance(view)
-                stance = _Stance(view.start, top, height, top + height, centre, stood=True)
+                stance = _first_stance(view)
             else:
                 top, height = data[i, Y], data[i, H]
                 stance = _Stance(
@@ -893,7 +893,7 @@ def falls(
             landed = None
             for path in [[view], *([view, later] for later in _taken_over(view, views, stance))]:
                 landed = _landing(path, stance, size)
-                if landed is not None and _lies_there(*landed, stance):
+                if landed is not None and _lies_there(*landed, stance) and not _left_there(stance, *landed):
                     break
                 landed = None
             if landed is None:
@@ -938,6 +938,7 @@ class _Stance:
     bottom: float
     centre: float
     stood: bool
+    first_seen: tuple[float, float] | None = None  # unseen standing: its first moving parts' left, right
 
 
 def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> tuple[TrackView, int] | None:
@@ -1033,17 +1034,32 @@ def _began_falling(view: TrackView, size: tuple[int, int], tracking_began: float
         view.start >= tracking_began + FALL_STOOD_SEC
         and data[0, MW] > 0
         and inside_frame(data[:1], size)[0]
-        and _first_stance(view)[1] >= FALL_MIN_HEIGHT * size[1]
+        and _first_stance(view).height >= FALL_MIN_HEIGHT * size[1]
     )
 
 
-def _first_stance(view: TrackView) -> tuple[float, float, float]:
-    """Top, height and centre of the moving part in the first FALL_FIRST_SEC of a track that began
-    falling: the body as it stood, as near as it was seen."""
+def _first_stance(view: TrackView) -> _Stance:
+    """The moving part in the first FALL_FIRST_SEC of a track that began falling, as the body standing
+    (as near as it was seen): its top, height, centre, and how far across it reached."""
     data = view.data
     first = view.between(view.start, view.start + FALL_FIRST_SEC) & (data[:, MW] > 0)
-    top = float(data[first, MY].min())
-    return top, float((data[first, MY] + data[first, MH]).max()) - top, float(np.median(view.cx[first]))
+    top, bottom = float(data[first, MY].min()), float((data[first, MY] + data[first, MH]).max())
+    across = (float(data[first, MX].min()), float((data[first, MX] + data[first, MW]).max()))
+    centre = float(np.median(view.cx[first]))
+    return _Stance(view.start, top, bottom - top, bottom, centre, stood=True, first_seen=across)
+
+
+def _left_there(stance: _Stance, view: TrackView, row: int) -> bool:
+    """Where a track that began falling landed lies inside what its first moving parts spanned: that is
+    the place someone learnt into the background stood and left, walking off (a "ghost" stands there
+    as the first of them did), not a body that fell: one lies beside or below where it stood."""
+    if stance.first_seen is None:
+        return False
+    x, y, w, h = view.data[row, X : H + 1]
+    left, right = stance.first_seen
+    return bool(
+        x >= left - 1.0 and x + w <= right + 1.0 and y >= stance.top - 1.0 and y + h <= stance.bottom + 1.0
+    )
 
 
 def _stood_still(view: TrackView, row: int, height: float) -> bool:

@@ -685,6 +685,21 @@ def test_a_fall_whose_body_slides_a_moment_as_it_lands_is_a_fall():
     assert len(found) == 1, [(f.start, f.peak) for f in found]
 
 
+def test_the_place_someone_learnt_into_the_background_left_is_no_fall():
+    """Someone who stood there since tracking began is part of the background; they walk off: a track
+    comes into being mid-picture, moving, as them leaving, its moving part low at the end (legs), and
+    then stands still as the place they left (a "ghost"), inside what its first moving parts spanned.
+    Nothing fell there (a fallen body lies beside or below where it stood); no FALL."""
+    rows = [
+        ((61.0, 52.0, 19.0, 22.0), (61.0, 52.0, 19.0, 22.0)),
+        ((67.0, 57.0, 13.0, 17.0), (67.0, 57.0, 13.0, 17.0)),
+        ((68.0, 57.0, 12.0, 17.0), (68.0, 65.0, 12.0, 8.0)),
+    ]
+    rows += [((67.0, 57.0, 13.0, 17.0), None)] * 15
+    view = track_with_motion(1, rows, 5.0)
+    assert behaviour.find_events([view], SIZE, tracking_began=1.0) == []
+
+
 def placed_track(track_id: int, rows: list[tuple[float, float, float, float, bool]], start: float):
     """A finished track from (x, y, w, h, shared) per frame, its box changing strongly (0.8 of it)."""
     result = Track(track_id)
