@@ -46,9 +46,16 @@ generated clips of the test scenes and checked on a held-out random set and on r
   lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
   down sideways: the part's bottom drops too and its centre moves aside), and which then stays low
-  and lies there (not carried on). Someone who stood there from the start is learnt into the
-  background and first seen as they fall: a track that comes into being mid-picture, moving, after
-  tracking began, is judged from its first moving part as the body standing.
+  and lies there for 0.8 s (not carried on; a body settling as it lands moves a moment). The body
+  often lands as a region of its own: a track that begins moving within those 1.5 s, after which
+  the standing one's region moves no more (it ended, or stands as the place the body left), takes
+  the fall over where all of its box lies in the lower half of the upright height, half a body long
+  or more (a fall seen as two tracks; someone standing up there reaches higher). Someone who stood
+  there from the start is learnt into the background and first seen as they fall: a track that
+  comes into being mid-picture, moving, after tracking began (when the engine's background warm-up
+  ended), is judged from its first moving parts (0.2 s of them, often a sliver first) as the body
+  standing; where it lands inside what those spanned is the place such a person left, walking off
+  (a "ghost"), not a body that fell (one lies beside or below where it stood).
 - FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
@@ -105,7 +112,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.i18n import Message, say
-from core.tracks import MATCHED, MH, MOTION, MW, MY, SHARED, H, T, Track, W, X, Y, iou
+from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W, X, Y, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -136,12 +143,13 @@ FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_DROP_SEC = 0.6  # ... within this long of the last moment it moved up high (a fall is fast)
 FALL_SWEEP = 1.0  # upright heights: a moving part this wide on the way down turned wide
-FALL_AFTER_SEC = 0.6
+FALL_AFTER_SEC = 0.8  # it lies there this long after landing
 FALL_TALL_SEC = 0.5  # upright: at least 0.8 of its tallest this long before (not a fragment of it)
 FALL_STOOD_SEC = 0.5  # standing still, as its own region, this long before it fell (or unseen) ...
 FALL_SIDEWAYS = 0.3  # ... its centre went this many upright heights aside as it went down ...
 FALL_ASIDE = 2.0  # ... and no further than this (a partly seen body's centre moves far; 1 otherwise)
 FALL_ONE_BODY = (1.3, 2.5)  # upright heights: a body that fell is no taller, nor longer, than this
+FALL_LYING_LENGTH = 0.5  # upright heights: a track that took over where the body lands is this long
 FALL_FIRST_SEC = 0.2  # a track that began falling: its first moving part this long stands for the body
 FALL_MIN_HEIGHT = 0.08  # of the frame: a smaller upright region is a fragment, not a standing person
 FIGHT_MOTION = 0.35  # changed pixels per box pixel (the motion inside the boxes)
@@ -847,92 +855,158 @@ def _carriers(
     return found
 
 
-def falls(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
+def falls(
+    views: list[TrackView], size: tuple[int, int], tracking_began: float | None = None
+) -> list[Finding]:
     """A track standing upright whose moving part drops from its upright height to its lower half fast
     and turns wide (or swept wide on the way), one body's size, near where it stood, and then stays low
     and lies there. Near where it stood: its feet stay put, or, when a standing person's region is
     only part of the body (parts of the ground's grey vanish into it: legs, a head), it stood still
     before and went down sideways (then the region's bottom drops too, and its centre moves aside).
-    A track that began falling (`_began_falling`) stands, unseen, where its first moving part was."""
+    A track that began falling (`_began_falling`) stands, unseen, where its first moving part was.
+    The body often lands as a region of its own: the fall goes on in a track that took the standing
+    one's motion over (`_taken_over`). `tracking_began`: when the engine began making tracks (by
+    default, when the first track began)."""
     found = []
-    tracking_began = min((view.start for view in views), default=0.0)
+    if tracking_began is None:
+        tracking_began = min((view.start for view in views), default=0.0)
     for view in views:
         if len(view.t) < 6:
             continue
         data = view.data
-        moving = data[:, MW] > 0
         upright = (data[:, H] >= 1.2 * data[:, W]) & (data[:, MATCHED] > 0)
         upright &= data[:, H] >= FALL_MIN_HEIGHT * size[1]
-        whole = inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
-        upright &= whole
+        upright &= inside_frame(data, size)  # a box the frame's edge cuts changes shape as it leaves
         upright &= data[:, H] >= 0.8 * _recent_height(view, upright)
         standing = [
             i for i in np.flatnonzero(upright) if np.count_nonzero(upright[max(0, i - 3) : i + 1]) >= 3
         ]
-        unseen = _began_falling(view, whole, size, tracking_began)
+        unseen = _began_falling(view, size, tracking_began)
         for i in [0, *standing] if unseen else standing:  # (upright for a moment is not standing)
             if unseen and i == 0:
-                top0, height0, centre0 = _first_stance(view)
-                bottom0, stood = top0 + height0, True
+                stance = _first_stance(view)
             else:
-                top0, height0 = data[i, Y], data[i, H]
-                bottom0, centre0 = data[i, Y] + data[i, H], view.cx[i]
-                stood = _stood_still(view, i, height0)
-            window = np.flatnonzero((view.t > view.t[i]) & (view.t <= view.t[i] + FALL_MAX_SEC) & moving)
+                top, height = data[i, Y], data[i, H]
+                stance = _Stance(
+                    float(view.t[i]), top, height, top + height, view.cx[i], _stood_still(view, i, height)
+                )
             landed = None
-            last_high = None
-            swept = False
-            for j in window:
-                if data[j, MY] <= top0 + 0.3 * height0:  # it moved from up high ...
-                    last_high = view.t[j]
-                # ... to its lower half, fast
-                low = last_high is not None and data[j, MY] >= top0 + FALL_DROP * height0
-                fast = low and view.t[j] - last_high <= FALL_DROP_SEC
-                wide = data[j, MW] >= 1.2 * data[j, MH] and data[j, MW] >= 0.5 * height0
-                # or, on its way down, its moving part swept wide across a whole upright height
-                swept |= wide and last_high is not None and data[j, MW] >= FALL_SWEEP * height0
-                aside = abs(view.cx[j] - centre0)
-                feet = abs(data[j, Y] + data[j, H] - bottom0) <= 0.3 * height0 or (
-                    stood and aside >= FALL_SIDEWAYS * height0
-                )
-                in_place = aside <= (FALL_ASIDE if stood else 1.0) * height0
-                one_body = (
-                    data[j, H] <= FALL_ONE_BODY[0] * height0 and data[j, W] <= FALL_ONE_BODY[1] * height0
-                )
-                if fast and (wide or swept) and feet and in_place and one_body and whole[j]:
-                    landed = j
+            for path in [[view], *([view, later] for later in _taken_over(view, views, stance))]:
+                landed = _landing(path, stance, size)
+                if landed is not None and _lies_there(*landed, stance) and not _left_there(stance, *landed):
                     break
+                landed = None
             if landed is None:
                 continue
-            after = view.between(view.t[landed], view.t[landed] + FALL_AFTER_SEC)
-            later = data[after]
-            stays_low = bool(np.all((later[:, MW] == 0) | (later[:, MY] >= top0 + 0.4 * height0)))
-            lasts = view.end - view.t[landed] >= FALL_AFTER_SEC * 0.8
-            lies = float(np.median(view.speed[after])) <= STILL * height0  # not carried on: it lies there
-            if not (stays_low and lasts and lies):
-                continue
-            drop = (data[landed, MY] - top0) / height0
-            seconds = float(view.t[landed] - view.t[i])
+            seen, j = landed
+            drop = (seen.data[j, MY] - stance.top) / stance.height
             box = (
-                float(data[landed, X]),
-                float(data[landed, Y]),
-                float(data[landed, W]),
-                float(data[landed, H]),
+                float(seen.data[j, X]),
+                float(seen.data[j, Y]),
+                float(seen.data[j, W]),
+                float(seen.data[j, H]),
             )
             found.append(
                 Finding(
                     "FALL",
-                    start=float(view.t[i]),
-                    end=float(view.t[landed]) + 0.1,
-                    peak=float(view.t[landed]),
-                    track_ids=[view.id],
+                    start=stance.time,
+                    end=float(seen.t[j]) + 0.1,
+                    peak=float(seen.t[j]),
+                    track_ids=sorted({view.id, seen.id}),
                     strength=drop / FALL_DROP,
                     box=box,
-                    facts={"track": view.id, "kind": view.kind, "drop": drop, "seconds": seconds},
+                    facts={
+                        "track": view.id,
+                        "kind": view.kind,
+                        "drop": drop,
+                        "seconds": float(seen.t[j]) - stance.time,
+                    },
                 )
             )
             break
     return _first_per_track(found)
+
+
+@dataclass
+class _Stance:
+    """A body standing, as a fall is judged from it: when, its region's top, height, bottom and
+    centre, and whether it stood still as its own region (`_stood_still`)."""
+
+    time: float
+    top: float
+    height: float
+    bottom: float
+    centre: float
+    stood: bool
+    first_seen: tuple[float, float] | None = None  # unseen standing: its first moving parts' left, right
+
+
+def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> tuple[TrackView, int] | None:
+    """The first (track, row) of `path` (`_path_rows`) where the fall from `stance` lands: the moving
+    part moved from up high to the lower half of the upright height fast, turned wide (or swept wide on
+    the way), near where it stood, one body's size, whole inside the picture."""
+    top0, height0 = stance.top, stance.height
+    last_high = None
+    swept = False
+    for seen, j in _path_rows(path, stance.time, stance.time + FALL_MAX_SEC):
+        row = seen.data[j]
+        if row[MY] <= top0 + 0.3 * height0:  # it moved from up high ...
+            last_high = seen.t[j]
+        # ... to its lower half, fast
+        low = last_high is not None and row[MY] >= top0 + FALL_DROP * height0
+        fast = low and seen.t[j] - last_high <= FALL_DROP_SEC
+        wide = row[MW] >= 1.2 * row[MH] and row[MW] >= 0.5 * height0
+        # or, on its way down, its moving part swept wide across a whole upright height
+        swept |= wide and last_high is not None and row[MW] >= FALL_SWEEP * height0
+        aside = abs(seen.cx[j] - stance.centre)
+        feet = abs(row[Y] + row[H] - stance.bottom) <= 0.3 * height0 or (
+            stance.stood and aside >= FALL_SIDEWAYS * height0
+        )
+        in_place = aside <= (FALL_ASIDE if stance.stood else 1.0) * height0
+        one_body = row[H] <= FALL_ONE_BODY[0] * height0 and row[W] <= FALL_ONE_BODY[1] * height0
+        # a track that took over is the body lying: all of it low, a body's length
+        lying = seen is path[0] or (
+            row[Y] >= top0 + FALL_DROP * height0 and max(row[W], row[H]) >= FALL_LYING_LENGTH * height0
+        )
+        whole = inside_frame(seen.data[j : j + 1], size)[0]
+        if fast and (wide or swept) and feet and in_place and one_body and lying and whole:
+            return seen, j
+    return None
+
+
+def _taken_over(view: TrackView, views: list[TrackView], stance: _Stance) -> list[TrackView]:
+    """Tracks that took `view`'s motion over as it fell from `stance`: each began moving within
+    FALL_MAX_SEC, after which `view`'s region moved no more (it ended, or stood as what the body
+    left). A body that goes down out of its standing region is often seen as a new region where it
+    lands: a fall seen as two tracks."""
+    taken = []
+    for other in views:
+        if other.id == view.id or not stance.time < other.start <= stance.time + FALL_MAX_SEC:
+            continue
+        if other.data[0, MW] > 0 and not np.any(view.data[view.t > other.start + 1e-6, MW] > 0):
+            taken.append(other)
+    return taken
+
+
+def _path_rows(path: list[TrackView], begun: float, until: float) -> list[tuple[TrackView, int]]:
+    """The moving rows a fall is followed in, after `begun` up to `until`: each track's of `path` until
+    the next one began."""
+    rows = []
+    for k, seen in enumerate(path):
+        end = path[k + 1].start - 1e-6 if k + 1 < len(path) else until
+        moving = (seen.t > begun) & (seen.t <= end) & (seen.data[:, MW] > 0)
+        rows += [(seen, int(j)) for j in np.flatnonzero(moving)]
+    return rows
+
+
+def _lies_there(view: TrackView, row: int, stance: _Stance) -> bool:
+    """From `row` on, for FALL_AFTER_SEC, the body stays low (its moving part below the upper part of
+    its upright height) and lies there (not carried on; a body settling as it lands moves a moment)."""
+    after = view.between(view.t[row], view.t[row] + FALL_AFTER_SEC)
+    later = view.data[after]
+    stays_low = bool(np.all((later[:, MW] == 0) | (later[:, MY] >= stance.top + 0.4 * stance.height)))
+    lasts = view.end - view.t[row] >= FALL_AFTER_SEC * 0.8
+    return stays_low and lasts and float(np.median(view.speed[after])) <= STILL * stance.height
 
 
 def _recent_height(view: TrackView, rows: np.ndarray) -> np.ndarray:
@@ -950,26 +1024,42 @@ def _recent_height(view: TrackView, rows: np.ndarray) -> np.ndarray:
     return tallest
 
 
-def _began_falling(view: TrackView, whole: np.ndarray, size: tuple[int, int], tracking_began: float) -> bool:
-    """The track came into being moving, whole inside the picture, person-sized, when tracking had
-    been going for FALL_STOOD_SEC: someone who stood there from the start was learnt into the
-    background (core.tracks' warm-up) and is first seen as they fall."""
+def _began_falling(view: TrackView, size: tuple[int, int], tracking_began: float) -> bool:
+    """The track came into being moving, whole inside the picture, when tracking had been going for
+    FALL_STOOD_SEC, and its first moving part (`_first_stance`, the body as it stood) is person-sized:
+    someone who stood there from the start was learnt into the background (core.tracks' warm-up) and
+    is first seen as they fall (often a sliver of them first)."""
     data = view.data
     return bool(
         view.start >= tracking_began + FALL_STOOD_SEC
         and data[0, MW] > 0
-        and whole[0]
-        and data[0, H] >= FALL_MIN_HEIGHT * size[1]
+        and inside_frame(data[:1], size)[0]
+        and _first_stance(view).height >= FALL_MIN_HEIGHT * size[1]
     )
 
 
-def _first_stance(view: TrackView) -> tuple[float, float, float]:
-    """Top, height and centre of the moving part in the first FALL_FIRST_SEC of a track that began
-    falling: the body as it stood, as near as it was seen."""
+def _first_stance(view: TrackView) -> _Stance:
+    """The moving part in the first FALL_FIRST_SEC of a track that began falling, as the body standing
+    (as near as it was seen): its top, height, centre, and how far across it reached."""
     data = view.data
     first = view.between(view.start, view.start + FALL_FIRST_SEC) & (data[:, MW] > 0)
-    top = float(data[first, MY].min())
-    return top, float((data[first, MY] + data[first, MH]).max()) - top, float(np.median(view.cx[first]))
+    top, bottom = float(data[first, MY].min()), float((data[first, MY] + data[first, MH]).max())
+    across = (float(data[first, MX].min()), float((data[first, MX] + data[first, MW]).max()))
+    centre = float(np.median(view.cx[first]))
+    return _Stance(view.start, top, bottom - top, bottom, centre, stood=True, first_seen=across)
+
+
+def _left_there(stance: _Stance, view: TrackView, row: int) -> bool:
+    """Where a track that began falling landed lies inside what its first moving parts spanned: that is
+    the place someone learnt into the background stood and left, walking off (a "ghost" stands there
+    as the first of them did), not a body that fell: one lies beside or below where it stood."""
+    if stance.first_seen is None:
+        return False
+    x, y, w, h = view.data[row, X : H + 1]
+    left, right = stance.first_seen
+    return bool(
+        x >= left - 1.0 and x + w <= right + 1.0 and y >= stance.top - 1.0 and y + h <= stance.bottom + 1.0
+    )
 
 
 def _stood_still(view: TrackView, row: int, height: float) -> bool:
@@ -1867,15 +1957,18 @@ def _merge_overlapping(found: list[Finding]) -> list[Finding]:
     return merged
 
 
-def find_events(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
-    """Every rule over the classified tracks; a pair that collided is not also a near miss."""
+def find_events(
+    views: list[TrackView], size: tuple[int, int], tracking_began: float | None = None
+) -> list[Finding]:
+    """Every rule over the classified tracks; a pair that collided is not also a near miss.
+    `tracking_began`: when the engine began making tracks (see `falls`)."""
     found_collisions = collisions(views)
     collided = {frozenset(f.track_ids) for f in found_collisions}
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
     findings = [
         *found_collisions,
         *near_misses(views, collided),
-        *falls(views, size),
+        *falls(views, size, tracking_began),
         *fights(views, size),
         *runs_and_panic(views, alone),
         *scattering(views, alone),

@@ -615,6 +615,91 @@ def test_a_region_whose_moving_part_drops_and_which_is_then_carried_off_is_no_fa
     assert "FALL" not in [f.event_type for f in behaviour.find_events([view], SIZE)]
 
 
+def track_with_motion(
+    track_id: int,
+    rows: list[tuple[tuple[float, float, float, float], tuple[float, float, float, float] | None]],
+    start: float,
+) -> behaviour.TrackView:
+    """A finished track from (box, moving part or None when nothing of it changed) per frame."""
+    result = Track(track_id)
+    for k, (box, moving) in enumerate(rows):
+        moving_box = moving or (0.0, 0.0, 0.0, 0.0)
+        result.rows.append(
+            [start + k * STEP, *box, *moving_box, 0.3 * moving_box[2] * moving_box[3], 0.0, 1.0]
+        )
+    result.matched_frames = len(rows)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_fall_whose_body_lands_as_a_region_of_its_own_is_a_fall():
+    """A walker stops; standing, only the torso stands out of the ground (12 px), still for 1.5 s. It
+    goes down sideways, its moving part sweeping wide, and then its track stays still on the place the
+    body left (no part of it moves), while the body lying beside it, low, is a new track that lies still:
+    a fall seen as two tracks, one FALL over both. A region that begins there reaching as high as the
+    torso stood (someone standing there) is no fall."""
+    walk = [((30.0 + 2.0 * k, 48.0, 10.0, 24.0), (30.0 + 2.0 * k, 48.0, 10.0, 24.0)) for k in range(10)]
+    stand = [((50.0, 50.0, 8.0, 12.0 + k % 2), None) for k in range(15)]
+    down = [
+        ((50.0, 50.0, 10.0, 12.0), (50.0, 50.0, 10.0, 12.0)),
+        ((46.0, 50.0, 16.0, 13.0), (46.0, 50.0, 16.0, 13.0)),
+    ]
+    left = [((50.0, 50.0, 8.0, 12.0), None)] * 10
+    stander = track_with_motion(1, walk + stand + down + left, 1.0)
+    landed = stander.end - 9 * STEP
+
+    def falls(box: tuple[float, float, float, float]) -> list[list[int]]:
+        body = track_with_motion(2, [(box, box)] + [(box, None)] * 15, landed)
+        return [f.track_ids for f in behaviour.find_events([stander, body], SIZE) if f.event_type == "FALL"]
+
+    assert falls((34.0, 62.0, 16.0, 10.0)) == [[1, 2]]
+    assert falls((36.0, 49.0, 10.0, 15.0)) == []
+
+
+def test_a_fall_of_someone_learnt_into_the_background_first_seen_as_a_sliver_is_a_fall():
+    """Someone who stood there since tracking began is part of the background; as they fall, a sliver
+    of them is seen first, then the body going down and landing wide: the first track in the picture,
+    beginning four seconds after tracking began. Judged from its first moving parts as the body
+    standing (the sliver and what follows: person-sized), it is a FALL; without knowing when tracking
+    began, the first track might have been in view all along, and is not judged so."""
+    boxes = [(50.0, 40.0, 10.0, 4.0), (48.0, 40.0, 14.0, 13.0), (44.0, 44.0, 18.0, 14.0)]
+    boxes += [(38.0, 56.0, 18.0, 10.0)] * 12
+    view = track(1, boxes, start=5.0)
+    found = behaviour.find_events([view], SIZE, tracking_began=1.0)
+    assert [f.event_type for f in found] == ["FALL"], found
+    assert behaviour.find_events([view], SIZE) == []
+
+
+def test_a_fall_whose_body_slides_a_moment_as_it_lands_is_a_fall():
+    """A walker stops, stands 1.5 s as a torso, goes down sideways within half a second turning wide,
+    slides on 3 px as it lands and then lies still: it lies there (a body
+    settling is not carried on); a FALL."""
+    boxes = [(30.0 + 2.0 * k, 48.0, 10.0 + (1.0 if k % 2 else -1.0), 24.0) for k in range(10)]
+    boxes += [(50.0, 50.0, 8.0, 12.0 + k % 2) for k in range(15)]
+    for k in range(1, 6):
+        f = k / 5
+        boxes.append((50.0 - 20.0 * f, 50.0 + 10.0 * f, 8.0 + 8.0 * f, 12.0 - 2.0 * f))
+    boxes += [(27.0, 60.0, 16.0, 10.0)] * 16  # slid on 3 px as it landed, then lying still
+    view = track(1, boxes)
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "FALL"]
+    assert len(found) == 1, [(f.start, f.peak) for f in found]
+
+
+def test_the_place_someone_learnt_into_the_background_left_is_no_fall():
+    """Someone who stood there since tracking began is part of the background; they walk off: a track
+    comes into being mid-picture, moving, as them leaving, its moving part low at the end (legs), and
+    then stands still as the place they left (a "ghost"), inside what its first moving parts spanned.
+    Nothing fell there (a fallen body lies beside or below where it stood); no FALL."""
+    rows = [
+        ((61.0, 52.0, 19.0, 22.0), (61.0, 52.0, 19.0, 22.0)),
+        ((67.0, 57.0, 13.0, 17.0), (67.0, 57.0, 13.0, 17.0)),
+        ((68.0, 57.0, 12.0, 17.0), (68.0, 65.0, 12.0, 8.0)),
+    ]
+    rows += [((67.0, 57.0, 13.0, 17.0), None)] * 15
+    view = track_with_motion(1, rows, 5.0)
+    assert behaviour.find_events([view], SIZE, tracking_began=1.0) == []
+
+
 def placed_track(track_id: int, rows: list[tuple[float, float, float, float, bool]], start: float):
     """A finished track from (x, y, w, h, shared) per frame, its box changing strongly (0.8 of it)."""
     result = Track(track_id)

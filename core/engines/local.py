@@ -52,7 +52,7 @@ from core.behaviour import Finding, TrackView
 from core.engines.base import AnalysisEngine, RunContext
 from core.i18n import Language, Message, catalogue, say, text
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
-from core.tracks import ForegroundModel, Tracker
+from core.tracks import WARM_UP_SEC, ForegroundModel, Tracker
 from core.video import iter_frames, occupied_windows, window_count
 
 MODEL_VERSION = "local-tracks-3"
@@ -596,7 +596,8 @@ def analyse(
     }
     report = score_motion(seen.series)
     views = [behaviour.classify(behaviour.view_of(track)) for track in seen.tracks]
-    findings = behaviour.find_events(views, seen.size)
+    tracking_began = float(seen.times[0]) + WARM_UP_SEC if len(seen.times) else None  # (see observe)
+    findings = behaviour.find_events(views, seen.size, tracking_began)
     explained = 0
     for episode in (e for e in report.episodes if e.flagged):
         if _explained(episode, report, views, findings, seen.size):
