@@ -71,8 +71,13 @@ generated clips of the test scenes and checked on a held-out random set and on r
   (seen, changing; shared regions and fragments count), heading apart in every direction and not
   towards each other, where at most a third as many were fast just before (a crowd scattering).
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
-  person-like tracks that stood or walked where that motion began all ended while moving (not a
-  standing person fading into the background: nothing of it changed as it went) or sped to a run as it did.
+  people broke off where that motion began: person-like tracks that stood or walked there ended while
+  moving (not a standing person fading into the background: nothing of it changed as it went) or sped
+  to a run as it did; when two or more of them were seen to, or a place someone left is seen (a
+  track begun there as the motion did that stands still for a second: people who stood still for
+  long were learnt into the background and are first seen as they run off), also tracks that began
+  there within 0.3 s of it and ran, not vehicle-like, at least half the usual height of person-like
+  tracks in the picture and no smaller than those seen breaking off (thrown fragments are smaller).
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
@@ -167,8 +172,10 @@ PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 on
 PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
-BROKE_OFF_SEEN = 2  # when this many of them are seen to break off, the tracks that begin running
-# there during it, each no smaller than they, are the others (their regions broke up into new tracks)
+BROKE_OFF_SEEN = 2  # when this many of them are seen to break off (or a place left is seen) ...
+BROKE_OFF_BEGAN_SEC = 0.3  # ... tracks that begin running there this close to it (or during it) ...
+BROKE_OFF_BODY = 0.5  # ... at least this share of person-like tracks' median height are people too
+BROKE_OFF_GHOST_SEC = 1.0  # a track begun there as it did, standing this long, is a place someone left
 BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
 FLOW_MIN_TRACKS = 2
@@ -1388,12 +1395,16 @@ def broke_off(
     views: list[TrackView], start: float, end: float, box: tuple[float, float, float, float] | None
 ) -> Finding | None:
     """CROWD_PANIC seen in unusual motion no rule explained (from `start` to `end`, `box` where it was
-    unusual at its peak): three or more person-like tracks that stood or walked there just before it
-    began broke off as it did: each track ended while the motion went on, or sped to a run. People who
-    start running at once from a group become one changing region and their tracks break up, so
-    nobody's run can be followed; what they were doing before, and that all of it stopped at once,
-    can be. When at least BROKE_OFF_SEEN of them did, the person-sized tracks that begin there during
-    it and run are the rest of the crowd, whose tracks began anew (thrown fragments are smaller)."""
+    unusual at its peak): three or more people broke off there as it began. Who stood or walked there
+    just before (person-like tracks) broke off when the track ended while the motion went on, or sped
+    to a run. People who start running at once from a group become one changing region and their
+    tracks break up, so nobody's run can be followed; what they were doing before, and that all of it
+    stopped at once, can be. People who stood still for long were learnt into the background and have
+    no track before. When BROKE_OFF_SEEN or more were seen to break off, or a place someone left is
+    seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of it),
+    run, are not vehicle-like and are person-sized (at least BROKE_OFF_BODY of the people's usual
+    height in the picture, and no smaller than those seen breaking off: thrown fragments are smaller)
+    are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place)."""
     if box is None:
         return None
     people = []
@@ -1405,17 +1416,20 @@ def broke_off(
             continue
         if view.end <= end + 0.3 and _changed_at_end(view) or _ran_during(view, start, end):
             people.append(view)
-    began: list[TrackView] = []
-    if len(people) >= BROKE_OFF_SEEN:
-        shortest = min(view.height for view in people)
-        began = [
-            view
-            for view in views
-            if start <= view.start <= end
-            and view.height >= shortest
-            and _near(view, view.start, box)
-            and _ran_during(view, start, end)
-        ]
+    if len(people) < BROKE_OFF_SEEN and not any(_left_behind(view, start, end, box) for view in views):
+        return None
+    heights = [view.height for view in views if view.kind == PERSON]
+    body = BROKE_OFF_BODY * float(np.median(heights)) if heights else math.inf
+    smallest = max(body, min((view.height for view in people), default=0.0))
+    began = [
+        view
+        for view in views
+        if start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC
+        and view.kind != VEHICLE
+        and view.height >= smallest
+        and _near(view, view.start, box)
+        and _ran_during(view, start, end)
+    ]
     seen = len(people)
     people += began
     if len(people) < PANIC_RUNNERS:
@@ -1430,6 +1444,19 @@ def broke_off(
         box=_union(box, *[view.box_at(start) for view in people]),
         facts={"tracks": seen, "began": len(began), "calm": BROKE_OFF_CALM, "how": "broke_off"},
     )
+
+
+def _left_behind(view: TrackView, start: float, end: float, box: tuple[float, float, float, float]) -> bool:
+    """Whether the track is the place someone learnt into the background left as they ran off (it
+    stands out until the background is learnt again): it begins there within BROKE_OFF_BEGAN_SEC of
+    the motion and stands still for BROKE_OFF_GHOST_SEC."""
+    if not start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC:
+        return False
+    if view.end - view.start < BROKE_OFF_GHOST_SEC or not _near(view, view.start, box):
+        return False
+    first = view.between(view.start, view.start + BROKE_OFF_GHOST_SEC)
+    moved = math.hypot(view.cx[first][-1] - view.cx[first][0], view.cy[first][-1] - view.cy[first][0])
+    return moved / view.height < STILL * BROKE_OFF_GHOST_SEC
 
 
 def _ran_during(view: TrackView, start: float, end: float) -> bool:

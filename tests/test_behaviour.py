@@ -434,6 +434,27 @@ def test_when_two_people_broke_off_the_person_sized_runners_that_begin_there_are
     assert behaviour.broke_off([*pair, fragment], 5.0, 5.8, motion_box) is None
 
 
+def test_people_learnt_into_the_background_who_run_off_as_unusual_motion_begins_broke_off():
+    """Three people stood still so long that the background model took them in: no track sees them
+    before. As unusual motion no rule explained begins where they stood, three person-sized tracks
+    begin there and run (the last just after it ended), and the place one of them left stands out for
+    two seconds: CROWD_PANIC. Running fragments a quarter of a person's height (something thrown), two
+    runners alone, or three runners that left no place behind (objects jumping about), make no crowd."""
+    walker = track(9, [(10.0 + 0.6 * 24.0 * k * STEP, 20.0, 10.0 + k % 2, 24.0) for k in range(60)])
+    left = standing(8, 70.0, 5.2, 2.0)
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    runners = [dash(1, 30.0, -1.0, 5.0), dash(2, 70.0, 1.0, 5.3), dash(3, 110.0, 1.0, 5.95)]
+    found = behaviour.broke_off([walker, left, *runners], 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    assert behaviour.broke_off([walker, left, *runners[:2]], 5.0, 5.8, motion_box) is None
+    assert behaviour.broke_off([walker, *runners], 5.0, 5.8, motion_box) is None
+    fragments = [
+        track(k + 1, [(x + 8.0 * j, 60.0, 6.0, 6.0) for j in range(5)], 5.0 + 0.2 * k)
+        for k, x in enumerate((30.0, 70.0, 110.0))
+    ]
+    assert behaviour.broke_off([walker, left, *fragments], 5.0, 5.8, motion_box) is None
+
+
 def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
     """Someone standing still whom the background model takes in: for the last second nothing of them
     changes and their box shrinks until the track ends."""
