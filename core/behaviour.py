@@ -73,11 +73,12 @@ generated clips of the test scenes and checked on a held-out random set and on r
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
   people broke off where that motion began: person-like tracks that stood or walked there ended while
   moving (not a standing person fading into the background: nothing of it changed as it went) or sped
-  to a run as it did; when two or more of them were seen to, or a place someone left is seen (a
-  track begun there as the motion did that stands still for a second: people who stood still for
-  long were learnt into the background and are first seen as they run off), also tracks that began
-  there within 0.3 s of it and ran, not vehicle-like, at least half the usual height of person-like
-  tracks in the picture and no smaller than those seen breaking off (thrown fragments are smaller).
+  to a run as it did; also tracks that began there within 0.3 s of it and ran, not vehicle-like, when
+  two or more people were seen to break off (each track no smaller than they), or else when a place
+  someone left is seen (a track begun there as the motion did that stands still for a second: people
+  who stood still for long were learnt into the background and are first seen as they run off; each
+  track at least half the usual height of person-like tracks in the picture; thrown fragments are
+  smaller, objects jumping about leave no such place).
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
@@ -174,7 +175,7 @@ BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion b
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 BROKE_OFF_SEEN = 2  # when this many of them are seen to break off (or a place left is seen) ...
 BROKE_OFF_BEGAN_SEC = 0.3  # ... tracks that begin running there this close to it (or during it) ...
-BROKE_OFF_BODY = 0.5  # ... at least this share of person-like tracks' median height are people too
+BROKE_OFF_BODY = 0.5  # ... (where a place left is seen) this share of person-like tracks' median height
 BROKE_OFF_GHOST_SEC = 1.0  # a track begun there as it did, standing this long, is a place someone left
 BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
@@ -1400,10 +1401,10 @@ def broke_off(
     to a run. People who start running at once from a group become one changing region and their
     tracks break up, so nobody's run can be followed; what they were doing before, and that all of it
     stopped at once, can be. People who stood still for long were learnt into the background and have
-    no track before. When BROKE_OFF_SEEN or more were seen to break off, or a place someone left is
-    seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of it),
-    run, are not vehicle-like and are person-sized (at least BROKE_OFF_BODY of the people's usual
-    height in the picture, and no smaller than those seen breaking off: thrown fragments are smaller)
+    no track before. When BROKE_OFF_SEEN or more were seen to break off, or else a place someone left
+    is seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of
+    it), run, are not vehicle-like and are person-sized (no smaller than those seen breaking off; else
+    at least BROKE_OFF_BODY of the people's usual height in the picture: thrown fragments are smaller)
     are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place)."""
     if box is None:
         return None
@@ -1416,11 +1417,13 @@ def broke_off(
             continue
         if view.end <= end + 0.3 and _changed_at_end(view) or _ran_during(view, start, end):
             people.append(view)
-    if len(people) < BROKE_OFF_SEEN and not any(_left_behind(view, start, end, box) for view in views):
+    if len(people) >= BROKE_OFF_SEEN:
+        smallest = min(view.height for view in people)
+    elif any(_left_behind(view, start, end, box) for view in views):
+        heights = [view.height for view in views if view.kind == PERSON]
+        smallest = BROKE_OFF_BODY * float(np.median(heights)) if heights else math.inf
+    else:
         return None
-    heights = [view.height for view in views if view.kind == PERSON]
-    body = BROKE_OFF_BODY * float(np.median(heights)) if heights else math.inf
-    smallest = max(body, min((view.height for view in people), default=0.0))
     began = [
         view
         for view in views

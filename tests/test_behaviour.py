@@ -455,6 +455,23 @@ def test_people_learnt_into_the_background_who_run_off_as_unusual_motion_begins_
     assert behaviour.broke_off([walker, left, *fragments], 5.0, 5.8, motion_box) is None
 
 
+def test_where_a_place_left_is_seen_the_runners_need_not_be_as_tall_as_one_seen_breaking_off():
+    """One person near the camera is seen standing until the track ends as they run off; two people
+    further away (two thirds of the height) stood so long they were learnt into the background, and
+    the place one of them left stands out: their new tracks that begin running are people too,
+    CROWD_PANIC of the three. Without that place, one person seen is not enough to count the others by."""
+    seen = standing(1, 30.0, 1.0, 4.0)
+    far = [
+        track(k, [(x + 3.0 * 16.0 * j * STEP, 66.0, 7.0 + j % 2, 16.0) for j in range(5)], 5.1)
+        for k, x in ((2, 70.0), (3, 110.0))
+    ]
+    left = track(8, [(70.0 + 0.2 * (j % 2), 66.0, 7.0, 16.0) for j in range(20)], 5.2)
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    found = behaviour.broke_off([seen, left, *far], 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    assert behaviour.broke_off([seen, *far], 5.0, 5.8, motion_box) is None
+
+
 def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
     """Someone standing still whom the background model takes in: for the last second nothing of them
     changes and their box shrinks until the track ends."""
