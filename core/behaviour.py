@@ -66,7 +66,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
-  hardly anything was fast just before (runners' tracks break up: none has to run for long), or when
+  hardly anything was fast just before (runners' tracks break up: none has to run for long; a track
+  under half the usual height of those that ran is a fragment and counts neither way), or when
   five or more tracks, most not vehicle-like, turn that fast within 1.5 s for two frames or more
   (seen, changing; shared regions and fragments count), heading apart in every direction and not
   towards each other, where at most a third as many were fast just before (a crowd scattering).
@@ -167,6 +168,7 @@ RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box t
 FRAGMENT_SHARE = 0.25  # of a box: a track sharing its region with a smaller one is still seen as itself
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+PANIC_FRAGMENT = 0.5  # of the median height of the tracks that ran: a smaller one is a fragment
 PANIC_SCATTERED = 5  # a crowd scattering: this many tracks turning fast at once ...
 PANIC_FAST_FRAMES = 2  # ... each for this many frames or more,
 PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 one way, 1 every way)
@@ -1261,12 +1263,17 @@ def scattering(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Fin
 
 
 def _ran_at_once(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Finding]:
-    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
+    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other,
+    where at most one ran in the seconds before; tracks under PANIC_FRAGMENT of the usual height of
+    those that ran are fragments and count neither way."""
     onsets = []
     for view in views:
         fast = np.flatnonzero(_running(view, alone[view.id]))
         if len(fast) >= 3:
             onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
+    if onsets:  # a fragment that ran (a piece of a region, something thrown) is no runner
+        usual = float(np.median([view.height for _, _, view in onsets]))
+        onsets = [item for item in onsets if item[2].height >= PANIC_FRAGMENT * usual]
     onsets.sort(key=lambda item: item[0])
     first_seen = min((view.start for view in views), default=0.0)
     found = []

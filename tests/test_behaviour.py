@@ -406,6 +406,20 @@ def test_a_vehicle_whose_track_ends_as_it_runs_into_one_already_driving_slowly_c
     assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, walker], SIZE)]
 
 
+def test_a_fragment_that_ran_before_does_not_hide_a_crowd_breaking_into_a_run():
+    """People stand about; a passer-by ran a second before, and so did a small fragment (a quarter of
+    a person's height); then three people dash off at once: CROWD_PANIC seen as a scene, of the three.
+    Before them only one runner was fast; the fragment is neither a runner before nor one of them."""
+    crowd = [standing(1, 30.0, 1.0, 4.0), standing(2, 70.0, 1.0, 4.0), standing(3, 110.0, 1.0, 4.0)]
+    runners = [dash(4, 30.0, -1.0, 5.0), dash(5, 70.0, 1.0, 5.1), dash(6, 110.0, 1.0, 5.2)]
+    passer_by = dash(7, 20.0, 1.0, 3.6, frames=7)
+    fragment = track(8, [(40.0 + 2.0 * k, 100.0, 6.0, 6.0) for k in range(5)], 4.0)
+    views = crowd + runners + [passer_by, fragment]
+    found = behaviour.scattering(views, behaviour._alone(views))
+    assert [f.event_type for f in found] == ["CROWD_PANIC"], found
+    assert found[0].track_ids == [4, 5, 6]
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
