@@ -73,13 +73,20 @@ generated clips of the test scenes and checked on a held-out random set and on r
   shape and its track breaks up; a track that comes into view fast counts only as part of a crowd's run);
   CROWD_PANIC when three or more tracks break into such a run within 1.5 s of each other, or when
   three or more tracks, most of them person-like and three at once, turn that fast within 1.5 s where
-  hardly anything was fast just before (runners' tracks break up: none has to run for long), or when
+  hardly anything was fast just before (runners' tracks break up: none has to run for long; a track
+  under half the usual height of those that ran is a fragment and counts neither way), or when
   five or more tracks, most not vehicle-like, turn that fast within 1.5 s for two frames or more
   (seen, changing; shared regions and fragments count), heading apart in every direction and not
   towards each other, where at most a third as many were fast just before (a crowd scattering).
   Also (`broke_off`, asked by the engine about unusual motion no rule explained): three or more
-  person-like tracks that stood or walked where that motion began all ended while moving (not a
-  standing person fading into the background: nothing of it changed as it went) or sped to a run as it did.
+  people broke off where that motion began: person-like tracks that stood or walked there ended while
+  moving (not a standing person fading into the background: nothing of it changed as it went) or sped
+  to a run as it did; also tracks that began there within 0.3 s of it and ran, not vehicle-like, when
+  two or more people were seen to break off (each track no smaller than they), or else when a place
+  someone left is seen (a track begun there as the motion did that stands still for a second: people
+  who stood still for long were learnt into the background and are first seen as they run off; each
+  track at least half the usual height of person-like tracks in the picture; thrown fragments are
+  smaller, objects jumping about leave no such place).
 - WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
@@ -169,14 +176,17 @@ RUN_CHANGING = 0.1  # of its box: what runs changes from frame to frame (a box t
 FRAGMENT_SHARE = 0.25  # of a box: a track sharing its region with a smaller one is still seen as itself
 PANIC_RUNNERS = 3
 PANIC_WITHIN_SEC = 1.5
+PANIC_FRAGMENT = 0.5  # of the median height of the tracks that ran: a smaller one is a fragment
 PANIC_SCATTERED = 5  # a crowd scattering: this many tracks turning fast at once ...
 PANIC_FAST_FRAMES = 2  # ... each for this many frames or more,
 PANIC_SPREAD = 0.6  # ... heading apart (1 − their mean heading's length: 0 one way, 1 every way)
 PANIC_CONVERGING = -0.25  # ... and not towards each other (mean cosine of heading and way out)
 BROKE_OFF_BEFORE_SEC = 0.3  # people there this long before unexplained motion began ...
 BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
-BROKE_OFF_SEEN = 2  # when this many of them are seen to break off, the tracks that begin running
-# there during it, each no smaller than they, are the others (their regions broke up into new tracks)
+BROKE_OFF_SEEN = 2  # when this many of them are seen to break off (or a place left is seen) ...
+BROKE_OFF_BEGAN_SEC = 0.3  # ... tracks that begin running there this close to it (or during it) ...
+BROKE_OFF_BODY = 0.5  # ... (where a place left is seen) this share of person-like tracks' median height
+BROKE_OFF_GHOST_SEC = 1.0  # a track begun there as it did, standing this long, is a place someone left
 BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
 FLOW_MIN_TRACKS = 2
@@ -1343,12 +1353,17 @@ def scattering(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Fin
 
 
 def _ran_at_once(views: list[TrackView], alone: dict[int, np.ndarray]) -> list[Finding]:
-    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other."""
+    """Three or more tracks that run (seen whole, `_running`) from within PANIC_WITHIN_SEC of each other,
+    where at most one ran in the seconds before; tracks under PANIC_FRAGMENT of the usual height of
+    those that ran are fragments and count neither way."""
     onsets = []
     for view in views:
         fast = np.flatnonzero(_running(view, alone[view.id]))
         if len(fast) >= 3:
             onsets.append((float(view.t[fast[0]]), float(view.t[fast[-1]]), view))
+    if onsets:  # a fragment that ran (a piece of a region, something thrown) is no runner
+        usual = float(np.median([view.height for _, _, view in onsets]))
+        onsets = [item for item in onsets if item[2].height >= PANIC_FRAGMENT * usual]
     onsets.sort(key=lambda item: item[0])
     first_seen = min((view.start for view in views), default=0.0)
     found = []
@@ -1478,12 +1493,16 @@ def broke_off(
     views: list[TrackView], start: float, end: float, box: tuple[float, float, float, float] | None
 ) -> Finding | None:
     """CROWD_PANIC seen in unusual motion no rule explained (from `start` to `end`, `box` where it was
-    unusual at its peak): three or more person-like tracks that stood or walked there just before it
-    began broke off as it did: each track ended while the motion went on, or sped to a run. People who
-    start running at once from a group become one changing region and their tracks break up, so
-    nobody's run can be followed; what they were doing before, and that all of it stopped at once,
-    can be. When at least BROKE_OFF_SEEN of them did, the person-sized tracks that begin there during
-    it and run are the rest of the crowd, whose tracks began anew (thrown fragments are smaller)."""
+    unusual at its peak): three or more people broke off there as it began. Who stood or walked there
+    just before (person-like tracks) broke off when the track ended while the motion went on, or sped
+    to a run. People who start running at once from a group become one changing region and their
+    tracks break up, so nobody's run can be followed; what they were doing before, and that all of it
+    stopped at once, can be. People who stood still for long were learnt into the background and have
+    no track before. When BROKE_OFF_SEEN or more were seen to break off, or else a place someone left
+    is seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of
+    it), run, are not vehicle-like and are person-sized (no smaller than those seen breaking off; else
+    at least BROKE_OFF_BODY of the people's usual height in the picture: thrown fragments are smaller)
+    are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place)."""
     if box is None:
         return None
     people = []
@@ -1495,17 +1514,22 @@ def broke_off(
             continue
         if view.end <= end + 0.3 and _changed_at_end(view) or _ran_during(view, start, end):
             people.append(view)
-    began: list[TrackView] = []
     if len(people) >= BROKE_OFF_SEEN:
-        shortest = min(view.height for view in people)
-        began = [
-            view
-            for view in views
-            if start <= view.start <= end
-            and view.height >= shortest
-            and _near(view, view.start, box)
-            and _ran_during(view, start, end)
-        ]
+        smallest = min(view.height for view in people)
+    elif any(_left_behind(view, start, end, box) for view in views):
+        heights = [view.height for view in views if view.kind == PERSON]
+        smallest = BROKE_OFF_BODY * float(np.median(heights)) if heights else math.inf
+    else:
+        return None
+    began = [
+        view
+        for view in views
+        if start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC
+        and view.kind != VEHICLE
+        and view.height >= smallest
+        and _near(view, view.start, box)
+        and _ran_during(view, start, end)
+    ]
     seen = len(people)
     people += began
     if len(people) < PANIC_RUNNERS:
@@ -1520,6 +1544,19 @@ def broke_off(
         box=_union(box, *[view.box_at(start) for view in people]),
         facts={"tracks": seen, "began": len(began), "calm": BROKE_OFF_CALM, "how": "broke_off"},
     )
+
+
+def _left_behind(view: TrackView, start: float, end: float, box: tuple[float, float, float, float]) -> bool:
+    """Whether the track is the place someone learnt into the background left as they ran off (it
+    stands out until the background is learnt again): it begins there within BROKE_OFF_BEGAN_SEC of
+    the motion and stands still for BROKE_OFF_GHOST_SEC."""
+    if not start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC:
+        return False
+    if view.end - view.start < BROKE_OFF_GHOST_SEC or not _near(view, view.start, box):
+        return False
+    first = view.between(view.start, view.start + BROKE_OFF_GHOST_SEC)
+    moved = math.hypot(view.cx[first][-1] - view.cx[first][0], view.cy[first][-1] - view.cy[first][0])
+    return moved / view.height < STILL * BROKE_OFF_GHOST_SEC
 
 
 def _ran_during(view: TrackView, start: float, end: float) -> bool:

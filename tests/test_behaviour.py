@@ -406,6 +406,20 @@ def test_a_vehicle_whose_track_ends_as_it_runs_into_one_already_driving_slowly_c
     assert "COLLISION" not in [f.event_type for f in behaviour.find_events([down, walker], SIZE)]
 
 
+def test_a_fragment_that_ran_before_does_not_hide_a_crowd_breaking_into_a_run():
+    """People stand about; a passer-by ran a second before, and so did a small fragment (a quarter of
+    a person's height); then three people dash off at once: CROWD_PANIC seen as a scene, of the three.
+    Before them only one runner was fast; the fragment is neither a runner before nor one of them."""
+    crowd = [standing(1, 30.0, 1.0, 4.0), standing(2, 70.0, 1.0, 4.0), standing(3, 110.0, 1.0, 4.0)]
+    runners = [dash(4, 30.0, -1.0, 5.0), dash(5, 70.0, 1.0, 5.1), dash(6, 110.0, 1.0, 5.2)]
+    passer_by = dash(7, 20.0, 1.0, 3.6, frames=7)
+    fragment = track(8, [(40.0 + 2.0 * k, 100.0, 6.0, 6.0) for k in range(5)], 4.0)
+    views = crowd + runners + [passer_by, fragment]
+    found = behaviour.scattering(views, behaviour._alone(views))
+    assert [f.event_type for f in found] == ["CROWD_PANIC"], found
+    assert found[0].track_ids == [4, 5, 6]
+
+
 def test_people_standing_where_unusual_motion_begins_whose_tracks_all_end_broke_off():
     """Three people stand for seconds; unusual motion no rule explained begins where they are and their
     tracks all end as it goes on (runners' tracks break up): CROWD_PANIC. Two people are no crowd, and
@@ -432,6 +446,44 @@ def test_when_two_people_broke_off_the_person_sized_runners_that_begin_there_are
     assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
     fragment = track(3, [(110.0 + 8.0 * k, 60.0, 6.0, 6.0) for k in range(5)], start=5.2)
     assert behaviour.broke_off([*pair, fragment], 5.0, 5.8, motion_box) is None
+
+
+def test_people_learnt_into_the_background_who_run_off_as_unusual_motion_begins_broke_off():
+    """Three people stood still so long that the background model took them in: no track sees them
+    before. As unusual motion no rule explained begins where they stood, three person-sized tracks
+    begin there and run (the last just after it ended), and the place one of them left stands out for
+    two seconds: CROWD_PANIC. Running fragments a quarter of a person's height (something thrown), two
+    runners alone, or three runners that left no place behind (objects jumping about), make no crowd."""
+    walker = track(9, [(10.0 + 0.6 * 24.0 * k * STEP, 20.0, 10.0 + k % 2, 24.0) for k in range(60)])
+    left = standing(8, 70.0, 5.2, 2.0)
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    runners = [dash(1, 30.0, -1.0, 5.0), dash(2, 70.0, 1.0, 5.3), dash(3, 110.0, 1.0, 5.95)]
+    found = behaviour.broke_off([walker, left, *runners], 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    assert behaviour.broke_off([walker, left, *runners[:2]], 5.0, 5.8, motion_box) is None
+    assert behaviour.broke_off([walker, *runners], 5.0, 5.8, motion_box) is None
+    fragments = [
+        track(k + 1, [(x + 8.0 * j, 60.0, 6.0, 6.0) for j in range(5)], 5.0 + 0.2 * k)
+        for k, x in enumerate((30.0, 70.0, 110.0))
+    ]
+    assert behaviour.broke_off([walker, left, *fragments], 5.0, 5.8, motion_box) is None
+
+
+def test_where_a_place_left_is_seen_the_runners_need_not_be_as_tall_as_one_seen_breaking_off():
+    """One person near the camera is seen standing until the track ends as they run off; two people
+    further away (two thirds of the height) stood so long they were learnt into the background, and
+    the place one of them left stands out: their new tracks that begin running are people too,
+    CROWD_PANIC of the three. Without that place, one person seen is not enough to count the others by."""
+    seen = standing(1, 30.0, 1.0, 4.0)
+    far = [
+        track(k, [(x + 3.0 * 16.0 * j * STEP, 66.0, 7.0 + j % 2, 16.0) for j in range(5)], 5.1)
+        for k, x in ((2, 70.0), (3, 110.0))
+    ]
+    left = track(8, [(70.0 + 0.2 * (j % 2), 66.0, 7.0, 16.0) for j in range(20)], 5.2)
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    found = behaviour.broke_off([seen, left, *far], 5.0, 5.8, motion_box)
+    assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
+    assert behaviour.broke_off([seen, *far], 5.0, 5.8, motion_box) is None
 
 
 def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
