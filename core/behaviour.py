@@ -878,8 +878,7 @@ def falls(
     one's motion over (`_taken_over`). `tracking_began`: when the engine began making tracks (by
     default, when the first track began)."""
     found = []
-    if tracking_began is None:
-        tracking_began = min((view.start for view in views), default=0.0)
+    tracking_began = _tracking_began(views, tracking_began)
     for view in views:
         if len(view.t) < 6:
             continue
@@ -1032,6 +1031,11 @@ def _recent_height(view: TrackView, rows: np.ndarray) -> np.ndarray:
         heights = data[first : k + 1, H][seen[first : k + 1]]
         tallest[k] = float(np.percentile(heights, 90)) if len(heights) else data[k, H]
     return tallest
+
+
+def _tracking_began(views: list[TrackView], given: float | None) -> float:
+    """When the engine began making tracks; without it (tracks made elsewhere), the first track's start."""
+    return given if given is not None else min((view.start for view in views), default=0.0)
 
 
 def _began_falling(view: TrackView, size: tuple[int, int], tracking_began: float) -> bool:
@@ -1889,9 +1893,12 @@ def _stopped_after_driving(
     return found
 
 
-def stopped_vehicles(views: list[TrackView], collisions_found: list[Finding]) -> list[Finding]:
+def stopped_vehicles(
+    views: list[TrackView], collisions_found: list[Finding], tracking_began: float | None = None
+) -> list[Finding]:
+    """(See the module's docstring.) `tracking_began`: as `falls` takes it."""
     pieces = _still_pieces(views)
-    tracking_began = min((view.start for view in views), default=0.0)
+    tracking_began = _tracking_began(views, tracking_began)
     stops = []
     for view, run, box in pieces:
         if view.kind != VEHICLE:
@@ -2010,7 +2017,7 @@ def find_events(
         *runs_and_panic(views, alone),
         *scattering(views, alone),
         *wrong_way(views, size),
-        *stopped_vehicles(views, found_collisions),
+        *stopped_vehicles(views, found_collisions, tracking_began),
     ]
     collided_tracks = {t for f in found_collisions for t in f.track_ids}
     findings = [  # a vehicle that drove at another and hit it is in the collision, not a wrong-way driver
