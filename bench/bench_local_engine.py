@@ -182,12 +182,18 @@ class Measure:
 
 def _engine_values(frames: list[np.ndarray]) -> np.ndarray:
     meter = local.ChangeMeter(frames[0].shape[::-1])
-    cells = [meter(frame) for frame in frames]
+    cells, fragments = [], []
+    for frame in frames:
+        cells.append(meter(frame))
+        fragments.append(meter.fragments)
     series = local.MotionSeries(
         before=np.zeros(len(frames) - 1),
         after=np.zeros(len(frames) - 1),
         area=np.array([c[0] for c in cells[1:]], dtype=np.float32),
         cells=np.array([c[1] for c in cells[1:]], dtype=np.float32),
+        size=meter.size,
+        grid=meter.grid,
+        fragments=np.array(fragments[1:], dtype=np.float64),
     )
     return local.score_motion(series).z  # already a robust z
 
