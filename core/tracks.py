@@ -181,9 +181,7 @@ class Crossing:
     region: tuple[float, float, float, float]  # the shared region as last seen
 
     def predicted(self, time: float) -> tuple[float, float, float, float]:
-        x, y, w, h = self.box
-        dt = time - self.time
-        return x + self.velocity[0] * dt, y + self.velocity[1] * dt, w, h
+        return _carried(self.box, self.velocity, time - self.time)
 
 
 @dataclass
@@ -205,9 +203,7 @@ class Track:
         return row[X], row[Y], row[W], row[H]
 
     def predicted(self, time: float) -> tuple[float, float, float, float]:
-        x, y, w, h = self.box
-        dt = time - self.rows[-1][T]
-        return x + self.velocity[0] * dt, y + self.velocity[1] * dt, w, h
+        return _carried(self.box, self.velocity, time - self.rows[-1][T])
 
     def finish(self) -> None:
         # drop the predicted rows after the last match: the object was not seen there
@@ -215,6 +211,14 @@ class Track:
             self.rows.pop()
         self.data = np.array(self.rows, dtype=np.float64).reshape(-1, _COLUMNS)
         self.rows = []
+
+
+def _carried(
+    box: tuple[float, float, float, float], velocity: tuple[float, float], seconds: float
+) -> tuple[float, float, float, float]:
+    """Where a box moving at constant `velocity` is `seconds` later."""
+    x, y, w, h = box
+    return x + velocity[0] * seconds, y + velocity[1] * seconds, w, h
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -240,7 +244,7 @@ def _intersection(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, fl
     return left, top, right - left, bottom - top
 
 
-def _cover(region: tuple[float, ...], box: tuple[float, ...]) -> float:
+def cover(region: tuple[float, ...], box: tuple[float, ...]) -> float:
     """How much of `box` lies inside `region` (0..1)."""
     rx, ry, rw, rh = region[:4]
     bx, by, bw, bh = box[:4]
@@ -307,7 +311,11 @@ class Tracker:
     def update(self, time: float, blobs: list[Blob]) -> None:
         if self.active and time - self.active[0].rows[-1][T] > MAX_GAP_SEC:
             self.close()
-        predictions = [self._predicted(track, time, blobs) for track in self.active]
+        split = [self._split(track, blobs) for track in self.active]  # a crossing's region parted
+        predictions = [
+            track.crossing.predicted(time) if parted else track.predicted(time)
+            for track, parted in zip(self.active, split, strict=True)
+        ]
         pairs = []
         for ti, predicted in enumerate(predictions):
             size = max(math.sqrt(predicted[2] * predicted[3]), 1.0)
@@ -330,9 +338,9 @@ class Tracker:
         for ti, predicted in enumerate(predictions):  # two objects became one region: both go on in it
             if ti in track_blob:
                 continue
-            cover = [(_cover(blob.box, predicted), bi) for bi, blob in enumerate(blobs) if bi in used]
-            if cover:
-                best, bi = max(cover)
+            covering = [(cover(blob.box, predicted), bi) for bi, blob in enumerate(blobs) if bi in used]
+            if covering:
+                best, bi = max(covering)
                 region = blobs[bi].box
                 together = predicted[2] * predicted[3] + _area(predictions[owner[bi]])
                 if best >= SHARED_COVER and region[2] * region[3] <= SHARED_GROWTH * together:
@@ -350,27 +358,22 @@ class Tracker:
                         blobs[bi].box,
                     )
         for ti, track in enumerate(self.active):
-            if ti in track_blob:
-                bi = track_blob[ti]
-                is_shared = bi in holders
-                if not is_shared:
-                    track.anchor = None
-                    if track.crossing is not None:
-                        if self._split(track, blobs):
-                            _redraw(track, track.crossing, time, blobs[bi].box)
-                        track.crossing = None
-                box = _in_region(track, blobs[bi].box) if is_shared else blobs[bi].box
-                self._observe(track, time, box, blobs[bi], shared=is_shared)
-                if is_shared and track.crossing is not None:
-                    track.crossing = replace(track.crossing, region=blobs[bi].box)
-            elif ti in shared:
-                bi = shared[ti]
-                self._observe(track, time, _in_region(track, blobs[bi].box), blobs[bi], shared=True)
-                if track.crossing is not None:
-                    track.crossing = replace(track.crossing, region=blobs[bi].box)
-            else:
+            bi = track_blob[ti] if ti in track_blob else shared.get(ti)
+            if bi is None:
                 x, y, w, h = predictions[ti]
                 track.rows.append([time, x, y, w, h, 0, 0, 0, 0, 0.0, 0, 0])
+                continue
+            is_shared = ti in shared or bi in holders
+            if not is_shared:
+                track.anchor = None
+                if track.crossing is not None:
+                    if split[ti]:
+                        _redraw(track, track.crossing, time, blobs[bi].box)
+                    track.crossing = None
+            box = _in_region(track, blobs[bi].box) if is_shared else blobs[bi].box
+            self._observe(track, time, box, blobs[bi], shared=is_shared)
+            if is_shared and track.crossing is not None:
+                track.crossing = replace(track.crossing, region=blobs[bi].box)
         still_active = []
         for track in self.active:
             if time - track.last_matched > MAX_LOST_SEC:
@@ -387,15 +390,10 @@ class Tracker:
 
     @staticmethod
     def _split(track: Track, blobs: list[Blob]) -> bool:
-        """Whether the region a crossing track shared is now two regions or more."""
+        """Whether the track is crossing and the region it shared is now two regions or more."""
         if track.crossing is None:
             return False
-        return sum(_cover(track.crossing.region, blob.box) >= 0.5 for blob in blobs) >= 2
-
-    def _predicted(self, track: Track, time: float, blobs: list[Blob]) -> tuple[float, float, float, float]:
-        if track.crossing is not None and self._split(track, blobs):
-            return track.crossing.predicted(time)
-        return track.predicted(time)
+        return sum(cover(track.crossing.region, blob.box) >= 0.5 for blob in blobs) >= 2
 
     def _observe(self, track: Track, time: float, box, blob: Blob, *, shared: bool) -> None:
         if track.rows:
