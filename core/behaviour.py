@@ -119,7 +119,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.i18n import Message, say
-from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W, X, Y, iou
+from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W, X, Y, cover, iou
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -896,9 +896,7 @@ def falls(
                 stance = _first_stance(view)
             else:
                 top, height = data[i, Y], data[i, H]
-                stance = _Stance(
-                    float(view.t[i]), top, height, top + height, view.cx[i], _stood_still(view, i, height)
-                )
+                stance = _Stance(float(view.t[i]), top, height, view.cx[i], _stood_still(view, i, height))
             landed = None
             for path in [[view], *([view, later] for later in _taken_over(view, views, stance))]:
                 landed = _landing(path, stance, size)
@@ -938,16 +936,19 @@ def falls(
 
 @dataclass
 class _Stance:
-    """A body standing, as a fall is judged from it: when, its region's top, height, bottom and
-    centre, and whether it stood still as its own region (`_stood_still`)."""
+    """A body standing, as a fall is judged from it: when, its region's top, height and centre, and
+    whether it stood still as its own region (`_stood_still`)."""
 
     time: float
     top: float
     height: float
-    bottom: float
     centre: float
     stood: bool
     first_seen: tuple[float, float] | None = None  # unseen standing: its first moving parts' left, right
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
 
 
 def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> tuple[TrackView, int] | None:
@@ -1060,7 +1061,7 @@ def _first_stance(view: TrackView) -> _Stance:
     top, bottom = float(data[first, MY].min()), float((data[first, MY] + data[first, MH]).max())
     across = (float(data[first, MX].min()), float((data[first, MX] + data[first, MW]).max()))
     centre = float(np.median(view.cx[first]))
-    return _Stance(view.start, top, bottom - top, bottom, centre, stood=True, first_seen=across)
+    return _Stance(view.start, top, bottom - top, centre, stood=True, first_seen=across)
 
 
 def _left_there(stance: _Stance, view: TrackView, row: int) -> bool:
@@ -1528,10 +1529,9 @@ def broke_off(
     began = [
         view
         for view in views
-        if start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC
+        if _began_there(view, start, end, box)
         and view.kind != VEHICLE
         and view.height >= smallest
-        and _near(view, view.start, box)
         and _ran_during(view, start, end)
     ]
     seen = len(people)
@@ -1554,13 +1554,19 @@ def _left_behind(view: TrackView, start: float, end: float, box: tuple[float, fl
     """Whether the track is the place someone learnt into the background left as they ran off (it
     stands out until the background is learnt again): it begins there within BROKE_OFF_BEGAN_SEC of
     the motion and stands still for BROKE_OFF_GHOST_SEC."""
-    if not start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC:
-        return False
-    if view.end - view.start < BROKE_OFF_GHOST_SEC or not _near(view, view.start, box):
+    if not _began_there(view, start, end, box) or view.end - view.start < BROKE_OFF_GHOST_SEC:
         return False
     first = view.between(view.start, view.start + BROKE_OFF_GHOST_SEC)
     moved = math.hypot(view.cx[first][-1] - view.cx[first][0], view.cy[first][-1] - view.cy[first][0])
     return moved / view.height < STILL * BROKE_OFF_GHOST_SEC
+
+
+def _began_there(view: TrackView, start: float, end: float, box: tuple[float, float, float, float]) -> bool:
+    """Whether the track began near `box` as the unexplained motion did (within BROKE_OFF_BEGAN_SEC of
+    it, or during it)."""
+    return start - BROKE_OFF_BEGAN_SEC <= view.start <= end + BROKE_OFF_BEGAN_SEC and _near(
+        view, view.start, box
+    )
 
 
 def _ran_during(view: TrackView, start: float, end: float) -> bool:
@@ -1863,10 +1869,8 @@ def _next_still(
 def _faded_from(later: tuple[float, ...], earlier: tuple[float, ...]) -> bool:
     """Whether `later` could be what is left of `earlier` as it fades into the background: it lies
     STOP_INSIDE inside it and keeps STOP_KEPT of its area or more."""
-    ix = max(0.0, min(later[0] + later[2], earlier[0] + earlier[2]) - max(later[0], earlier[0]))
-    iy = max(0.0, min(later[1] + later[3], earlier[1] + earlier[3]) - max(later[1], earlier[1]))
     area = max(later[2] * later[3], 1e-6)
-    return ix * iy >= STOP_INSIDE * area and area >= STOP_KEPT * earlier[2] * earlier[3]
+    return cover(earlier, later) >= STOP_INSIDE and area >= STOP_KEPT * earlier[2] * earlier[3]
 
 
 def _stopped_after_driving(
