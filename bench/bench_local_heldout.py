@@ -95,9 +95,12 @@ def held_out_clips(seed: int = HELD_OUT_SEED, per_kind: int = CLIPS_PER_KIND) ->
             path = folder / f"{index:02d}-{kind}.mp4"
             truth_path = path.with_suffix(".json")
             if not (path.exists() and truth_path.exists()):
-                part = path.with_suffix(".part.mp4")
+                # each process renders into its own part files: two runs drawing the same seed at once
+                # (helpers, a bench and a development run) each rename a whole clip, never a mix
+                part = path.with_suffix(f".{os.getpid()}.part.mp4")
+                truth_part = truth_path.with_suffix(f".{os.getpid()}.part.json")
                 boxes = heldout_scenes.render(case, part)
-                truth_path.write_text(
+                truth_part.write_text(
                     json.dumps(
                         {
                             "kind": kind,
@@ -110,6 +113,7 @@ def held_out_clips(seed: int = HELD_OUT_SEED, per_kind: int = CLIPS_PER_KIND) ->
                         }
                     )
                 )
+                truth_part.rename(truth_path)
                 part.rename(path)
             clips.append({"path": path, "kind": kind, **json.loads(truth_path.read_text())})
     return clips
