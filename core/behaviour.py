@@ -7,7 +7,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
 
 - Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
   does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
-  much taller than wide), person-like (taller than wide and changing shape as limbs move), vehicle-like
+  much taller than wide), person-like (taller than wide, and changing shape as limbs move, standing,
+  or moving sideways: twice as tall as a vehicle heading that way would be), vehicle-like
   too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or
   they become one region), and at least one loses most of its speed or turns sharply (without speeding
@@ -210,6 +211,7 @@ STOP_GHOST_SAME = 0.5  # ... on a box overlapping its first this much (IoU), is 
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
+UPRIGHT_SIDEWAYS = 2.0  # aspect over a vehicle's heading that way: a tall box moving sideways is a body
 
 
 @dataclass
@@ -328,7 +330,10 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
     ):
         kind = VEHICLE  # an oblong that travels along its long axis, whichever way it drives
     elif (
-        person_check or aspect >= 1.25 and (variation >= 0.05 or speed < MOVING) and person_check is not False
+        person_check
+        or aspect >= 1.25
+        and (variation >= 0.05 or speed < MOVING or view.alignment >= UPRIGHT_SIDEWAYS)
+        and person_check is not False
     ):
         kind = PERSON
     elif (

@@ -1042,3 +1042,18 @@ def test_one_restless_person_with_a_fragment_moving_once_beside_them_is_no_fight
     fragment = [(54.0, 60.0, 6.0, 12.0, 0.6 if k == 3 else 0.05) for k in range(6)]
     views = [shoving(1, 40.0, 20, 1.0), moving_track(2, fragment, 1.5)]
     assert behaviour.fights(views, SIZE) == []
+
+
+def test_a_tall_box_moving_sideways_with_a_steady_shape_is_a_person_who_can_run():
+    """A walker seen small enough that the box's width hardly changes (the limbs' swing is under a
+    pixel of it): tall, moving sideways, so no vehicle (one driving that way is long, not tall). It
+    walks, then breaks into a run: a person, and RUNNING."""
+    boxes, x = [], 5.0
+    for k in range(32):
+        x += (2.4 if k >= 20 else 0.8) * 30.0 * STEP  # heights per second
+        boxes.append((x, 40.0, 12.0 if k % 5 else 13.0, 30.0))
+    assert boxes[-1][0] + boxes[-1][2] < SIZE[0]
+    view = track(1, boxes)
+    assert view.variation < 0.05  # too steady for the shape-change test alone
+    assert view.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([view], SIZE)] == ["RUNNING"]
