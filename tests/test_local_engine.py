@@ -373,6 +373,19 @@ def test_many_fragments_at_once_in_two_pairs_running_is_sudden_motion():
     assert "separate small patches of change at once" in event.description
 
 
+def test_a_short_spike_ten_deviations_high_is_sudden_motion_one_of_eight_is_not():
+    """Where the flagging threshold lies: a short jolt (a piece flying off a vehicle, one frame pair
+    ten robust deviations above the video's unusual motion, its neighbours a little) is a
+    SUDDEN_MOTION; two pairs at about eight deviations are not (noise of busy traffic reaches that)."""
+    jolt = analyse_observation(
+        synthetic_series([(50, 1, 0.05), (51, 1, 0.28), (52, 1, 0.05)]), 30.0, 1.5, language="en"
+    )
+    assert [e.event_type for e in jolt.events] == ["SUDDEN_MOTION"]
+    assert 9.5 <= jolt.report.episodes[0].peak_z <= 10.5
+    ordinary = analyse_observation(synthetic_series([(50, 2, 0.24)]), 30.0, 1.5, language="en")
+    assert ordinary.events == [] and 8.0 <= ordinary.report.episodes[0].peak_z <= 8.5
+
+
 def test_fragments_in_a_single_pair_are_no_event():
     """As many fragments in one pair only, between ordinary ones (a keyframe's specks, a flicker): nothing."""
     analysis = analyse_observation(_fragments_burst([2, 14, 1]), 30.0, 1.5, language="en")

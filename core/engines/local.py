@@ -72,7 +72,7 @@ VIEW_CHANGE_LEVEL = 10.0  # grey levels: when half the frame changed more than t
 
 MAX_MOTION_GAP_SEC = 0.25  # frames further apart than this (under 4 fps) show change, not motion
 EPISODE_LOW_Z = 2.5  # an episode is a run of frames above this ...
-SPIKE_Z = 12.0  # ... that peaks above this (a sudden spike)
+SPIKE_Z = 9.0  # ... that peaks above this (a sudden spike; at 12, pieces flying off at 9-10 were missed)
 SUSTAINED_Z_SEC = 1.5  # ... or whose z above the low threshold, summed over seconds, reaches this
 SPREAD_Z = 8.0  # ... or whose largest patch of unusually moving cells, as a robust z, reaches this (a
 # burst of small fragments from one point: each cell only a little above its normal, many touching at once)
