@@ -21,6 +21,7 @@ from core.jobs import run_analysis
 from core.samples import SCENES, ScriptedEvent, make_clip
 from core.schema import AnalysisParams
 from core.service import register_video
+from core.tracks import Track
 from tests.conftest import make_settings
 
 TOLERANCE = 0.3  # seconds: motion-episode times must match the scripted truth this closely
@@ -371,6 +372,24 @@ def test_many_fragments_at_once_in_two_pairs_running_is_sudden_motion():
     assert episode.peak_z < SPIKE_Z / 2 and episode.peak_spread < local.SPREAD_Z
     assert episode.peak_fragments >= 11 and episode.by_fragments
     assert "separate small patches of change at once" in event.description
+
+
+def test_fragments_are_not_explained_by_the_traffic_driving_through():
+    """The same burst of fragments while a car the tracker follows for seconds drives through and makes
+    most of the changed area (debris falling on a busy road): the car's area does not explain pieces
+    that are each too small to be it; still SUDDEN_MOTION."""
+    seen = _fragments_burst([12, 14, 11])
+    car = Track(1)
+    for k in range(150):  # 5 s to 20 s, 20 x 20 px, driving steadily left to right
+        x = 5.0 + 0.8 * k
+        car.rows.append([(50 + k) / 10, x, 50.0, 20.0, 20.0, x, 50.0, 20.0, 20.0, 0.6 * 400.0, 0.0, 1.0])
+    car.matched_frames = 150
+    car.finish()
+    seen.tracks = [car]
+    pixels = seen.size[0] * seen.size[1]
+    assert local.EXPLAINED_SHARE * float(seen.series.area[100:103].max()) * pixels <= 0.6 * 400.0
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
 
 
 def test_a_short_spike_ten_deviations_high_is_sudden_motion_one_of_eight_is_not():

@@ -655,7 +655,9 @@ def _explained(
 ) -> bool:
     """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
     followed for a second or more (people walking near the camera, a car driving through): motion of
-    something that moved through the view, which the typed rules judged, not a jolt no object explains."""
+    something that moved through the view, which the typed rules judged, not a jolt no object explains.
+    An episode flagged only for its many fragments is no followed object's: each piece is too small to
+    be one, however much of the changed area the traffic around them makes."""
     if any(
         f.start - TYPED_COVERS_SEC <= episode.end
         and f.end + TYPED_COVERS_SEC >= episode.start
@@ -663,6 +665,8 @@ def _explained(
         for f in findings
     ):
         return True
+    if episode.by_fragments:
+        return False
     series = report.series
     followed = [
         view
