@@ -11,10 +11,12 @@ generated clips of the test scenes and checked on a held-out random set and on r
   too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or
   they become one region), and at least one loses most of its speed or turns sharply (without speeding
-  up) within a second, while the other did not drive on unchanged (that one passed a vehicle that was
-  stopping). When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned
-  must be left standing too (a car that hits a parked one stops): one that goes on moving slowed behind
-  a stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A
+  up) within a second, while the other did not go on at driving speed keeping most of its own, whatever
+  its heading (a hit that stops or turns one takes the other's speed too: one that went on passed a
+  vehicle that was stopping, or drove through a region merged with it). When the other stood still
+  before (slower than 0.3 sizes/s), the one that slowed or turned must be left standing too (a car
+  that hits a parked one stops): one that goes on moving slowed behind a stopped vehicle or passed it,
+  their regions merging (queueing traffic beside a stopped vehicle). A
   fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving (the
   wreck stands; when both tracks ended, the wreck is the track that began there), and nothing comes out
@@ -131,6 +133,7 @@ COLLISION_APPROACH = 0.5  # sizes/s: the two closed in on each other at least th
 COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast before
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
+COLLISION_KEPT = 0.6  # the other went on fast keeping this share of its speed: it was not hit
 COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
@@ -500,13 +503,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         strength, view, before, after, slowdown, turn = best
         other = b if view is a else a
         other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
-        other_heading = _direction_between(other, contact_time - 0.8, contact_time - 0.1)
-        if (
-            other_before is not None
-            and other_before / other.length >= COLLISION_FAST
-            and _passed_by(other, contact_time, other_before, other_heading)
-        ):
-            continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
+        if _went_on_at_speed(other, contact_time, other_before):
+            continue  # a hit that stops (or turns) one takes the other's speed too: the other passed
         if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
             continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
@@ -666,6 +664,17 @@ def _drove_on(view: TrackView, start: float, end: float, before: float, heading:
     if speed is None or direction is None or heading is None:
         return False
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
+
+
+def _went_on_at_speed(view: TrackView, contact: float, before: float | None) -> bool:
+    """Right after the contact (0.2–0.8 s) the track moved at COLLISION_FAST sizes a second or more and
+    kept COLLISION_KEPT of its speed before, whatever its heading (its region may still be merged with
+    the other's, its box lurching): a vehicle in a hit hard enough to stop or turn the other loses speed
+    too, so this one passed it or drove through a merged region, it was not hit."""
+    after = _speed_between(view, contact + 0.2, contact + 0.8)
+    if before is None or after is None:
+        return False
+    return after / view.length >= COLLISION_FAST and after >= COLLISION_KEPT * before
 
 
 def _took_over(view: TrackView, other: TrackView, contact: float, heading: np.ndarray | None) -> bool:
