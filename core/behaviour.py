@@ -31,9 +31,11 @@ generated clips of the test scenes and checked on a held-out random set and on r
   car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), close in and pass within a fraction of their size of each
-  other at speed without touching (not closest as one first appears beside the other: a region splitting
-  off it or a fragment was never seen closing in), and both are seen to keep going (at half their speed
-  or more within a second: a track that ends as they pass says nothing of it); each an established road
+  other at speed, both moving (a person-like one faster than a walk: someone standing at the kerb, or
+  a parked car, has no path of its own to cross), without touching (not closest as one first appears
+  beside the other: a region splitting off it or a fragment was never seen closing in), and both are
+  seen to keep going (at half their speed or more within a second: a track that ends as they pass says
+  nothing of it); each an established road
   user (a person crossing in front of a car too): seen on its own for half a second before the closest
   moment, its box steady in size (a fragment of something jumping about is neither). At a small analysis
   width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and
@@ -736,11 +738,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         size = min(a.length, b.length)
         speed_a, speed_b = float(a.speed[ia[closest]]), float(b.speed[ib[closest]])
         relative = math.hypot(a.vx[ia[closest]] - b.vx[ib[closest]], a.vy[ia[closest]] - b.vy[ib[closest]])
-        if (
-            max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST
-            or relative / size < NEAR_MISS_RELATIVE
-        ):
-            continue
+        if not _passing_at_speed((a, speed_a), (b, speed_b), relative / size):
+            continue  # not fast, or one stands (a parked car, someone waiting): no path crossed at speed
         heading_a = _direction_between(a, when - 0.5, when)
         heading_b = _direction_between(b, when - 0.5, when)
         if heading_a is None or heading_b is None:
@@ -774,6 +773,20 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             )
         )
     return found
+
+
+def _passing_at_speed(a: tuple[TrackView, float], b: tuple[TrackView, float], relative: float) -> bool:
+    """Two tracks (each with its speed, px/s) pass each other at speed: the faster at NEAR_MISS_FAST sizes
+    a second or more, past each other at NEAR_MISS_RELATIVE (`relative`, in the smaller one's sizes),
+    and each moving, at MOVING or more (a person-like one faster than a walk, NEAR_MISS_FAST): a
+    standing or creeping one (a parked car, someone waiting at the kerb, a region a vehicle swept
+    over) has no path of its own to cross, whatever its box's jitter says its heading is."""
+    fastest = max(speed / view.length for view, speed in (a, b))
+    if fastest < NEAR_MISS_FAST or relative < NEAR_MISS_RELATIVE:
+        return False
+    return all(
+        speed / view.length >= (NEAR_MISS_FAST if view.kind == PERSON else MOVING) for view, speed in (a, b)
+    )
 
 
 def _touched_and_drove_on(
@@ -810,11 +823,8 @@ def _touched_and_drove_on(
         return None  # side by side or in opposite lanes: traffic passing (merged as it passes)
     size = min(a.length, b.length)
     relative = float(np.hypot(*(speed_a * heading_a - speed_b * heading_b)))
-    if max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST or relative / size < NEAR_MISS_RELATIVE:
-        return None
-    for view, speed, _ in motions:
-        if speed / view.length < (NEAR_MISS_FAST if view.kind == PERSON else MOVING):
-            return None  # standing, creeping or walking: a region a vehicle swept over, people passing
+    if not _passing_at_speed((a, speed_a), (b, speed_b), relative / size):
+        return None  # standing, creeping or walking: a region a vehicle swept over, people passing
     pair = (a.id, b.id)
     carriers = [_carriers(view, speed, heading, pair, views, when) for view, speed, heading in motions]
     if not any(first != second for first in carriers[0] for second in carriers[1]):

@@ -221,6 +221,17 @@ def test_a_person_crossing_close_in_front_of_a_car_is_a_near_miss_when_seen_befo
     assert [f.event_type for f in behaviour.find_events([south, late], SIZE)] == []
 
 
+def test_a_car_passing_close_by_someone_standing_at_the_kerb_is_no_near_miss():
+    """A car drives east and passes 4 px from someone standing there (their box creeping 1 px a second
+    down, a heading across the car's path): one of the two has no path of its own to cross, so no
+    NEAR_MISS (issue #11: a car passing a parked one, or a region standing beside the road, raised
+    them). Someone crossing there at speed is one (see above)."""
+    car = track(4, [(-20.0 + 6.0 * k, 48.0, 24.0, 12.0) for k in range(30)])
+    standing = track(5, [(70.0, 64.0 + 0.1 * k, 12.0, 24.0) for k in range(40)])
+    assert car.kind == behaviour.VEHICLE and standing.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([car, standing], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
