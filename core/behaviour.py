@@ -12,10 +12,12 @@ generated clips of the test scenes and checked on a held-out random set and on r
   too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or
   they become one region), and at least one loses most of its speed or turns sharply (without speeding
-  up) within a second, while the other did not drive on unchanged (that one passed a vehicle that was
-  stopping). When the other stood still before (slower than 0.3 sizes/s), the one that slowed or turned
-  must be left standing too (a car that hits a parked one stops): one that goes on moving slowed behind
-  a stopped vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A
+  up) within a second, while the other did not go on at driving speed keeping most of its own, whatever
+  its heading (a hit that stops or turns one takes the other's speed too: one that went on passed a
+  vehicle that was stopping, or drove through a region merged with it). When the other stood still
+  before (slower than 0.3 sizes/s), the one that slowed or turned must be left standing too (a car
+  that hits a parked one stops): one that goes on moving slowed behind a stopped vehicle or passed it,
+  their regions merging (queueing traffic beside a stopped vehicle). A
   fast track that ends as it meets the other (the two become one region, seen as one track) lost its
   speed there when the other, moving before, goes on at half its speed or less, slower than driving (the
   wreck stands; when both tracks ended, the wreck is the track that began there), and nothing comes out
@@ -30,9 +32,11 @@ generated clips of the test scenes and checked on a held-out random set and on r
   car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), close in and pass within a fraction of their size of each
-  other at speed without touching (not closest as one first appears beside the other: a region splitting
-  off it or a fragment was never seen closing in), and both are seen to keep going (at half their speed
-  or more within a second: a track that ends as they pass says nothing of it); each an established road
+  other at speed, both moving (a person-like one faster than a walk: someone standing at the kerb, or
+  a parked car, has no path of its own to cross), without touching (not closest as one first appears
+  beside the other: a region splitting off it or a fragment was never seen closing in), and both are
+  seen to keep going (at half their speed or more within a second: a track that ends as they pass says
+  nothing of it); each an established road
   user (a person crossing in front of a car too): seen on its own for half a second before the closest
   moment, its box steady in size (a fragment of something jumping about is neither). At a small analysis
   width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and
@@ -132,6 +136,7 @@ COLLISION_APPROACH = 0.5  # sizes/s: the two closed in on each other at least th
 COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast before
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
+COLLISION_KEPT = 0.6  # the other went on fast keeping this share of its speed: it was not hit
 COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
@@ -505,13 +510,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         strength, view, before, after, slowdown, turn = best
         other = b if view is a else a
         other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
-        other_heading = _direction_between(other, contact_time - 0.8, contact_time - 0.1)
-        if (
-            other_before is not None
-            and other_before / other.length >= COLLISION_FAST
-            and _passed_by(other, contact_time, other_before, other_heading)
-        ):
-            continue  # the other drove on unchanged: it passed one that was stopping, it did not hit it
+        if _went_on_at_speed(other, contact_time, other_before):
+            continue  # a hit that stops (or turns) one takes the other's speed too: the other passed
         if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
             continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
@@ -673,6 +673,17 @@ def _drove_on(view: TrackView, start: float, end: float, before: float, heading:
     return speed >= 0.6 * before and _angle(direction, heading) <= 45.0
 
 
+def _went_on_at_speed(view: TrackView, contact: float, before: float | None) -> bool:
+    """Right after the contact (0.2–0.8 s) the track moved at COLLISION_FAST sizes a second or more and
+    kept COLLISION_KEPT of its speed before, whatever its heading (its region may still be merged with
+    the other's, its box lurching): a vehicle in a hit hard enough to stop or turn the other loses speed
+    too, so this one passed it or drove through a merged region, it was not hit."""
+    after = _speed_between(view, contact + 0.2, contact + 0.8)
+    if before is None or after is None:
+        return False
+    return after / view.length >= COLLISION_FAST and after >= COLLISION_KEPT * before
+
+
 def _took_over(view: TrackView, other: TrackView, contact: float, heading: np.ndarray | None) -> bool:
     """After they met, the track moved as the other, on a crossing path, had moved before: the two were one
     region and the track came out of it on the other vehicle, which drove on unchanged; what looks like
@@ -732,11 +743,8 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         size = min(a.length, b.length)
         speed_a, speed_b = float(a.speed[ia[closest]]), float(b.speed[ib[closest]])
         relative = math.hypot(a.vx[ia[closest]] - b.vx[ib[closest]], a.vy[ia[closest]] - b.vy[ib[closest]])
-        if (
-            max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST
-            or relative / size < NEAR_MISS_RELATIVE
-        ):
-            continue
+        if not _passing_at_speed((a, speed_a), (b, speed_b), relative / size):
+            continue  # not fast, or one stands (a parked car, someone waiting): no path crossed at speed
         heading_a = _direction_between(a, when - 0.5, when)
         heading_b = _direction_between(b, when - 0.5, when)
         if heading_a is None or heading_b is None:
@@ -770,6 +778,20 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
             )
         )
     return found
+
+
+def _passing_at_speed(a: tuple[TrackView, float], b: tuple[TrackView, float], relative: float) -> bool:
+    """Two tracks (each with its speed, px/s) pass each other at speed: the faster at NEAR_MISS_FAST sizes
+    a second or more, past each other at NEAR_MISS_RELATIVE (`relative`, in the smaller one's sizes),
+    and each moving, at MOVING or more (a person-like one faster than a walk, NEAR_MISS_FAST): a
+    standing or creeping one (a parked car, someone waiting at the kerb, a region a vehicle swept
+    over) has no path of its own to cross, whatever its box's jitter says its heading is."""
+    fastest = max(speed / view.length for view, speed in (a, b))
+    if fastest < NEAR_MISS_FAST or relative < NEAR_MISS_RELATIVE:
+        return False
+    return all(
+        speed / view.length >= (NEAR_MISS_FAST if view.kind == PERSON else MOVING) for view, speed in (a, b)
+    )
 
 
 def _touched_and_drove_on(
@@ -806,11 +828,8 @@ def _touched_and_drove_on(
         return None  # side by side or in opposite lanes: traffic passing (merged as it passes)
     size = min(a.length, b.length)
     relative = float(np.hypot(*(speed_a * heading_a - speed_b * heading_b)))
-    if max(speed_a / a.length, speed_b / b.length) < NEAR_MISS_FAST or relative / size < NEAR_MISS_RELATIVE:
-        return None
-    for view, speed, _ in motions:
-        if speed / view.length < (NEAR_MISS_FAST if view.kind == PERSON else MOVING):
-            return None  # standing, creeping or walking: a region a vehicle swept over, people passing
+    if not _passing_at_speed((a, speed_a), (b, speed_b), relative / size):
+        return None  # standing, creeping or walking: a region a vehicle swept over, people passing
     pair = (a.id, b.id)
     carriers = [_carriers(view, speed, heading, pair, views, when) for view, speed, heading in motions]
     if not any(first != second for first in carriers[0] for second in carriers[1]):

@@ -221,6 +221,17 @@ def test_a_person_crossing_close_in_front_of_a_car_is_a_near_miss_when_seen_befo
     assert [f.event_type for f in behaviour.find_events([south, late], SIZE)] == []
 
 
+def test_a_car_passing_close_by_someone_standing_at_the_kerb_is_no_near_miss():
+    """A car drives east and passes 4 px from someone standing there (their box creeping 1 px a second
+    down, a heading across the car's path): one of the two has no path of its own to cross, so no
+    NEAR_MISS (issue #11: a car passing a parked one, or a region standing beside the road, raised
+    them). Someone crossing there at speed is one (see above)."""
+    car = track(4, [(-20.0 + 6.0 * k, 48.0, 24.0, 12.0) for k in range(30)])
+    standing = track(5, [(70.0, 64.0 + 0.1 * k, 12.0, 24.0) for k in range(40)])
+    assert car.kind == behaviour.VEHICLE and standing.kind == behaviour.PERSON
+    assert [f.event_type for f in behaviour.find_events([car, standing], SIZE)] == []
+
+
 def test_crossing_vehicles_whose_boxes_touch_and_drive_on_are_a_near_miss():
     """The crossing above, the one ahead 1 px from the other as it passes (at a small analysis width a
     close pass touches): both drive on at their speed and heading, so a NEAR_MISS, not nothing."""
@@ -933,6 +944,31 @@ def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
     vehicle raised COLLISIONs this way)."""
     bystander = track(3, [(50.0, 46.0, 8.0, 8.0)] * 20, start=3.0)
     found = behaviour.find_events([*meeting(20.0), bystander], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+
+
+def test_a_car_that_drives_on_at_speed_from_a_meeting_was_not_hit():
+    """The meeting above: the east car stops dead where they met, while the down-left one drives on at
+    its speed, its region merged with passing traffic's for the two seconds after (so it is never seen
+    coming out on its own at its old heading). A hit that stops one vehicle takes the other's speed
+    too: this one was not hit, so no COLLISION (issue #11: a fast car driving on through the merged
+    region of a stopped vehicle and the traffic beside it raised one)."""
+    east, down_left = meeting(0.0)
+    merged = Track(2)
+    diagonal = math.sqrt(0.5)
+    for k in range(40):
+        travelled = 60.0 * (k - 10) * STEP
+        x, y = 70.0 - diagonal * travelled, 44.0 + diagonal * travelled
+        shared = 1.0 if k > 10 else 0.0
+        merged.rows.append([1.0 + k * STEP, x, y, 20.0, 20.0, x, y, 20.0, 20.0, 120.0, shared, 1.0])
+    merged.matched_frames = 40
+    merged.finish()
+    drove_on = behaviour.classify(behaviour.view_of(merged))
+    assert drove_on.kind == behaviour.VEHICLE
+    assert [(f.event_type, sorted(f.track_ids)) for f in behaviour.find_events([east, down_left], SIZE)] == [
+        ("COLLISION", [1, 2])
+    ]
+    found = behaviour.find_events([east, drove_on], SIZE)
     assert "COLLISION" not in [f.event_type for f in found], found
 
 
