@@ -92,7 +92,7 @@ generated clips of the test scenes and checked on a held-out random set and on r
   who stood still for long were learnt into the background and are first seen as they run off; each
   track at least half the usual height of person-like tracks in the picture; thrown fragments are
   smaller, objects jumping about leave no such place).
-- WRONG_WAY: a track that is not person-like (or moves faster than people walk) moving against the
+- WRONG_WAY: a vehicle-like track (or any moving faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
   road's lanes together, also a far lane a few pixels from the near one), for a second or more and in
@@ -200,7 +200,7 @@ FLOW_AGREEMENT = 0.7
 WRONG_WAY_DEG = 135.0
 WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
-WRONG_WAY_FAST = 2.0  # sizes per second: a person-like track this fast is judged too
+WRONG_WAY_FAST = 2.0  # sizes per second: a track not vehicle-like this fast is judged too
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
 STOP_BRIDGE_SEC = 1.2  # a vehicle's still stretch goes on across a break this long ...
@@ -1759,9 +1759,10 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             holders.setdefault(cell, set()).add(tid)
     order = {tid: n for n, tid in enumerate(contributions)}
     found = []
-    # judged: what is not person-like, and what is, moving faster than people walk (a small vehicle's
-    # track can look like a person's)
-    judged_views = [v for v in views if v.kind != PERSON or np.median(v.speed / v.length) >= WRONG_WAY_FAST]
+    # judged: what is vehicle-like, and anything else moving faster than people walk (a small vehicle's
+    # track can look like a person's or an unclassed region's); a slower unclassed region (a fragment,
+    # people's regions merged, a walker on a pavement beside a road) is no driver, as it is no flow
+    judged_views = [v for v in views if v.kind == VEHICLE or np.median(v.speed / v.length) >= WRONG_WAY_FAST]
     for view in judged_views:
         moving = np.flatnonzero(view.speed / view.length >= MOVING)
         against, judged = [], 0

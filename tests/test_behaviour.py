@@ -146,6 +146,23 @@ def test_a_vehicle_against_the_flow_of_the_lane_beside_it_is_wrong_way():
     assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
 
 
+def test_an_unclassed_region_drifting_against_the_flow_at_a_walk_is_no_wrong_way():
+    """The one-way road above; beside the lane, an unclassed region (square, changing size from frame
+    to frame: people's regions merged, a fragment) drifts leftwards at a walking pace, one of its
+    sizes a second, for three seconds. Neither a vehicle nor faster than people walk: no driver, as it
+    would be no flow; no WRONG_WAY."""
+    flow = [
+        drive(1, 0.0, 36.0, 40.0, 1.0, 3.5),
+        drive(2, 0.0, 36.0, 40.0, 2.5, 3.5),
+        drive(3, 0.0, 36.0, 40.0, 4.0, 3.5),
+    ]
+    drifting = track(
+        4, [(120.0 - 1.0 * k, 51.0, 8.0 + 4.0 * (k % 2), 8.0 + 4.0 * (k % 2)) for k in range(30)], 7.0
+    )
+    assert drifting.kind == behaviour.OTHER and drifting.speed_sizes < behaviour.WRONG_WAY_FAST
+    assert behaviour.find_events([*flow, drifting], SIZE) == []
+
+
 def test_a_box_carried_on_without_change_is_no_run():
     """A walker's track whose box then moves at a run without a changed pixel in it (a box carried on
     by prediction or anchored in a shared region, as on OpenCV's vtest.avi): nothing ran."""
