@@ -48,7 +48,7 @@ generated clips of the test scenes and checked on a held-out random set and on r
   at a narrow angle one track's motion may seem to take up both, so another that took up one of them is
   looked for).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
-  lower half fast and turns wide (or swept wide on its way down) within 1.5 s, one body's size, while its
+  lower half fast and turns wide (wider than tall; or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
   down sideways: the part's bottom drops too and its centre moves aside), and which then stays low
   and lies there for 0.8 s (not carried on; a body settling as it lands moves a moment). The body
@@ -155,6 +155,8 @@ NEAR_MISS_STEADY = 1.5  # ... and its box's longer side changed slower than this
 FALL_MAX_SEC = 1.5
 FALL_DROP = 0.5  # the moving part's top ends in the lower half of the upright height
 FALL_DROP_SEC = 0.6  # ... within this long of the last moment it moved up high (a fall is fast)
+FALL_WIDE = 1.05  # width over height: a moving part this much wider than tall turned wide (a body lying
+# seen 10-20 px long is wider than tall by a pixel or two, not by a fifth)
 FALL_SWEEP = 1.0  # upright heights: a moving part this wide on the way down turned wide
 FALL_AFTER_SEC = 0.8  # it lies there this long after landing
 FALL_TALL_SEC = 0.5  # upright: at least 0.8 of its tallest this long before (not a fragment of it)
@@ -989,7 +991,7 @@ def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> t
         # ... to its lower half, fast
         low = last_high is not None and row[MY] >= top0 + FALL_DROP * height0
         fast = low and seen.t[j] - last_high <= FALL_DROP_SEC
-        wide = row[MW] >= 1.2 * row[MH] and row[MW] >= 0.5 * height0
+        wide = row[MW] >= FALL_WIDE * row[MH] and row[MW] >= 0.5 * height0
         # or, on its way down, its moving part swept wide across a whole upright height
         swept |= wide and last_high is not None and row[MW] >= FALL_SWEEP * height0
         aside = abs(seen.cx[j] - stance.centre)

@@ -642,6 +642,19 @@ def test_a_fall_seen_as_a_torso_whose_bottom_and_centre_move_with_it_is_a_fall()
     assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
 
 
+def test_a_fall_seen_small_whose_region_lands_barely_wider_than_tall_is_a_fall():
+    """As above, seen smaller: the torso (12 px) goes down sideways and lies still, its region 13 px
+    long and 12 px tall (the body lying, a pixel or two across; what stands out of the ground of it
+    is as tall as a small region's rows round to). Wider than tall, low, still: a FALL."""
+    boxes = [(30.0 + 2.0 * k, 48.0, 10.0 + (1.0 if k % 2 else -1.0), 24.0) for k in range(10)]
+    boxes += [(50.0, 50.0, 8.0, 12.0 + k % 2) for k in range(15)]  # standing 1.5 s
+    boxes += [(48.0, 52.0, 10.0, 12.0), (44.0, 54.0, 12.0, 12.0)]  # going down
+    boxes += [(38.0, 57.0, 13.0, 12.0)] * 15  # lying still
+    view = track(1, boxes)
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "FALL"]
+    assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
+
+
 def test_a_fall_whose_region_lands_narrow_after_sweeping_wide_is_a_fall():
     """As above, but what stands out of the ground lying down is narrow (a torso with an arm raised):
     on its way down the moving part swept wide across more than the upright height, and that is the
