@@ -139,7 +139,8 @@ class ForegroundModel:
         self._last_time = time
         background = self._background
         current = image.astype(np.float32)
-        gain = (float(np.median(current[::4, ::4])) + 1.0) / (float(np.median(background[::4, ::4])) + 1.0)
+        level = float(np.median(current[::4, ::4])) + 1.0  # (the lighting gain's numerator, for both)
+        gain = level / (float(np.median(background[::4, ::4])) + 1.0)
         difference = cv2.absdiff(current, background * gain)
         noise = 1.4826 * float(np.median(difference[::2, ::2]))
         threshold = max(FOREGROUND_K * noise, FOREGROUND_MIN)
@@ -155,7 +156,7 @@ class ForegroundModel:
         cv2.accumulateWeighted(current, background, still_rate, mask=1 - mask)
         cv2.accumulateWeighted(current, background, standing_rate, mask=mask - moving)
         cv2.accumulateWeighted(current, background, object_rate, mask=moving)
-        self._stand(current, time, dt, threshold, mask, change, still_rate, warm)
+        self._stand(current, time, dt, level, threshold, mask, change, still_rate, warm)
         if warm:
             return []
         return self._blobs(mask, change)
@@ -165,6 +166,7 @@ class ForegroundModel:
         current: np.ndarray,
         time: float,
         dt: float,
+        level: float,
         threshold: float,
         foreground: np.ndarray,
         change: np.ndarray | None,
@@ -177,10 +179,10 @@ class ForegroundModel:
         is long enough to tell); the long-term one learns what differs from it over a minute, or in
         LONG_TERM_ADOPT_SEC once the short-term one took it as background (a ghost fades), so a vehicle
         that arrived and stays stands out from it whole, and passing traffic, which changes, is never
-        part of it."""
+        part of it. `level`: the frame's median grey level plus one (the lighting gain's numerator)."""
         long_term = self._long_term
         assert long_term is not None
-        gain = (float(np.median(current[::4, ::4])) + 1.0) / (float(np.median(long_term[::4, ::4])) + 1.0)
+        gain = level / (float(np.median(long_term[::4, ::4])) + 1.0)
         unlike = (cv2.absdiff(current, long_term * gain) > threshold).astype(np.uint8)
         long_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_TAU_SEC)
         adopt_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_ADOPT_SEC)
