@@ -104,10 +104,13 @@ generated clips of the test scenes and checked on a held-out random set and on r
   Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
   ends its track: the stand goes on where, within a second, a still box like its own stands again
   on the same spot (in its own track or the one that took over), or what is left of it as it fades
-  into the background (a box inside its own, a quarter of its area or more). A track there from the
-  moment tracking began that stands on the box it was first seen in is no stop: a vehicle seen when
-  tracking began was learnt into the background, and as it drives off the place it left stands out
-  (a "ghost"), its track dragged away by the departing vehicle and back.
+  into the background (a box inside its own, a quarter of its area or more); and on as long as a
+  standing object on its box (half of the two boxes overlapping: what differs from the long-term
+  background and does not change, `core.tracks`), there by then, stands, unless something stood
+  there from when tracking began. A track begun within 1.5 s of when tracking began that stands on a
+  box half or more inside the one it was first seen in is no stop: a vehicle seen when tracking
+  began was learnt into the background, and as it drives off the place it left stands out (a
+  "ghost"), its track dragged away by the departing vehicle and back.
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -213,8 +216,9 @@ STOP_PIECE_ROWS = 3  # a still stretch of fewer matched rows is a pause in a jit
 STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
 STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving speed) was stopping ...
 STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
-STOP_GHOST_SEC = 0.5  # a track begun this soon after tracking began, standing ...
-STOP_GHOST_SAME = 0.5  # ... on a box overlapping its first this much (IoU), is a ghost (see stopped_vehicles)
+STOP_GHOST_SEC = 1.5  # a track begun this soon after tracking began, standing ...
+STOP_GHOST_SAME = 0.5  # ... on a box this much inside its first, is a ghost (see stopped_vehicles)
+STOP_STANDING_SAME = 0.5  # a standing object overlapping a still box this much (IoU) is that vehicle standing
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
@@ -1900,6 +1904,23 @@ def _faded_from(later: tuple[float, ...], earlier: tuple[float, ...]) -> bool:
     return cover(earlier, later) >= STOP_INSIDE and area >= STOP_KEPT * earlier[2] * earlier[3]
 
 
+def _still_standing(end: float, box: tuple[float, ...], places: list, tracking_began: float) -> float:
+    """When a stand that seemed to end at `end` on `box` ended: a standing object on its box (IoU
+    STOP_STANDING_SAME or more, `ForegroundModel.standing`) there by then lasts on. The short-term
+    background learns a stopped vehicle within seconds and passing traffic drags its box or takes its
+    track; what differs from the long-term background and stays unchanged is the vehicle alone, as
+    long as it stands. Not where something stood from the moment tracking began: a vehicle learnt
+    into the background at the start that drove off leaves a place that stands out from the
+    long-term background for long."""
+    there = [place for place, place_box in places if iou(box, place_box) >= STOP_STANDING_SAME]
+    if any(place.start <= tracking_began + STOP_GHOST_SEC for place in there):
+        return end
+    for place in there:  # (by start: one that took over from another carries the stand on)
+        if place.start <= end + STOP_BRIDGE_SEC and place.end > end:
+            end = place.end
+    return end
+
+
 def _stopped_after_driving(
     views: list[TrackView], pieces: list
 ) -> list[tuple[TrackView, float, float, list[int], np.ndarray, None]]:
@@ -1925,17 +1946,26 @@ def _stopped_after_driving(
 
 
 def stopped_vehicles(
-    views: list[TrackView], collisions_found: list[Finding], tracking_began: float | None = None
+    views: list[TrackView],
+    collisions_found: list[Finding],
+    tracking_began: float | None = None,
+    standing: list[TrackView] | None = None,
 ) -> list[Finding]:
-    """(See the module's docstring.) `tracking_began`: as `falls` takes it."""
+    """(See the module's docstring.) `tracking_began`: as `falls` takes it; `standing`: the tracks of
+    standing objects (see `_still_standing`)."""
     pieces = _still_pieces(views)
     tracking_began = _tracking_began(views, tracking_began)
+    places = sorted(
+        ((place, tuple(np.median(place.data[:, X : H + 1], axis=0))) for place in standing or []),
+        key=lambda item: item[0].start,
+    )
     stops = []
     for view, run, box in pieces:
         if view.kind != VEHICLE:
             continue
         start = float(view.t[run[0]])
         end, chain = _stood_on(view, run, box, pieces)
+        end = _still_standing(end, box, places, tracking_began)
         driving = view.between(start - 2.0, start - 0.2) & (view.speed / view.length >= MOVING)
         stops.append((view, start, end, chain, driving, run))
     stops += _stopped_after_driving(views, pieces)
@@ -1982,8 +2012,9 @@ def stopped_vehicles(
 
 
 def _on_first_box(view: TrackView, time: float) -> bool:
-    """Whether the track's box at `time` is the box it was first seen in (IoU STOP_GHOST_SAME or more)."""
-    return iou(view.box_at(time), tuple(view.data[0, X : H + 1])) >= STOP_GHOST_SAME
+    """Whether the track's box at `time` lies in the box it was first seen in (STOP_GHOST_SAME of it or
+    more): a departing vehicle's first region holds it and its ghost, the ghost is part of that."""
+    return cover(tuple(view.data[0, X : H + 1]), view.box_at(time)) >= STOP_GHOST_SAME
 
 
 def _step(view: TrackView) -> float:
@@ -2033,10 +2064,14 @@ def _merge_overlapping(found: list[Finding]) -> list[Finding]:
 
 
 def find_events(
-    views: list[TrackView], size: tuple[int, int], tracking_began: float | None = None
+    views: list[TrackView],
+    size: tuple[int, int],
+    tracking_began: float | None = None,
+    standing: list[TrackView] | None = None,
 ) -> list[Finding]:
     """Every rule over the classified tracks; a pair that collided is not also a near miss.
-    `tracking_began`: when the engine began making tracks (see `falls`)."""
+    `tracking_began`: when the engine began making tracks (see `falls`); `standing`: the tracks of
+    standing objects (see `stopped_vehicles`)."""
     found_collisions = collisions(views)
     collided = {frozenset(f.track_ids) for f in found_collisions}
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
@@ -2048,7 +2083,7 @@ def find_events(
         *runs_and_panic(views, alone),
         *scattering(views, alone),
         *wrong_way(views, size),
-        *stopped_vehicles(views, found_collisions, tracking_began),
+        *stopped_vehicles(views, found_collisions, tracking_began, standing),
     ]
     collided_tracks = {t for f in found_collisions for t in f.track_ids}
     findings = [  # a vehicle that drove at another and hit it is in the collision, not a wrong-way driver

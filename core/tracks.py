@@ -11,6 +11,12 @@ and it keeps seeing a vehicle that stops). The model:
   part of the background leaves) fades as fast;
 - compensates the global lighting gain and thresholds each frame at a multiple of its own noise
   (as the change masks do), so sensor noise, drift and compression shimmer stay below it;
+- keeps beside it a long-term background that learns what differs from it over a minute
+  (`LONG_TERM_TAU_SEC`) and adopts in ten seconds what the short-term one has taken as background
+  (`LONG_TERM_ADOPT_SEC`): what differs from the long-term background and has not changed for half a
+  second (`STANDING_STILL_SEC`) is a standing object (`ForegroundModel.standing`, tracked apart): a
+  vehicle that stopped, whole, while the short-term background learns it and passing traffic, which
+  changes, drags its region;
 - starts over after a gap between frames longer than `MAX_GAP_SEC` (a file whose timestamps jump).
 
 Each object is a connected region of the foreground (`Blob`), with its box and the part of it that
@@ -56,6 +62,12 @@ BACKGROUND_TAU_SEC = 2.0  # the background follows slow changes (shadows, light)
 FOREGROUND_TAU_SEC = 20.0  # ... what moves in front of it ten times slower,
 STANDING_TAU_SEC = 5.0  # ... and what stands in front of it in between: a stopped vehicle stays an
 # object for about eight seconds, the "ghost" an object leaves where it stood fades as fast
+LONG_TERM_TAU_SEC = 60.0  # the long-term background learns what differs from it this slowly (a vehicle
+# parked for a minute becomes background there; one stopped for seconds stands out from it all along)
+LONG_TERM_ADOPT_SEC = 10.0  # ... and what the short-term one takes as background this fast (a ghost, the
+# place a vehicle learnt at the start left, or a stopped vehicle the short-term one has learnt, fades)
+STANDING_STILL_SEC = 0.5  # a pixel unlike the long-term background, unchanged this long and like the
+# frame this long before (a flat-coloured vehicle driving changes only at its ends), stands
 MAX_GAP_SEC = 2.0  # frames further apart than this: tracks end, the background starts over
 FOREGROUND_K = 4.0  # a pixel is foreground above 4× the frame's noise level ...
 FOREGROUND_MIN = 14  # ... and at least this many grey levels from the background
@@ -98,12 +110,20 @@ class ForegroundModel:
         width, height = size
         self.min_area = max(MIN_BLOB_PX, MIN_BLOB_FRACTION * width * height)
         self._background: np.ndarray | None = None
+        self._long_term: np.ndarray | None = None  # the long-term background (see `standing`)
+        self._unchanged = np.zeros((height, width), np.float32)  # seconds since each pixel last changed
+        self._earlier: list[tuple[float, np.ndarray]] = []  # frames kept to compare with one this long before
         self._warm_until = 0.0
         self._last_time: float | None = None
         self.foreground: np.ndarray | None = None  # the last foreground mask (0/1), for inspection
+        self.standing: list[Blob] = []  # the last frame's standing objects (see `_stand`)
 
     def reset(self, image: np.ndarray, time: float) -> None:
         self._background = image.astype(np.float32)
+        self._long_term = self._background.copy()
+        self._unchanged[:] = 0.0
+        self._earlier = []
+        self.standing = []
         self._warm_until = time + WARM_UP_SEC
         self._last_time = time
 
@@ -119,7 +139,8 @@ class ForegroundModel:
         self._last_time = time
         background = self._background
         current = image.astype(np.float32)
-        gain = (float(np.median(current[::4, ::4])) + 1.0) / (float(np.median(background[::4, ::4])) + 1.0)
+        level = float(np.median(current[::4, ::4])) + 1.0  # (the lighting gain's numerator, for both)
+        gain = level / (float(np.median(background[::4, ::4])) + 1.0)
         difference = cv2.absdiff(current, background * gain)
         noise = 1.4826 * float(np.median(difference[::2, ::2]))
         threshold = max(FOREGROUND_K * noise, FOREGROUND_MIN)
@@ -135,9 +156,50 @@ class ForegroundModel:
         cv2.accumulateWeighted(current, background, still_rate, mask=1 - mask)
         cv2.accumulateWeighted(current, background, standing_rate, mask=mask - moving)
         cv2.accumulateWeighted(current, background, object_rate, mask=moving)
+        self._stand(current, time, dt, level, threshold, mask, change, still_rate, warm)
         if warm:
             return []
         return self._blobs(mask, change)
+
+    def _stand(
+        self,
+        current: np.ndarray,
+        time: float,
+        dt: float,
+        level: float,
+        threshold: float,
+        foreground: np.ndarray,
+        change: np.ndarray | None,
+        rate: float,
+        warm: bool,
+    ) -> None:
+        """The standing objects: regions unlike the long-term background that have not changed for
+        STANDING_STILL_SEC (nor differ from the frame that long before). The short-term background
+        learns a stopped vehicle within seconds (its region fades and its track ends before the stop
+        is long enough to tell); the long-term one learns what differs from it over a minute, or in
+        LONG_TERM_ADOPT_SEC once the short-term one took it as background (a ghost fades), so a vehicle
+        that arrived and stays stands out from it whole, and passing traffic, which changes, is never
+        part of it. `level`: the frame's median grey level plus one (the lighting gain's numerator)."""
+        long_term = self._long_term
+        assert long_term is not None
+        gain = level / (float(np.median(long_term[::4, ::4])) + 1.0)
+        unlike = (cv2.absdiff(current, long_term * gain) > threshold).astype(np.uint8)
+        long_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_TAU_SEC)
+        adopt_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_ADOPT_SEC)
+        cv2.accumulateWeighted(current, long_term, rate, mask=1 - unlike)
+        cv2.accumulateWeighted(current, long_term, adopt_rate, mask=unlike & (1 - foreground))
+        cv2.accumulateWeighted(current, long_term, long_rate, mask=unlike & foreground)
+        self._unchanged += dt
+        if change is not None:
+            self._unchanged[change > 0] = 0.0
+        self._earlier.append((time, current))
+        while len(self._earlier) > 1 and self._earlier[1][0] <= time - STANDING_STILL_SEC:
+            self._earlier.pop(0)
+        like_earlier = cv2.absdiff(current, self._earlier[0][1]) <= threshold
+        standing = unlike & ((self._unchanged >= STANDING_STILL_SEC) & like_earlier).astype(np.uint8)
+        standing = cv2.morphologyEx(standing, cv2.MORPH_OPEN, _OPEN)
+        standing = cv2.morphologyEx(standing, cv2.MORPH_CLOSE, _CLOSE)
+        self.standing = [] if warm else self._blobs(standing, None)
 
     def _blobs(self, mask: np.ndarray, change: np.ndarray | None) -> list[Blob]:
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)

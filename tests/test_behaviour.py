@@ -1123,3 +1123,45 @@ def test_a_tall_box_moving_sideways_with_a_steady_shape_is_a_person_who_can_run(
     assert view.variation < 0.05  # too steady for the shape-change test alone
     assert view.kind == behaviour.PERSON
     assert [f.event_type for f in behaviour.find_events([view], SIZE)] == ["RUNNING"]
+
+
+def stopping(track_id: int, x: float, y: float, start: float, still_seconds: float) -> behaviour.TrackView:
+    """A vehicle (16×8) driving right at 40 px/s for a second and a half, then standing `still_seconds`
+    where its track ends (its region faded into the short-term background, or traffic took it)."""
+    driving = [(x + 4.0 * k, y, 16.0, 8.0) for k in range(15)]
+    return track(track_id, driving + [(x + 60.0, y, 16.0, 8.0)] * round(still_seconds / STEP), start)
+
+
+def test_a_vehicle_whose_track_ends_early_stopped_as_long_as_it_stands_out_as_a_standing_object():
+    """The track stands 1.2 s (too short a stop) and ends, while passing traffic drives on; the
+    standing object on its box (what differs from the long-term background and does not change) lasts
+    three seconds more: the stop lasts that long."""
+    car = stopping(1, 20.0, 40.0, 2.0, 1.2)
+    traffic = drive(2, 0.0, 80.0, 40.0, 2.0, 4.0)
+    place = track(3, [(80.0, 40.0, 16.0, 8.0)] * 40, 3.6)
+    assert behaviour.stopped_vehicles([car, traffic], [], 1.0) == []
+    found = behaviour.stopped_vehicles([car, traffic], [], 1.0, [place])
+    assert [f.event_type for f in found] == ["STOPPED_VEHICLE"]
+    assert found[0].end == place.end
+
+
+def test_a_place_that_stood_out_from_when_tracking_began_carries_no_stop_on():
+    """The same, but something stood on that box from when tracking began (a vehicle learnt into the
+    background at the start drove off: its place stands out from the long-term background for long)."""
+    car = stopping(1, 20.0, 40.0, 2.0, 1.2)
+    traffic = drive(2, 0.0, 80.0, 40.0, 2.0, 4.0)
+    ghost = track(3, [(80.0, 40.0, 16.0, 8.0)] * 60, 1.0)
+    assert behaviour.stopped_vehicles([car, traffic], [], 1.0, [ghost]) == []
+
+
+def test_a_track_that_drives_off_its_ghost_and_back_is_no_stop():
+    """A track from when tracking began, first seen as a departing vehicle and its ghost as one region
+    (32×8), dragged along with the vehicle and back onto the ghost (16×8, half that first box: IoU 0.5
+    no more than by rounding, but all inside it), standing there while traffic passes: a ghost."""
+    first = [(40.0, 40.0, 32.0, 8.0)] * 3
+    away = [(40.0 + 4.0 * k, 40.0, 24.0, 8.0) for k in range(1, 12)]
+    back = [(40.0 + 4.0 * (12 - k), 40.0, 20.0, 8.0) for k in range(1, 12)]
+    ghost_box = [(41.0, 40.0, 15.0, 8.0)] * 30
+    ghost = track(1, first + away + back + ghost_box, 1.0)
+    traffic = drive(2, 0.0, 80.0, 40.0, 1.0, 5.0)
+    assert behaviour.stopped_vehicles([ghost, traffic], [], 1.0) == []

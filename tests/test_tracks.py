@@ -43,3 +43,47 @@ def test_two_that_meet_and_stop_stand_still_in_their_region():
     first, second = tracks
     assert abs(first.data[-1, 1] - 40.0) <= 3 and abs(second.data[-1, 1] - 60.0) <= 3
     assert (abs(first.data[-20:, 1] - first.data[-1, 1]) < 0.5).all()
+
+
+def _standing_after(stop_seconds: float, *, stops: bool = True, speed: float = 30.0) -> tuple[list, bool]:
+    """The standing objects (`ForegroundModel.standing`) and whether the short-term foreground still
+    holds the block, `stop_seconds` after a bright 20×12 block driving in at `speed` px/s (from out of
+    the picture while the background is learnt) stops at x=70 (or, with `stops` False, drives on);
+    10 frames a second, a flat grey background."""
+    import numpy as np
+
+    from core.tracks import ForegroundModel
+
+    model = ForegroundModel((160, 120))
+    previous = None
+    arrive = 5.0
+    for frame in range(round((arrive + stop_seconds) * 10) + 1):
+        time = frame / 10
+        x = 70.0 + speed * (time - arrive)
+        if stops:
+            x = min(x, 70.0)
+        image = np.full((120, 160), 100, np.uint8)
+        if x > -20:
+            image[50:62, max(0, int(x)) : max(0, int(x) + 20)] = 200
+        change = None if previous is None else (np.abs(image.astype(int) - previous) > 6).astype(np.float32)
+        model(image, time, change)
+        previous = image.astype(int)
+    held = model.foreground is not None and bool(model.foreground[55, 80])
+    return model.standing, held
+
+
+def test_a_block_that_stopped_stands_out_after_the_short_term_background_learnt_it():
+    """Ten seconds after it stopped, the short-term background has learnt the block (no foreground
+    there); it still stands out as a standing object, on its own box."""
+    standing, held = _standing_after(10.0)
+    assert not held
+    assert len(standing) == 1
+    x, y, w, h = standing[0].box
+    assert abs(x - 70) <= 2 and abs(y - 50) <= 2 and abs(w - 20) <= 3 and abs(h - 12) <= 3
+
+
+def test_a_block_driving_by_never_stands():
+    """A flat-coloured block driving (only its ends change from frame to frame) is no standing object
+    when it drives more than its length in STANDING_STILL_SEC (one slower stands at its rear)."""
+    for seconds in (0.5, 1.0, 1.5):
+        assert _standing_after(seconds, stops=False, speed=60.0)[0] == []

@@ -16,7 +16,8 @@ second, at most 160 px, shrunk inside ffmpeg, each with its presentation time) f
    (thresholds chosen on random generated clips; bench/RESULTS.md compares this measure with optical
    flow and background subtraction).
 2. Foreground objects and tracks (`core.tracks`): a background model finds the objects in each
-   frame, with the part of each that the change mask saw move; a tracker links them. `core.behaviour`
+   frame, with the part of each that the change mask saw move; a tracker links them (and, apart, the
+   standing objects: what differs from a long-term background and does not change). `core.behaviour`
    classifies each track (person-like, vehicle-like, other, with its evidence) and applies the rules
    for typed events, each with frame times, the box at its peak frame, the tracks involved and a
    severity.
@@ -214,6 +215,7 @@ class Observation:
     times: np.ndarray
     size: tuple[int, int]
     view_changes: list[float] = field(default_factory=list)  # times of cuts and camera moves
+    standing: list = field(default_factory=list)  # tracks of standing objects (`ForegroundModel.standing`)
 
 
 class ChangeMeter:
@@ -280,7 +282,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
     Memory grows with the frames' count only by a few numbers per frame and per tracked object."""
     meter: ChangeMeter | None = None
     foreground: ForegroundModel | None = None
-    tracker = Tracker()
+    tracker, standing = Tracker(), Tracker()
     before, after, area, cells, pieces, times, view_changes = [], [], [], [], [], [], []
     previous_time = None
     for frame in iter_frames(path, fps, max_side=ANALYSIS_MAX_SIDE, gray=True):
@@ -294,6 +296,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
             view_changes.append(frame.time)
             foreground.reset(meter.blurred, frame.time)
             tracker.end_all()
+            standing.end_all()
         elif measured is not None and previous_time is not None:
             before.append(previous_time)
             after.append(frame.time)
@@ -304,6 +307,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
         blobs = foreground(meter.blurred, frame.time, change)
         if not foreground.warming(frame.time):
             tracker.update(frame.time, blobs)
+            standing.update(frame.time, foreground.standing)
         times.append(frame.time)
         previous_time = frame.time
         if on_frame is not None:
@@ -319,7 +323,9 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
         grid=grid,
         fragments=np.array(pieces, dtype=np.float64),
     )
-    return Observation(series, tracker.close(), np.array(times, dtype=np.float64), size, view_changes)
+    return Observation(
+        series, tracker.close(), np.array(times, dtype=np.float64), size, view_changes, standing.close()
+    )
 
 
 # --- scoring --------------------------------------------------------------------------------------
@@ -597,7 +603,8 @@ def analyse(
     report = score_motion(seen.series)
     views = [behaviour.classify(behaviour.view_of(track)) for track in seen.tracks]
     tracking_began = float(seen.times[0]) + WARM_UP_SEC if len(seen.times) else None  # (see observe)
-    findings = behaviour.find_events(views, seen.size, tracking_began)
+    standing = [behaviour.view_of(track) for track in seen.standing]
+    findings = behaviour.find_events(views, seen.size, tracking_began, standing)
     explained = 0
     for episode in (e for e in report.episodes if e.flagged):
         if _explained(episode, report, views, findings, seen.size):
