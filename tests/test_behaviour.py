@@ -996,6 +996,29 @@ def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
 
 
+def test_a_car_that_draws_up_slowly_to_a_standing_one_and_stops_is_no_collision():
+    """A car drives east at 30 px/s (1.25 sizes a second) and stops as its box meets that of a car
+    standing in the lane beside it: their centres closed in at under COLLISION_APPROACH, as queueing
+    traffic draws up (boxes touch at a small analysis width), so no COLLISION; the same car arriving at
+    60 px/s and stopping dead there hit it (see above)."""
+    drew_up = track(1, [(20.0 + 3.0 * min(k, 12), 60.0, 24.0, 12.0) for k in range(40)])
+    standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
+    assert drew_up.kind == behaviour.VEHICLE
+    found = behaviour.find_events([drew_up, standing], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+
+
+def test_a_car_seen_on_its_own_for_four_frames_before_a_crash_is_a_party_to_it():
+    """The crash above (both stand where they met), but the down-left car was first seen 0.4 s before
+    they met (fast vehicles' tracks break up as they come into view and near each other): COLLISION."""
+    east, down_left = meeting(0.0)
+    rows = [tuple(row) for row in down_left.data[down_left.t >= 1.55, behaviour.X : behaviour.H + 1]]
+    late = track(2, rows, start=1.6)
+    assert late.kind == behaviour.VEHICLE
+    found = behaviour.find_events([east, late], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
 def test_walkers_going_out_and_in_at_the_pictures_edge_are_no_fight():
     """One walker leaves through the left edge as another comes in there, and one track follows the
     first out and the second back in (with a fragment on the edge beside it): the place goes out and
