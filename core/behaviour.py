@@ -136,7 +136,7 @@ COLLISION_APPROACH = 1.5  # sizes/s: the two closed in on each other at least th
 COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast before
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
-COLLISION_KEPT = 0.6  # the other went on fast keeping this share of its speed: it was not hit
+COLLISION_KEPT = 0.5  # the other went on fast keeping half its speed or more: it was not hit
 COLLISION_KNOWN_SEC = 0.4  # both were seen on their own this long before they met (fast vehicles' tracks
 # break up as they come into view and near each other: 0.4 s is four frames at the analysis rate)
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
