@@ -10,18 +10,19 @@ generated clips of the test scenes and checked on a held-out random set and on r
   much taller than wide), person-like (taller than wide, and changing shape as limbs move, standing,
   or moving sideways: twice as tall as a vehicle heading that way would be), vehicle-like
   too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
-- COLLISION: two tracks, at least one vehicle-like, that were apart approach, touch (their boxes meet or
-  they become one region), and at least one loses most of its speed or turns sharply (without speeding
-  up) within a second, while the other did not go on at driving speed keeping most of its own, whatever
-  its heading (a hit that stops or turns one takes the other's speed too: one that went on passed a
-  vehicle that was stopping, or drove through a region merged with it). When the other stood still
-  before (slower than 0.3 sizes/s), the one that slowed or turned must be left standing too (a car
-  that hits a parked one stops): one that goes on moving slowed behind a stopped vehicle or passed it,
-  their regions merging (queueing traffic beside a stopped vehicle). A
-  fast track that ends as it meets the other (the two become one region, seen as one track) lost its
-  speed there when the other, moving before, goes on at half its speed or less, slower than driving (the
-  wreck stands; when both tracks ended, the wreck is the track that began there), and nothing comes out
-  of that region at the first one's speed and heading. A track that comes out of the meeting moving as
+- COLLISION: two tracks, at least one vehicle-like, seen on their own for 0.4 s, that were apart approach
+  at 1.5 sizes a second or more (traffic drawing up behind or beside another closes in slower), touch
+  (their boxes meet or they become one region), and at least one loses most of its speed or turns
+  sharply (without speeding up) within a second, while the other did not go on at driving speed keeping
+  most of its own, whatever its heading (a hit that stops or turns one takes the other's speed too: one
+  that went on passed a vehicle that was stopping, or drove through a region merged with it). When the
+  other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be left
+  standing too (a car that hits a parked one stops): one that goes on moving slowed behind a stopped
+  vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A fast track
+  that ends as it meets the other (the two become one region, seen as one track) lost its speed there
+  when the other, moving before, goes on at half its speed or less, slower than driving (the wreck
+  stands; when both tracks ended, the wreck is the track that began there), and nothing comes out of
+  that region at the first one's speed and heading. A track that comes out of the meeting moving as
   the other (on a crossing path) moved before followed the other, which drove on: neither its seeming
   sharp turn nor the other track's seeming stop is a hit. And the wreck stays: one of the two, or a
   track begun there (0.3 s before to 0.5 s after contact), stays on the box where they touched for half
@@ -32,21 +33,20 @@ generated clips of the test scenes and checked on a held-out random set and on r
   car slowing after a close pass) is no wreck.
 - NEAR_MISS: two tracks, at least one vehicle-like, whose paths cross (headings 25–155° apart: not
   traffic side by side or in opposite lanes), close in and pass within a fraction of their size of each
-  other at speed, both moving (a person-like one faster than a walk: someone standing at the kerb, or
-  a parked car, has no path of its own to cross), without touching (not closest as one first appears
+  other at speed, both moving (a person-like one faster than a walk: someone standing at the kerb, or a
+  parked car, has no path of its own to cross), without touching (not closest as one first appears
   beside the other: a region splitting off it or a fragment was never seen closing in), and both are
   seen to keep going (at half their speed or more within a second: a track that ends as they pass says
-  nothing of it); each an established road
-  user (a person crossing in front of a car too): seen on its own for half a second before the closest
-  moment, its box steady in size (a fragment of something jumping about is neither). At a small analysis
-  width a close pass touches: two such road users on plainly crossing paths (40–140°), both moving, and
-  one way (a person-like one faster than a walk; a fragment jittering in place has no path to cross),
-  whose regions meet or merge are a NEAR_MISS too when each one's old speed and heading is taken up
-  again within a second, for half a second, each by a different track (its own, the other's, or a track
-  that began where it would then have been, driving on as before from where it was last seen on its own:
-  a vehicle whose region was lost beside the other's is seen again lengths further on; on paths crossing
-  at a narrow angle one track's motion may seem to take up both, so another that took up one of them is
-  looked for).
+  nothing of it); each an established road user (a person crossing in front of a car too): seen on its
+  own for half a second before the closest moment, its box steady in size (a fragment of something
+  jumping about is neither). At a small analysis width a close pass touches: two such road users on
+  plainly crossing paths (40–140°), both moving, and one way (a person-like one faster than a walk; a
+  fragment jittering in place has no path to cross), whose regions meet or merge are a NEAR_MISS too
+  when each one's old speed and heading is taken up again within a second, for half a second, each by a
+  different track (its own, the other's, or a track that began where it would then have been, driving on
+  as before from where it was last seen on its own: a vehicle whose region was lost beside the other's
+  is seen again lengths further on; on paths crossing at a narrow angle one track's motion may seem to
+  take up both, so another that took up one of them is looked for).
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (wider than tall; or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
@@ -135,12 +135,14 @@ SPEED_SPAN_SEC = 0.2  # velocities: positions compared this long before and afte
 MOVING = 0.5  # sizes per second: a track slower than this is not driving or walking
 STILL = 0.3  # sizes per second: slower than this stands still (a fading box jitters)
 
-COLLISION_APPROACH = 0.5  # sizes/s: the two closed in on each other at least this fast
+COLLISION_APPROACH = 1.5  # sizes/s: the two closed in on each other at least this fast (queueing traffic
+# draws up slower, boxes touching at a small analysis width; a crash that stops one closes in faster)
 COLLISION_FAST = 0.8  # sizes/s: the one that loses speed or turns was this fast before
 COLLISION_SLOWDOWN = 0.6  # ... and lost at least 60 % of its speed
 COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
-COLLISION_KEPT = 0.6  # the other went on fast keeping this share of its speed: it was not hit
-COLLISION_KNOWN_SEC = 0.5  # both were seen on their own this long before they met
+COLLISION_KEPT = 0.5  # the other went on fast keeping half its speed or more: it was not hit
+COLLISION_KNOWN_SEC = 0.4  # both were seen on their own this long before they met (fast vehicles' tracks
+# break up as they come into view and near each other: 0.4 s is four frames at the analysis rate)
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...

@@ -979,27 +979,33 @@ def test_a_bystander_standing_where_two_cars_passed_is_no_wreck():
 
 def test_a_car_that_drives_on_at_speed_from_a_meeting_was_not_hit():
     """The meeting above: the east car stops dead where they met, while the down-left one drives on at
-    its speed, its region merged with passing traffic's for the two seconds after (so it is never seen
-    coming out on its own at its old heading). A hit that stops one vehicle takes the other's speed
-    too: this one was not hit, so no COLLISION (issue #11: a fast car driving on through the merged
-    region of a stopped vehicle and the traffic beside it raised one)."""
+    its speed, or at a little over half of it (33 px/s: slowed as the traffic it merged with), its
+    region merged with passing traffic's for the two seconds after (so it is never seen coming out on
+    its own at its old heading). A hit that stops one vehicle takes the other's speed too: this one was
+    not hit, so no COLLISION (issue #11: a fast car driving on through the merged region of a stopped
+    vehicle and the traffic beside it raised one)."""
+
+    def merged_driving_on(speed_after: float) -> behaviour.TrackView:
+        merged = Track(2)
+        diagonal = math.sqrt(0.5)
+        for k in range(40):
+            travelled = 60.0 * min(k - 10, 0) * STEP + speed_after * max(k - 10, 0) * STEP
+            x, y = 70.0 - diagonal * travelled, 44.0 + diagonal * travelled
+            shared = 1.0 if k > 10 else 0.0
+            merged.rows.append([1.0 + k * STEP, x, y, 20.0, 20.0, x, y, 20.0, 20.0, 120.0, shared, 1.0])
+        merged.matched_frames = 40
+        merged.finish()
+        return behaviour.classify(behaviour.view_of(merged))
+
     east, down_left = meeting(0.0)
-    merged = Track(2)
-    diagonal = math.sqrt(0.5)
-    for k in range(40):
-        travelled = 60.0 * (k - 10) * STEP
-        x, y = 70.0 - diagonal * travelled, 44.0 + diagonal * travelled
-        shared = 1.0 if k > 10 else 0.0
-        merged.rows.append([1.0 + k * STEP, x, y, 20.0, 20.0, x, y, 20.0, 20.0, 120.0, shared, 1.0])
-    merged.matched_frames = 40
-    merged.finish()
-    drove_on = behaviour.classify(behaviour.view_of(merged))
-    assert drove_on.kind == behaviour.VEHICLE
     assert [(f.event_type, sorted(f.track_ids)) for f in behaviour.find_events([east, down_left], SIZE)] == [
         ("COLLISION", [1, 2])
     ]
-    found = behaviour.find_events([east, drove_on], SIZE)
-    assert "COLLISION" not in [f.event_type for f in found], found
+    for speed_after in (60.0, 33.0):
+        drove_on = merged_driving_on(speed_after)
+        assert drove_on.kind == behaviour.VEHICLE
+        found = behaviour.find_events([east, drove_on], SIZE)
+        assert "COLLISION" not in [f.event_type for f in found], (speed_after, found)
 
 
 def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but_one_that_stops_is():
@@ -1023,6 +1029,29 @@ def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but
     found = behaviour.find_events([moved_on, standing], SIZE)
     assert "COLLISION" not in [f.event_type for f in found], found
     found = behaviour.find_events([passing(0.0), standing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
+def test_a_car_that_draws_up_slowly_to_a_standing_one_and_stops_is_no_collision():
+    """A car drives east at 30 px/s (1.25 sizes a second) and stops as its box meets that of a car
+    standing in the lane beside it: their centres closed in at under COLLISION_APPROACH, as queueing
+    traffic draws up (boxes touch at a small analysis width), so no COLLISION; the same car arriving at
+    60 px/s and stopping dead there hit it (see above)."""
+    drew_up = track(1, [(20.0 + 3.0 * min(k, 12), 60.0, 24.0, 12.0) for k in range(40)])
+    standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
+    assert drew_up.kind == behaviour.VEHICLE
+    found = behaviour.find_events([drew_up, standing], SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+
+
+def test_a_car_seen_on_its_own_for_four_frames_before_a_crash_is_a_party_to_it():
+    """The crash above (both stand where they met), but the down-left car was first seen 0.4 s before
+    they met (fast vehicles' tracks break up as they come into view and near each other): COLLISION."""
+    east, down_left = meeting(0.0)
+    rows = [tuple(row) for row in down_left.data[down_left.t >= 1.55, behaviour.X : behaviour.H + 1]]
+    late = track(2, rows, start=1.6)
+    assert late.kind == behaviour.VEHICLE
+    found = behaviour.find_events([east, late], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
 
 
