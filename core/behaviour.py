@@ -98,7 +98,13 @@ generated clips of the test scenes and checked on a held-out random set and on r
   road's lanes together, also a far lane a few pixels from the near one), for a second or more and in
   nine of ten of the frames it was judged in (a vehicle turning across the flow, or a fragment of
   mixed regions, goes against it only now and then); a second track on the same object is no flow,
-  and a vehicle that drove at another and hit it is in that collision instead.
+  and a vehicle that drove at another and hit it is in that collision instead. Nor is it one when
+  another vehicle drove its way in its lane, at any time: heading its way along its path, nearer
+  across it than half the way to the oncoming tracks beside it, for a second, half its length or longer
+  (a fragment is no vehicle) and no part of it (a track on the same object, or one seen with it nearer
+  than it drives in half a second: its region split, front and back; traffic keeps further apart). A
+  two-way road with one car per lane looks like a wrong-way driver on a one-way road (oncoming traffic
+  in the lane beside it) until another drives that way along the same lane.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
   other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
   Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
@@ -208,6 +214,10 @@ WRONG_WAY_DEG = 135.0
 WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
 WRONG_WAY_FAST = 2.0  # sizes per second: a track not vehicle-like this fast is judged too
+OWN_WAY_DEG = 45.0  # another track heading within this of a driver's way drives its way ...
+OWN_WAY_LANE = 0.5  # ... in its lane: this share of the way across to the oncoming flow, or nearer ...
+OWN_WAY_SIZE = 0.5  # ... when it is this share of the driver's length or longer (a fragment is no vehicle)
+OWN_WAY_HEADWAY_SEC = 0.5  # one nearer than it drives in this, seen with it, is a part of it
 STOP_MIN_SEC = 2.0
 STOP_DRIVING_SEC = 0.7
 STOP_BRIDGE_SEC = 1.2  # a vehicle's still stretch goes on across a break this long ...
@@ -1800,7 +1810,7 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         if not against or len(against) < WRONG_WAY_SHARE * judged:
             continue
         start, end = float(view.t[against[0]]), float(view.t[against[-1]])
-        if end - start < WRONG_WAY_MIN_SEC:
+        if end - start < WRONG_WAY_MIN_SEC or _own_way_driven(view, views):
             continue
         peak = float(view.t[against[len(against) // 2]])
         found.append(
@@ -1821,6 +1831,70 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             )
         )
     return found
+
+
+def _own_way_driven(view: TrackView, views: list[TrackView]) -> bool:
+    """Whether another vehicle drove the track's way in its lane: a two-way road with one car per lane
+    looks like a wrong-way driver on a one-way road (oncoming traffic in the lane beside it) until
+    another drives that way along the same lane. Along its path (beside it, within a length of its
+    ends, at any time), the oncoming tracks lie a lane across (their median distance across it); any
+    other track (not part of it, `_part_of`) OWN_WAY_SIZE of its length or longer that heads its way
+    OWN_WAY_LANE of that across or nearer, for WRONG_WAY_MIN_SEC, drove its way there."""
+    moving = view.speed / view.length >= MOVING
+    path = np.column_stack([view.cx[moving], view.cy[moving]])
+    headings = (
+        np.column_stack([view.vx[moving], view.vy[moving]]) / np.maximum(view.speed[moving], 1e-6)[:, None]
+    )
+    beside: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # per track: across, cosine, dt
+    for other in views:
+        if other.id == view.id:
+            continue
+        rows = np.flatnonzero(other.speed / other.length >= MOVING)
+        if len(rows) == 0:
+            continue
+        points = np.column_stack([other.cx[rows], other.cy[rows]])
+        nearest = np.argmin(np.linalg.norm(points[:, None, :] - path[None, :, :], axis=2), axis=1)
+        offset = points - path[nearest]
+        along = np.sum(offset * headings[nearest], axis=1)
+        across = np.abs(offset[:, 0] * headings[nearest, 1] - offset[:, 1] * headings[nearest, 0])
+        own = np.column_stack([other.vx[rows], other.vy[rows]]) / np.maximum(other.speed[rows], 1e-6)[:, None]
+        cosine = np.sum(own * headings[nearest], axis=1)
+        inside = np.abs(along) <= view.length
+        dt = (np.gradient(other.t) if len(other.t) > 1 else np.ones(1))[rows]
+        beside[other.id] = (across[inside], cosine[inside], dt[inside])
+    oncoming = np.concatenate(
+        [np.empty(0)]
+        + [across[cosine <= math.cos(math.radians(WRONG_WAY_DEG))] for across, cosine, _ in beside.values()]
+    )
+    if len(oncoming) == 0:
+        return False
+    lane = OWN_WAY_LANE * float(np.median(oncoming))
+    by_id = {other.id: other for other in views}
+    for tid, (across, cosine, dt) in beside.items():
+        other = by_id[tid]
+        if other.length < OWN_WAY_SIZE * view.length or _part_of(view, other):
+            continue
+        its_way = (cosine >= math.cos(math.radians(OWN_WAY_DEG))) & (across <= lane)
+        if float(dt[its_way].sum()) >= WRONG_WAY_MIN_SEC:
+            return True
+    return False
+
+
+def _part_of(view: TrackView, other: TrackView) -> bool:
+    """Whether `other` is part of the same object as `view`: a track on it (`_same_object`), or one
+    heading its way (within OWN_WAY_DEG), seen with it, nearer to it than it drives in
+    OWN_WAY_HEADWAY_SEC (its region split in two, front and back: traffic in one lane keeps further
+    apart)."""
+    if _same_object(view, other):
+        return True
+    times, ia, ib = _common(view, other)
+    if not len(times):
+        return False
+    way = np.array([np.mean(view.vx[ia]), np.mean(view.vy[ia])])
+    its = np.array([np.mean(other.vx[ib]), np.mean(other.vy[ib])])
+    way, its = way / max(float(np.linalg.norm(way)), 1e-6), its / max(float(np.linalg.norm(its)), 1e-6)
+    reach = OWN_WAY_HEADWAY_SEC * float(np.median(view.speed[ia]))
+    return _angle(way, its) <= OWN_WAY_DEG and float(np.median(_gaps(view, other, ia, ib))) <= reach
 
 
 def _cell(x: float, y: float, width: int, height: int) -> tuple[int, int]:

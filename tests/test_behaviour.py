@@ -146,6 +146,30 @@ def test_a_vehicle_against_the_flow_of_the_lane_beside_it_is_wrong_way():
     assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
 
 
+def test_a_vehicle_in_a_lane_another_drove_its_way_is_no_wrong_way():
+    """A two-way road: four vehicles drive rightwards in one lane; in the lane beside it one drives
+    leftwards, then another does, seconds later. Each drives against the road's busier way, but another
+    vehicle drove its way in its lane: the lane is the other way's, no WRONG_WAY."""
+    flow = [drive(n, 0.0, 36.0, 40.0, 1.0 + 1.5 * n, 3.5) for n in range(1, 5)]
+    earlier = drive(5, 150.0, 51.0, -60.0, 1.0, 2.3)
+    later = drive(6, 150.0, 51.0, -40.0, 7.0, 3.5)
+    assert [f.track_ids for f in behaviour.find_events([*flow, later], SIZE)] == [[6]]
+    assert behaviour.find_events([*flow, earlier, later], SIZE) == []
+
+
+def test_a_wrong_way_vehicle_seen_as_two_regions_is_wrong_way():
+    """A one-way road (five vehicles drive rightwards); the vehicle driving leftwards in the lane beside
+    it is seen as two regions a few pixels apart, its front and its back (upright: person-like, no flow).
+    A part of the same vehicle is no other vehicle driving its way: WRONG_WAY."""
+    flow = [drive(n, 0.0, 36.0, 40.0, 1.0 + 1.5 * (n - 1), 3.5) for n in range(1, 4)]
+    flow += [drive(n, 0.0, 36.0, 40.0, 1.0 + 1.5 * (n - 1), 3.5) for n in range(7, 9)]
+    front = drive(4, 150.0, 51.0, -40.0, 7.0, 1.5)
+    back = track(5, [(168.0 - 4.0 * k, 48.0, 8.0, 14.0 + 2.0 * (k % 2)) for k in range(15)], 7.0)
+    assert back.kind != behaviour.VEHICLE
+    found = behaviour.find_events([*flow, front, back], SIZE)
+    assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
+
+
 def test_an_unclassed_region_drifting_against_the_flow_at_a_walk_is_no_wrong_way():
     """The one-way road above; beside the lane, an unclassed region (square, changing size from frame
     to frame: people's regions merged, a fragment) drifts leftwards at a walking pace, one of its
