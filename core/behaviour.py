@@ -1853,7 +1853,12 @@ def _own_way_driven(view: TrackView, views: list[TrackView]) -> bool:
         if len(rows) == 0:
             continue
         points = np.column_stack([other.cx[rows], other.cy[rows]])
-        nearest = np.argmin(np.linalg.norm(points[:, None, :] - path[None, :, :], axis=2), axis=1)
+        nearest = np.concatenate(  # in pieces: an hour-long track against a long path stays small
+            [
+                np.argmin(np.linalg.norm(piece[:, None, :] - path[None, :, :], axis=2), axis=1)
+                for piece in np.array_split(points, len(points) * len(path) // 1_000_000 + 1)
+            ]
+        )
         offset = points - path[nearest]
         along = np.sum(offset * headings[nearest], axis=1)
         across = np.abs(offset[:, 0] * headings[nearest, 1] - offset[:, 1] * headings[nearest, 0])
