@@ -190,6 +190,23 @@ def test_a_vehicle_driving_up_the_picture_is_vehicle_like_and_a_person_walking_a
     assert walking.alignment > 2.0
 
 
+def test_two_vehicles_side_by_side_seen_as_one_region_are_vehicle_like():
+    """Two cars driving up the picture side by side, their regions merged: a box wider than tall whose
+    size jumps as the pair's gap opens and closes, much wider than one oblong driving that way would
+    be. No body walks so: vehicle-like, not other. The same shape seen for half a second is a fragment
+    flickering wide: other, and so is one that mostly stands (a region that moved a while is no
+    vehicle by its shape then)."""
+    merged = track(1, [(60.0, 100.0 - 3.0 * k, 30.0 + (k % 3) * 6.0, 26.0) for k in range(20)])
+    assert merged.alignment < 0.8 and merged.variation >= 0.12
+    assert merged.kind == behaviour.VEHICLE
+    fragment = track(2, [(60.0, 100.0 - 9.0 * k, 30.0 + (k % 3) * 6.0, 26.0) for k in range(6)])
+    assert fragment.kind == behaviour.OTHER
+    boxes = [(60.0, 100.0 - 6.0 * min(k, 8), 30.0 + (k % 3) * 6.0, 26.0) for k in range(30)]
+    standing = track(3, boxes)
+    assert standing.travel >= 1.0 and standing.alignment < 0.8
+    assert standing.kind == behaviour.OTHER
+
+
 def crossing(track_id: int, start_x: float, y: float, vx: float, vy: float, frames: int = 25):
     return track(track_id, [(start_x + vx * k * STEP, y + vy * k * STEP, 24.0, 12.0) for k in range(frames)])
 
