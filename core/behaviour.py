@@ -7,8 +7,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
 
 - Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
   does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
-  much taller than wide), person-like (taller than wide, and changing shape as limbs move, standing,
-  or moving sideways: twice as tall as a vehicle heading that way would be), vehicle-like
+  much taller than wide), person-like (a quarter taller than wide, and changing shape as limbs move or
+  standing; or taller than wide at all and twice as tall as a vehicle heading its way would be: a small
+  walker's box, fattened by a pixel or two, is hardly taller than wide), vehicle-like
   too when wider than long-side-up, rigid and travelling, or when, seen a second or more and moving
   most of it, it travels not taller than wide and wider than one such oblong heading its way (vehicles
   merged side by side or one behind another; a fragment flickers wide for a moment, and a region that
@@ -349,8 +350,12 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
         kind = VEHICLE  # an oblong that travels along its long axis, whichever way it drives
     elif (
         person_check
-        or aspect >= 1.25
-        and (variation >= 0.05 or speed < MOVING or view.alignment >= UPRIGHT_SIDEWAYS)
+        or (
+            aspect >= 1.25
+            and (variation >= 0.05 or speed < MOVING)
+            or aspect > 1.0  # taller than wide, twice as tall as a vehicle heading its way: a small
+            and view.alignment >= UPRIGHT_SIDEWAYS  # walker's box, fattened by a pixel or two, too
+        )
         and person_check is not False
     ):
         kind = PERSON

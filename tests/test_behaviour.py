@@ -190,6 +190,15 @@ def test_a_vehicle_driving_up_the_picture_is_vehicle_like_and_a_person_walking_a
     assert walking.alignment > 2.0
 
 
+def test_a_small_walker_whose_box_is_hardly_taller_than_wide_is_person_like():
+    """Someone walking across the picture seen 16 px tall: the region's box, fattened by a pixel or two
+    and swinging limbs, is only a little taller than wide, yet twice as tall as a vehicle driving
+    across would be (one is twice as wide as tall): person-like, not other."""
+    walker = track(1, [(20.0 + 3.0 * k, 50.0, 13.0 + (k % 2) * 2.0, 16.0 + (k % 3)) for k in range(20)])
+    assert 1.0 <= walker.aspect < 1.25 and walker.alignment >= 2.0
+    assert walker.kind == behaviour.PERSON
+
+
 def test_two_vehicles_side_by_side_seen_as_one_region_are_vehicle_like():
     """Two cars driving up the picture side by side, their regions merged: a box wider than tall whose
     size jumps as the pair's gap opens and closes, much wider than one oblong driving that way would
