@@ -11,9 +11,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   standing; or taller than wide at all and twice as tall as a vehicle heading its way would be: a small
   walker's box, fattened by a pixel or two, is hardly taller than wide), vehicle-like
   too when wider than long-side-up, rigid and travelling, or when, seen a second or more and moving
-  most of it, it travels not taller than wide and wider than one such oblong heading its way (vehicles
-  merged side by side or one behind another; a fragment flickers wide for a moment, and a region that
-  mostly stands is no vehicle by how it looked while it moved), else other; the evidence is kept.
+  most of it, it travels not taller than wide and no more than 1.6 times as tall as one such oblong
+  heading its way (vehicles merged side by side or one behind another, or with a shadow; a walker is
+  twice as tall or more; a fragment flickers wide for a moment, and a region that mostly stands is no
+  vehicle by how it looked while it moved), else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, seen on their own for 0.4 s, that were apart approach
   at 1.5 sizes a second or more (traffic drawing up behind or beside another closes in slower), touch
   (their boxes meet or they become one region), and at least one loses most of its speed or turns
@@ -228,8 +229,10 @@ STOP_STANDING_SAME = 0.5  # a standing object overlapping a still box this much 
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
-WIDE_MIN_SEC = 1.0  # a travelling box wider than an oblong heading its way is vehicles merged, when
-# seen this long (fragments flicker wide for a moment)
+WIDE_ALIGNED_MAX = 1.6  # a travelling box not taller than wide, no taller than this many times an
+# oblong heading its way, is vehicles (merged, or with a shadow; a walker's box is UPRIGHT_SIDEWAYS or
+# more) ...
+WIDE_MIN_SEC = 1.0  # ... when seen this long (fragments flicker wide for a moment)
 UPRIGHT_SIDEWAYS = 2.0  # aspect over a vehicle's heading that way: a tall box moving sideways is a body
 
 
@@ -359,13 +362,13 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
         and person_check is not False
     ):
         kind = PERSON
-    elif (  # rigid and wide; or wider than one oblong heading its way (vehicles merged)
+    elif (  # rigid and wide; or wide and shaped about as vehicles heading its way (merged, shadowed)
         aspect <= 0.9
         and variation < 0.12
         and travel >= 1.0
         or aspect <= 1.0
         and travel >= 1.0
-        and 0.0 < view.alignment < RIGID_ALIGNED[0]
+        and 0.0 < view.alignment <= WIDE_ALIGNED_MAX
         and view.end - view.start >= WIDE_MIN_SEC
         and speed >= MOVING
         or variation < 0.08

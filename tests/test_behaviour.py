@@ -216,6 +216,15 @@ def test_two_vehicles_side_by_side_seen_as_one_region_are_vehicle_like():
     assert standing.kind == behaviour.OTHER
 
 
+def test_a_wide_box_driving_across_a_little_taller_than_an_oblong_is_vehicle_like():
+    """A car driving across the picture whose region takes in its shadow and jumps in size as it does:
+    wider than tall, half again as tall as a bare oblong driving that way (a walker's box is twice as
+    tall or more): vehicle-like, not other."""
+    car = track(1, [(20.0 + 4.0 * k, 50.0, 32.0 + (k % 3) * 8.0, 28.0) for k in range(20)])
+    assert car.aspect < 1.0 and 1.25 < car.alignment <= 1.6 and car.variation >= 0.12
+    assert car.kind == behaviour.VEHICLE
+
+
 def crossing(track_id: int, start_x: float, y: float, vx: float, vy: float, frames: int = 25):
     return track(track_id, [(start_x + vx * k * STEP, y + vy * k * STEP, 24.0, 12.0) for k in range(frames)])
 
