@@ -10,6 +10,11 @@ seed): those it adds for the event itself, after the background traffic and walk
 sums over every actor: the share of its frames covered and the track ids per actor (how fragmented
 the tracks are, the figure a tracker change should lower without losing coverage); --totals prints
 only that line. Each clip's tracks are kept and replayed as `dev_local --replay` does.
+
+`--classes` prints instead how tracks were classed against what they followed, over every actor of
+every clip of the kinds (calm included): a confusion table of the actor's true label (as the generator
+names it: person, vehicle, debris) by the track's class, counting each (track, actor) pair once where
+the track's box overlapped that actor's best (IoU >= 0.25) in COVERING_ROWS of its own frames or more.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import numpy as np
 from bench import bench_local_heldout as heldout
 from bench import heldout_scenes
 from bench.dev_local import development_parser, development_run, observation_key
+from core.behaviour import OTHER, PERSON, VEHICLE, classify, view_of
 from core.tracks import MATCHED, H, T, X, iou
 
 COVERED_IOU = 0.25
 MARGIN_SEC = 0.5
+COVERING_ROWS = 5  # analysed frames (a quarter to half a second): a track this long on an actor followed it
 
 
 def event_actor_ids(seed: int) -> dict[tuple[int, str], list[int]]:
@@ -108,11 +115,49 @@ def coverage(tracks, boxes: list[dict], actor: int, frames: range, fps: float, s
     return Coverage(actor, covered, seen, len(track_ids), size)
 
 
+def followed_actors(tracks, boxes: list[dict], fps: float, scale: float) -> list[tuple[object, str]]:
+    """(track, the true label of an actor it followed) for each pair where, in COVERING_ROWS of the
+    track's matched frames or more, that actor was the one its box overlapped best (IoU >= COVERED_IOU)."""
+    pairs = []
+    for track in tracks:
+        rows: dict[tuple[str, str], int] = {}
+        for row in track.data[track.data[:, MATCHED] > 0]:
+            frame = round(row[T] * fps)
+            if frame >= len(boxes):
+                continue
+            box = tuple(row[X : H + 1])
+            best, best_actor = COVERED_IOU, None
+            for actor, (label, actor_box) in boxes[frame].items():
+                overlap = iou(box, [value / scale for value in actor_box])
+                if overlap >= best:
+                    best, best_actor = overlap, (actor, label)
+            if best_actor is not None:
+                rows[best_actor] = rows.get(best_actor, 0) + 1
+        pairs.extend((track, label) for (_, label), count in rows.items() if count >= COVERING_ROWS)
+    return pairs
+
+
+def confusion(pairs: list[tuple[str, str]]) -> str:
+    """A table of true label by class, each row's share of its pairs called as its own class."""
+    classes = (PERSON, VEHICLE, OTHER)
+    lines = [f"{'true / classed':>16}" + "".join(f"{kind:>9}" for kind in classes) + "    right"]
+    for label in sorted({label for label, _ in pairs}):
+        counts = [sum(1 for true, kind in pairs if true == label and kind == c) for c in classes]
+        right = counts[classes.index(label)] if label in classes else counts[classes.index(OTHER)]
+        lines.append(
+            f"{label:>16}" + "".join(f"{count:>9}" for count in counts) + f"   {right}/{sum(counts)}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
-    events = tuple(kind for kind in heldout_scenes.KINDS if heldout_scenes.EXPECTED[kind])
-    parser = development_parser(__doc__.splitlines()[0], events)
+    parser = development_parser(__doc__.splitlines()[0], heldout_scenes.KINDS)
     parser.add_argument("--totals", action="store_true", help="print only the totals over all actors")
+    parser.add_argument("--classes", action="store_true", help="print how the tracks were classed")
     args, seeds, kinds = development_run(parser, argv)
+    if args.classes:
+        print(confusion(classed(args, seeds, kinds)))
+        return
     every: list[Coverage] = []
     for seed in seeds:
         actors = event_actor_ids(seed)
@@ -140,6 +185,21 @@ def main(argv: list[str] | None = None) -> None:
                 f"{seed}/{clip['path'].name}: {'; '.join(map(str, parts))} | raised near: {', '.join(near) or 'nothing'}"
             )
     print(totals(every))
+
+
+def classed(args, seeds: list[int], kinds: list[str]) -> list[tuple[str, str]]:
+    """(true label, class) for every track following an actor in the clips (see followed_actors)."""
+    pairs = []
+    for seed in seeds:
+        for clip in heldout.held_out_clips(seed, heldout.CLIPS_PER_KIND_DEV):
+            if clip["kind"] not in kinds:
+                continue
+            truth = json.loads(clip["path"].with_suffix(".json").read_text())
+            _, _, seen = heldout.analyse(clip["path"], replay=observation_key(args.overrides))
+            scale = truth["size"][0] / seen.size[0]
+            for track, label in followed_actors(seen.tracks, truth["boxes"], truth["fps"], scale):
+                pairs.append((label, classify(view_of(track)).kind))
+    return pairs
 
 
 if __name__ == "__main__":

@@ -7,9 +7,14 @@ generated clips of the test scenes and checked on a held-out random set and on r
 
 - Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
   does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
-  much taller than wide), person-like (taller than wide, and changing shape as limbs move, standing,
-  or moving sideways: twice as tall as a vehicle heading that way would be), vehicle-like
-  too when wider than long-side-up, rigid and travelling, else other; the evidence is kept.
+  much taller than wide), person-like (a quarter taller than wide, and changing shape as limbs move or
+  standing; or taller than wide at all and twice as tall as a vehicle heading its way would be: a small
+  walker's box, fattened by a pixel or two, is hardly taller than wide), vehicle-like
+  too when wider than long-side-up, rigid and travelling, or when, seen a second or more and moving
+  most of it, it travels not taller than wide and no more than 1.6 times as tall as one such oblong
+  heading its way (vehicles merged side by side or one behind another, or with a shadow; a walker is
+  twice as tall or more; a fragment flickers wide for a moment, and a region that mostly stands is no
+  vehicle by how it looked while it moved), else other; the evidence is kept.
 - COLLISION: two tracks, at least one vehicle-like, seen on their own for 0.4 s, that were apart approach
   at 1.5 sizes a second or more (traffic drawing up behind or beside another closes in slower), touch
   (their boxes meet or they become one region), and at least one loses most of its speed or turns
@@ -234,6 +239,10 @@ STOP_STANDING_SAME = 0.5  # a standing object overlapping a still box this much 
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
 RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
+WIDE_ALIGNED_MAX = 1.6  # a travelling box not taller than wide, no taller than this many times an
+# oblong heading its way, is vehicles (merged, or with a shadow; a walker's box is UPRIGHT_SIDEWAYS or
+# more) ...
+WIDE_MIN_SEC = 1.0  # ... when seen this long (fragments flicker wide for a moment)
 UPRIGHT_SIDEWAYS = 2.0  # aspect over a vehicle's heading that way: a tall box moving sideways is a body
 
 
@@ -354,15 +363,24 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
         kind = VEHICLE  # an oblong that travels along its long axis, whichever way it drives
     elif (
         person_check
-        or aspect >= 1.25
-        and (variation >= 0.05 or speed < MOVING or view.alignment >= UPRIGHT_SIDEWAYS)
+        or (
+            aspect >= 1.25
+            and (variation >= 0.05 or speed < MOVING)
+            or aspect > 1.0  # taller than wide, twice as tall as a vehicle heading its way: a small
+            and view.alignment >= UPRIGHT_SIDEWAYS  # walker's box, fattened by a pixel or two, too
+        )
         and person_check is not False
     ):
         kind = PERSON
-    elif (
+    elif (  # rigid and wide; or wide and shaped about as vehicles heading its way (merged, shadowed)
         aspect <= 0.9
         and variation < 0.12
         and travel >= 1.0
+        or aspect <= 1.0
+        and travel >= 1.0
+        and 0.0 < view.alignment <= WIDE_ALIGNED_MAX
+        and view.end - view.start >= WIDE_MIN_SEC
+        and speed >= MOVING
         or variation < 0.08
         and speed >= 1.0
         and travel >= 2.0

@@ -214,6 +214,41 @@ def test_a_vehicle_driving_up_the_picture_is_vehicle_like_and_a_person_walking_a
     assert walking.alignment > 2.0
 
 
+def test_a_small_walker_whose_box_is_hardly_taller_than_wide_is_person_like():
+    """Someone walking across the picture seen 16 px tall: the region's box, fattened by a pixel or two
+    and swinging limbs, is only a little taller than wide, yet twice as tall as a vehicle driving
+    across would be (one is twice as wide as tall): person-like, not other."""
+    walker = track(1, [(20.0 + 3.0 * k, 50.0, 13.0 + (k % 2) * 2.0, 16.0 + (k % 3)) for k in range(20)])
+    assert 1.0 <= walker.aspect < 1.25 and walker.alignment >= 2.0
+    assert walker.kind == behaviour.PERSON
+
+
+def test_two_vehicles_side_by_side_seen_as_one_region_are_vehicle_like():
+    """Two cars driving up the picture side by side, their regions merged: a box wider than tall whose
+    size jumps as the pair's gap opens and closes, much wider than one oblong driving that way would
+    be. No body walks so: vehicle-like, not other. The same shape seen for half a second is a fragment
+    flickering wide: other, and so is one that mostly stands (a region that moved a while is no
+    vehicle by its shape then)."""
+    merged = track(1, [(60.0, 100.0 - 3.0 * k, 30.0 + (k % 3) * 6.0, 26.0) for k in range(20)])
+    assert merged.alignment < 0.8 and merged.variation >= 0.12
+    assert merged.kind == behaviour.VEHICLE
+    fragment = track(2, [(60.0, 100.0 - 9.0 * k, 30.0 + (k % 3) * 6.0, 26.0) for k in range(6)])
+    assert fragment.kind == behaviour.OTHER
+    boxes = [(60.0, 100.0 - 6.0 * min(k, 8), 30.0 + (k % 3) * 6.0, 26.0) for k in range(30)]
+    standing = track(3, boxes)
+    assert standing.travel >= 1.0 and standing.alignment < 0.8
+    assert standing.kind == behaviour.OTHER
+
+
+def test_a_wide_box_driving_across_a_little_taller_than_an_oblong_is_vehicle_like():
+    """A car driving across the picture whose region takes in its shadow and jumps in size as it does:
+    wider than tall, half again as tall as a bare oblong driving that way (a walker's box is twice as
+    tall or more): vehicle-like, not other."""
+    car = track(1, [(20.0 + 4.0 * k, 50.0, 32.0 + (k % 3) * 8.0, 28.0) for k in range(20)])
+    assert car.aspect < 1.0 and 1.25 < car.alignment <= 1.6 and car.variation >= 0.12
+    assert car.kind == behaviour.VEHICLE
+
+
 def crossing(track_id: int, start_x: float, y: float, vx: float, vy: float, frames: int = 25):
     return track(track_id, [(start_x + vx * k * STEP, y + vy * k * STEP, 24.0, 12.0) for k in range(frames)])
 
