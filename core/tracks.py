@@ -140,18 +140,15 @@ class ForegroundModel:
         background = self._background
         current = image.astype(np.float32)
         level = float(np.median(current[::4, ::4])) + 1.0  # (the lighting gain's numerator, for both)
-        gain = level / (float(np.median(background[::4, ::4])) + 1.0)
-        difference = cv2.absdiff(current, background * gain)
+        difference = cv2.absdiff(current, background * _gain(level, background))
         noise = 1.4826 * float(np.median(difference[::2, ::2]))
         threshold = max(FOREGROUND_K * noise, FOREGROUND_MIN)
-        mask = (difference > threshold).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _OPEN)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _CLOSE)
+        mask = _cleaned((difference > threshold).astype(np.uint8))
         self.foreground = mask
         warm = time < self._warm_until
-        still_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else BACKGROUND_TAU_SEC))
-        object_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else FOREGROUND_TAU_SEC))
-        standing_rate = 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else STANDING_TAU_SEC))
+        still_rate = _rate(dt, BACKGROUND_TAU_SEC, warm)
+        object_rate = _rate(dt, FOREGROUND_TAU_SEC, warm)
+        standing_rate = _rate(dt, STANDING_TAU_SEC, warm)
         moving = mask if change is None else mask & (change > 0).astype(np.uint8)
         cv2.accumulateWeighted(current, background, still_rate, mask=1 - mask)
         cv2.accumulateWeighted(current, background, standing_rate, mask=mask - moving)
@@ -182,13 +179,14 @@ class ForegroundModel:
         part of it. `level`: the frame's median grey level plus one (the lighting gain's numerator)."""
         long_term = self._long_term
         assert long_term is not None
-        gain = level / (float(np.median(long_term[::4, ::4])) + 1.0)
-        unlike = (cv2.absdiff(current, long_term * gain) > threshold).astype(np.uint8)
-        long_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_TAU_SEC)
-        adopt_rate = rate if warm else 1.0 - math.exp(-dt / LONG_TERM_ADOPT_SEC)
+        unlike = (cv2.absdiff(current, long_term * _gain(level, long_term)) > threshold).astype(np.uint8)
         cv2.accumulateWeighted(current, long_term, rate, mask=1 - unlike)
-        cv2.accumulateWeighted(current, long_term, adopt_rate, mask=unlike & (1 - foreground))
-        cv2.accumulateWeighted(current, long_term, long_rate, mask=unlike & foreground)
+        cv2.accumulateWeighted(
+            current, long_term, _rate(dt, LONG_TERM_ADOPT_SEC, warm), mask=unlike & (1 - foreground)
+        )
+        cv2.accumulateWeighted(
+            current, long_term, _rate(dt, LONG_TERM_TAU_SEC, warm), mask=unlike & foreground
+        )
         self._unchanged += dt
         if change is not None:
             self._unchanged[change > 0] = 0.0
@@ -196,9 +194,9 @@ class ForegroundModel:
         while len(self._earlier) > 1 and self._earlier[1][0] <= time - STANDING_STILL_SEC:
             self._earlier.pop(0)
         like_earlier = cv2.absdiff(current, self._earlier[0][1]) <= threshold
-        standing = unlike & ((self._unchanged >= STANDING_STILL_SEC) & like_earlier).astype(np.uint8)
-        standing = cv2.morphologyEx(standing, cv2.MORPH_OPEN, _OPEN)
-        standing = cv2.morphologyEx(standing, cv2.MORPH_CLOSE, _CLOSE)
+        standing = _cleaned(
+            unlike & ((self._unchanged >= STANDING_STILL_SEC) & like_earlier).astype(np.uint8)
+        )
         self.standing = [] if warm else self._blobs(standing, None)
 
     def _blobs(self, mask: np.ndarray, change: np.ndarray | None) -> list[Blob]:
@@ -273,6 +271,22 @@ class Track:
             self.rows.pop()
         self.data = np.array(self.rows, dtype=np.float64).reshape(-1, _COLUMNS)
         self.rows = []
+
+
+def _gain(level: float, background: np.ndarray) -> float:
+    """The lighting gain of a frame whose median grey level plus one is `level` over `background`."""
+    return level / (float(np.median(background[::4, ::4])) + 1.0)
+
+
+def _rate(dt: float, tau: float, warm: bool) -> float:
+    """How much of a frame `dt` after the last a running average at time constant `tau` takes in (at
+    WARM_UP_TAU_SEC while the model warms up, whatever `tau`)."""
+    return 1.0 - math.exp(-dt / (WARM_UP_TAU_SEC if warm else tau))
+
+
+def _cleaned(mask: np.ndarray) -> np.ndarray:
+    """A 0/1 mask without specks (opened) and with its objects' gaps closed."""
+    return cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, _OPEN), cv2.MORPH_CLOSE, _CLOSE)
 
 
 def _carried(
