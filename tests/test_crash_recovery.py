@@ -117,12 +117,14 @@ def test_sigkill_half_way_then_recovery_and_rerun(tmp_path, clips):
 
 
 def test_a_long_quiet_model_call_is_not_taken_for_a_crash(tmp_path, clips, monkeypatch):
-    """No progress for four stale periods: the run's heartbeat thread keeps it alive."""
-    settings = make_settings(tmp_path, heartbeat_stale_sec=0.5)
+    """No progress for three stale periods: the run's heartbeat thread keeps it alive. The period is
+    long enough (1.5 s, a beat every 0.375 s) that a loaded CI machine pausing a thread for half a
+    second is not taken for a crash: at 0.5 s such a pause failed this test once."""
+    settings = make_settings(tmp_path, heartbeat_stale_sec=1.5)
     original = LocalEngine.analyze
 
     def slow_model(self, ctx):
-        time.sleep(4 * settings.heartbeat_stale_sec)
+        time.sleep(3 * settings.heartbeat_stale_sec)
         return original(self, ctx)
 
     monkeypatch.setattr(LocalEngine, "analyze", slow_model)
