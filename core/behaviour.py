@@ -55,7 +55,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
 - FALL: a track standing upright (taller than wide) whose moving part drops from its upright height to its
   lower half fast and turns wide (wider than tall; or swept wide on its way down) within 1.5 s, one body's size, while its
   feet stay put (or, when only part of the body stands out of the ground, after standing still it went
-  down sideways: the part's bottom drops too and its centre moves aside), and which then stays low
+  down sideways: the part's bottom drops too and its centre moves aside; then it need not turn wide
+  when its top sank below where its bottom stood, a whole upright height: lying, what stands out of
+  it may be as tall as wide, arms reaching up, legs unseen), and which then stays low
   and lies there for 0.8 s (not carried on; a body settling as it lands moves a moment). The body
   often lands as a region of its own: a track that begins moving within those 1.5 s, after which
   the standing one's region moves no more (it ended, or stands as the place the body left), takes
@@ -932,7 +934,8 @@ def falls(
     and turns wide (or swept wide on the way), one body's size, near where it stood, and then stays low
     and lies there. Near where it stood: its feet stay put, or, when a standing person's region is
     only part of the body (parts of the ground's grey vanish into it: legs, a head), it stood still
-    before and went down sideways (then the region's bottom drops too, and its centre moves aside).
+    before and went down sideways (then the region's bottom drops too, and its centre moves aside;
+    such a region need not turn wide when its top sank below where its bottom stood).
     A track that began falling (`_began_falling`) stands, unseen, where its first moving part was.
     The body often lands as a region of its own: the fall goes on in a track that took the standing
     one's motion over (`_taken_over`). `tracking_began`: when the engine began making tracks (by
@@ -1014,7 +1017,8 @@ class _Stance:
 def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> tuple[TrackView, int] | None:
     """The first (track, row) of `path` (`_path_rows`) where the fall from `stance` lands: the moving
     part moved from up high to the lower half of the upright height fast, turned wide (or swept wide on
-    the way), near where it stood, one body's size, whole inside the picture."""
+    the way; or, a part-seen body gone down sideways in its own track, its top sank below where its
+    bottom stood), near where it stood, one body's size, whole inside the picture."""
     top0, height0 = stance.top, stance.height
     last_high = None
     swept = False
@@ -1029,9 +1033,11 @@ def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> t
         # or, on its way down, its moving part swept wide across a whole upright height
         swept |= wide and last_high is not None and row[MW] >= FALL_SWEEP * height0
         aside = abs(seen.cx[j] - stance.centre)
-        feet = abs(row[Y] + row[H] - stance.bottom) <= 0.3 * height0 or (
-            stance.stood and aside >= FALL_SIDEWAYS * height0
-        )
+        sideways = stance.stood and aside >= FALL_SIDEWAYS * height0
+        feet = abs(row[Y] + row[H] - stance.bottom) <= 0.3 * height0 or sideways
+        # a standing region that is only part of the body (legs in the ground's grey) need not turn
+        # wide as it lies (arms reach up, the legs stay unseen): its top sank below where its bottom stood
+        sunk = seen is path[0] and sideways and row[MY] >= stance.bottom
         in_place = aside <= (FALL_ASIDE if stance.stood else 1.0) * height0
         one_body = row[H] <= FALL_ONE_BODY[0] * height0 and row[W] <= FALL_ONE_BODY[1] * height0
         # a track that took over is the body lying: all of it low, a body's length
@@ -1039,7 +1045,7 @@ def _landing(path: list[TrackView], stance: _Stance, size: tuple[int, int]) -> t
             row[Y] >= top0 + FALL_DROP * height0 and max(row[W], row[H]) >= FALL_LYING_LENGTH * height0
         )
         whole = inside_frame(seen.data[j : j + 1], size)[0]
-        if fast and (wide or swept) and feet and in_place and one_body and lying and whole:
+        if fast and (wide or swept or sunk) and feet and in_place and one_body and lying and whole:
             return seen, j
     return None
 

@@ -727,6 +727,21 @@ def test_a_fall_whose_region_lands_narrow_after_sweeping_wide_is_a_fall():
     assert len(found) == 1 and 3.4 <= found[0].peak <= 4.0, [(f.start, f.peak) for f in found]
 
 
+def test_a_fall_seen_as_part_of_the_body_that_sinks_below_where_it_stood_is_a_fall():
+    """Only the upper body stands out of the ground (20 px of a 34 px person, the legs in its grey). It
+    goes down sideways in half a second; lying, what stands out is as tall as wide (the arms reach up,
+    the legs stay unseen), so it never turns wide, but its top sank below where its bottom stood, a
+    whole upright height, and it lies still there: a FALL."""
+    boxes = [(60.0 + 2.0 * k, 28.0, 12.0 + (1.0 if k % 2 else -1.0), 30.0) for k in range(10)]
+    boxes += [(88.0, 28.0, 12.0, 20.0)] * 15  # standing 1.5 s
+    boxes += [(92.0, 29.0, 17.0, 21.0), (101.0, 33.0, 14.0, 21.0), (104.0, 38.0, 16.0, 21.0)]
+    boxes += [(109.0, 51.0, 19.0, 21.0), (107.0, 58.0, 20.0, 21.0)]  # never wider than tall
+    boxes += [(110.0, 58.0, 18.0, 20.0)] * 15  # lying still
+    view = track(1, boxes)
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "FALL"]
+    assert len(found) == 1 and 3.5 <= found[0].peak <= 4.1, [(f.start, f.peak) for f in found]
+
+
 def test_a_fall_of_someone_learnt_into_the_background_is_a_fall():
     """Someone who stood there from the start is part of the background; they are first seen as they
     fall: a track that comes into being mid-picture, moving, two seconds after tracking began, whose

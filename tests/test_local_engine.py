@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from core import repository
+from core.behaviour import Finding
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines import local
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
@@ -390,6 +391,20 @@ def test_fragments_are_not_explained_by_the_traffic_driving_through():
     assert local.EXPLAINED_SHARE * float(seen.series.area[100:103].max()) * pixels <= 0.6 * 400.0
     analysis = analyse_observation(seen, 30.0, 1.5, language="en")
     assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
+
+
+def test_fragments_are_not_explained_by_one_body_running_nearby():
+    """The same burst of fragments while a typed event of one body (someone running past) is raised
+    a moment later: many pieces, each far smaller than a person, are not that runner's motion; an
+    event of several (a fight) near it still takes it as its own."""
+    analysis = analyse_observation(_fragments_burst([12, 14, 11]), 30.0, 1.5, language="en")
+    [episode] = [e for e in analysis.report.episodes if e.flagged]
+    assert episode.by_fragments
+    runner = Finding("RUNNING", episode.end + 0.3, episode.end + 1.0, episode.end + 0.5, [7], 1.2)
+    fight = Finding("FIGHT", episode.end + 0.3, episode.end + 2.0, episode.end + 0.5, [7, 8], 1.2)
+    seen = analysis.report.series
+    assert not local._explained(episode, analysis.report, [], [runner], seen.size)
+    assert local._explained(episode, analysis.report, [], [fight], seen.size)
 
 
 def test_a_short_spike_ten_deviations_high_is_sudden_motion_one_of_eight_is_not():

@@ -26,7 +26,8 @@ Episodes of unusual motion where three or more people who stood or walked there 
 tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION (short) or
 MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of
 tracked objects moving as they had been all along (people walking close to the camera make much motion,
-nothing unusual).
+nothing unusual). Motion flagged only for its many small fragments at once is no one body's: a runner's
+or a fall's event near it does not explain it.
 
 Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
 whose timestamps jump by days costs what its frames cost, not one row per window of the claimed span.
@@ -97,6 +98,9 @@ TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
 # what a vehicle is doing for a while, not a moment: a jolt just before a vehicle stops (a crash) is not
 # explained by the stop, nor one beside a wrong-way driver by the driving
 STATE_EVENTS = frozenset({"STOPPED_VEHICLE", "WRONG_WAY"})
+# one body's region, moving as one: many separate pieces, each far smaller than a person, flying at
+# once are not its motion (someone running past as a thing is thrown does not cover the debris)
+ONE_BODY_EVENTS = frozenset({"RUNNING", "FALL"})
 PATH_POINTS = 40  # the most points of each track's path kept with an event
 PATH_MARGIN_SEC = 1.5  # a path runs this long before and after its event
 
@@ -664,11 +668,13 @@ def _explained(
     followed for a second or more (people walking near the camera, a car driving through): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains.
     An episode flagged only for its many fragments is no followed object's: each piece is too small to
-    be one, however much of the changed area the traffic around them makes."""
+    be one, however much of the changed area the traffic around them makes, nor one body's typed
+    event (ONE_BODY_EVENTS: a runner, a fall) near it."""
     if any(
         f.start - TYPED_COVERS_SEC <= episode.end
         and f.end + TYPED_COVERS_SEC >= episode.start
         and f.event_type not in STATE_EVENTS
+        and not (episode.by_fragments and f.event_type in ONE_BODY_EVENTS)
         for f in findings
     ):
         return True
