@@ -72,7 +72,8 @@ generated clips of the test scenes and checked on a held-out random set and on r
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
   seen there as their own region, and whole: not people walking past each other, nor one walking in
-  through the edge; where grappling people's tracks split and merge so that none is seen as itself
+  through the edge; a track whose box got further only back and forth, as when the tracker swaps the
+  two people, stayed; where grappling people's tracks split and merge so that none is seen as itself
   for long, the place reaches no further than two people), for a second or more; a place is what
   moves strongly close together (someone walking elsewhere in the picture at the time is another
   place), judged in windows of 1.5 s, so people who walk up to each other and fight are not judged by
@@ -193,6 +194,8 @@ FIGHT_MAX_DRIFT = 0.5  # heights: a fight stays in place (walkers move on)
 FIGHT_REACH = 2.0  # heights: where no track is seen as itself for long, the place's boxes reach no further
 FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its net displacement
 FIGHT_TOGETHER = 0.75  # heights: strongly moving regions this close in a frame are one place
+FIGHT_SWAPPED = 2.0  # a track whose path was this many times its net move got there back and forth
+# (grappling people's tracks change hands between them; a walker's path is about its net move)
 FIGHT_TAKING_PART = 0.25  # a track moved strongly in this share of a window's frames to count as one
 # of the people
 RUN_SPEED = 1.8  # heights per second
@@ -1339,7 +1342,9 @@ def _mostly_in_place(
     """More than half of the tracks seen at a place as their own region, whole (not cut by the
     picture's edge: a box growing as its object walks in moves with the edge, not the object), for
     half its span or more stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between
-    the first and the last such frame); a track seen so for less (a fragment, one passing, one inside
+    the first and the last such frame, or got there back and forth: a path FIGHT_SWAPPED times that or
+    longer, as when the tracker swaps two grappling people, each track going on with the other one; a
+    walker passing goes one way); a track seen so for less (a fragment, one passing, one inside
     a region shared with another, whose box is placed, not seen) is not asked. None when no track was
     asked: grappling people's tracks split, merge and change hands, and then the place is judged instead."""
     staying = judged = 0
@@ -1351,7 +1356,8 @@ def _mostly_in_place(
             continue
         judged += 1
         drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
-        staying += drift <= FIGHT_MAX_DRIFT * view.height
+        path = float(np.hypot(np.diff(view.cx[inside]), np.diff(view.cy[inside])).sum())
+        staying += drift <= FIGHT_MAX_DRIFT * view.height or path >= FIGHT_SWAPPED * drift
     if judged == 0:
         return None
     return staying > judged / 2

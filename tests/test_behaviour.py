@@ -684,6 +684,30 @@ def test_a_fight_after_a_walk_up_is_found_though_the_place_moved_with_the_walk()
     assert found[0].track_ids == [1, 2]
 
 
+def test_a_fight_whose_tracks_change_hands_between_the_two_people_is_a_fight():
+    """Two people shove each other in place for 2 s, side by side, seen as their own regions; halfway
+    through the tracker swaps them (each track goes on with the other person). Each track's box ends
+    more than half a height from where it began, but it got there back and forth, not by walking: the
+    people stayed, and it is a FIGHT. Walkers passing each other, each track going one way, are not."""
+    left, right = [], []
+    for k in range(20):
+        lunge = 2.0 if k % 2 else -2.0
+        left.append((40.0 + lunge, 50.0, 12.0, 24.0, 0.6))
+        right.append((54.0 + lunge, 50.0, 12.0, 24.0, 0.6))
+    swapped = [moving_track(1, left[:10] + right[10:], 1.0), moving_track(2, right[:10] + left[10:], 1.0)]
+    found = behaviour.fights(swapped, SIZE)
+    assert len(found) == 1 and found[0].track_ids == [1, 2], [(f.start, f.end) for f in found]
+    walkers = [
+        moving_track(
+            1, [(30.0 + 2.0 * k, 50.0 + (1.0 if k % 2 else -1.0), 12.0, 24.0, 0.6) for k in range(20)], 1.0
+        ),
+        moving_track(
+            2, [(70.0 - 2.0 * k, 50.0 - (1.0 if k % 2 else -1.0), 12.0, 24.0, 0.6) for k in range(20)], 1.0
+        ),
+    ]
+    assert behaviour.fights(walkers, SIZE) == []
+
+
 def test_a_fall_seen_as_a_torso_whose_bottom_and_centre_move_with_it_is_a_fall():
     """A walker (whose moving legs make the region 24 px tall) stops; standing, only the torso stands
     out of the ground (12 px); it goes down sideways within half a second and lies still. The torso's
