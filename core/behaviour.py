@@ -20,10 +20,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   (their boxes meet or they become one region), and at least one loses most of its speed or turns
   sharply (without speeding up) within a second, while the other did not go on at driving speed keeping
   most of its own, whatever its heading (a hit that stops or turns one takes the other's speed too: one
-  that went on passed a vehicle that was stopping, or drove through a region merged with it). When the
-  other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be left
-  standing too (a car that hits a parked one stops): one that goes on moving slowed behind a stopped
-  vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A fast track
+  that went on passed a vehicle that was stopping, or drove through a region merged with it). Both were
+  moving before (0.3 sizes/s or more): one that drives into a region standing there (a vehicle stopped
+  on the shoulder, a queue) merges with it and is lost there, seeming to stop, whether it passed,
+  queued or hit, and most COLLISIONs on stopped-vehicle scenes were such merges. A fast track
   that ends as it meets the other (the two become one region, seen as one track) lost its speed there
   when the other, moving before, goes on at half its speed or less, slower than driving (the wreck
   stands; when both tracks ended, the wreck is the track that began there), and nothing comes out of
@@ -548,8 +548,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
         if _went_on_at_speed(other, contact_time, other_before):
             continue  # a hit that stops (or turns) one takes the other's speed too: the other passed
-        if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
-            continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
+        if other_before is None or other_before / other.length < STILL:
+            continue  # it drew into one standing there (a stopped vehicle's region, a queue): lost there, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
         if not _wreck_stays(views, box, contact_time, (a, b)):
             continue  # nothing stands where they met: both drove on (a brush, or two tracks crossing)

@@ -1067,11 +1067,12 @@ def test_a_car_that_drives_on_at_speed_from_a_meeting_was_not_hit():
         assert "COLLISION" not in [f.event_type for f in found], (speed_after, found)
 
 
-def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but_one_that_stops_is():
-    """A car drives east at 60 px/s until its box meets that of a car standing in the lane beside it, and
-    there loses most of its speed. When it goes on moving (15 px/s, above standing) it slowed in traffic
-    beside a stopped vehicle, their regions merging: no COLLISION. When it stops dead there, it hit the
-    standing one: COLLISION."""
+def test_a_car_that_slows_or_stops_beside_a_standing_one_is_no_collision():
+    """A car drives east at 60 px/s (2.5 sizes a second) until its box meets that of a car standing in
+    the lane beside it, and there loses most of its speed, going on at 15 px/s or stopping dead: either
+    way it drew into a standing vehicle's region (one stopped on the shoulder) and was lost there, no
+    COLLISION (issue #11: 7042/00 and 7043/01's stopped-vehicle scenes each raised one such; the
+    scripted collisions are between two vehicles both driving). The stop dead was a COLLISION before."""
 
     def passing(speed_after: float) -> behaviour.TrackView:
         return track(
@@ -1083,19 +1084,18 @@ def test_a_car_that_slows_beside_a_standing_one_and_moves_on_is_no_collision_but
         )
 
     standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
-    moved_on = passing(15.0)
-    assert moved_on.kind == behaviour.VEHICLE
-    found = behaviour.find_events([moved_on, standing], SIZE)
-    assert "COLLISION" not in [f.event_type for f in found], found
-    found = behaviour.find_events([passing(0.0), standing], SIZE)
-    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+    for speed_after in (15.0, 0.0):
+        moved = passing(speed_after)
+        assert moved.kind == behaviour.VEHICLE
+        found = behaviour.find_events([moved, standing], SIZE)
+        assert "COLLISION" not in [f.event_type for f in found], (speed_after, found)
 
 
 def test_a_car_that_draws_up_slowly_to_a_standing_one_and_stops_is_no_collision():
     """A car drives east at 30 px/s (1.25 sizes a second) and stops as its box meets that of a car
     standing in the lane beside it: their centres closed in at under COLLISION_APPROACH, as queueing
-    traffic draws up (boxes touch at a small analysis width), so no COLLISION; the same car arriving at
-    60 px/s and stopping dead there hit it (see above)."""
+    traffic draws up (boxes touch at a small analysis width), so no COLLISION (nor at 60 px/s: a car
+    drawing into a standing one's region is none, see above)."""
     drew_up = track(1, [(20.0 + 3.0 * min(k, 12), 60.0, 24.0, 12.0) for k in range(40)])
     standing = track(2, [(80.0, 72.0, 24.0, 12.0)] * 40)
     assert drew_up.kind == behaviour.VEHICLE
