@@ -23,7 +23,9 @@ generated clips of the test scenes and checked on a held-out random set and on r
   that went on passed a vehicle that was stopping, or drove through a region merged with it). Both were
   moving before (0.3 sizes/s or more): one that drives into a region standing there (a vehicle stopped
   on the shoulder, a queue) merges with it and is lost there, seeming to stop, whether it passed,
-  queued or hit, and most COLLISIONs on stopped-vehicle scenes were such merges. A fast track
+  queued or hit, and most COLLISIONs on stopped-vehicle scenes were such merges. One driving out of
+  the picture whose box lies against the edge it headed for (within 60°) in most of the second after
+  did not stop: the edge holds its box. A fast track
   that ends as it meets the other (the two become one region, seen as one track) lost its speed there
   when the other, moving before, goes on at half its speed or less, slower than driving (the wreck
   stands; when both tracks ended, the wreck is the track that began there), and nothing comes out of
@@ -486,7 +488,8 @@ def _union(*boxes: tuple[float, float, float, float]) -> tuple[float, float, flo
 # --- the rules -----------------------------------------------------------------------------------
 
 
-def collisions(views: list[TrackView]) -> list[Finding]:
+def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> list[Finding]:
+    """(See the module's docstring.) `frame`: the analysed frame's size, to tell a box its edge cuts."""
     found = []
     for a, b in _overlapping_pairs(views):
         times, ia, ib = _common(a, b)
@@ -523,6 +526,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
+            if frame is not None and _left_the_picture(view, contact_time, frame, heading_before):
+                continue  # driving out of the picture: the edge stopped its box, not a hit
             partner_heading = _direction_between(partner, contact_time - 0.8, contact_time - 0.1)
             if _took_over(view, partner, contact_time, heading_before) or _took_over(
                 partner, view, contact_time, partner_heading
@@ -578,6 +583,29 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _left_the_picture(
+    view: TrackView, contact: float, frame: tuple[int, int], heading: np.ndarray | None
+) -> bool:
+    """Whether, 0.2–0.8 s after the contact, the track's box lay against the edge of the frame that its
+    heading before pointed out through (within 60° of it), in most rows: a vehicle driving out of the
+    picture is squeezed against the edge, its box's centre slowing as the box shrinks, so its seeming
+    stop says nothing of a hit. (A wreck near the camera may reach an edge it was not heading for.)"""
+    rows = view.between(contact + 0.2, contact + 0.8)
+    if heading is None or not rows.any():
+        return False
+    data, (width, height) = view.data[rows], frame
+    out = np.zeros(len(data), dtype=bool)
+    for against, outward in (
+        (data[:, X] <= 1.0, -heading[0]),
+        (data[:, Y] <= 1.0, -heading[1]),
+        (data[:, X] + data[:, W] >= width - 1.0, heading[0]),
+        (data[:, Y] + data[:, H] >= height - 1.0, heading[1]),
+    ):
+        if outward >= 0.5:
+            out |= against
+    return float(np.mean(out)) > 0.5
 
 
 def _pair_facts(a: TrackView, b: TrackView) -> dict[str, float | str]:
@@ -2171,7 +2199,7 @@ def find_events(
     """Every rule over the classified tracks; a pair that collided is not also a near miss.
     `tracking_began`: when the engine began making tracks (see `falls`); `standing`: the tracks of
     standing objects (see `stopped_vehicles`)."""
-    found_collisions = collisions(views)
+    found_collisions = collisions(views, size)
     collided = {frozenset(f.track_ids) for f in found_collisions}
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
     findings = [

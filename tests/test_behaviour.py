@@ -1253,3 +1253,26 @@ def test_a_track_that_drives_off_its_ghost_and_back_is_no_stop():
     ghost = track(1, first + away + back + ghost_box, 1.0)
     traffic = drive(2, 0.0, 80.0, 40.0, 1.0, 5.0)
     assert behaviour.stopped_vehicles([ghost, traffic], [], 1.0) == []
+
+
+def test_a_vehicle_whose_box_stops_against_the_edge_it_drove_out_through_did_not_stop():
+    """A car drives west at 2.5 sizes a second out through the picture's left edge, its box held against
+    the edge there (as 7041/01's did, merged with one coming in), just as a car driving down touches it
+    and goes on slower. The edge stopped the west car's box, not a hit: no COLLISION (issue #11, a
+    NEAR_MISS scene raised one). The same meeting inside the picture, the west car stopping dead there
+    and standing, is one."""
+
+    def meeting(shift: float) -> list[behaviour.TrackView]:
+        west = [(shift + 60.0 - 6.0 * min(k, 10), 60.0, 24.0, 12.0) for k in range(30)]
+        down = [
+            (shift + 2.0, 36.0 - 48.0 * (1.0 - 0.1 * k) if k <= 10 else 36.0 + 2.16 * (k - 10), 12.0, 24.0)
+            for k in range(3, 30)
+        ]
+        return [track(1, west), track(2, down, start=1.0 + 3 * STEP)]
+
+    out_through_edge = meeting(0.0)
+    assert out_through_edge[0].kind == behaviour.VEHICLE
+    found = behaviour.find_events(out_through_edge, SIZE)
+    assert "COLLISION" not in [f.event_type for f in found], found
+    found = behaviour.find_events(meeting(60.0), SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
