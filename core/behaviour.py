@@ -123,7 +123,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   there from when tracking began. A track begun within 1.5 s of when tracking began that stands on a
   box half or more inside the one it was first seen in is no stop: a vehicle seen when tracking
   began was learnt into the background, and as it drives off the place it left stands out (a
-  "ghost"), its track dragged away by the departing vehicle and back.
+  "ghost"), its track dragged away by the departing vehicle and back. Nor is a stand of one of a
+  COLLISION's vehicles that begins within 2 s of the contact, or later where they touched (half its
+  box inside theirs): that is the wreck (passing traffic merging with it may keep its box jumping
+  about for seconds before it seems to stand still).
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -237,6 +240,7 @@ STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving
 STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
 STOP_GHOST_SEC = 1.5  # a track begun this soon after tracking began, standing ...
 STOP_GHOST_SAME = 0.5  # ... on a box this much inside its first, is a ghost (see stopped_vehicles)
+STOP_WRECK_INSIDE = 0.5  # a collision's vehicle standing this much inside where they touched is its wreck
 STOP_STANDING_SAME = 0.5  # a standing object overlapping a still box this much (IoU) is that vehicle standing
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
@@ -2104,6 +2108,8 @@ def stopped_vehicles(
             continue
         if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
             continue
+        if any(_wreck_of(c, view, start) for c in collisions_found):
+            continue  # one of a collision's vehicles, come to stand later where they crashed: its wreck
         if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
@@ -2136,6 +2142,16 @@ def stopped_vehicles(
             )
         )
     return found
+
+
+def _wreck_of(collision: Finding, view: TrackView, start: float) -> bool:
+    """Whether the track's stand from `start` is the collision's wreck: the track is one of the two, the
+    stand began after contact, and its box lies STOP_WRECK_INSIDE or more inside the box where they
+    touched. Crashed vehicles stay where they crashed; while passing traffic merges with their region
+    its box jumps about, and it may seem to stand still only seconds later."""
+    if view.id not in collision.track_ids or start <= collision.peak or collision.box is None:
+        return False
+    return cover(collision.box, view.box_at(start)) >= STOP_WRECK_INSIDE
 
 
 def _on_first_box(view: TrackView, time: float) -> bool:

@@ -1276,3 +1276,32 @@ def test_a_vehicle_whose_box_stops_against_the_edge_it_drove_out_through_did_not
     assert "COLLISION" not in [f.event_type for f in found], found
     found = behaviour.find_events(meeting(60.0), SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
+def test_a_wreck_that_comes_to_stand_still_later_is_the_collision_not_a_stopped_vehicle():
+    """Two crossing cars meet at 2.0 s and stay there; for 2.5 s their boxes jump back and forth as
+    passing traffic merges with their region and leaves (coming back every half second), then the east
+    car's box stands still until 8 s while a car drives by. It is the wreck, standing where they
+    crashed: the COLLISION, no STOPPED_VEHICLE (7043/01's collision scene raised one 2.1 s after)."""
+
+    def shake(k: int) -> float:
+        return 6.0 * (0.0, 1.0, 2.0, 1.0, -1.0)[k % 5] if 10 < k <= 35 else 0.0
+
+    diagonal = math.sqrt(0.5)
+    east = track(1, [(48.0 + 6.0 * min(k - 10, 0) + shake(k), 60.0, 24.0, 12.0) for k in range(70)])
+    down_left = track(
+        2,
+        [
+            (
+                70.0 - diagonal * 6.0 * min(k - 10, 0),
+                44.0 + diagonal * 6.0 * min(k - 10, 0) + shake(k),
+                20.0,
+                20.0,
+            )
+            for k in range(30)
+        ],
+    )
+    passing = track(3, [(4.0 * k - 24.0, 100.0, 24.0, 12.0) for k in range(70)])
+    assert east.kind == behaviour.VEHICLE
+    found = behaviour.find_events([east, down_left, passing], SIZE)
+    assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
