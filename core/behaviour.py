@@ -20,10 +20,12 @@ generated clips of the test scenes and checked on a held-out random set and on r
   (their boxes meet or they become one region), and at least one loses most of its speed or turns
   sharply (without speeding up) within a second, while the other did not go on at driving speed keeping
   most of its own, whatever its heading (a hit that stops or turns one takes the other's speed too: one
-  that went on passed a vehicle that was stopping, or drove through a region merged with it). When the
-  other stood still before (slower than 0.3 sizes/s), the one that slowed or turned must be left
-  standing too (a car that hits a parked one stops): one that goes on moving slowed behind a stopped
-  vehicle or passed it, their regions merging (queueing traffic beside a stopped vehicle). A fast track
+  that went on passed a vehicle that was stopping, or drove through a region merged with it). Both were
+  moving before (0.3 sizes/s or more): one that drives into a region standing there (a vehicle stopped
+  on the shoulder, a queue) merges with it and is lost there, seeming to stop, whether it passed,
+  queued or hit, and most COLLISIONs on stopped-vehicle scenes were such merges. One driving out of
+  the picture whose box lies against the edge it headed for (within 60°) in most of the second after
+  did not stop: the edge holds its box. A fast track
   that ends as it meets the other (the two become one region, seen as one track) lost its speed there
   when the other, moving before, goes on at half its speed or less, slower than driving (the wreck
   stands; when both tracks ended, the wreck is the track that began there), and nothing comes out of
@@ -124,7 +126,10 @@ generated clips of the test scenes and checked on a held-out random set and on r
   there from when tracking began. A track begun within 1.5 s of when tracking began that stands on a
   box half or more inside the one it was first seen in is no stop: a vehicle seen when tracking
   began was learnt into the background, and as it drives off the place it left stands out (a
-  "ghost"), its track dragged away by the departing vehicle and back.
+  "ghost"), its track dragged away by the departing vehicle and back. Nor is a stand of one of a
+  COLLISION's vehicles that begins within 2 s of the contact, or later where they touched (half its
+  box inside theirs): that is the wreck (passing traffic merging with it may keep its box jumping
+  about for seconds before it seems to stand still).
 
 Severity (0 note, 1 concern, 2 danger) comes from the type and the measured magnitude
 (`severity_of`): COLLISION, FALL, FIGHT and CROWD_PANIC are 2; NEAR_MISS is 2 when the gap was
@@ -240,6 +245,7 @@ STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving
 STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
 STOP_GHOST_SEC = 1.5  # a track begun this soon after tracking began, standing ...
 STOP_GHOST_SAME = 0.5  # ... on a box this much inside its first, is a ghost (see stopped_vehicles)
+STOP_WRECK_INSIDE = 0.5  # a collision's vehicle standing this much inside where they touched is its wreck
 STOP_STANDING_SAME = 0.5  # a standing object overlapping a still box this much (IoU) is that vehicle standing
 RIGID_BREADTH = 0.5  # a vehicle seen from above is about twice as long as broad ...
 RIGID_ALIGNED = (0.8, 1.25)  # ... so its box's aspect follows its heading within these factors ...
@@ -491,7 +497,8 @@ def _union(*boxes: tuple[float, float, float, float]) -> tuple[float, float, flo
 # --- the rules -----------------------------------------------------------------------------------
 
 
-def collisions(views: list[TrackView]) -> list[Finding]:
+def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> list[Finding]:
+    """(See the module's docstring.) `frame`: the analysed frame's size, to tell a box its edge cuts."""
     found = []
     for a, b in _overlapping_pairs(views):
         times, ia, ib = _common(a, b)
@@ -528,6 +535,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
                 after = 0.0  # it ran into the other's region and stopped there: the wreck is one region
             if after is None or _passed_by(view, contact_time, before, heading_before):
                 continue
+            if frame is not None and _left_the_picture(view, contact_time, frame, heading_before):
+                continue  # driving out of the picture: the edge stopped its box, not a hit
             partner_heading = _direction_between(partner, contact_time - 0.8, contact_time - 0.1)
             if _took_over(view, partner, contact_time, heading_before) or _took_over(
                 partner, view, contact_time, partner_heading
@@ -553,8 +562,8 @@ def collisions(views: list[TrackView]) -> list[Finding]:
         other_before = _speed_between(other, contact_time - 0.8, contact_time - 0.1)
         if _went_on_at_speed(other, contact_time, other_before):
             continue  # a hit that stops (or turns) one takes the other's speed too: the other passed
-        if other_before is not None and other_before / other.length < STILL and after / view.length >= STILL:
-            continue  # it slowed behind (or merged with) one standing there and still moves: queueing, no hit
+        if other_before is None or other_before / other.length < STILL:
+            continue  # it drew into one standing there (a stopped vehicle's region, a queue): lost there, no hit
         box = _union(a.box_at(contact_time), b.box_at(contact_time))
         if not _wreck_stays(views, box, contact_time, (a, b)):
             continue  # nothing stands where they met: both drove on (a brush, or two tracks crossing)
@@ -583,6 +592,29 @@ def collisions(views: list[TrackView]) -> list[Finding]:
             )
         )
     return found
+
+
+def _left_the_picture(
+    view: TrackView, contact: float, frame: tuple[int, int], heading: np.ndarray | None
+) -> bool:
+    """Whether, 0.2–0.8 s after the contact, the track's box lay against the edge of the frame that its
+    heading before pointed out through (within 60° of it), in most rows: a vehicle driving out of the
+    picture is squeezed against the edge, its box's centre slowing as the box shrinks, so its seeming
+    stop says nothing of a hit. (A wreck near the camera may reach an edge it was not heading for.)"""
+    rows = view.between(contact + 0.2, contact + 0.8)
+    if heading is None or not rows.any():
+        return False
+    data, (width, height) = view.data[rows], frame
+    out = np.zeros(len(data), dtype=bool)
+    for against, outward in (
+        (data[:, X] <= 1.0, -heading[0]),
+        (data[:, Y] <= 1.0, -heading[1]),
+        (data[:, X] + data[:, W] >= width - 1.0, heading[0]),
+        (data[:, Y] + data[:, H] >= height - 1.0, heading[1]),
+    ):
+        if outward >= 0.5:
+            out |= against
+    return float(np.mean(out)) > 0.5
 
 
 def _pair_facts(a: TrackView, b: TrackView) -> dict[str, float | str]:
@@ -2088,6 +2120,8 @@ def stopped_vehicles(
             continue
         if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
             continue
+        if any(_wreck_of(c, view, start) for c in collisions_found):
+            continue  # one of a collision's vehicles, come to stand later where they crashed: its wreck
         if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
@@ -2120,6 +2154,16 @@ def stopped_vehicles(
             )
         )
     return found
+
+
+def _wreck_of(collision: Finding, view: TrackView, start: float) -> bool:
+    """Whether the track's stand from `start` is the collision's wreck: the track is one of the two, the
+    stand began after contact, and its box lies STOP_WRECK_INSIDE or more inside the box where they
+    touched. Crashed vehicles stay where they crashed; while passing traffic merges with their region
+    its box jumps about, and it may seem to stand still only seconds later."""
+    if view.id not in collision.track_ids or start <= collision.peak or collision.box is None:
+        return False
+    return cover(collision.box, view.box_at(start)) >= STOP_WRECK_INSIDE
 
 
 def _on_first_box(view: TrackView, time: float) -> bool:
@@ -2183,7 +2227,7 @@ def find_events(
     """Every rule over the classified tracks; a pair that collided is not also a near miss.
     `tracking_began`: when the engine began making tracks (see `falls`); `standing`: the tracks of
     standing objects (see `stopped_vehicles`)."""
-    found_collisions = collisions(views)
+    found_collisions = collisions(views, size)
     collided = {frozenset(f.track_ids) for f in found_collisions}
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
     findings = [
