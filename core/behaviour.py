@@ -4,6 +4,9 @@ Every rule works on measurements in the object's own size (a person's height, a 
 and seconds, so it holds whatever the camera's distance; the thresholds below were chosen on
 generated clips of the test scenes and checked on a held-out random set and on real footage
 (bench/RESULTS.md). Each finding keeps the figures that made it fire, for its description.
+Velocities compare positions 0.2 s apart; where the frame's edge cuts a box short, along that axis
+they follow its uncut side (a vehicle driving in through the edge shows a box growing out of it, whose
+centre moves at half its speed), so every rule sees the object's speed and heading (`in_frame`).
 
 - Classification (`classify`): vehicle-like when it travels as an oblong about twice as long as broad
   does (its box's aspect follows its heading: wide driving across, taller driving up the picture, never
@@ -151,6 +154,8 @@ from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W,
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
 SPEED_SPAN_SEC = 0.2  # velocities: positions compared this long before and after each frame
+EDGE_SHORT = 0.9  # ... when the box is shorter that way than this share of its extent seen uncut
+EDGE_PX = 1.0  # a box side this near the frame's edge is cut by it (measured from the other side)
 MOVING = 0.5  # sizes per second: a track slower than this is not driving or walking
 STILL = 0.3  # sizes per second: slower than this stands still (a fading box jitters)
 
@@ -334,20 +339,74 @@ def severity_of(event_type: str, strength: float, facts: dict) -> int:
 # --- tracks as measurements -------------------------------------------------------------------------
 
 
-def view_of(track: Track) -> TrackView:
+def view_of(track: Track, size: tuple[int, int] | None = None) -> TrackView:
+    """The track as measurements: centres, velocities (see `_velocities`; with the analysed frame's
+    `size`, measured on the side of a box the frame's edge does not cut) and its size."""
     data = track.data if track.data is not None else np.array(track.rows, dtype=np.float64)
     t = data[:, T]
     cx, cy = data[:, X] + data[:, W] / 2, data[:, Y] + data[:, H] / 2
-    before, after = t - SPEED_SPAN_SEC, t + SPEED_SPAN_SEC
-    before, after = np.clip(before, t[0], t[-1]), np.clip(after, t[0], t[-1])
-    span = np.maximum(after - before, 1e-3)
-    vx = (np.interp(after, t, cx) - np.interp(before, t, cx)) / span
-    vy = (np.interp(after, t, cy) - np.interp(before, t, cy)) / span
+    vx, vy = _velocities(data, size)
     own = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0)
     sizes = data[own] if own.any() else data
     height = float(np.median(sizes[:, H]))
     length = float(np.median(np.maximum(sizes[:, W], sizes[:, H])))
     return TrackView(track.id, data, t, cx, cy, vx, vy, max(height, 1.0), max(length, 1.0))
+
+
+def _velocities(data: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the velocity from positions SPEED_SPAN_SEC before and after it. Along each axis the
+    position is the box's centre, except, with the frame's `size`, where the frame's edge cuts one side of
+    the box short within that span (the side within EDGE_PX of the edge, the box shorter that way than
+    EDGE_SHORT of its median extent in the frames where neither side touches an edge): then the other,
+    uncut side's (an object driving in through the edge shows a box growing out of it, whose centre
+    moves at half its speed and whose heading bends towards the edge's normal; its uncut side moves
+    with the object). A box as long as the object touching the edge is whole (its centre halves its
+    sides' jitter, a region fading at one side does not move); cut on both sides, the centre's."""
+    t = data[:, T]
+    before = np.clip(t - SPEED_SPAN_SEC, t[0], t[-1])
+    after = np.clip(t + SPEED_SPAN_SEC, t[0], t[-1])
+    span = np.maximum(after - before, 1e-3)
+    # the frames each row's positions are interpolated between, to tell whether the edge cut any of them
+    first = np.clip(np.searchsorted(t, before, side="right") - 1, 0, len(t) - 1)
+    last = np.clip(np.searchsorted(t, after, side="left"), 0, len(t) - 1)
+    velocities = []
+    for low, extent, frame in (
+        (X, W, None if size is None else size[0]),
+        (Y, H, None if size is None else size[1]),
+    ):
+        near, far = data[:, low], data[:, low] + data[:, extent]
+        position = near + data[:, extent] / 2
+        velocity = (np.interp(after, t, position) - np.interp(before, t, position)) / span
+        if frame is not None:
+            at_near, at_far = near <= EDGE_PX, far >= frame - EDGE_PX
+            # cut short: shorter that way than the object is where the edge cuts neither side (a region
+            # as long as the whole object is not hidden by the edge, whatever its side touches)
+            whole = data[~at_near & ~at_far & (data[:, MATCHED] > 0) & (data[:, SHARED] == 0), extent]
+            short = data[:, extent] < EDGE_SHORT * float(np.median(whole)) if len(whole) else True
+            cut_near, cut_far = (
+                _within(at_near & short, first, last),
+                _within(at_far & short, first, last),
+            )
+            for cut, side in ((cut_near & ~cut_far, far), (cut_far & ~cut_near, near)):
+                moved = np.interp(after[cut], t, side) - np.interp(before[cut], t, side)
+                velocity[cut] = moved / span[cut]
+        velocities.append(velocity)
+    return velocities[0], velocities[1]
+
+
+def _within(flags: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Per row, whether `flags` holds for any row from `first` to `last` (inclusive)."""
+    counts = np.concatenate(([0], np.cumsum(flags)))
+    return counts[last + 1] - counts[first] > 0
+
+
+def in_frame(views: list[TrackView], size: tuple[int, int]) -> None:
+    """Measures each view's velocities again knowing the analysed frame's `size` (see `_velocities`):
+    the engine builds the views before it asks `find_events`, which does this first, so every rule (and
+    whatever the engine asks of the views after) sees the object's speed and heading, not its visible
+    part's."""
+    for view in views:
+        view.vx, view.vy = _velocities(view.data, size)
 
 
 def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
@@ -2227,6 +2286,7 @@ def find_events(
     """Every rule over the classified tracks; a pair that collided is not also a near miss.
     `tracking_began`: when the engine began making tracks (see `falls`); `standing`: the tracks of
     standing objects (see `stopped_vehicles`)."""
+    in_frame(views, size)
     found_collisions = collisions(views, size)
     collided = {frozenset(f.track_ids) for f in found_collisions}
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own

@@ -1344,3 +1344,29 @@ def test_a_wreck_that_comes_to_stand_still_later_is_the_collision_not_a_stopped_
     assert east.kind == behaviour.VEHICLE
     found = behaviour.find_events([east, down_left, passing], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("COLLISION", [1, 2])], found
+
+
+def test_a_car_driving_in_through_the_edge_moves_at_its_own_speed():
+    """A car 40 px long driving right at 100 px/s comes in through the left edge: for 0.4 s its box
+    grows out of the edge and its centre moves at half its speed. Knowing the frame's size, the
+    velocities are measured on the uncut (right) side there: the car's own speed, throughout."""
+    boxes = []
+    for k in range(20):
+        front = 10.0 * (k + 1)  # where its front is
+        left = max(front - 40.0, 0.0)
+        boxes.append((left, 50.0, front - left, 20.0))
+    view = track(1, boxes)
+    assert view.vx[1] < 70.0  # the centre of the box growing out of the edge: about half its speed
+    behaviour.in_frame([view], SIZE)
+    assert np.allclose(view.vx, 100.0) and np.allclose(view.vy, 0.0)
+
+
+def test_a_box_whole_at_the_edge_is_measured_by_its_centre():
+    """A region touching the edge but as long as the object is seen elsewhere is not cut short: its
+    centre, not its jittering uncut side, gives its velocity (a standing object fading at one side
+    does not move at twice the fade's speed)."""
+    boxes = [(20.0, 50.0, 30.0, 20.0)] * 5 + [(0.0, 50.0, 30.0 + (k % 2), 20.0) for k in range(10)]
+    view = track(1, boxes)
+    before = view.vx.copy()
+    behaviour.in_frame([view], SIZE)
+    assert np.array_equal(view.vx, before)
