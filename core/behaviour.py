@@ -666,10 +666,10 @@ def _left_the_picture(
     data, (width, height) = view.data[rows], frame
     out = np.zeros(len(data), dtype=bool)
     for against, outward in (
-        (data[:, X] <= 1.0, -heading[0]),
-        (data[:, Y] <= 1.0, -heading[1]),
-        (data[:, X] + data[:, W] >= width - 1.0, heading[0]),
-        (data[:, Y] + data[:, H] >= height - 1.0, heading[1]),
+        (data[:, X] <= EDGE_PX, -heading[0]),
+        (data[:, Y] <= EDGE_PX, -heading[1]),
+        (data[:, X] + data[:, W] >= width - EDGE_PX, heading[0]),
+        (data[:, Y] + data[:, H] >= height - EDGE_PX, heading[1]),
     ):
         if outward >= 0.5:
             out |= against
