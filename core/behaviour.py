@@ -339,13 +339,13 @@ def severity_of(event_type: str, strength: float, facts: dict) -> int:
 # --- tracks as measurements -------------------------------------------------------------------------
 
 
-def view_of(track: Track, size: tuple[int, int] | None = None) -> TrackView:
-    """The track as measurements: centres, velocities (see `_velocities`; with the analysed frame's
-    `size`, measured on the side of a box the frame's edge does not cut) and its size."""
+def view_of(track: Track) -> TrackView:
+    """The track as measurements: centres, velocities (of the boxes' centres; `in_frame` measures them
+    again on the side of a box the frame's edge does not cut) and its size."""
     data = track.data if track.data is not None else np.array(track.rows, dtype=np.float64)
     t = data[:, T]
     cx, cy = data[:, X] + data[:, W] / 2, data[:, Y] + data[:, H] / 2
-    vx, vy = _velocities(data, size)
+    vx, vy = _velocities(data, None)
     own = (data[:, MATCHED] > 0) & (data[:, SHARED] == 0)
     sizes = data[own] if own.any() else data
     height = float(np.median(sizes[:, H]))
@@ -369,16 +369,14 @@ def _velocities(data: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndar
     # the frames each row's positions are interpolated between, to tell whether the edge cut any of them
     first = np.clip(np.searchsorted(t, before, side="right") - 1, 0, len(t) - 1)
     last = np.clip(np.searchsorted(t, after, side="left"), 0, len(t) - 1)
+    edges = None if size is None else _against_edges(data, size)
     velocities = []
-    for low, extent, frame in (
-        (X, W, None if size is None else size[0]),
-        (Y, H, None if size is None else size[1]),
-    ):
+    for axis, (low, extent) in enumerate(((X, W), (Y, H))):
         near, far = data[:, low], data[:, low] + data[:, extent]
         position = near + data[:, extent] / 2
         velocity = (np.interp(after, t, position) - np.interp(before, t, position)) / span
-        if frame is not None:
-            at_near, at_far = near <= EDGE_PX, far >= frame - EDGE_PX
+        if edges is not None:
+            at_near, at_far = edges[axis], edges[axis + 2]
             # cut short: shorter that way than the object is where the edge cuts neither side (a region
             # as long as the whole object is not hidden by the edge, whatever its side touches)
             whole = data[~at_near & ~at_far & (data[:, MATCHED] > 0) & (data[:, SHARED] == 0), extent]
@@ -663,13 +661,13 @@ def _left_the_picture(
     rows = view.between(contact + 0.2, contact + 0.8)
     if heading is None or not rows.any():
         return False
-    data, (width, height) = view.data[rows], frame
-    out = np.zeros(len(data), dtype=bool)
+    left, top, right, bottom = _against_edges(view.data[rows], frame)
+    out = np.zeros(len(left), dtype=bool)
     for against, outward in (
-        (data[:, X] <= EDGE_PX, -heading[0]),
-        (data[:, Y] <= EDGE_PX, -heading[1]),
-        (data[:, X] + data[:, W] >= width - EDGE_PX, heading[0]),
-        (data[:, Y] + data[:, H] >= height - EDGE_PX, heading[1]),
+        (left, -heading[0]),
+        (top, -heading[1]),
+        (right, heading[0]),
+        (bottom, heading[1]),
     ):
         if outward >= 0.5:
             out |= against
@@ -1249,12 +1247,21 @@ def _stood_still(view: TrackView, row: int, height: float) -> bool:
 
 def inside_frame(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Per row: the box keeps clear of the frame's edges (its shape is the object's, not the edge's)."""
+    left, top, right, bottom = _against_edges(data, size)
+    return ~(left | top | right | bottom)
+
+
+def _against_edges(
+    data: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, whether the box's left, top, right and bottom sides lie within EDGE_PX of the frame's
+    edge (cut by it: the object may go on beyond)."""
     width, height = size
     return (
-        (data[:, X] > 1.0)
-        & (data[:, Y] > 1.0)
-        & (data[:, X] + data[:, W] < width - 1.0)
-        & (data[:, Y] + data[:, H] < height - 1.0)
+        data[:, X] <= EDGE_PX,
+        data[:, Y] <= EDGE_PX,
+        data[:, X] + data[:, W] >= width - EDGE_PX,
+        data[:, Y] + data[:, H] >= height - EDGE_PX,
     )
 
 
