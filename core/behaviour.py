@@ -2184,10 +2184,8 @@ def stopped_vehicles(
             continue
         if np.count_nonzero(driving) * _step(view) < STOP_DRIVING_SEC:
             continue
-        if any(view.id in c.track_ids and abs(c.peak - start) <= 2.0 for c in collisions_found):
-            continue
         if any(_wreck_of(c, view, start) for c in collisions_found):
-            continue  # one of a collision's vehicles, come to stand later where they crashed: its wreck
+            continue  # one of a collision's vehicles come to stand: its wreck
         if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
@@ -2223,11 +2221,15 @@ def stopped_vehicles(
 
 
 def _wreck_of(collision: Finding, view: TrackView, start: float) -> bool:
-    """Whether the track's stand from `start` is the collision's wreck: the track is one of the two, the
-    stand began after contact, and its box lies STOP_WRECK_INSIDE or more inside the box where they
-    touched. Crashed vehicles stay where they crashed; while passing traffic merges with their region
-    its box jumps about, and it may seem to stand still only seconds later."""
-    if view.id not in collision.track_ids or start <= collision.peak or collision.box is None:
+    """Whether the track's stand from `start` is the collision's wreck: the track is one of the two, and
+    the stand began within 2 s of contact, or later with its box STOP_WRECK_INSIDE or more inside the
+    box where they touched. Crashed vehicles stay where they crashed; while passing traffic merges with
+    their region its box jumps about, and it may seem to stand still only seconds later."""
+    if view.id not in collision.track_ids:
+        return False
+    if abs(collision.peak - start) <= 2.0:
+        return True
+    if start <= collision.peak or collision.box is None:
         return False
     return cover(collision.box, view.box_at(start)) >= STOP_WRECK_INSIDE
 
