@@ -708,6 +708,30 @@ def test_a_fight_whose_tracks_change_hands_between_the_two_people_is_a_fight():
     assert behaviour.fights(walkers, SIZE) == []
 
 
+def test_a_fight_whose_track_is_seen_as_its_own_region_only_now_and_then_is_judged_as_a_place():
+    """Two people grapple in place for 2 s as one shared region; the track is seen as its own region
+    only in the first and the last frame, once as both people (a wide box), once as one of them to
+    the side: its own boxes' centres lie most of a height apart, though nobody went anywhere. Seen
+    as itself in two frames of twenty it is not asked whether it stayed (its boxes are placed in
+    the shared region, not seen): the place, which reached no further than two people, is judged."""
+    result = Track(1)
+    for k in range(20):
+        lunge = 2.0 if k % 2 else -2.0
+        if k == 0:
+            box, shared = (40.0, 50.0, 30.0, 24.0), 0.0  # both people, one region of its own
+        elif k == 19:
+            box, shared = (58.0, 50.0, 12.0, 24.0), 0.0  # one of them, to the side
+        else:
+            box, shared = (45.0 + lunge, 50.0, 20.0, 24.0), 1.0
+        result.rows.append([1.0 + k * STEP, *box, *box, 0.6 * box[2] * box[3], shared, 1.0])
+    result.matched_frames = 20
+    result.finish()
+    view = behaviour.classify(behaviour.view_of(result))
+    assert behaviour._mostly_in_place({1: view}, 1.0, 2.9, SIZE) is None
+    found = behaviour.fights([view], SIZE)
+    assert len(found) == 1 and found[0].track_ids == [1], [(f.start, f.end) for f in found]
+
+
 def test_a_fall_seen_as_a_torso_whose_bottom_and_centre_move_with_it_is_a_fall():
     """A walker (whose moving legs make the region 24 px tall) stops; standing, only the torso stands
     out of the ground (12 px); it goes down sideways within half a second and lies still. The torso's
