@@ -1471,10 +1471,12 @@ def _fast_seen(view: TrackView) -> np.ndarray:
 
 def _running(view: TrackView, alone: np.ndarray) -> np.ndarray:
     """Per frame: the track moves at a run, seen whole and as itself: `alone` (its own region, see
-    `_alone`), its height that of the person (not a fragment, not a region merged with another), and
-    changing (a body that runs changes from frame to frame; a box carried on by prediction does not)."""
+    `_alone`), its height that of the person (not a fragment, not a region merged with another: the
+    height it was seen at on its own, not a box placed in a shared region, which may have been most of
+    its track), and changing (a body that runs changes from frame to frame; a box carried on by
+    prediction does not)."""
     data = view.data
-    height = float(np.median(data[:, H]))
+    height = view.height
     whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
     return _fast_seen(view) & whole & alone
 
