@@ -1442,15 +1442,16 @@ def _mostly_in_place(
     half its span or more stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between
     the first and the last such frame, or got there back and forth: a path FIGHT_SWAPPED times that or
     longer, as when the tracker swaps two grappling people, each track going on with the other one; a
-    walker passing goes one way); a track seen so for less (a fragment, one passing, one inside
-    a region shared with another, whose box is placed, not seen) is not asked. None when no track was
+    walker passing goes one way); a track seen so in frames adding up to less (a fragment, one
+    passing, one inside a region shared with another, whose box is placed, not seen: seen as itself
+    only now and then, its own boxes are now both people, now one) is not asked. None when no track was
     asked: grappling people's tracks split, merge and change hands, and then the place is judged instead."""
     staying = judged = 0
     for view in views.values():
         inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
         data = view.data[inside]
         inside = inside[(data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & inside_frame(data, size)]
-        if len(inside) < 2 or view.t[inside[-1]] - view.t[inside[0]] < 0.5 * (end - start):
+        if len(inside) < 2 or len(inside) * _step(view) < 0.5 * (end - start):
             continue
         judged += 1
         drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
@@ -1470,10 +1471,12 @@ def _fast_seen(view: TrackView) -> np.ndarray:
 
 def _running(view: TrackView, alone: np.ndarray) -> np.ndarray:
     """Per frame: the track moves at a run, seen whole and as itself: `alone` (its own region, see
-    `_alone`), its height that of the person (not a fragment, not a region merged with another), and
-    changing (a body that runs changes from frame to frame; a box carried on by prediction does not)."""
+    `_alone`), its height that of the person (not a fragment, not a region merged with another: the
+    height it was seen at on its own, not a box placed in a shared region, which may have been most of
+    its track), and changing (a body that runs changes from frame to frame; a box carried on by
+    prediction does not)."""
     data = view.data
-    height = float(np.median(data[:, H]))
+    height = view.height
     whole = (data[:, H] >= 0.5 * float(np.percentile(data[:, H], 90))) & (data[:, H] <= 1.4 * height)
     return _fast_seen(view) & whole & alone
 

@@ -641,6 +641,29 @@ def test_a_runner_whose_region_also_holds_a_fragment_of_it_is_running():
     assert "RUNNING" not in [f.event_type for f in behaviour.find_events([body, other], SIZE)]
 
 
+def test_a_runner_whose_track_walked_long_in_a_shared_region_is_judged_by_the_height_it_was_seen():
+    """Someone walks, seen on their own at 20 px tall, then for two seconds in a region shared with
+    another (their box placed in it, 12 px tall: not seen), then runs off seen whole at 26 px. Most of
+    the track's boxes are the placed ones; judged against those, the runner's seen box looks like a
+    region merged with another, and no run is found. Judged against the boxes it was seen in, it is
+    whole, and it is a RUNNING."""
+    result = Track(1)
+    x, time = 10.0, 1.0
+    for k in range(34):
+        shared, height, step = (1.0, 12.0, 1.2) if 6 <= k < 26 else (0.0, 20.0, 1.2)
+        if k >= 26:
+            height, step = 26.0, 6.0
+        box = [x, 80.0 - height, 10.0, height]
+        result.rows.append([time, *box, *box, 0.4 * 10.0 * height, shared, 1.0])
+        x, time = x + step, time + STEP
+    result.matched_frames = 34
+    result.finish()
+    view = behaviour.classify(behaviour.view_of(result))
+    assert view.kind == behaviour.PERSON
+    found = [f for f in behaviour.find_events([view], SIZE) if f.event_type == "RUNNING"]
+    assert len(found) == 1 and found[0].start >= 3.5, [(f.start, f.end) for f in found]
+
+
 def test_a_fight_site_whose_track_was_seen_there_once_at_an_odd_time_is_judged_without_error():
     """Fight sites keep frame times rounded to 1e-4 s; a track seen there once, at 12 fps (5.91666… s),
     has no frame inside the site's rounded span. It is not asked whether it stayed (too short there to
@@ -706,6 +729,30 @@ def test_a_fight_whose_tracks_change_hands_between_the_two_people_is_a_fight():
         ),
     ]
     assert behaviour.fights(walkers, SIZE) == []
+
+
+def test_a_fight_whose_track_is_seen_as_its_own_region_only_now_and_then_is_judged_as_a_place():
+    """Two people grapple in place for 2 s as one shared region; the track is seen as its own region
+    only in the first and the last frame, once as both people (a wide box), once as one of them to
+    the side: its own boxes' centres lie most of a height apart, though nobody went anywhere. Seen
+    as itself in two frames of twenty it is not asked whether it stayed (its boxes are placed in
+    the shared region, not seen): the place, which reached no further than two people, is judged."""
+    result = Track(1)
+    for k in range(20):
+        lunge = 2.0 if k % 2 else -2.0
+        if k == 0:
+            box, shared = (40.0, 50.0, 30.0, 24.0), 0.0  # both people, one region of its own
+        elif k == 19:
+            box, shared = (58.0, 50.0, 12.0, 24.0), 0.0  # one of them, to the side
+        else:
+            box, shared = (45.0 + lunge, 50.0, 20.0, 24.0), 1.0
+        result.rows.append([1.0 + k * STEP, *box, *box, 0.6 * box[2] * box[3], shared, 1.0])
+    result.matched_frames = 20
+    result.finish()
+    view = behaviour.classify(behaviour.view_of(result))
+    assert behaviour._mostly_in_place({1: view}, 1.0, 2.9, SIZE) is None
+    found = behaviour.fights([view], SIZE)
+    assert len(found) == 1 and found[0].track_ids == [1], [(f.start, f.end) for f in found]
 
 
 def test_a_fall_seen_as_a_torso_whose_bottom_and_centre_move_with_it_is_a_fall():
