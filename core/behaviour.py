@@ -49,7 +49,8 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   seen to keep going (at half their speed or more within a second: a track that ends as they pass says
   nothing of it); each an established road user (a person crossing in front of a car too): seen on its
   own for half a second before the closest moment, its box steady in size (a fragment of something
-  jumping about is neither). At a small analysis width a close pass touches: two such road users on
+  jumping about is neither; a side the frame's edge cuts, growing as a vehicle drives in, is not its
+  size). At a small analysis width a close pass touches: two such road users on
   plainly crossing paths (40–140°), both moving, and one way (a person-like one faster than a walk; a
   fragment jittering in place has no path to cross), whose regions meet or merge are a NEAR_MISS too
   when each one's old speed and heading is taken up again within a second, for half a second, each by a
@@ -775,7 +776,13 @@ def _wreck(view: TrackView, other: TrackView, views: list[TrackView], contact: f
 def _seen_alone(view: TrackView, time: float) -> float:
     """Seconds the track was seen on its own (matched, not sharing a region) before `time`."""
     alone = (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
-    return float(np.count_nonzero(alone)) * _step(view)
+    return float(np.count_nonzero(alone)) * _mean_step(view)
+
+
+def _mean_step(view: TrackView) -> float:
+    """Seconds between the track's rows on average: a clip at 15 fps analysed at 10 a second has rows
+    1/15 and 2/15 s apart in turn, whose median is either (a count of rows times it is a third off)."""
+    return float(view.t[-1] - view.t[0]) / (len(view.t) - 1) if len(view.t) > 1 else 0.1
 
 
 def _passed_by(view: TrackView, contact: float, before: float, heading: np.ndarray | None) -> bool:
@@ -827,22 +834,34 @@ def _took_over(view: TrackView, other: TrackView, contact: float, heading: np.nd
     return _drove_on(view, contact + 0.2, contact + 0.8, other_before, other_heading)
 
 
-def _established(view: TrackView, time: float) -> bool:
+def _established(view: TrackView, time: float, frame: tuple[int, int]) -> bool:
     """A road user before `time`: seen on its own for NEAR_MISS_KNOWN_SEC, its box's longer side steady
     over the second before (from one frame to the next it changes, typically, by less than
     NEAR_MISS_STEADY a second on a log scale), as a rigid body's is: the box of a fragment of
-    something jumping about grows and shrinks by half or more each frame."""
+    something jumping about grows and shrinks by half or more each frame. A side the `frame`'s edge
+    cuts is not the object's: a vehicle driving in shows a box growing out of the edge, so where the
+    edge cuts one axis the other's side is compared, between frames cut alike."""
     if _seen_alone(view, time) < NEAR_MISS_KNOWN_SEC:
         return False
     own = (view.t >= time - 1.0) & (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
-    sides = np.log(np.maximum(np.maximum(view.data[own, W], view.data[own, H]), 1.0))
+    data = view.data[own]
+    left, top, right, bottom = _against_edges(data, frame)
+    cut_x, cut_y = left | right, top | bottom
+    longer = np.where(cut_x, data[:, H], np.where(cut_y, data[:, W], np.maximum(data[:, W], data[:, H])))
+    sides = np.log(np.maximum(longer, 1.0))
     if len(sides) < 3:
         return False
+    alike = (cut_x[1:] == cut_x[:-1]) & (cut_y[1:] == cut_y[:-1]) & ~(cut_x & cut_y)[1:]
+    if not alike.any():
+        return False
     rates = np.abs(np.diff(sides)) / np.maximum(np.diff(view.t[own]), 1e-3)
-    return float(np.median(rates)) < NEAR_MISS_STEADY
+    return float(np.median(rates[alike])) < NEAR_MISS_STEADY
 
 
-def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[Finding]:
+def near_misses(
+    views: list[TrackView], collided: set[frozenset[int]], frame: tuple[int, int]
+) -> list[Finding]:
+    """(See the module's docstring.) `frame`: the analysed frame's size, to tell a box its edge cuts."""
     found = []
     for a, b in _overlapping_pairs(views):
         if frozenset((a.id, b.id)) in collided or VEHICLE not in (a.kind, b.kind):
@@ -853,7 +872,7 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         gaps = _gaps(a, b, ia, ib)
         together = (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
         if (gaps <= 1.0).any() or together.any():
-            touched = _touched_and_drove_on(a, b, views, times, ia, ib, gaps)
+            touched = _touched_and_drove_on(a, b, views, times, ia, ib, gaps, frame)
             if touched is not None:
                 found.append(touched)
             continue
@@ -861,7 +880,7 @@ def near_misses(views: list[TrackView], collided: set[frozenset[int]]) -> list[F
         when = float(times[closest])
         if closest == 0:
             continue  # closest where one began: it came out of the other's region, it never closed in
-        if not all(_established(view, when) for view in (a, b)):
+        if not all(_established(view, when, frame) for view in (a, b)):
             continue  # a fragment that flickered into view beside it, of whatever class, is no road user
         short_side = min(
             min(a.data[ia[closest], W], a.data[ia[closest], H]),
@@ -932,6 +951,7 @@ def _touched_and_drove_on(
     ia: np.ndarray,
     ib: np.ndarray,
     gaps: np.ndarray,
+    frame: tuple[int, int],
 ) -> Finding | None:
     """A NEAR_MISS seen as a touch: two established road users on crossing paths, apart and closing in at
     speed, whose boxes meet or become one region (a gap of a few pixels is none at a small analysis
@@ -943,7 +963,7 @@ def _touched_and_drove_on(
     if first == 0 or not (gaps[:first] > 2.0).any():
         return None  # never apart: one object seen as two
     when = float(times[first])
-    if not (_established(a, when) and _established(b, when)):
+    if not (_established(a, when, frame) and _established(b, when, frame)):
         return None  # touching, both must be road users: fragments of a fight or a crowd merge all the time
     motions = []
     for view in (a, b):
@@ -2304,7 +2324,7 @@ def find_events(
     alone = _alone(views)  # the runs' rules both ask which frames each track's region was its own
     findings = [
         *found_collisions,
-        *near_misses(views, collided),
+        *near_misses(views, collided, size),
         *falls(views, size, tracking_began),
         *fights(views, size),
         *runs_and_panic(views, alone),

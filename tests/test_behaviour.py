@@ -435,6 +435,48 @@ def test_a_box_that_jumps_in_size_or_just_came_into_view_is_no_party_to_a_near_m
     assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == ["NEAR_MISS"]
 
 
+def test_a_vehicle_driving_in_through_the_frames_edge_just_before_a_close_pass_is_a_road_user():
+    """A car 40 px long drives down into the picture through its top edge and, just after it is
+    wholly in view, a car crossing its path passes close in front of it. While the edge cut it, its box
+    grew out of the edge by half or more a frame: the car's size did not change, so a NEAR_MISS (the
+    box's side the edge cuts is no measure of the object; judged on it, the car was a fragment)."""
+    south = track(3, [(70.0, max(6.0 * k - 40.0, 0.0), 12.0, min(6.0 * k, 40.0)) for k in range(1, 20)], 0.9)
+    east = track(4, [(40.0 + 6.0 * k, 60.0, 24.0, 12.0) for k in range(25)])
+    assert south.kind == east.kind == behaviour.VEHICLE
+    assert [f.event_type for f in behaviour.find_events([east, south], SIZE)] == ["NEAR_MISS"]
+
+
+def timed_track(track_id: int, times: list[float], box) -> behaviour.TrackView:
+    """A finished track seen at `times`, its whole box `box(time)` moving."""
+    result = Track(track_id)
+    for time in times:
+        x, y, w, h = box(time)
+        result.rows.append([time, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0])
+    result.matched_frames = len(times)
+    result.finish()
+    return behaviour.classify(behaviour.view_of(result))
+
+
+def test_a_road_user_seen_long_enough_in_a_clip_at_15_fps_is_established():
+    """The crossing above in a 15 fps clip analysed at 10 frames a second (the first frame of each 0.1 s:
+    rows 1/15 and 2/15 s apart in turn). The car ahead was seen on its own for 0.6 s before the closest
+    moment, a NEAR_MISS; counted as its rows times their median step (1/15 s, as many short steps as
+    long) it seemed seen for 0.4 s, no road user. First seen 0.3 s before, it still is none."""
+    times = [round(k / 15, 4) for k in range(75) if k % 3 != 2]
+    south = timed_track(
+        3, [t for t in times if 1.0 <= t <= 3.5], lambda t: (70.0, 60.0 * t - 72.0, 12.0, 24.0)
+    )
+
+    def ahead(t: float) -> tuple[float, float, float, float]:
+        return 60.0 * t - 20.0, 60.0, 24.0, 12.0
+
+    seen = timed_track(4, [t for t in times if 1.2 <= t <= 3.1], ahead)
+    late = timed_track(5, [t for t in times if 1.45 <= t <= 3.1], ahead)
+    assert seen.kind == late.kind == behaviour.VEHICLE
+    assert [f.event_type for f in behaviour.find_events([seen, south], SIZE)] == ["NEAR_MISS"]
+    assert [f.event_type for f in behaviour.find_events([late, south], SIZE)] == []
+
+
 def test_a_vehicle_whose_track_ends_as_it_runs_into_a_slowing_one_collided():
     """A car drives down the picture into a slower one crossing its path; the two become one region, the
     faster one's track ends there and the other's goes on standing (the wreck): COLLISION; so too when
