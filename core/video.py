@@ -48,7 +48,11 @@ from core.i18n import Message, say
 _PIPE_BYTES = 1 << 20  # a larger pipe halves the context switches per full-resolution frame
 _F_SETPIPE_SZ = 1031
 _LOOKBACK_SEC = 1.0  # read_frame_at decodes from this far before the asked time
-_SCALE_FLAGS = "area"  # averaging: no aliasing when a 1080p frame becomes 160 px wide
+# averaging: no aliasing when a 1080p frame becomes 160 px wide; bit-exact: the scaler's SIMD paths (SSE2,
+# AVX2 ...) round differently, and the local engine's rules read exact grey levels, so without it the same
+# video gave other events on another machine (development clips 7031-7034, same code and seeds: 79/120
+# found on the last machine, 76 on this one)
+_SCALE_FLAGS = "area+bitexact"
 
 # Leading bytes of common files that are not videos, named (`refusal.what.*`) so a refusal can say what it is.
 _NOT_VIDEO_SIGNATURES: list[tuple[bytes, str]] = [

@@ -150,6 +150,25 @@ def test_decoder_side_downscale_keeps_aspect_and_never_enlarges(clips):
     assert full.image.shape == (240, 320, 3)
 
 
+@pytest.mark.parametrize("gray", [True, False])
+def test_downscaled_frames_are_the_same_on_every_cpu(clips, tmp_path, monkeypatch, gray):
+    """The engine's frames do not depend on the machine: ffmpeg's scaler has SIMD paths (SSE2, AVX2 ...)
+    whose rounding differs, and the rules read exact pixel levels, so one video gave other events on
+    another machine. The same frames with every SIMD path switched off (`-cpuflags 0`) prove it."""
+
+    def frames() -> list[np.ndarray]:
+        return [f.image for f in iter_frames(clips["calm"], 10, max_side=100, gray=gray)]
+
+    on_this_cpu = frames()
+    wrapper = tmp_path / "ffmpeg-no-simd"
+    wrapper.write_text(f'#!/bin/sh\nexec "{ffmpeg_exe()}" -cpuflags 0 "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr("core.video.ffmpeg_exe", lambda: str(wrapper))
+    without_simd = frames()
+    assert len(on_this_cpu) == len(without_simd) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(on_this_cpu, without_simd, strict=True))
+
+
 def test_matroska_and_webm_without_frame_count(tmp_path):
     mkv = tmp_path / "clip.mkv"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24:duration=3", "-c:v", "libx264",
