@@ -118,7 +118,9 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   (a fragment is no vehicle) and no part of it (a track on the same object, or one seen with it nearer
   than it drives in half a second: its region split, front and back; traffic keeps further apart). A
   two-way road with one car per lane looks like a wrong-way driver on a one-way road (oncoming traffic
-  in the lane beside it) until another drives that way along the same lane.
+  in the lane beside it) until another drives that way along the same lane. A track whose box went
+  out through an edge of the frame (shrinking across it for half a second) and grows back out of it
+  goes on with another vehicle coming in there: the parts before and after are judged apart.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
   other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
   Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
@@ -235,6 +237,8 @@ WRONG_WAY_DEG = 135.0
 WRONG_WAY_MIN_SEC = 1.0
 WRONG_WAY_SHARE = 0.9  # of the frames it was judged in, against the flow
 WRONG_WAY_FAST = 2.0  # sizes per second: a track not vehicle-like this fast is judged too
+BACK_IN_SEC = 0.5  # a box against an edge shrinking across it this long ...
+BACK_IN_SHRINK = 0.4  # ... to this share of its widest there went out: growing back is another object
 OWN_WAY_DEG = 45.0  # another track heading within this of a driver's way drives its way ...
 OWN_WAY_LANE = 0.5  # ... in its lane: this share of the way across to the oncoming flow, or nearer ...
 OWN_WAY_SIZE = 0.5  # ... when it is this share of the driver's length or longer (a fragment is no vehicle)
@@ -1932,8 +1936,7 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
     # track can look like a person's or an unclassed region's); a slower unclassed region (a fragment,
     # people's regions merged, a walker on a pavement beside a road) is no driver, as it is no flow
     judged_views = [v for v in views if v.kind == VEHICLE or np.median(v.speed / v.length) >= WRONG_WAY_FAST]
-    for view in judged_views:
-        moving = np.flatnonzero(view.speed / view.length >= MOVING)
+    for view, moving in _judged_parts(judged_views, size):
         against, judged = [], 0
         twins = {other.id for other in movers if _same_object(view, other)}  # not a flow of its own
         flows: dict[tuple[int, int], list[np.ndarray]] = {}  # per cell: a track stays in one for a while
@@ -1982,6 +1985,40 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
             )
         )
     return found
+
+
+def _judged_parts(views: list[TrackView], size: tuple[int, int]) -> list[tuple[TrackView, np.ndarray]]:
+    """Each track with the rows it moves in, in parts judged on their own: a track whose box went out
+    through an edge of the frame and grows back out of it follows another object coming in there (one
+    leaving, one entering the lane beside); judged whole, neither's way is most of its rows."""
+    parts = []
+    for view in views:
+        moving = np.flatnonzero(view.speed / view.length >= MOVING)
+        parts += [(view, part) for part in np.split(moving, np.searchsorted(moving, _back_in(view, size)))]
+    return parts
+
+
+def _back_in(view: TrackView, size: tuple[int, int]) -> list[int]:
+    """The rows where the track's box grows back out of an edge of the frame it was going out through:
+    against that edge, the box shrank across it from its widest there to BACK_IN_SHRINK of that or less
+    over BACK_IN_SEC or more, and now grows again."""
+    data = view.data
+    against = _against_edges(data, size)
+    rows = []
+    for edge in range(4):
+        extent = data[:, W] if edge in (0, 2) else data[:, H]
+        widest = narrowest = None  # (extent, time) since the box last came against the edge
+        for k in range(len(data)):
+            if not against[edge][k]:
+                widest = narrowest = None
+            elif widest is None or extent[k] >= widest[0]:
+                widest = narrowest = (extent[k], data[k, T])
+            elif extent[k] <= narrowest[0]:
+                narrowest = (extent[k], data[k, T])
+            elif narrowest[0] <= BACK_IN_SHRINK * widest[0] and narrowest[1] - widest[1] >= BACK_IN_SEC:
+                rows.append(k)
+                widest = narrowest = (extent[k], data[k, T])
+    return sorted(rows)
 
 
 def _own_way_driven(view: TrackView, views: list[TrackView]) -> bool:

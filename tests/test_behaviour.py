@@ -170,6 +170,27 @@ def test_a_wrong_way_vehicle_seen_as_two_regions_is_wrong_way():
     assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
 
 
+def test_a_wrong_way_vehicle_whose_track_goes_on_with_one_coming_in_where_it_left_is_wrong_way():
+    """The one-way road above; in the lane beside it a vehicle drives leftwards and out through the
+    left edge (its box against it shrinking for over half a second), and its track goes on with a
+    vehicle coming in there and driving rightwards (the tracker took the one region for both). The part
+    before the box grows back out of the edge is the wrong-way driver's: WRONG_WAY."""
+    flow = [
+        drive(1, 0.0, 36.0, 40.0, 1.0, 3.5),
+        drive(2, 0.0, 36.0, 40.0, 2.5, 3.5),
+        drive(3, 0.0, 36.0, 40.0, 4.0, 3.5),
+    ]
+    boxes = [(100.0 - 20.0 * k * STEP, 51.0, 16.0, 8.0) for k in range(50)]  # to the edge in 5 s
+    boxes += [(0.0, 51.0, 16.0 - 20.0 * k * STEP, 8.0) for k in range(1, 7)]  # out, down to 4 px wide
+    boxes += [(0.0, 51.0, 4.0 + 40.0 * k * STEP, 8.0) for k in range(1, 4)]  # another grows in
+    boxes += [(40.0 * k * STEP, 51.0, 16.0, 8.0) for k in range(1, 25)]  # and drives rightwards
+    both = track(4, boxes, 6.0)
+    assert both.kind == behaviour.VEHICLE
+    found = behaviour.find_events([*flow, both], SIZE)
+    assert [(f.event_type, f.track_ids) for f in found] == [("WRONG_WAY", [4])]
+    assert found[0].end < 6.0 + 5.7
+
+
 def test_an_unclassed_region_drifting_against_the_flow_at_a_walk_is_no_wrong_way():
     """The one-way road above; beside the lane, an unclassed region (square, changing size from frame
     to frame: people's regions merged, a fragment) drifts leftwards at a walking pace, one of its
