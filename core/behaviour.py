@@ -211,6 +211,7 @@ FIGHT_SWAPPED = 2.0  # a track whose path was this many times its net move got t
 # (grappling people's tracks change hands between them; a walker's path is about its net move)
 FIGHT_TAKING_PART = 0.25  # a track moved strongly in this share of a window's frames to count as one
 # of the people
+FIGHT_SAME_BOX = 0.5  # IoU: two tracks' boxes placed in one shared region this alike are one region
 RUN_SPEED = 1.8  # heights per second
 RUN_MIN_SEC = 0.5
 PREDECESSOR_SEC = 0.6  # a run's track that began where another was this recently took over from it
@@ -1365,7 +1366,7 @@ def _fight_sites(views: list[TrackView], size: tuple[int, int]) -> list[dict]:
                 sites.remove(site)
                 closed.append(site)
         fed: list[dict] = []
-        for members in _together(per_frame[time]):
+        for members in _together(_distinct(per_frame[time])):
             box = _union(*[tuple(float(v) for v in view.data[k, X : H + 1]) for view, k in members])
             motion = sum(float(view.data[k, MOTION]) for view, k in members) / max(box[2] * box[3], 1.0)
             site = next((s for s in sites if s not in fed and iou(s["boxes"][-1], box) >= 0.2), None)
@@ -1380,6 +1381,24 @@ def _fight_sites(views: list[TrackView], size: tuple[int, int]) -> list[dict]:
             site["views"].update({view.id: view for view, _ in members})
             site["last"] = time
     return closed + sites
+
+
+def _distinct(members: list[tuple[TrackView, int]]) -> list[tuple[TrackView, int]]:
+    """A frame's strongly moving regions less the boxes placed in a shared region on another's: two
+    tracks in a region narrower than both (one person a fragment of whom was tracked apart, or two
+    walking one behind the other) keep the region's width each, the same box; seen once, not as two
+    people, nor its changed pixels counted twice."""
+    kept: list[tuple[TrackView, int]] = []
+    for view, k in members:
+        box = tuple(float(v) for v in view.data[k, X : H + 1])
+        if view.data[k, SHARED] > 0 and any(
+            other.data[j, SHARED] > 0
+            and iou(box, tuple(float(v) for v in other.data[j, X : H + 1])) >= FIGHT_SAME_BOX
+            for other, j in kept
+        ):
+            continue
+        kept.append((view, k))
+    return kept
 
 
 def _together(members: list[tuple[TrackView, int]]) -> list[list[tuple[TrackView, int]]]:

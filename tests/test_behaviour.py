@@ -1480,3 +1480,22 @@ def test_a_box_whole_at_the_edge_is_measured_by_its_centre():
     before = view.vx.copy()
     behaviour.in_frame([view], SIZE)
     assert np.array_equal(view.vx, before)
+
+
+def test_one_person_whose_region_two_tracks_share_is_no_fight():
+    """One person sways in place for 2 s, their region shared by two tracks (a fragment of them was
+    tracked apart, or two walkers one behind the other): placed in a region narrower than both, each
+    track takes the region's box. One region is one place and one body, not two people taking part,
+    and its changed pixels are not counted twice."""
+    placed = []
+    for track_id in (1, 2):
+        result = Track(track_id)
+        for k in range(20):
+            x = 40.0 + (2.0 if k % 2 else -2.0)
+            result.rows.append(
+                [1.0 + k * STEP, x, 50.0, 12.0, 24.0, x, 50.0, 12.0, 24.0, 0.6 * 12 * 24, 1.0, 1.0]
+            )
+        result.matched_frames = 20
+        result.finish()
+        placed.append(behaviour.classify(behaviour.view_of(result)))
+    assert behaviour.fights(placed, SIZE) == []
