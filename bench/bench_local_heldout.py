@@ -174,7 +174,7 @@ def analyse(path: Path, *, replay: str | None = None):
 
 REPRODUCIBLE = (
     "The engine's frames are shrunk bit-exactly since the stop begun 2026-12-01 08:48 UTC, so these figures "
-    "are the same on any machine. Before, ffmpeg's scaler rounded as the machine's SIMD allowed, and the "
+    "are the same on any machine with the same pinned ffmpeg. Before, ffmpeg's scaler rounded as the machine's SIMD allowed, and the "
     "rules read exact grey levels: the same code on the same development clips (seeds 7031-7034) found "
     "79/120 on the machine of the stop before, 76 on this one's faster path and 72 bit-exact. Figures "
     "written before that stop came from one machine's rounding; a gain of one or two clips is within it."
