@@ -42,10 +42,11 @@ from core.video import probe
 
 HELD_OUT_SEED = 20261130  # drawn once; nothing was tuned on the clips of these seeds ...
 SECOND_SEED = 202611302  # ... but their figures were read at the end of one stop or more; ...
-THIRD_SEED = 202612011  # ... and these three's at the end of the stops that added them; ...
+THIRD_SEED = 202612011  # ... and these four's at the end of the stops that added them; ...
 FOURTH_SEED = 202612012
 FIFTH_SEED = 202612013
-FRESH_SEED = 202612014  # ... this one, drawn and rendered at the start of the stop that added it, is
+SIXTH_SEED = 202612014
+FRESH_SEED = 202612015  # ... this one, drawn and rendered at the start of the stop that added it, is
 # first run at that stop's end
 HELD_OUT = {
     HELD_OUT_SEED: (
@@ -83,10 +84,17 @@ HELD_OUT = {
             "end; its figures were read then, so it is no longer pristine."
         ),
     ),
+    SIXTH_SEED: (
+        "Sixth hold-out",
+        (
+            "Drawn and rendered at the start of the stop begun 2026-12-01 08:48 UTC and first run at its "
+            "end; its figures were read then, so it is no longer pristine."
+        ),
+    ),
     FRESH_SEED: (
         "Fresh hold-out",
         (
-            "Drawn and rendered at the start of the stop begun 2026-12-01 08:48 UTC, and first run at its "
+            "Drawn and rendered at the start of the stop begun 2026-12-01 11:25 UTC, and first run at its "
             "end, on the final code."
         ),
     ),
