@@ -384,7 +384,19 @@ def pooled_section(tallies: dict[int, dict]) -> str:
             f"Other events raised (false alarms): {false_alarms} in {minutes:.1f} min "
             f"({false_alarms / max(minutes, 1e-9):.2f} per minute)."
         ),
+        "",
+        "When it names a type, how often that was the scripted event, on every set's clips together:",
+        "",
+        "| type raised | events | the scripted event | share (95 % interval) |",
+        "|---|---|---|---|",
     ]
+    raised = sum((tally["raised_by_type"] for tally in tallies.values()), Counter())
+    right = sum((tally["right_by_type"] for tally in tallies.values()), Counter())
+    for kind, count in raised.most_common():
+        low, high = wilson_interval(right[kind], count)
+        lines.append(
+            f"| {kind} | {count} | {right[kind]} | {right[kind] / count:.0%} ({low:.0%}–{high:.0%}) |"
+        )
     return "\n".join(lines)
 
 

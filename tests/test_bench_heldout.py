@@ -24,8 +24,8 @@ def _tally(found_per_kind: dict[str, int], per_kind: int = 8) -> dict:
     }
     return {
         "rows": rows,
-        "raised_by_type": Counter(),
-        "right_by_type": Counter(),
+        "raised_by_type": Counter({"COLLISION": 4, "FALL": 1}),
+        "right_by_type": Counter({"COLLISION": 1}),
         "false_alarms": 3,
         "minutes": 2.0,
         "clips": per_kind * len(heldout_scenes.KINDS),
@@ -42,3 +42,4 @@ def test_pooled_section_adds_the_sets_and_says_when_the_goal_is_out_of_reach():
     assert "| 16 | 3 (19%) |" in rows[second] and "12%–25%" in rows[second]
     assert rows[second].endswith("| not met, nor within the interval |")
     assert "6 in 4.0 min (1.50 per minute)" in text
+    assert "| COLLISION | 8 | 2 | 25% (7%–59%) |" in text and "| FALL | 2 | 0 | 0% (0%–66%) |" in text
