@@ -125,6 +125,11 @@ def speed_section() -> str:
         if not any(e["start_time"] < end and e["end_time"] > start for start, end, _ in FIVE_MINUTE_TRUTH)
     ]
     verdict = "met" if x_realtime >= GOAL_X_REALTIME else "**not met**"
+    if info.duration / decode_s < GOAL_X_REALTIME:  # then no analysis could meet it in this run
+        verdict += (
+            f" (the plain decode alone ran at {info.duration / decode_s:.1f}× in this run: the shared "
+            "machine was slower than the goal before any analysis)"
+        )
     ratio_verdict = "met" if statistics.median(ratios) <= GOAL_DECODE_RATIO else "**not met**"
     return "\n".join(
         [
