@@ -40,6 +40,6 @@ def test_pooled_section_adds_the_sets_and_says_when_the_goal_is_out_of_reach():
     assert "| 16 | 15 (94%) |" in rows[first] and "88%–100%" in rows[first]
     assert rows[first].endswith("| met |")
     assert "| 16 | 3 (19%) |" in rows[second] and "12%–25%" in rows[second]
-    assert rows[second].endswith("| not met, nor within the interval |")
+    assert rows[second].endswith("| not met: 90% is above the interval |")
     assert "6 in 4.0 min (1.50 per minute)" in text
     assert "| COLLISION | 8 | 2 | 25% (7%–59%) |" in text and "| FALL | 2 | 0 | 0% (0%–66%) |" in text
