@@ -392,10 +392,11 @@ def pooled_section(tallies: dict[int, dict]) -> str:
     ]
     raised = sum((tally["raised_by_type"] for tally in tallies.values()), Counter())
     right = sum((tally["right_by_type"] for tally in tallies.values()), Counter())
-    for kind, count in raised.most_common():
-        low, high = wilson_interval(right[kind], count)
+    for event_type, events in raised.most_common():
+        low, high = wilson_interval(right[event_type], events)
         lines.append(
-            f"| {kind} | {count} | {right[kind]} | {right[kind] / count:.0%} ({low:.0%}–{high:.0%}) |"
+            f"| {event_type} | {events} | {right[event_type]} | {right[event_type] / events:.0%} "
+            f"({low:.0%}–{high:.0%}) |"
         )
     return "\n".join(lines)
 
