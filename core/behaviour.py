@@ -1384,10 +1384,9 @@ def _distinct(members: list[tuple[TrackView, int]]) -> list[tuple[TrackView, int
     people, nor its changed pixels counted twice."""
     kept: list[tuple[TrackView, int]] = []
     for view, k in members:
-        box = tuple(float(v) for v in view.data[k, X : H + 1])
         if view.data[k, SHARED] > 0 and any(
             other.data[j, SHARED] > 0
-            and iou(box, tuple(float(v) for v in other.data[j, X : H + 1])) >= FIGHT_SAME_BOX
+            and iou(view.data[k, X : H + 1], other.data[j, X : H + 1]) >= FIGHT_SAME_BOX
             for other, j in kept
         ):
             continue
