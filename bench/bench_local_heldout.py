@@ -360,9 +360,11 @@ def pooled_section(tallies: dict[int, dict]) -> str:
         f"| scripted | expected type | clips | found with the right type | 95 % interval | one set: lowest–highest | goal ≥ {GOAL_RECALL:.0%} |",
         "|---|---|---|---|---|---|---|",
     ]
+    all_found = all_count = 0
     for kind in kinds:
         per_set = [tally["rows"][kind] for tally in tallies.values() if kind in tally["rows"]]
         found, count = sum(row["found"] for row in per_set), sum(row["clips"] for row in per_set)
+        all_found, all_count = all_found + found, all_count + count
         low, high = wilson_interval(found, count)
         shares = [row["found"] / row["clips"] for row in per_set]
         verdict = "met" if found / count >= GOAL_RECALL else "not met"
@@ -372,15 +374,13 @@ def pooled_section(tallies: dict[int, dict]) -> str:
             f"| {kind} | {heldout_scenes.EXPECTED[kind]} | {count} | {found} ({found / count:.0%}) | "
             f"{low:.0%}–{high:.0%} | {min(shares):.0%}–{max(shares):.0%} | {verdict} |"
         )
-    found = sum(tally["rows"][kind]["found"] for tally in tallies.values() for kind in kinds)
-    count = sum(tally["rows"][kind]["clips"] for tally in tallies.values() for kind in kinds)
-    low, high = wilson_interval(found, count)
+    low, high = wilson_interval(all_found, all_count)
     false_alarms = sum(tally["false_alarms"] for tally in tallies.values())
     minutes = sum(tally["minutes"] for tally in tallies.values())
     lines += [
         "",
         (
-            f"All kinds: {found} / {count} ({found / count:.0%}, 95 % interval {low:.0%}–{high:.0%}). "
+            f"All kinds: {all_found} / {all_count} ({all_found / all_count:.0%}, 95 % interval {low:.0%}–{high:.0%}). "
             f"Other events raised (false alarms): {false_alarms} in {minutes:.1f} min "
             f"({false_alarms / max(minutes, 1e-9):.2f} per minute)."
         ),
