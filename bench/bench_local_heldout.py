@@ -43,11 +43,12 @@ from core.video import probe
 
 HELD_OUT_SEED = 20261130  # drawn once; nothing was tuned on the clips of these seeds ...
 SECOND_SEED = 202611302  # ... but their figures were read at the end of one stop or more; ...
-THIRD_SEED = 202612011  # ... and these four's at the end of the stops that added them; ...
+THIRD_SEED = 202612011  # ... and these five's at the end of the stops that added them; ...
 FOURTH_SEED = 202612012
 FIFTH_SEED = 202612013
 SIXTH_SEED = 202612014
-FRESH_SEED = 202612015  # ... this one, drawn and rendered at the start of the stop that added it, is
+SEVENTH_SEED = 202612015
+FRESH_SEED = 202612016  # ... this one, drawn and rendered at the start of the stop that added it, is
 # first run at that stop's end
 HELD_OUT = {
     HELD_OUT_SEED: (
@@ -92,17 +93,25 @@ HELD_OUT = {
             "end; its figures were read then, so it is no longer pristine."
         ),
     ),
+    SEVENTH_SEED: (
+        "Seventh hold-out",
+        (
+            "Drawn and rendered at the start of the stop begun 2026-12-01 11:25 UTC and first run at its "
+            "end; its figures were read then, so it is no longer pristine."
+        ),
+    ),
     FRESH_SEED: (
         "Fresh hold-out",
         (
-            "Drawn and rendered at the start of the stop begun 2026-12-01 11:25 UTC, and first run at its "
+            "Drawn and rendered at the start of the stop begun 2026-12-01 13:33 UTC, and first run at its "
             "end, on the final code."
         ),
     ),
 }
 DEV_SEED = 7031  # the development set the thresholds are tuned on (another seed, fewer clips) ...
-DEV_SEEDS = (7031, 7032, 7033, 7034, 7041, 7042, 7043, 7044)  # ... and the seeds tuned on since (the last
-# four added with the fresh hold-out below)
+DEV_SEEDS = (7031, 7032, 7033, 7034, 7041, 7042, 7043, 7044, 7061, 7062, 7063, 7064)  # ... and the seeds
+# tuned on since (7041-7044 added with the sixth hold-out, 7061-7064 with the seventh's stop, whose clips
+# were studied one by one then)
 CHECK_SEEDS = (7035, 7036, 7037, 7051, 7052, 7053, 7054)  # fresh development seeds the changes were
 # checked on (totals only), never tuned on; the last four added with the fourth hold-out
 CLIPS_PER_KIND_DEV = 3

@@ -556,12 +556,16 @@ def make_clip(
     return write_clip(path, frames, fps=fps, size=size, crf=crf, keyint=keyint)
 
 
+# The dashboard's sample: on steady two-lane traffic a car drives against its lane's flow, two cars drive
+# into each other and stop, then a burst of motion no rule explains. Drawn so the local engine names all
+# three (WRONG_WAY, COLLISION, SUDDEN_MOTION): a demo shows what the engine tells apart, and a test keeps it.
+SAMPLE_EVENTS = (
+    ScriptedEvent(1.5, 4.0, "wrong_way"),
+    ScriptedEvent(6.5, 8.0, "meet_and_stop"),
+    ScriptedEvent(10.5, 11.1, "burst"),
+)
+
+
 def make_sample_clip(path: str | Path) -> Path:
-    """The dashboard's sample: 12 s of a street-like scene with a collision and a brief burst."""
-    return make_clip(
-        path,
-        seconds=12.0,
-        fps=25.0,
-        size=(480, 270),
-        events=[ScriptedEvent(4.0, 5.2, "collision"), ScriptedEvent(9.0, 9.6, "burst")],
-    )
+    """The dashboard's sample: 12 s of traffic with the `SAMPLE_EVENTS`."""
+    return make_clip(path, seconds=12.0, fps=25.0, size=(480, 270), events=SAMPLE_EVENTS, **SCENES["traffic"])

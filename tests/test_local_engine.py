@@ -19,7 +19,7 @@ from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
 from core.i18n import text
 from core.jobs import run_analysis
-from core.samples import SCENES, ScriptedEvent, make_clip
+from core.samples import SAMPLE_EVENTS, SCENES, ScriptedEvent, make_clip, make_sample_clip
 from core.schema import AnalysisParams
 from core.service import register_video
 from core.tracks import Track
@@ -143,6 +143,19 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     assert any(
         w.score >= 0.5 for w in windows if w.start_time < event.end_time and w.end_time > event.start_time
     )
+
+
+SAMPLE_TYPES = {"wrong_way": "WRONG_WAY", "meet_and_stop": "COLLISION", "burst": "SUDDEN_MOTION"}
+
+
+def test_the_dashboard_sample_is_named_event_by_event(tmp_path, settings):
+    """What "Try a sample" shows first in a demo: each scripted event named with its type, in order,
+    overlapping its span, and nothing else raised."""
+    _, _, events = analyse(make_sample_clip(tmp_path / "sample.mp4"), settings)
+    found = [(e.event_type, e.start_time, e.end_time) for e in events]
+    assert [kind for kind, _, _ in found] == [SAMPLE_TYPES[e.kind] for e in SAMPLE_EVENTS], found
+    for (_, start, end), scripted in zip(found, SAMPLE_EVENTS, strict=True):
+        assert start < scripted.end + TYPED_TOLERANCE and end > scripted.start - TYPED_TOLERANCE, found
 
 
 @pytest.mark.parametrize("name", list(QUIET))
