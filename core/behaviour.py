@@ -651,10 +651,18 @@ def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> 
                     "slowdown": slowdown,
                     "turn": turn,
                     "who": view.id,
+                    **_collision_wording(slowdown, turn),
                 },
             )
         )
     return found
+
+
+def _collision_wording(slowdown: float, turn: float) -> dict[str, str]:
+    """Which of its measures made the hit, so the description names only those (never "turned 0°")."""
+    if turn < COLLISION_TURN_DEG:
+        return {}
+    return {"how": "turned" if slowdown < COLLISION_SLOWDOWN else "slowed_and_turned"}
 
 
 def _left_the_picture(

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from core import repository
+from core import behaviour, repository
 from core.behaviour import Finding
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines import local
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
-from core.i18n import text
+from core.i18n import catalogue, text
 from core.jobs import run_analysis
 from core.samples import SAMPLE_EVENTS, SCENES, ScriptedEvent, make_clip, make_sample_clip
 from core.schema import AnalysisParams
@@ -143,6 +144,37 @@ def test_names_what_the_tracks_did(name, scene_clips, settings):
     assert any(
         w.score >= 0.5 for w in windows if w.start_time < event.end_time and w.end_time > event.start_time
     )
+
+
+def test_a_collision_is_described_by_the_measures_that_made_it(scene_clips, settings):
+    """Two cars that meet and stop dead lost their speed and did not turn: the description says the
+    first and not "turned 0°"; a turn is named only when it is what made the hit (or part of it)."""
+    _, _, events = analyse(scene_clips["two cars meet and stop"], settings)
+    [collision] = [e for e in events if e.event_type == "COLLISION"]
+    assert re.search(r"lost \d+% of its speed", collision.description), collision.description
+    assert "turned" not in collision.description, collision.description
+    finding = Finding("COLLISION", 1.0, 2.0, 1.5, [1, 2], 1.5)
+    texts = {k.removeprefix("local."): v for k, v in catalogue("en").items() if k.startswith("local.")}
+    facts = {
+        "a": 1,
+        "b": 2,
+        "kind_a": "vehicle",
+        "kind_b": "vehicle",
+        "approach": 2.0,
+        "before": 1.0,
+        "who": 1,
+    }
+    for slowdown, turn, said in (
+        (0.9, 5.0, "lost 90%"),
+        (0.2, 80.0, "turned 80°"),
+        (0.9, 80.0, "turned 80°"),
+    ):
+        facts.update(
+            slowdown=slowdown, turn=turn, after=1.0 - slowdown, **behaviour._collision_wording(slowdown, turn)
+        )
+        described = local._describe_finding(replace(finding, facts=dict(facts)), None, texts)
+        assert said in described and ("turned" in described) == (turn >= behaviour.COLLISION_TURN_DEG)
+        assert ("lost" in described) == (slowdown >= behaviour.COLLISION_SLOWDOWN), described
 
 
 SAMPLE_TYPES = {"wrong_way": "WRONG_WAY", "meet_and_stop": "COLLISION", "burst": "SUDDEN_MOTION"}
