@@ -566,6 +566,15 @@ SAMPLE_EVENTS = (
 )
 
 
+def sample_moments() -> dict[str, float]:
+    """When each of the sample's events can be seen happening (s): the wrong-way car entering, the two
+    cars meeting (40 % into their event, see `_draw_meet_and_stop`), the burst starting."""
+    return {
+        event.kind: event.start + (0.4 * (event.end - event.start) if event.kind == "meet_and_stop" else 0.0)
+        for event in SAMPLE_EVENTS
+    }
+
+
 def make_sample_clip(path: str | Path) -> Path:
     """The dashboard's sample: 12 s of traffic with the `SAMPLE_EVENTS`."""
     return make_clip(path, seconds=12.0, fps=25.0, size=(480, 270), events=SAMPLE_EVENTS, **SCENES["traffic"])

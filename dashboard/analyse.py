@@ -7,7 +7,9 @@ import streamlit as st
 
 from core.errors import InvalidInput, SigmaError
 from core.i18n import reword
+from core.samples import sample_moments
 from core.schema import AnalysisParams
+from core.timefmt import clock
 from dashboard import actions
 from dashboard.feedback import describe_error
 from dashboard.i18n import lang, t
@@ -78,4 +80,12 @@ def render() -> None:
     if try_sample:
         with st.spinner(t("analyse.making_sample")):
             actions.analyse_sample(chosen)
-    st.caption(t("analyse.sample_help"))
+    moments = {kind: clock(at, decimals=0) for kind, at in sample_moments().items()}
+    st.caption(
+        t(
+            "analyse.sample_help",
+            wrong_way=moments["wrong_way"],
+            crash=moments["meet_and_stop"],
+            burst=moments["burst"],
+        )
+    )

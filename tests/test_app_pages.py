@@ -107,6 +107,12 @@ def test_a_bad_upload_shows_why_and_leaves_no_incident(app_settings):
 
 def test_the_sample_runs_to_done(app_settings):
     at = new_app()
+    said = " ".join(c.value for c in at.caption)  # the caption's times are the sample's own
+    assert (
+        "against the traffic at 0:02" in said
+        and "into each other at 0:07" in said
+        and "motion at 0:10" in said
+    )
     at.button(key="FormSubmitter:analyse-Try a sample").click().run()
     assert not problems(at)
     incident_id = int(at.query_params["id"])

@@ -56,7 +56,7 @@ TEXTS: dict[str, str] = {
     "analyse.params_help": "Defaults come from the server's .env (LLM_WINDOW_SEC, LLM_TARGET_FPS, …).",
     "analyse.start": "Analyse",
     "analyse.sample": "Try a sample",
-    "analyse.sample_help": "No video at hand? “Try a sample” analyses a 12-second street scene the app makes itself (a collision at 0:04 and a brief burst at 0:09).",
+    "analyse.sample_help": "No video at hand? “Try a sample” analyses a 12-second clip of two-lane traffic the app makes itself: a car drives against the traffic at {wrong_way}, two cars drive into each other at {crash}, a burst of motion at {burst}.",
     "analyse.no_file": "Choose a video file first.",
     "analyse.storing": "Checking and storing the video…",
     "analyse.making_sample": "Preparing the sample…",
