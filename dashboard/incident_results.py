@@ -48,7 +48,11 @@ def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place)
     other_run = _compare_choice(incident, runs)
     other_events = data.load_events(other_run.id) if other_run else []
 
-    filters = display_filters([e.event_type for e in events + other_events], filters_place)
+    engines = {run.engine for run in (incident, other_run) if run is not None}
+    score = "filters.min_strength" if engines == {"local"} else "filters.min_confidence"
+    if "local" in engines and len(engines) > 1:
+        score = "filters.min_confidence_or_strength"
+    filters = display_filters([e.event_type for e in events + other_events], t(score), filters_place)
     shown = filters.apply(events)
     other_shown = filters.apply(other_events)
     comparison = compare_runs(shown, other_shown) if other_run else None

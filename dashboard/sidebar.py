@@ -76,16 +76,16 @@ def _copy_types(widget_key: str, present: list[str]) -> None:
     _store(hidden_types=frozenset(hidden))
 
 
-def display_filters(present_types: list[str], place=None) -> DisplayFilters:
+def display_filters(present_types: list[str], score_label: str, place=None) -> DisplayFilters:
     """Draw the display filters (in `place`, default the sidebar) and return them; the types offered
-    are those present."""
+    are those present, the score slider named for the engines' scores (`score_label`)."""
     filters = current_filters()
     box = (place or st.sidebar).container(border=True)
     box.markdown(f"**{t('filters.title')}**")
     box.caption(t("filters.help"))
     st.session_state["w.filter.min_confidence"] = filters.min_confidence
     box.slider(
-        t("filters.min_confidence"),
+        score_label,
         0.0,
         1.0,
         step=0.05,

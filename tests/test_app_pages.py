@@ -120,6 +120,7 @@ def test_the_sample_runs_to_done(app_settings):
     at.run()
     assert at.subheader[0].value == "sigma-sample.mp4"
     assert int(_metric(at, EN["summary.events"])) >= 1
+    assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_strength"]  # a local run's scores
 
 
 def test_display_filters_change_what_is_shown_without_touching_the_database(app_settings, clips):
@@ -129,6 +130,7 @@ def test_display_filters_change_what_is_shown_without_touching_the_database(app_
     assert _metric(at, EN["summary.events"]) == "3"
     before = db_snapshot(app_settings)
 
+    assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_confidence"]  # a model's run
     at.slider(key="w.filter.min_confidence").set_value(0.5).run()
     assert _metric(at, EN["summary.events"]) == "2 / 3"
     assert list(_events_table(at)["description"]) == ["two cars collide", "people fight"]

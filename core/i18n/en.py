@@ -83,6 +83,8 @@ TEXTS: dict[str, str] = {
     "filters.title": "Display filters",
     "filters.help": "Act on stored results at once; nothing is re-analysed.",
     "filters.min_confidence": "Minimum confidence",
+    "filters.min_strength": "Minimum strength",
+    "filters.min_confidence_or_strength": "Minimum confidence or strength",
     "filters.min_duration": "Minimum duration",
     "filters.types": "Event types",
     "filters.types_none": "All types hidden",

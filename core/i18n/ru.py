@@ -83,6 +83,8 @@ TEXTS: dict[str, str] = {
     "filters.title": "Фильтры отображения",
     "filters.help": "Применяются к сохранённым результатам сразу, без повторного анализа.",
     "filters.min_confidence": "Минимальная уверенность",
+    "filters.min_strength": "Минимальная сила признака",
+    "filters.min_confidence_or_strength": "Минимальная уверенность или сила признака",
     "filters.min_duration": "Минимальная длительность",
     "filters.types": "Типы событий",
     "filters.types_none": "Все типы скрыты",
