@@ -260,7 +260,7 @@ def _events_table(
         t("events.sort"),
         ["time", "severity", "confidence"],
         default="time",
-        format_func=_sort_label,
+        format_func=lambda order: _sort_label(order, local=local),
         key=f"events-sort-{incident_id}",
     )
     shown = sort_events(shown, order or "time")
@@ -330,11 +330,11 @@ def sort_events(events: list[Event], order: str) -> list[Event]:
     return sorted(events, key=lambda e: (e.start_time, e.end_time))
 
 
-def _sort_label(order: str) -> str:
+def _sort_label(order: str, *, local: bool) -> str:
     if order == "severity":
         return t("events.sort_severity")
-    if order == "confidence":
-        return t("events.sort_confidence")
+    if order == "confidence":  # a local run's scores are measured strengths
+        return t("events.sort_strength" if local else "events.sort_confidence")
     return t("events.sort_time")
 
 

@@ -121,6 +121,8 @@ def test_the_sample_runs_to_done(app_settings):
     assert at.subheader[0].value == "sigma-sample.mp4"
     assert int(_metric(at, EN["summary.events"])) >= 1
     assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_strength"]  # a local run's scores
+    sorts = at.button_group(key=f"events-sort-{incident_id}")
+    assert [option.content for option in sorts.proto.options][-1] == EN["events.sort_strength"]
 
 
 def test_display_filters_change_what_is_shown_without_touching_the_database(app_settings, clips):

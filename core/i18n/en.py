@@ -286,6 +286,7 @@ TEXTS: dict[str, str] = {
     "events.sort_time": "time",
     "events.sort_severity": "severity, highest first",
     "events.sort_confidence": "confidence, highest first",
+    "events.sort_strength": "strength, highest first",
     "filters.min_severity": "Severity at least",
     "filters.severity_all": "any",
     "filters.severity_concern": "concern",

@@ -286,6 +286,7 @@ TEXTS: dict[str, str] = {
     "events.sort_time": "по времени",
     "events.sort_severity": "по опасности, сначала высокая",
     "events.sort_confidence": "по уверенности, сначала высокая",
+    "events.sort_strength": "по силе признака, сначала высокая",
     "filters.min_severity": "Опасность не ниже",
     "filters.severity_all": "любая",
     "filters.severity_concern": "внимание",
