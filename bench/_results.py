@@ -18,7 +18,7 @@ def write_section(name: str, markdown: str) -> None:
     body = (
         f"<!-- bench:{name} -->\n{markdown.strip()}\n\n"
         f"_Measured {stamp} on {platform.machine()}, {platform.python_version()}, "
-        f"{_cpu_count()} CPU(s)._\n<!-- /bench:{name} -->"
+        f"{_cpu_count()} CPU(s){_widest_simd()}._\n<!-- /bench:{name} -->"
     )
     lock_path = RESULTS.with_suffix(".lock")
     with open(lock_path, "w") as lock:
@@ -35,3 +35,18 @@ def _cpu_count() -> int:
     import os
 
     return len(os.sched_getaffinity(0))
+
+
+def _widest_simd() -> str:
+    """The CPU's widest vector instructions: libraries pick their code paths by them (OpenCV, x264),
+    and rounding can differ between paths, so figures that read exact pixel values name it."""
+    try:
+        flags = set(
+            re.search(r"^flags\s*:(.*)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE).group(1).split()
+        )
+    except (OSError, AttributeError):
+        return ""
+    for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2")):
+        if flag in flags:
+            return f" with {name}"
+    return ""
