@@ -375,13 +375,16 @@ def _draw_collision(frame, phase: float, unit: int, colour) -> None:
         _box(frame, (x, y), (0.6 * unit, 0.4 * unit), 90.0 * settle * piece, colour)
 
 
+MEET_AT = 0.4  # share of a meet_and_stop event at which its two vehicles touch
+
+
 def _draw_meet_and_stop(frame, event: ScriptedEvent, t: float, unit: int, colour) -> None:
     """Two vehicles drive at each other from off-frame (the lead-in before `start`, unlit), touch at
     40 % of the event and stop dead there; the wreck stays."""
     height, width = frame.shape[:2]
     car_w, car_h = 2.5 * unit, 1.2 * unit
     centre = (width * 0.5, height * 0.52)
-    meet = event.start + 0.4 * (event.end - event.start)
+    meet = event.start + MEET_AT * (event.end - event.start)
     lead = 3.0
     if t < meet - lead:
         return
@@ -568,9 +571,10 @@ SAMPLE_EVENTS = (
 
 def sample_moments() -> dict[str, float]:
     """When each of the sample's events can be seen happening (s): the wrong-way car entering, the two
-    cars meeting (40 % into their event, see `_draw_meet_and_stop`), the burst starting."""
+    cars meeting (`MEET_AT` into their event), the burst starting."""
     return {
-        event.kind: event.start + (0.4 * (event.end - event.start) if event.kind == "meet_and_stop" else 0.0)
+        event.kind: event.start
+        + (MEET_AT * (event.end - event.start) if event.kind == "meet_and_stop" else 0.0)
         for event in SAMPLE_EVENTS
     }
 
