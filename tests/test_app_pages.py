@@ -120,7 +120,8 @@ def test_the_sample_runs_to_done(app_settings):
     at.run()
     assert at.subheader[0].value == "sigma-sample.mp4"
     assert int(_metric(at, EN["summary.events"])) >= 1
-    assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_strength"]  # a local run's scores
+    # a local run's scores are measured strengths: the filter and the sort say so
+    assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_strength"]
     sorts = at.button_group(key=f"events-sort-{incident_id}")
     assert [option.content for option in sorts.proto.options][-1] == EN["events.sort_strength"]
 
