@@ -22,6 +22,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
+from core.samples import X264_THREADS  # the encoder's settings only: every clip is drawn here
+
 EXPECTED = {
     "collision": "COLLISION",
     "near_miss": "NEAR_MISS",
@@ -726,7 +728,10 @@ def render(case: Case, path: Path) -> list[dict[int, tuple[str, tuple[float, flo
         quality=None,
         bitrate=None,
         macro_block_size=1,
-        output_params=["-preset", "veryfast", "-crf", str(case.crf), "-movflags", "+faststart"],
+        output_params=[
+            *("-preset", "veryfast", "-crf", str(case.crf), "-threads", str(X264_THREADS)),
+            *("-movflags", "+faststart"),
+        ],
         ffmpeg_log_level="error",
     )
     writer.send(None)

@@ -500,6 +500,12 @@ def _box(frame, centre, size, angle: float, colour) -> None:
     cv2.fillConvexPoly(frame, corners, colour)
 
 
+# x264's output depends on how many threads it encodes with, and by default it takes 1.5 per CPU: the
+# same frames made another file on a machine with more CPUs, and the local engine, which reads exact
+# grey levels, other events. Pinned to what it takes on the 2-CPU machines every figure so far came from.
+X264_THREADS = 3
+
+
 def write_clip(
     path: str | Path,
     frames: Iterator[np.ndarray],
@@ -519,7 +525,7 @@ def write_clip(
     path.parent.mkdir(parents=True, exist_ok=True)
     params = ["-movflags", "+faststart"] if codec == "libx264" else []
     if codec == "libx264":
-        params += ["-preset", "veryfast", "-crf", str(crf)]
+        params += ["-preset", "veryfast", "-crf", str(crf), "-threads", str(X264_THREADS)]
         if keyint:
             params += ["-g", str(keyint), "-keyint_min", str(keyint)]
     writer = imageio_ffmpeg.write_frames(

@@ -4,8 +4,10 @@ synthetic motion series, where the numbers are known exactly."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from dataclasses import replace
 
 import imageio_ffmpeg
@@ -175,6 +177,25 @@ def test_a_collision_is_described_by_the_measures_that_made_it(scene_clips, sett
         described = local._describe_finding(replace(finding, facts=dict(facts)), None, texts)
         assert said in described and ("turned" in described) == (turn >= behaviour.COLLISION_TURN_DEG)
         assert ("lost" in described) == (slowdown >= behaviour.COLLISION_SLOWDOWN), described
+
+
+def test_a_generated_clip_is_the_same_file_whatever_the_cpus(tmp_path):
+    """The engine reads exact grey levels, so the clips its tests and figures use must be the same bytes
+    on any machine: x264 by default encodes with as many threads as the CPUs allow, and its output
+    follows the thread count. One CPU against all of this machine's: the same file."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.skip("one CPU: the encoder's default would match anyway")
+    make = "import sys; from core.samples import make_clip; make_clip(sys.argv[1], seconds=2.0, traffic=3)"
+    files = []
+    for name, allowed in (("one.mp4", {cpus[0]}), ("all.mp4", set(cpus))):
+        subprocess.run(
+            [sys.executable, "-c", make, str(tmp_path / name)],
+            check=True,
+            preexec_fn=lambda allowed=allowed: os.sched_setaffinity(0, allowed),
+        )
+        files.append((tmp_path / name).read_bytes())
+    assert files[0] == files[1]
 
 
 SAMPLE_TYPES = {"wrong_way": "WRONG_WAY", "meet_and_stop": "COLLISION", "burst": "SUDDEN_MOTION"}
