@@ -164,6 +164,21 @@ def render_frames(
         yield frame
 
 
+def seen_by_moving_camera(
+    frames: Iterator[np.ndarray], *, fps: float, size: tuple[int, int], motion, margin: float = 1.5
+) -> Iterator[np.ndarray]:
+    """Frames of a scene rendered `margin` times larger than `size`, as a moving camera sees it: the
+    view's centre and zoom follow `motion(t) -> (dx, dy, zoom)` (dx, dy in output pixels from the
+    scene's centre; zoom > 1 shows less of the scene, as a camera moving forward). A pan, a tilt, a
+    dashcam's forward motion or a hand-held jitter, for testing what a fixed-camera engine does."""
+    width, height = size
+    for index, frame in enumerate(frames):
+        dx, dy, zoom = motion(index / fps)
+        cx, cy = frame.shape[1] / 2 + dx, frame.shape[0] / 2 + dy
+        matrix = np.array([[zoom, 0.0, width / 2 - zoom * cx], [0.0, zoom, height / 2 - zoom * cy]])
+        yield cv2.warpAffine(frame, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 def _draw_person(
     frame: np.ndarray,
     foot: tuple[float, float],

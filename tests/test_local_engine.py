@@ -22,7 +22,16 @@ from core.engines.local import SPIKE_Z, MotionSeries, Observation
 from core.engines.local import analyse as analyse_observation
 from core.i18n import catalogue, text
 from core.jobs import run_analysis
-from core.samples import SAMPLE_EVENTS, SCENES, ScriptedEvent, make_clip, make_sample_clip
+from core.samples import (
+    SAMPLE_EVENTS,
+    SCENES,
+    ScriptedEvent,
+    make_clip,
+    make_sample_clip,
+    render_frames,
+    seen_by_moving_camera,
+    write_clip,
+)
 from core.schema import AnalysisParams
 from core.service import register_video
 from core.tracks import Track
@@ -586,3 +595,62 @@ def test_a_box_reaching_the_frames_edge_stays_inside_it_once_normalised(box):
     normalised = local._normalised(box, (160, 120))
     assert normalised is not None
     assert normalised.x + normalised.w <= 1 + 1e-9 and normalised.y + normalised.h <= 1 + 1e-9
+
+
+# --- a moving camera (dashcam, body camera, hand-held): the engine assumes a fixed one ---------------
+
+
+def _camera_clip(path, scene: str, motion):
+    """12 s of a generated scene with a collision at 6.0-7.5 s, seen by a camera that follows `motion`."""
+    size, fps = (320, 240), 25.0
+    frames = render_frames(
+        seconds=12.0,
+        fps=fps,
+        size=(480, 360),
+        events=[ScriptedEvent(6.0, 7.5, "collision")],
+        seed=11,
+        **SCENES[scene],
+    )
+    return write_clip(
+        path, seen_by_moving_camera(frames, fps=fps, size=size, motion=motion), fps=fps, size=size
+    )
+
+
+def _camera_logs(settings, incident_id):
+    with session_scope(get_engine(settings.resolved_database_url)) as session:
+        return [r for r in repository.logs_of(session, incident_id) if r.step == "camera"]
+
+
+def test_a_camera_moving_forward_is_measured_and_its_events_are_withheld(tmp_path, settings):
+    # a dashcam's view: the scene grows 5 % a second; the motion it makes raised a SUDDEN_MOTION
+    clip = _camera_clip(tmp_path / "forward.mp4", "street", lambda t: (0.0, 0.0, 1.0 + 0.05 * t))
+    result, _, events = analyse(clip, settings)
+    assert events == []
+    (line,) = _camera_logs(settings, result["incident_id"])
+    assert line.level == "WARNING" and line.words["key"] == "log.local_camera_moving"
+    values = local.camera_caveat_of([line])
+    assert values["share"] >= 0.8 and values["withheld"] >= 1
+    assert "cannot judge" in text(
+        "en", "summary.local_camera", share=values["share"], withheld=values["withheld"]
+    )
+
+
+def test_a_fixed_busy_scene_has_no_camera_caveat_and_keeps_its_events(tmp_path, settings):
+    clip = _camera_clip(tmp_path / "fixed.mp4", "busy", lambda t: (0.0, 0.0, 1.0))
+    result, _, events = analyse(clip, settings)
+    assert events, "the fixed scene's events are kept"
+    assert _camera_logs(settings, result["incident_id"]) == []
+
+
+def test_a_pan_is_told_from_noise_by_the_median_around_each_pair():
+    pairs = 100
+    times = np.arange(pairs + 1) / 10.0
+    shift = np.full(pairs, 0.05)
+    shift[40:90] = 0.5  # a pan of 5 s ...
+    shift[10] = 3.0  # ... and one jerky pair (a keyframe's jump), no pan
+    series = MotionSeries(
+        before=times[:-1], after=times[1:], area=np.zeros(pairs), cells=np.zeros((pairs, 48)), camera=shift
+    )
+    moved = series.camera_moved()
+    assert not moved[:38].any() and moved[42:88].all() and not moved[92:].any()
+    assert local.camera_moving_share(series) == pytest.approx(0.5, abs=0.03)

@@ -39,6 +39,13 @@ people or cars: its classes come from shape, size and motion; objects of the bac
 brightness barely register; objects that overlap for long are followed as one; a change of the
 whole frame at once (camera knocked) is not flagged; the first second of a video (and after a gap)
 only teaches the background. It names a domain only when the tracks make traffic plain.
+
+It assumes a fixed camera. `CameraMeter` measures how the camera itself moved (corners followed from
+the frame 0.1 s before, a similarity fitted robustly); when it moved in CAMERA_MOVING_SHARE of the
+frame pairs or more (a dashcam, a body camera, a hand-held phone, a pan), the log says so and the
+events raised while it moved are withheld, listed in that log line: its background, tracks and motion
+baseline all assume a still view, and on moving footage its events named the camera's motion
+(bench/dev_camera.py: generated pans, tilts, forward motion and hand-held jitter, and real footage).
 """
 
 from __future__ import annotations
@@ -101,6 +108,27 @@ STATE_EVENTS = frozenset({"STOPPED_VEHICLE", "WRONG_WAY"})
 # one body's region, moving as one: many separate pieces, each far smaller than a person, flying at
 # once are not its motion (someone running past as a thing is thrown does not cover the debris)
 ONE_BODY_EVENTS = frozenset({"RUNNING", "FALL"})
+CAMERA_CORNERS = 60  # corners of the earlier grey frame followed into the next to measure the camera's motion
+CAMERA_REGIONS = (3, 3)  # the frame's regions: the camera moved only if points across them agree ...
+CAMERA_MIN_REGIONS = 5  # ... in at least this many (one large object moving is not the camera)
+CAMERA_STILL_PX = 0.125  # a region whose followed corners moved less than this (median) stood still ...
+CAMERA_STILL_SHARE = (
+    1 / 3
+)  # ... and when the median one did in this share of the regions, the camera did not move (a fixed view
+# with large objects or a crowd moving the same way: the fit may follow them, the background stays put)
+CAMERA_MIN_EIGEN = 3e-3  # LK's least gradient eigenvalue: a corner, not a point on a straight edge (which
+# slides along it) nor on a flat patch
+CAMERA_RETURN_PX = 0.2  # a corner followed forward and back must land this close to where it started
+CAMERA_STRIDE_SEC = 0.1  # the camera's motion is measured against the frame this long before
+CAMERA_SHIFT_PX = 0.25  # analysed px per CAMERA_STRIDE_SEC: the camera moved where the fitted view motion
+# moved the frame's corners this far (at 160 px, 1.6 % of the width a second), as the median over
+# CAMERA_SMOOTH_SEC around a pair (one jerky pair, a keyframe's jump, is not a moving camera)
+CAMERA_SMOOTH_SEC = 1.0
+CAMERA_EVERY_SEC = 0.2  # measured this often (half the pairs at 10 fps: it costs ~1.7 ms a measure)
+CAMERA_MOVING_SHARE = 0.2  # the camera moved in at least this share of the pairs: the result says so
+CAMERA_EVENT_SHARE = 0.5  # an event raised while the camera moved (in this share of its pairs) is withheld:
+# tracks, background and motion baseline all assume a fixed view (bench/dev_camera.py measured it)
+CAMERA_EVENT_MARGIN_SEC = 0.5  # an event's pairs: those within this of its span
 PATH_POINTS = 40  # the most points of each track's path kept with an event
 PATH_MARGIN_SEC = 1.5  # a path runs this long before and after its event
 
@@ -146,6 +174,9 @@ class LocalEngine(AnalysisEngine):
         analysis = analyse(seen, video.duration, params.window_sec, language=language, domain=params.domain)
         ctx.log("baseline", analysis.report.baseline_note())
         ctx.log("tracks", analysis.tracks_note())
+        camera = analysis.camera_note()
+        if camera is not None:
+            ctx.log("camera", camera, "WARNING")
         sparse = (
             float(np.mean(seen.series.after - seen.series.before > MAX_MOTION_GAP_SEC))
             if len(seen.series)
@@ -201,6 +232,8 @@ class MotionSeries:
     size: tuple[int, int] = (0, 0)  # the grey frames measured (width, height)
     grid: tuple[int, int] = (1, 1)  # the cells across and down
     fragments: np.ndarray | None = None  # per pair, its separate small patches of change (see `fragments`)
+    camera: np.ndarray | None = None  # per pair, how far the camera moved (analysed px; `CameraMeter`; NaN:
+    # not measured in that pair)
 
     def fragment_counts(self) -> np.ndarray:
         """Per pair, its fragments; none for a series measured without counting them."""
@@ -208,6 +241,24 @@ class MotionSeries:
 
     def __len__(self) -> int:
         return len(self.after)
+
+    def camera_moved(self) -> np.ndarray:
+        """Per pair, whether the camera moved around it (False where nothing near it was measured)."""
+        if self.camera is None:
+            return np.zeros(len(self), dtype=bool)
+        measured = ~np.isnan(self.camera)
+        middle = ((self.before + self.after) / 2)[measured]
+        shift = self.camera[measured]
+        if not len(shift):
+            return np.zeros(len(self), dtype=bool)
+        # each pair: the median of the measures within CAMERA_SMOOTH_SEC around it (pairs not measured,
+        # between measures or in a flat view, take their neighbours')
+        around = (self.before + self.after) / 2
+        low = np.searchsorted(middle, around - CAMERA_SMOOTH_SEC / 2, "left")
+        high = np.searchsorted(middle, around + CAMERA_SMOOTH_SEC / 2, "right")
+        return np.array(
+            [b > a and np.median(shift[a:b]) >= CAMERA_SHIFT_PX for a, b in zip(low, high, strict=True)]
+        )
 
 
 @dataclass
@@ -271,6 +322,91 @@ def fragments(mask: np.ndarray) -> int:
     return int(np.count_nonzero((share >= FRAGMENT_MIN_SHARE) & (share <= FRAGMENT_MAX_SHARE)))
 
 
+class CameraMeter:
+    """How far the camera itself moved: corners of a grey frame CAMERA_STRIDE_SEC earlier (or the
+    nearest before) followed into the current one (pyramidal Lucas-Kanade, after matching the two
+    frames' brightness), a similarity (shift, zoom, turn) fitted to them robustly (RANSAC), and the
+    farthest the fit moves a corner of the frame, in analysed pixels per CAMERA_STRIDE_SEC. Things that
+    move in a fixed view are outliers of that fit, or fill too few of the frame's regions to count: the
+    fit must hold in CAMERA_MIN_REGIONS of CAMERA_REGIONS. NaN where too few corners were followed (a
+    flat or dark view): the camera's motion was not measured there."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size = size
+        width, height = size
+        self._corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], dtype=np.float64)
+        self._cell = (width / CAMERA_REGIONS[0], height / CAMERA_REGIONS[1])
+        columns, rows = CAMERA_REGIONS
+        self._regions = [
+            (width * c // columns, height * r // rows, width * (c + 1) // columns, height * (r + 1) // rows)
+            for r in range(rows)
+            for c in range(columns)
+        ]
+        self._per_region = max(2, CAMERA_CORNERS // (columns * rows))
+        self._earlier: list[tuple[float, np.ndarray, float]] = []  # (time, frame, median) to compare with
+        self._measured = -np.inf  # when it was last measured
+
+    def reset(self, time: float, image: np.ndarray) -> None:
+        """After a cut: only this frame to compare the next ones with."""
+        self._earlier = [(time, image, _quantile_u8(image, 0.5))]
+
+    def __call__(self, time: float, image: np.ndarray) -> float:
+        median = _quantile_u8(image, 0.5)
+        earlier = [kept for kept in self._earlier if kept[0] <= time - 0.9 * CAMERA_STRIDE_SEC]
+        base = earlier[-1] if earlier else (self._earlier[0] if self._earlier else None)
+        self._earlier = [kept for kept in self._earlier if kept[0] >= time - 1.5 * CAMERA_STRIDE_SEC]
+        self._earlier.append((time, image, median))
+        if base is None or time <= base[0] or time < self._measured + CAMERA_EVERY_SEC - 1e-6:
+            return float("nan")
+        self._measured = time
+        shift = self._shift(base[1], cv2.convertScaleAbs(image, alpha=(base[2] + 1.0) / (median + 1.0)))
+        return shift * CAMERA_STRIDE_SEC / (time - base[0])
+
+    def _shift(self, previous: np.ndarray, current: np.ndarray) -> float:
+        # corners in every region (the strongest of the frame would all lie on a car near the camera)
+        found = [
+            corners.reshape(-1, 2) + (x0, y0)
+            for x0, y0, x1, y1 in self._regions
+            if (
+                corners := cv2.goodFeaturesToTrack(
+                    previous[y0:y1, x0:x1], self._per_region, 0.01, 4, blockSize=5
+                )
+            )
+            is not None
+        ]
+        points = np.concatenate(found).astype(np.float32) if found else np.zeros((0, 2), np.float32)
+        if len(points) < 2 * CAMERA_MIN_REGIONS:
+            return float("nan")
+        flow = {"winSize": (11, 11), "maxLevel": 2, "minEigThreshold": CAMERA_MIN_EIGEN}
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, points, None, **flow)
+        back, returned, _ = cv2.calcOpticalFlowPyrLK(current, previous, moved, None, **flow)
+        # followed both ways back to where it started: a corner of the view, not of noise, a flat patch or a
+        # straight edge (along which a point slides)
+        kept = (status.ravel() == 1) & (returned.ravel() == 1)
+        kept &= np.hypot(*(back - points).reshape(-1, 2).T) < CAMERA_RETURN_PX
+        start, end = points[kept], moved.reshape(-1, 2)[kept]
+        if len(start) < 2 * CAMERA_MIN_REGIONS:
+            return float("nan")
+        region = self._region_of(start)
+        distance = np.hypot(*(end - start).T)
+        populated = [r for r in np.unique(region) if np.count_nonzero(region == r) >= 2]
+        still = sum(float(np.median(distance[region == r])) < CAMERA_STILL_PX for r in populated)
+        if still >= CAMERA_STILL_SHARE * len(populated):
+            return 0.0  # much of the view stood still: things moved in it, not the camera
+        fit, inliers = cv2.estimateAffinePartial2D(start, end, method=cv2.RANSAC, ransacReprojThreshold=0.5)
+        if fit is None:
+            return float("nan")
+        if len(np.unique(region[inliers.ravel() == 1])) < CAMERA_MIN_REGIONS:
+            return 0.0  # no motion of the whole view: the points that agree are one thing's
+        shifted = self._corners @ fit[:, :2].T + fit[:, 2]
+        return float(np.max(np.hypot(*(shifted - self._corners).T)))
+
+    def _region_of(self, points: np.ndarray) -> np.ndarray:
+        columns = np.minimum((points[:, 0] / self._cell[0]).astype(int), CAMERA_REGIONS[0] - 1)
+        rows = np.minimum((points[:, 1] / self._cell[1]).astype(int), CAMERA_REGIONS[1] - 1)
+        return rows * CAMERA_REGIONS[0] + columns
+
+
 def _quantile_u8(image: np.ndarray, q: float) -> float:
     """A quantile of an 8-bit image, interpolated within its histogram bin (fast: no sort)."""
     histogram = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
@@ -285,20 +421,23 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
     """Decode a video once as small grey frames: change masks, foreground objects and their tracks.
     Memory grows with the frames' count only by a few numbers per frame and per tracked object."""
     meter: ChangeMeter | None = None
+    camera: CameraMeter | None = None
     foreground: ForegroundModel | None = None
     tracker, standing = Tracker(), Tracker()
-    before, after, area, cells, pieces, times, view_changes = [], [], [], [], [], [], []
+    before, after, area, cells, pieces, times, view_changes, shifts = [], [], [], [], [], [], [], []
     previous_time = None
     for frame in iter_frames(path, fps, max_side=ANALYSIS_MAX_SIDE, gray=True):
         if meter is None:
             size = (frame.image.shape[1], frame.image.shape[0])
-            meter, foreground = ChangeMeter(size), ForegroundModel(size)
+            meter, foreground, camera = ChangeMeter(size), ForegroundModel(size), CameraMeter(size)
         measured = meter(frame.image)
+        shift = camera(frame.time, meter.blurred)
         change = None
         if measured is not None and meter.view_changed:
             # a cut or a camera move: no motion to measure across it; the view is learnt anew
             view_changes.append(frame.time)
             foreground.reset(meter.blurred, frame.time)
+            camera.reset(frame.time, meter.blurred)
             tracker.end_all()
             standing.end_all()
         elif measured is not None and previous_time is not None:
@@ -307,6 +446,7 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
             area.append(measured[0])
             cells.append(measured[1])
             pieces.append(meter.fragments)
+            shifts.append(shift)
             change = meter.mask
         blobs = foreground(meter.blurred, frame.time, change)
         if not foreground.warming(frame.time):
@@ -326,10 +466,22 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
         size=size,
         grid=grid,
         fragments=np.array(pieces, dtype=np.float64),
+        camera=np.array(shifts, dtype=np.float64),
     )
     return Observation(
         series, tracker.close(), np.array(times, dtype=np.float64), size, view_changes, standing.close()
     )
+
+
+def camera_moving_share(series: MotionSeries) -> float:
+    """The share of frame pairs in which the camera moved (0 for a series without pairs)."""
+    return float(np.mean(series.camera_moved())) if len(series) else 0.0
+
+
+def camera_caveat(seen: Observation) -> float | None:
+    """The share of the video in which the camera moved, when it is large enough to say (else None)."""
+    share = camera_moving_share(seen.series)
+    return share if share >= CAMERA_MOVING_SHARE else None
 
 
 # --- scoring --------------------------------------------------------------------------------------
@@ -579,6 +731,21 @@ class Analysis:
     domain_reason: str
     explained: int = 0  # flagged motion episodes that tracked objects or typed events explain
     notes: list[str] = field(default_factory=list)
+    camera_share: float = 0.0  # the share of frame pairs in which the camera moved
+    withheld: list[Finding] = field(default_factory=list)  # raised while the camera moved: not events
+
+    def camera_note(self) -> Message | None:
+        """What the camera's motion means for this result, when it moved enough to matter (else None)."""
+        if self.camera_share < CAMERA_MOVING_SHARE:
+            return None
+        raised = [f"{f.event_type} {f.start:.1f}-{f.end:.1f} s" for f in self.withheld]
+        return say(
+            "log.local_camera_moving",
+            share=self.camera_share,
+            withheld=len(self.withheld),
+            events=", ".join(raised) or "-",
+            rate=CAMERA_SHIFT_PX / CAMERA_STRIDE_SEC / ANALYSIS_MAX_SIDE,
+        )
 
     def tracks_note(self) -> Message:
         counts = {
@@ -592,6 +759,16 @@ class Analysis:
         if evidence:
             return say("log.local_tracks_evidence", **counted, evidence=evidence)
         return say("log.local_tracks", **counted)
+
+
+def camera_caveat_of(lines) -> dict | None:
+    """The values of a run's camera note (`Analysis.camera_note`) among its log lines (each with the
+    `words` it was logged with), for the dashboard and the report to say; None when there is none."""
+    for line in lines:
+        words = getattr(line, "words", None) or {}
+        if words.get("key") == "log.local_camera_moving":
+            return dict(words.get("values") or {})
+    return None
 
 
 def analyse(
@@ -645,6 +822,16 @@ def analyse(
             )
         )
     findings.sort(key=lambda f: (f.start, f.end))
+    moved = seen.series.camera_moved()
+    share = float(np.mean(moved)) if len(moved) else 0.0
+    # only in a video whose camera moved for a meaningful share of it: a fixed view that large vehicles
+    # fill for a moment keeps its events
+    withheld = [
+        f
+        for f in findings
+        if share >= CAMERA_MOVING_SHARE and _camera_moved_during(f, seen.series, moved) >= CAMERA_EVENT_SHARE
+    ]
+    findings = [f for f in findings if f not in withheld]
     by_id = {v.id: v for v in views}
     events = [_event(f, report, texts, seen.size, by_id) for f in findings]
     windows = _windows(seen, report, findings, events, views, duration, window_sec, texts)
@@ -654,7 +841,32 @@ def analyse(
         verdict = behaviour.traffic_domain(views)
         name = verdict.name
         reason = texts["domain_traffic" if name else "domain_unknown"].format(**verdict.facts)
-    return Analysis(report, views, findings, events, windows, name, reason, explained)
+    return Analysis(
+        report,
+        views,
+        findings,
+        events,
+        windows,
+        name,
+        reason,
+        explained,
+        camera_share=share,
+        withheld=withheld,
+    )
+
+
+def _camera_moved_during(finding: Finding, series: MotionSeries, moved: np.ndarray) -> float:
+    """The share of the pairs around a finding (within CAMERA_EVENT_MARGIN_SEC) in which the camera moved."""
+    if not len(moved) or not moved.any():
+        return 0.0
+    middle = (series.before + series.after) / 2
+    around = (middle >= finding.start - CAMERA_EVENT_MARGIN_SEC) & (
+        middle <= finding.end + CAMERA_EVENT_MARGIN_SEC
+    )
+    if not around.any():
+        around = np.zeros(len(moved), dtype=bool)
+        around[int(np.argmin(np.abs(middle - finding.peak)))] = True
+    return float(np.mean(moved[around]))
 
 
 def _explained(
