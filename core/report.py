@@ -28,6 +28,7 @@ from core import repository
 from core.config import Settings
 from core.db import database
 from core.engines import ENGINE_NAMES
+from core.engines.local import camera_caveat_of
 from core.errors import InvalidInput, NotFound, NotReady
 from core.evidence.audit import AuditEntry, trail
 from core.i18n import DOMAIN_REASONS, FAILURE_REASONS, LANGUAGES, Language, reword, text, word, worded
@@ -190,8 +191,9 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t("domain_line", domain=word(report.lang, "report.domain", domain)))
 
 
-def _about(report: _Report, incident: Incident) -> None:
-    """Which engine ran, what it can see and what it cannot: read before the events."""
+def _about(report: _Report, incident: Incident, logs: list[LogRow] = ()) -> None:
+    """Which engine ran, what it can see and what it cannot (and, when the local engine measured the
+    camera moving, that it cannot judge a moving camera): read before the events."""
     engine = incident.engine or incident.requested_engine
     if engine not in ENGINE_NAMES:
         return
@@ -202,6 +204,11 @@ def _about(report: _Report, incident: Incident) -> None:
             (t("about_engine"), t(f"engine_{engine}")),
             (t("about_sees"), t(f"sees_{engine}")),
             (t("about_cannot"), t(f"cannot_{engine}")),
+            *(
+                [(t("about_camera"), t("camera_local", share=camera["share"], withheld=camera["withheld"]))]
+                if engine == "local" and (camera := camera_caveat_of(logs)) is not None
+                else []
+            ),
         ]
     )
 
@@ -494,7 +501,7 @@ def build_report(incident_id: int, settings: Settings, *, lang: Language = "en")
     _case(report, incident)
     engine = incident.engine or incident.requested_engine
     _summary(report, incident, events)
-    _about(report, incident)
+    _about(report, incident, logs)
     _video_facts(report, incident, uploaded, settings)
     _analysis_facts(report, incident, windows)
     _events_table(report, events, engine)

@@ -14,6 +14,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core.engines.local import camera_caveat_of
 from core.i18n import DOMAIN_REASONS, reword
 from core.overlay import event_picture
 from core.schema import AnalysisParams, Event, Status
@@ -214,6 +215,12 @@ def _summary(
         facts_col.caption(t("summary.concerns", items=safe_html(items)))
     if incident.engine == "local":
         st.caption(t("summary.local_measures"))
+        camera = camera_caveat_of(data.load_logs(incident.id))
+        if camera is not None:
+            st.warning(
+                t("summary.local_camera", share=camera.get("share", 0.0), withheld=camera.get("withheld", 0)),
+                icon=":material/videocam:",
+            )
     if not events:
         if incident.engine == "local":
             nothing = t("summary.no_events_local")

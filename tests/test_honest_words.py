@@ -8,7 +8,7 @@ import io
 import pytest
 from docx import Document
 
-from core.i18n import catalogue
+from core.i18n import catalogue, say
 from core.report import build_report
 from core.schema import Event
 from tests.app_harness import configured_app, new_app, problems
@@ -102,3 +102,52 @@ def test_report_of_a_local_run_with_events_names_the_strength(settings, clips):
         catalogue("en")["report.col_strength"] in text
         and catalogue("en")["report.col_confidence"] not in text
     )
+
+
+CAMERA = say("log.local_camera_moving", share=0.94, withheld=4, events="COLLISION 19.8-20.4 s", rate=0.016)
+
+
+def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app_settings, clips):
+    incident_id = store_incident(
+        app_settings,
+        clips["calm"],
+        name="cam.mp4",
+        windows=WINDOWS,
+        events=[],
+        engine="local",
+        logs=[("camera", CAMERA)],
+    )
+    at = new_app("incident", incident_id=incident_id)
+    assert not problems(at)
+    said = EN["summary.local_camera"].format(share=0.94, withheld=4)
+    assert said in [w.value for w in at.warning]
+    assert "94%" in said and "cannot judge" in said and "4 event(s)" in said
+
+
+def test_a_fixed_camera_local_run_has_no_camera_caveat(app_settings, clips):
+    at = _page(app_settings, clips["calm"], engine="local", events=[FALL])
+    warned = " ".join(w.value for w in at.warning)
+    assert "camera moved" not in warned
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_report_of_a_local_run_whose_camera_moved_says_so_in_about(settings, clips, lang):
+    incident_id = store_incident(
+        settings,
+        clips["calm"],
+        name="cam.mp4",
+        windows=WINDOWS,
+        events=[],
+        engine="local",
+        logs=[("camera", CAMERA)],
+    )
+    document = Document(io.BytesIO(build_report(incident_id, settings, lang=lang)))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    words = catalogue(lang)
+    assert words["report.about_camera"] in cells
+    assert words["report.camera_local"].format(share=0.94, withheld=4) in cells
+
+
+def test_report_of_a_fixed_camera_local_run_has_no_camera_row(settings, clips):
+    text = _report_text(settings, clips["calm"], engine="local", events=[])
+    assert EN["report.about_camera"] not in text
