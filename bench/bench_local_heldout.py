@@ -227,11 +227,15 @@ def analyse(path: Path, *, replay: str | None = None):
 
 
 REPRODUCIBLE = (
-    "The engine's frames are shrunk bit-exactly since the stop begun 2026-12-01 08:48 UTC, so these figures "
-    "are the same on any machine with the same pinned ffmpeg. Before, ffmpeg's scaler rounded as the machine's SIMD allowed, and the "
-    "rules read exact grey levels: the same code on the same development clips (seeds 7031-7034) found "
-    "79/120 on the machine of the stop before, 76 on this one's faster path and 72 bit-exact. Figures "
-    "written before that stop came from one machine's rounding; a gain of one or two clips is within it."
+    "The engine's frames are shrunk bit-exactly since the stop begun 2026-12-01 08:48 UTC. Before, ffmpeg's "
+    "scaler rounded as the machine's SIMD allowed, and the rules read exact grey levels: the same code on the "
+    "same development clips (seeds 7031-7034) found 79/120 on one machine, 76 on another's faster path and 72 "
+    "bit-exact. That did not make the figures the same everywhere: on the machine of the stop begun "
+    "2026-12-01 13:33 UTC the same code found 71 there (and 56 against 52 on seeds 7041-7044), with numpy's "
+    "and OpenCV's AVX-512 and AVX2 paths on or off alike. One cause found since: x264 encodes the same "
+    "frames into other files with another thread count, which it took from the CPUs; the clips are encoded "
+    "with a fixed count since (on 2 CPUs the same files as before). Figures from different machines "
+    "differ by a few clips; a gain of one or two clips is within that."
 )
 
 

@@ -50,10 +50,13 @@ def results(incident: IncidentRecord, runs: list[IncidentRecord], filters_place)
     other_events = data.load_events(other_run.id) if other_run else []
 
     engines = {run.engine for run in (incident, other_run) if run is not None}
-    score = "filters.min_strength" if engines == {"local"} else "filters.min_confidence"
-    if "local" in engines and len(engines) > 1:
-        score = "filters.min_confidence_or_strength"
-    filters = display_filters([e.event_type for e in events + other_events], t(score), filters_place)
+    if engines == {"local"}:
+        score_label = t("filters.min_strength")
+    elif "local" in engines:
+        score_label = t("filters.min_confidence_or_strength")
+    else:
+        score_label = t("filters.min_confidence")
+    filters = display_filters([e.event_type for e in events + other_events], score_label, filters_place)
     shown = filters.apply(events)
     other_shown = filters.apply(other_events)
     comparison = compare_runs(shown, other_shown) if other_run else None
@@ -341,7 +344,7 @@ def _sort_label(order: str, *, local: bool) -> str:
     if order == "severity":
         return t("events.sort_severity")
     if order == "confidence":  # a local run's scores are measured strengths
-        return t("events.sort_strength" if local else "events.sort_confidence")
+        return t("events.sort_strength") if local else t("events.sort_confidence")
     return t("events.sort_time")
 
 

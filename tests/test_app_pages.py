@@ -242,6 +242,7 @@ def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
         app_settings, clips["collision"], name="junction.mp4", windows=WINDOWS,
         events=[EVENTS[0].model_copy(update={"start_time": 2.2}), Event(
             event_type="FALL", start_time=9.0, end_time=9.5, confidence=0.8, description="someone falls")],
+        engine="local",
     )  # fmt: skip
     with session_scope(get_engine(app_settings.resolved_database_url)) as session:
         session.get(Incident, second).run_of_id = first
@@ -250,6 +251,8 @@ def test_reanalysis_makes_a_new_run_and_two_runs_compare(app_settings, clips):
     assert len(at.selectbox(key=f"runs-{first}").options) == 2  # the run selector lists both runs
     at.selectbox(key=f"sigma.compare.{first}").set_value(second).run()
     assert not problems(at)
+    # one run's scores are a model's confidences, the other's measured strengths: the filter names both
+    assert at.slider(key="w.filter.min_confidence").label == EN["filters.min_confidence_or_strength"]
     summary = next(m.value for m in at.markdown if "vs run" in m.value)
     assert f"**2** event(s) only in #{first}" in summary and f"**1** only in #{second}" in summary
     only_here = _events_table(at)["only"].tolist()
