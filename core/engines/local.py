@@ -112,10 +112,9 @@ CAMERA_CORNERS = 60  # corners of the earlier grey frame followed into the next 
 CAMERA_REGIONS = (3, 3)  # the frame's regions: the camera moved only if points across them agree ...
 CAMERA_MIN_REGIONS = 5  # ... in at least this many (one large object moving is not the camera)
 CAMERA_STILL_PX = 0.125  # a region whose followed corners moved less than this (median) stood still ...
-CAMERA_STILL_SHARE = (
-    1 / 3
-)  # ... and when the median one did in this share of the regions, the camera did not move (a fixed view
-# with large objects or a crowd moving the same way: the fit may follow them, the background stays put)
+CAMERA_STILL_SHARE = 1 / 3  # ... and when the median one did in this share of the regions, the camera did
+# not move (a fixed view with large objects or a crowd moving the same way: the fit may follow them, the
+# background stays put)
 CAMERA_MIN_EIGEN = 3e-3  # LK's least gradient eigenvalue: a corner, not a point on a straight edge (which
 # slides along it) nor on a flat patch
 CAMERA_RETURN_PX = 0.2  # a corner followed forward and back must land this close to where it started
