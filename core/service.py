@@ -22,6 +22,7 @@ from core import jobs, repository
 from core.access import UNATTRIBUTED, Principal, require_analyst
 from core.config import Settings
 from core.db import database
+from core.engines.local import camera_caveat_of
 from core.errors import InvalidInput, MediaPreparing, NotFound, NotReady, OnHold
 from core.evidence.audit import Action, record
 from core.export import EXPORTERS, export
@@ -45,6 +46,7 @@ from core.views import (
     IncidentSummary,
     LogLine,
     ModelServerCheck,
+    MovingCamera,
     ReviewProgress,
     SearchHits,
     VideoFacts,
@@ -382,7 +384,16 @@ def incident_detail(incident_id: int, settings: Settings) -> IncidentDetail:
             started_at=incident.started_at,
             finished_at=incident.finished_at,
             result=IncidentResult.model_validate(result) if result is not None else None,
+            moving_camera=_moving_camera(session, incident),
         )
+
+
+def _moving_camera(session, incident: Incident) -> MovingCamera | None:
+    """What the local engine's camera note says of the run, if it wrote one."""
+    camera = (
+        camera_caveat_of(repository.logs_of(session, incident.id)) if incident.engine == "local" else None
+    )
+    return MovingCamera(share=camera["share"], withheld=camera["withheld"]) if camera is not None else None
 
 
 def incident_events(incident_id: int, settings: Settings) -> list[Event]:

@@ -101,6 +101,15 @@ class IncidentPage(BaseModel):
     offset: int
 
 
+class MovingCamera(BaseModel):
+    """The local engine measured the camera itself moving; it assumes a fixed one."""
+
+    share: float = Field(ge=0, le=1, description="the share of the video in which the camera moved")
+    withheld: int = Field(
+        ge=0, description="events raised while it moved, withheld (listed in the run's log)"
+    )
+
+
 class IncidentDetail(BaseModel):
     """One incident (one analysis run of one video) with its file, parameters, versions and result."""
 
@@ -123,6 +132,14 @@ class IncidentDetail(BaseModel):
     started_at: Moment | None = None
     finished_at: Moment | None = None
     result: IncidentResult | None = Field(None, description="the seed's result JSON, once DONE")
+    moving_camera: MovingCamera | None = Field(
+        None,
+        description=(
+            "set when the local engine measured the camera moving in 20 % of the video or more: it cannot "
+            "judge a moving camera, its events there are withheld, and a run without events does not clear "
+            "the footage"
+        ),
+    )
 
 
 class IncidentRecord(BaseModel):

@@ -8,9 +8,11 @@ import io
 import pytest
 from docx import Document
 
+from core import service
 from core.i18n import catalogue, say
 from core.report import build_report
 from core.schema import Event
+from core.views import MovingCamera
 from tests.app_harness import configured_app, new_app, problems
 from tests.stored_results import store_incident
 
@@ -122,6 +124,17 @@ def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app
     said = EN["summary.local_camera"].format(share=0.94, withheld=4)
     assert said in [w.value for w in at.warning]
     assert "94%" in said and "cannot judge" in said and "4 event(s)" in said
+    # and an integrator reading the incident through the API is told too
+    assert service.incident_detail(incident_id, app_settings).moving_camera == MovingCamera(
+        share=0.94, withheld=4
+    )
+
+
+def test_a_fixed_camera_local_run_tells_the_api_nothing_of_a_camera(settings, clips):
+    incident_id = store_incident(
+        settings, clips["calm"], name="fixed.mp4", windows=WINDOWS, events=[FALL], engine="local"
+    )
+    assert service.incident_detail(incident_id, settings).moving_camera is None
 
 
 def test_a_fixed_camera_local_run_has_no_camera_caveat(app_settings, clips):
