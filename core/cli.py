@@ -26,7 +26,7 @@ from core.db import database
 from core.engines import ENGINE_CHOICES
 from core.errors import AnalysisFailed, Cancelled, DatabaseUnavailable, Forbidden, InvalidInput, QueueFull
 from core.export import EXPORTERS
-from core.i18n import LANGUAGES
+from core.i18n import LANGUAGES, text
 from core.jobs import STOP_SIGNALS, dispatch, run_analysis, stopped_by_signals
 from core.recovery import start_of_process
 from core.schema import DOMAINS, AnalysisParams, ReviewStatus, Status
@@ -397,6 +397,12 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incident {incident_id}: {len(result['events'])} event(s)")
         for event in result["events"]:
             print(f"  {event['highlight']:>15}  {event['event_type']:<18} {event['description']}")
+    camera = service.incident_detail(incident_id, settings).moving_camera
+    if camera is not None:  # on stderr, so the seed JSON on stdout stays as the specification has it
+        words = text(
+            settings.analysis_language, "summary.local_camera", share=camera.share, withheld=camera.withheld
+        )
+        print(f"warning: {words}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ synthetic motion series, where the numbers are known exactly."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ import pytest
 
 from core import behaviour, repository
 from core.behaviour import Finding
+from core.cli import main as cli_main
+from core.config import get_settings
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines import local
 from core.engines.local import SPIKE_Z, MotionSeries, Observation
@@ -614,6 +617,23 @@ def _camera_clip(path, scene: str, motion):
     return write_clip(
         path, seen_by_moving_camera(frames, fps=fps, size=size, motion=motion), fps=fps, size=size
     )
+
+
+def test_the_cli_warns_that_it_cannot_judge_a_moving_camera(tmp_path, settings, capsys, monkeypatch):
+    """A command-line user sees no events on dashcam footage: the same warning as the page, on stderr, so
+    `--json`'s stdout stays the specification's JSON."""
+    clip = _camera_clip(tmp_path / "forward.mp4", "street", lambda t: (0.0, 0.0, 1.0 + 0.05 * t))
+    monkeypatch.setenv("STORAGE_DIR", str(settings.storage_dir))
+    monkeypatch.setenv("ANALYSIS_LANGUAGE", "en")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["analyze", "--engine", "local", "--json", "--quiet", str(clip)]) == 0
+    finally:
+        get_settings.cache_clear()
+    out, err = capsys.readouterr()
+    assert json.loads(out)["events"] == []
+    assert err.startswith("warning: The camera moved during") and "cannot judge" in err, err
 
 
 def _camera_logs(settings, incident_id):
