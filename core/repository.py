@@ -113,6 +113,14 @@ def event_counts(session: Session, incident_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(query).all())
 
 
+def camera_moved(session: Session, incident_ids: list[int]) -> set[int]:
+    """The runs among these whose local engine logged that the camera moved (it cannot judge them)."""
+    if not incident_ids:
+        return set()
+    query = select(LogRow.incident_id).where(LogRow.incident_id.in_(incident_ids), LogRow.step == "camera")
+    return set(session.scalars(query))
+
+
 def review_progress(session: Session, incident_ids: list[int]) -> dict[int, ReviewProgress]:
     """Per incident (those with events): how many are confirmed, dismissed, not reviewed, and the
     highest score. Read as rows: a run holds at most `max_events` events."""

@@ -276,7 +276,7 @@ def _status_view(session, incident: Incident) -> IncidentStatus:
     )
 
 
-def _summary_view(incident: Incident, event_count: int) -> IncidentSummary:
+def _summary_view(incident: Incident, event_count: int, camera_moved: bool) -> IncidentSummary:
     return IncidentSummary(
         incident_id=incident.id,
         run_of_id=incident.run_of_id,
@@ -289,6 +289,7 @@ def _summary_view(incident: Incident, event_count: int) -> IncidentSummary:
         engine=incident.engine or incident.requested_engine,
         domain=incident.inferred_domain or incident.requested_domain,
         events=event_count,
+        camera_moved=camera_moved,
         created_at=incident.created_at,
         finished_at=incident.finished_at,
     )
@@ -306,8 +307,9 @@ def incident_list(
     """A page of incidents (all of them with `limit` None), newest first, with their event counts."""
     with database(settings).session() as session:
         rows, total = repository.incident_page(session, limit=limit, offset=offset, status=status)
-        counts = repository.event_counts(session, [row.id for row in rows])
-        items = [_summary_view(row, counts.get(row.id, 0)) for row in rows]
+        ids = [row.id for row in rows]
+        counts, moved = repository.event_counts(session, ids), repository.camera_moved(session, ids)
+        items = [_summary_view(row, counts.get(row.id, 0), row.id in moved) for row in rows]
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -315,7 +317,8 @@ def incident_summary(incident_id: int, settings: Settings) -> IncidentSummary:
     """One incident as a row of the list (`NotFound`)."""
     with database(settings).session() as session:
         incident = _incident(session, incident_id)
-        return _summary_view(incident, repository.event_counts(session, [incident_id]).get(incident_id, 0))
+        count = repository.event_counts(session, [incident_id]).get(incident_id, 0)
+        return _summary_view(incident, count, incident_id in repository.camera_moved(session, [incident_id]))
 
 
 def incident_record(incident_id: int, settings: Settings) -> IncidentRecord:
@@ -328,8 +331,12 @@ def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int
     """Every run, newest first, and its events' review progress and top score (runs with events)."""
     with database(settings).session() as session:
         rows = repository.list_incidents(session)
-        progress = repository.review_progress(session, [row.id for row in rows])
-        return [IncidentRecord.model_validate(row) for row in rows], progress
+        ids = [row.id for row in rows]
+        progress, moved = repository.review_progress(session, ids), repository.camera_moved(session, ids)
+        records = [IncidentRecord.model_validate(row) for row in rows]
+        return [
+            r.model_copy(update={"camera_moved": True}) if r.id in moved else r for r in records
+        ], progress
 
 
 def incident_runs(incident_id: int, settings: Settings) -> list[IncidentRecord]:

@@ -88,6 +88,9 @@ class IncidentSummary(BaseModel):
     engine: str = Field(description="the engine that ran, else the one requested")
     domain: str = Field(description="the inferred domain, else the one requested")
     events: int = Field(description="how many events were found")
+    camera_moved: bool = Field(
+        False, description="the local engine measured the camera moving: it cannot judge this footage"
+    )
     created_at: Moment
     finished_at: Moment | None = None
 
@@ -186,6 +189,7 @@ class IncidentRecord(BaseModel):
     hold_reason: str | None = None
     held_by: str | None = None
     held_at: Moment | None = None
+    camera_moved: bool = False  # not a column: the local engine logged that the camera moved (see lists)
 
 
 class LogLine(BaseModel):

@@ -76,10 +76,22 @@ def _frame(
             "progress": [i.progress for i in incidents],
             "events": [r.events if ok else None for r, ok in zip(reviews, done)],
             "review": [
-                t("incidents.review_cell", open=r.unreviewed, confirmed=r.confirmed, dismissed=r.dismissed)
-                if ok and r.events
-                else ""
-                for r, ok in zip(reviews, done)
+                " · ".join(
+                    ([t("incidents.camera_moved")] if i.camera_moved else [])
+                    + (
+                        [
+                            t(
+                                "incidents.review_cell",
+                                open=r.unreviewed,
+                                confirmed=r.confirmed,
+                                dismissed=r.dismissed,
+                            )
+                        ]
+                        if ok and r.events
+                        else []
+                    )
+                )
+                for i, r, ok in zip(incidents, reviews, done)
             ],
             "top_score": [r.top_score if ok else None for r, ok in zip(reviews, done)],
             "engine": [engine_short(i.engine or i.requested_engine) for i in incidents],

@@ -130,6 +130,25 @@ def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app
     )
 
 
+def test_the_list_of_runs_marks_a_run_whose_camera_moved(app_settings, clips):
+    """Triaging many runs from the list, a dashcam run's "0 events" is not read as clear footage."""
+    moved = store_incident(
+        app_settings, clips["calm"], name="dashcam.mp4", windows=WINDOWS, events=[], engine="local",
+        logs=[("camera", CAMERA)],
+    )  # fmt: skip
+    store_incident(app_settings, clips["calm"], name="cctv.mp4", windows=WINDOWS, events=[], engine="local")
+    at = new_app("incidents")
+    assert not problems(at)
+    table = at.dataframe[0].value.set_index("file")
+    assert (
+        table.loc["dashcam.mp4", "review"] == EN["incidents.camera_moved"]
+        and table.loc["dashcam.mp4", "id"] == moved
+    )
+    assert table.loc["cctv.mp4", "review"] == ""
+    listed = {item.original_name: item.camera_moved for item in service.incident_list(app_settings).items}
+    assert listed == {"dashcam.mp4": True, "cctv.mp4": False}  # the API's list says it too
+
+
 def test_a_fixed_camera_local_run_tells_the_api_nothing_of_a_camera(settings, clips):
     incident_id = store_incident(
         settings, clips["calm"], name="fixed.mp4", windows=WINDOWS, events=[FALL], engine="local"
