@@ -324,7 +324,10 @@ def incident_summary(incident_id: int, settings: Settings) -> IncidentSummary:
 def incident_record(incident_id: int, settings: Settings) -> IncidentRecord:
     """Every stored fact of one run, for the dashboard's pages (`NotFound`)."""
     with database(settings).session() as session:
-        return IncidentRecord.model_validate(_incident(session, incident_id))
+        record = IncidentRecord.model_validate(_incident(session, incident_id))
+        return record.model_copy(
+            update={"camera_moved": incident_id in repository.camera_moved(session, [incident_id])}
+        )
 
 
 def incident_records(settings: Settings) -> tuple[list[IncidentRecord], dict[int, ReviewProgress]]:

@@ -147,6 +147,8 @@ def test_the_list_of_runs_marks_a_run_whose_camera_moved(app_settings, clips):
     assert table.loc["cctv.mp4", "review"] == ""
     listed = {item.original_name: item.camera_moved for item in service.incident_list(app_settings).items}
     assert listed == {"dashcam.mp4": True, "cctv.mp4": False}  # the API's list says it too
+    assert service.incident_record(moved, app_settings).camera_moved  # one run read alone says the same
+    assert service.incident_summary(moved, app_settings).camera_moved  # (`python -m core show`)
 
 
 def test_a_fixed_camera_local_run_tells_the_api_nothing_of_a_camera(settings, clips):
