@@ -109,16 +109,21 @@ def test_report_of_a_local_run_with_events_names_the_strength(settings, clips):
 CAMERA = say("log.local_camera_moving", share=0.94, withheld=4, events="COLLISION 19.8-20.4 s", rate=0.016)
 
 
-def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app_settings, clips):
-    incident_id = store_incident(
-        app_settings,
+def _camera_moved_run(settings, clips, name="cam.mp4") -> int:
+    """A finished local run without events whose engine logged that the camera moved."""
+    return store_incident(
+        settings,
         clips["calm"],
-        name="cam.mp4",
+        name=name,
         windows=WINDOWS,
         events=[],
         engine="local",
         logs=[("camera", CAMERA)],
     )
+
+
+def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app_settings, clips):
+    incident_id = _camera_moved_run(app_settings, clips)
     at = new_app("incident", incident_id=incident_id)
     assert not problems(at)
     said = EN["summary.local_camera"].format(share=0.94, withheld=4)
@@ -132,10 +137,7 @@ def test_a_local_run_whose_camera_moved_says_it_cannot_judge_a_moving_camera(app
 
 def test_the_list_of_runs_marks_a_run_whose_camera_moved(app_settings, clips):
     """Triaging many runs from the list, a dashcam run's "0 events" is not read as clear footage."""
-    moved = store_incident(
-        app_settings, clips["calm"], name="dashcam.mp4", windows=WINDOWS, events=[], engine="local",
-        logs=[("camera", CAMERA)],
-    )  # fmt: skip
+    moved = _camera_moved_run(app_settings, clips, name="dashcam.mp4")
     store_incident(app_settings, clips["calm"], name="cctv.mp4", windows=WINDOWS, events=[], engine="local")
     at = new_app("incidents")
     assert not problems(at)
@@ -166,15 +168,7 @@ def test_a_fixed_camera_local_run_has_no_camera_caveat(app_settings, clips):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_report_of_a_local_run_whose_camera_moved_says_so_in_about(settings, clips, lang):
-    incident_id = store_incident(
-        settings,
-        clips["calm"],
-        name="cam.mp4",
-        windows=WINDOWS,
-        events=[],
-        engine="local",
-        logs=[("camera", CAMERA)],
-    )
+    incident_id = _camera_moved_run(settings, clips)
     document = Document(io.BytesIO(build_report(incident_id, settings, lang=lang)))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     words = catalogue(lang)
