@@ -76,19 +76,18 @@ def clips() -> list[tuple[str, str, Path]]:
 
 def describe(path: Path) -> str:
     from bench import bench_local_heldout as heldout
-    from core.engines import local
 
     _, analysis, seen = heldout.analyse(path)
     shift = seen.series.camera if seen.series.camera is not None else np.zeros(0)
     measured = shift[~np.isnan(shift)]
     q = np.percentile(measured, [10, 50, 90]) if len(measured) else [np.nan] * 3
-    share = float(np.mean(seen.series.camera_moved())) if len(seen.series) else 0.0
+    share = analysis.camera_share
     raised = ", ".join(f"{e.event_type} {e.start_time:.1f}" for e in analysis.events) or "none"
     dropped = ", ".join(f"{e.event_type} {e.start:.1f}" for e in analysis.withheld) or "-"
     return (
         f"moving {share:5.1%} | shift p10/50/90 {q[0]:.2f}/{q[1]:.2f}/{q[2]:.2f} px | "
         f"unmeasured {np.mean(np.isnan(shift)) if len(shift) else 0:.0%} | views {len(seen.view_changes)} | "
-        f"caveat {'YES' if local.camera_caveat(seen) else 'no'} | events: {raised} | dropped: {dropped}"
+        f"caveat {'YES' if analysis.camera_note() else 'no'} | events: {raised} | dropped: {dropped}"
     )
 
 

@@ -673,4 +673,4 @@ def test_a_pan_is_told_from_noise_by_the_median_around_each_pair():
     )
     moved = series.camera_moved()
     assert not moved[:38].any() and moved[42:88].all() and not moved[92:].any()
-    assert local.camera_moving_share(series) == pytest.approx(0.5, abs=0.03)
+    assert local.camera_moving_share(series.camera_moved()) == pytest.approx(0.5, abs=0.03)

@@ -472,15 +472,9 @@ def observe(path: str | Path, *, fps: float, on_frame=None) -> Observation:
     )
 
 
-def camera_moving_share(series: MotionSeries) -> float:
-    """The share of frame pairs in which the camera moved (0 for a series without pairs)."""
-    return float(np.mean(series.camera_moved())) if len(series) else 0.0
-
-
-def camera_caveat(seen: Observation) -> float | None:
-    """The share of the video in which the camera moved, when it is large enough to say (else None)."""
-    share = camera_moving_share(seen.series)
-    return share if share >= CAMERA_MOVING_SHARE else None
+def camera_moving_share(moved: np.ndarray) -> float:
+    """The share of frame pairs in which the camera moved (`MotionSeries.camera_moved`; 0 without pairs)."""
+    return float(np.mean(moved)) if len(moved) else 0.0
 
 
 # --- scoring --------------------------------------------------------------------------------------
@@ -822,7 +816,7 @@ def analyse(
         )
     findings.sort(key=lambda f: (f.start, f.end))
     moved = seen.series.camera_moved()
-    share = float(np.mean(moved)) if len(moved) else 0.0
+    share = camera_moving_share(moved)
     # only in a video whose camera moved for a meaningful share of it: a fixed view that large vehicles
     # fill for a moment keeps its events
     withheld = [
