@@ -191,7 +191,7 @@ def _summary(report: _Report, incident: Incident, events: list[Event]) -> None:
         report.paragraph(t("domain_line", domain=word(report.lang, "report.domain", domain)))
 
 
-def _about(report: _Report, incident: Incident, logs: list[LogRow] = ()) -> None:
+def _about(report: _Report, incident: Incident, logs: list[LogRow]) -> None:
     """Which engine ran, what it can see and what it cannot (and, when the local engine measured the
     camera moving, that it cannot judge a moving camera): read before the events."""
     engine = incident.engine or incident.requested_engine
