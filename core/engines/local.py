@@ -246,15 +246,15 @@ class MotionSeries:
         if self.camera is None:
             return np.zeros(len(self), dtype=bool)
         measured = ~np.isnan(self.camera)
-        middle = ((self.before + self.after) / 2)[measured]
+        middles = (self.before + self.after) / 2
         shift = self.camera[measured]
         if not len(shift):
             return np.zeros(len(self), dtype=bool)
         # each pair: the median of the measures within CAMERA_SMOOTH_SEC around it (pairs not measured,
         # between measures or in a flat view, take their neighbours')
-        around = (self.before + self.after) / 2
-        low = np.searchsorted(middle, around - CAMERA_SMOOTH_SEC / 2, "left")
-        high = np.searchsorted(middle, around + CAMERA_SMOOTH_SEC / 2, "right")
+        measured_at = middles[measured]
+        low = np.searchsorted(measured_at, middles - CAMERA_SMOOTH_SEC / 2, "left")
+        high = np.searchsorted(measured_at, middles + CAMERA_SMOOTH_SEC / 2, "right")
         return np.array(
             [b > a and np.median(shift[a:b]) >= CAMERA_SHIFT_PX for a, b in zip(low, high, strict=True)]
         )
@@ -331,7 +331,6 @@ class CameraMeter:
     flat or dark view): the camera's motion was not measured there."""
 
     def __init__(self, size: tuple[int, int]) -> None:
-        self.size = size
         width, height = size
         self._corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], dtype=np.float64)
         self._cell = (width / CAMERA_REGIONS[0], height / CAMERA_REGIONS[1])
@@ -758,9 +757,9 @@ def camera_caveat_of(lines) -> dict | None:
     """The values of a run's camera note (`Analysis.camera_note`) among its log lines (each with the
     `words` it was logged with), for the dashboard and the report to say; None when there is none."""
     for line in lines:
-        words = getattr(line, "words", None) or {}
-        if words.get("key") == "log.local_camera_moving":
-            return dict(words.get("values") or {})
+        message = Message.from_json(getattr(line, "words", None))
+        if message is not None and message.key == "log.local_camera_moving":
+            return dict(message.values)
     return None
 
 
