@@ -218,7 +218,8 @@ def _summary(
         facts_col.caption(t("summary.concerns", items=safe_html(items)))
     if incident.engine == "local":
         st.caption(t("summary.local_measures"))
-        camera = camera_caveat_of(data.load_logs(incident.id))
+        # the record says whether the camera moved; its log line, read only then, says how much
+        camera = camera_caveat_of(data.load_logs(incident.id)) if incident.camera_moved else None
         if camera is not None:
             st.warning(
                 t("summary.local_camera", share=camera.get("share", 0.0), withheld=camera.get("withheld", 0)),
