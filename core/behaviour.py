@@ -18,9 +18,13 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   heading its way (vehicles merged side by side or one behind another, or with a shadow; a walker is
   twice as tall or more; a fragment flickers wide for a moment, and a region that mostly stands is no
   vehicle by how it looked while it moved), else other; the evidence is kept.
-- COLLISION: two tracks, at least one vehicle-like, seen on their own for 0.4 s, that were apart approach
+- COLLISION: two tracks, at least one vehicle-like, seen on their own for 0.4 s of the second before
+  they met (a track that was only a share of a region merged with others, or a box carried on
+  unseen, has no speed or heading of its own to lose), that were apart approach
   at 1.5 sizes a second or more (traffic drawing up behind or beside another closes in slower), touch
-  (their boxes meet or they become one region), and at least one loses most of its speed or turns
+  (their boxes meet or they become one region: both share one, their boxes together no larger than a
+  region the tracker lets two tracks share; in busy traffic each may share a region with another car,
+  far apart), and at least one loses most of its speed or turns
   sharply (without speeding up) within a second, while the other did not go on at driving speed keeping
   most of its own, whatever its heading (a hit that stops or turns one takes the other's speed too: one
   that went on passed a vehicle that was stopping, or drove through a region merged with it). Both were
@@ -52,7 +56,8 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   jumping about is neither; a side the frame's edge cuts, growing as a vehicle drives in, is not its
   size). At a small analysis width a close pass touches: two such road users on
   plainly crossing paths (40–140°), both moving, and one way (a person-like one faster than a walk; a
-  fragment jittering in place has no path to cross), whose regions meet or merge are a NEAR_MISS too
+  fragment jittering in place has no path to cross), whose regions meet or merge (into one region:
+  each sharing a region with another, far apart, is no meeting) are a NEAR_MISS too
   when each one's old speed and heading is taken up again within a second, for half a second, each by a
   different track (its own, the other's, or a track that began where it would then have been, driving on
   as before from where it was last seen on its own: a vehicle whose region was lost beside the other's
@@ -111,7 +116,9 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
   road's lanes together, also a far lane a few pixels from the near one), for a second or more and in
   nine of ten of the frames it was judged in (a vehicle turning across the flow, or a fragment of
-  mixed regions, goes against it only now and then); a second track on the same object is no flow,
+  mixed regions, goes against it only now and then), judged where it was seen as a region of its own
+  (a track carried on by its prediction, or placed in regions it shares with traffic, is no driver
+  seen: in busy traffic such a track drifts anywhere); a second track on the same object is no flow,
   and a vehicle that drove at another and hit it is in that collision instead. Nor is it one when
   another vehicle drove its way in its lane, at any time: heading its way along its path, nearer
   across it than half the way to the oncoming tracks beside it, for a second, half its length or longer
@@ -122,7 +129,10 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   out through an edge of the frame (shrinking across it for half a second) and grows back out of it
   goes on with another vehicle coming in there: the parts before and after are judged apart.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
-  other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide).
+  other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide);
+  it is seen as its own region within 2 s of when it began to stand, driving up or standing (inside a
+  region it shares with the traffic beside it the tracker holds its box at one place, `core.tracks`:
+  a car merged with others all along, far away, seems to stand while their region drives on).
   Traffic passing in the next lane merges with a stopped vehicle's region, drags its box and often
   ends its track: the stand goes on where, within a second, a still box like its own stands again
   on the same spot (in its own track or the one that took over), or what is left of it as it fades
@@ -152,7 +162,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.i18n import Message, say
-from core.tracks import MATCHED, MH, MOTION, MW, MX, MY, SHARED, H, T, Track, W, X, Y, cover, iou
+from core.tracks import (
+    MATCHED,
+    MH,
+    MOTION,
+    MW,
+    MX,
+    MY,
+    SHARED,
+    SHARED_GROWTH,
+    H,
+    T,
+    Track,
+    W,
+    X,
+    Y,
+    cover,
+    iou,
+)
 
 PERSON, VEHICLE, OTHER = "person", "vehicle", "other"
 
@@ -170,6 +197,8 @@ COLLISION_TURN_DEG = 60.0  # ... or turned at least this much
 COLLISION_KEPT = 0.5  # the other went on fast keeping half its speed or more: it was not hit
 COLLISION_KNOWN_SEC = 0.4  # both were seen on their own this long before they met (fast vehicles' tracks
 # break up as they come into view and near each other: 0.4 s is four frames at the analysis rate)
+COLLISION_RECENT_SEC = 1.0  # ... in the last this long (their speeds and headings before are measured then)
+WRONG_WAY_SEEN = 0.5  # of its frames against the flow, it was seen in this share or more
 COLLISION_ABSORBED_SEC = 0.3  # a track that ended this soon after meeting the other ran into its region
 COLLISION_ABSORBED_SLOWED = 0.5  # ... which went on at this share of its speed or less (slowed by the hit)
 COLLISION_WRECK_AFTER_SEC = (0.5, 3.0)  # a wreck stands at the contact box within this span after contact ...
@@ -251,6 +280,7 @@ STOP_SAME_PLACE = 0.7  # ... where a still box overlapping its own this much (Io
 STOP_INSIDE = 0.9  # ... or lies this much inside it (a standing vehicle fading into the background
 STOP_KEPT = 0.25  # shrinks), keeping this much of its area
 STOP_PIECE_ROWS = 3  # a still stretch of fewer matched rows is a pause in a jittering box
+STOP_SEEN_SEC = 2.0  # a stop's vehicle was seen as its own region this close to when it began to stand
 STOP_SHAPE_CHANGE = 1.6  # a box whose height / width changes more than this as it stops is no vehicle
 STOP_SLOWING = 0.5  # a driving track that ended this slow (share of its driving speed) was stopping ...
 STOP_TAKEN_OVER = 0.5  # ... where a newer track's still box overlapping its last this much (IoU) is it
@@ -549,6 +579,18 @@ def _gaps(a: TrackView, b: TrackView, ia: np.ndarray, ib: np.ndarray) -> np.ndar
     return np.hypot(dx, dy)
 
 
+def _one_region(a: TrackView, b: TrackView, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Per common frame, whether the two tracks were seen as one region: both shared a region and their
+    boxes fit in one the tracker lets two tracks share (no larger than SHARED_GROWTH times the two
+    boxes, `core.tracks`). Each may share a region with another track, far apart: in busy traffic one
+    region merges two cars here, another two there, and those two tracks never touched."""
+    ra, rb = a.data[ia], b.data[ib]
+    both = (ra[:, SHARED] > 0) & (rb[:, SHARED] > 0)
+    width = np.maximum(ra[:, X] + ra[:, W], rb[:, X] + rb[:, W]) - np.minimum(ra[:, X], rb[:, X])
+    height = np.maximum(ra[:, Y] + ra[:, H], rb[:, Y] + rb[:, H]) - np.minimum(ra[:, Y], rb[:, Y])
+    return both & (width * height <= SHARED_GROWTH * (ra[:, W] * ra[:, H] + rb[:, W] * rb[:, H]))
+
+
 def _union(*boxes: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     left = min(b[0] for b in boxes)
     top = min(b[1] for b in boxes)
@@ -568,16 +610,15 @@ def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> 
         if len(times) < 3:
             continue
         gaps = _gaps(a, b, ia, ib)
-        together = (a.data[ia, SHARED] > 0) & (b.data[ib, SHARED] > 0)
-        contact = (gaps <= 1.0) | together
+        contact = (gaps <= 1.0) | _one_region(a, b, ia, ib)
         if not contact.any():
             continue
         first = int(np.argmax(contact))
         contact_time = float(times[first])
         if first == 0 or not (gaps[:first] > 2.0).any():
             continue  # they never were apart: one object seen as two, not two meeting
-        if min(_seen_alone(a, contact_time), _seen_alone(b, contact_time)) < COLLISION_KNOWN_SEC:
-            continue  # a flicker or a fragment that just appeared is not a road user
+        if min(_seen_before(a, contact_time), _seen_before(b, contact_time)) < COLLISION_KNOWN_SEC - 1e-6:
+            continue  # (four frames at 10 a second are 0.4 s, whatever the rounding)  # a flicker or a fragment that just appeared is not a road user
         size = min(a.length, b.length)
         recent = max(0, first - 8)
         distance = np.hypot(a.cx[ia] - b.cx[ib], a.cy[ia] - b.cy[ib])
@@ -786,6 +827,20 @@ def _wreck(view: TrackView, other: TrackView, views: list[TrackView], contact: f
     return None
 
 
+def _seen_before(view: TrackView, time: float) -> float:
+    """Seconds the track was seen on its own in the COLLISION_RECENT_SEC before `time`: its speed and
+    heading before are measured then, and a track that was only a share of a region merged with others
+    (the tracker holds its box at one place in it), or a box carried on unseen, has no speed or heading
+    of its own to lose (seen on its own seconds earlier, it may be anywhere by now)."""
+    rows = (
+        (view.t < time)
+        & (view.t >= time - COLLISION_RECENT_SEC)
+        & (view.data[:, MATCHED] > 0)
+        & (view.data[:, SHARED] == 0)
+    )
+    return float(np.count_nonzero(rows)) * _mean_step(view)
+
+
 def _seen_alone(view: TrackView, time: float) -> float:
     """Seconds the track was seen on its own (matched, not sharing a region) before `time`."""
     alone = (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
@@ -877,8 +932,7 @@ def near_misses(
         if len(times) < 3:
             continue
         gaps = _gaps(a, b, ia, ib)
-        together = (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
-        if (gaps <= 1.0).any() or together.any():
+        if (gaps <= 1.0).any() or _one_region(a, b, ia, ib).any():
             touched = _touched_and_drove_on(a, b, views, times, ia, ib, gaps, frame)
             if touched is not None:
                 found.append(touched)
@@ -965,7 +1019,7 @@ def _touched_and_drove_on(
     width), and both drove on: each one's old speed and heading is taken up again within a second, by
     its own track, the other's (the region split the wrong way) or a track that began where they met.
     One that stops or turns is a collision's part, and no track carries its old motion on."""
-    contact = (gaps <= 1.0) | (a.data[ia, SHARED] > 0) | (b.data[ib, SHARED] > 0)
+    contact = (gaps <= 1.0) | _one_region(a, b, ia, ib)
     first = int(np.argmax(contact))
     if first == 0 or not (gaps[:first] > 2.0).any():
         return None  # never apart: one object seen as two
@@ -1986,6 +2040,8 @@ def wrong_way(views: list[TrackView], size: tuple[int, int]) -> list[Finding]:
         start, end = float(view.t[against[0]]), float(view.t[against[-1]])
         if end - start < WRONG_WAY_MIN_SEC or _own_way_driven(view, views):
             continue
+        if float(np.mean(view.data[against, MATCHED] > 0)) < WRONG_WAY_SEEN:
+            continue  # mostly a box carried on by its prediction: no vehicle was seen driving there
         peak = float(view.t[against[len(against) // 2]])
         found.append(
             Finding(
@@ -2266,6 +2322,8 @@ def stopped_vehicles(
             continue
         if any(_wreck_of(c, view, start) for c in collisions_found):
             continue  # one of a collision's vehicles come to stand: its wreck
+        if run is not None and not _seen_stopping(view, run):
+            continue  # a box the tracker held in place inside a region shared with traffic
         if run is not None and _changed_shape(view, driving, run):
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
@@ -2298,6 +2356,18 @@ def stopped_vehicles(
             )
         )
     return found
+
+
+def _seen_stopping(view: TrackView, run: np.ndarray) -> bool:
+    """Whether the track was seen as its own region (STOP_PIECE_ROWS rows or more) within STOP_SEEN_SEC of
+    when its still stretch `run` began, driving up or standing: inside a region it shares with another,
+    the tracker keeps its box at one place in the region (`core.tracks`), so a vehicle merged with the
+    traffic beside it all along (far away, where traffic overlaps) seems to stand while the region
+    drives on. A vehicle that stops is seen driving up or standing; traffic merging with it in the
+    meantime drags its box (`_stood_on`)."""
+    rows = view.between(view.t[run[0]] - STOP_SEEN_SEC, view.t[run[0]] + STOP_SEEN_SEC)
+    own = rows & (view.data[:, SHARED] == 0) & (view.data[:, MATCHED] > 0)
+    return int(np.count_nonzero(own)) >= STOP_PIECE_ROWS
 
 
 def _wreck_of(collision: Finding, view: TrackView, start: float) -> bool:

@@ -368,13 +368,15 @@ def test_a_vehicle_seen_again_further_on_after_its_region_was_lost_at_a_close_pa
 
 
 def test_a_vehicle_seen_again_is_judged_from_where_it_was_last_seen_on_its_own():
-    """The pass above, but as the regions meet the down car's box lurches two and a half lengths down
-    into the merged region (shared) before its track ends. Where it would have been by the time it is
-    seen again counts from its last box of its own, not from that lurch: a NEAR_MISS still."""
+    """The pass above, but as the regions meet the down car's box lurches a length down into the merged
+    region before its track ends (both tracks shares of that region, as the tracker marks its owner
+    too; the region no larger than core.tracks lets two share). Where it would have been by the time
+    it is seen again counts from its last box of its own, not from that lurch: a NEAR_MISS still."""
     down = [(70.0, -30.0 + 60.0 * k * STEP, 12.0, 24.0) for k in range(28)]
-    lost = track(1, [*down[:11], (70.0, down[11][1] + 60.0, 12.0, 24.0)])
+    lost = track(1, [*down[:11], (70.0, down[11][1] + 24.0, 12.0, 24.0)])
     lost.data[-1, behaviour.SHARED] = 1.0
     across = track(2, [(25.0 + 50.0 * k * STEP, 60.0, 24.0, 12.0) for k in range(30)])
+    across.data[11, behaviour.SHARED] = 1.0
     again = track(3, down[20:], start=1.0 + 20 * STEP)
     found = behaviour.find_events([lost, across, again], SIZE)
     assert [(f.event_type, sorted(f.track_ids)) for f in found] == [("NEAR_MISS", [1, 2])], found
@@ -1499,3 +1501,82 @@ def test_one_person_whose_region_two_tracks_share_is_no_fight():
         result.finish()
         placed.append(behaviour.classify(behaviour.view_of(result)))
     assert behaviour.fights(placed, SIZE) == []
+
+
+def test_two_vehicles_each_merged_with_another_far_apart_did_not_touch():
+    """Busy traffic: a car drives east along one lane and one west along another, far apart; as they
+    draw level each merges with a car beside it in its own lane (both tracks are shares of regions at
+    once, then held standing at their places in those regions). Two shared regions far apart are no
+    meeting: no COLLISION, though both 'stop' where they drew level."""
+
+    def lane(track_id: int, x0: float, y: float, speed: float) -> behaviour.TrackView:
+        xs = [x0 + speed * min(k, 10) * STEP for k in range(40)]
+        view = track(track_id, [(x, y, 24.0, 12.0) for x in xs])
+        view.data[10:, behaviour.SHARED] = 1.0
+        return view
+
+    east, west = lane(1, 10.0, 20.0, 60.0), lane(2, 130.0, 90.0, -60.0)
+    assert east.kind == west.kind == behaviour.VEHICLE
+    assert behaviour.collisions([east, west], SIZE) == []
+
+
+def crash(shared_before: bool) -> list[behaviour.TrackView]:
+    """A car driving east and one driving down-left across its path (60 px/s) meet at 2.0 s and both
+    stand there (the wreck), seen from 0.0 s; with `shared_before`, the east car's region was merged
+    with another's (a car beside it) for the second before they met: its box a share of that region."""
+
+    def travelled(k: int) -> float:
+        return 60.0 * min(k - 20, 0) * STEP
+
+    diagonal = math.sqrt(0.5)
+    east = track(1, [(48.0 + travelled(k), 60.0, 24.0, 12.0) for k in range(50)], start=0.0)
+    down_left = track(
+        2,
+        [(70.0 - diagonal * travelled(k), 44.0 + diagonal * travelled(k), 20.0, 20.0) for k in range(50)],
+        start=0.0,
+    )
+    if shared_before:
+        east.data[10:20, behaviour.SHARED] = 1.0
+    return [east, down_left]
+
+
+def test_a_vehicle_seen_only_as_a_share_of_a_merged_region_before_the_meeting_has_no_speed_to_lose():
+    """The crash above is a COLLISION when both cars were seen on their own as they drove up; when the
+    east car was only a share of a region merged with another's for the second before (the tracker
+    places it at a fixed spot in that region: its speed and heading then are the region's), what it
+    lost is not known: no COLLISION."""
+    assert [f.track_ids for f in behaviour.collisions(crash(shared_before=False), SIZE)] == [[1, 2]]
+    assert behaviour.collisions(crash(shared_before=True), SIZE) == []
+
+
+def test_a_track_carried_on_unseen_and_in_others_regions_against_the_flow_is_no_wrong_way():
+    """The one-way road of the first WRONG_WAY test, and a track moving against its flow in the lane
+    beside it, but never seen as a region of its own: carried on by its prediction, now and then placed
+    in a region it shares (traffic merged). No vehicle was seen driving there: no WRONG_WAY."""
+    flow = [drive(n, 0.0, 36.0, 40.0, 1.0 + 1.5 * (n - 1), 3.5) for n in (1, 2, 3)]
+    against = drive(4, 150.0, 51.0, -40.0, 7.0, 3.5)
+    assert [f.track_ids for f in behaviour.find_events([*flow, against], SIZE)] == [[4]]
+    against.data[:, behaviour.MATCHED] = 0.0
+    against.data[::3, behaviour.MATCHED] = 1.0
+    against.data[::3, behaviour.SHARED] = 1.0
+    assert behaviour.find_events([*flow, against], SIZE) == []
+
+
+def test_a_box_held_in_place_in_a_region_shared_with_traffic_is_no_stopped_vehicle():
+    """A car drives and its box then stands 3 s while traffic passes. Seen as its own region it stopped:
+    STOPPED_VEHICLE. When its box drove and stood only as a share of a region merged with the traffic
+    beside it all along (the tracker holds it at one place in that region), it was never seen to stop:
+    none."""
+    passing = track(3, [(4.0 * k, 90.0, 20.0, 10.0) for k in range(45)], 1.0)
+
+    def stops(shared: bool) -> list[list[int]]:
+        car = track(
+            1, [(10.0 + 4.0 * k, 40.0, 20.0, 10.0) for k in range(15)] + [(66.0, 40.0, 20.0, 10.0)] * 30
+        )
+        if shared:
+            car.data[:, behaviour.SHARED] = 1.0
+        found = behaviour.find_events([car, passing], SIZE)
+        return [f.track_ids for f in found if f.event_type == "STOPPED_VEHICLE"]
+
+    assert stops(shared=False) == [[1]]
+    assert stops(shared=True) == []
