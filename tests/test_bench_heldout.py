@@ -1,9 +1,12 @@
-"""The held-out bench's pooled figures: the interval and the verdict it gives a kind."""
+"""The held-out bench's pooled figures (the interval and the verdict it gives a kind) and how it gets the
+real clips it cannot download."""
 
+import subprocess
 from collections import Counter
 
 import pytest
 
+from bench import bench_local_heldout as bench
 from bench import heldout_scenes
 from bench.bench_local_heldout import pooled_section, wilson_interval
 
@@ -43,3 +46,31 @@ def test_pooled_section_adds_the_sets_and_says_when_the_goal_is_out_of_reach():
     assert rows[second].endswith("| not met: 90% is above the interval |")
     assert "6 in 4.0 min (1.50 per minute)" in text
     assert "| COLLISION | 8 | 2 | 25% (7%–59%) |" in text and "| FALL | 2 | 0 | 0% (0%–66%) |" in text
+
+
+def test_a_github_clip_is_taken_from_a_snapshot_pinned_by_its_blob_id_and_other_bytes_count_as_missing(
+    tmp_path, monkeypatch
+):
+    mirror = tmp_path / "mirror" / "someone+clips" / "repo"
+    subprocess.run(["git", "init", "-q", "--bare", str(mirror)], check=True)
+    blob = (
+        subprocess.run(
+            ["git", "-C", str(mirror), "hash-object", "-w", "--stdin"],
+            input=b"pretend video bytes",
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    assert bench.git_blob_id(b"pretend video bytes") == blob
+    monkeypatch.setattr(bench, "OUT", tmp_path / "out")
+    monkeypatch.setattr(bench, "GITHUB_MIRRORS", tmp_path / "mirror")
+
+    taken = bench.github_clip("someone/clips", "data/cam.mp4", blob)
+    assert taken.read_bytes() == b"pretend video bytes"
+    assert bench.clip_label(taken) == "cam.mp4 (someone/clips)"
+
+    taken.write_bytes(b"another version of the clip")
+    assert not bench.github_clip("someone/clips", "data/cam.mp4", blob).exists()
+    assert not bench.github_clip("someone/absent", "cam.mp4", blob).exists()

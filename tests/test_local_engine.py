@@ -471,6 +471,43 @@ def test_fragments_are_not_explained_by_the_traffic_driving_through():
     assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
 
 
+def _followed(seen: Observation, box, shares: dict[int, tuple[float, float]], first=50, last=250) -> Track:
+    """A track followed in every pair from `first` to `last` at `box`; at the pairs in `shares`, (inside,
+    attached) shares of the pair's changed pixels: inside its region, and outside it in the patches of
+    change that touch it (`core.tracks.ATTACHED`)."""
+    pixels = seen.size[0] * seen.size[1]
+    track = Track(1)
+    for k in range(first, last + 1):
+        changed = float(seen.series.area[k]) * pixels
+        inside, attached = shares.get(k, (0.0, 0.0))
+        row = [float(seen.series.after[k]), *box, *box, inside * changed, 0.0, 1.0, attached * changed]
+        track.rows.append(row)
+    track.matched_frames = last - first + 1
+    track.finish()
+    return track
+
+
+def test_a_body_close_to_the_camera_explains_its_change_outside_its_region():
+    """Someone walking close to the camera across a room that is empty most of the time: 1.5 s of
+    motion far above the video's usual, 40 % of it inside the region the background model sees (the
+    head against the wall) and the rest in the same patch of change (the body over a floor of its
+    brightness, and where it just left): the motion of a followed object, no MOTION_BURST."""
+    seen = synthetic_series([(100, 15, 0.6)])
+    seen.tracks = [_followed(seen, (40.0, 20.0, 30.0, 60.0), dict.fromkeys(range(95, 120), (0.4, 0.5)))]
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert analysis.events == [] and analysis.explained == 1
+
+
+def test_pieces_thrown_off_a_followed_car_at_the_peak_stay_sudden_motion():
+    """A car followed for seconds whose patch of change touches the pieces thrown off it: over the
+    episode most of the change is in the car's patches, but at the peak, the pieces flying, it is not."""
+    seen = synthetic_series([(100, 3, 0.5), (101, 1, 0.8)])
+    shares = {100: (0.3, 0.6), 101: (0.1, 0.1), 102: (0.3, 0.6)}
+    seen.tracks = [_followed(seen, (40.0, 40.0, 20.0, 20.0), shares)]
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
+
+
 def test_fragments_are_not_explained_by_one_body_running_nearby():
     """The same burst of fragments while a typed event of one body (someone running past) is raised
     a moment later: many pieces, each far smaller than a person, are not that runner's motion; an

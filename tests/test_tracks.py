@@ -87,3 +87,25 @@ def test_a_block_driving_by_never_stands():
     when it drives more than its length in STANDING_STILL_SEC (one slower stands at its rear)."""
     for seconds in (0.5, 1.0, 1.5):
         assert _standing_after(seconds, stops=False, speed=60.0)[0] == []
+
+
+def test_a_body_is_given_the_change_in_the_patch_that_touches_it():
+    """A body close to the camera whose legs are of the floor's brightness: the background model sees
+    its upper half only, the change mask all of it moving, as one patch. The changed pixels of that
+    patch outside its region are attached to it; a piece thrown aside, a patch of its own, is not."""
+    import numpy as np
+
+    from core.tracks import ForegroundModel
+
+    model = ForegroundModel((160, 120))
+    floor = np.full((120, 160), 100, np.uint8)
+    for frame in range(15):  # 1.4 s of the empty room: the background is learnt
+        model(floor, frame / 10, np.zeros((120, 160), np.float32))
+    image = floor.copy()
+    image[20:40, 50:70] = 30  # the upper body, dark against the floor
+    change = np.zeros((120, 160), np.float32)
+    change[20:60, 50:70] = 1.0  # all of the body moved, legs too
+    change[90:95, 120:125] = 1.0  # a piece thrown aside
+    [body] = model(image, 1.5, change)
+    assert 18 * 18 <= body.moving <= 20 * 20
+    assert 20 * 20 <= body.attached <= 22 * 20  # (the region is a pixel off the block: opened, closed)

@@ -26,8 +26,12 @@ Episodes of unusual motion where three or more people who stood or walked there 
 tracks ended or ran: `behaviour.broke_off`) are CROWD_PANIC. Others become SUDDEN_MOTION (short) or
 MOTION_BURST (a second or more) only when no typed event explains them and the motion was not that of
 tracked objects moving as they had been all along (people walking close to the camera make much motion,
-nothing unusual). Motion flagged only for its many small fragments at once is no one body's: a runner's
-or a fall's event near it does not explain it.
+nothing unusual). Where no crowd broke off, an object's motion is also the change outside its region in
+the patches of change touching it (a body close to the camera changes the frame where it leaves and where
+its parts are of the background's brightness, outside the region the background model sees), over the
+episode and at its peak alike (pieces thrown off a passing car are the peak's change). Motion flagged
+only for its many small fragments at once is no one body's: a runner's or a fall's event near it does
+not explain it.
 
 Windows follow the frames: a window gets a timeline row only if frames were decoded in it, so a file
 whose timestamps jump by days costs what its frames cost, not one row per window of the claimed span.
@@ -61,7 +65,7 @@ from core.behaviour import Finding, TrackView
 from core.engines.base import AnalysisEngine, RunContext
 from core.i18n import Language, Message, catalogue, say, text
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
-from core.tracks import WARM_UP_SEC, ForegroundModel, Tracker
+from core.tracks import ATTACHED, WARM_UP_SEC, ForegroundModel, Tracker
 from core.video import iter_frames, occupied_windows, window_count
 
 MODEL_VERSION = "local-tracks-3"
@@ -101,6 +105,8 @@ BURST_MIN_SEC = (
 )
 EXPLAINED_SHARE = 0.5  # motion at least half inside objects the tracker followed is theirs ...
 EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, not a jolt)
+EXPLAINED_BEFORE_PEAK_SEC = 0.5  # ... and, with the change around it, at the peak by one followed this long
+# before (a walker coming in, not a region a jolt itself made: two cars crashing part and merge anew)
 TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
 # what a vehicle is doing for a while, not a moment: a jolt just before a vehicle stops (a crash) is not
 # explained by the stop, nor one beside a wrong-way driver by the driving
@@ -788,6 +794,9 @@ def analyse(
         if scattered is not None:
             findings.append(scattered)
             continue
+        if _explained(episode, report, views, findings, seen.size, around=True):
+            explained += 1
+            continue
         findings.append(
             Finding(
                 episode.kind,
@@ -867,13 +876,24 @@ def _explained(
     views: list[TrackView],
     findings: list[Finding],
     size: tuple[int, int],
+    *,
+    around: bool = False,
 ) -> bool:
     """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
     followed for a second or more (people walking near the camera, a car driving through): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains.
     An episode flagged only for its many fragments is no followed object's: each piece is too small to
     be one, however much of the changed area the traffic around them makes, nor one body's typed
-    event (ONE_BODY_EVENTS: a runner, a fall) near it."""
+    event (ONE_BODY_EVENTS: a runner, a fall) near it.
+
+    `around` (asked once `behaviour.broke_off` found no crowd breaking off there): the changed pixels
+    outside each followed object's region in the patches of change touching it count as its own too
+    (`core.tracks.ATTACHED`: a body close to the camera changes the frame where it leaves, and where its
+    parts are of the background's brightness, outside the region the background model sees), over the
+    episode and at its peak alike: pieces thrown off a passing car, its patch touching theirs as they
+    part, are the peak's change, and the car's is not. At the peak, only by objects followed since
+    EXPLAINED_BEFORE_PEAK_SEC before it: the regions two crashing cars make as they part and merge begin
+    with the jolt, and their change is the jolt's."""
     if any(
         f.start - TYPED_COVERS_SEC <= episode.end
         and f.end + TYPED_COVERS_SEC >= episode.start
@@ -895,15 +915,26 @@ def _explained(
     if not followed:
         return False
     pixels = size[0] * size[1]
-    total = inside = 0.0
-    for member in episode.members:
+    peak = int(np.argmin(np.abs(series.after[episode.members] - episode.peak_time)))
+    changed, theirs, at_peak = [], [], 0.0
+    for index, member in enumerate(episode.members):
         moment = series.after[member]
-        total += float(series.area[member]) * pixels
+        changed.append(float(series.area[member]) * pixels)
+        inside = 0.0
         for view in followed:
             row = int(np.searchsorted(view.t, moment - 1e-6))
             if row < len(view.t) and abs(view.t[row] - moment) < 1e-6:
-                inside += float(view.data[row, behaviour.MOTION])
-    return total > 0 and inside >= EXPLAINED_SHARE * total
+                own = float(view.data[row, behaviour.MOTION])
+                own += float(view.data[row, ATTACHED]) if around else 0.0
+                inside += own
+                if index == peak and view.start <= moment - EXPLAINED_BEFORE_PEAK_SEC:
+                    at_peak += own
+        theirs.append(min(inside, changed[-1]) if around else inside)  # (a shared region's, counted twice)
+    return (
+        sum(changed) > 0
+        and sum(theirs) >= EXPLAINED_SHARE * sum(changed)
+        and (not around or min(at_peak, changed[peak]) >= EXPLAINED_SHARE * changed[peak])
+    )
 
 
 def _changed_box(report: MotionReport, episode: Episode) -> tuple[float, float, float, float] | None:
