@@ -77,7 +77,9 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   there from the start is learnt into the background and first seen as they fall: a track that
   comes into being mid-picture, moving, after tracking began (when the engine's background warm-up
   ended), is judged from its first moving parts (0.2 s of them, often a sliver first) as the body
-  standing; where it lands inside what those spanned is the place such a person left, walking off
+  standing, unless another track drove through that place (covering half of it, moving) after
+  tracking began and before it came into being: that place was open, nobody stood there (a car
+  coming into view in the distance, a glint on it first seen tall, then shrinking, is no body); where it lands inside what those spanned is the place such a person left, walking off
   (a "ghost"), not a body that fell (one lies beside or below where it stood).
 - FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
@@ -1127,6 +1129,8 @@ def falls(
             i for i in np.flatnonzero(upright) if np.count_nonzero(upright[max(0, i - 3) : i + 1]) >= 3
         ]
         unseen = _began_falling(view, size, tracking_began)
+        if unseen and _passed_through(view, views, tracking_began):
+            unseen = False  # that place was open: traffic drove through it, nobody stood there
         for i in [0, *standing] if unseen else standing:  # (upright for a moment is not standing)
             if unseen and i == 0:
                 stance = _first_stance(view)
@@ -1290,6 +1294,23 @@ def _began_falling(view: TrackView, size: tuple[int, int], tracking_began: float
         and inside_frame(data[:1], size)[0]
         and _first_stance(view).height >= FALL_MIN_HEIGHT * size[1]
     )
+
+
+def _passed_through(view: TrackView, views: list[TrackView], tracking_began: float) -> bool:
+    """Whether another track drove through where the falling one first stood (its box covering half of
+    that place or more, moving) after tracking began and before it came into being: traffic passing
+    there shows that place was open, nobody stood there learnt into the background."""
+    stance = _first_stance(view)
+    left, right = stance.first_seen
+    place = (left, stance.top, right - left, stance.height)
+    for other in views:
+        if other.id == view.id or other.start >= view.start or other.end <= tracking_began:
+            continue
+        rows = (other.t >= tracking_began) & (other.t < view.start) & (other.speed / other.length >= MOVING)
+        for row in other.data[rows]:
+            if cover(tuple(row[X : H + 1]), place) >= 0.5:
+                return True
+    return False
 
 
 def _first_stance(view: TrackView) -> _Stance:

@@ -892,6 +892,24 @@ def test_a_fall_of_someone_learnt_into_the_background_is_a_fall():
     assert behaviour.find_events([track(1, boxes, start=1.0), bystander], SIZE) == []
 
 
+def test_a_track_coming_into_being_where_traffic_drove_through_is_no_fall_of_someone_learnt_there():
+    """The fall above, first seen two seconds after tracking began; but a second before it a car drove
+    right through the place the body stood (a road's lane, where a car comes into view in the
+    distance, a glint on it first tall): nobody stood there learnt into the background: no FALL. A car
+    that drove by beside that place does not say so: the FALL stands."""
+    going_down = [(50.0, 40.0, 10.0, 14.0), (48.0, 42.0, 14.0, 14.0), (44.0, 46.0, 18.0, 14.0)]
+    boxes = going_down + [(40.0, 52.0, 16.0, 12.0)] + [(38.0, 56.0, 18.0, 10.0)] * 12
+    bystander = standing(2, 120.0, 1.0, 5.0)
+
+    def falls(y: float) -> list[str]:
+        car = track(3, [(4.0 * k, y, 20.0, 14.0) for k in range(25)], start=1.5)
+        found = behaviour.find_events([track(1, boxes, start=3.0), bystander, car], SIZE)
+        return [f.event_type for f in found if f.event_type == "FALL"]
+
+    assert falls(y=40.0) == []
+    assert falls(y=90.0) == ["FALL"]
+
+
 def test_a_stander_who_walks_off_down_the_picture_is_no_fall():
     """Someone stands still, then walks away down the picture and out of the place: the top of the
     region drops by more than half its height, but the body never goes down (it stays tall) and
