@@ -79,8 +79,9 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   ended), is judged from its first moving parts (0.2 s of them, often a sliver first) as the body
   standing, unless another track drove through that place (covering half of it, moving) after
   tracking began and before it came into being: that place was open, nobody stood there (a car
-  coming into view in the distance, a glint on it first seen tall, then shrinking, is no body); where it lands inside what those spanned is the place such a person left, walking off
-  (a "ghost"), not a body that fell (one lies beside or below where it stood).
+  coming into view in the distance, a glint on it first seen tall, then shrinking, is no body); where
+  it lands inside what those spanned is the place such a person left, walking off (a "ghost"), not a
+  body that fell (one lies beside or below where it stood).
 - FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
@@ -619,8 +620,10 @@ def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> 
         contact_time = float(times[first])
         if first == 0 or not (gaps[:first] > 2.0).any():
             continue  # they never were apart: one object seen as two, not two meeting
+        # a flicker or a fragment that just appeared is not a road user (the slack: four frames at 10 a
+        # second are 0.4 s, whatever the rounding)
         if min(_seen_before(a, contact_time), _seen_before(b, contact_time)) < COLLISION_KNOWN_SEC - 1e-6:
-            continue  # (four frames at 10 a second are 0.4 s, whatever the rounding)  # a flicker or a fragment that just appeared is not a road user
+            continue
         size = min(a.length, b.length)
         recent = max(0, first - 8)
         distance = np.hypot(a.cx[ia] - b.cx[ib], a.cy[ia] - b.cy[ib])
