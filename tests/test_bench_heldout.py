@@ -21,7 +21,11 @@ def test_wilson_interval_matches_the_textbook_values(found, clips, low, high):
 
 def _tally(found_per_kind: dict[str, int], per_kind: int = 8) -> dict:
     rows = {
-        kind: {"clips": per_kind, "found": found_per_kind.get(kind, 0)}
+        kind: {
+            "clips": per_kind,
+            "found": found_per_kind.get(kind, 0),
+            "instead": Counter({"nothing": 1, "RUNNING": per_kind - found_per_kind.get(kind, 0) - 1}),
+        }
         for kind in heldout_scenes.KINDS
         if heldout_scenes.EXPECTED[kind]
     }
@@ -45,6 +49,10 @@ def test_pooled_section_adds_the_sets_and_says_when_the_goal_is_out_of_reach():
     assert "| 16 | 3 (19%) |" in rows[second] and "12%–25%" in rows[second]
     assert rows[second].endswith("| not met: 90% is above the interval |")
     assert "6 in 4.0 min (1.50 per minute)" in text
+    scripted = 2 * 8 * len(kinds)
+    assert (
+        f"no event of any type pointed at (nothing raised within ±1 s): {2 * len(kinds)} / {scripted}" in text
+    )
     assert "| COLLISION | 8 | 2 | 25% (7%–59%) |" in text and "| FALL | 2 | 0 | 0% (0%–66%) |" in text
 
 
