@@ -1,8 +1,11 @@
-"""The tracker's rule for two objects seen as one region (core.tracks.Tracker)."""
+"""The tracker's rule for two objects seen as one region (core.tracks.Tracker), and what the foreground
+model gives each object (core.tracks.ForegroundModel)."""
 
 from __future__ import annotations
 
-from core.tracks import Blob, Tracker
+import numpy as np
+
+from core.tracks import Blob, ForegroundModel, Tracker
 
 
 def _blob(*boxes: tuple[float, float, float, float], margin: float = 0.0) -> Blob:
@@ -50,10 +53,6 @@ def _standing_after(stop_seconds: float, *, stops: bool = True, speed: float = 3
     holds the block, `stop_seconds` after a bright 20×12 block driving in at `speed` px/s (from out of
     the picture while the background is learnt) stops at x=70 (or, with `stops` False, drives on);
     10 frames a second, a flat grey background."""
-    import numpy as np
-
-    from core.tracks import ForegroundModel
-
     model = ForegroundModel((160, 120))
     previous = None
     arrive = 5.0
@@ -93,10 +92,6 @@ def test_a_body_is_given_the_change_in_the_patch_that_touches_it():
     """A body close to the camera whose legs are of the floor's brightness: the background model sees
     its upper half only, the change mask all of it moving, as one patch. The changed pixels of that
     patch outside its region are attached to it; a piece thrown aside, a patch of its own, is not."""
-    import numpy as np
-
-    from core.tracks import ForegroundModel
-
     model = ForegroundModel((160, 120))
     floor = np.full((120, 160), 100, np.uint8)
     for frame in range(15):  # 1.4 s of the empty room: the background is learnt
