@@ -622,7 +622,8 @@ def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> 
             continue  # they never were apart: one object seen as two, not two meeting
         # a flicker or a fragment that just appeared is not a road user (the slack: four frames at 10 a
         # second are 0.4 s, whatever the rounding)
-        if min(_seen_before(a, contact_time), _seen_before(b, contact_time)) < COLLISION_KNOWN_SEC - 1e-6:
+        seen = min(_seen_alone(v, contact_time, within=COLLISION_RECENT_SEC) for v in (a, b))
+        if seen < COLLISION_KNOWN_SEC - 1e-6:
             continue
         size = min(a.length, b.length)
         recent = max(0, first - 8)
@@ -832,23 +833,18 @@ def _wreck(view: TrackView, other: TrackView, views: list[TrackView], contact: f
     return None
 
 
-def _seen_before(view: TrackView, time: float) -> float:
-    """Seconds the track was seen on its own in the COLLISION_RECENT_SEC before `time`: its speed and
+def _seen_alone(view: TrackView, time: float, within: float = np.inf) -> float:
+    """Seconds the track was seen on its own (matched, not sharing a region) before `time`, in the last
+    `within` seconds only if given. A collision asks for the last COLLISION_RECENT_SEC: its speed and
     heading before are measured then, and a track that was only a share of a region merged with others
     (the tracker holds its box at one place in it), or a box carried on unseen, has no speed or heading
     of its own to lose (seen on its own seconds earlier, it may be anywhere by now)."""
-    rows = (
+    alone = (
         (view.t < time)
-        & (view.t >= time - COLLISION_RECENT_SEC)
+        & (view.t >= time - within)
         & (view.data[:, MATCHED] > 0)
         & (view.data[:, SHARED] == 0)
     )
-    return float(np.count_nonzero(rows)) * _mean_step(view)
-
-
-def _seen_alone(view: TrackView, time: float) -> float:
-    """Seconds the track was seen on its own (matched, not sharing a region) before `time`."""
-    alone = (view.t < time) & (view.data[:, MATCHED] > 0) & (view.data[:, SHARED] == 0)
     return float(np.count_nonzero(alone)) * _mean_step(view)
 
 
