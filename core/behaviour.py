@@ -113,7 +113,10 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   someone left is seen (a track begun there as the motion did that stands still for a second: people
   who stood still for long were learnt into the background and are first seen as they run off; each
   track at least half the usual height of person-like tracks in the picture; thrown fragments are
-  smaller, objects jumping about leave no such place).
+  smaller, objects jumping about leave no such place; such a place is none of the runners, whatever
+  its box does later). Tracks on one object before it count once: close to the camera one body's
+  region splits into pieces (the body, an arm, the head), their boxes overlapping all along, and one
+  person walking off is no crowd.
 - WRONG_WAY: a vehicle-like track (or any moving faster than people walk) moving against the
   direction two or more other vehicle-like tracks keep where it drives (fragments and unclassed
   regions, heading every way, are no flow) and in the cells beside it (a 5×5 grid: a one-way
@@ -1798,7 +1801,10 @@ def broke_off(
     is seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of
     it), run, are not vehicle-like and are person-sized (no smaller than those seen breaking off; else
     at least BROKE_OFF_BODY of the people's usual height in the picture: thrown fragments are smaller)
-    are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place)."""
+    are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place).
+    A track begun there that stands for its first second is such a place, not one who ran off (its box
+    may jump later, as the region it lies in changes); tracks on one object before it (one body's
+    pieces, `_one_per_object`) are one person."""
     if box is None:
         return None
     people = []
@@ -1810,6 +1816,7 @@ def broke_off(
             continue
         if view.end <= end + 0.3 and _changed_at_end(view) or _ran_during(view, start, end):
             people.append(view)
+    people = _one_per_object(people, start)
     if len(people) >= BROKE_OFF_SEEN:
         smallest = min(view.height for view in people)
     elif any(_left_behind(view, start, end, box) for view in views):
@@ -1824,6 +1831,7 @@ def broke_off(
         and view.kind != VEHICLE
         and view.height >= smallest
         and _ran_during(view, start, end)
+        and not _left_behind(view, start, end, box)
     ]
     seen = len(people)
     people += began
@@ -1864,6 +1872,18 @@ def _ran_during(view: TrackView, start: float, end: float) -> bool:
     """Whether the track reached a run's speed during the unexplained motion (or just after it)."""
     during = view.between(start, end + 0.3)
     return bool(during.any() and float(view.speed[during].max()) / view.height >= RUN_SPEED)
+
+
+def _one_per_object(views: list[TrackView], before: float) -> list[TrackView]:
+    """One track per object, the tallest, judged on the frames `before` the motion (`_same_object`):
+    close to the camera one body's region splits into pieces (the body, an arm beside it, its head),
+    each tracked, their boxes overlapping all along; one person, not a crowd. (As people run off
+    together their regions merge: that says nothing of what they were.)"""
+    kept: list[TrackView] = []
+    for view in sorted(views, key=lambda v: -v.height):
+        if not any(_same_object(view, other, before) for other in kept):
+            kept.append(view)
+    return kept
 
 
 def _near(view: TrackView, time: float, box: tuple[float, float, float, float]) -> bool:
@@ -2193,10 +2213,12 @@ def _cell(x: float, y: float, width: int, height: int) -> tuple[int, int]:
     )
 
 
-def _same_object(a: TrackView, b: TrackView) -> bool:
-    """Two tracks on one object (a region split in two): their boxes overlap most of the time they share."""
+def _same_object(a: TrackView, b: TrackView, before: float = math.inf) -> bool:
+    """Two tracks on one object (a region split in two): their boxes overlap most of the time they share
+    (`before` that time)."""
     times, ia, ib = _common(a, b)
-    if a.id == b.id or len(times) < 3:
+    ia, ib = ia[times < before], ib[times < before]
+    if a.id == b.id or len(ia) < 3:
         return False
     overlaps = [
         iou(a.data[i, X : H + 1], b.data[j, X : H + 1]) > 0.2

@@ -638,6 +638,50 @@ def test_where_a_place_left_is_seen_the_runners_need_not_be_as_tall_as_one_seen_
     assert behaviour.broke_off([seen, *far], 5.0, 5.8, motion_box) is None
 
 
+def test_places_left_whose_boxes_jump_later_are_not_runners():
+    """Where unusual motion begins, three tracks begin: one a body that runs, two that stand still for
+    their first second (places someone left, learnt into the background, `_left_behind`) and then jump
+    at a run's speed as the region they lie in changes. Only one ran off: no crowd. Three that run from
+    where they begin, beside such a place, are one."""
+    walker = track(9, [(10.0 + 0.6 * 24.0 * k * STEP, 20.0, 10.0 + k % 2, 24.0) for k in range(60)])
+    left = standing(8, 70.0, 5.2, 2.0)
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    runner = dash(1, 70.0, 1.0, 5.0)
+
+    def place_then_jump(track_id: int, x: float) -> behaviour.TrackView:
+        return track(
+            track_id,
+            [
+                (x + (0.5 if k % 2 else -0.5) + (30.0 if k >= 11 else 0.0), 60.0, 10.0, 24.0)
+                for k in range(14)
+            ],
+            4.9,
+        )
+
+    places = [place_then_jump(2, 30.0), place_then_jump(3, 100.0)]
+    assert all(behaviour._left_behind(view, 5.0, 5.8, motion_box) for view in places)
+    assert behaviour.broke_off([walker, left, runner, *places], 5.0, 5.8, motion_box) is None
+    running = [dash(k, x, 1.0, 5.1) for k, x in ((2, 30.0), (3, 110.0))]
+    found = behaviour.broke_off([walker, left, runner, *running], 5.0, 5.8, motion_box)
+    assert found is not None and found.track_ids == [1, 2, 3]
+
+
+def test_pieces_of_one_body_that_walk_off_together_are_one_person_not_a_crowd():
+    """One person stands near the camera, seen as three tracks on one object (the body, an arm beside
+    it, a hand inside it: one region split up, their boxes overlapping all along); as unusual motion
+    begins all three end as the person walks off. One person broke off, no crowd; three people
+    standing apart who do the same are one."""
+    body = standing(1, 60.0, 1.0, 4.1)
+    arm = track(2, [(67.0 + 0.5 * (k % 2), 64.0, 6.0, 14.0 + k % 2) for k in range(41)], 1.0)
+    hand = track(3, [(62.0 + 0.5 * (k % 2), 72.0, 4.0, 6.0 + k % 2) for k in range(41)], 1.0)
+    assert arm.kind == hand.kind == behaviour.PERSON
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    assert behaviour.broke_off([body, arm, hand], 5.0, 5.8, motion_box) is None
+    apart = [standing(1, 30.0, 1.0, 4.1), standing(2, 70.0, 1.0, 4.1), standing(3, 110.0, 1.0, 4.1)]
+    found = behaviour.broke_off(apart, 5.0, 5.8, motion_box)
+    assert found is not None and found.track_ids == [1, 2, 3]
+
+
 def fading(track_id: int, x: float, start: float, seconds: float) -> behaviour.TrackView:
     """Someone standing still whom the background model takes in: for the last second nothing of them
     changes and their box shrinks until the track ends."""
