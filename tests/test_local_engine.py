@@ -21,7 +21,7 @@ from core.cli import main as cli_main
 from core.config import get_settings
 from core.db import dispose_engines, get_engine, session_scope
 from core.engines import local
-from core.engines.local import SPIKE_Z, MotionSeries, Observation
+from core.engines.local import SPIKE_Z, MotionSeries, Observation, score_motion
 from core.engines.local import analyse as analyse_observation
 from core.i18n import catalogue, text
 from core.jobs import run_analysis
@@ -37,7 +37,7 @@ from core.samples import (
 )
 from core.schema import AnalysisParams
 from core.service import register_video
-from core.tracks import Track
+from core.tracks import WARM_UP_SEC, Track
 from tests.conftest import make_settings
 
 TOLERANCE = 0.3  # seconds: motion-episode times must match the scripted truth this closely
@@ -506,6 +506,36 @@ def test_pieces_thrown_off_a_followed_car_at_the_peak_stay_sudden_motion():
     seen.tracks = [_followed(seen, (40.0, 40.0, 20.0, 20.0), shares)]
     analysis = analyse_observation(seen, 30.0, 1.5, language="en")
     assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
+
+
+def test_a_car_in_view_from_the_start_is_followed_since_tracking_began():
+    """A car already driving through when the video starts: the background model learns the first
+    second (WARM_UP_SEC) and the tracker follows the car from the first frame after it, 0.3 s before
+    its motion peaks. It was not made by a jolt at the peak (no track could begin earlier): its motion,
+    no event."""
+    seen = synthetic_series([(5, 13, 0.4), (12, 2, 0.6)])  # 0.6-1.8 s, peaking at 1.3 s
+    first = int(np.searchsorted(seen.series.after, seen.times[0] + WARM_UP_SEC))
+    seen.tracks = [
+        _followed(seen, (40.0, 40.0, 30.0, 20.0), dict.fromkeys(range(first, 30), (0.4, 0.5)), first)
+    ]
+    [episode] = [e for e in score_motion(seen.series).episodes if e.flagged]
+    assert seen.tracks[0].data[0, 0] > episode.peak_time - local.EXPLAINED_BEFORE_PEAK_SEC
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert analysis.events == [] and analysis.explained == 1
+
+
+@pytest.mark.parametrize(
+    ("box", "raised"), [((0.0, 0.0, 30.0, 40.0), []), ((60.0, 40.0, 30.0, 40.0), ["SUDDEN_MOTION"])]
+)
+def test_a_region_born_at_the_picture_edge_at_the_peak_came_into_view(box, raised):
+    """A hand reaching in close to the camera: its region begins at the picture's edge 0.1 s before the
+    motion peaks, and holds most of the change from then on. It came into view (no region a jolt made
+    inside the view): its motion, no event. The same region born inside the view at the peak (two
+    crashing cars part and merge anew) is still the jolt's."""
+    seen = synthetic_series([(100, 8, 0.5), (103, 1, 0.8)])
+    seen.tracks = [_followed(seen, box, dict.fromkeys(range(102, 108), (0.4, 0.5)), first=102, last=140)]
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert [e.event_type for e in analysis.events] == raised
 
 
 def test_fragments_are_not_explained_by_one_body_running_nearby():

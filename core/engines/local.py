@@ -106,7 +106,8 @@ BURST_MIN_SEC = (
 EXPLAINED_SHARE = 0.5  # motion at least half inside objects the tracker followed is theirs ...
 EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, not a jolt)
 EXPLAINED_BEFORE_PEAK_SEC = 0.5  # ... and, with the change around it, at the peak by one followed this long
-# before (a walker coming in, not a region a jolt itself made: two cars crashing part and merge anew)
+# before (a walker coming in, not a region a jolt itself made: two cars crashing part and merge anew), or
+# since tracking began, or since it came in at the picture's edge (see _explained)
 TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
 # what a vehicle is doing for a while, not a moment: a jolt just before a vehicle stops (a crash) is not
 # explained by the stop, nor one beside a wrong-way driver by the driving
@@ -784,9 +785,11 @@ def analyse(
     tracking_began = float(seen.times[0]) + WARM_UP_SEC if len(seen.times) else None  # (see observe)
     standing = [behaviour.view_of(track) for track in seen.standing]
     findings = behaviour.find_events(views, seen.size, tracking_began, standing)
+    # the first frame the tracker saw (see `_explained`)
+    first_tracked = None if tracking_began is None else _first_at(seen.times, tracking_began)
     explained = 0
     for episode in (e for e in report.episodes if e.flagged):
-        if _explained(episode, report, views, findings, seen.size):
+        if _explained(episode, report, views, findings, seen.size, first_tracked):
             explained += 1
             continue
         box = _changed_box(report, episode)
@@ -794,7 +797,7 @@ def analyse(
         if scattered is not None:
             findings.append(scattered)
             continue
-        if _explained(episode, report, views, findings, seen.size, around=True):
+        if _explained(episode, report, views, findings, seen.size, first_tracked, around=True):
             explained += 1
             continue
         findings.append(
@@ -876,6 +879,7 @@ def _explained(
     views: list[TrackView],
     findings: list[Finding],
     size: tuple[int, int],
+    first_tracked: float | None = None,
     *,
     around: bool = False,
 ) -> bool:
@@ -893,7 +897,11 @@ def _explained(
     episode and at its peak alike: pieces thrown off a passing car, its patch touching theirs as they
     part, are the peak's change, and the car's is not. At the peak, only by objects followed since
     EXPLAINED_BEFORE_PEAK_SEC before it: the regions two crashing cars make as they part and merge begin
-    with the jolt, and their change is the jolt's."""
+    with the jolt, and their change is the jolt's. A peak sooner than that after `first_tracked` (the
+    first frame the tracker saw, once the background model had learnt the view) asks for objects
+    followed since then: no track could begin earlier (a car driving through as the video starts). An
+    object whose region began against the picture's edge counts at the peak however recently: it came
+    into view (a hand reaching in close to the camera), no jolt inside the view made it."""
     if any(
         f.start - TYPED_COVERS_SEC <= episode.end
         and f.end + TYPED_COVERS_SEC >= episode.start
@@ -916,6 +924,9 @@ def _explained(
         return False
     pixels = size[0] * size[1]
     peak = int(np.argmin(np.abs(series.after[episode.members] - episode.peak_time)))
+    followed_since = episode.peak_time - EXPLAINED_BEFORE_PEAK_SEC
+    if first_tracked is not None:
+        followed_since = max(followed_since, first_tracked)
     changed, theirs, at_peak = [], [], 0.0
     for index, member in enumerate(episode.members):
         moment = series.after[member]
@@ -927,7 +938,7 @@ def _explained(
                 own = float(view.data[row, behaviour.MOTION])
                 own += float(view.data[row, ATTACHED]) if around else 0.0
                 inside += own
-                if index == peak and view.start <= moment - EXPLAINED_BEFORE_PEAK_SEC:
+                if index == peak and (view.start <= followed_since or _came_into_view(view, size)):
                     at_peak += own
         theirs.append(min(inside, changed[-1]) if around else inside)  # (a shared region's, counted twice)
     return (
@@ -935,6 +946,17 @@ def _explained(
         and sum(theirs) >= EXPLAINED_SHARE * sum(changed)
         and (not around or min(at_peak, changed[peak]) >= EXPLAINED_SHARE * changed[peak])
     )
+
+
+def _came_into_view(view: TrackView, size: tuple[int, int]) -> bool:
+    """The track's first box lies against the picture's edge: its object came into view there."""
+    return not bool(behaviour.inside_frame(view.data[:1], size)[0])
+
+
+def _first_at(times: np.ndarray, time: float) -> float | None:
+    """The first of `times` (sorted) at or after `time`; None when there is none."""
+    index = int(np.searchsorted(times, time))
+    return float(times[index]) if index < len(times) else None
 
 
 def _changed_box(report: MotionReport, episode: Episode) -> tuple[float, float, float, float] | None:
