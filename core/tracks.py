@@ -304,9 +304,7 @@ class Track:
         # drop the predicted rows after the last match: the object was not seen there
         while self.rows and not self.rows[-1][MATCHED]:
             self.rows.pop()
-        # (rows built without the last columns, as by hand in tests, have none: zeros)
-        rows = [row + [0.0] * (_COLUMNS - len(row)) for row in self.rows]
-        self.data = np.array(rows, dtype=np.float64).reshape(-1, _COLUMNS)
+        self.data = np.array(self.rows, dtype=np.float64).reshape(-1, _COLUMNS)
         self.rows = []
 
 

@@ -20,7 +20,7 @@ def track(
     """A finished track seen in every frame, its whole box moving (the changed part is the box)."""
     result = Track(track_id)
     for k, (x, y, w, h) in enumerate(boxes):
-        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0])
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0, 0.0])
     result.matched_frames = len(boxes)
     result.finish()
     return behaviour.classify(behaviour.view_of(result))
@@ -95,7 +95,7 @@ def shared_dash(track_id: int, x: float, y: float, angle: float, start: float) -
     result = Track(track_id)
     for k in range(3):
         box = (x + dx * k, y + dy * k, 10.0 + k, 24.0)
-        result.rows.append([start + k * STEP, *box, *box, 0.4 * box[2] * box[3], 1.0, 1.0])
+        result.rows.append([start + k * STEP, *box, *box, 0.4 * box[2] * box[3], 1.0, 1.0, 0.0])
     result.matched_frames = 3
     result.finish()
     return behaviour.classify(behaviour.view_of(result))
@@ -474,7 +474,7 @@ def timed_track(track_id: int, times: list[float], box) -> behaviour.TrackView:
     result = Track(track_id)
     for time in times:
         x, y, w, h = box(time)
-        result.rows.append([time, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0])
+        result.rows.append([time, x, y, w, h, x, y, w, h, 0.3 * w * h, 0.0, 1.0, 0.0])
     result.matched_frames = len(times)
     result.finish()
     return behaviour.classify(behaviour.view_of(result))
@@ -736,7 +736,7 @@ def test_a_runner_whose_region_also_holds_a_fragment_of_it_is_running():
     def shared_track(track_id: int, boxes: list[tuple[float, float, float, float]]) -> behaviour.TrackView:
         result = Track(track_id)
         for k, box in enumerate(boxes):
-            result.rows.append([1.0 + k * STEP, *box, *box, 0.3 * box[2] * box[3], 1.0, 1.0])
+            result.rows.append([1.0 + k * STEP, *box, *box, 0.3 * box[2] * box[3], 1.0, 1.0, 0.0])
         result.matched_frames = len(boxes)
         result.finish()
         return behaviour.classify(behaviour.view_of(result))
@@ -763,7 +763,7 @@ def test_a_runner_whose_track_walked_long_in_a_shared_region_is_judged_by_the_he
         if k >= 26:
             height, step = 26.0, 6.0
         box = [x, 80.0 - height, 10.0, height]
-        result.rows.append([time, *box, *box, 0.4 * 10.0 * height, shared, 1.0])
+        result.rows.append([time, *box, *box, 0.4 * 10.0 * height, shared, 1.0, 0.0])
         x, time = x + step, time + STEP
     result.matched_frames = 34
     result.finish()
@@ -787,7 +787,7 @@ def moving_track(track_id: int, rows: list[tuple[float, float, float, float, flo
     """A finished track from (x, y, w, h, changed share of its box) per frame."""
     result = Track(track_id)
     for k, (x, y, w, h, share) in enumerate(rows):
-        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, share * w * h, 0.0, 1.0])
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, share * w * h, 0.0, 1.0, 0.0])
     result.matched_frames = len(rows)
     result.finish()
     return behaviour.classify(behaviour.view_of(result))
@@ -855,7 +855,7 @@ def test_a_fight_whose_track_is_seen_as_its_own_region_only_now_and_then_is_judg
             box, shared = (58.0, 50.0, 12.0, 24.0), 0.0  # one of them, to the side
         else:
             box, shared = (45.0 + lunge, 50.0, 20.0, 24.0), 1.0
-        result.rows.append([1.0 + k * STEP, *box, *box, 0.6 * box[2] * box[3], shared, 1.0])
+        result.rows.append([1.0 + k * STEP, *box, *box, 0.6 * box[2] * box[3], shared, 1.0, 0.0])
     result.matched_frames = 20
     result.finish()
     view = behaviour.classify(behaviour.view_of(result))
@@ -973,7 +973,7 @@ def test_a_region_whose_moving_part_drops_and_which_is_then_carried_off_is_no_fa
     rows += [((100.0, 55.0, 20.0, 31.0), (100.0, 55.0 + 4.0 * k, 20.0, 31.0 - 4.0 * k)) for k in range(1, 5)]
     rows += [((100.0 + 6.0 * k, 55.0, 20.0, 31.0), (100.0 + 6.0 * k, 72.0, 20.0, 14.0)) for k in range(1, 12)]
     for k, (box, moving) in enumerate(rows):
-        result.rows.append([1.0 + k * STEP, *box, *moving, 0.3 * moving[2] * moving[3], 0.0, 1.0])
+        result.rows.append([1.0 + k * STEP, *box, *moving, 0.3 * moving[2] * moving[3], 0.0, 1.0, 0.0])
     result.matched_frames = len(rows)
     result.finish()
     view = behaviour.classify(behaviour.view_of(result))
@@ -990,7 +990,7 @@ def track_with_motion(
     for k, (box, moving) in enumerate(rows):
         moving_box = moving or (0.0, 0.0, 0.0, 0.0)
         result.rows.append(
-            [start + k * STEP, *box, *moving_box, 0.3 * moving_box[2] * moving_box[3], 0.0, 1.0]
+            [start + k * STEP, *box, *moving_box, 0.3 * moving_box[2] * moving_box[3], 0.0, 1.0, 0.0]
         )
     result.matched_frames = len(rows)
     result.finish()
@@ -1069,7 +1069,7 @@ def placed_track(track_id: int, rows: list[tuple[float, float, float, float, boo
     """A finished track from (x, y, w, h, shared) per frame, its box changing strongly (0.8 of it)."""
     result = Track(track_id)
     for k, (x, y, w, h, shared) in enumerate(rows):
-        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.8 * w * h, float(shared), 1.0])
+        result.rows.append([start + k * STEP, x, y, w, h, x, y, w, h, 0.8 * w * h, float(shared), 1.0, 0.0])
     result.matched_frames = len(rows)
     result.finish()
     return behaviour.classify(behaviour.view_of(result))
@@ -1264,7 +1264,7 @@ def test_a_car_that_drives_on_at_speed_from_a_meeting_was_not_hit():
             travelled = 60.0 * min(k - 10, 0) * STEP + speed_after * max(k - 10, 0) * STEP
             x, y = 70.0 - diagonal * travelled, 44.0 + diagonal * travelled
             shared = 1.0 if k > 10 else 0.0
-            merged.rows.append([1.0 + k * STEP, x, y, 20.0, 20.0, x, y, 20.0, 20.0, 120.0, shared, 1.0])
+            merged.rows.append([1.0 + k * STEP, x, y, 20.0, 20.0, x, y, 20.0, 20.0, 120.0, shared, 1.0, 0.0])
         merged.matched_frames = 40
         merged.finish()
         return behaviour.classify(behaviour.view_of(merged))
@@ -1557,7 +1557,7 @@ def test_one_person_whose_region_two_tracks_share_is_no_fight():
         for k in range(20):
             x = 40.0 + (2.0 if k % 2 else -2.0)
             result.rows.append(
-                [1.0 + k * STEP, x, 50.0, 12.0, 24.0, x, 50.0, 12.0, 24.0, 0.6 * 12 * 24, 1.0, 1.0]
+                [1.0 + k * STEP, x, 50.0, 12.0, 24.0, x, 50.0, 12.0, 24.0, 0.6 * 12 * 24, 1.0, 1.0, 0.0]
             )
         result.matched_frames = 20
         result.finish()

@@ -461,7 +461,7 @@ def test_fragments_are_not_explained_by_the_traffic_driving_through():
     car = Track(1)
     for k in range(150):  # 5 s to 20 s, 20 x 20 px, driving steadily left to right
         x = 5.0 + 0.8 * k
-        car.rows.append([(50 + k) / 10, x, 50.0, 20.0, 20.0, x, 50.0, 20.0, 20.0, 0.6 * 400.0, 0.0, 1.0])
+        car.rows.append([(50 + k) / 10, x, 50.0, 20.0, 20.0, x, 50.0, 20.0, 20.0, 0.6 * 400.0, 0.0, 1.0, 0.0])
     car.matched_frames = 150
     car.finish()
     seen.tracks = [car]
