@@ -135,7 +135,8 @@ centre moves at half its speed), so every rule sees the object's speed and headi
   out through an edge of the frame (shrinking across it for half a second) and grows back out of it
   goes on with another vehicle coming in there: the parts before and after are judged apart.
 - STOPPED_VEHICLE: a vehicle-like track that was driving, stands still for 2 s or more, while
-  other tracks keep moving, and keeps its shape as it stops (a body that falls turns from tall to wide);
+  other tracks keep moving (other objects: not its own pieces, tracks that came along with it
+  overlapping it), and keeps its shape as it stops (a body that falls turns from tall to wide);
   it is seen as its own region within 2 s of when it began to stand, driving up or standing (inside a
   region it shares with the traffic beside it the tracker holds its box at one place, `core.tracks`:
   a car merged with others all along, far away, seems to stand while their region drives on).
@@ -2370,10 +2371,11 @@ def stopped_vehicles(
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
             continue  # a ghost: the place a vehicle learnt into the background at the start left
+        own = _pieces_of([other for other in views if other.id in chain], views, start)
         passing = [
             other.id
             for other in views
-            if other.id not in chain
+            if other.id not in own
             and other.kind != PERSON
             and (other.between(start, end) & (other.speed / other.length >= MOVING)).any()
         ]
@@ -2397,6 +2399,22 @@ def stopped_vehicles(
                 },
             )
         )
+    return found
+
+
+def _pieces_of(tracks: list[TrackView], views: list[TrackView], before: float) -> set[int]:
+    """The ids of the tracks on the same object as `tracks` `before` that time (`_same_object`, and so
+    on from each piece found): a body near the camera splits into regions that move together as it
+    walks, and its own pieces are no traffic flowing past it. Only before: a vehicle that runs into
+    it, or traffic that merges with it, came from elsewhere."""
+    found = {track.id for track in tracks}
+    reached = list(tracks)
+    while reached:
+        piece = reached.pop()
+        for other in views:
+            if other.id not in found and _same_object(piece, other, before):
+                found.add(other.id)
+                reached.append(other)
     return found
 
 

@@ -1124,6 +1124,25 @@ def test_a_stop_whose_track_passing_traffic_broke_goes_on_in_the_track_standing_
     assert stops[0].end - stops[0].start >= behaviour.STOP_MIN_SEC
 
 
+def test_a_stop_where_only_pieces_of_the_same_object_move_is_no_stopped_vehicle():
+    """A vehicle-like box (a man's head) drives and stands 2.4 s; the region of his body below it, and a
+    hand's inside that, came along with it and keep moving: pieces of the same object (their boxes
+    touched all along), no traffic flowing past, so no STOPPED_VEHICLE. A car driving by in the next
+    lane is traffic."""
+    walk = [10.0 + 4.0 * min(k, 14) for k in range(39)]
+    head = track(1, [(x, 40.0, 20.0, 10.0) for x in walk])
+    body = track(2, [(x - 8.0 + 4.0 * (k % 2), 50.0, 36.0, 30.0) for k, x in enumerate(walk)])
+    hand = track(3, [(x - 6.0 + 3.0 * (k % 2), 72.0, 6.0, 6.0) for k, x in enumerate(walk)])
+    assert head.kind == behaviour.VEHICLE and behaviour.PERSON not in (body.kind, hand.kind)
+    assert behaviour._same_object(head, body) and not behaviour._same_object(head, hand)
+    found = behaviour.find_events([head, body, hand], SIZE)
+    assert not [f for f in found if f.event_type == "STOPPED_VEHICLE"], found
+    passing = track(4, [(4.0 * k, 100.0, 20.0, 10.0) for k in range(40)], 1.0)
+    found = behaviour.find_events([head, body, hand, passing], SIZE)
+    stops = [f for f in found if f.event_type == "STOPPED_VEHICLE"]
+    assert len(stops) == 1 and 1 in stops[0].track_ids, found
+
+
 def test_a_stop_goes_on_in_what_is_left_of_the_vehicle_as_it_fades_into_the_background():
     """A car drives and stands 1.2 s; learnt into the background, it is seen as a smaller box inside its
     own, in a new track from 0.4 s later, for 1.2 s more: one stop over both tracks. A fragment of a
