@@ -366,7 +366,10 @@ REPRODUCIBLE = (
     "with a fixed count since (on 2 CPUs the same files as before). Figures from different machines "
     "differ by a few clips; a gain of one or two clips is within that. On the machine of the stop begun "
     "2026-12-01 15:51 UTC, the code as it stood at that stop's start gave the older eight held-out sets' "
-    "figures of the stop before it exactly, set by set (289/576)."
+    "figures of the stop before it exactly, set by set (289/576). On the machine of the stop begun "
+    "2026-12-01 18:45 UTC (another CPU), the code as it stood at that stop's start gave 318/648 on the older "
+    "nine sets against 321 on the machine before (sets moving by up to 3 clips either way) and 177/360 on "
+    "the development seeds against 178: machines still differ by a few clips."
 )
 
 
