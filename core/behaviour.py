@@ -2371,14 +2371,17 @@ def stopped_vehicles(
             continue  # a body falling or lying down (tall, then wide), not a vehicle braking
         if view.start <= tracking_began + STOP_GHOST_SEC and _on_first_box(view, start):
             continue  # a ghost: the place a vehicle learnt into the background at the start left
-        own = _pieces_of([other for other in views if other.id in chain], views, start)
         passing = [
             other.id
             for other in views
-            if other.id not in own
+            if other.id not in chain
             and other.kind != PERSON
             and (other.between(start, end) & (other.speed / other.length >= MOVING)).any()
         ]
+        # its own pieces are no traffic (sought only where something moves: a walk over all tracks)
+        if passing:
+            own = _pieces_of([other for other in views if other.id in chain], views, start)
+            passing = [track_id for track_id in passing if track_id not in own]
         if not passing:
             continue  # everything stands: a queue or a jam, not one vehicle stopped in moving traffic
         before = float(np.median(view.speed[driving]) / view.length)
