@@ -51,14 +51,15 @@ from core.video import ffmpeg_exe, probe
 
 HELD_OUT_SEED = 20261130  # drawn once; nothing was tuned on the clips of these seeds ...
 SECOND_SEED = 202611302  # ... but their figures were read at the end of one stop or more; ...
-THIRD_SEED = 202612011  # ... and these seven's at the end of the stops that added them; ...
+THIRD_SEED = 202612011  # ... and these eight's at the end of the stops that added them; ...
 FOURTH_SEED = 202612012
 FIFTH_SEED = 202612013
 SIXTH_SEED = 202612014
 SEVENTH_SEED = 202612015
 EIGHTH_SEED = 202612016
 NINTH_SEED = 202612017
-FRESH_SEED = 202612018  # ... this one, drawn and rendered at the start of the stop that added it, is
+TENTH_SEED = 202612018
+FRESH_SEED = 202612019  # ... this one, drawn and rendered at the start of the stop that added it, is
 # first run at that stop's end
 HELD_OUT = {
     HELD_OUT_SEED: (
@@ -124,10 +125,17 @@ HELD_OUT = {
             "end; its figures were read then, so it is no longer pristine."
         ),
     ),
+    TENTH_SEED: (
+        "Tenth hold-out",
+        (
+            "Drawn and rendered at the start of the stop begun 2026-12-01 18:45 UTC and first run at its "
+            "end; its figures were read then, so it is no longer pristine."
+        ),
+    ),
     FRESH_SEED: (
         "Fresh hold-out",
         (
-            "Drawn and rendered at the start of the stop begun 2026-12-01 18:45 UTC, and first run at its "
+            "Drawn and rendered at the start of the stop begun 2026-12-01 21:59 UTC, and first run at its "
             "end, on the final code."
         ),
     ),
