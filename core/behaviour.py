@@ -546,6 +546,37 @@ def _speed_between(view: TrackView, start: float, end: float) -> float | None:
     return float(np.median(view.speed[inside])) if inside.any() else None
 
 
+def _moved_whole(view: TrackView, start: float, end: float, frame: tuple[int, int] | None) -> float:
+    """The median speed from `start` to `end` at which its box moved as a whole: per axis, over
+    SPEED_SPAN_SEC either side of each row, the smaller move of its two sides when both moved the same
+    way, else none (a side the frame's edge holds: the other side's move). A region whose top jumps as
+    it splits moves its centre at speed while neither it nor anything in it goes anywhere; a car
+    driving moves both its sides (one faster as it nears the camera)."""
+    inside = np.nonzero(view.between(start, end))[0]
+    if not len(inside):
+        return 0.0
+    data, t = view.data, view.t
+    before = np.clip(t[inside] - SPEED_SPAN_SEC, t[0], t[-1])
+    after = np.clip(t[inside] + SPEED_SPAN_SEC, t[0], t[-1])
+    span = np.maximum(after - before, 1e-3)
+    edges = _against_edges(data, frame) if frame is not None else None
+    moves = []
+    for axis, (low, extent) in enumerate(((X, W), (Y, H))):
+        near, far = data[:, low], data[:, low] + data[:, extent]
+        near_move = np.interp(after, t, near) - np.interp(before, t, near)
+        far_move = np.interp(after, t, far) - np.interp(before, t, far)
+        move = np.where(
+            np.sign(near_move) == np.sign(far_move),
+            np.sign(near_move) * np.minimum(np.abs(near_move), np.abs(far_move)),
+            0.0,
+        )
+        if edges is not None:
+            held_near, held_far = edges[axis][inside], edges[axis + 2][inside]
+            move = np.where(held_near & ~held_far, far_move, np.where(held_far & ~held_near, near_move, move))
+        moves.append(move / span)
+    return float(np.median(np.hypot(*moves)))
+
+
 def _direction_between(view: TrackView, start: float, end: float) -> np.ndarray | None:
     inside = view.between(start, end)
     if not inside.any():
@@ -641,6 +672,8 @@ def collisions(views: list[TrackView], frame: tuple[int, int] | None = None) -> 
             before = _speed_between(view, contact_time - 0.8, contact_time - 0.1)
             if before is None or before / view.length < COLLISION_FAST:
                 continue
+            if _moved_whole(view, contact_time - 0.8, contact_time - 0.1, frame) / view.length < STILL:
+                continue  # its centre moved as its box changed shape (a region splitting): it stood
             after = _speed_between(view, contact_time + 0.2, contact_time + 0.8)
             heading_before = _direction_between(view, contact_time - 0.8, contact_time - 0.1)
             heading_after = _direction_between(view, contact_time + 0.2, contact_time + 0.8)
