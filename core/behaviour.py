@@ -85,10 +85,12 @@ centre moves at half its speed), so every rule sees the object's speed and headi
 - FIGHT: person-sized tracks (two or more, each moving strongly for a quarter of the time or more,
   or one region as wide as two people), seen whole (not cut by the picture's edge), with strong,
   back-and-forth motion inside their boxes while staying in place (the place, and most of the tracks
-  seen there as their own region, and whole: not people walking past each other, nor one walking in
-  through the edge; a track whose box got further only back and forth, as when the tracker swaps the
-  two people, stayed; where grappling people's tracks split and merge so that none is seen as itself
-  for long, the place reaches no further than two people), for a second or more; a place is what
+  seen there as their own region, and whole, going back and forth there: not people walking past each
+  other, however slowly, nor one walking in through the edge; a track whose box got further only back
+  and forth, as when the tracker swaps the two people, stayed; people who each walked into the place
+  just before are meeting, and are judged from what they do next; where grappling people's tracks
+  split and merge so that none is seen as itself for long, the place reaches no further than two
+  people), for a second or more; a place is what
   moves strongly close together (someone walking elsewhere in the picture at the time is another
   place), judged in windows of 1.5 s, so people who walk up to each other and fight are not judged by
   their walk.
@@ -245,6 +247,7 @@ FIGHT_BACK_AND_FORTH = 4.0  # the path of the moving part is this many times its
 FIGHT_TOGETHER = 0.75  # heights: strongly moving regions this close in a frame are one place
 FIGHT_SWAPPED = 2.0  # a track whose path was this many times its net move got there back and forth
 # (grappling people's tracks change hands between them; a walker's path is about its net move)
+FIGHT_WALKED_IN = 0.3  # heights: people who each walked this far into a place just before are meeting
 FIGHT_TAKING_PART = 0.25  # a track moved strongly in this share of a window's frames to count as one
 # of the people
 FIGHT_SAME_BOX = 0.5  # IoU: two tracks' boxes placed in one shared region this alike are one region
@@ -1569,6 +1572,9 @@ def _fight_spans(site: dict, size: tuple[int, int]):
         if back_and_forth < FIGHT_BACK_AND_FORTH or (len(taking_part) < 2 and wide < 0.7):
             yield None
             continue
+        if _walked_in([site["views"][tid] for tid in taking_part], float(times[first]), size):
+            yield None
+            continue
         views = {tid: site["views"][tid] for tid in tracks}
         stays = _mostly_in_place(views, float(times[first]), float(times[last]), size)
         if stays is None:  # no track seen there as itself for long: how far the place's boxes reached
@@ -1594,27 +1600,57 @@ def _mostly_in_place(
 ) -> bool | None:
     """More than half of the tracks seen at a place as their own region, whole (not cut by the
     picture's edge: a box growing as its object walks in moves with the edge, not the object), for
-    half its span or more stay there (moved no more than FIGHT_MAX_DRIFT of their height, net, between
-    the first and the last such frame, or got there back and forth: a path FIGHT_SWAPPED times that or
-    longer, as when the tracker swaps two grappling people, each track going on with the other one; a
-    walker passing goes one way); a track seen so in frames adding up to less (a fragment, one
-    passing, one inside a region shared with another, whose box is placed, not seen: seen as itself
-    only now and then, its own boxes are now both people, now one) is not asked. None when no track was
-    asked: grappling people's tracks split, merge and change hands, and then the place is judged instead."""
+    half its span or more stay there: went back and forth, a path FIGHT_SWAPPED times their net move
+    between the first and the last such frame or longer (a tenth of their height at least), in place
+    or as the tracker swaps two grappling people, each track going on with the other one. A walker
+    passing goes one way, its path about its net move, however slowly: strolling people seen from
+    above went less than FIGHT_MAX_DRIFT in a window (vtest.avi). A track seen so in frames adding up
+    to less (a fragment, one passing, one inside a region shared with another, whose box is placed,
+    not seen: seen as itself only now and then, its own boxes are now both people, now one) is not
+    asked. None when no track was asked: grappling people's tracks split, merge and change hands, and
+    then the place is judged instead."""
     staying = judged = 0
     for view in views.values():
-        inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
-        data = view.data[inside]
-        inside = inside[(data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & inside_frame(data, size)]
-        if len(inside) < 2 or len(inside) * _step(view) < 0.5 * (end - start):
+        moved = _moved_as_itself(view, start, end, size)
+        if moved is None:
             continue
         judged += 1
-        drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
-        path = float(np.hypot(np.diff(view.cx[inside]), np.diff(view.cy[inside])).sum())
-        staying += drift <= FIGHT_MAX_DRIFT * view.height or path >= FIGHT_SWAPPED * drift
+        drift, path = moved
+        staying += path >= FIGHT_SWAPPED * max(drift, 0.1 * view.height)
     if judged == 0:
         return None
     return staying > judged / 2
+
+
+def _walked_in(views: list[TrackView], start: float, size: tuple[int, int]) -> bool:
+    """Two or more people, each seen as their own region for half the FIGHT_WINDOW_SEC before `start`,
+    walked into the place one way then (FIGHT_WALKED_IN of their height or more, net, on a path
+    shorter than FIGHT_SWAPPED times that): they are meeting, walkers passing each other or people
+    walking up to each other; what they do next, in the windows after, tells a fight."""
+    if len(views) < 2:
+        return False
+    for view in views:
+        moved = _moved_as_itself(view, start - FIGHT_WINDOW_SEC, start, size)
+        if moved is None:
+            return False
+        drift, path = moved
+        if drift < FIGHT_WALKED_IN * view.height or path >= FIGHT_SWAPPED * drift:
+            return False
+    return True
+
+
+def _moved_as_itself(
+    view: TrackView, start: float, end: float, size: tuple[int, int]
+) -> tuple[float, float] | None:
+    """(net move, path) of a track's boxes between `start` and `end` in the frames where it was seen as
+    its own region, whole; None when those add up to less than half the span (see `_mostly_in_place`)."""
+    inside = np.flatnonzero(view.between(start - 0.01, end + 0.01))  # (the site's times are rounded)
+    data = view.data[inside]
+    inside = inside[(data[:, MATCHED] > 0) & (data[:, SHARED] == 0) & inside_frame(data, size)]
+    if len(inside) < 2 or len(inside) * _step(view) < 0.5 * (end - start):
+        return None
+    drift = math.hypot(view.cx[inside[-1]] - view.cx[inside[0]], view.cy[inside[-1]] - view.cy[inside[0]])
+    return drift, float(np.hypot(np.diff(view.cx[inside]), np.diff(view.cy[inside])).sum())
 
 
 def _fast_seen(view: TrackView) -> np.ndarray:

@@ -1788,3 +1788,37 @@ def test_a_box_moves_as_a_whole_only_when_both_its_sides_move():
     assert behaviour._moved_whole(split, 1.2, 1.8, SIZE) < 1.0
     growing = track(2, [(20.0 + 4.0 * k, 60.0, 20.0 + 0.5 * k, 12.0) for k in range(10)])
     assert 38.0 < behaviour._moved_whole(growing, 1.2, 1.8, SIZE) < 42.0
+
+
+def test_slow_walkers_passing_each_other_are_no_fight():
+    """Two people stroll past each other (0.3 of a height a second, as on a square seen from above),
+    each seen as its own region the whole time, their gait shaking their boxes: in any 1.5 s window
+    each went less than half a height, and the box around both went nowhere, back and forth. Each
+    track went one way, though (its path hardly longer than its net move): neither stayed; no FIGHT."""
+    left, right = [], []
+    for k in range(60):
+        swing = 0.5 if k % 2 else -0.5
+        left.append((30.0 + 0.7 * k, 50.0 + swing, 10.0, 24.0, 0.8))
+        right.append((72.0 - 0.7 * k, 56.0 + swing, 10.0, 24.0, 0.8))
+    views = [moving_track(1, left, 1.0), moving_track(2, right, 1.0)]
+    assert behaviour.fights(views, SIZE) == []
+
+
+def test_walkers_who_walk_into_one_region_and_pass_are_no_fight():
+    """Two people walk up to each other (half a height a second), each seen as its own region, pass
+    inside one region shared for 1 s, where their placed boxes sway together, and walk on. The place
+    reaches no further than two people and its box went back and forth; but both walked into it one
+    way just before: they are meeting, and what follows (they walk off) is no fight either."""
+    left, right = [], []
+    for k in range(40):
+        shared = 15 <= k < 25
+        if k < 15:
+            x = 30.0 + 1.2 * k
+        elif shared:
+            x = 48.0 + (1.0 if k % 2 else -1.0)
+        else:
+            x = 48.0 + 1.2 * (k - 24)
+        left.append((x, 50.0, 10.0, 24.0, shared))
+        right.append((x + 4.0 if shared else 96.0 - x, 50.0, 10.0, 24.0, shared))
+    views = [placed_track(1, left, 1.0), placed_track(2, right, 1.0)]
+    assert behaviour.fights(views, SIZE) == []
