@@ -268,6 +268,8 @@ BROKE_OFF_CALM = 1.0  # ... moving no faster than this many heights a second
 BROKE_OFF_SEEN = 2  # when this many of them are seen to break off (or a place left is seen) ...
 BROKE_OFF_BEGAN_SEC = 0.3  # ... tracks that begin running there this close to it (or during it) ...
 BROKE_OFF_BODY = 0.5  # ... (where a place left is seen) this share of person-like tracks' median height
+BROKE_OFF_LARGEST = 3.0  # ... and no longer than this many times it (or the tallest seen): a wall's shadow
+BROKE_OFF_UPRIGHT = 1.0  # ... and, running, at least as tall as wide (a wide region is no runner)
 BROKE_OFF_GHOST_SEC = 1.0  # a track begun there as it did, standing this long, is a place someone left
 BROKE_OFF_LAST_SEC = 0.3  # a track that ended broke off when something of it changed this close to its end
 FLOW_GRID = 5  # the flow is learnt per cell of a 5×5 grid, with the cells around
@@ -304,7 +306,8 @@ RIGID_MAX_ASPECT = 1.5  # ... and is never much taller than wide (people are)
 WIDE_ALIGNED_MAX = 1.6  # a travelling box not taller than wide, no taller than this many times an
 # oblong heading its way, is vehicles (merged, or with a shadow; a walker's box is UPRIGHT_SIDEWAYS or
 # more) ...
-WIDE_MIN_SEC = 1.0  # ... when seen this long (fragments flicker wide for a moment)
+WIDE_MIN_SEC = 1.0  # ... when seen this long (fragments flicker wide for a moment) ...
+WIDE_MAX_VARIATION = 0.3  # ... and keeping its shape this well (a body turning and bending does not)
 UPRIGHT_SIDEWAYS = 2.0  # aspect over a vehicle's heading that way: a tall box moving sideways is a body
 
 
@@ -494,6 +497,7 @@ def classify(view: TrackView, person_check: bool | None = None) -> TrackView:
         and travel >= 1.0
         and 0.0 < view.alignment <= WIDE_ALIGNED_MAX
         and view.end - view.start >= WIDE_MIN_SEC
+        and variation < WIDE_MAX_VARIATION
         and speed >= MOVING
         or variation < 0.08
         and speed >= 1.0
@@ -1869,9 +1873,13 @@ def broke_off(
     stopped at once, can be. People who stood still for long were learnt into the background and have
     no track before. When BROKE_OFF_SEEN or more were seen to break off, or else a place someone left
     is seen (`_left_behind`), the tracks that begin there as it does (within BROKE_OFF_BEGAN_SEC of
-    it), run, are not vehicle-like and are person-sized (no smaller than those seen breaking off; else
-    at least BROKE_OFF_BODY of the people's usual height in the picture: thrown fragments are smaller)
-    are the rest of the crowd, whose tracks began anew (objects jumping about leave no such place).
+    it), run, are not vehicle-like, are upright (aspect BROKE_OFF_UPRIGHT or more: a car's region whose
+    shape changed too much to be called vehicle-like, a shadow, are wide) and are person-sized (no
+    smaller than those seen breaking off and no longer than BROKE_OFF_LARGEST times the tallest of
+    them; else from BROKE_OFF_BODY to BROKE_OFF_LARGEST times the people's usual height in the
+    picture: thrown fragments are smaller, a shadow sweeping a wall or a region of the scene as the
+    light changes larger) are the rest of the crowd, whose tracks began anew (objects jumping about
+    leave no such place).
     A track begun there that stands for its first second is such a place, not one who ran off (its box
     may jump later, as the region it lies in changes); tracks on one object before it (one body's
     pieces, `_one_per_object`) are one person."""
@@ -1889,9 +1897,11 @@ def broke_off(
     people = _one_per_object(people, start)
     if len(people) >= BROKE_OFF_SEEN:
         smallest = min(view.height for view in people)
+        largest = BROKE_OFF_LARGEST * max(view.height for view in people)
     elif any(_left_behind(view, start, end, box) for view in views):
         heights = [view.height for view in views if view.kind == PERSON]
-        smallest = BROKE_OFF_BODY * float(np.median(heights)) if heights else math.inf
+        usual = float(np.median(heights)) if heights else math.inf
+        smallest, largest = BROKE_OFF_BODY * usual, BROKE_OFF_LARGEST * usual
     else:
         return None
     began = [
@@ -1899,7 +1909,9 @@ def broke_off(
         for view in views
         if _began_there(view, start, end, box)
         and view.kind != VEHICLE
-        and view.height >= smallest
+        and smallest <= view.height
+        and view.length <= largest
+        and view.aspect >= BROKE_OFF_UPRIGHT
         and _ran_during(view, start, end)
         and not _left_behind(view, start, end, box)
     ]

@@ -41,6 +41,19 @@ def test_a_box_the_frames_edge_cuts_is_no_fall():
     assert [f.event_type for f in behaviour.find_events([view], SIZE)] == []
 
 
+def test_a_wide_box_whose_shape_changes_much_as_it_goes_is_no_vehicle():
+    """A wide box moving sideways about as a vehicle heading that way is shaped: vehicle-like while its
+    shape holds; one whose width and height change by half from frame to frame (a body close to the
+    camera turning and bending, its arms out) is no vehicle."""
+    rigid = track(1, [(20.0 + 4.0 * k, 40.0, 48.0 + 4.0 * (k % 2), 33.0 + 2.0 * (k % 2)) for k in range(20)])
+    assert rigid.kind == behaviour.VEHICLE
+    bending = track(
+        2, [(20.0 + 4.0 * k, 40.0, 30.0 if k % 2 else 50.0, 22.0 if k % 2 else 34.0) for k in range(20)]
+    )
+    assert bending.variation >= behaviour.WIDE_MAX_VARIATION
+    assert bending.kind != behaviour.VEHICLE
+
+
 def test_a_track_that_comes_into_view_running_is_not_a_sudden_run():
     """A person-like track that is fast from its first frame: nothing says its pace changed, so it is
     no RUNNING event (a walker who breaks into a run is, tests/test_local_engine.py)."""
@@ -598,6 +611,30 @@ def test_when_two_people_broke_off_the_person_sized_runners_that_begin_there_are
     assert found is not None and found.event_type == "CROWD_PANIC" and found.track_ids == [1, 2, 3]
     fragment = track(3, [(110.0 + 8.0 * k, 60.0, 6.0, 6.0) for k in range(5)], start=5.2)
     assert behaviour.broke_off([*pair, fragment], 5.0, 5.8, motion_box) is None
+
+
+def test_a_region_far_larger_than_a_person_that_begins_there_is_no_runner():
+    """Two people are seen to break off; what begins there and moves fast is a region over three times
+    as tall as they (a shadow sweeping the wall behind them, a shelf's region as the light changes): no
+    third runner, no crowd."""
+    pair = [standing(1, 30.0, 1.0, 4.1), standing(2, 70.0, 1.0, 4.2)]
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    sweep = track(3, [(60.0 + 30.0 * k, 10.0, 60.0 + 8.0 * (k % 2), 100.0) for k in range(5)], start=5.2)
+    assert sweep.kind != behaviour.VEHICLE and behaviour._ran_during(sweep, 5.0, 5.8)
+    assert behaviour.broke_off([*pair, sweep], 5.0, 5.8, motion_box) is None
+
+
+def test_a_wide_region_that_begins_there_is_no_runner():
+    """Two people are seen to break off; what begins there and moves fast is a person's size but twice
+    as wide as tall, its shape changing too much to be called vehicle-like (a car whose region merges
+    and parts, a shadow): no runner, no crowd. Upright, it is the third."""
+    pair = [standing(1, 30.0, 1.0, 4.1), standing(2, 70.0, 1.0, 4.2)]
+    motion_box = (20.0, 50.0, 110.0, 40.0)
+    for width, height, raised in ((56.0, 28.0, False), (12.0, 28.0, True)):
+        boxes = [(110.0 + 10.0 * k, 60.0, width + 8.0 * (k % 2), height + 4.0 * (k % 2)) for k in range(5)]
+        runner = track(3, boxes, start=5.2)
+        assert runner.kind != behaviour.VEHICLE and behaviour._ran_during(runner, 5.0, 5.8)
+        assert (behaviour.broke_off([*pair, runner], 5.0, 5.8, motion_box) is not None) == raised
 
 
 def test_people_learnt_into_the_background_who_run_off_as_unusual_motion_begins_broke_off():

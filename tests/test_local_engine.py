@@ -471,12 +471,14 @@ def test_fragments_are_not_explained_by_the_traffic_driving_through():
     assert [e.event_type for e in analysis.events] == ["SUDDEN_MOTION"]
 
 
-def _followed(seen: Observation, box, shares: dict[int, tuple[float, float]], first=50, last=250) -> Track:
+def _followed(
+    seen: Observation, box, shares: dict[int, tuple[float, float]], first=50, last=250, track_id=1
+) -> Track:
     """A track followed in every pair from `first` to `last` at `box`; at the pairs in `shares`, (inside,
     attached) shares of the pair's changed pixels: inside its region, and outside it in the patches of
     change that touch it (`core.tracks.ATTACHED`)."""
     pixels = seen.size[0] * seen.size[1]
-    track = Track(1)
+    track = Track(track_id)
     for k in range(first, last + 1):
         changed = float(seen.series.area[k]) * pixels
         inside, attached = shares.get(k, (0.0, 0.0))
@@ -496,6 +498,23 @@ def test_a_body_close_to_the_camera_explains_its_change_outside_its_region():
     seen.tracks = [_followed(seen, (40.0, 20.0, 30.0, 60.0), dict.fromkeys(range(95, 120), (0.4, 0.5)))]
     analysis = analyse_observation(seen, 30.0, 1.5, language="en")
     assert analysis.events == [] and analysis.explained == 1
+
+
+@pytest.mark.parametrize(
+    ("piece", "raised"), [((60.0, 25.0, 18.0, 40.0), []), ((60.0, 25.0, 6.0, 6.0), ["MOTION_BURST"])]
+)
+def test_a_large_piece_a_followed_body_breaks_into_is_that_body(piece, raised):
+    """Someone close to the camera, followed for seconds, turns: 1.5 s of motion far above the video's
+    usual, the first half inside their region; then the region breaks up and a new track, a large piece
+    of it (its first box inside the body's, a third of it), holds the motion for 0.7 s. A piece of the
+    followed body, followed as long as it: its motion, no event. A piece a fortieth of the body (debris
+    thrown off it) is no part of it: the burst stays."""
+    seen = synthetic_series([(100, 15, 0.6)])
+    body = _followed(seen, (40.0, 20.0, 40.0, 60.0), dict.fromkeys(range(95, 108), (0.8, 0.0)))
+    pieces = _followed(seen, piece, dict.fromkeys(range(108, 116), (0.8, 0.0)), 108, 115, track_id=2)
+    seen.tracks = [body, pieces]
+    analysis = analyse_observation(seen, 30.0, 1.5, language="en")
+    assert [e.event_type for e in analysis.events] == raised
 
 
 def test_pieces_thrown_off_a_followed_car_at_the_peak_stay_sudden_motion():

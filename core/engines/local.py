@@ -65,7 +65,7 @@ from core.behaviour import Finding, TrackView
 from core.engines.base import AnalysisEngine, RunContext
 from core.i18n import Language, Message, catalogue, say, text
 from core.schema import Box, EngineOutcome, Event, TrackPoint, WindowRecord
-from core.tracks import ATTACHED, WARM_UP_SEC, ForegroundModel, Tracker
+from core.tracks import ATTACHED, WARM_UP_SEC, ForegroundModel, Tracker, cover
 from core.video import iter_frames, occupied_windows, window_count
 
 MODEL_VERSION = "local-tracks-3"
@@ -108,6 +108,9 @@ EXPLAINED_FOLLOWED_SEC = 1.0  # ... when each was followed this long (a walker, 
 EXPLAINED_BEFORE_PEAK_SEC = 0.5  # ... and, with the change around it, at the peak by one followed this long
 # before (a walker coming in, not a region a jolt itself made: two cars crashing part and merge anew), or
 # since tracking began, or since it came in at the picture's edge (see _explained)
+SPLIT_INSIDE = 0.7  # a track whose first box lies this much inside a followed object's box just before ...
+SPLIT_SHARE = 0.25  # ... and is this share of it or more is a piece of it (a body turning close to the
+SPLIT_GAP_SEC = 0.25  # camera breaks into pieces; debris thrown off a car is far smaller), when this close
 TYPED_COVERS_SEC = 1.0  # motion this close to a typed event is that event's
 # what a vehicle is doing for a while, not a moment: a jolt just before a vehicle stops (a crash) is not
 # explained by the stop, nor one beside a wrong-way driver by the driving
@@ -884,7 +887,9 @@ def _explained(
     around: bool = False,
 ) -> bool:
     """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
-    followed for a second or more (people walking near the camera, a car driving through): motion of
+    followed for a second or more (people walking near the camera, a car driving through; and the
+    large pieces such an object's region breaks into, `_split_from`, as a body turning close to the
+    camera does, followed since it was): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains.
     An episode flagged only for its many fragments is no followed object's: each piece is too small to
     be one, however much of the changed area the traffic around them makes, nor one body's typed
@@ -913,12 +918,14 @@ def _explained(
     if episode.by_fragments:
         return False
     series = report.series
+    long = [view for view in views if view.end - view.start >= EXPLAINED_FOLLOWED_SEC]
+    since = {view.id: view.start for view in long}  # when each was followed from (a piece: its object)
+    for view in views:
+        parent = None if view.id in since else _split_from(view, long)
+        if parent is not None:
+            since[view.id] = parent.start
     followed = [
-        view
-        for view in views
-        if view.end - view.start >= EXPLAINED_FOLLOWED_SEC
-        and view.start <= episode.end
-        and view.end >= episode.start
+        view for view in views if view.id in since and view.start <= episode.end and view.end >= episode.start
     ]
     if not followed:
         return False
@@ -938,7 +945,7 @@ def _explained(
                 own = float(view.data[row, behaviour.MOTION])
                 own += float(view.data[row, ATTACHED]) if around else 0.0
                 inside += own
-                if index == peak and (view.start <= followed_since or _came_into_view(view, size)):
+                if index == peak and (since[view.id] <= followed_since or _came_into_view(view, size)):
                     at_peak += own
         theirs.append(min(inside, changed[-1]) if around else inside)  # (a shared region's, counted twice)
     return (
@@ -946,6 +953,21 @@ def _explained(
         and sum(theirs) >= EXPLAINED_SHARE * sum(changed)
         and (not around or min(at_peak, changed[peak]) >= EXPLAINED_SHARE * changed[peak])
     )
+
+
+def _split_from(view: TrackView, followed: list[TrackView]) -> TrackView | None:
+    """The followed object whose region the track split off from: its first box lies SPLIT_INSIDE
+    inside that object's box of a frame at most SPLIT_GAP_SEC before and is SPLIT_SHARE of it or more
+    (a body close to the camera turning breaks into large pieces, each a new track); None if none."""
+    first = view.box_at(view.start)
+    for other in followed:
+        earlier = np.flatnonzero((other.t < view.start - 1e-6) & (other.t >= view.start - SPLIT_GAP_SEC))
+        if other is view or not len(earlier):
+            continue
+        box = other.box_at(float(other.t[earlier[-1]]))
+        if cover(box, first) >= SPLIT_INSIDE and first[2] * first[3] >= SPLIT_SHARE * box[2] * box[3]:
+            return other
+    return None
 
 
 def _came_into_view(view: TrackView, size: tuple[int, int]) -> bool:
