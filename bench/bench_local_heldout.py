@@ -379,7 +379,9 @@ REPRODUCIBLE = (
     "figures of the stop before it exactly, set by set (289/576). On the machine of the stop begun "
     "2026-12-01 18:45 UTC (another CPU), the code as it stood at that stop's start gave 318/648 on the older "
     "nine sets against 321 on the machine before (sets moving by up to 3 clips either way) and 177/360 on "
-    "the development seeds against 178: machines still differ by a few clips."
+    "the development seeds against 178; on the machine of the stop begun 2026-12-01 21:59 UTC, the code as "
+    "it stood at that stop's start gave 321/648 and 178/360 again, and 33/72 on the tenth set where the "
+    "machine before gave 32: machines still differ by a few clips."
 )
 
 
