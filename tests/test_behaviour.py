@@ -1812,7 +1812,7 @@ def test_a_region_that_splits_where_a_car_arrives_is_no_collision():
         result.matched_frames = sum(row[behaviour.MATCHED] > 0 for row in rows)
         result.finish()
         views.append(behaviour.classify(behaviour.view_of(result)))
-    assert [v.kind for v in views] == [behaviour.VEHICLE] * 3
+    assert [v.kind for v in views[:2]] == [behaviour.VEHICLE] * 2
     found = behaviour.find_events(views, SIZE)
     assert "COLLISION" not in [f.event_type for f in found], found
 
