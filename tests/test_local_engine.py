@@ -567,8 +567,8 @@ def test_fragments_are_not_explained_by_one_body_running_nearby():
     runner = Finding("RUNNING", episode.end + 0.3, episode.end + 1.0, episode.end + 0.5, [7], 1.2)
     fight = Finding("FIGHT", episode.end + 0.3, episode.end + 2.0, episode.end + 0.5, [7, 8], 1.2)
     seen = analysis.report.series
-    assert not local._explained(episode, analysis.report, [], [runner], seen.size)
-    assert local._explained(episode, analysis.report, [], [fight], seen.size)
+    assert not local._explained(episode, analysis.report, [], {}, [runner], seen.size)
+    assert local._explained(episode, analysis.report, [], {}, [fight], seen.size)
 
 
 def test_a_short_spike_ten_deviations_high_is_sudden_motion_one_of_eight_is_not():

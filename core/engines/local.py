@@ -790,9 +790,10 @@ def analyse(
     findings = behaviour.find_events(views, seen.size, tracking_began, standing)
     # the first frame the tracker saw (see `_explained`)
     first_tracked = None if tracking_began is None else _first_at(seen.times, tracking_began)
+    since = _followed_since(views)
     explained = 0
     for episode in (e for e in report.episodes if e.flagged):
-        if _explained(episode, report, views, findings, seen.size, first_tracked):
+        if _explained(episode, report, views, since, findings, seen.size, first_tracked):
             explained += 1
             continue
         box = _changed_box(report, episode)
@@ -800,7 +801,7 @@ def analyse(
         if scattered is not None:
             findings.append(scattered)
             continue
-        if _explained(episode, report, views, findings, seen.size, first_tracked, around=True):
+        if _explained(episode, report, views, since, findings, seen.size, first_tracked, around=True):
             explained += 1
             continue
         findings.append(
@@ -880,6 +881,7 @@ def _explained(
     episode: Episode,
     report: MotionReport,
     views: list[TrackView],
+    since: dict[int, float],
     findings: list[Finding],
     size: tuple[int, int],
     first_tracked: float | None = None,
@@ -889,7 +891,7 @@ def _explained(
     """A typed event covers it, or at least half of its changed pixels lie in objects the tracker
     followed for a second or more (people walking near the camera, a car driving through; and the
     large pieces such an object's region breaks into, `_split_from`, as a body turning close to the
-    camera does, followed since it was): motion of
+    camera does, followed since it was; `since`, from `_followed_since`): motion of
     something that moved through the view, which the typed rules judged, not a jolt no object explains.
     An episode flagged only for its many fragments is no followed object's: each piece is too small to
     be one, however much of the changed area the traffic around them makes, nor one body's typed
@@ -918,12 +920,6 @@ def _explained(
     if episode.by_fragments:
         return False
     series = report.series
-    long = [view for view in views if view.end - view.start >= EXPLAINED_FOLLOWED_SEC]
-    since = {view.id: view.start for view in long}  # when each was followed from (a piece: its object)
-    for view in views:
-        parent = None if view.id in since else _split_from(view, long)
-        if parent is not None:
-            since[view.id] = parent.start
     followed = [
         view for view in views if view.id in since and view.start <= episode.end and view.end >= episode.start
     ]
@@ -955,14 +951,29 @@ def _explained(
     )
 
 
+def _followed_since(views: list[TrackView]) -> dict[int, float]:
+    """When each track followed for EXPLAINED_FOLLOWED_SEC or more was followed from, and each large
+    piece one of them broke into (`_split_from`) since its object was; tracks neither are absent.
+    Computed once per analysis: it depends on the tracks alone, not on the episode judged."""
+    long = [view for view in views if view.end - view.start >= EXPLAINED_FOLLOWED_SEC]
+    since = {view.id: view.start for view in long}
+    for view in views:
+        parent = None if view.id in since else _split_from(view, long)
+        if parent is not None:
+            since[view.id] = parent.start
+    return since
+
+
 def _split_from(view: TrackView, followed: list[TrackView]) -> TrackView | None:
     """The followed object whose region the track split off from: its first box lies SPLIT_INSIDE
     inside that object's box of a frame at most SPLIT_GAP_SEC before and is SPLIT_SHARE of it or more
     (a body close to the camera turning breaks into large pieces, each a new track); None if none."""
     first = view.box_at(view.start)
     for other in followed:
+        if other is view or other.start >= view.start - 1e-6 or other.end < view.start - SPLIT_GAP_SEC:
+            continue  # (not seen in the span before it began: most pairs, told without a search)
         earlier = np.flatnonzero((other.t < view.start - 1e-6) & (other.t >= view.start - SPLIT_GAP_SEC))
-        if other is view or not len(earlier):
+        if not len(earlier):
             continue
         box = other.box_at(float(other.t[earlier[-1]]))
         if cover(box, first) >= SPLIT_INSIDE and first[2] * first[3] >= SPLIT_SHARE * box[2] * box[3]:
